@@ -1,0 +1,16 @@
+/**
+ * The MLX array API. Import it as a namespace:
+ *
+ * @example
+ *   import * as mx from "./mlx/index.ts";
+ *   using y = mx.matmul(mx.array([[1, 2]]), mx.array([[3], [4]]));
+ *   y.item(); // 11
+ */
+export { Array } from "./array.ts";
+export { array, scalar, type ArrayOptions } from "./creation.ts";
+export { type Dtype, isDtype, ITEM_SIZE } from "./dtype.ts";
+export { MlxError, NativeLibraryError } from "./errors.ts";
+export * from "./ops.ts";
+export { cpuStream, defaultStream, gpuAvailable, gpuStream, Stream } from "./stream.ts";
+export { asyncEval, evaluate } from "./transforms.ts";
+export { info } from "./info.ts";
