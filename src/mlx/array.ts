@@ -171,7 +171,7 @@ export function halfToFloat(h: number): number {
 }
 
 /** Raw element types accepted by `fromBuffer`, keyed by the dtype they hold. */
-export function fromBuffer(data: ArrayBufferView, shape: readonly number[], dtype: Dtype): Array {
+export function fromBuffer(data: NodeJS.TypedArray, shape: readonly number[], dtype: Dtype): Array {
   const n = shape.reduce((a, b) => a * b, 1);
   const need = n * ITEM_SIZE[dtype];
   if (data.byteLength !== need) {

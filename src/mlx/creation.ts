@@ -1,4 +1,5 @@
 /** Creating arrays from JS values. */
+import type { Pointer } from "bun:ffi";
 import { checkHandle, N } from "./ffi/call.ts";
 import { Array, floatToBf16, fromBuffer } from "./array.ts";
 import type { Dtype } from "./dtype.ts";
@@ -30,7 +31,7 @@ function defaultDtype(flat: ArrayLike<number | boolean>): Dtype {
 }
 
 /** Encodes numbers into a host buffer of `dtype`. */
-export function encode(flat: ArrayLike<number | boolean>, dtype: Dtype): ArrayBufferView {
+export function encode(flat: ArrayLike<number | boolean>, dtype: Dtype): NodeJS.TypedArray {
   const n = flat.length;
   const nums = (i: number) => Number(flat[i]);
   switch (dtype) {
@@ -66,7 +67,7 @@ export function array(value: NestedNumbers | ArrayLike<number>, opts: ArrayOptio
     shape = [];
   } else if (globalThis.Array.isArray(value)) {
     shape = inferShape(value as NestedNumbers);
-    flat = (value as NestedNumbers[]).flat(Infinity) as (number | boolean)[];
+    flat = (value as unknown[]).flat(Infinity as 1) as (number | boolean)[];
   } else {
     flat = value as ArrayLike<number>;
     shape = [flat.length];
@@ -84,7 +85,7 @@ export function array(value: NestedNumbers | ArrayLike<number>, opts: ArrayOptio
 
 /** A 0-d float32 scalar. */
 export function scalar(v: number): Array {
-  return new Array(checkHandle("mlx_array_new_float", N.mlx_array_new_float(v)));
+  return new Array(checkHandle("mlx_array_new_float", N.mlx_array_new_float(v) as Pointer | null));
 }
 
 const f32 = new Float32Array(1);

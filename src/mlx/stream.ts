@@ -36,3 +36,8 @@ export function defaultStream(): Stream {
   fallback ??= gpuAvailable() ? gpuStream() : cpuStream();
   return fallback;
 }
+
+/** The handle of `s`, or of the default stream. Internal to src/mlx/. */
+export function streamHandle(s?: Stream): Pointer {
+  return (s ?? defaultStream())._h;
+}

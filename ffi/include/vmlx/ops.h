@@ -10,11 +10,13 @@ extern "C" {
 typedef struct mlx_optional_int_ { int value; bool has_value; } mlx_optional_int;
 typedef struct mlx_optional_float_ { float value; bool has_value; } mlx_optional_float;
 
-/* ---- arithmetic ---- */
-VMLX_API int mlx_add(mlx_array* res, const mlx_array a, const mlx_array b, const mlx_stream s);
-VMLX_API int mlx_matmul(mlx_array* res, const mlx_array a, const mlx_array b, const mlx_stream s);
-
 #ifdef __cplusplus
 }
 #endif
+
+#include "vmlx/ops_core.h"   /* elementwise, reductions, shapes, creation, sorting, random */
+#include "vmlx/ops_nn.h"     /* matmul, quantization, gather, fast.*, compiled kernels */
+#include "vmlx/io.h"         /* safetensors, gguf */
+#include "vmlx/memory.h"     /* memory stats and limits, device info */
+
 #endif

@@ -3,15 +3,12 @@
  * mlx-c's 8-byte optionals as `u64`. Every fallible symbol returns an `i32` status or a handle that may be null.
  * Grouped by the ffi/src file that defines them.
  */
-import type { FFIFunction, FFITypeOrString } from "bun:ffi";
-
-const fn = <const A extends readonly FFITypeOrString[], const R extends FFITypeOrString>(args: A, returns: R) => ({
-  args,
-  returns,
-});
-// Signature shapes shared by many ops: (res*, a, s), (res*, a, b, s).
-const UNARY = fn(["ptr", "ptr", "ptr"], "i32");
-const BINARY = fn(["ptr", "ptr", "ptr", "ptr"], "i32");
+import { FFIType, type FFIFunction } from "bun:ffi";
+import { fn } from "./signature.ts";
+import { CORE_SYMBOLS } from "./symbols-core.ts";
+import { IO_SYMBOLS } from "./symbols-io.ts";
+import { MEMORY_SYMBOLS } from "./symbols-memory.ts";
+import { NN_SYMBOLS } from "./symbols-nn.ts";
 
 export const SYMBOLS = {
   // array.cpp
@@ -19,16 +16,16 @@ export const SYMBOLS = {
   vmlx_clear_error: fn([], "void"),
   vmlx_mlx_version: fn([], "cstring"),
   vmlx_backend: fn([], "cstring"),
-  vmlx_live_arrays: fn([], "i64_fast"),
+  vmlx_live_arrays: fn([], FFIType.i64_fast),
   mlx_array_free: fn(["ptr"], "i32"),
   mlx_array_new_data: fn(["ptr", "ptr", "i32", "i32"], "ptr"),
   mlx_array_new_float: fn(["f32"], "ptr"),
   mlx_array_new_int: fn(["i32"], "ptr"),
   mlx_array_new_bool: fn(["bool"], "ptr"),
-  mlx_array_ndim: fn(["ptr"], "u64_fast"),
+  mlx_array_ndim: fn(["ptr"], FFIType.u64_fast),
   mlx_array_shape: fn(["ptr"], "ptr"),
-  mlx_array_size: fn(["ptr"], "u64_fast"),
-  mlx_array_nbytes: fn(["ptr"], "u64_fast"),
+  mlx_array_size: fn(["ptr"], FFIType.u64_fast),
+  mlx_array_nbytes: fn(["ptr"], FFIType.u64_fast),
   mlx_array_dtype: fn(["ptr"], "i32"),
   mlx_array_eval: fn(["ptr"], "i32"),
   mlx_array_item_float32: fn(["ptr", "ptr"], "i32"),
@@ -44,11 +41,11 @@ export const SYMBOLS = {
   vmlx_eval_n: fn(["ptr", "u64"], "i32"),
   vmlx_async_eval_n: fn(["ptr", "u64"], "i32"),
 
-  // ops_arith.cpp
-  mlx_add: BINARY,
-  mlx_matmul: BINARY,
+  ...CORE_SYMBOLS,
+  ...NN_SYMBOLS,
+  ...IO_SYMBOLS,
+  ...MEMORY_SYMBOLS,
 } as const satisfies Record<string, FFIFunction>;
 
 export type NativeSymbols = typeof SYMBOLS;
 
-export { UNARY, BINARY };

@@ -1,13 +1,10 @@
-// Elementwise arithmetic and matmul.
+// Matmul, quantization, gather, fast.* and compiled kernels.
 #include "common.h"
 
 using namespace vmlx;
 
 extern "C" {
 
-int mlx_add(mlx_array* res, const mlx_array a, const mlx_array b, const mlx_stream s) {
-  VMLX_TRY(assign(res, mx::add(arr(a), arr(b), stream(s))))
-}
 int mlx_matmul(mlx_array* res, const mlx_array a, const mlx_array b, const mlx_stream s) {
   VMLX_TRY(assign(res, mx::matmul(arr(a), arr(b), stream(s))))
 }

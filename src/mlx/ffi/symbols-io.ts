@@ -1,0 +1,2 @@
+/** Symbols of ffi/src/io*.cpp. */
+export const IO_SYMBOLS = {} as const;

@@ -1,0 +1,2 @@
+/** Symbols of ffi/src/memory.cpp. */
+export const MEMORY_SYMBOLS = {} as const;

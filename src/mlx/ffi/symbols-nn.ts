@@ -1,0 +1,6 @@
+/** Symbols of ffi/src/ops_nn*.cpp. */
+import { BINARY } from "./signature.ts";
+
+export const NN_SYMBOLS = {
+  mlx_matmul: BINARY,
+} as const;

@@ -1,0 +1,2 @@
+/** Safetensors and GGUF loading and saving. */
+export {};

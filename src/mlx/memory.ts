@@ -1,0 +1,2 @@
+/** Memory stats and limits, device info. */
+export {};
