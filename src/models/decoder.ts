@@ -1,0 +1,160 @@
+/**
+ * The decoder-only transformer every family shares. A family file turns its config into a
+ * `DecoderSpec` (what differs: norms, activation, scaling, per-layer attention) and this file runs it.
+ */
+import * as mx from "../mlx/index.ts";
+import { Attention, type AttentionSpec } from "../nn/attention.ts";
+import { KVCache, type LayerCache } from "../nn/cache.ts";
+import { Embedding, loadLinear, type Projection } from "../nn/linear.ts";
+import { GatedMLP, type Activation } from "../nn/mlp.ts";
+import { RMSNorm } from "../nn/norm.ts";
+import type { RoPE } from "../nn/rope.ts";
+import type { WeightStore } from "../nn/weights.ts";
+import type { BaseConfig } from "./config.ts";
+
+export interface LayerSpec {
+  attention: AttentionSpec;
+  rope: RoPE;
+}
+
+export interface DecoderSpec {
+  config: BaseConfig;
+  /** "pre_norm": x + attn(norm(x)), then x + mlp(norm(x)) (Llama). "sandwich": Gemma's four norms per block. */
+  blockStyle: "pre_norm" | "sandwich";
+  /** Gemma's RMSNorm multiplies by (1 + w). */
+  normOffsetOne: boolean;
+  activation: Activation;
+  /** Multiplies the embeddings (Gemma: sqrt(hidden), rounded as the family does). */
+  embedScale: number | null;
+  /** Gemma 2's tanh soft-capping of the final logits. */
+  finalSoftcap: number | null;
+  layers: LayerSpec[];
+}
+
+export interface ForwardOptions {
+  /** Compute logits for the last position only ([B, 1, V]): what generation needs. */
+  lastOnly?: boolean;
+}
+
+/** The surface every model has. */
+export interface Model {
+  readonly spec: DecoderSpec;
+  readonly layers: readonly DecoderLayer[];
+  /** tokens: int32 [B, L] -> logits [B, L, vocab] (or [B, 1, vocab] with lastOnly) */
+  forward(tokens: mx.Array, caches: readonly LayerCache[], opts?: ForwardOptions): mx.Array;
+  makeCache(): KVCache[];
+}
+
+export class DecoderLayer {
+  constructor(
+    readonly attention: Attention,
+    readonly mlp: GatedMLP,
+    readonly norms: RMSNorm[],
+    readonly style: DecoderSpec["blockStyle"],
+  ) {}
+
+  forward(x: mx.Array, cache: LayerCache): mx.Array {
+    if (this.style === "pre_norm") {
+      const [inputNorm, postAttnNorm] = this.norms as [RMSNorm, RMSNorm];
+      using n1 = inputNorm.forward(x);
+      using r1 = this.attention.forward(n1, cache);
+      using h = mx.add(x, r1);
+      using n2 = postAttnNorm.forward(h);
+      using r2 = this.mlp.forward(n2);
+      return mx.add(h, r2);
+    }
+    const [inputNorm, postAttnNorm, preFfNorm, postFfNorm] = this.norms as [RMSNorm, RMSNorm, RMSNorm, RMSNorm];
+    using n1 = inputNorm.forward(x);
+    using r1 = this.attention.forward(n1, cache);
+    using r1n = postAttnNorm.forward(r1);
+    using h = mx.add(x, r1n);
+    using n2 = preFfNorm.forward(h);
+    using r2 = this.mlp.forward(n2);
+    using r2n = postFfNorm.forward(r2);
+    return mx.add(h, r2n);
+  }
+}
+
+const NORMS = {
+  pre_norm: ["input_layernorm", "post_attention_layernorm"],
+  sandwich: ["input_layernorm", "post_attention_layernorm", "pre_feedforward_layernorm", "post_feedforward_layernorm"],
+} as const;
+
+export class DecoderModel implements Model {
+  private constructor(
+    readonly spec: DecoderSpec,
+    readonly embed: Embedding,
+    readonly layers: DecoderLayer[],
+    readonly norm: RMSNorm,
+    readonly lmHead: Projection | null,
+  ) {}
+
+  /** Builds the model from `store` (HF names under `model.`), consuming every tensor. */
+  static load(store: WeightStore, spec: DecoderSpec): DecoderModel {
+    const c = spec.config;
+    const eps = c.rmsNormEps;
+    const embed = Embedding.load(store, "model.embed_tokens", c.vocabSize, c.hiddenSize);
+    const layers = spec.layers.map((ls, i) => {
+      const p = `model.layers.${i}`;
+      const attention = Attention.load(store, `${p}.self_attn`, ls.attention, ls.rope);
+      const mlp = GatedMLP.load(store, `${p}.mlp`, c.hiddenSize, c.intermediateSize, spec.activation, c.mlpBias);
+      const norms = NORMS[spec.blockStyle].map((n) => RMSNorm.load(store, `${p}.${n}`, c.hiddenSize, eps, spec.normOffsetOne));
+      return new DecoderLayer(attention, mlp, norms, spec.blockStyle);
+    });
+    const norm = RMSNorm.load(store, "model.norm", c.hiddenSize, eps, spec.normOffsetOne);
+    const lmHead = c.tieWordEmbeddings ? null : loadLinear(store, "lm_head", c.hiddenSize, c.vocabSize, false);
+    store.finish();
+    return new DecoderModel(spec, embed, layers, norm, lmHead);
+  }
+
+  forward(tokens: mx.Array, caches: readonly LayerCache[], opts: ForwardOptions = {}): mx.Array {
+    if (caches.length !== this.layers.length) {
+      throw new RangeError(`expected ${this.layers.length} layer caches, got ${caches.length}`);
+    }
+    let h = this.embed.forward(tokens); // [B, L, D]
+    if (this.spec.embedScale !== null) h = consume(h, mx.multiply(h, this.spec.embedScale));
+    for (let i = 0; i < this.layers.length; i++) h = consume(h, this.layers[i]!.forward(h, caches[i]!));
+    if (opts.lastOnly && h.shape[1]! > 1) {
+      const [B, L, D] = h.shape as [number, number, number];
+      h = consume(h, mx.slice(h, [0, L - 1, 0], [B, L, D]));
+    }
+    h = consume(h, this.norm.forward(h));
+    let logits = this.lmHead ? this.lmHead.forward(h) : this.embed.asLinear(h);
+    h.dispose();
+    const cap = this.spec.finalSoftcap;
+    if (cap !== null) {
+      using a = mx.divide(logits, cap);
+      using t = mx.tanh(a);
+      logits = consume(logits, mx.multiply(t, cap));
+    }
+    return logits;
+  }
+
+  makeCache(): KVCache[] {
+    return this.layers.map(() => new KVCache());
+  }
+}
+
+/** Disposes `old` and returns `next`: threads a value through a chain of ops. */
+function consume(old: mx.Array, next: mx.Array): mx.Array {
+  old.dispose();
+  return next;
+}
+
+/** The attention spec of a plain Llama-style layer; families override fields. */
+export function standardAttention(c: BaseConfig, layer: number, overrides: Partial<AttentionSpec> = {}): AttentionSpec {
+  const sliding = c.layerTypes[layer] === "sliding_attention";
+  return {
+    hiddenSize: c.hiddenSize,
+    numHeads: c.numAttentionHeads,
+    numKvHeads: c.numKeyValueHeads,
+    headDim: c.headDim,
+    scale: c.headDim ** -0.5,
+    qkvBias: c.attentionBias,
+    outBias: c.attentionBias,
+    qkNorm: null,
+    slidingWindow: sliding ? c.slidingWindow : null,
+    softcap: null,
+    ...overrides,
+  };
+}

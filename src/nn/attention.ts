@@ -1,0 +1,93 @@
+/**
+ * The attention block shared by every family; flags state what differs (q/k norms, biases, Gemma's
+ * soft-capping, sliding windows, fused qkv).
+ */
+import * as mx from "../mlx/index.ts";
+import type { LayerCache } from "./cache.ts";
+import { loadLinear, type Projection } from "./linear.ts";
+import { RMSNorm } from "./norm.ts";
+import type { RoPE } from "./rope.ts";
+import type { WeightStore } from "./weights.ts";
+
+export interface AttentionSpec {
+  hiddenSize: number;
+  numHeads: number;
+  numKvHeads: number;
+  headDim: number;
+  /** Softmax scale; defaults to headDim ** -0.5. */
+  scale: number;
+  qkvBias: boolean;
+  outBias: boolean;
+  /** Per-head RMSNorm on queries and keys (Qwen3, Gemma 3), with its epsilon. */
+  qkNorm: { eps: number; offsetOne: boolean } | null;
+  slidingWindow: number | null;
+  softcap: number | null;
+}
+
+type Qkv = { q: Projection; k: Projection; v: Projection } | { fused: Projection };
+
+export class Attention {
+  constructor(
+    readonly spec: AttentionSpec,
+    readonly qkv: Qkv,
+    readonly o: Projection,
+    readonly qNorm: RMSNorm | null,
+    readonly kNorm: RMSNorm | null,
+    readonly rope: RoPE,
+  ) {}
+
+  static load(store: WeightStore, prefix: string, spec: AttentionSpec, rope: RoPE): Attention {
+    const { hiddenSize: d, numHeads: h, numKvHeads: kv, headDim: hd } = spec;
+    let qkv: Qkv;
+    if (store.has(`${prefix}.qkv_proj.weight`)) {
+      qkv = { fused: loadLinear(store, `${prefix}.qkv_proj`, d, (h + 2 * kv) * hd, spec.qkvBias) };
+    } else {
+      qkv = {
+        q: loadLinear(store, `${prefix}.q_proj`, d, h * hd, spec.qkvBias),
+        k: loadLinear(store, `${prefix}.k_proj`, d, kv * hd, spec.qkvBias),
+        v: loadLinear(store, `${prefix}.v_proj`, d, kv * hd, spec.qkvBias),
+      };
+    }
+    const o = loadLinear(store, `${prefix}.o_proj`, h * hd, d, spec.outBias);
+    const n = spec.qkNorm;
+    const qNorm = n ? RMSNorm.load(store, `${prefix}.q_norm`, hd, n.eps, n.offsetOne) : null;
+    const kNorm = n ? RMSNorm.load(store, `${prefix}.k_norm`, hd, n.eps, n.offsetOne) : null;
+    return new Attention(spec, qkv, o, qNorm, kNorm, rope);
+  }
+
+  /** x: [B, L, hidden] -> [B, L, hidden] */
+  forward(x: mx.Array, cache: LayerCache): mx.Array {
+    const [B, L] = x.shape as [number, number];
+    const { numHeads, numKvHeads, headDim } = this.spec;
+    const [q0, k0, v0] = this.#project(x);
+    using q = this.#heads(q0, B, L, numHeads, this.qNorm); // [B, H, L, D]
+    using k = this.#heads(k0, B, L, numKvHeads, this.kNorm); // [B, Hkv, L, D]
+    using v = this.#heads(v0, B, L, numKvHeads, null);
+    const offset = cache.ropeOffset;
+    using qr = this.rope.forward(q, offset);
+    using kr = this.rope.forward(k, offset);
+    using out = cache.attend(qr, kr, v, {
+      scale: this.spec.scale,
+      slidingWindow: this.spec.slidingWindow,
+      softcap: this.spec.softcap,
+    });
+    using ot = mx.transpose(out, [0, 2, 1, 3]);
+    using flat = mx.reshape(ot, [B, L, numHeads * headDim]);
+    return this.o.forward(flat);
+  }
+
+  #project(x: mx.Array): [mx.Array, mx.Array, mx.Array] {
+    if (!("fused" in this.qkv)) return [this.qkv.q.forward(x), this.qkv.k.forward(x), this.qkv.v.forward(x)];
+    const { numHeads: h, numKvHeads: kv, headDim: hd } = this.spec;
+    using all = this.qkv.fused.forward(x);
+    return mx.split(all, [h * hd, (h + kv) * hd], -1) as [mx.Array, mx.Array, mx.Array];
+  }
+
+  /** [B, L, H*D] -> [B, H, L, D], normalizing each head first when asked. Consumes `x`. */
+  #heads(x: mx.Array, B: number, L: number, H: number, norm: RMSNorm | null): mx.Array {
+    using _x = x;
+    using r = mx.reshape(x, [B, L, H, this.spec.headDim]);
+    using n = norm ? norm.forward(r) : null;
+    return mx.transpose(n ?? r, [0, 2, 1, 3]);
+  }
+}

@@ -1,0 +1,99 @@
+/** Dense and affine-quantized linear layers, and embeddings that can double as the output head. */
+import * as mx from "../mlx/index.ts";
+import type { QuantParams, WeightStore } from "./weights.ts";
+
+export interface Projection {
+  forward(x: mx.Array): mx.Array;
+  readonly outputDims: number;
+}
+
+/** `y = x W^T + b` with W stored `[out, in]`. */
+export class Linear implements Projection {
+  /** W^T as a lazy view, made once. */
+  readonly #wt: mx.Array;
+  constructor(readonly weight: mx.Array, readonly bias: mx.Array | null) {
+    this.#wt = mx.transpose(weight);
+  }
+  get outputDims(): number {
+    return this.weight.shape[0]!;
+  }
+  forward(x: mx.Array): mx.Array {
+    if (this.bias) return mx.addmm(this.bias, x, this.#wt);
+    return mx.matmul(x, this.#wt);
+  }
+}
+
+/** Affine-quantized linear: W as uint32 `[out, in*bits/32]`, scales and biases `[out, in/group]`. */
+export class QuantizedLinear implements Projection {
+  constructor(
+    readonly weight: mx.Array,
+    readonly scales: mx.Array,
+    readonly biases: mx.Array | null,
+    readonly bias: mx.Array | null,
+    readonly params: QuantParams,
+  ) {}
+  get outputDims(): number {
+    return this.weight.shape[0]!;
+  }
+  forward(x: mx.Array): mx.Array {
+    const { groupSize, bits } = this.params;
+    const y = mx.quantizedMatmul(x, this.weight, this.scales, this.biases, { transpose: true, groupSize, bits });
+    if (!this.bias) return y;
+    using _y = y;
+    return mx.add(y, this.bias);
+  }
+}
+
+/**
+ * Loads `prefix.weight` (and `prefix.bias`) as a dense or quantized projection `inDims -> outDims`.
+ *
+ * @example
+ *   const q = loadLinear(store, "model.layers.0.self_attn.q_proj", 576, 576, false);
+ */
+export function loadLinear(store: WeightStore, prefix: string, inDims: number, outDims: number, bias: boolean): Projection {
+  const b = bias ? store.get(`${prefix}.bias`, [outDims]) : store.optional(`${prefix}.bias`, [outDims]);
+  const q = store.quantParams(prefix);
+  if (!q) return new Linear(store.get(`${prefix}.weight`, [outDims, inDims]), b);
+  const packed = (inDims * q.bits) / 32;
+  return new QuantizedLinear(
+    store.get(`${prefix}.weight`, [outDims, packed]),
+    store.get(`${prefix}.scales`, [outDims, inDims / q.groupSize]),
+    store.optional(`${prefix}.biases`, [outDims, inDims / q.groupSize]),
+    b,
+    q,
+  );
+}
+
+/** Token embeddings, dense or quantized; `asLinear` serves tied output heads. */
+export class Embedding {
+  readonly #dense: mx.Array | null;
+  readonly #quant: QuantizedLinear | null;
+  #head: Linear | undefined;
+
+  private constructor(dense: mx.Array | null, quant: QuantizedLinear | null) {
+    this.#dense = dense;
+    this.#quant = quant;
+  }
+
+  static load(store: WeightStore, prefix: string, vocabSize: number, dims: number): Embedding {
+    const p = loadLinear(store, prefix, dims, vocabSize, false);
+    return p instanceof QuantizedLinear ? new Embedding(null, p) : new Embedding((p as Linear).weight, null);
+  }
+
+  /** [B, L] token ids -> [B, L, dims] */
+  forward(tokens: mx.Array): mx.Array {
+    if (this.#dense) return mx.take(this.#dense, tokens, 0);
+    const q = this.#quant!;
+    using w = mx.take(q.weight, tokens, 0);
+    using s = mx.take(q.scales, tokens, 0);
+    using b = q.biases ? mx.take(q.biases, tokens, 0) : null;
+    return mx.dequantize(w, s, b, { groupSize: q.params.groupSize, bits: q.params.bits });
+  }
+
+  /** [.., dims] -> [.., vocab] logits through the embedding matrix. */
+  asLinear(x: mx.Array): mx.Array {
+    if (this.#quant) return this.#quant.forward(x);
+    this.#head ??= new Linear(this.#dense!, null);
+    return this.#head.forward(x);
+  }
+}
