@@ -15,7 +15,7 @@ export interface ResolvedModel {
   format: ModelFormat;
   /** The GGUF file, when `format` is "gguf". */
   ggufFile?: string;
-  /** Where it came from: a user path, the Hugging Face cache as it was, or a download by this call. */
+  /** Where it came from: a user path, the Hugging Face cache, or files this call downloaded. */
   source: "local" | "cache" | "download";
   /** Hub coordinates, for repo ids. */
   repo?: string;
@@ -101,5 +101,5 @@ export async function resolveModel(spec: string, opts: ResolveOptions = {}): Pro
   const snap = await downloadModel(repo, { ...opts, revision });
   const check = inspectModelDir(snap.dir);
   if (!check.ok) throw new ModelPathError(spec, `downloaded snapshot is not loadable: ${check.reason}`);
-  return { dir: snap.dir, format: check.format, ggufFile: check.ggufFile, source: "download", repo, revision, commit: snap.commit };
+  return { dir: snap.dir, format: check.format, ggufFile: check.ggufFile, source: snap.downloaded.length > 0 ? "download" : "cache", repo, revision, commit: snap.commit };
 }
