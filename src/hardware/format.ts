@@ -8,6 +8,25 @@ export function formatGigabytes(bytes: number): string {
   return `${Number.isInteger(Math.round(gb * 10) / 10) ? Math.round(gb) : gb.toFixed(1)} GB`;
 }
 
+/**
+ * Bytes with a binary unit, e.g. "0 B", "16 B", "1.0 MiB", "32.0 MiB", "18.8 GiB".
+ *
+ * @example
+ *   formatBytes(33554432); // "32.0 MiB"
+ */
+export function formatBytes(bytes: number): string {
+  const units = ["KiB", "MiB", "GiB", "TiB"];
+  if (bytes < 1024) return `${bytes} B`;
+  let value = bytes;
+  let unit = "B";
+  for (const u of units) {
+    if (value < 1024) break;
+    value /= 1024;
+    unit = u;
+  }
+  return `${value.toFixed(1)} ${unit}`;
+}
+
 export function formatBandwidth(b: Bandwidth | null): string {
   if (!b) return "unknown";
   return `${b.approximate ? "~" : ""}${b.gbPerSecond} GB/s${b.approximate ? " (binned chip, approximate)" : ""}`;

@@ -1,7 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import { appleChipBandwidth, nvidiaGpuBandwidth } from "./bandwidth.ts";
 import { detectHardware, type SystemProbe } from "./detect.ts";
-import { describeHardware, formatGigabytes } from "./format.ts";
+import { describeHardware, formatBytes, formatGigabytes } from "./format.ts";
 import {
   appleChipName, parseCpuinfo, parseIoregGpuCores, parseMeminfoTotal, parseNvidiaSmi, parseOsRelease, parseSysctl,
 } from "./parse.ts";
@@ -125,6 +125,9 @@ describe("detectHardware", () => {
     const hw = detectHardware(fakeProbe({ cpuCount: 8, totalMemoryBytes: 16 * 2 ** 30 }));
     expect(hw).toMatchObject({ cpuName: "unknown CPU", cpuCores: 8, totalMemoryBytes: 16 * 2 ** 30, gpus: [], memoryBandwidth: null });
     expect(formatGigabytes(16 * 2 ** 30)).toBe("16 GB");
+    expect(formatBytes(16)).toBe("16 B");
+    expect(formatBytes(32 * 2 ** 20)).toBe("32.0 MiB");
+    expect(formatBytes(1.5 * 2 ** 30)).toBe("1.5 GiB");
   });
 
   test("the live machine answers without throwing", () => {

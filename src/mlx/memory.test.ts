@@ -33,7 +33,9 @@ describe("memory stats", () => {
   test("setters return the previous limit", () => {
     const original = mx.setCacheLimit(64 * MIB);
     expect(mx.setCacheLimit(32 * MIB)).toBe(64 * MIB);
+    expect(mx.getCacheLimit()).toBe(32 * MIB);
     expect(mx.setCacheLimit(original)).toBe(32 * MIB);
+    expect(mx.getCacheLimit()).toBe(original);
 
     const memLimit = mx.getMemoryLimit();
     const half = Math.floor(memLimit / 2);

@@ -58,6 +58,16 @@ export function setCacheLimit(bytes: number): number {
   return getSize("mlx_set_cache_limit", N.mlx_set_cache_limit(SLOT, toSize("mlx_set_cache_limit", bytes)));
 }
 
+/**
+ * The allocator's cache limit. MLX has no getter for it, so this sets the limit and restores it at once;
+ * nothing is allocated in between, so the cache is left as it was.
+ */
+export function getCacheLimit(): number {
+  const limit = setCacheLimit(0);
+  setCacheLimit(limit);
+  return limit;
+}
+
 /** Sets the memory limit for graph evaluation; returns the previous limit. */
 export function setMemoryLimit(bytes: number): number {
   return getSize("mlx_set_memory_limit", N.mlx_set_memory_limit(SLOT, toSize("mlx_set_memory_limit", bytes)));
