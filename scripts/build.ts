@@ -1,0 +1,92 @@
+#!/usr/bin/env bun
+/**
+ * Builds the single binary dist/vllm-mlx: `bun build --compile` of the CLI, carrying the chosen backend's
+ * native libraries (libvmlx, libmlx, the wheel's vendored libraries, Metal's mlx.metallib) in the wheel's
+ * relative layout. A generated entry module under dist/.build/ embeds them `with { type: "file" }` and
+ * registers them (src/mlx/ffi/embedded.ts) before the CLI starts.
+ *
+ * @example
+ *   bun scripts/build.ts --backend cpu
+ */
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { join, relative } from "node:path";
+import { type Backend, MLX_VERSION, mlxRoot, parseBackendArg, REPO_ROOT, sharedLibName } from "./paths.ts";
+
+interface NativeFile {
+  rel: string;
+  abs: string;
+  size: number;
+}
+
+function filesIn(dir: string): string[] {
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir).map((name) => join(dir, name)).filter((p) => statSync(p).isFile());
+}
+
+/** mlx/lib/* (libvmlx, libmlx, mlx.metallib) and the vendored folders auditwheel/delocate add. */
+export function nativeFiles(root: string): NativeFile[] {
+  const vendored = readdirSync(root).filter((d) => d.endsWith(".libs")).map((d) => join(root, d));
+  const paths = [...filesIn(join(root, "mlx", "lib")), ...vendored.flatMap(filesIn), ...filesIn(join(root, "mlx", ".dylibs"))];
+  return paths.sort().map((abs) => ({ rel: relative(root, abs), abs, size: statSync(abs).size }));
+}
+
+function contentHash(files: NativeFile[]): string {
+  const hasher = new Bun.CryptoHasher("sha256");
+  for (const f of files) {
+    hasher.update(`${f.rel}\0${f.size}\0`);
+    hasher.update(readFileSync(f.abs));
+  }
+  return hasher.digest("hex").slice(0, 12);
+}
+
+function entryModule(key: string, library: string, files: NativeFile[]): string {
+  const src = (p: string) => JSON.stringify(join(REPO_ROOT, "src", p));
+  const lines = [`import { registerEmbedded } from ${src("mlx/ffi/embedded.ts")};`];
+  files.forEach((f, i) => lines.push(`import file${i} from ${JSON.stringify(f.abs)} with { type: "file" };`));
+  const entries = files.map((f, i) => `    { rel: ${JSON.stringify(f.rel)}, source: file${i}, size: ${f.size} },`);
+  lines.push(
+    `registerEmbedded({`,
+    `  key: ${JSON.stringify(key)},`,
+    `  library: ${JSON.stringify(library)},`,
+    `  files: [`,
+    ...entries,
+    `  ],`,
+    `});`,
+    `await import(${src("cli/main.ts")});`,
+  );
+  return `${lines.join("\n")}\n`;
+}
+
+function build(backend: Backend): void {
+  const root = mlxRoot(backend);
+  const library = join("mlx", "lib", sharedLibName("vmlx"));
+  if (!existsSync(join(root, library))) {
+    console.error(`build: ${join(root, library)} is missing; run: bun scripts/native.ts --backend ${backend}`);
+    process.exit(1);
+  }
+  const files = nativeFiles(root);
+  const pkgVersion = (JSON.parse(readFileSync(join(REPO_ROOT, "package.json"), "utf8")) as { version: string }).version;
+  const key = `${pkgVersion}-${MLX_VERSION}-${backend}-${contentHash(files)}`;
+
+  const workDir = join(REPO_ROOT, "dist", ".build");
+  rmSync(workDir, { recursive: true, force: true });
+  mkdirSync(workDir, { recursive: true });
+  const entry = join(workDir, "entry.ts");
+  writeFileSync(entry, entryModule(key, library, files));
+
+  const outfile = join(REPO_ROOT, "dist", "vllm-mlx");
+  const cmd = [process.execPath, "build", "--compile", "--no-compile-autoload-dotenv", "--no-compile-autoload-bunfig",
+    "--outfile", outfile, entry];
+  const proc = Bun.spawnSync(cmd, { cwd: REPO_ROOT, stdout: "inherit", stderr: "inherit" });
+  if (proc.exitCode !== 0) {
+    console.error(`build: '${cmd.join(" ")}' failed with exit code ${proc.exitCode}`);
+    process.exit(proc.exitCode ?? 1);
+  }
+  rmSync(workDir, { recursive: true, force: true });
+  const mib = (n: number) => `${(n / 2 ** 20).toFixed(1)} MiB`;
+  const carried = files.reduce((s, f) => s + f.size, 0);
+  console.log(`build: ${relative(REPO_ROOT, outfile)} (${mib(statSync(outfile).size)}; native ${key}: ` +
+    `${files.length} files, ${mib(carried)})`);
+}
+
+if (import.meta.main) build(parseBackendArg(process.argv.slice(2)));

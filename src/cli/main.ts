@@ -1,0 +1,33 @@
+#!/usr/bin/env bun
+/**
+ * The `vllm-mlx` command line: citty parses, each command lives in its own file.
+ *
+ * @example
+ *   vllm-mlx --version
+ *   vllm-mlx doctor
+ *   vllm-mlx serve mlx-community/Qwen3-0.6B-4bit --port 8000
+ */
+import { defineCommand, runMain } from "citty";
+import { failWith } from "./logging.ts";
+import { PACKAGE_VERSION, versionReport } from "./version.ts";
+
+const main = defineCommand({
+  meta: { name: "vllm-mlx", version: PACKAGE_VERSION, description: "OpenAI-compatible LLM server on Apple's MLX" },
+  subCommands: {
+    doctor: () => import("./doctor.ts").then((m) => m.doctorCommand),
+    serve: () => import("./serve.ts").then((m) => m.serveCommand),
+  },
+});
+
+async function printVersion(): Promise<void> {
+  const report = await versionReport();
+  for (const line of report.lines) console.log(line);
+  if (!report.ok) failWith(report.reason);
+}
+
+const argv = process.argv.slice(2);
+if (argv.length === 1 && (argv[0] === "--version" || argv[0] === "-v")) {
+  await printVersion();
+} else {
+  await runMain(main, { rawArgs: argv });
+}
