@@ -1,0 +1,164 @@
+/** Chat templates: OpenAI-shaped messages rendered through the model's own Jinja template. */
+import { Template } from "@huggingface/jinja";
+import type { NamedTemplate } from "./config.ts";
+import { ChatTemplateError } from "./errors.ts";
+
+/** A content part of an OpenAI message; text parts are `{type: "text", text}`, others (images) pass through. */
+export type ContentPart = { type: "text"; text: string } | { type: string; [key: string]: unknown };
+
+/** An OpenAI tool call on an assistant message; `arguments` is the JSON string OpenAI sends. */
+export interface ToolCall {
+  id?: string;
+  type?: "function";
+  function: { name: string; arguments: string | Record<string, unknown> };
+}
+
+/** An OpenAI-shaped chat message. `reasoning_content` (or `reasoning`) carries a previous turn's thinking. */
+export interface ChatMessage {
+  role: string;
+  content?: string | ContentPart[] | null;
+  name?: string;
+  tool_calls?: ToolCall[];
+  tool_call_id?: string;
+  reasoning_content?: string | null;
+  reasoning?: string | null;
+}
+
+/** An OpenAI tool definition. */
+export interface ToolDefinition {
+  type: "function";
+  function: { name: string; description?: string; parameters?: Record<string, unknown> };
+}
+
+/** Options of {@link ChatTemplate.render}. */
+export interface ChatTemplateOptions {
+  tools?: ToolDefinition[];
+  /** Append the assistant header so the model answers next (default true). */
+  addGenerationPrompt?: boolean;
+  /** Extra template variables, e.g. `{enable_thinking: false}`. */
+  chatTemplateKwargs?: Record<string, unknown>;
+  /** RAG documents, for templates that take them. */
+  documents?: Record<string, unknown>[];
+}
+
+/** The special-token strings a template may reference. */
+export interface TemplateSpecialTokens {
+  bos_token?: string;
+  eos_token?: string;
+  pad_token?: string;
+  unk_token?: string;
+}
+
+/**
+ * Used when a tokenizer has no chat template: ChatML, the format transformers once applied by default.
+ * Each message renders as `<|im_start|>{role}\n{content}<|im_end|>\n`; the generation prompt is
+ * `<|im_start|>assistant\n`. Tool calls and tools are not rendered.
+ */
+export const FALLBACK_CHAT_TEMPLATE =
+  "{%- for message in messages %}{{- '<|im_start|>' + message.role + '\\n' + message.content + '<|im_end|>\\n' }}" +
+  "{%- endfor %}{%- if add_generation_prompt %}{{- '<|im_start|>assistant\\n' }}{%- endif %}";
+
+function errorText(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
+
+function compile(source: string, name: string): Template {
+  try {
+    return new Template(source);
+  } catch (e) {
+    throw new ChatTemplateError(`chat template "${name}" failed to parse: ${errorText(e)}`, errorText(e));
+  }
+}
+
+function normalizeContent(content: ChatMessage["content"]): string | ContentPart[] {
+  if (content === undefined || content === null) return "";
+  if (typeof content === "string") return content;
+  const allText = content.every((part) => part.type === "text");
+  if (allText) return content.map((part) => String(part.text ?? "")).join("\n");
+  return content.map((part) => ({ ...part }));
+}
+
+function normalizeToolCall(call: ToolCall): Record<string, unknown> {
+  let args: unknown = call.function.arguments;
+  if (typeof args === "string") {
+    try {
+      args = JSON.parse(args);
+    } catch {
+      // Not JSON: keep the string; templates that test `arguments is string` still render it.
+    }
+  }
+  const out: Record<string, unknown> = { type: call.type ?? "function", function: { name: call.function.name, arguments: args } };
+  if (call.id !== undefined) out.id = call.id;
+  return out;
+}
+
+/**
+ * Converts an OpenAI message into the shape HF templates expect: content as a string (text parts joined
+ * with "\n") or, when non-text parts are present, as the part list; tool-call arguments parsed to objects;
+ * `reasoning` copied to `reasoning_content`. Keys that are absent stay absent (templates test `is defined`).
+ *
+ * @example
+ *   normalizeMessage({role: "user", content: [{type: "text", text: "hi"}]}) // {role: "user", content: "hi"}
+ */
+export function normalizeMessage(message: ChatMessage): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...message, content: normalizeContent(message.content) };
+  for (const key of Object.keys(out)) if (out[key] === undefined) delete out[key];
+  if (message.tool_calls !== undefined) out.tool_calls = message.tool_calls.map(normalizeToolCall);
+  const reasoning = message.reasoning_content ?? message.reasoning;
+  delete out.reasoning;
+  if (reasoning !== undefined && reasoning !== null) out.reasoning_content = reasoning;
+  return out;
+}
+
+/**
+ * A model's compiled chat template(s).
+ *
+ * @example
+ *   const t = new ChatTemplate("{% for m in messages %}{{ m.content }}{% endfor %}", {});
+ *   t.render([{role: "user", content: "hi"}]) // "hi"
+ */
+export class ChatTemplate {
+  readonly #templates = new Map<string, Template>();
+  /** True when the model shipped no template and {@link FALLBACK_CHAT_TEMPLATE} is used. */
+  readonly isFallback: boolean;
+
+  constructor(
+    source: string | NamedTemplate[] | undefined,
+    private readonly specialTokens: TemplateSpecialTokens,
+  ) {
+    this.isFallback = source === undefined;
+    if (source === undefined) this.#templates.set("default", compile(FALLBACK_CHAT_TEMPLATE, "fallback"));
+    else if (typeof source === "string") this.#templates.set("default", compile(source, "default"));
+    else for (const t of source) this.#templates.set(t.name, compile(t.template, t.name));
+  }
+
+  /** Template names, e.g. `["default", "tool_use"]`. */
+  get names(): string[] {
+    return [...this.#templates.keys()];
+  }
+
+  #select(hasTools: boolean): Template {
+    const chosen = (hasTools ? this.#templates.get("tool_use") : undefined) ?? this.#templates.get("default");
+    if (chosen === undefined) {
+      throw new ChatTemplateError(`no "default" chat template among: ${this.names.join(", ")}`, "");
+    }
+    return chosen;
+  }
+
+  /** Renders a conversation to the prompt string. Empty `tools` is treated as no tools. */
+  render(messages: ChatMessage[], options: ChatTemplateOptions = {}): string {
+    const tools = options.tools !== undefined && options.tools.length > 0 ? options.tools : undefined;
+    const context: Record<string, unknown> = { ...options.chatTemplateKwargs };
+    for (const [key, value] of Object.entries(this.specialTokens)) if (value !== undefined) context[key] = value;
+    context.messages = messages.map(normalizeMessage);
+    context.add_generation_prompt = options.addGenerationPrompt ?? true;
+    if (tools !== undefined) context.tools = tools;
+    if (options.documents !== undefined) context.documents = options.documents;
+    const template = this.#select(tools !== undefined);
+    try {
+      return template.render(context);
+    } catch (e) {
+      throw new ChatTemplateError(`chat template failed to render: ${errorText(e)}`, errorText(e));
+    }
+  }
+}
