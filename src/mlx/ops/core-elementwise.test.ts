@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import * as mx from "../index.ts";
-import { describeArray, expectClose, vals } from "./core-test-helpers.ts";
+import { describeArray, expectClose, on, shapeOf, vals } from "./core-test-helpers.ts";
 
 describe("binary ops", () => {
   test("arithmetic on two arrays", () => {
@@ -91,9 +91,9 @@ describe("unary ops", () => {
   });
 
   test("exp, log and log1p invert each other on known points", () => {
-    expectClose(mx.exp(mx.array([0, Math.LN2, 1])), [1, 2, Math.E]);
-    expectClose(mx.log(mx.array([1, Math.E, 0.5])), [0, 1, -Math.LN2]);
-    expectClose(mx.log1p(mx.array([0, Math.E - 1])), [0, 1]);
+    expectClose(on(mx.array([0, Math.LN2, 1]), (x) => mx.exp(x)), [1, 2, Math.E]);
+    expectClose(on(mx.array([1, Math.E, 0.5]), (x) => mx.log(x)), [0, 1, -Math.LN2]);
+    expectClose(on(mx.array([0, Math.E - 1]), (x) => mx.log1p(x)), [0, 1]);
   });
 
   test("roots and reciprocals", () => {
@@ -104,11 +104,11 @@ describe("unary ops", () => {
   });
 
   test("trigonometric, tanh, sigmoid and erf", () => {
-    expectClose(mx.sin(mx.array([0, Math.PI / 2, Math.PI / 6])), [0, 1, 0.5]);
-    expectClose(mx.cos(mx.array([0, Math.PI, Math.PI / 3])), [1, -1, 0.5]);
-    expectClose(mx.tanh(mx.array([0, Math.log(3) / 2])), [0, 0.5]);
-    expectClose(mx.sigmoid(mx.array([0, Math.log(3), -Math.log(3)])), [0.5, 0.75, 0.25]);
-    expectClose(mx.erf(mx.array([0, 0.5, -0.5, 10])), [0, 0.5204998778, -0.5204998778, 1]);
+    expectClose(on(mx.array([0, Math.PI / 2, Math.PI / 6]), (x) => mx.sin(x)), [0, 1, 0.5]);
+    expectClose(on(mx.array([0, Math.PI, Math.PI / 3]), (x) => mx.cos(x)), [1, -1, 0.5]);
+    expectClose(on(mx.array([0, Math.log(3) / 2]), (x) => mx.tanh(x)), [0, 0.5]);
+    expectClose(on(mx.array([0, Math.log(3), -Math.log(3)]), (x) => mx.sigmoid(x)), [0.5, 0.75, 0.25]);
+    expectClose(on(mx.array([0, 0.5, -0.5, 10]), (x) => mx.erf(x)), [0, 0.5204998778, -0.5204998778, 1]);
   });
 
   test("floor, ceil and round (half to even)", () => {
@@ -116,12 +116,12 @@ describe("unary ops", () => {
     expect(vals(mx.floor(a))).toEqual([1, -2, 2, 0]);
     expect(vals(mx.ceil(a))).toEqual([2, -1, 3, 1]);
     expect(vals(mx.round(a))).toEqual([2, -2, 2, 0]);
-    expectClose(mx.round(mx.array([1.2345, 2.71828]), 2), [1.23, 2.72]);
+    expectClose(on(mx.array([1.2345, 2.71828]), (x) => mx.round(x, 2)), [1.23, 2.72]);
   });
 
   test("logicalNot, isnan, isinf", () => {
-    expect(describeArray(mx.logicalNot(mx.array([true, false])))).toEqual({ shape: [2], dtype: "bool", values: [0, 1] });
-    expect(vals(mx.logicalNot(mx.array([0, 3])))).toEqual([1, 0]);
+    expect(describeArray(on(mx.array([true, false]), (x) => mx.logicalNot(x)))).toEqual({ shape: [2], dtype: "bool", values: [0, 1] });
+    expect(vals(on(mx.array([0, 3]), (x) => mx.logicalNot(x)))).toEqual([1, 0]);
     using a = mx.array([NaN, Infinity, -Infinity, 1]);
     expect(vals(mx.isnan(a))).toEqual([1, 0, 0, 0]);
     expect(vals(mx.isinf(a))).toEqual([0, 1, 1, 0]);

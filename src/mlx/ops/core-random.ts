@@ -3,6 +3,7 @@
  * reproducible; without, it draws from the global PRNG that `seed` resets.
  */
 import { Array } from "../array.ts";
+import { scalar } from "../creation.ts";
 import type { Dtype } from "../dtype.ts";
 import { check, N, OUT, take } from "../ffi/call.ts";
 import { type Stream, streamHandle as S } from "../stream.ts";
@@ -67,9 +68,14 @@ export function normal(shape: readonly number[], dtype: Dtype = "float32", key?:
   return new Array(take("mlx_random_normal", status));
 }
 
-/** Booleans that are true with probability `p` (shape defaults to p's). @example mx.bernoulli(0.1, [8], key) */
+/**
+ * Booleans that are true with probability `p` (a number, or a floating array; shape defaults to p's).
+ *
+ * @example
+ *   mx.bernoulli(0.1, [8], key)
+ */
 export function bernoulli(p: number | Array = 0.5, shape?: readonly number[], key?: Array, s?: Stream): Array {
-  using pt = typeof p === "number" ? scalarLike(p, null) : undefined;
+  using pt = typeof p === "number" ? scalar(p) : undefined;
   const ph = pt ? pt._h : (p as Array)._h;
   const dims = shape ?? (typeof p === "number" ? [] : p.shape);
   const status = N.mlx_random_bernoulli(OUT, ph, ARG0.set(dims), dims.length, key ? key._h : null, S(s));

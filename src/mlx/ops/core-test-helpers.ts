@@ -26,3 +26,21 @@ export function expectClose(a: Array, expected: readonly number[], digits = 5): 
   expect(got.length).toBe(expected.length);
   got.forEach((v, i) => expect(v).toBeCloseTo(expected[i]!, digits));
 }
+
+/** The shape of `a`, after which `a` is disposed. */
+export function shapeOf(a: Array): number[] {
+  try {
+    return a.shape;
+  } finally {
+    a.dispose();
+  }
+}
+
+/** Runs `op` on `input`, then disposes `input` (for one-line checks on fresh inputs). */
+export function on<T>(input: Array, op: (a: Array) => T): T {
+  try {
+    return op(input);
+  } finally {
+    input.dispose();
+  }
+}
