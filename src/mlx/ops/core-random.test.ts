@@ -19,7 +19,9 @@ describe("random", () => {
     expect(vals(keys)).toEqual(k.values);
     const rows = [k.values.slice(0, 2).join(), k.values.slice(2, 4).join(), k.values.slice(4).join()];
     expect(new Set(rows).size).toBe(3);
-    expect(mx.randomSplit(key).dispose()).toBeUndefined();
+    const pair = describeArray(mx.randomSplit(key));
+    expect(pair.shape).toEqual([2, 2]);
+    expect(pair.values).toEqual(vals(mx.randomSplit(key, 2)));
   });
 
   test("uniform: reproducible per key, inside [low, high), honours dtype", () => {
