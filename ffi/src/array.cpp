@@ -159,8 +159,11 @@ int vmlx_array_read(const mlx_array a, void* dst, size_t nbytes) {
       throw std::invalid_argument("[vmlx_array_read] buffer holds " + std::to_string(nbytes) +
                                   " bytes, array needs " + std::to_string(x.nbytes()));
     }
-    if (!x.flags().row_contiguous) x = mx::contiguous(x);
-    x.eval();
+    x.eval();  // flags are only meaningful once evaluated (a broadcast `full` is not row-contiguous)
+    if (!x.flags().row_contiguous) {
+      x = mx::contiguous(x);
+      x.eval();
+    }
     if (!x.flags().row_contiguous) {
       throw std::runtime_error("[vmlx_array_read] array is not row-contiguous after copy");
     }

@@ -1,8 +1,17 @@
-/** Elementwise, reduction, shape, creation, sorting and random ops. Every op takes an optional stream last. */
-import { Array } from "../array.ts";
-import { N, OUT, take } from "../ffi/call.ts";
-import { type Stream, streamHandle as S } from "../stream.ts";
-
-export function add(a: Array, b: Array, s?: Stream): Array {
-  return new Array(take("mlx_add", N.mlx_add(OUT, a._h, b._h, S(s))));
-}
+/**
+ * Core ops: creation, elementwise, reductions, sorting, shapes, indexing and random. Every op takes an optional
+ * stream last and returns a new Array the caller owns.
+ *
+ * @example
+ *   using p = mx.softmax(mx.array([0, Math.LN2]));
+ *   p.toList(); // [0.333..., 0.666...]
+ */
+export { DtypeError } from "./core-args.ts";
+export * from "./core-creation.ts";
+export * from "./core-elementwise.ts";
+export * from "./core-unary.ts";
+export * from "./core-reduce.ts";
+export * from "./core-sort.ts";
+export * from "./core-shape.ts";
+export * from "./core-index.ts";
+export * from "./core-random.ts";
