@@ -32,21 +32,6 @@ const Fn& gelu_fn() {
   return f;
 }
 
-const Fn& geglu_fn() {
-  static const Fn f = mx::compile([](const std::vector<mx::array>& in) {
-    return std::vector<mx::array>{mx::multiply(gelu_tanh(in[0]), in[1])};
-  }, true);
-  return f;
-}
-
-// in[1] is the cap as a 0-d array of x's dtype.
-const Fn& softcap_fn() {
-  static const Fn f = mx::compile([](const std::vector<mx::array>& in) {
-    return std::vector<mx::array>{mx::multiply(mx::tanh(mx::divide(in[0], in[1])), in[1])};
-  }, true);
-  return f;
-}
-
 mx::array run(const Fn& f, std::vector<mx::array> in, mlx_stream s) {
   mx::StreamContext ctx(stream(s));
   return f(in)[0];
@@ -61,17 +46,6 @@ int vmlx_swiglu(mlx_array* res, const mlx_array gate, const mlx_array up, const 
 
 int vmlx_gelu_approx(mlx_array* res, const mlx_array x, const mlx_stream s) {
   VMLX_TRY(assign(res, run(gelu_fn(), {arr(x)}, s)))
-}
-
-int vmlx_geglu_approx(mlx_array* res, const mlx_array gate, const mlx_array up, const mlx_stream s) {
-  VMLX_TRY(assign(res, run(geglu_fn(), {arr(gate), arr(up)}, s)))
-}
-
-int vmlx_logit_softcap(mlx_array* res, const mlx_array x, float cap, const mlx_stream s) {
-  VMLX_TRY({
-    const auto& a = arr(x);
-    assign(res, run(softcap_fn(), {a, mx::array(cap, a.dtype())}, s));
-  })
 }
 
 int mlx_enable_compile(void) { VMLX_TRY(mx::enable_compile()) }

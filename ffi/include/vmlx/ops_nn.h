@@ -65,10 +65,6 @@ VMLX_API int mlx_fast_scaled_dot_product_attention(mlx_array* res, const mlx_arr
 VMLX_API int vmlx_swiglu(mlx_array* res, const mlx_array gate, const mlx_array up, const mlx_stream s);
 /* 0.5 * x * (1 + tanh(sqrt(2/pi) * (x + 0.044715 x^3))) */
 VMLX_API int vmlx_gelu_approx(mlx_array* res, const mlx_array x, const mlx_stream s);
-/* gelu_approx(gate) * up */
-VMLX_API int vmlx_geglu_approx(mlx_array* res, const mlx_array gate, const mlx_array up, const mlx_stream s);
-/* tanh(x / cap) * cap: Gemma-style logit soft-capping. */
-VMLX_API int vmlx_logit_softcap(mlx_array* res, const mlx_array x, float cap, const mlx_stream s);
 VMLX_API int mlx_enable_compile(void);
 VMLX_API int mlx_disable_compile(void);
 

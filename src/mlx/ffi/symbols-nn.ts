@@ -24,8 +24,6 @@ export const NN_SYMBOLS = {
 
   vmlx_swiglu: BINARY,
   vmlx_gelu_approx: UNARY,
-  vmlx_geglu_approx: BINARY,
-  vmlx_logit_softcap: fn(["ptr", "ptr", "f32", "ptr"], "i32"),
   mlx_enable_compile: fn([], "i32"),
   mlx_disable_compile: fn([], "i32"),
 } as const;
