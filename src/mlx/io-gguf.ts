@@ -32,7 +32,9 @@ function numbersArray(key: string, v: number | number[]): Array {
 }
 
 export function encodeGgufMetadata(metadata: Record<string, GgufInput>): EncodedGgufMetadata {
-  const out: EncodedGgufMetadata = { arrays: [], arrayKeys: [], owned: [], strings: new Uint8Array(1), stringsLength: 0 };
+  const out: EncodedGgufMetadata = {
+    arrays: [], arrayKeys: [], owned: [], strings: new Uint8Array(1), stringsLength: 0,
+  };
   const parts: Uint8Array[] = [];
   const u32 = (n: number) => new Uint8Array(new Uint32Array([n]).buffer);
   const str = (s: string) => {

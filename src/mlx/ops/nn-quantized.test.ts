@@ -93,6 +93,21 @@ describe("quantizedMatmul", () => {
     for (const a of [wq, scales, biases!]) a.dispose();
   });
 
+  test("scale-only mode (mxfp4): no biases, and the matmul equals dequantize-then-matmul", () => {
+    using w = mx.array(seeded(OUT_F * K, 31), { shape: [OUT_F, K], dtype: "float32" });
+    const { wq, scales, biases } = mx.quantize(w, { groupSize: 32, bits: 4, mode: "mxfp4" });
+    expect(biases).toBeNull();
+    const opts = { groupSize: 32, bits: 4, mode: "mxfp4" } as const;
+    using deq = mx.dequantize(wq, scales, null, opts);
+    const xs = seeded(2 * K, 32);
+    using x = mx.array(xs, { shape: [2, K], dtype: "float32" });
+    using y = mx.quantizedMatmul(x, wq, scales, null, opts);
+    const ref = matmulRef(xs, deq.toList(), 2, K, OUT_F, true);
+    expectClose(y.toList(), ref.out, (i) => 1e-4 * ref.mag[i]!);
+    wq.dispose();
+    scales.dispose();
+  });
+
   test("gatherQmm routes each row to its expert", () => {
     const experts = 3;
     using w = mx.array(seeded(experts * OUT_F * K, 21), { shape: [experts, OUT_F, K], dtype: "float32" });
