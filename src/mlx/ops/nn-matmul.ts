@@ -8,7 +8,7 @@ import { optHandle } from "./nn-args.ts";
  * Matrix product with NumPy broadcasting of batch dimensions.
  *
  * @example
- *   mx.matmul(mx.array([[1, 2]]), mx.array([[3], [4]])).item(); // 11
+ *   mx.matmul(mx.array([[1, 2]]), mx.array([[3], [4]])).toList(); // [11]
  */
 export function matmul(a: Array, b: Array, s?: Stream): Array {
   return new Array(take("mlx_matmul", N.mlx_matmul(OUT, a._h, b._h, S(s))));
