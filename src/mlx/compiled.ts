@@ -1,0 +1,41 @@
+/**
+ * Elementwise chains fused once with `mx::compile` in libvmlx (shapeless: one trace for every shape).
+ * On GPU backends the fused form is one kernel and one output buffer instead of several; on MLX's CPU
+ * backend it runs at the same speed as the plain ops (the work is compute-bound) and needs `g++` at run time
+ * to JIT the kernel, falling back to the plain graph when no compiler is found.
+ */
+import { Array } from "./array.ts";
+import { check, N, OUT, take } from "./ffi/call.ts";
+import { type Stream, streamHandle as S } from "./stream.ts";
+
+/**
+ * `silu(gate) * up`, the SwiGLU MLP activation (Llama, Qwen, Mistral).
+ *
+ * @example
+ *   const h = mx.swiglu(gateProj, upProj);
+ */
+export function swiglu(gate: Array, up: Array, s?: Stream): Array {
+  return new Array(take("vmlx_swiglu", N.vmlx_swiglu(OUT, gate._h, up._h, S(s))));
+}
+
+/**
+ * GELU with the tanh approximation: `0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))`.
+ *
+ * @example
+ *   mx.geluApprox(x)
+ */
+export function geluApprox(x: Array, s?: Stream): Array {
+  return new Array(take("vmlx_gelu_approx", N.vmlx_gelu_approx(OUT, x._h, S(s))));
+}
+
+/**
+ * Turns graph compilation on or off process-wide (on by default). With it off, the fused functions above
+ * run as their plain op graphs: useful to compare results and timings.
+ *
+ * @example
+ *   mx.setCompileEnabled(false)
+ */
+export function setCompileEnabled(enabled: boolean): void {
+  if (enabled) check("mlx_enable_compile", N.mlx_enable_compile());
+  else check("mlx_disable_compile", N.mlx_disable_compile());
+}
