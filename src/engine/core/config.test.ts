@@ -20,6 +20,7 @@ describe("createSchedulerConfig", () => {
     [{ numBlocks: 4, maxNumSeqs: -1 }, "maxNumSeqs"],
     [{ numBlocks: 4, maxNumBatchedTokens: Number.NaN }, "maxNumBatchedTokens"],
     [{ numBlocks: 4, longPrefillTokenThreshold: 0 }, "longPrefillTokenThreshold"],
+    [{ numBlocks: 4, maxNumSeqs: 8, maxNumBatchedTokens: 4 }, "maxNumBatchedTokens"],
   ])("rejects %o", (options, field) => {
     let error: unknown;
     try {

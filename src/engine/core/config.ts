@@ -39,6 +39,9 @@ export function createSchedulerConfig(
   if (config.longPrefillTokenThreshold !== undefined) {
     requirePositiveInteger("longPrefillTokenThreshold", config.longPrefillTokenThreshold);
   }
+  if (config.maxNumBatchedTokens < config.maxNumSeqs) {
+    throw new SchedulerConfigError("maxNumBatchedTokens", "must be at least maxNumSeqs (every decode needs a token)");
+  }
   if (typeof config.enablePrefixCaching !== "boolean") {
     throw new SchedulerConfigError("enablePrefixCaching", "must be a boolean");
   }
