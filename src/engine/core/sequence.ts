@@ -8,6 +8,8 @@ export interface SequenceOptions<P = unknown> {
   /** Unique id; defaults to a process-wide counter. */
   id?: number;
   promptTokenIds: readonly number[];
+  /** Outputs already generated (a forked child's own first sampled token); they count toward maxTokens. */
+  outputTokenIds?: readonly number[];
   /** Most output tokens to generate (>= 1). */
   maxTokens: number;
   /** Opaque to the scheduler; carried for the sampler. */
@@ -53,6 +55,7 @@ export class Sequence<P = unknown> {
     this.id = options.id ?? nextSequenceId++;
     this.promptTokenIds = [...options.promptTokenIds];
     this.tokenIds = [...options.promptTokenIds];
+    for (const tokenId of options.outputTokenIds ?? []) this.appendToken(tokenId);
     this.maxTokens = options.maxTokens;
     this.samplingParams = options.samplingParams;
     this.arrivalTime = options.arrivalTime ?? performance.now();

@@ -56,8 +56,11 @@ export function referenceNextToken(context: readonly number[], vocabSize = 1000)
 }
 
 /** Runs a scheduler to completion with a `SimKvRunner`; returns each step's output and the finished sequences. */
-export function runToCompletion(scheduler: Scheduler, maxSteps = 10_000): { steps: SchedulerOutput[]; finished: Sequence[] } {
-  const runner = new SimKvRunner(scheduler.blockManager);
+export function runToCompletion(
+  scheduler: Scheduler,
+  runner = new SimKvRunner(scheduler.blockManager),
+  maxSteps = 10_000,
+): { steps: SchedulerOutput[]; finished: Sequence[] } {
   const steps: SchedulerOutput[] = [];
   const finished: Sequence[] = [];
   while (scheduler.hasUnfinished()) {
