@@ -242,12 +242,13 @@ describe("Scheduler fork (n > 1)", () => {
     expect(scheduler.blockManager.numFreeBlocks).toBe(64);
   });
 
-  test("fork needs a running parent and a free slot", () => {
+  test("fork needs a decoding parent, a child one token past its KV, and a free slot", () => {
     const { scheduler, runner } = makeScheduler({ maxNumSeqs: 2, maxNumBatchedTokens: 8 });
     const parent = seq(1, 3, 5);
     scheduler.add(parent);
     expect(() => scheduler.fork(1, seq(2, [...range(1000, 3), 1]))).toThrow(SchedulerError);
     step(scheduler, runner);
+    expect(() => scheduler.fork(1, seq(4, [...range(1000, 3), 1, 2]))).toThrow(SchedulerError);
     scheduler.fork(1, seq(2, [...range(1000, 3), 1]));
     expect(() => scheduler.fork(1, seq(3, [...range(1000, 3), 1]))).toThrow(SchedulerError);
     expect(scheduler.running.map((s) => s.id)).toEqual([1, 2]);

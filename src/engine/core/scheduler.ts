@@ -116,14 +116,19 @@ export class Scheduler<P = unknown> {
   }
 
   /**
-   * Adds `child` as a running copy of running `parent`, sharing its computed KV blocks copy-on-write.
-   * `child` must repeat the parent's first numComputedTokens tokens; its later tokens (e.g. its own sampled
-   * token) are its own. The copies show up in the next output's `blockCopies`. Throws `SchedulerError` when
+   * Adds `child` as a running copy of decoding `parent`, sharing its computed KV blocks copy-on-write.
+   * `child` must repeat the parent's first numComputedTokens tokens plus one last token of its own (e.g. its
+   * own sample from the parent's prefill logits, passed as `outputTokenIds`). The copies show up in the next output's `blockCopies`. Throws `SchedulerError` when
    * maxNumSeqs sequences already run (submit a separate request instead: prefix caching still shares the prompt).
    */
   fork(parentId: number, child: Sequence<P>): void {
     const parent = this.#byId.get(parentId);
-    if (parent?.status !== "running") throw new InvalidRequestError(`sequence ${parentId} is not running`);
+    if (parent?.status !== "running" || !parent.isPrefillDone) {
+      throw new InvalidRequestError(`sequence ${parentId} is not decoding`);
+    }
+    if (child.numTokens !== parent.numComputedTokens + 1) {
+      throw new InvalidRequestError(`fork child ${child.id} must hold exactly one token past the parent's KV`);
+    }
     if (this.#byId.has(child.id)) throw new InvalidRequestError(`sequence ${child.id} is already scheduled`);
     if (this.#running.length >= this.config.maxNumSeqs) {
       throw new SchedulerError(`cannot fork ${parentId}: ${this.config.maxNumSeqs} sequences already running`);
