@@ -9,12 +9,6 @@ export {
 } from "./errors.ts";
 export { FreeBlockQueue } from "./free-block-queue.ts";
 export { type BlockHasher, hashBlockTokens } from "./hashing.ts";
-export {
-  type ScheduledSequence,
-  Scheduler,
-  type SchedulerOptions,
-  type SchedulerOutput,
-  type SchedulerStats,
-  type StopChecker,
-} from "./scheduler.ts";
+export { Scheduler, type SchedulerOptions, type SchedulerStats, type StopChecker } from "./scheduler.ts";
+export type { ScheduledSequence, SchedulerOutput } from "./scheduler-output.ts";
 export { type FinishReason, Sequence, type SequenceOptions, type SequenceStatus } from "./sequence.ts";

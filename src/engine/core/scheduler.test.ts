@@ -1,7 +1,8 @@
 import { describe, expect, test } from "bun:test";
 import { createSchedulerConfig, type SchedulerConfig } from "./config.ts";
 import { InvalidRequestError, RequestTooLargeError, SchedulerError } from "./errors.ts";
-import { Scheduler, type SchedulerOptions, type SchedulerOutput } from "./scheduler.ts";
+import { Scheduler, type SchedulerOptions } from "./scheduler.ts";
+import type { SchedulerOutput } from "./scheduler-output.ts";
 import { Sequence } from "./sequence.ts";
 import { SimKvRunner } from "./testing.ts";
 

@@ -1,5 +1,6 @@
 import type { BlockManager } from "./block-manager.ts";
-import type { Scheduler, SchedulerOutput } from "./scheduler.ts";
+import type { Scheduler } from "./scheduler.ts";
+import type { SchedulerOutput } from "./scheduler-output.ts";
 import type { Sequence } from "./sequence.ts";
 
 /**
