@@ -1,0 +1,256 @@
+import { describe, expect, test } from "bun:test";
+import { createSchedulerConfig, type SchedulerConfig } from "./config.ts";
+import { SchedulerError } from "./errors.ts";
+import { Scheduler, type SchedulerOptions, type StopChecker } from "./scheduler.ts";
+import { Sequence } from "./sequence.ts";
+import { referenceNextToken, runToCompletion, SimKvRunner } from "./testing.ts";
+
+const BS = 4;
+const range = (start: number, n: number) => Array.from({ length: n }, (_, i) => start + i);
+
+function makeScheduler(config: Partial<SchedulerConfig> = {}, options: SchedulerOptions = {}) {
+  const full = createSchedulerConfig({ numBlocks: 64, blockSize: BS, maxNumBatchedTokens: 64, maxNumSeqs: 8, ...config });
+  const scheduler = new Scheduler(full, options);
+  return { scheduler, runner: new SimKvRunner(scheduler.blockManager) };
+}
+
+function seq(id: number, prompt: number[] | number, maxTokens = 4) {
+  const promptTokenIds = typeof prompt === "number" ? range(id * 1000, prompt) : prompt;
+  return new Sequence({ id, promptTokenIds, maxTokens, arrivalTime: id });
+}
+
+function step(scheduler: Scheduler, runner: SimKvRunner) {
+  const output = scheduler.schedule();
+  scheduler.postprocess(output, runner.run(output));
+  return output;
+}
+
+/** Outputs the fake model gives one request run alone, without any KV cache. */
+function reference(prompt: readonly number[], maxTokens: number, stop?: (t: number) => boolean) {
+  const tokens = [...prompt];
+  const out: number[] = [];
+  while (out.length < maxTokens) {
+    const t = referenceNextToken(tokens);
+    tokens.push(t);
+    out.push(t);
+    if (stop?.(t)) break;
+  }
+  return out;
+}
+
+describe("Scheduler abort", () => {
+  test("abort in every state frees every block", () => {
+    const { scheduler, runner } = makeScheduler({ numBlocks: 12, maxNumBatchedTokens: 8 });
+    const decoding = seq(1, 5, 30);
+    scheduler.add(decoding);
+    step(scheduler, runner);
+    const prefilling = seq(2, 20, 4);
+    const waiting = seq(3, 30, 4);
+    scheduler.add(prefilling);
+    scheduler.add(waiting);
+    step(scheduler, runner);
+    expect(prefilling.numComputedTokens).toBeGreaterThan(0);
+    expect(prefilling.isPrefillDone).toBe(false);
+    expect(waiting.status).toBe("waiting");
+    expect(scheduler.abort(prefilling.id)).toBe(true);
+    expect(scheduler.abort(waiting.id)).toBe(true);
+    expect(scheduler.abort(decoding.id)).toBe(true);
+    for (const s of [decoding, prefilling, waiting]) {
+      expect(s.status).toBe("finished");
+      expect(s.finishReason).toBe("abort");
+      expect(s.blockTable).toEqual([]);
+    }
+    expect(scheduler.hasUnfinished()).toBe(false);
+    expect(scheduler.blockManager.numFreeBlocks).toBe(12);
+    expect(scheduler.abort(decoding.id)).toBe(false);
+  });
+
+  test("abort of a preempted sequence", () => {
+    const { scheduler, runner } = makeScheduler({ numBlocks: 4 });
+    const a = seq(1, 6, 8);
+    const b = seq(2, 6, 8);
+    scheduler.add(a);
+    scheduler.add(b);
+    while (b.status !== "preempted") step(scheduler, runner);
+    expect(scheduler.waiting[0]).toBe(b);
+    scheduler.abort(b.id);
+    expect(scheduler.waiting.length).toBe(0);
+    scheduler.abort(a.id);
+    expect(scheduler.blockManager.numFreeBlocks).toBe(4);
+  });
+
+  test("a sequence aborted between schedule and postprocess is skipped", () => {
+    const { scheduler, runner } = makeScheduler();
+    const a = seq(1, 5, 3);
+    const b = seq(2, 5, 3);
+    scheduler.add(a);
+    scheduler.add(b);
+    const output = scheduler.schedule();
+    const tokens = runner.run(output);
+    scheduler.abort(a.id);
+    scheduler.postprocess(output, tokens);
+    expect(a.outputTokenIds).toEqual([]);
+    expect(b.outputTokenIds).toEqual([tokens[1]!]);
+    runToCompletion(scheduler, runner);
+    expect(scheduler.blockManager.numFreeBlocks).toBe(64);
+  });
+});
+
+describe("Scheduler preemption", () => {
+  test("the most recently arrived running sequence is preempted, keeps its outputs and goes first in line", () => {
+    const { scheduler, runner } = makeScheduler({ numBlocks: 4 });
+    const a = seq(1, 6, 8);
+    const b = seq(2, 6, 8);
+    const c = seq(3, 2, 2);
+    scheduler.add(a);
+    scheduler.add(b);
+    step(scheduler, runner);
+    scheduler.add(c);
+    let output = step(scheduler, runner);
+    while (output.preempted.length === 0) output = step(scheduler, runner);
+    expect(output.preempted).toEqual([b]);
+    expect(output.scheduled.map((e) => e.seq.id)).toEqual([1]);
+    expect(b.status).toBe("preempted");
+    expect(b.numComputedTokens).toBe(0);
+    expect(b.blockTable).toEqual([]);
+    expect(b.numOutputTokens).toBeGreaterThan(0);
+    expect(b.numPreemptions).toBe(1);
+    expect(scheduler.waiting.map((s) => s.id)).toEqual([2, 3]);
+    expect(scheduler.stats().numPreemptions).toBe(1);
+  });
+
+  test("a resumed sequence recomputes prompt and outputs as one prefill", () => {
+    const { scheduler, runner } = makeScheduler({ numBlocks: 4, enablePrefixCaching: false });
+    const a = seq(1, 6, 8);
+    const b = seq(2, 6, 8);
+    scheduler.add(a);
+    scheduler.add(b);
+    while (b.status !== "preempted") step(scheduler, runner);
+    const kept = [...b.outputTokenIds];
+    let output = scheduler.schedule();
+    while (!output.scheduled.some((e) => e.seq === b)) {
+      scheduler.postprocess(output, runner.run(output));
+      output = scheduler.schedule();
+    }
+    expect(output.scheduled.find((e) => e.seq === b)).toMatchObject({
+      numComputedTokens: 0,
+      numNewTokens: 6 + kept.length,
+      isPrefill: true,
+      emitsToken: true,
+    });
+    scheduler.postprocess(output, runner.run(output));
+    expect(b.outputTokenIds.slice(0, kept.length)).toEqual(kept);
+    expect(b.outputTokenIds.length).toBe(kept.length + 1);
+    runToCompletion(scheduler, runner);
+    expect(b.outputTokenIds).toEqual(reference(range(2000, 6), 8));
+  });
+
+  test("a preempting step admits nothing new", () => {
+    const { scheduler, runner } = makeScheduler({ numBlocks: 4 });
+    scheduler.add(seq(1, 6, 8));
+    scheduler.add(seq(2, 6, 8));
+    let output = step(scheduler, runner);
+    while (output.preempted.length === 0) output = step(scheduler, runner);
+    expect(output.scheduled.every((e) => !e.isPrefill)).toBe(true);
+  });
+
+  test.each([
+    ["prefix caching", true],
+    ["no prefix caching", false],
+  ])("outputs with a tiny pool equal a huge pool and the reference (%s)", (_, enablePrefixCaching) => {
+    const stop: StopChecker = (_s, t) => t % 97 === 0;
+    const shared = range(7000, 9);
+    const prompts = Array.from({ length: 12 }, (_, i) => (i % 3 === 0 ? [...shared, ...range(i * 50, i % 7)] : range(i * 50, 3 + ((i * 5) % 13))));
+    const outputs = (numBlocks: number, budget: number) => {
+      const { scheduler } = makeScheduler({ numBlocks, maxNumBatchedTokens: budget, enablePrefixCaching }, { stopChecker: stop });
+      const seqs = prompts.map((p, i) => seq(i + 1, p, 20));
+      for (const s of seqs) scheduler.add(s);
+      runToCompletion(scheduler);
+      expect(scheduler.blockManager.numFreeBlocks).toBe(numBlocks);
+      return { seqs, stats: scheduler.stats() };
+    };
+    const tiny = outputs(10, 8);
+    const huge = outputs(1000, 512);
+    expect(tiny.stats.numPreemptions).toBeGreaterThan(0);
+    expect(huge.stats.numPreemptions).toBe(0);
+    prompts.forEach((p, i) => {
+      const expected = reference(p, 20, (t) => t % 97 === 0);
+      expect(tiny.seqs[i]!.outputTokenIds).toEqual(expected);
+      expect(huge.seqs[i]!.outputTokenIds).toEqual(expected);
+      expect(tiny.seqs[i]!.finishReason).toBe(expected.at(-1)! % 97 === 0 ? "stop" : "length");
+    });
+    if (enablePrefixCaching) expect(huge.stats.prefixCache.hits).toBeGreaterThan(0);
+  });
+});
+
+describe("Scheduler prefix caching", () => {
+  test("a later request with the same two-block prefix skips those blocks", () => {
+    const { scheduler, runner } = makeScheduler();
+    const prefix = range(500, 2 * BS);
+    const a = seq(1, [...prefix, 1, 2, 3], 3);
+    scheduler.add(a);
+    step(scheduler, runner);
+    const b = seq(2, [...prefix, 9], 3);
+    const c = seq(3, range(800, 9), 3);
+    scheduler.add(b);
+    scheduler.add(c);
+    const output = step(scheduler, runner);
+    expect(b.numCachedTokens).toBe(2 * BS);
+    expect(c.numCachedTokens).toBe(0);
+    expect(output.scheduled.find((e) => e.seq === b)).toMatchObject({ numComputedTokens: 8, numNewTokens: 1 });
+    runToCompletion(scheduler, runner);
+    expect(b.outputTokenIds).toEqual(reference([...prefix, 9], 3));
+    expect(scheduler.stats().prefixCache).toEqual({ queries: 11 + 9 + 9, hits: 8 });
+  });
+
+  test("an identical prompt recomputes at least its last block's tokens and matches the reference", () => {
+    const { scheduler, runner } = makeScheduler();
+    scheduler.add(seq(1, range(0, 8), 2));
+    runToCompletion(scheduler, runner);
+    const again = seq(2, range(0, 8), 2);
+    scheduler.add(again);
+    const output = step(scheduler, runner);
+    expect(again.numCachedTokens).toBe(BS);
+    expect(output.numScheduledTokens).toBe(BS);
+    runToCompletion(scheduler, runner);
+    expect(again.outputTokenIds).toEqual(reference(range(0, 8), 2));
+  });
+});
+
+describe("Scheduler fork (n > 1)", () => {
+  test("children share the prompt's blocks, copy the partial block on write and match the reference", () => {
+    const { scheduler, runner } = makeScheduler();
+    const prompt = range(300, 6);
+    const parent = seq(1, prompt, 5);
+    scheduler.add(parent);
+    step(scheduler, runner);
+    const children = [2, 3].map(
+      (id) => new Sequence({ id, promptTokenIds: prompt, outputTokenIds: [10 + id], maxTokens: 5, arrivalTime: 1 }),
+    );
+    for (const child of children) scheduler.fork(parent.id, child);
+    expect(children[0]!.blockTable).toEqual(parent.blockTable);
+    expect(scheduler.blockManager.refCount(parent.blockTable[0]!)).toBe(3);
+    const output = step(scheduler, runner);
+    expect(output.scheduled.map((e) => e.seq.id)).toEqual([1, 2, 3]);
+    expect(output.blockCopies.length).toBe(2);
+    expect(new Set(output.blockCopies.map((c) => c.src)).size).toBe(1);
+    runToCompletion(scheduler, runner);
+    expect(parent.outputTokenIds).toEqual(reference(prompt, 5));
+    for (const [i, child] of children.entries()) {
+      expect(child.outputTokenIds).toEqual([12 + i, ...reference([...prompt, 12 + i], 4)]);
+    }
+    expect(scheduler.blockManager.numFreeBlocks).toBe(64);
+  });
+
+  test("fork needs a decoding parent, a child one token past its KV, and a free slot", () => {
+    const { scheduler, runner } = makeScheduler({ maxNumSeqs: 2, maxNumBatchedTokens: 8 });
+    const parent = seq(1, 3, 5);
+    scheduler.add(parent);
+    expect(() => scheduler.fork(1, seq(2, [...range(1000, 3), 1]))).toThrow(SchedulerError);
+    step(scheduler, runner);
+    expect(() => scheduler.fork(1, seq(4, [...range(1000, 3), 1, 2]))).toThrow(SchedulerError);
+    scheduler.fork(1, seq(2, [...range(1000, 3), 1]));
+    expect(() => scheduler.fork(1, seq(3, [...range(1000, 3), 1]))).toThrow(SchedulerError);
+    expect(scheduler.running.map((s) => s.id)).toEqual([1, 2]);
+  });
+});

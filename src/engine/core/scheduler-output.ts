@@ -1,0 +1,64 @@
+import type { BlockCopy } from "./block-manager.ts";
+import type { Sequence } from "./sequence.ts";
+
+/** One sequence's work in a step: KV slots `[numComputedTokens, numComputedTokens + numNewTokens)`. */
+export interface ScheduledSequence<P = unknown> {
+  seq: Sequence<P>;
+  numNewTokens: number;
+  /** KV position where this step starts (the sequence's numComputedTokens before the step). */
+  numComputedTokens: number;
+  /** More than the last token is computed (a prompt, a chunk of one, or a recompute after preemption). */
+  isPrefill: boolean;
+  /** The step reaches the end of the sequence, so the runner samples a token for it. */
+  emitsToken: boolean;
+}
+
+/** What one engine step must compute. */
+export interface SchedulerOutput<P = unknown> {
+  /** In scheduling order: running decodes, unfinished prefills, newly admitted; each sequence at most once. */
+  scheduled: ScheduledSequence<P>[];
+  /** Sequences evicted this step; they wait to recompute prompt plus outputs. */
+  preempted: Sequence<P>[];
+  /** KV block copies (copy-on-write after a fork) to perform before this step writes KV. */
+  blockCopies: BlockCopy[];
+  numScheduledTokens: number;
+  numPrefillTokens: number;
+  numDecodeTokens: number;
+}
+
+/** Accumulates one step's scheduled work against its token budget and sequence cap. */
+export class StepBuilder<P> {
+  readonly scheduled: ScheduledSequence<P>[] = [];
+  readonly preempted: Sequence<P>[] = [];
+  readonly blockCopies: BlockCopy[] = [];
+  #numPrefillTokens = 0;
+  #numDecodeTokens = 0;
+
+  constructor(
+    public budget: number,
+    readonly maxNumSeqs: number,
+  ) {}
+
+  hasRoom(): boolean {
+    return this.budget > 0 && this.scheduled.length < this.maxNumSeqs;
+  }
+
+  add(seq: Sequence<P>, numNewTokens: number, copies: BlockCopy[]): void {
+    const isPrefill = !seq.isPrefillDone;
+    const emitsToken = seq.numComputedTokens + numNewTokens === seq.numTokens;
+    this.scheduled.push({ seq, numNewTokens, numComputedTokens: seq.numComputedTokens, isPrefill, emitsToken });
+    this.blockCopies.push(...copies);
+    seq.numNewTokens = numNewTokens;
+    this.budget -= numNewTokens;
+    if (isPrefill) this.#numPrefillTokens += numNewTokens;
+    else this.#numDecodeTokens += numNewTokens;
+  }
+
+  output(): SchedulerOutput<P> {
+    const { scheduled, preempted, blockCopies } = this;
+    const numPrefillTokens = this.#numPrefillTokens;
+    const numDecodeTokens = this.#numDecodeTokens;
+    const numScheduledTokens = numPrefillTokens + numDecodeTokens;
+    return { scheduled, preempted, blockCopies, numScheduledTokens, numPrefillTokens, numDecodeTokens };
+  }
+}

@@ -1,0 +1,256 @@
+import { BlockManager, type PrefixCacheStats } from "./block-manager.ts";
+import type { SchedulerConfig } from "./config.ts";
+import { InvalidRequestError, RequestTooLargeError, SchedulerError } from "./errors.ts";
+import type { BlockHasher } from "./hashing.ts";
+import { type SchedulerOutput, StepBuilder } from "./scheduler-output.ts";
+import type { FinishReason, Sequence } from "./sequence.ts";
+
+/** Returns true when `tokenId`, just appended to `seq`, ends it (EOS, a stop token; not maxTokens). */
+export type StopChecker<P = unknown> = (seq: Sequence<P>, tokenId: number) => boolean;
+
+export interface SchedulerOptions<P = unknown> {
+  stopChecker?: StopChecker<P>;
+  hasher?: BlockHasher;
+}
+
+export interface SchedulerStats {
+  numWaiting: number;
+  numRunning: number;
+  numPreemptions: number;
+  kvUsage: number;
+  prefixCache: PrefixCacheStats;
+}
+
+/**
+ * FCFS continuous-batching scheduler with chunked prefill, prefix caching and preemption by recompute.
+ * Each step spends at most `maxNumBatchedTokens`: running decodes first (1 token each), then unfinished
+ * prefills, then newly admitted sequences. When a decode finds no free block, the most recently arrived
+ * running sequence is preempted (blocks freed, put back at the front of `waiting`, outputs kept).
+ *
+ * @example
+ * const scheduler = new Scheduler(createSchedulerConfig({ numBlocks: 512 }), { stopChecker: (_, t) => t === EOS });
+ * scheduler.add(new Sequence({ promptTokenIds: ids, maxTokens: 64 }));
+ * while (scheduler.hasUnfinished()) {
+ *   const output = scheduler.schedule();
+ *   const tokenIds = runner.run(output); // one token per entry with emitsToken, in order
+ *   for (const seq of scheduler.postprocess(output, tokenIds)) emitDone(seq);
+ * }
+ */
+export class Scheduler<P = unknown> {
+  readonly blockManager: BlockManager;
+  readonly #waiting: Sequence<P>[] = [];
+  /** Sorted by (arrivalTime, id): the last one is the preemption victim. */
+  readonly #running: Sequence<P>[] = [];
+  readonly #byId = new Map<number, Sequence<P>>();
+  readonly #stopChecker: StopChecker<P> | undefined;
+  #numPreemptions = 0;
+
+  constructor(
+    readonly config: SchedulerConfig,
+    options: SchedulerOptions<P> = {},
+  ) {
+    this.blockManager = new BlockManager(config.numBlocks, config.blockSize, {
+      enablePrefixCaching: config.enablePrefixCaching,
+      ...(options.hasher ? { hasher: options.hasher } : {}),
+    });
+    this.#stopChecker = options.stopChecker;
+  }
+
+  get waiting(): readonly Sequence<P>[] {
+    return this.#waiting;
+  }
+
+  get running(): readonly Sequence<P>[] {
+    return this.#running;
+  }
+
+  hasUnfinished(): boolean {
+    return this.#waiting.length + this.#running.length > 0;
+  }
+
+  get(seqId: number): Sequence<P> | undefined {
+    return this.#byId.get(seqId);
+  }
+
+  /** Queues a new sequence; throws `RequestTooLargeError` if it could never fit the pool. */
+  add(seq: Sequence<P>): void {
+    if (this.#byId.has(seq.id)) throw new InvalidRequestError(`sequence ${seq.id} is already scheduled`);
+    if (seq.status !== "waiting" || seq.blockTable.length > 0) {
+      throw new InvalidRequestError(`sequence ${seq.id} is not new (status ${seq.status})`);
+    }
+    if (seq.numPromptTokens === 0) throw new InvalidRequestError(`sequence ${seq.id} has an empty prompt`);
+    if (!Number.isInteger(seq.maxTokens) || seq.maxTokens < 1) {
+      throw new InvalidRequestError(`sequence ${seq.id}: maxTokens must be a positive integer`);
+    }
+    const maxKvTokens = seq.numPromptTokens + seq.maxTokens - 1;
+    const blocksNeeded = Math.ceil(maxKvTokens / this.config.blockSize);
+    if (blocksNeeded > this.config.numBlocks) {
+      throw new RequestTooLargeError(seq.id, maxKvTokens, blocksNeeded, this.config.numBlocks);
+    }
+    this.#byId.set(seq.id, seq);
+    this.#waiting.push(seq);
+  }
+
+  /**
+   * Adds `child` as a running copy of decoding `parent`, sharing its computed KV blocks copy-on-write.
+   * `child` must repeat the parent's first numComputedTokens tokens plus one last token of its own (e.g. its
+   * own sample from the parent's prefill logits, passed as `outputTokenIds`). The copies show up in the next output's `blockCopies`. Throws `SchedulerError` when
+   * maxNumSeqs sequences already run (submit a separate request instead: prefix caching still shares the prompt).
+   */
+  fork(parentId: number, child: Sequence<P>): void {
+    const parent = this.#byId.get(parentId);
+    if (parent?.status !== "running" || !parent.isPrefillDone) {
+      throw new InvalidRequestError(`sequence ${parentId} is not decoding`);
+    }
+    if (child.numTokens !== parent.numComputedTokens + 1) {
+      throw new InvalidRequestError(`fork child ${child.id} must hold exactly one token past the parent's KV`);
+    }
+    if (this.#byId.has(child.id)) throw new InvalidRequestError(`sequence ${child.id} is already scheduled`);
+    if (this.#running.length >= this.config.maxNumSeqs) {
+      throw new SchedulerError(`cannot fork ${parentId}: ${this.config.maxNumSeqs} sequences already running`);
+    }
+    this.blockManager.fork(parent, child);
+    child.status = "running";
+    this.#byId.set(child.id, child);
+    this.#insertRunning(child);
+  }
+
+  /** Finishes a sequence with `reason` wherever it is; frees its blocks. Returns false for unknown ids. */
+  finish(seqId: number, reason: FinishReason): boolean {
+    const seq = this.#byId.get(seqId);
+    if (!seq) return false;
+    removeFrom(this.#waiting, seq);
+    removeFrom(this.#running, seq);
+    this.blockManager.free(seq);
+    seq.status = "finished";
+    seq.finishReason = reason;
+    seq.numNewTokens = 0;
+    this.#byId.delete(seqId);
+    return true;
+  }
+
+  /** Aborts a sequence in any state (waiting, prefilling, decoding, preempted). */
+  abort(seqId: number): boolean {
+    return this.finish(seqId, "abort");
+  }
+
+  /** Plans the next step. */
+  schedule(): SchedulerOutput<P> {
+    const step = new StepBuilder<P>(this.config.maxNumBatchedTokens, this.config.maxNumSeqs);
+    for (const seq of this.#running) seq.numNewTokens = 0;
+    this.#scheduleDecodes(step);
+    this.#schedulePrefills(step);
+    if (step.preempted.length === 0) this.#admitWaiting(step);
+    return step.output();
+  }
+
+  /**
+   * Applies a step's results: advances KV positions, caches newly full blocks, appends sampled tokens and
+   * finishes sequences (stop checker, then maxTokens). `tokenIds` holds one token per scheduled entry with
+   * `emitsToken`, in order. Entries finished meanwhile (aborted) are skipped. Returns newly finished sequences.
+   */
+  postprocess(output: SchedulerOutput<P>, tokenIds: readonly number[]): Sequence<P>[] {
+    const numEmitting = output.scheduled.filter((e) => e.emitsToken).length;
+    if (tokenIds.length !== numEmitting) {
+      throw new SchedulerError(`postprocess expects ${numEmitting} sampled tokens, got ${tokenIds.length}`);
+    }
+    const finished: Sequence<P>[] = [];
+    let k = 0;
+    for (const entry of output.scheduled) {
+      const tokenId = entry.emitsToken ? tokenIds[k++]! : undefined;
+      const seq = entry.seq;
+      if (seq.status !== "running") continue;
+      seq.numComputedTokens = entry.numComputedTokens + entry.numNewTokens;
+      seq.numNewTokens = 0;
+      this.blockManager.cacheBlocks(seq);
+      if (tokenId === undefined) continue;
+      seq.appendToken(tokenId);
+      const reason = this.#stopChecker?.(seq, tokenId) ? "stop" : seq.numOutputTokens >= seq.maxTokens ? "length" : null;
+      if (reason) {
+        this.finish(seq.id, reason);
+        finished.push(seq);
+      }
+    }
+    return finished;
+  }
+
+  stats(): SchedulerStats {
+    return {
+      numWaiting: this.#waiting.length,
+      numRunning: this.#running.length,
+      numPreemptions: this.#numPreemptions,
+      kvUsage: this.blockManager.usage(),
+      prefixCache: this.blockManager.prefixCacheStats,
+    };
+  }
+
+  #scheduleDecodes(step: StepBuilder<P>): void {
+    for (let i = 0; i < this.#running.length; i++) {
+      const seq = this.#running[i]!;
+      if (!seq.isPrefillDone) continue;
+      if (!step.hasRoom()) return;
+      while (!this.blockManager.canAppend(seq)) {
+        const victim = this.#running[this.#running.length - 1]!;
+        this.#preempt(victim, step);
+        if (victim === seq) return;
+      }
+      step.add(seq, 1, this.blockManager.mayAppend(seq));
+    }
+  }
+
+  #schedulePrefills(step: StepBuilder<P>): void {
+    for (const seq of this.#running) {
+      if (seq.isPrefillDone) continue;
+      if (!step.hasRoom()) return;
+      const chunk = this.#chunkSize(seq, step.budget);
+      if (!this.blockManager.canAppend(seq, chunk)) continue;
+      step.add(seq, chunk, this.blockManager.mayAppend(seq, chunk));
+    }
+  }
+
+  #admitWaiting(step: StepBuilder<P>): void {
+    while (this.#waiting.length > 0 && this.#running.length < this.config.maxNumSeqs && step.hasRoom()) {
+      const seq = this.#waiting[0]!;
+      if (!this.blockManager.canAllocate(seq)) return;
+      this.blockManager.allocate(seq);
+      this.#waiting.shift();
+      seq.status = "running";
+      this.#insertRunning(seq);
+      const chunk = this.#chunkSize(seq, step.budget);
+      step.add(seq, chunk, this.blockManager.mayAppend(seq, chunk));
+    }
+  }
+
+  #chunkSize(seq: Sequence<P>, budget: number): number {
+    const threshold = this.config.longPrefillTokenThreshold ?? Number.POSITIVE_INFINITY;
+    return Math.min(seq.numTokens - seq.numComputedTokens, budget, threshold);
+  }
+
+  #preempt(seq: Sequence<P>, step: StepBuilder<P>): void {
+    removeFrom(this.#running, seq);
+    this.blockManager.free(seq);
+    seq.status = "preempted";
+    seq.numComputedTokens = 0;
+    seq.numCachedTokens = 0;
+    seq.numNewTokens = 0;
+    seq.numPreemptions++;
+    this.#numPreemptions++;
+    this.#waiting.unshift(seq);
+    step.preempted.push(seq);
+  }
+
+  #insertRunning(seq: Sequence<P>): void {
+    let i = this.#running.length;
+    while (i > 0 && arrivesAfter(this.#running[i - 1]!, seq)) i--;
+    this.#running.splice(i, 0, seq);
+  }
+}
+
+function arrivesAfter(a: Sequence, b: Sequence): boolean {
+  return a.arrivalTime > b.arrivalTime || (a.arrivalTime === b.arrivalTime && a.id > b.id);
+}
+
+function removeFrom<T>(list: T[], item: T): void {
+  const i = list.indexOf(item);
+  if (i >= 0) list.splice(i, 1);
+}

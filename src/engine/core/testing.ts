@@ -1,0 +1,74 @@
+import type { BlockManager } from "./block-manager.ts";
+import type { Scheduler } from "./scheduler.ts";
+import type { SchedulerOutput } from "./scheduler-output.ts";
+import type { Sequence } from "./sequence.ts";
+
+/**
+ * Test double of a paged model runner: its "KV cache" stores each position's token id in the slot the block
+ * table names, and its "model" picks the next token from the tokens read back through the block table.
+ * A wrong block table, a bad prefix-cache hit or a missed copy-on-write changes the outputs, and writing into a
+ * block another sequence shares throws.
+ *
+ * @example
+ * const runner = new SimKvRunner(scheduler.blockManager);
+ * while (scheduler.hasUnfinished()) { const out = scheduler.schedule(); scheduler.postprocess(out, runner.run(out)); }
+ */
+export class SimKvRunner {
+  readonly kv: Int32Array;
+  numComputedTokens = 0;
+
+  constructor(
+    readonly blockManager: BlockManager,
+    readonly vocabSize = 1000,
+  ) {
+    this.kv = new Int32Array(blockManager.numBlocks * blockManager.blockSize).fill(-1);
+  }
+
+  run(output: SchedulerOutput): number[] {
+    const bs = this.blockManager.blockSize;
+    for (const { src, dst } of output.blockCopies) this.kv.copyWithin(dst * bs, src * bs, (src + 1) * bs);
+    const sampled: number[] = [];
+    for (const e of output.scheduled) {
+      for (let p = e.numComputedTokens; p < e.numComputedTokens + e.numNewTokens; p++) {
+        const block = e.seq.blockTable[Math.floor(p / bs)];
+        if (block === undefined) throw new Error(`seq ${e.seq.id}: no block for position ${p}`);
+        if (this.blockManager.refCount(block) !== 1) throw new Error(`seq ${e.seq.id}: write into shared block`);
+        this.kv[block * bs + (p % bs)] = e.seq.tokenIds[p]!;
+      }
+      this.numComputedTokens += e.numNewTokens;
+      if (e.emitsToken) sampled.push(this.#nextToken(e.seq, e.numComputedTokens + e.numNewTokens));
+    }
+    return sampled;
+  }
+
+  #nextToken(seq: Sequence, length: number): number {
+    const bs = this.blockManager.blockSize;
+    const context: number[] = [];
+    for (let p = 0; p < length; p++) context.push(this.kv[seq.blockTable[Math.floor(p / bs)]! * bs + (p % bs)]!);
+    return referenceNextToken(context, this.vocabSize);
+  }
+}
+
+/** The fake model: a deterministic function of the whole token sequence. */
+export function referenceNextToken(context: readonly number[], vocabSize = 1000): number {
+  let h = 17;
+  for (let i = 0; i < context.length; i++) h = (Math.imul(h, 31) + context[i]! * (i + 7)) | 0;
+  return (h >>> 0) % vocabSize;
+}
+
+/** Runs a scheduler to completion with a `SimKvRunner`; returns each step's output and the finished sequences. */
+export function runToCompletion(
+  scheduler: Scheduler,
+  runner = new SimKvRunner(scheduler.blockManager),
+  maxSteps = 10_000,
+): { steps: SchedulerOutput[]; finished: Sequence[] } {
+  const steps: SchedulerOutput[] = [];
+  const finished: Sequence[] = [];
+  while (scheduler.hasUnfinished()) {
+    if (steps.length >= maxSteps) throw new Error(`no completion after ${maxSteps} steps`);
+    const output = scheduler.schedule();
+    steps.push(output);
+    finished.push(...scheduler.postprocess(output, runner.run(output)));
+  }
+  return { steps, finished };
+}
