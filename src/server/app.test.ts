@@ -1,11 +1,11 @@
 import { describe, expect, test } from "bun:test";
 import { CapacityError, ContextLengthError, InvalidRequestError } from "../engine/protocol.ts";
 import { FakeEngine } from "./testing/fake-engine.ts";
-import { chatBody, post, readSse, testApp } from "./testing/helpers.ts";
+import { chatBody, post, readSse, request, type TestResponse, testApp } from "./testing/helpers.ts";
 
 describe("info routes", () => {
   test("GET /v1/models lists the served model", async () => {
-    const body = await (await testApp().app.request("/v1/models")).json();
+    const body = await (await request(testApp().app, "/v1/models")).json();
     expect(body.object).toBe("list");
     expect(body.data).toHaveLength(1);
     expect(body.data[0]).toMatchObject({ id: "test-model", object: "model", owned_by: "vllm-mlx", root: "fake-org/fake-model", max_model_len: 4096 });
@@ -13,38 +13,38 @@ describe("info routes", () => {
   });
   test("GET /v1/models/{id} finds the served name and the id with a slash", async () => {
     const { app } = testApp();
-    expect((await (await app.request("/v1/models/test-model")).json()).id).toBe("test-model");
-    expect((await (await app.request("/v1/models/fake-org/fake-model")).json()).id).toBe("fake-org/fake-model");
+    expect((await (await request(app, "/v1/models/test-model")).json()).id).toBe("test-model");
+    expect((await (await request(app, "/v1/models/fake-org/fake-model")).json()).id).toBe("fake-org/fake-model");
   });
   test("GET /v1/models/{unknown} is 404 model_not_found", async () => {
-    const res = await testApp().app.request("/v1/models/other");
+    const res = await request(testApp().app, "/v1/models/other");
     expect(res.status).toBe(404);
     expect((await res.json()).error).toMatchObject({ code: "model_not_found", param: "model", type: "invalid_request_error" });
   });
   test("GET /health reports load state and engine stats", async () => {
-    const res = await testApp().app.request("/health");
+    const res = await request(testApp().app, "/health");
     expect(res.status).toBe(200);
     expect(await res.json()).toEqual({ status: "ok", model: "fake-org/fake-model", load_state: "ready", stats: { running: 0, waiting: 0, capacity: 8 } });
   });
   test("GET /health is 503 while loading", async () => {
-    const res = await testApp(new FakeEngine(undefined, { loadState: "loading" })).app.request("/health");
+    const res = await request(testApp(new FakeEngine(undefined, { loadState: "loading" })).app, "/health");
     expect(res.status).toBe(503);
     expect((await res.json()).status).toBe("loading");
   });
   test("GET /version", async () => {
-    expect(await (await testApp().app.request("/version")).json()).toEqual({ version: "0.1.0" });
+    expect(await (await request(testApp().app, "/version")).json()).toEqual({ version: "0.1.0" });
   });
 });
 
 describe("errors have OpenAI's exact shape", () => {
-  async function error(res: Response) {
+  async function error(res: TestResponse) {
     const body = await res.json();
     expect(Object.keys(body)).toEqual(["error"]);
     expect(Object.keys(body.error).sort()).toEqual(["code", "message", "param", "type"]);
     return body.error;
   }
   test("404 unknown route", async () => {
-    const res = await testApp().app.request("/v1/nope");
+    const res = await request(testApp().app, "/v1/nope");
     expect(res.status).toBe(404);
     expect(await error(res)).toEqual({ message: "no route for GET /v1/nope", type: "invalid_request_error", param: null, code: "not_found" });
   });
@@ -77,10 +77,10 @@ describe("errors have OpenAI's exact shape", () => {
     expect(await error(missing)).toMatchObject({ code: "invalid_api_key", type: "invalid_request_error" });
     const wrong = await post(app, "/v1/chat/completions", chatBody(), { headers: { authorization: "Bearer nope" } });
     expect(wrong.status).toBe(401);
-    expect((await app.request("/v1/models")).status).toBe(401);
+    expect((await request(app, "/v1/models")).status).toBe(401);
     const ok = await post(app, "/v1/chat/completions", chatBody(), { headers: { authorization: "Bearer sk-test" } });
     expect(ok.status).toBe(200);
-    expect((await app.request("/health")).status).toBe(200);
+    expect((await request(app, "/health")).status).toBe(200);
   });
   test("413 body over the limit", async () => {
     const { app, engine } = testApp(undefined, { maxBodyBytes: 1024 });
@@ -140,16 +140,16 @@ describe("errors have OpenAI's exact shape", () => {
 describe("CORS", () => {
   test("allowed origin gets the header; preflight answers", async () => {
     const { app } = testApp(undefined, { allowedOrigins: ["http://ui.local"] });
-    const res = await app.request("/v1/models", { headers: { origin: "http://ui.local" } });
+    const res = await request(app, "/v1/models", { headers: { origin: "http://ui.local" } });
     expect(res.headers.get("access-control-allow-origin")).toBe("http://ui.local");
-    const preflight = await app.request("/v1/chat/completions", {
+    const preflight = await request(app, "/v1/chat/completions", {
       method: "OPTIONS",
       headers: { origin: "http://ui.local", "access-control-request-method": "POST" },
     });
     expect(preflight.status).toBe(204);
   });
   test("no CORS headers without allowedOrigins", async () => {
-    const res = await testApp().app.request("/v1/models", { headers: { origin: "http://ui.local" } });
+    const res = await request(testApp().app, "/v1/models", { headers: { origin: "http://ui.local" } });
     expect(res.headers.get("access-control-allow-origin")).toBeNull();
   });
 });
@@ -194,7 +194,7 @@ describe("cancellation and concurrency", () => {
     const res = await post(app, "/v1/chat/completions", chatBody({ stream: true }));
     const streaming = readSse(res);
     const started = performance.now();
-    const health = await (await app.request("/health")).json();
+    const health = await (await request(app, "/health")).json();
     expect(performance.now() - started).toBeLessThan(100);
     expect(health.stats.running).toBe(1);
     expect((await streaming).done).toBe(true);

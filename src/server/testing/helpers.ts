@@ -30,14 +30,22 @@ export function testApp(engine = new FakeEngine(), options: Partial<AppOptions> 
   return { app, engine, logger };
 }
 
+/** A response whose JSON body is untyped, for terse assertions. */
+export type TestResponse = Omit<Response, "json"> & { json(): Promise<any> };
+
+/** `app.request` with an untyped JSON body. */
+export async function request(app: ServerApp, path: string, init: RequestInit = {}): Promise<TestResponse> {
+  return await app.request(path, init);
+}
+
 /** POSTs `body` as JSON (strings are sent verbatim). */
 export function post(
   app: ServerApp,
   path: string,
   body: unknown,
   init: { headers?: Record<string, string>; signal?: AbortSignal } = {},
-): Promise<Response> {
-  return app.request(path, {
+): Promise<TestResponse> {
+  return request(app, path, {
     method: "POST",
     headers: { "content-type": "application/json", ...init.headers },
     body: typeof body === "string" ? body : JSON.stringify(body),
@@ -54,7 +62,7 @@ export interface SseResult {
 }
 
 /** Reads a whole SSE body. */
-export async function readSse(response: Response): Promise<SseResult> {
+export async function readSse(response: TestResponse): Promise<SseResult> {
   const raw = await response.text();
   const result: SseResult = { chunks: [], comments: [], done: false, raw };
   for (const frame of raw.split("\n\n")) {
