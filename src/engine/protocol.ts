@@ -1,0 +1,254 @@
+/**
+ * The contract between the HTTP layer (`src/server`) and a generation engine.
+ *
+ * The server validates a request, turns it into a {@link GenerateRequest}, calls
+ * {@link Engine.submit} and renders the returned events as JSON or SSE. It imports nothing else from the
+ * engine, so any engine (the real scheduler, a fake in tests) plugs in through this file alone.
+ */
+
+/** How the model writes tool calls in its output text. */
+export type ToolCallFormat = "hermes" | "llama3_json" | "none";
+
+/** Whether the weights are usable yet. Generation requests get 503 unless `ready`. */
+export type LoadState = "loading" | "ready" | "failed";
+
+/** The tags around a reasoning span, e.g. `{ start: "<think>", end: "</think>" }`. */
+export interface ReasoningTags {
+  start: string;
+  end: string;
+  /**
+   * The chat template already opened the reasoning span at the end of the prompt (DeepSeek-R1 style), so the
+   * output starts inside it and only the end tag appears. A `start` event may override this per request.
+   */
+  promptOpensReasoning?: boolean;
+}
+
+/** Static facts about the served model. */
+export interface ModelInfo {
+  /** Model id or path, e.g. `mlx-community/Qwen3-0.6B-8bit`. */
+  id: string;
+  /** Maximum prompt + completion tokens. */
+  contextLength: number;
+  toolCallFormat: ToolCallFormat;
+  /** Present when the model emits a reasoning span. */
+  reasoning?: ReasoningTags;
+  loadState: LoadState;
+}
+
+/** Scheduler occupancy, reported by `/health`. */
+export interface EngineStats {
+  /** Sequences being decoded or prefilled now. */
+  running: number;
+  /** Sequences queued for admission. */
+  waiting: number;
+  /** Maximum concurrently running sequences. */
+  capacity: number;
+}
+
+/** One part of a multi-part message. Images and videos are kept for multimodal engines. */
+export type ContentPart =
+  | { type: "text"; text: string }
+  | { type: "image_url"; image_url: { url: string; detail?: string } }
+  | { type: "video_url"; video_url: { url: string } };
+
+/** A tool call as it appears in an assistant message of the conversation history. */
+export interface MessageToolCall {
+  id: string;
+  type: "function";
+  /** `arguments` is parsed into an object when it is a JSON object (chat templates `tojson` it). */
+  function: { name: string; arguments: Record<string, unknown> | string };
+}
+
+/**
+ * A chat message in the wire shape chat templates read (`tool_calls`, `tool_call_id` stay snake_case so the
+ * engine can hand messages to a Jinja template unchanged).
+ */
+export interface ChatMessage {
+  role: "system" | "developer" | "user" | "assistant" | "tool";
+  content: string | ContentPart[] | null;
+  name?: string;
+  tool_calls?: MessageToolCall[];
+  tool_call_id?: string;
+  /** Earlier reasoning the client sent back (some templates drop or render it). */
+  reasoning_content?: string;
+}
+
+/** A function the model may call, in OpenAI's (and chat templates') shape. */
+export interface ToolDefinition {
+  type: "function";
+  function: { name: string; description?: string; parameters?: Record<string, unknown>; strict?: boolean };
+}
+
+export type ToolChoice = "auto" | "required" | { type: "function"; function: { name: string } };
+
+/**
+ * Sampling and output options. Optional fields left unset mean "the model's generation_config default, else
+ * the neutral value" (temperature 1, topP 1, topK 0, minP 0, repetitionPenalty 1).
+ */
+export interface SamplingParams {
+  /** Completion token limit; unset means "up to the context length". */
+  maxTokens?: number;
+  temperature?: number;
+  topP?: number;
+  /** 0 disables top-k. */
+  topK?: number;
+  minP?: number;
+  seed?: number;
+  presencePenalty: number;
+  frequencyPenalty: number;
+  repetitionPenalty?: number;
+  /** Token id -> bias added to its logit, in [-100, 100]. */
+  logitBias: Record<number, number>;
+  /** Stop strings; the engine trims them (and what follows) from the text. */
+  stop: string[];
+  /** Number of choices generated together for one prompt; events carry the choice `index`. */
+  n: number;
+  logprobs: boolean;
+  /** Alternatives per position, 0-20; only meaningful with `logprobs`. */
+  topLogprobs: number;
+}
+
+/** A chat request: the engine applies the chat template. */
+export interface ChatGenerateRequest {
+  kind: "chat";
+  messages: ChatMessage[];
+  /** Absent when the client sent none or chose `tool_choice: "none"`. */
+  tools?: ToolDefinition[];
+  toolChoice?: ToolChoice;
+  /** Extra template variables, e.g. `{ enable_thinking: false }`. */
+  chatTemplateKwargs?: Record<string, unknown>;
+}
+
+/** A raw completion: text to tokenize, or token ids. */
+export interface CompletionGenerateRequest {
+  kind: "completion";
+  prompt: string | number[];
+}
+
+/**
+ * What the server asks the engine to generate.
+ *
+ * @example
+ *   const request: GenerateRequest = {
+ *     kind: "chat", requestId: "req-1", messages: [{ role: "user", content: "Hi" }],
+ *     sampling: { maxTokens: 16, presencePenalty: 0, frequencyPenalty: 0, logitBias: {}, stop: [], n: 1,
+ *                 logprobs: false, topLogprobs: 0 },
+ *   };
+ */
+export type GenerateRequest = (ChatGenerateRequest | CompletionGenerateRequest) & {
+  /** Unique per HTTP request; engines use it in logs. */
+  requestId: string;
+  sampling: SamplingParams;
+};
+
+/** One alternative at a position. `bytes` are the token's UTF-8 bytes. */
+export interface TopLogprob {
+  token: string;
+  logprob: number;
+  bytes: number[];
+}
+
+/** The sampled token at a position, with its alternatives. */
+export interface TokenLogprob extends TopLogprob {
+  topLogprobs: TopLogprob[];
+}
+
+/**
+ * The request was admitted (tokenized, fits the context, queued). Yield it before prefill: errors thrown
+ * before `start` become HTTP error statuses; errors after it end the stream.
+ */
+export interface StartEvent {
+  type: "start";
+  promptTokens: number;
+  /** Overrides {@link ReasoningTags.promptOpensReasoning} for this request (the template was rendered). */
+  promptOpensReasoning?: boolean;
+}
+
+/** New text for one choice, already detokenized and stop-string-trimmed. */
+export interface DeltaEvent {
+  type: "delta";
+  /** Choice index, 0..n-1. */
+  index: number;
+  text: string;
+  tokenIds: number[];
+  /** One entry per token in `tokenIds` when `sampling.logprobs` was asked for. */
+  logprobs?: TokenLogprob[];
+}
+
+export type FinishReason = "stop" | "length" | "abort";
+
+/** One choice is done. */
+export interface FinishEvent {
+  type: "finish";
+  index: number;
+  finishReason: FinishReason;
+  completionTokens: number;
+}
+
+/** Totals, yielded last. `completionTokens` sums all choices; `promptTokens` counts the prompt once. */
+export interface UsageEvent {
+  type: "usage";
+  promptTokens: number;
+  completionTokens: number;
+}
+
+export type EngineEvent = StartEvent | DeltaEvent | FinishEvent | UsageEvent;
+
+/**
+ * A generation engine.
+ *
+ * @example
+ *   for await (const event of engine.submit(request, controller.signal)) {
+ *     if (event.type === "delta") process.stdout.write(event.text);
+ *   }
+ */
+export interface Engine {
+  /**
+   * Starts generating. Events arrive in order: `start`, then `delta`s and one `finish` per choice, then
+   * `usage`. When `signal` aborts, the engine frees the sequence and ends the iterable promptly (it may yield
+   * `finish` with reason `abort` first). Throws the typed errors below for bad or unservable requests.
+   */
+  submit(request: GenerateRequest, signal: AbortSignal): AsyncIterable<EngineEvent>;
+  modelInfo(): ModelInfo;
+  stats(): EngineStats;
+}
+
+/** The prompt (plus `maxTokens`) does not fit the context. The server answers 413. */
+export class ContextLengthError extends Error {
+  override readonly name = "ContextLengthError";
+  constructor(
+    readonly promptTokens: number,
+    readonly contextLength: number,
+    readonly maxTokens?: number,
+  ) {
+    const asked = maxTokens === undefined ? "" : ` plus max_tokens ${maxTokens}`;
+    super(`prompt of ${promptTokens} tokens${asked} exceeds the context length of ${contextLength} tokens`);
+  }
+}
+
+/**
+ * The engine cannot take the request now. `status` 429 means "too many requests queued, retry later";
+ * 503 means "not serving" (loading, shutting down, out of memory).
+ */
+export class CapacityError extends Error {
+  override readonly name = "CapacityError";
+  constructor(
+    message: string,
+    readonly status: 429 | 503 = 429,
+    readonly retryAfterSeconds?: number,
+  ) {
+    super(message);
+  }
+}
+
+/** A request the engine cannot honour (e.g. an image for a text-only model). The server answers 400. */
+export class InvalidRequestError extends Error {
+  override readonly name = "InvalidRequestError";
+  constructor(
+    message: string,
+    /** The offending request parameter, OpenAI-style (`messages[1].content`). */
+    readonly param: string | null = null,
+  ) {
+    super(message);
+  }
+}

@@ -1,0 +1,71 @@
+/** One access-log line per request: id, route, status, tokens, TTFT, tok/s. */
+import type { MiddlewareHandler } from "hono";
+import type { GenerationMetrics } from "./generation.ts";
+
+/** The logging surface the server needs; a consola instance fits. */
+export interface ServerLogger {
+  info(message: string, ...rest: unknown[]): void;
+  warn(message: string, ...rest: unknown[]): void;
+  error(message: string, ...rest: unknown[]): void;
+}
+
+/**
+ * The log record of one request. Streaming routes call {@link defer} and then {@link end} when the stream
+ * closes; everything else is logged when the handler returns.
+ */
+export class AccessRecord {
+  metrics: GenerationMetrics | null = null;
+  #deferred = false;
+  #done = false;
+  readonly #startedAt = performance.now();
+
+  constructor(
+    readonly requestId: string,
+    private readonly route: string,
+    private readonly logger: ServerLogger,
+  ) {}
+
+  get deferred(): boolean {
+    return this.#deferred;
+  }
+
+  defer(): void {
+    this.#deferred = true;
+  }
+
+  end(status: number): void {
+    if (this.#done) return;
+    this.#done = true;
+    this.logger.info(this.format(status));
+  }
+
+  format(status: number): string {
+    const totalMs = performance.now() - this.#startedAt;
+    let line = `${this.requestId} ${this.route} ${status} ${totalMs.toFixed(0)}ms`;
+    const m = this.metrics;
+    if (m) {
+      line += ` prompt=${m.promptTokens} completion=${m.completionTokens}`;
+      if (m.ttftMs !== null) line += ` ttft=${m.ttftMs.toFixed(0)}ms`;
+      const decodeMs = (m.totalMs ?? totalMs) - (m.ttftMs ?? 0);
+      if (m.completionTokens > 1 && decodeMs > 0) {
+        line += ` ${(((m.completionTokens - 1) * 1000) / decodeMs).toFixed(1)}tok/s`;
+      }
+    }
+    return line;
+  }
+}
+
+/**
+ * Middleware that creates the request's {@link AccessRecord} (as `c.var.access`) and logs it afterwards.
+ *
+ * @example
+ *   app.use(accessLog(consola));
+ */
+export function accessLog(logger: ServerLogger): MiddlewareHandler<{ Variables: { access: AccessRecord; requestId: string } }> {
+  return async (c, next) => {
+    const record = new AccessRecord(c.get("requestId"), `${c.req.method} ${c.req.path}`, logger);
+    c.set("access", record);
+    await next();
+    if (!record.deferred) record.end(c.res.status);
+  };
+}

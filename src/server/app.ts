@@ -1,0 +1,92 @@
+/** `createApp`: the Hono app with every route, middleware and the one error handler. */
+import { consola } from "consola";
+import { Hono } from "hono";
+import { bodyLimit } from "hono/body-limit";
+import { cors } from "hono/cors";
+import { requestId } from "hono/request-id";
+import type { Engine } from "../engine/protocol.ts";
+import { accessLog, type ServerLogger } from "./access-log.ts";
+import { requireApiKey } from "./auth.ts";
+import { ApiError, toApiError } from "./errors.ts";
+import { InflightRequests } from "./inflight.ts";
+import { registerChatRoute } from "./routes/chat.ts";
+import { registerCompletionsRoute } from "./routes/completions.ts";
+import type { AppEnv, RouteDeps } from "./routes/context.ts";
+import { registerInfoRoutes } from "./routes/info.ts";
+
+/** Default request body limit: 32 MiB (room for base64 images). */
+export const DEFAULT_MAX_BODY_BYTES = 32 * 1024 * 1024;
+
+export interface AppOptions {
+  engine: Engine;
+  /** The name clients use in `model`; also accepted: the model id/path and "default". */
+  servedModelName?: string;
+  /** When set, `/v1/*` requires `Authorization: Bearer <apiKey>`. */
+  apiKey?: string;
+  /** Enables CORS for these origins (`["*"]` for any). */
+  allowedOrigins?: string[];
+  /** Tokens per SSE chunk (default 1). */
+  streamInterval?: number;
+  maxBodyBytes?: number;
+  /** Idle interval before a `: keep-alive` comment is sent on a stream (default 5000 ms). */
+  keepAliveMs?: number;
+  logger?: ServerLogger;
+}
+
+/** The Hono app plus its live-generation registry (used by `serve` for graceful shutdown). */
+export type ServerApp = Hono<AppEnv> & { readonly inflight: InflightRequests };
+
+/**
+ * Builds the OpenAI-compatible app around an engine.
+ *
+ * @example
+ *   const app = createApp({ engine, servedModelName: "qwen3" });
+ *   const res = await app.request("/v1/models");
+ */
+export function createApp(options: AppOptions): ServerApp {
+  const inflight = new InflightRequests();
+  const logger = options.logger ?? consola.withTag("http");
+  const deps: RouteDeps = {
+    engine: options.engine,
+    servedModelName: options.servedModelName ?? options.engine.modelInfo().id,
+    streamInterval: Math.max(1, Math.floor(options.streamInterval ?? 1)),
+    keepAliveMs: options.keepAliveMs ?? 5000,
+    inflight,
+    logger,
+  };
+  const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+  const app = new Hono<AppEnv>();
+
+  app.use(requestId({ generator: () => `req-${crypto.randomUUID().slice(0, 8)}` }));
+  app.use(accessLog(logger));
+  if (options.allowedOrigins && options.allowedOrigins.length > 0) {
+    const origins = options.allowedOrigins;
+    app.use(cors({ origin: origins.includes("*") ? "*" : origins }));
+  }
+  if (options.apiKey) app.use("/v1/*", requireApiKey(options.apiKey));
+  app.use(
+    "/v1/*",
+    bodyLimit({
+      maxSize: maxBodyBytes,
+      onError: () => {
+        throw new ApiError(413, `request body exceeds ${maxBodyBytes} bytes`, { code: "request_too_large" });
+      },
+    }),
+  );
+
+  registerInfoRoutes(app, deps);
+  registerChatRoute(app, deps);
+  registerCompletionsRoute(app, deps);
+
+  app.notFound((c) => {
+    const error = new ApiError(404, `no route for ${c.req.method} ${c.req.path}`, { code: "not_found" });
+    return c.json(error.toBody(), 404);
+  });
+  app.onError((err, c) => {
+    const error = toApiError(err);
+    if (error.status >= 500) logger.error(`${c.get("requestId") ?? "-"} ${c.req.method} ${c.req.path} failed`, err);
+    for (const [name, value] of Object.entries(error.headers)) c.header(name, value);
+    return c.json(error.toBody(), error.status);
+  });
+  return Object.assign(app, { inflight });
+}

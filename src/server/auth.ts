@@ -1,0 +1,33 @@
+/** Bearer-token check for the API routes when an API key is configured. */
+import type { MiddlewareHandler } from "hono";
+import { ApiError } from "./errors.ts";
+
+function digest(value: string): Uint8Array {
+  return new Bun.CryptoHasher("sha256").update(value).digest();
+}
+
+function sameSecret(a: string, b: string): boolean {
+  const x = digest(a);
+  const y = digest(b);
+  let diff = 0;
+  for (let i = 0; i < x.length; i++) diff |= (x[i] ?? 0) ^ (y[i] ?? 0);
+  return diff === 0;
+}
+
+/**
+ * Rejects requests without `Authorization: Bearer <apiKey>` with 401 (compared in constant time).
+ *
+ * @example
+ *   app.use("/v1/*", requireApiKey("sk-local"));
+ */
+export function requireApiKey(apiKey: string): MiddlewareHandler {
+  return async (c, next) => {
+    const header = c.req.header("authorization") ?? "";
+    const match = /^Bearer\s+(.+)$/i.exec(header.trim());
+    if (!match) {
+      throw new ApiError(401, "missing API key: send 'Authorization: Bearer <key>'", { code: "invalid_api_key" });
+    }
+    if (!sameSecret(match[1] ?? "", apiKey)) throw new ApiError(401, "invalid API key", { code: "invalid_api_key" });
+    await next();
+  };
+}

@@ -1,0 +1,78 @@
+/** What every route needs, and the steps chat and completions share. */
+import type { Context } from "hono";
+import type { Engine, EngineEvent, GenerateRequest } from "../../engine/protocol.ts";
+import type { AccessRecord, ServerLogger } from "../access-log.ts";
+import { ApiError } from "../errors.ts";
+import { Generation } from "../generation.ts";
+import type { InflightRequests } from "../inflight.ts";
+
+export type AppEnv = { Variables: { requestId: string; access: AccessRecord } };
+
+/** Route dependencies, built once by `createApp`. */
+export interface RouteDeps {
+  engine: Engine;
+  servedModelName: string;
+  streamInterval: number;
+  keepAliveMs: number;
+  inflight: InflightRequests;
+  logger: ServerLogger;
+}
+
+/** Names a request may use for the served model: the served name, the model id or path, and "default". */
+export function modelAliases(deps: RouteDeps): Set<string> {
+  return new Set([deps.servedModelName, deps.engine.modelInfo().id, "default"]);
+}
+
+/** Validates the request's `model` (absent means the served model); 404 when it names another. */
+export function checkModel(deps: RouteDeps, model: string | undefined): void {
+  if (model === undefined || modelAliases(deps).has(model)) return;
+  throw new ApiError(404, `The model '${model}' does not exist; this server serves '${deps.servedModelName}'`, {
+    param: "model",
+    code: "model_not_found",
+  });
+}
+
+/**
+ * Submits to the engine and waits for its first event, so errors raised while admitting the request
+ * (context length, capacity, invalid input) become HTTP statuses before any response starts.
+ */
+export async function startGeneration(
+  c: Context<AppEnv>,
+  deps: RouteDeps,
+  request: GenerateRequest,
+): Promise<{ generation: Generation; first: EngineEvent | null }> {
+  const loadState = deps.engine.modelInfo().loadState;
+  if (loadState !== "ready") {
+    throw new ApiError(503, `model is not ready (${loadState})`, { code: "model_not_ready" });
+  }
+  if (deps.inflight.draining) throw new ApiError(503, "server is shutting down", { code: "shutting_down" });
+  const generation = new Generation(deps.engine, request, c.req.raw.signal, deps.inflight);
+  c.get("access").metrics = generation.metrics;
+  try {
+    const first = await generation.next();
+    return { generation, first: first === null ? null : (first as EngineEvent) };
+  } catch (error) {
+    generation.close();
+    throw error;
+  }
+}
+
+/** `{ prompt_tokens, completion_tokens, total_tokens }` from a generation's counts. */
+export function usageOf(generation: Generation): {
+  prompt_tokens: number;
+  completion_tokens: number;
+  total_tokens: number;
+} {
+  const { promptTokens, completionTokens } = generation.metrics;
+  return { prompt_tokens: promptTokens, completion_tokens: completionTokens, total_tokens: promptTokens + completionTokens };
+}
+
+/** A response id such as `chatcmpl-3f2a…`. */
+export function responseId(prefix: string): string {
+  return `${prefix}-${crypto.randomUUID().replaceAll("-", "")}`;
+}
+
+/** Seconds since the epoch, as OpenAI's `created`. */
+export function nowSeconds(): number {
+  return Math.floor(Date.now() / 1000);
+}

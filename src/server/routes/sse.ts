@@ -1,0 +1,60 @@
+/** Drives a generation into an SSE response: events, keep-alive comments, errors, `[DONE]`. */
+import type { Context } from "hono";
+import { streamSSE } from "hono/streaming";
+import type { EngineEvent } from "../../engine/protocol.ts";
+import { toApiError } from "../errors.ts";
+import { type Generation, IDLE } from "../generation.ts";
+import type { AppEnv, RouteDeps } from "./context.ts";
+
+/** Writes one `data:` frame with a JSON payload. */
+export type WriteChunk = (payload: unknown) => Promise<void>;
+
+/** What a route does with the stream; `end` runs only when the generation completed normally. */
+export interface StreamHandlers {
+  begin(write: WriteChunk): Promise<void>;
+  event(event: EngineEvent, write: WriteChunk): Promise<void>;
+  end(write: WriteChunk): Promise<void>;
+}
+
+/** The comment line sent while no data has flowed for `keepAliveMs` (keeps proxies and Bun's idle timer happy). */
+export const KEEP_ALIVE = ": keep-alive\n\n";
+
+/**
+ * Streams `generation` as SSE. A client disconnect aborts the generation; an error after the response started
+ * becomes a `data: {"error": ...}` frame before `[DONE]`.
+ *
+ * @example
+ *   return streamGeneration(c, deps, generation, first, handlers);
+ */
+export function streamGeneration(
+  c: Context<AppEnv>,
+  deps: RouteDeps,
+  generation: Generation,
+  first: EngineEvent | null,
+  handlers: StreamHandlers,
+): Response {
+  const access = c.get("access");
+  access.defer();
+  return streamSSE(c, async (stream) => {
+    stream.onAbort(() => generation.abort("client disconnected"));
+    const write: WriteChunk = (payload) => stream.write(`data: ${JSON.stringify(payload)}\n\n`).then(() => undefined);
+    try {
+      await handlers.begin(write);
+      let event: EngineEvent | null | typeof IDLE = first;
+      while (event !== null && !stream.aborted && !generation.aborted) {
+        if (event === IDLE) await stream.write(KEEP_ALIVE);
+        else await handlers.event(event, write);
+        event = await generation.next(deps.keepAliveMs);
+      }
+      if (!stream.aborted) await handlers.end(write);
+    } catch (error) {
+      const apiError = toApiError(error);
+      if (apiError.status >= 500) deps.logger.error(`${access.requestId} stream failed`, error);
+      if (!stream.aborted) await write(apiError.toBody());
+    } finally {
+      generation.close();
+      if (!stream.aborted) await stream.write("data: [DONE]\n\n");
+      access.end(stream.aborted ? 499 : 200);
+    }
+  });
+}
