@@ -1,5 +1,6 @@
 // Arrays, vectors of arrays, errors and version.
 #include <atomic>
+#include <cstdlib>
 #include <cstring>
 
 #include "common.h"
@@ -109,6 +110,8 @@ const char* vmlx_mlx_version(void) {
 }
 const char* vmlx_backend(void) { return VMLX_BACKEND_NAME; }
 int64_t vmlx_live_arrays(void) { return vmlx::live_arrays.load(); }
+void* vmlx_alloc(size_t nbytes) { return std::calloc(nbytes ? nbytes : 1, 1); }
+void vmlx_free(void* p) { std::free(p); }
 
 mlx_array mlx_array_new(void) { return mlx_array{nullptr}; }
 

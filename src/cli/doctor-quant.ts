@@ -1,6 +1,5 @@
 /**
- * The doctor's quantized-matmul check. Not wired into `doctor` yet: it waits for the quantized ops
- * (`mx.quantize`, `mx.quantizedMatmul`) to merge, then `runDoctor` calls `checkQuantizedMatmul(mx)`.
+ * The doctor's quantized-matmul check.
  *
  * It quantizes a weight whose groups span a known range, multiplies with `quantizedMatmul`, and compares
  * with the float product computed here in JS, within the round-to-nearest error bound of affine
@@ -10,10 +9,10 @@ import type { Array as MxArray } from "../mlx/array.ts";
 import type { CheckResult } from "./doctor.ts";
 import type { Mlx } from "./load-mlx.ts";
 
-/** The quantized ops this check needs, as they land in src/mlx. */
+/** The quantized ops this check needs. */
 export interface QuantizedOps {
-  quantize(w: MxArray, opts: { groupSize: number; bits: number }): { wq: MxArray; scales: MxArray; biases: MxArray };
-  quantizedMatmul(x: MxArray, wq: MxArray, scales: MxArray, biases: MxArray,
+  quantize(w: MxArray, opts: { groupSize: number; bits: number }): { wq: MxArray; scales: MxArray; biases: MxArray | null };
+  quantizedMatmul(x: MxArray, wq: MxArray, scales: MxArray, biases: MxArray | null,
     opts: { transpose: boolean; groupSize: number; bits: number }): MxArray;
 }
 

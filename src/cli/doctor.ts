@@ -2,6 +2,7 @@
  * `vllm-mlx doctor`: loads the native library, checks a computation with a known result, and prints the
  * device, MLX's memory figures and the hardware. Exits 1 with the reason when anything fails.
  */
+import { checkQuantizedMatmul } from "./doctor-quant.ts";
 import { defineCommand } from "citty";
 import { consola } from "consola";
 import { describeHardware, detectHardware, formatBytes } from "../hardware/index.ts";
@@ -59,15 +60,17 @@ function memoryRows(mx: Mlx): string[] {
 /** Runs every check and prints the report; returns whether all passed. */
 export function runDoctor(mx: Mlx, print: (line: string) => void = console.log): boolean {
   const matmul = checkMatmul(mx);
+  const quantized = checkQuantizedMatmul(mx);
   print("device");
   for (const line of deviceRows(mx)) print(line);
   print("checks");
   print(`  ${matmul.line}`);
+  print(`  ${quantized.line}`);
   print("memory");
   for (const line of memoryRows(mx)) print(line);
   print("hardware");
   for (const [label, value] of describeHardware(detectHardware())) print(row(label, value));
-  return matmul.ok;
+  return matmul.ok && quantized.ok;
 }
 
 export const doctorCommand = defineCommand({

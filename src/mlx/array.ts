@@ -100,11 +100,11 @@ export class Array implements Disposable {
   item(): number {
     const d = this.dtype;
     if (d === "float32") {
-      check("mlx_array_item_float32", N.mlx_array_item_float32(this._h, SCRATCH));
+      check("mlx_array_item_float32", N.mlx_array_item_float32(SCRATCH, this._h));
       return scratchF32();
     }
     if (d === "int32") {
-      check("mlx_array_item_int32", N.mlx_array_item_int32(this._h, SCRATCH));
+      check("mlx_array_item_int32", N.mlx_array_item_int32(SCRATCH, this._h));
       return scratchI32();
     }
     const all = this.toList();

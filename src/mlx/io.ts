@@ -8,7 +8,7 @@
 import { ptr, read, toArrayBuffer, type Pointer } from "bun:ffi";
 import { Array } from "./array.ts";
 import { MlxError } from "./errors.ts";
-import { lastError, N } from "./ffi/call.ts";
+import { lastError, N, pin } from "./ffi/call.ts";
 import { encodeGgufMetadata, type GgufInput, type GgufValue } from "./io-gguf.ts";
 import { cstr, cstrList, freeVector, takeVector, toVector } from "./ops/nn-args.ts";
 import { type Stream, streamHandle as S } from "./stream.ts";
@@ -28,10 +28,11 @@ export interface GgufFile {
 export type ArrayMap = Map<string, Array> | Record<string, Array>;
 
 // Out-parameters of the load calls: vector, names buffer, metadata buffer. Zero between calls.
-const slots = new BigUint64Array(3);
-const VEC = ptr(slots, 0);
-const NAMES = ptr(slots, 8);
-const META = ptr(slots, 16);
+const slotMem = pin(24);
+const slots = new BigUint64Array(slotMem.buffer);
+const VEC = slotMem.ptr;
+const NAMES = (slotMem.ptr + 8) as Pointer;
+const META = (slotMem.ptr + 16) as Pointer;
 const decoder = new TextDecoder();
 
 /** Throws an MlxError that names `path`, unless `status` is 0. */

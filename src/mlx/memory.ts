@@ -8,11 +8,12 @@
  */
 import { CString, ptr, read, type Pointer } from "bun:ffi";
 import { MlxError } from "./errors.ts";
-import { check, N } from "./ffi/call.ts";
+import { check, N, pin } from "./ffi/call.ts";
 import { gpuAvailable } from "./stream.ts";
 
-const slot = new BigUint64Array(1);
-const SLOT: Pointer = ptr(slot);
+const slotMem = pin(8);
+const slot = new BigUint64Array(slotMem.buffer);
+const SLOT: Pointer = slotMem.ptr;
 
 function getSize(op: string, status: number): number {
   check(op, status);

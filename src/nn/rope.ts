@@ -113,7 +113,8 @@ function yarnParams(dims: number, base: number, s: RopeScaling): { freqs: mx.Arr
   using ramp0 = mx.arange(0, dims / 2, 1, "float32");
   using ramp1 = mx.subtract(ramp0, lo);
   using ramp2 = mx.divide(ramp1, hi - lo);
-  using ramp = mx.clip(ramp2, 0, 1);
+  using ramp3 = mx.maximum(ramp2, 0);
+  using ramp = mx.minimum(ramp3, 1);
   using mask = mx.subtract(1, ramp);
   using num = mx.multiply(inter, extra);
   using a = mx.multiply(inter, mask);

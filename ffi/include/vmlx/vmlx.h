@@ -74,6 +74,9 @@ VMLX_API int mlx_array_item_bool(bool* res, const mlx_array arr);
 VMLX_API int vmlx_array_read(const mlx_array arr, void* dst, size_t nbytes);
 /* Number of live array handles created by this library (leak checks). */
 VMLX_API int64_t vmlx_live_arrays(void);
+/* Zeroed native memory for long-lived argument slots: JS-heap buffers must not be handed to C by a cached address. */
+VMLX_API void* vmlx_alloc(size_t nbytes);
+VMLX_API void vmlx_free(void* p);
 
 /* ---- vector of arrays ---- */
 VMLX_API mlx_vector_array mlx_vector_array_new(void);

@@ -2,7 +2,7 @@
  * The calling convention over libvmlx: out-parameters, status checks and handle ownership.
  * Internal to src/mlx/: nothing above the array API imports this module.
  */
-import { ptr, read, type Pointer } from "bun:ffi";
+import { read, toArrayBuffer, type Pointer } from "bun:ffi";
 import { MlxError } from "../errors.ts";
 import { native } from "./library.ts";
 
@@ -12,14 +12,34 @@ import { native } from "./library.ts";
  */
 export const N = native();
 
+/**
+ * Native (malloc'd) memory viewed from JS. Long-lived argument slots live here rather than in JS typed
+ * arrays: the address of a JS-heap buffer is only guaranteed for the duration of one call, so caching
+ * `ptr(typedArray)` across calls is unsafe. Pinned memory never moves; free it with `unpin` when replaced.
+ */
+export interface Pinned {
+  readonly ptr: Pointer;
+  readonly buffer: ArrayBuffer;
+}
+
+export function pin(nbytes: number): Pinned {
+  const p = N.vmlx_alloc(nbytes) as Pointer | null;
+  if (!p) throw new MlxError("vmlx_alloc", `could not allocate ${nbytes} bytes`);
+  return { ptr: p, buffer: toArrayBuffer(p, 0, nbytes) };
+}
+
+export function unpin(p: Pinned): void {
+  N.vmlx_free(p.ptr);
+}
+
 // One reusable out-parameter slot. Invariant: it holds 0 between calls (take() clears it), so C always
 // creates a fresh handle rather than assigning into a stale one.
-const outSlot = new BigUint64Array(1);
+const outPinned = pin(8);
+const outSlot = new BigUint64Array(outPinned.buffer);
 /** Address of the out-parameter slot (an `mlx_array*` / `mlx_device*`). */
-export const OUT: Pointer = ptr(outSlot);
-const scratch = new Float64Array(1);
+export const OUT: Pointer = outPinned.ptr;
 /** Address of an 8-byte scratch buffer for scalar out-parameters (`float*`, `int*`, `bool*`). */
-export const SCRATCH: Pointer = ptr(scratch);
+export const SCRATCH: Pointer = pin(8).ptr;
 
 export function lastError(): string {
   return String(N.vmlx_last_error() ?? "");

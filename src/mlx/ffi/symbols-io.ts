@@ -4,9 +4,6 @@ import { fn } from "./signature.ts";
 
 export const IO_SYMBOLS = {
   mlx_vector_array_new_data: fn(["ptr", "u64"], "ptr"),
-  mlx_vector_array_free: fn(["ptr"], "i32"),
-  mlx_vector_array_size: fn(["ptr"], FFIType.u64_fast),
-  mlx_vector_array_get: fn(["ptr", "ptr", "u64"], "i32"),
 
   vmlx_buffer_data: fn(["ptr"], "ptr"),
   vmlx_buffer_size: fn(["ptr"], FFIType.u64_fast),

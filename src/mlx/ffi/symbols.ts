@@ -17,6 +17,8 @@ export const SYMBOLS = {
   vmlx_mlx_version: fn([], "cstring"),
   vmlx_backend: fn([], "cstring"),
   vmlx_live_arrays: fn([], FFIType.i64_fast),
+  vmlx_alloc: fn(["u64"], "ptr"),
+  vmlx_free: fn(["ptr"], "void"),
   mlx_array_free: fn(["ptr"], "i32"),
   mlx_array_new_data: fn(["ptr", "ptr", "i32", "i32"], "ptr"),
   mlx_array_new_float: fn(["f32"], "ptr"),

@@ -2,10 +2,10 @@
  * Argument plumbing shared by the core ops: dtype codes, reusable int buffers for shapes and axes, handle lists,
  * host scalars, mlx-c optionals and vectors of arrays. Internal to src/mlx/ (only the error class is public).
  */
-import { ptr, type Pointer } from "bun:ffi";
+import type { Pointer } from "bun:ffi";
 import { Array } from "../array.ts";
 import { DTYPE_CODES, type Dtype } from "../dtype.ts";
-import { N, OUT, take } from "../ffi/call.ts";
+import { N, OUT, pin, take, unpin, type Pinned } from "../ffi/call.ts";
 
 /**
  * A dtype name MLX does not know.
@@ -42,16 +42,21 @@ export function optInt(v?: number): number {
  * (the buffer is module-owned) until the next `set` on the same slot; C copies it during the call.
  */
 export class IntArgs {
+  #mem: Pinned;
   #buf: Int32Array;
   #ptr: Pointer;
   constructor(capacity = 16) {
-    this.#buf = new Int32Array(capacity);
-    this.#ptr = ptr(this.#buf);
+    this.#mem = pin(capacity * 4);
+    this.#buf = new Int32Array(this.#mem.buffer);
+    this.#ptr = this.#mem.ptr;
   }
   #ensure(n: number): void {
     if (n <= this.#buf.length) return;
-    this.#buf = new Int32Array(Math.max(n, this.#buf.length * 2));
-    this.#ptr = ptr(this.#buf);
+    const old = this.#mem;
+    this.#mem = pin(Math.max(n, this.#buf.length * 2) * 4);
+    this.#buf = new Int32Array(this.#mem.buffer);
+    this.#ptr = this.#mem.ptr;
+    unpin(old);
   }
   set(values: readonly number[]): Pointer {
     const n = values.length;
@@ -81,15 +86,19 @@ export function axesArg(axes: number | readonly number[]): [Pointer, number] {
   return typeof axes === "number" ? [ARG0.one(axes), 1] : [ARG0.set(axes), axes.length];
 }
 
-let handleWords = new Uint32Array(32);
-let handlePtr: Pointer = ptr(handleWords);
+let handleMem = pin(32 * 4);
+let handleWords = new Uint32Array(handleMem.buffer);
+let handlePtr: Pointer = handleMem.ptr;
 
 /** The handles of `arrays` as an `mlx_array*` (a module-owned buffer, valid until the next call). */
 export function handlesArg(arrays: readonly Array[]): Pointer {
   const n = arrays.length;
   if (n * 2 > handleWords.length) {
-    handleWords = new Uint32Array(Math.max(n * 2, handleWords.length * 2));
-    handlePtr = ptr(handleWords);
+    const old = handleMem;
+    handleMem = pin(Math.max(n * 2, handleWords.length * 2) * 4);
+    handleWords = new Uint32Array(handleMem.buffer);
+    handlePtr = handleMem.ptr;
+    unpin(old);
   }
   for (let i = 0; i < n; i++) {
     const h = arrays[i]!._h as unknown as number;

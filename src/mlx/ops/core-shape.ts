@@ -1,7 +1,6 @@
 /** Reshaping, axis moves, broadcasting, joining, splitting, repeating and padding. */
-import { ptr } from "bun:ffi";
 import { Array } from "../array.ts";
-import { N, OUT, take } from "../ffi/call.ts";
+import { N, OUT, pin, take } from "../ffi/call.ts";
 import { type Stream, streamHandle as S } from "../stream.ts";
 import { ARG0, ARG1, ARG2, axesArg, handlesArg, scalarLike, takeVector } from "./core-args.ts";
 
@@ -79,7 +78,9 @@ export function repeat(a: Array, repeats: number, axis?: number, s?: Stream): Ar
 
 export type PadWidth = number | readonly [number, number] | readonly (readonly [number, number])[];
 const CONSTANT_MODE = new TextEncoder().encode("constant\0");
-const CONSTANT_MODE_PTR = ptr(CONSTANT_MODE);
+const constantMode = pin(CONSTANT_MODE.length);
+new Uint8Array(constantMode.buffer).set(CONSTANT_MODE);
+const CONSTANT_MODE_PTR = constantMode.ptr;
 
 /**
  * `a` padded with a constant: `padWidth` is one width for every side, a `[before, after]` pair for every axis,
