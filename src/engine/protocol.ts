@@ -43,6 +43,14 @@ export interface EngineStats {
   waiting: number;
   /** Maximum concurrently running sequences. */
   capacity: number;
+  /** Paged KV cache blocks in use and in total (engines without a paged cache leave these out). */
+  kvBlocksUsed?: number;
+  kvBlocksTotal?: number;
+  /** Prompt tokens looked up in the prefix cache, and how many of them hit. */
+  prefixCacheQueries?: number;
+  prefixCacheHits?: number;
+  /** Sequences preempted (recomputed) so far. */
+  numPreemptions?: number;
 }
 
 /** One part of a multi-part message. Images and videos are kept for multimodal engines. */

@@ -1,6 +1,7 @@
 /** One access-log line per request: id, route, status, tokens, TTFT, tok/s. */
 import type { MiddlewareHandler } from "hono";
 import type { GenerationMetrics } from "./generation.ts";
+import type { ServerMetrics } from "./metrics.ts";
 
 /** The logging surface the server needs; a consola instance fits. */
 export interface ServerLogger {
@@ -23,6 +24,7 @@ export class AccessRecord {
     readonly requestId: string,
     private readonly route: string,
     private readonly logger: ServerLogger,
+    private readonly sink: ServerMetrics | null = null,
   ) {}
 
   get deferred(): boolean {
@@ -36,6 +38,7 @@ export class AccessRecord {
   end(status: number): void {
     if (this.#done) return;
     this.#done = true;
+    this.sink?.recordRequest(status, this.metrics);
     this.logger.info(this.format(status));
   }
 
@@ -61,9 +64,12 @@ export class AccessRecord {
  * @example
  *   app.use(accessLog(consola));
  */
-export function accessLog(logger: ServerLogger): MiddlewareHandler<{ Variables: { access: AccessRecord; requestId: string } }> {
+export function accessLog(
+  logger: ServerLogger,
+  metrics: ServerMetrics | null = null,
+): MiddlewareHandler<{ Variables: { access: AccessRecord; requestId: string } }> {
   return async (c, next) => {
-    const record = new AccessRecord(c.get("requestId"), `${c.req.method} ${c.req.path}`, logger);
+    const record = new AccessRecord(c.get("requestId"), `${c.req.method} ${c.req.path}`, logger, metrics);
     c.set("access", record);
     await next();
     if (!record.deferred) record.end(c.res.status);

