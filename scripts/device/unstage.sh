@@ -2,7 +2,7 @@
 # Device side of scripts/device/stage.sh. Call 1: `bash scripts/device/unstage.sh p1` keeps part 1 in /tmp/vm.
 # Call 2: `source scripts/device/unstage.sh p2` assembles the CUDA wheel layout, Bun and node_modules, and
 # exports PATH, LD_LIBRARY_PATH and VLLM_MLX_BACKEND=cuda for the commands that follow.
-set -eo pipefail
+set -o pipefail
 stage=/tmp/vm
 mkdir -p "$stage"
 case "${1:?p1 or p2}" in
