@@ -75,6 +75,7 @@ export class AsyncEngine implements Engine {
   #tokenizer: ModelTokenizer | undefined;
   #tokens: TokenTextCache | undefined;
   #facts: ModelFacts | null = null;
+  #templateSource: string | undefined;
   #loadState: LoadState = "loading";
   #coreStats: EngineCoreStats = EMPTY_STATS;
   #restarts = 0;
@@ -87,6 +88,7 @@ export class AsyncEngine implements Engine {
   constructor(options: AsyncEngineOptions) {
     this.#options = options;
     this.#tokenizer = options.tokenizer;
+    this.#templateSource = options.chatTemplateSource;
     this.ready = new Promise((resolve, reject) => {
       this.#settle = { resolve, reject };
     });
@@ -109,7 +111,7 @@ export class AsyncEngine implements Engine {
   modelInfo(): ModelInfo {
     const contextLength = this.#options.contextLength ?? this.#facts?.contextLength ?? 0;
     const toolCallFormat: ToolCallFormat = this.#facts?.toolCallFormat ?? "none";
-    const opensThink = this.#options.chatTemplateSource?.includes(THINK.start) ?? false;
+    const opensThink = this.#templateSource?.includes(THINK.start) ?? false;
     const reasoning: ReasoningTags | undefined = opensThink ? { ...THINK } : undefined;
     return { id: this.#options.id, contextLength, toolCallFormat, ...(reasoning ? { reasoning } : {}), loadState: this.#loadState };
   }
@@ -209,6 +211,8 @@ export class AsyncEngine implements Engine {
 
   #onReady(facts: ModelFacts): void {
     this.#facts = facts;
+    const carried = facts.tokenizerFiles?.tokenizerConfig.chat_template;
+    if (this.#templateSource === undefined && carried !== undefined) this.#templateSource = JSON.stringify(carried);
     try {
       this.#tokenizer ??= facts.tokenizerFiles ? ModelTokenizer.fromObjects(facts.tokenizerFiles) : undefined;
     } catch (e) {
