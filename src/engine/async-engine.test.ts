@@ -109,12 +109,15 @@ describe("AsyncEngine", () => {
 describe("createEngine failures", () => {
   test("a model the worker cannot load rejects ready and reports loadState failed", async () => {
     const bad = writeFixtureModel();
-    writeFileSync(join(bad, "config.json"), JSON.stringify({ model_type: "mystery" }));
-    const failing = await createEngine({ model: bad, waitReady: false });
-    await expect(failing.ready).rejects.toThrow("unknown model_type 'mystery'");
-    expect(failing.modelInfo().loadState).toBe("failed");
-    await expect(events(failing, completion(2))).rejects.toMatchObject({ status: 503 });
-    await failing.close();
-    rmSync(bad, { recursive: true, force: true });
+    try {
+      writeFileSync(join(bad, "config.json"), JSON.stringify({ model_type: "mystery" }));
+      const failing = await createEngine({ model: bad, waitReady: false });
+      await expect(failing.ready).rejects.toThrow("unknown model_type 'mystery'");
+      expect(failing.modelInfo().loadState).toBe("failed");
+      await expect(events(failing, completion(2))).rejects.toMatchObject({ status: 503 });
+      await failing.close();
+    } finally {
+      rmSync(bad, { recursive: true, force: true });
+    }
   }, 30_000);
 });
