@@ -75,8 +75,10 @@ function build(backend: Backend): void {
   writeFileSync(entry, entryModule(key, library, files));
 
   const outfile = join(REPO_ROOT, "dist", "vllm-mlx");
+  // The engine worker is a second entrypoint: the binary spawns it as ./src/engine/worker.ts under --root.
+  const worker = join(REPO_ROOT, "src", "engine", "worker.ts");
   const cmd = [process.execPath, "build", "--compile", "--no-compile-autoload-dotenv", "--no-compile-autoload-bunfig",
-    "--outfile", outfile, entry];
+    `--root=${REPO_ROOT}`, "--outfile", outfile, entry, worker];
   const proc = Bun.spawnSync(cmd, { cwd: REPO_ROOT, stdout: "inherit", stderr: "inherit" });
   if (proc.exitCode !== 0) {
     console.error(`build: '${cmd.join(" ")}' failed with exit code ${proc.exitCode}`);

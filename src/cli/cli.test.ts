@@ -26,7 +26,7 @@ describe("vllm-mlx CLI", () => {
     expect(root.code).toBe(0);
     expect(root.out).toContain("doctor");
     expect(root.out).toContain("serve");
-    for (const cmd of ["doctor", "serve"]) {
+    for (const cmd of ["doctor", "serve", "download"]) {
       const r = cli([cmd, "--help"]);
       expect(r.code).toBe(0);
       expect(r.out).toContain(`vllm-mlx ${cmd}`);
@@ -34,12 +34,16 @@ describe("vllm-mlx CLI", () => {
     expect(cli(["serve", "--help"]).out).toContain("(Default: 127.0.0.1)");
   });
 
-  test("serve parses its flags and says the server has not landed", () => {
-    const r = cli(["serve", "some/model", "--port", "9001", "--host", "0.0.0.0", "--log-level", "debug"]);
-    expect(r.code).toBe(0);
-    const output = r.out + r.err;
-    expect(output).toContain("no model support yet");
-    expect(output).toContain("some/model, 0.0.0.0:9001");
+  test("serve without a model says how to pass one, exit code 2", () => {
+    const r = cli(["serve", "--port", "9001"]);
+    expect(r.code).toBe(2);
+    expect(r.out + r.err).toContain("no model given: pass a Hugging Face repo id, a model folder or a .gguf file");
+  });
+
+  test("serve with a missing model folder fails with its path", () => {
+    const r = cli(["serve", "./no-such-model-dir"]);
+    expect(r.code).toBe(1);
+    expect(r.out + r.err).toContain("no-such-model-dir");
   });
 
   test("serve rejects a bad port or log level with exit code 2", () => {

@@ -6,6 +6,7 @@
  *   vllm-mlx --version
  *   vllm-mlx doctor
  *   vllm-mlx serve mlx-community/Qwen3-0.6B-4bit --port 8000
+ *   vllm-mlx download mlx-community/Qwen3-0.6B-4bit
  */
 import { defineCommand, runMain } from "citty";
 import { failWith } from "./logging.ts";
@@ -15,6 +16,7 @@ const main = defineCommand({
   meta: { name: "vllm-mlx", version: PACKAGE_VERSION, description: "OpenAI-compatible LLM server on Apple's MLX" },
   subCommands: {
     doctor: () => import("./doctor.ts").then((m) => m.doctorCommand),
+    download: () => import("./download.ts").then((m) => m.downloadCommand),
     serve: () => import("./serve.ts").then((m) => m.serveCommand),
   },
 });

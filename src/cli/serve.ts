@@ -1,12 +1,20 @@
-/** `vllm-mlx serve [model]`: the OpenAI-compatible server (its engine lands later). */
+/** `vllm-mlx serve [model]`: the OpenAI-compatible server. citty parses; the library does the work. */
 import { defineCommand } from "citty";
 import { consola } from "consola";
+import type { CoreOptions } from "../engine/worker-protocol.ts";
 import { failWith, isLogLevel, LOG_LEVELS, setLogLevel } from "./logging.ts";
 
-export interface ServeOptions {
+/** Everything `serve` needs, parsed and validated. */
+export interface ServeConfig {
   model: string | undefined;
   host: string;
   port: number;
+  servedModelName?: string;
+  defaultMaxTokens?: number;
+  apiKey?: string;
+  allowedOrigins?: string[];
+  streamInterval?: number;
+  core: CoreOptions;
 }
 
 /** Parses a TCP port; null when it is not a whole number in 1..65535. */
@@ -16,23 +24,166 @@ export function parsePort(value: string): number | null {
   return port >= 1 && port <= 65535 ? port : null;
 }
 
+class FlagError extends Error {}
+
+function positiveInt(flag: string, value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  if (!/^\d+$/.test(value) || Number(value) < 1) throw new FlagError(`--${flag} must be a positive whole number (got '${value}')`);
+  return Number(value);
+}
+
+function fraction(flag: string, value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0 || n > 1) throw new FlagError(`--${flag} must be a number in (0, 1] (got '${value}')`);
+  return n;
+}
+
+const NUMBER_FLAGS = {
+  "max-tokens": "Default completion token limit per request (default: the rest of the context)",
+  "stream-interval": "Tokens per streamed chunk (default 1)",
+  "max-num-seqs": "Most sequences running at once",
+  "prefill-batch-size": "Most prompts prefilled together",
+  "completion-batch-size": "Most sequences decoded together",
+  "prefix-cache-size": "Prefix cache entries kept for reuse",
+  "paged-cache-block-size": "Tokens per KV cache block",
+  "max-cache-blocks": "Most KV cache blocks",
+  "max-num-batched-tokens": "Token budget of one engine step",
+} as const;
+
+type RawArgs = Record<string, string | boolean | undefined> & { _?: unknown };
+
+function str(args: RawArgs, key: string): string | undefined {
+  const v = args[key];
+  return typeof v === "string" && v !== "" ? v : undefined;
+}
+
+function coreOptions(args: RawArgs): CoreOptions {
+  const n = (flag: keyof typeof NUMBER_FLAGS) => positiveInt(flag, str(args, flag));
+  const entries: [keyof CoreOptions, number | boolean | undefined][] = [
+    ["maxNumSeqs", n("max-num-seqs")],
+    ["prefillBatchSize", n("prefill-batch-size")],
+    ["completionBatchSize", n("completion-batch-size")],
+    ["prefixCacheSize", n("prefix-cache-size")],
+    ["blockSize", n("paged-cache-block-size")],
+    ["maxCacheBlocks", n("max-cache-blocks")],
+    ["maxNumBatchedTokens", n("max-num-batched-tokens")],
+    ["gpuMemoryUtilization", fraction("gpu-memory-utilization", str(args, "gpu-memory-utilization"))],
+    ["enablePrefixCache", args["disable-prefix-cache"] === true ? false : args["enable-prefix-cache"] === true ? true : undefined],
+  ];
+  return Object.fromEntries(entries.filter(([, v]) => v !== undefined)) as CoreOptions;
+}
+
+/**
+ * Validates `serve`'s flags. Throws an error whose message names the bad flag.
+ *
+ * @example
+ *   parseServeArgs({ model: "org/m", host: "127.0.0.1", port: "8000", "max-num-seqs": "4" }).core.maxNumSeqs // 4
+ */
+export function parseServeArgs(args: RawArgs): ServeConfig {
+  const portText = String(args.port ?? "8000");
+  const port = parsePort(portText);
+  if (port === null) throw new FlagError(`--port must be a whole number from 1 to 65535 (got '${portText}')`);
+  const origins = str(args, "allowed-origins")?.split(",").map((s) => s.trim()).filter((s) => s.length > 0);
+  const optional = {
+    servedModelName: str(args, "served-model-name"),
+    defaultMaxTokens: positiveInt("max-tokens", str(args, "max-tokens")),
+    apiKey: str(args, "api-key"),
+    allowedOrigins: origins && origins.length > 0 ? origins : undefined,
+    streamInterval: positiveInt("stream-interval", str(args, "stream-interval")),
+  };
+  const defined = Object.fromEntries(Object.entries(optional).filter(([, v]) => v !== undefined));
+  return { model: str(args, "model"), host: String(args.host ?? "127.0.0.1"), port, ...defined, core: coreOptions(args) };
+}
+
+const NO_MODEL =
+  "no model given: pass a Hugging Face repo id, a model folder or a .gguf file, e.g. " +
+  "`vllm-mlx serve mlx-community/Qwen3-0.6B-4bit`";
+
+/**
+ * Loads the model, serves it, and shuts down gracefully on SIGINT/SIGTERM (streams finish or are cancelled,
+ * the engine stops, exit code 0).
+ *
+ * @example
+ *   await runServer(parseServeArgs({ model: "./my-model", port: "8000" }));
+ */
+export async function runServer(config: ServeConfig): Promise<void> {
+  if (config.model === undefined) return failWith(NO_MODEL, 2);
+  const { createEngine } = await import("../engine/create.ts");
+  const { createApp, serve } = await import("../server/index.ts");
+  const name = config.servedModelName ?? config.model;
+  let engine: Awaited<ReturnType<typeof createEngine>>;
+  try {
+    engine = await createEngine({
+      model: config.model, servedModelName: name, core: config.core, waitReady: false,
+      ...(config.defaultMaxTokens === undefined ? {} : { defaultMaxTokens: config.defaultMaxTokens }),
+    });
+  } catch (e) {
+    return failWith(`serve: ${(e as Error).message}`);
+  }
+  const app = createApp({
+    engine, servedModelName: name,
+    ...(config.apiKey ? { apiKey: config.apiKey } : {}),
+    ...(config.allowedOrigins ? { allowedOrigins: config.allowedOrigins } : {}),
+    ...(config.streamInterval ? { streamInterval: config.streamInterval } : {}),
+  });
+  const handle = serve(app, { host: config.host, port: config.port });
+  let stopping = false;
+  const shutdown = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    consola.info(`${signal}: shutting down`);
+    await handle.stop(10_000);
+    await engine.close();
+    process.exit(0);
+  };
+  process.on("SIGINT", () => void shutdown("SIGINT"));
+  process.on("SIGTERM", () => void shutdown("SIGTERM"));
+  consola.debug(`loading ${config.model}`);
+  try {
+    await engine.ready;
+  } catch (e) {
+    consola.error(`serve: ${(e as Error).message}`);
+    await handle.stop(0);
+    await engine.close(1000);
+    process.exit(1);
+  }
+  const url = new URL("/v1", handle.url).href;
+  consola.info(`serving ${name} at ${url} (context ${engine.modelInfo().contextLength} tokens)`);
+}
+
+const numberArgs = Object.fromEntries(
+  Object.entries(NUMBER_FLAGS).map(([flag, description]) => [flag, { type: "string" as const, description }]),
+) as { [K in keyof typeof NUMBER_FLAGS]: { type: "string"; description: string } };
+
 export const serveCommand = defineCommand({
   meta: { name: "serve", description: "Serve a model over an OpenAI-compatible HTTP API" },
   args: {
-    model: { type: "positional", required: false, description: "Hugging Face repo id or local model folder" },
+    model: { type: "positional", required: false, description: "Hugging Face repo id, local model folder or .gguf file" },
     host: { type: "string", default: "127.0.0.1", description: "Address to listen on" },
     port: { type: "string", default: "8000", description: "Port to listen on" },
+    "served-model-name": { type: "string", description: "Model name clients use (default: the model argument)" },
+    "api-key": { type: "string", description: "Require `Authorization: Bearer <key>` on /v1" },
+    "allowed-origins": { type: "string", description: "CORS origins, comma-separated ('*' for any)" },
     "log-level": { type: "string", default: "info", description: `Log level: ${LOG_LEVELS.join(", ")}` },
+    ...numberArgs,
+    "gpu-memory-utilization": { type: "string", description: "Fraction of device memory for the KV cache, in (0, 1]" },
+    "enable-prefix-cache": { type: "boolean", description: "Reuse KV blocks of shared prompt prefixes (default on)" },
+    "disable-prefix-cache": { type: "boolean", description: "Turn the prefix cache off" },
+    "continuous-batching": { type: "boolean", description: "Accepted for compatibility (always on)" },
+    "use-paged-cache": { type: "boolean", description: "Accepted for compatibility (always on)" },
   },
-  run({ args }) {
+  async run({ args }) {
     const level = args["log-level"];
     if (!isLogLevel(level)) return failWith(`--log-level must be one of ${LOG_LEVELS.join(", ")} (got '${level}')`, 2);
     setLogLevel(level);
-    const port = parsePort(args.port);
-    if (port === null) return failWith(`--port must be a whole number from 1 to 65535 (got '${args.port}')`, 2);
-    const options: ServeOptions = { model: args.model, host: args.host, port };
-    consola.debug("serve options", options);
-    consola.warn(`no model support yet: the server is not built (${options.model ?? "no model given"}, ` +
-      `${options.host}:${options.port})`);
+    let config: ServeConfig;
+    try {
+      config = parseServeArgs(args as RawArgs);
+    } catch (e) {
+      if (e instanceof FlagError) return failWith(e.message, 2);
+      throw e;
+    }
+    await runServer(config);
   },
 });

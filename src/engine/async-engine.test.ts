@@ -1,0 +1,123 @@
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import type { AsyncEngine } from "./async-engine.ts";
+import { createEngine } from "./create.ts";
+import { writeFixtureModel } from "./frontend/testing/fixture-model.ts";
+import { CapacityError, ContextLengthError, type EngineEvent, type GenerateRequest, type SamplingParams } from "./protocol.ts";
+
+const sampling = (extra: Partial<SamplingParams> = {}): SamplingParams =>
+  ({ presencePenalty: 0, frequencyPenalty: 0, logitBias: {}, stop: [], n: 1, logprobs: false, topLogprobs: 0, ...extra });
+const completion = (maxTokens: number, extra: Partial<SamplingParams> = {}): GenerateRequest =>
+  ({ kind: "completion", requestId: "t", prompt: "Once upon a time", sampling: sampling({ maxTokens, ...extra }) });
+
+async function events(engine: AsyncEngine, request: GenerateRequest, signal = new AbortController().signal): Promise<EngineEvent[]> {
+  const out: EngineEvent[] = [];
+  for await (const e of engine.submit(request, signal)) out.push(e);
+  return out;
+}
+const textOf = (list: EngineEvent[]) => list.map((e) => (e.type === "delta" ? e.text : "")).join("");
+
+let dir = "";
+let engine: AsyncEngine;
+beforeAll(async () => {
+  dir = writeFixtureModel({ generationConfig: { temperature: 0, top_k: 5 }, maxPositionEmbeddings: 256 });
+  engine = await createEngine({ model: dir, servedModelName: "fx", core: { maxNumSeqs: 1 }, maxWaiting: 1, defaultMaxTokens: 8 });
+});
+afterAll(async () => {
+  await engine.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe("AsyncEngine", () => {
+  test("modelInfo: id, context from config.json, tool format and reasoning tags from the model", () => {
+    expect(engine.modelInfo()).toEqual({
+      id: "fx", contextLength: 256, toolCallFormat: "hermes", reasoning: { start: "<think>", end: "</think>" }, loadState: "ready",
+    });
+    expect(engine.stats()).toEqual({ running: 0, waiting: 0, capacity: 1 });
+  });
+
+  test("event order: start, deltas, finish, usage; the default max tokens applies", async () => {
+    const list = await events(engine, completion(undefined as unknown as number));
+    expect(list[0]).toEqual({ type: "start", promptTokens: 4 });
+    expect(list.at(-2)).toEqual({ type: "finish", index: 0, finishReason: "length", completionTokens: 8 });
+    expect(list.at(-1)).toEqual({ type: "usage", promptTokens: 4, completionTokens: 8 });
+    expect(list.filter((e) => e.type === "delta")).toHaveLength(8);
+  });
+
+  test("generation_config's temperature 0 makes unset-temperature requests greedy", async () => {
+    const a = textOf(await events(engine, completion(10)));
+    const b = textOf(await events(engine, completion(10, { temperature: 0 })));
+    expect(a.length).toBeGreaterThan(0);
+    expect(a).toBe(b);
+    const hot: EngineEvent[][] = [];
+    for (const seed of [1, 2, 3]) hot.push(await events(engine, completion(10, { temperature: 1.5, topK: 0, seed })));
+    expect(new Set(hot.map(textOf)).size).toBeGreaterThan(1);
+  });
+
+  test("chat prompts report whether they open a reasoning span", async () => {
+    const chat = (kwargs: Record<string, unknown>): GenerateRequest =>
+      ({ kind: "chat", requestId: "c", messages: [{ role: "user", content: "Hi" }], chatTemplateKwargs: kwargs, sampling: sampling({ maxTokens: 1 }) });
+    expect((await events(engine, chat({})))[0]).toMatchObject({ type: "start", promptOpensReasoning: false });
+    expect((await events(engine, chat({ enable_thinking: false })))[0]).toMatchObject({ type: "start", promptOpensReasoning: false });
+  });
+
+  test("prompt + max tokens over the context: ContextLengthError before start", async () => {
+    await expect(events(engine, completion(253))).rejects.toBeInstanceOf(ContextLengthError);
+    expect((await events(engine, completion(252))).at(-1)).toMatchObject({ type: "usage", completionTokens: 252 });
+  }, 30_000);
+
+  test("a full waiting queue answers CapacityError 429", async () => {
+    const controllers = [new AbortController(), new AbortController()];
+    const iterators = controllers.map((c) => engine.submit(completion(200), c.signal)[Symbol.asyncIterator]());
+    for (const it of iterators) expect((await it.next()).value).toMatchObject({ type: "start" });
+    let error: unknown;
+    try {
+      await events(engine, completion(5));
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(CapacityError);
+    expect(error).toMatchObject({ status: 429, retryAfterSeconds: 1 });
+    for (const c of controllers) c.abort();
+    for (const it of iterators) {
+      for (let r = await it.next(); !r.done; r = await it.next()) { /* drain */ }
+    }
+  });
+
+  test("abort ends the stream promptly and frees the core", async () => {
+    const controller = new AbortController();
+    const got: EngineEvent[] = [];
+    for await (const e of engine.submit(completion(200), controller.signal)) {
+      got.push(e);
+      if (got.length === 4) controller.abort();
+    }
+    expect(got).toHaveLength(4);
+    for (let i = 0; i < 100 && engine.stats().running !== 0; i++) await Bun.sleep(10);
+    expect(engine.stats()).toMatchObject({ running: 0, waiting: 0 });
+  });
+
+  test("stop strings across tokens trim the text and finish with stop", async () => {
+    const full = textOf(await events(engine, completion(20)));
+    const stop = full.slice(10, 13);
+    const list = await events(engine, completion(20, { stop: [stop] }));
+    expect(textOf(list)).toBe(full.slice(0, full.indexOf(stop)));
+    expect(list.find((e) => e.type === "finish")).toMatchObject({ finishReason: "stop" });
+  });
+});
+
+describe("createEngine failures", () => {
+  test("a model the worker cannot load rejects ready and reports loadState failed", async () => {
+    const bad = writeFixtureModel();
+    try {
+      writeFileSync(join(bad, "config.json"), JSON.stringify({ model_type: "mystery" }));
+      const failing = await createEngine({ model: bad, waitReady: false });
+      await expect(failing.ready).rejects.toThrow("unknown model_type 'mystery'");
+      expect(failing.modelInfo().loadState).toBe("failed");
+      await expect(events(failing, completion(2))).rejects.toMatchObject({ status: 503 });
+      await failing.close();
+    } finally {
+      rmSync(bad, { recursive: true, force: true });
+    }
+  }, 30_000);
+});

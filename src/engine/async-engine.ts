@@ -1,0 +1,270 @@
+/**
+ * The engine the HTTP server talks to. It prepares requests on the HTTP thread (chat template,
+ * tokenization, context check), runs the model in a worker (worker.ts) and turns the worker's token
+ * outputs back into text events (detokenization, stop strings, logprobs).
+ */
+import { ModelTokenizer } from "../tokenizer/index.ts";
+import type { EngineCoreStats, TokenOutput } from "./core-types.ts";
+import { EventQueue } from "./frontend/event-queue.ts";
+import { OutputProcessor } from "./frontend/output-processor.ts";
+import { preparePrompt } from "./frontend/prompt.ts";
+import { type GenerationDefaults, toCoreSampling } from "./frontend/sampling.ts";
+import { TokenTextCache } from "./frontend/token-text.ts";
+import {
+  CapacityError,
+  type Engine,
+  type EngineEvent,
+  type EngineStats,
+  type GenerateRequest,
+  type LoadState,
+  type ModelInfo,
+  type ReasoningTags,
+  type ToolCallFormat,
+} from "./protocol.ts";
+import { WorkerClient } from "./worker-client.ts";
+import type { CoreOptions, FromWorker, ModelFacts } from "./worker-protocol.ts";
+
+/** The generation failed inside the engine (a model error or a worker crash). The server answers 500. */
+export class EngineFailedError extends Error {
+  override readonly name = "EngineFailedError";
+}
+
+export interface AsyncEngineOptions {
+  /** The model id shown to clients. */
+  id: string;
+  /** Model directory or .gguf file, as the worker loads it. */
+  modelPath: string;
+  /** The tokenizer, when it comes from files beside the weights; else the worker supplies its files. */
+  tokenizer?: ModelTokenizer;
+  /** The chat template source, to detect reasoning tags. */
+  chatTemplateSource?: string;
+  generationDefaults?: GenerationDefaults;
+  /** Completion tokens when a request sets none (default: the rest of the context). */
+  defaultMaxTokens?: number;
+  /** Overrides the model's context length. */
+  contextLength?: number;
+  /** Requests queued beyond `core.maxNumSeqs` before new ones get 429 (default 256). */
+  maxWaiting?: number;
+  core?: CoreOptions;
+  /** libvmlx's folder, for the worker (compiled binaries). */
+  libraryDir?: string;
+  /** Worker restarts after crashes before the engine reports "failed" (default 2). */
+  maxRestarts?: number;
+}
+
+interface LiveRequest {
+  queue: EventQueue<EngineEvent>;
+  processor: OutputProcessor;
+}
+
+const THINK = { start: "<think>", end: "</think>" };
+const EMPTY_STATS: EngineCoreStats = { running: 0, waiting: 0, numBlocks: 0, usedBlocks: 0, prefixCacheQueries: 0, prefixCacheHits: 0, numPreemptions: 0 };
+
+/**
+ * The worker-backed {@link Engine}.
+ *
+ * @example
+ *   const engine = new AsyncEngine({ id: "qwen3", modelPath: dir, tokenizer: await loadTokenizer(dir) });
+ *   await engine.ready;
+ *   for await (const e of engine.submit(request, signal)) ...
+ */
+export class AsyncEngine implements Engine {
+  readonly #options: AsyncEngineOptions;
+  readonly #live = new Map<string, LiveRequest>();
+  #client: WorkerClient;
+  #tokenizer: ModelTokenizer | undefined;
+  #tokens: TokenTextCache | undefined;
+  #facts: ModelFacts | null = null;
+  #templateSource: string | undefined;
+  #loadState: LoadState = "loading";
+  #coreStats: EngineCoreStats = EMPTY_STATS;
+  #restarts = 0;
+  #closing = false;
+  #counter = 0;
+  #settle!: { resolve: () => void; reject: (e: Error) => void };
+  /** Resolves when the model is loaded; rejects when loading failed. */
+  readonly ready: Promise<void>;
+
+  constructor(options: AsyncEngineOptions) {
+    this.#options = options;
+    this.#tokenizer = options.tokenizer;
+    this.#templateSource = options.chatTemplateSource;
+    this.ready = new Promise((resolve, reject) => {
+      this.#settle = { resolve, reject };
+    });
+    this.ready.catch(() => undefined);
+    this.#client = this.#spawn();
+  }
+
+  #spawn(): WorkerClient {
+    const init = { type: "init" as const, modelPath: this.#options.modelPath, core: this.#options.core ?? {} };
+    return new WorkerClient(this.#options.libraryDir ? { ...init, libraryDir: this.#options.libraryDir } : init, {
+      onMessage: (message) => this.#onMessage(message),
+      onCrash: (error) => this.#onCrash(error),
+    });
+  }
+
+  get #maxNumSeqs(): number {
+    return this.#options.core?.maxNumSeqs ?? 8;
+  }
+
+  modelInfo(): ModelInfo {
+    const contextLength = this.#options.contextLength ?? this.#facts?.contextLength ?? 0;
+    const toolCallFormat: ToolCallFormat = this.#facts?.toolCallFormat ?? "none";
+    const opensThink = this.#templateSource?.includes(THINK.start) ?? false;
+    const reasoning: ReasoningTags | undefined = opensThink ? { ...THINK } : undefined;
+    return { id: this.#options.id, contextLength, toolCallFormat, ...(reasoning ? { reasoning } : {}), loadState: this.#loadState };
+  }
+
+  stats(): EngineStats {
+    return { running: this.#coreStats.running, waiting: this.#coreStats.waiting, capacity: this.#maxNumSeqs };
+  }
+
+  /** The core's full counters (blocks, prefix cache, preemptions). */
+  coreStats(): EngineCoreStats {
+    return { ...this.#coreStats };
+  }
+
+  submit(request: GenerateRequest, signal: AbortSignal): AsyncIterable<EngineEvent> {
+    return this.#generate(request, signal);
+  }
+
+  async *#generate(request: GenerateRequest, signal: AbortSignal): AsyncGenerator<EngineEvent> {
+    const tokenizer = this.#admit();
+    const info = this.modelInfo();
+    const prepared = preparePrompt(tokenizer, request, {
+      contextLength: info.contextLength,
+      ...(this.#options.defaultMaxTokens === undefined ? {} : { defaultMaxTokens: this.#options.defaultMaxTokens }),
+      ...(info.reasoning ? { reasoningStart: info.reasoning.start } : {}),
+    });
+    const sampling = toCoreSampling(request.sampling, this.#options.generationDefaults ?? {});
+    const coreId = `${request.requestId}#${++this.#counter}`;
+    const live: LiveRequest = {
+      queue: new EventQueue(),
+      processor: new OutputProcessor(tokenizer, this.#tokens!, {
+        n: request.sampling.n,
+        stop: request.sampling.stop,
+        logprobs: request.sampling.logprobs,
+        promptTokens: prepared.tokenIds.length,
+      }),
+    };
+    const onAbort = () => this.#release(coreId);
+    this.#live.set(coreId, live);
+    try {
+      yield {
+        type: "start",
+        promptTokens: prepared.tokenIds.length,
+        ...(prepared.promptOpensReasoning === undefined ? {} : { promptOpensReasoning: prepared.promptOpensReasoning }),
+      };
+      if (signal.aborted) return;
+      signal.addEventListener("abort", onAbort, { once: true });
+      this.#client.add({
+        requestId: coreId,
+        promptTokenIds: prepared.tokenIds,
+        sampling,
+        maxTokens: prepared.maxTokens,
+        stopTokenIds: tokenizer.eosTokenIds,
+        n: request.sampling.n,
+      });
+      yield* live.queue;
+    } finally {
+      signal.removeEventListener("abort", onAbort);
+      this.#release(coreId);
+    }
+  }
+
+  #admit(): ModelTokenizer {
+    if (this.#closing) throw new CapacityError("the engine is shutting down", 503);
+    if (this.#loadState !== "ready" || !this.#tokenizer) throw new CapacityError(`the model is not ready (${this.#loadState})`, 503);
+    const limit = this.#maxNumSeqs + (this.#options.maxWaiting ?? 256);
+    if (this.#live.size >= limit) {
+      throw new CapacityError(`too many requests in flight (${this.#live.size}, limit ${limit}); retry later`, 429, 1);
+    }
+    return this.#tokenizer;
+  }
+
+  /** Stops a request: ends its stream and frees its sequences in the core. */
+  #release(coreId: string): void {
+    const live = this.#live.get(coreId);
+    if (!live) return;
+    this.#live.delete(coreId);
+    live.queue.end();
+    this.#client.abort(coreId);
+  }
+
+  #onMessage(message: FromWorker): void {
+    if ("stats" in message) this.#coreStats = message.stats;
+    switch (message.type) {
+      case "ready":
+        return this.#onReady(message.model);
+      case "load-failed":
+        this.#loadState = "failed";
+        this.#settle.reject(new EngineFailedError(`model load failed: ${message.message}`));
+        return;
+      case "outputs":
+        for (const output of message.outputs) this.#onOutput(output);
+        return;
+      case "failed":
+        return this.#fail(message.requestIds === "all" ? [...this.#live.keys()] : message.requestIds, message.message);
+    }
+  }
+
+  #onReady(facts: ModelFacts): void {
+    this.#facts = facts;
+    const carried = facts.tokenizerFiles?.tokenizerConfig.chat_template;
+    if (this.#templateSource === undefined && carried !== undefined) this.#templateSource = JSON.stringify(carried);
+    try {
+      this.#tokenizer ??= facts.tokenizerFiles ? ModelTokenizer.fromObjects(facts.tokenizerFiles) : undefined;
+    } catch (e) {
+      this.#loadState = "failed";
+      this.#settle.reject(new EngineFailedError(`tokenizer load failed: ${(e as Error).message}`));
+      return;
+    }
+    if (!this.#tokenizer) {
+      this.#loadState = "failed";
+      this.#settle.reject(new EngineFailedError(`no tokenizer found for ${this.#options.modelPath}`));
+      return;
+    }
+    this.#tokens ??= new TokenTextCache(this.#tokenizer);
+    this.#loadState = "ready";
+    this.#settle.resolve();
+  }
+
+  #onOutput(output: TokenOutput): void {
+    const live = this.#live.get(output.requestId);
+    if (!live) return;
+    live.queue.push(...live.processor.process(output));
+    if (live.processor.done) this.#release(output.requestId);
+  }
+
+  #fail(coreIds: string[], message: string): void {
+    for (const coreId of coreIds) {
+      const live = this.#live.get(coreId);
+      if (!live) continue;
+      this.#live.delete(coreId);
+      this.#client.abort(coreId);
+      live.queue.end(new EngineFailedError(`generation failed: ${message}`));
+    }
+  }
+
+  #onCrash(error: Error): void {
+    this.#fail([...this.#live.keys()], error.message);
+    this.#coreStats = EMPTY_STATS;
+    const wasReady = this.#loadState === "ready";
+    if (this.#closing || !wasReady || this.#restarts >= (this.#options.maxRestarts ?? 2)) {
+      this.#loadState = "failed";
+      this.#settle.reject(new EngineFailedError(error.message));
+      return;
+    }
+    this.#restarts++;
+    this.#loadState = "loading";
+    this.#client = this.#spawn();
+  }
+
+  /** Refuses new requests, ends the live ones and stops the worker. */
+  async close(timeoutMs = 5000): Promise<void> {
+    this.#closing = true;
+    for (const coreId of [...this.#live.keys()]) this.#release(coreId);
+    await this.#client.close(timeoutMs);
+  }
+}

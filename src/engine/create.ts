@@ -1,0 +1,96 @@
+/**
+ * Builds the served engine from a model spec (local folder, .gguf file or Hub repo id), and picks the
+ * engine core the worker runs ({@link createCore}).
+ */
+import { existsSync, readFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { type ResolveOptions, resolveModel } from "../hub/index.ts";
+import { loadTokenizer, type ModelTokenizer } from "../tokenizer/index.ts";
+import type { DecoderModel } from "../models/decoder.ts";
+import { AsyncEngine } from "./async-engine.ts";
+import type { EngineCoreLike } from "./core-types.ts";
+import { generationDefaults } from "./frontend/sampling.ts";
+import { SerialEngineCore } from "./serial-core.ts";
+import type { CoreOptions } from "./worker-protocol.ts";
+
+/**
+ * The core the worker runs. The batched EngineCore replaces SerialEngineCore here.
+ *
+ * @example
+ *   const core = createCore(model, { maxNumSeqs: 4 });
+ */
+export function createCore(model: DecoderModel, options: CoreOptions): EngineCoreLike {
+  return new SerialEngineCore(model, {
+    ...(options.maxNumSeqs === undefined ? {} : { maxNumSeqs: options.maxNumSeqs }),
+    ...(options.prefillStepSize === undefined ? {} : { prefillStepSize: options.prefillStepSize }),
+  });
+}
+
+export interface CreateEngineOptions {
+  /** Local folder, .gguf file, or Hub repo id (`org/name[@revision]`). */
+  model: string;
+  /** The id clients see (default: the spec as given). */
+  servedModelName?: string;
+  defaultMaxTokens?: number;
+  contextLength?: number;
+  maxWaiting?: number;
+  core?: CoreOptions;
+  /** Options for finding or downloading the model. */
+  resolve?: ResolveOptions;
+  /** Wait for the weights before resolving (default true). */
+  waitReady?: boolean;
+}
+
+function readJsonObject(path: string): Record<string, unknown> | undefined {
+  if (!existsSync(path)) return undefined;
+  try {
+    const value: unknown = JSON.parse(readFileSync(path, "utf8"));
+    return value !== null && typeof value === "object" && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The chat template text(s) of a model folder, joined, for feature detection. */
+export function chatTemplateText(dir: string): string | undefined {
+  const jinja = join(dir, "chat_template.jinja");
+  if (existsSync(jinja)) return readFileSync(jinja, "utf8");
+  const raw = readJsonObject(join(dir, "chat_template.json"))?.chat_template ?? readJsonObject(join(dir, "tokenizer_config.json"))?.chat_template;
+  if (typeof raw === "string") return raw;
+  if (Array.isArray(raw)) return raw.map((t) => String((t as { template?: unknown }).template ?? "")).join("\n");
+  return undefined;
+}
+
+async function libraryDir(): Promise<string> {
+  const mx = await import("../mlx/index.ts");
+  return dirname(mx.info().libraryPath);
+}
+
+/**
+ * Resolves the model, loads its tokenizer and starts the engine worker.
+ *
+ * @example
+ *   const engine = await createEngine({ model: "mlx-community/Qwen3-0.6B-4bit" });
+ *   const app = createApp({ engine });
+ *   await engine.close();
+ */
+export async function createEngine(options: CreateEngineOptions): Promise<AsyncEngine> {
+  const resolved = await resolveModel(options.model, options.resolve);
+  const modelPath = resolved.format === "gguf" && resolved.ggufFile ? resolved.ggufFile : resolved.dir;
+  const tokenizer: ModelTokenizer | undefined = existsSync(join(resolved.dir, "tokenizer.json")) ? await loadTokenizer(resolved.dir) : undefined;
+  const template = chatTemplateText(resolved.dir);
+  const engine = new AsyncEngine({
+    id: options.servedModelName ?? options.model,
+    modelPath,
+    ...(tokenizer ? { tokenizer } : {}),
+    ...(template ? { chatTemplateSource: template } : {}),
+    generationDefaults: generationDefaults(readJsonObject(join(resolved.dir, "generation_config.json"))),
+    ...(options.defaultMaxTokens === undefined ? {} : { defaultMaxTokens: options.defaultMaxTokens }),
+    ...(options.contextLength === undefined ? {} : { contextLength: options.contextLength }),
+    ...(options.maxWaiting === undefined ? {} : { maxWaiting: options.maxWaiting }),
+    ...(options.core ? { core: options.core } : {}),
+    libraryDir: await libraryDir(),
+  });
+  if (options.waitReady ?? true) await engine.ready;
+  return engine;
+}

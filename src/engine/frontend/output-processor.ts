@@ -1,0 +1,93 @@
+/** A request's TokenOutputs -> protocol events: detokenization, stop strings, logprobs, finish and usage. */
+import { IncrementalDetokenizer, type ModelTokenizer } from "../../tokenizer/index.ts";
+import type { TokenOutput } from "../core-types.ts";
+import type { DeltaEvent, EngineEvent, FinishEvent, FinishReason } from "../protocol.ts";
+import { StopStringMatcher } from "./stop-strings.ts";
+import type { TokenTextCache } from "./token-text.ts";
+
+interface ChoiceState {
+  detokenizer: IncrementalDetokenizer;
+  stops: StopStringMatcher;
+  completionTokens: number;
+  finishReason: FinishReason | null;
+}
+
+export interface OutputProcessorOptions {
+  n: number;
+  stop: readonly string[];
+  logprobs: boolean;
+  promptTokens: number;
+}
+
+/**
+ * Turns one request's token outputs into `delta`, `finish` and `usage` events.
+ *
+ * @example
+ *   const proc = new OutputProcessor(tok, cache, { n: 1, stop: ["\n\n"], logprobs: false, promptTokens: 12 });
+ *   const events = proc.process(output);
+ *   if (proc.done) ...; // every choice finished: the last event was `usage`
+ */
+export class OutputProcessor {
+  readonly #choices: ChoiceState[];
+  readonly #options: OutputProcessorOptions;
+  readonly #tokens: TokenTextCache;
+  #usageSent = false;
+
+  constructor(tokenizer: ModelTokenizer, tokens: TokenTextCache, options: OutputProcessorOptions) {
+    this.#options = options;
+    this.#tokens = tokens;
+    this.#choices = Array.from({ length: options.n }, () => ({
+      detokenizer: new IncrementalDetokenizer(tokenizer, { skipSpecialTokens: true }),
+      stops: new StopStringMatcher(options.stop),
+      completionTokens: 0,
+      finishReason: null,
+    }));
+  }
+
+  /** Every choice finished and `usage` was emitted. */
+  get done(): boolean {
+    return this.#usageSent;
+  }
+
+  /** Sum of completion tokens over choices. */
+  get completionTokens(): number {
+    return this.#choices.reduce((sum, c) => sum + c.completionTokens, 0);
+  }
+
+  /** Events for one token output; outputs of finished choices (e.g. after a stop string) yield none. */
+  process(output: TokenOutput): EngineEvent[] {
+    const choice = this.#choices[output.index];
+    if (!choice || choice.finishReason !== null) return [];
+    choice.completionTokens++;
+    let text = choice.detokenizer.push(output.token);
+    if (output.finishReason !== null) text += choice.detokenizer.flush();
+    const match = choice.stops.push(text);
+    if (!match.stopped && output.finishReason !== null) match.text += choice.stops.flush();
+    const delta: DeltaEvent = { type: "delta", index: output.index, text: match.text, tokenIds: [output.token] };
+    if (this.#options.logprobs && output.logprob !== null) {
+      delta.logprobs = [this.#tokens.logprob(output.token, output.logprob, output.top)];
+    }
+    const events: EngineEvent[] = [delta];
+    const reason: FinishReason | null = match.stopped ? "stop" : output.finishReason;
+    if (reason !== null) events.push(...this.#finish(output.index, reason));
+    return events;
+  }
+
+  /** Finishes every open choice with `reason` (e.g. "abort"), then usage. */
+  finishAll(reason: FinishReason): EngineEvent[] {
+    const events: EngineEvent[] = [];
+    this.#choices.forEach((choice, index) => {
+      if (choice.finishReason === null) events.push(...this.#finish(index, reason));
+    });
+    return events;
+  }
+
+  #finish(index: number, reason: FinishReason): EngineEvent[] {
+    const choice = this.#choices[index]!;
+    choice.finishReason = reason;
+    const finish: FinishEvent = { type: "finish", index, finishReason: reason, completionTokens: choice.completionTokens };
+    if (this.#usageSent || this.#choices.some((c) => c.finishReason === null)) return [finish];
+    this.#usageSent = true;
+    return [finish, { type: "usage", promptTokens: this.#options.promptTokens, completionTokens: this.completionTokens }];
+  }
+}

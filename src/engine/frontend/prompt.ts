@@ -1,0 +1,79 @@
+/** Request -> prompt token ids: chat templating, tokenization and the context-length check. */
+import { ChatTemplateError, type ChatMessage as TemplateMessage, type ModelTokenizer } from "../../tokenizer/index.ts";
+import { ContextLengthError, type GenerateRequest, InvalidRequestError } from "../protocol.ts";
+
+/** A tokenized prompt and the completion budget it leaves. */
+export interface PreparedPrompt {
+  tokenIds: number[];
+  /** Completion tokens per choice. */
+  maxTokens: number;
+  /** The rendered chat prompt ends inside a reasoning span (`<think>` opened, not closed). */
+  promptOpensReasoning?: boolean;
+}
+
+export interface PromptLimits {
+  contextLength: number;
+  /** Used when the request sets no max tokens (still capped by the context). */
+  defaultMaxTokens?: number;
+  /** The reasoning start tag, when the model has one. */
+  reasoningStart?: string;
+}
+
+function checkMessages(request: Extract<GenerateRequest, { kind: "chat" }>): void {
+  request.messages.forEach((message, i) => {
+    if (!Array.isArray(message.content)) return;
+    const j = message.content.findIndex((part) => part.type !== "text");
+    if (j !== -1) {
+      throw new InvalidRequestError(`this model takes text only; got a ${message.content[j]!.type} part`, `messages[${i}].content[${j}]`);
+    }
+  });
+}
+
+function renderChat(tokenizer: ModelTokenizer, request: Extract<GenerateRequest, { kind: "chat" }>): string {
+  checkMessages(request);
+  try {
+    return tokenizer.applyChatTemplate(request.messages as TemplateMessage[], {
+      ...(request.tools && request.tools.length > 0 ? { tools: request.tools } : {}),
+      ...(request.chatTemplateKwargs ? { chatTemplateKwargs: request.chatTemplateKwargs } : {}),
+    });
+  } catch (e) {
+    if (e instanceof ChatTemplateError) throw new InvalidRequestError(e.message, "messages");
+    throw e;
+  }
+}
+
+function completionTokens(tokenizer: ModelTokenizer, prompt: string | number[]): number[] {
+  if (typeof prompt === "string") return tokenizer.encode(prompt);
+  const bad = prompt.findIndex((id) => !Number.isInteger(id) || id < 0 || id >= tokenizer.vocabSize);
+  if (bad !== -1) throw new InvalidRequestError(`token id ${prompt[bad]} is outside the vocabulary`, "prompt");
+  return prompt;
+}
+
+/**
+ * Renders and tokenizes a request and sizes its completion. Throws {@link ContextLengthError} when the
+ * prompt plus `maxTokens` exceeds the context, {@link InvalidRequestError} for input the model can't take.
+ *
+ * @example
+ *   preparePrompt(tok, { kind: "completion", prompt: "Hi", requestId: "r", sampling }, { contextLength: 4096 })
+ */
+export function preparePrompt(tokenizer: ModelTokenizer, request: GenerateRequest, limits: PromptLimits): PreparedPrompt {
+  let tokenIds: number[];
+  let opens: boolean | undefined;
+  if (request.kind === "chat") {
+    const text = renderChat(tokenizer, request);
+    tokenIds = tokenizer.encode(text);
+    if (limits.reasoningStart) opens = text.trimEnd().endsWith(limits.reasoningStart);
+  } else {
+    tokenIds = completionTokens(tokenizer, request.prompt);
+  }
+  if (tokenIds.length === 0) throw new InvalidRequestError("the prompt is empty", request.kind === "chat" ? "messages" : "prompt");
+  const { contextLength } = limits;
+  const asked = request.sampling.maxTokens;
+  if (asked !== undefined && tokenIds.length + asked > contextLength) {
+    throw new ContextLengthError(tokenIds.length, contextLength, asked);
+  }
+  if (tokenIds.length >= contextLength) throw new ContextLengthError(tokenIds.length, contextLength);
+  const room = contextLength - tokenIds.length;
+  const maxTokens = asked ?? Math.min(room, limits.defaultMaxTokens ?? room);
+  return { tokenIds, maxTokens, ...(opens === undefined ? {} : { promptOpensReasoning: opens }) };
+}

@@ -1,0 +1,119 @@
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { rmSync } from "node:fs";
+import { loadModelDir } from "../models/load.ts";
+import { CoreStepError, type EngineCoreLike, type EngineCoreRequest, type TokenOutput } from "./core-types.ts";
+import { writeFixtureModel } from "./frontend/testing/fixture-model.ts";
+import { GREEDY } from "./sampling/params.ts";
+import { WorkerLoop, type WorkerModel } from "./worker-loop.ts";
+import type { FromWorker, ToWorker } from "./worker-protocol.ts";
+
+/** A core whose step() emits one token per request, or throws what the test queued. */
+class ScriptedCore implements EngineCoreLike {
+  readonly requests = new Map<string, number>();
+  readonly failures: Error[] = [];
+  addRequest(req: EngineCoreRequest): void {
+    if (req.requestId.startsWith("bad")) throw new RangeError("refused");
+    this.requests.set(req.requestId, req.maxTokens);
+  }
+  abortRequest(id: string): void {
+    this.requests.delete(id);
+  }
+  hasUnfinished(): boolean {
+    return this.requests.size > 0;
+  }
+  stats() {
+    return { running: this.requests.size, waiting: 0, numBlocks: 0, usedBlocks: 0, prefixCacheQueries: 0, prefixCacheHits: 0, numPreemptions: 0 };
+  }
+  step(): TokenOutput[] {
+    const failure = this.failures.shift();
+    if (failure) throw failure;
+    return [...this.requests].map(([requestId, left]) => {
+      if (left <= 1) this.requests.delete(requestId);
+      else this.requests.set(requestId, left - 1);
+      return { requestId, index: 0, token: left, logprob: null, top: null, finishReason: left <= 1 ? "length" : null, numPromptTokens: 1, numCachedTokens: 0 };
+    });
+  }
+}
+
+let dir = "";
+let loaded: WorkerModel;
+beforeAll(async () => {
+  dir = writeFixtureModel({ maxPositionEmbeddings: 2048 });
+  loaded = await loadModelDir(dir);
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+async function startLoop(core: ScriptedCore) {
+  const messages: FromWorker[] = [];
+  const loop = new WorkerLoop({ loadModel: async () => loaded, createCore: () => core, post: (m) => messages.push(m) });
+  loop.handle({ type: "init", modelPath: dir, core: {} });
+  await until(() => messages.some((m) => m.type === "ready"));
+  return { loop, messages };
+}
+
+async function until(check: () => boolean, timeoutMs = 2000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error("timed out");
+    await Bun.sleep(2);
+  }
+}
+
+const add = (requestId: string, maxTokens: number): ToWorker =>
+  ({ type: "add", request: { requestId, promptTokenIds: [1], sampling: GREEDY, maxTokens, stopTokenIds: new Set<number>() } });
+
+describe("WorkerLoop", () => {
+  test("reports the model's facts when ready", async () => {
+    const { messages } = await startLoop(new ScriptedCore());
+    expect(messages[0]).toMatchObject({ type: "ready", model: { modelType: "qwen3", contextLength: 2048, toolCallFormat: "hermes" } });
+  });
+
+  test("steps until done, one outputs message per step, then idles with stats", async () => {
+    const { loop, messages } = await startLoop(new ScriptedCore());
+    loop.handle(add("a", 3));
+    await until(() => messages.filter((m) => m.type === "outputs").length === 3);
+    const tokens = messages.flatMap((m) => (m.type === "outputs" ? m.outputs.map((o) => o.token) : []));
+    expect(tokens).toEqual([3, 2, 1]);
+    await until(() => messages.at(-1)?.type === "stats");
+    expect(messages.at(-1)).toMatchObject({ type: "stats", stats: { running: 0 } });
+    loop.handle({ type: "shutdown" });
+    await until(() => messages.at(-1)?.type === "closed");
+  });
+
+  test("a CoreStepError fails only its requests; a bad add fails only that request; the loop goes on", async () => {
+    const core = new ScriptedCore();
+    const { loop, messages } = await startLoop(core);
+    core.failures.push(new CoreStepError(["x"], "MlxError: boom"));
+    loop.handle(add("x", 100));
+    loop.handle(add("y", 2));
+    loop.handle(add("bad-1", 2));
+    await until(() => messages.some((m) => m.type === "outputs" && m.outputs.some((o) => o.requestId === "y" && o.finishReason)));
+    expect(messages.find((m) => m.type === "failed" && m.requestIds !== "all" && m.requestIds[0] === "bad-1")).toBeDefined();
+    expect(messages.find((m) => m.type === "failed" && m.requestIds !== "all" && m.requestIds[0] === "x")).toMatchObject({ message: "MlxError: boom" });
+    loop.handle({ type: "abort", requestId: "x" });
+    loop.handle({ type: "shutdown" });
+  });
+
+  test("any other step error fails every request and the loop keeps serving", async () => {
+    const core = new ScriptedCore();
+    const { loop, messages } = await startLoop(core);
+    core.failures.push(new Error("device lost"));
+    loop.handle(add("a", 2));
+    await until(() => messages.some((m) => m.type === "failed"));
+    expect(messages.find((m) => m.type === "failed")).toMatchObject({ requestIds: "all", message: "Error: device lost" });
+    await until(() => messages.some((m) => m.type === "outputs" && m.outputs.some((o) => o.finishReason === "length")));
+    loop.handle({ type: "shutdown" });
+  });
+
+  test("a load failure is reported, not thrown", async () => {
+    const messages: FromWorker[] = [];
+    const loop = new WorkerLoop({
+      loadModel: () => Promise.reject(new Error("no config.json")),
+      createCore: () => new ScriptedCore(),
+      post: (m) => messages.push(m),
+    });
+    loop.handle({ type: "init", modelPath: "/nowhere", core: {} });
+    await until(() => messages.length > 0);
+    expect(messages[0]).toEqual({ type: "load-failed", message: "Error: no config.json" });
+  });
+});

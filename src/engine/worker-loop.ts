@@ -1,0 +1,153 @@
+/**
+ * The model thread's loop: applies `add`/`abort` messages to the core, runs `step()`, posts each step's
+ * tokens, yields to the event loop between steps so messages arrive, and sleeps while idle. A failed step
+ * fails only the requests it names (CoreStepError) or, for any other error, every request; the loop goes on.
+ */
+import type { DecoderModel } from "../models/decoder.ts";
+import type { HfConfig } from "../models/config.ts";
+import type { ModelFactory } from "../models/registry.ts";
+import type { TokenizerFiles } from "../tokenizer/config.ts";
+import { CoreStepError, type EngineCoreLike, type EngineCoreStats } from "./core-types.ts";
+import type { CoreOptions, FromWorker, InitMessage, ModelFacts, ToWorker } from "./worker-protocol.ts";
+
+/** A loaded model as the worker needs it. */
+export interface WorkerModel {
+  model: DecoderModel;
+  hfConfig: HfConfig;
+  factory: ModelFactory;
+  /** Tokenizer files carried by the weights (GGUF). */
+  tokenizerFiles?: TokenizerFiles;
+}
+
+/** Loads a model directory or a .gguf file. */
+export type ModelLoader = (path: string) => Promise<WorkerModel>;
+/** Builds the engine core around a loaded model. */
+export type CoreFactory = (model: DecoderModel, options: CoreOptions) => EngineCoreLike;
+
+export interface WorkerDeps {
+  loadModel: ModelLoader;
+  createCore: CoreFactory;
+  post: (message: FromWorker) => void;
+}
+
+function errorMessage(e: unknown): string {
+  return e instanceof Error ? `${e.name}: ${e.message}` : String(e);
+}
+
+function modelFacts(loaded: WorkerModel): ModelFacts {
+  const config = loaded.model.spec.config;
+  const declared = loaded.hfConfig.max_position_embeddings;
+  return {
+    modelType: config.modelType,
+    contextLength: typeof declared === "number" && declared > 0 ? declared : config.maxPositionEmbeddings,
+    toolCallFormat: loaded.factory.toolCallFormat,
+    ...(loaded.tokenizerFiles ? { tokenizerFiles: loaded.tokenizerFiles } : {}),
+  };
+}
+
+/**
+ * One worker's state machine. Feed it every message with {@link handle}; it runs until `shutdown`.
+ *
+ * @example
+ *   const loop = new WorkerLoop({ loadModel, createCore, post: (m) => postMessage(m) });
+ *   self.onmessage = (e) => loop.handle(e.data);
+ */
+export class WorkerLoop {
+  readonly #deps: WorkerDeps;
+  #core: EngineCoreLike | null = null;
+  #closing = false;
+  #running = false;
+  #wake: (() => void) | null = null;
+
+  constructor(deps: WorkerDeps) {
+    this.#deps = deps;
+  }
+
+  handle(message: ToWorker): void {
+    switch (message.type) {
+      case "init":
+        void this.#start(message);
+        return;
+      case "add":
+        try {
+          this.#requireCore().addRequest(message.request);
+        } catch (e) {
+          this.#post({ type: "failed", requestIds: [message.request.requestId], message: errorMessage(e), stats: this.#stats() });
+        }
+        break;
+      case "abort":
+        this.#core?.abortRequest(message.requestId);
+        this.#post({ type: "stats", stats: this.#stats() });
+        break;
+      case "shutdown":
+        this.#closing = true;
+        if (!this.#running) this.#post({ type: "closed" });
+        break;
+    }
+    this.#notify();
+  }
+
+  #requireCore(): EngineCoreLike {
+    if (!this.#core) throw new Error("the model is not loaded yet");
+    return this.#core;
+  }
+
+  #post(message: FromWorker): void {
+    this.#deps.post(message);
+  }
+
+  #notify(): void {
+    const wake = this.#wake;
+    this.#wake = null;
+    wake?.();
+  }
+
+  #stats(): EngineCoreStats {
+    return this.#core?.stats() ?? { running: 0, waiting: 0, numBlocks: 0, usedBlocks: 0, prefixCacheQueries: 0, prefixCacheHits: 0, numPreemptions: 0 };
+  }
+
+  async #start(init: InitMessage): Promise<void> {
+    let loaded: WorkerModel;
+    try {
+      loaded = await this.#deps.loadModel(init.modelPath);
+      this.#core = this.#deps.createCore(loaded.model, init.core);
+    } catch (e) {
+      this.#post({ type: "load-failed", message: errorMessage(e) });
+      return;
+    }
+    this.#post({ type: "ready", model: modelFacts(loaded), stats: this.#stats() });
+    this.#running = true;
+    await this.#run(this.#core);
+    this.#running = false;
+    this.#post({ type: "closed" });
+  }
+
+  async #run(core: EngineCoreLike): Promise<void> {
+    while (!this.#closing) {
+      if (!core.hasUnfinished()) {
+        await new Promise<void>((resolve) => {
+          this.#wake = resolve;
+        });
+        continue;
+      }
+      this.#step(core);
+      if (!core.hasUnfinished()) this.#post({ type: "stats", stats: this.#stats() });
+      // Let queued messages (adds, aborts) run before the next step.
+      await new Promise<void>((resolve) => setTimeout(resolve, 0));
+    }
+  }
+
+  #step(core: EngineCoreLike): void {
+    try {
+      const outputs = core.step();
+      if (outputs.length > 0) this.#post({ type: "outputs", outputs, stats: core.stats() });
+    } catch (e) {
+      if (e instanceof CoreStepError) {
+        if (e.outputs.length > 0) this.#post({ type: "outputs", outputs: [...e.outputs], stats: core.stats() });
+        this.#post({ type: "failed", requestIds: [...e.requestIds], message: e.message, stats: core.stats() });
+        return;
+      }
+      this.#post({ type: "failed", requestIds: "all", message: errorMessage(e), stats: core.stats() });
+    }
+  }
+}
