@@ -77,6 +77,8 @@ export function* generate(model: Model, prompt: readonly number[], opts: Generat
   };
   // With penalties, the next step depends on host-side counts: no pipelining.
   const pipelined = !needsPenalties(opts.sampling);
+  // The step queued ahead of the one being read; disposed however the consumer leaves.
+  let next: SampleResult | null = null;
   try {
     let current: SampleResult;
     {
@@ -85,24 +87,22 @@ export function* generate(model: Model, prompt: readonly number[], opts: Generat
     }
     mx.asyncEval(current.tokens);
     for (let n = 1; ; n++) {
-      let next: SampleResult | null = null;
-      if (pipelined && n < opts.maxTokens) next = step(model, caches, current.tokens, row, n);
+      next = pipelined && n < opts.maxTokens ? step(model, caches, current.tokens, row, n) : null;
       const out = readToken(current);
       disposeResult(current);
       row.outputCounts.set(out.token, (row.outputCounts.get(out.token) ?? 0) + 1);
       const finishReason = opts.stopTokenIds.has(out.token) ? "stop" : n >= opts.maxTokens ? "length" : null;
       yield { ...out, finishReason };
-      if (finishReason || opts.signal?.aborted) {
-        if (next) disposeResult(next);
-        return;
-      }
+      if (finishReason || opts.signal?.aborted) return;
       if (!next) {
         using t = mx.array([out.token], { dtype: "int32" });
         next = step(model, caches, t, row, n);
       }
       current = next;
+      next = null;
     }
   } finally {
+    if (next) disposeResult(next);
     for (const c of caches) c.dispose();
   }
 }

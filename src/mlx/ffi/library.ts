@@ -21,7 +21,9 @@ function devRoots(): string[] {
   const cacheRoot = resolve(import.meta.dir, "..", "..", "..", ".cache", "mlx");
   if (!existsSync(cacheRoot)) return [];
   const wanted = process.env.VLLM_MLX_BACKEND;
-  const preferred: string[] = wanted ? [wanted] : process.platform === "darwin" ? ["metal"] : ["cuda", "cpu"];
+  // Without an explicit choice, a CUDA build is only preferred where an NVIDIA driver is present.
+  const hasNvidia = existsSync("/dev/nvidiactl") || existsSync("/proc/driver/nvidia/version");
+  const preferred: string[] = wanted ? [wanted] : process.platform === "darwin" ? ["metal"] : hasNvidia ? ["cuda", "cpu"] : ["cpu"];
   const dirs: string[] = [];
   for (const version of readdirSync(cacheRoot).sort().reverse()) {
     for (const backend of preferred) dirs.push(join(cacheRoot, version, backend, "mlx", "lib"));
