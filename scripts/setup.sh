@@ -18,6 +18,7 @@ export PATH="$PWD/.tools/bin:$PATH"
 
 echo "setup: bun install"
 bun install --frozen-lockfile >/dev/null
+bun scripts/fetch-default-model.ts
 
 backend="$(bash scripts/backend.sh)"
 echo "setup: MLX backend $backend"
