@@ -62,10 +62,18 @@ interface OpRow {
   kind: "call" | "compute";
   oursNs: number;
   pythonNs: number | null;
-  /** Throughput ours / Python = Python's time / ours. */
+  /** Throughput ours / Python = Python's wall time / ours. */
   ratio: number | null;
+  oursCpuNs: number;
+  pythonCpuNs: number | null;
+  /** The same ratio from process CPU time, less sensitive to other processes on a shared machine. */
+  cpuRatio: number | null;
   oursRuns: number[];
   pythonRuns: number[];
+}
+
+function fmtRatio(r: number | null): string {
+  return r === null ? "n/a" : `${r.toFixed(3)}${r < TARGET_RATIO ? " (<0.95)" : ""}`;
 }
 
 function fmtTime(ns: number | null, kind: "call" | "compute"): string {
@@ -74,9 +82,9 @@ function fmtTime(ns: number | null, kind: "call" | "compute"): string {
 }
 
 function printTable(rows: OpRow[]): void {
-  const head = ["op", "ours", "python", "ours/python"];
-  const body = rows.map((r) => [r.name, fmtTime(r.oursNs, r.kind), fmtTime(r.pythonNs, r.kind),
-    r.ratio === null ? "n/a" : `${r.ratio.toFixed(3)}${r.ratio < TARGET_RATIO ? " (<0.95)" : ""}`]);
+  const head = ["op", "ours", "python", "ours/python", "cpu: ours", "python", "ours/python"];
+  const body = rows.map((r) => [r.name, fmtTime(r.oursNs, r.kind), fmtTime(r.pythonNs, r.kind), fmtRatio(r.ratio),
+    fmtTime(r.oursCpuNs, r.kind), fmtTime(r.pythonCpuNs, r.kind), fmtRatio(r.cpuRatio)]);
   const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i]!.length)));
   const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!)))
     .join("  ");
@@ -109,12 +117,17 @@ function main(): void {
   }
   const loadEnd = os.loadavg();
   const rows: OpRow[] = spec.ops.map((op) => {
-    const oursRuns = ours.map((w) => w.medianNs[op.name]!).filter((x) => x !== undefined);
-    const pythonRuns = python.map((w) => w.medianNs[op.name]).filter((x): x is number => x !== undefined);
+    const runs = (ws: WorkerResult[], key: "medianNs" | "medianCpuNs") =>
+      ws.map((w) => w[key][op.name]).filter((x): x is number => x !== undefined);
+    const oursRuns = runs(ours, "medianNs");
+    const pythonRuns = runs(python, "medianNs");
     const oursNs = median(oursRuns);
     const pythonNs = pythonRuns.length ? median(pythonRuns) : null;
+    const oursCpuNs = median(runs(ours, "medianCpuNs"));
+    const pyCpu = runs(python, "medianCpuNs");
+    const pythonCpuNs = pyCpu.length ? median(pyCpu) : null;
     return { name: op.name, kind: op.kind, oursNs, pythonNs, ratio: pythonNs === null ? null : pythonNs / oursNs,
-      oursRuns, pythonRuns };
+      oursCpuNs, pythonCpuNs, cpuRatio: pythonCpuNs === null ? null : pythonCpuNs / oursCpuNs, oursRuns, pythonRuns };
   });
   console.log();
   printTable(rows);

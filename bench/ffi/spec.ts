@@ -44,12 +44,16 @@ export interface BenchSpec {
   ops: BenchOp[];
 }
 
-/** One worker run: the median nanoseconds per call/op of each op it ran, plus how it ran. */
+/**
+ * One worker run: for each op it ran, the median wall-clock nanoseconds per call/op and the median process CPU
+ * nanoseconds (user + system, all threads), plus the sample count.
+ */
 export interface WorkerResult {
   side: "ours" | "python";
   mlxVersion: string;
   device: string;
   medianNs: Record<string, number>;
+  medianCpuNs: Record<string, number>;
   samples: Record<string, number>;
 }
 

@@ -8,7 +8,18 @@ import { median, type BenchSpec, type CallOp, type ComputeOp, type WorkerResult 
 
 type Weights = { wq: mx.Array; scales: mx.Array; biases: mx.Array | null } | { w: mx.Array };
 
-function timeCalls(op: CallOp, spec: BenchSpec, s: mx.Stream): number[] {
+/** Wall and process CPU (all threads, user + system) nanoseconds of each sample. */
+interface Samples {
+  wall: number[];
+  cpu: number[];
+}
+
+function cpuNs(): number {
+  const u = process.cpuUsage();
+  return (u.user + u.system) * 1000;
+}
+
+function timeCalls(op: CallOp, spec: BenchSpec, s: mx.Stream): Samples {
   const a = mx.array([1, 2, 3], { dtype: "float32" });
   const b = mx.array([4, 5, 6], { dtype: "float32" });
   mx.evaluate(a, b);
@@ -19,11 +30,13 @@ function timeCalls(op: CallOp, spec: BenchSpec, s: mx.Stream): number[] {
       : () => void native.vmlx_live_arrays();
   const loops = spec.callLoops;
   for (let i = 0; i < loops; i++) body();
-  const out: number[] = [];
+  const out: Samples = { wall: [], cpu: [] };
   for (let r = 0; r < spec.callSamples; r++) {
+    const c0 = cpuNs();
     const t0 = Bun.nanoseconds();
     for (let i = 0; i < loops; i++) body();
-    out.push((Bun.nanoseconds() - t0) / loops);
+    out.wall.push((Bun.nanoseconds() - t0) / loops);
+    out.cpu.push((cpuNs() - c0) / loops);
   }
   a.dispose();
   b.dispose();
@@ -42,7 +55,7 @@ function makeWeights(op: ComputeOp, key: mx.Array, s: mx.Stream): Weights {
   return { wq: q.wq, scales: q.scales, biases: q.biases };
 }
 
-function timeCompute(op: ComputeOp, spec: BenchSpec, weights: Weights, key: mx.Array, s: mx.Stream): number[] {
+function timeCompute(op: ComputeOp, spec: BenchSpec, weights: Weights, key: mx.Array, s: mx.Stream): Samples {
   using x = mx.normal([op.m, op.k], op.dtype, key, 0, 1, s);
   x.eval();
   const run = "w" in weights
@@ -50,14 +63,16 @@ function timeCompute(op: ComputeOp, spec: BenchSpec, weights: Weights, key: mx.A
     : () => mx.quantizedMatmul(x, weights.wq, weights.scales, weights.biases,
       { transpose: true, groupSize: 64, bits: 4 }, s);
   for (let i = 0; i < spec.warmup; i++) run().eval().dispose();
-  const out: number[] = [];
+  const out: Samples = { wall: [], cpu: [] };
   const start = performance.now();
-  while (out.length < spec.maxSamples) {
-    if (out.length >= spec.minSamples && performance.now() - start > spec.budgetMs) break;
+  while (out.wall.length < spec.maxSamples) {
+    if (out.wall.length >= spec.minSamples && performance.now() - start > spec.budgetMs) break;
+    const c0 = cpuNs();
     const t0 = Bun.nanoseconds();
     const y = run();
     y.eval();
-    out.push(Bun.nanoseconds() - t0);
+    out.wall.push(Bun.nanoseconds() - t0);
+    out.cpu.push(cpuNs() - c0);
     y.dispose();
   }
   return out;
@@ -69,9 +84,9 @@ function main(): void {
   const key = mx.randomKey(spec.seed);
   const cache = new Map<string, Weights>();
   const result: WorkerResult = { side: "ours", mlxVersion: mx.info().mlxVersion, device: spec.device,
-    medianNs: {}, samples: {} };
+    medianNs: {}, medianCpuNs: {}, samples: {} };
   for (const op of spec.ops) {
-    let times: number[];
+    let times: Samples;
     if (op.kind === "call") {
       times = timeCalls(op, spec, s);
     } else {
@@ -80,8 +95,9 @@ function main(): void {
       if (!w) cache.set(id, (w = makeWeights(op, key, s)));
       times = timeCompute(op, spec, w, key, s);
     }
-    result.medianNs[op.name] = median(times);
-    result.samples[op.name] = times.length;
+    result.medianNs[op.name] = median(times.wall);
+    result.medianCpuNs[op.name] = median(times.cpu);
+    result.samples[op.name] = times.wall.length;
   }
   for (const w of cache.values()) {
     if ("w" in w) w.w.dispose();

@@ -25,16 +25,18 @@ def time_calls(op, spec):
     elif op["what"] == "activeMemory":
         body = mx.get_active_memory
     else:
-        return []
+        return None
     for _ in range(loops):
         body()
-    out = []
+    wall, cpu = [], []
     for _ in range(spec["callSamples"]):
+        c0 = time.process_time_ns()
         t0 = time.perf_counter_ns()
         for _ in range(loops):
             body()
-        out.append((time.perf_counter_ns() - t0) / loops)
-    return out
+        wall.append((time.perf_counter_ns() - t0) / loops)
+        cpu.append((time.process_time_ns() - c0) / loops)
+    return wall, cpu
 
 
 def make_weights(op, key):
@@ -64,17 +66,19 @@ def time_compute(op, spec, weights, key):
             return mx.quantized_matmul(x, wq, scales, biases, transpose=True, group_size=64, bits=4)
     for _ in range(spec["warmup"]):
         mx.eval(run())
-    out = []
+    wall, cpu = [], []
     start = time.perf_counter()
-    while len(out) < spec["maxSamples"]:
-        if len(out) >= spec["minSamples"] and (time.perf_counter() - start) * 1000 > spec["budgetMs"]:
+    while len(wall) < spec["maxSamples"]:
+        if len(wall) >= spec["minSamples"] and (time.perf_counter() - start) * 1000 > spec["budgetMs"]:
             break
+        c0 = time.process_time_ns()
         t0 = time.perf_counter_ns()
         y = run()
         mx.eval(y)
-        out.append(time.perf_counter_ns() - t0)
+        wall.append(time.perf_counter_ns() - t0)
+        cpu.append(time.process_time_ns() - c0)
         del y
-    return out
+    return wall, cpu
 
 
 def main():
@@ -83,7 +87,7 @@ def main():
     key = mx.random.key(spec["seed"])
     cache = {}
     result = {"side": "python", "mlxVersion": mx.__version__, "device": str(mx.default_device()),
-              "medianNs": {}, "samples": {}}
+              "medianNs": {}, "medianCpuNs": {}, "samples": {}}
     for op in spec["ops"]:
         if op["kind"] == "call":
             times = time_calls(op, spec)
@@ -93,8 +97,10 @@ def main():
                 cache[wid] = make_weights(op, key)
             times = time_compute(op, spec, cache[wid], key)
         if times:
-            result["medianNs"][op["name"]] = statistics.median(times)
-            result["samples"][op["name"]] = len(times)
+            wall, cpu = times
+            result["medianNs"][op["name"]] = statistics.median(wall)
+            result["medianCpuNs"][op["name"]] = statistics.median(cpu)
+            result["samples"][op["name"]] = len(wall)
     sys.stdout.write(json.dumps(result) + "\n")
 
 
