@@ -13,6 +13,7 @@
  *   BENCH_DEVICE  cpu | gpu (default: gpu when the loaded libvmlx has one, else cpu); both sides use it
  *   BENCH_DTYPE   float32 | bfloat16 | float16: one dtype for every compute op (default: see spec.ts)
  *   BENCH_ROUNDS  runs per side, at least 3 (default 3)
+ *   BENCH_FILTER  a regular expression: only ops whose name matches run (e.g. "qmm4.*f32")
  *   BENCH_OUT     results path (default bench/ffi/results.json)
  */
 import { spawnSync } from "node:child_process";
@@ -36,11 +37,12 @@ function option<T extends string>(name: string, valid: (v: string) => v is T, fa
 
 function buildSpec(): BenchSpec {
   const device: Device = option("BENCH_DEVICE", isDevice, mx.gpuAvailable() ? "gpu" : "cpu");
+  const filter = new RegExp(process.env.BENCH_FILTER ?? "");
   const dtype = process.env.BENCH_DTYPE ? option("BENCH_DTYPE", isBenchDtype, "float32") : undefined;
   return {
     device, seed: 0, callLoops: 100_000, callSamples: 5,
     warmup: 2, minSamples: 3, maxSamples: 20, budgetMs: 1500,
-    ops: defaultOps(device, dtype),
+    ops: defaultOps(device, dtype).filter((op) => filter.test(op.name)),
   };
 }
 
