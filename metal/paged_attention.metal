@@ -71,7 +71,7 @@ for (int j = 0; j < DPL; j++) {
   const int i = lane + 32 * j;
   if (i < D) part_acc[sg * D + i] = acc[j];
 }
-threadgroup_barrier(metal::mem_flags::mem_threadgroup);
+metal::threadgroup_barrier(metal::mem_flags::mem_threadgroup);
 
 float m_all = -INFINITY;
 for (int g = 0; g < NSG; g++) m_all = metal::max(m_all, part_m[g]);
