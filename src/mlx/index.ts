@@ -12,6 +12,7 @@ export { type Dtype, isDtype, ITEM_SIZE } from "./dtype.ts";
 export { MlxError, NativeLibraryError } from "./errors.ts";
 export * from "./ops/core.ts";
 export * from "./ops/nn.ts";
+export * from "./ops/paged.ts";
 export * from "./io.ts";
 export * from "./memory.ts";
 export { cpuStream, defaultStream, gpuAvailable, gpuStream, Stream } from "./stream.ts";

@@ -18,5 +18,6 @@ typedef struct mlx_optional_float_ { float value; bool has_value; } mlx_optional
 #include "vmlx/ops_nn.h"     /* matmul, quantization, gather, fast.*, compiled kernels */
 #include "vmlx/io.h"         /* safetensors, gguf */
 #include "vmlx/memory.h"     /* memory stats and limits, device info */
+#include "vmlx/paged.h"      /* paged attention over block tables */
 
 #endif

@@ -9,6 +9,7 @@ import { CORE_SYMBOLS } from "./symbols-core.ts";
 import { IO_SYMBOLS } from "./symbols-io.ts";
 import { MEMORY_SYMBOLS } from "./symbols-memory.ts";
 import { NN_SYMBOLS } from "./symbols-nn.ts";
+import { PAGED_SYMBOLS } from "./symbols-paged.ts";
 
 export const SYMBOLS = {
   // array.cpp
@@ -47,6 +48,7 @@ export const SYMBOLS = {
   ...NN_SYMBOLS,
   ...IO_SYMBOLS,
   ...MEMORY_SYMBOLS,
+  ...PAGED_SYMBOLS,
 } as const satisfies Record<string, FFIFunction>;
 
 export type NativeSymbols = typeof SYMBOLS;

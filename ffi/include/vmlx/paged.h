@@ -1,0 +1,32 @@
+/* Paged attention over block tables (vmlx extension). Three paths compute the same thing:
+ *   "reference": MLX ops (gather the blocks through the block table, mask per row, fused SDPA), any backend;
+ *   "kernel":    a decode kernel (online softmax over the blocks, GQA) JIT-compiled by MLX, Metal and CUDA builds;
+ *   "auto":      the kernel where this build has one, the stream is on the GPU and the shape is supported
+ *                (query length 1, head dim 64/80/96/128/256, float16/bfloat16/float32), else the reference. */
+#ifndef VMLX_PAGED_H
+#define VMLX_PAGED_H
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* queries:      [B, Hq, L, D]; L == 1 for decode, L > 1 (reference path only) for a causal prefill whose
+ *               queries sit at positions seq_lens[b] - L .. seq_lens[b] - 1;
+ * k_pool/v_pool: [num_blocks, block_size, Hkv, D], Hq a multiple of Hkv;
+ * block_tables: integer [B, max_blocks], entries past a row's last block must still be valid block ids;
+ * seq_lens:     integer [B], each >= L: keys 0 .. seq_lens[b] - 1 of row b are valid;
+ * sliding_window: when set, a query at position p sees only keys p - window + 1 .. p;
+ * softcap:      when set, scores become softcap * tanh(scores / softcap) before the softmax;
+ * path:         "auto", "reference" or "kernel" ("kernel" fails on a build or stream without one).
+ * res:          [B, Hq, L, D] in the queries' dtype. */
+VMLX_API int vmlx_paged_attention(mlx_array* res, const mlx_array queries, const mlx_array k_pool,
+                                  const mlx_array v_pool, const mlx_array block_tables, const mlx_array seq_lens,
+                                  float scale, mlx_optional_int sliding_window, mlx_optional_float softcap,
+                                  const char* path, const mlx_stream s);
+
+/* 1 when this build carries a paged-attention kernel (Metal or CUDA), else 0. */
+VMLX_API int vmlx_paged_attention_has_kernel(void);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

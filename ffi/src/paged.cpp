@@ -1,0 +1,90 @@
+// Paged attention's C entry: validates shapes, then runs the reference path or the backend's kernel.
+#include <sstream>
+#include <stdexcept>
+#include <string>
+
+#include "ops_nn_util.h"
+#include "paged.h"
+
+using namespace vmlx;
+
+namespace {
+
+std::string shape_str(const mx::array& a) {
+  std::ostringstream out;
+  out << "[";
+  for (size_t i = 0; i < a.shape().size(); ++i) out << (i ? ", " : "") << a.shape()[i];
+  out << "]";
+  return out.str();
+}
+
+void require(bool ok, const std::string& msg) {
+  if (!ok) throw std::invalid_argument("[paged_attention] " + msg);
+}
+
+void validate(const paged::Args& a) {
+  const auto &q = a.queries, &k = a.k_pool, &v = a.v_pool;
+  require(q.ndim() == 4, "queries must be [B, Hq, L, D], got " + shape_str(q));
+  require(k.ndim() == 4, "k_pool must be [num_blocks, block_size, Hkv, D], got " + shape_str(k));
+  require(v.shape() == k.shape(), "v_pool " + shape_str(v) + " must match k_pool " + shape_str(k));
+  require(k.shape(3) == q.shape(3), "head dim of k_pool " + shape_str(k) + " differs from queries " + shape_str(q));
+  require(k.shape(2) > 0 && q.shape(1) % k.shape(2) == 0,
+          "query heads (" + std::to_string(q.shape(1)) + ") must be a multiple of kv heads (" +
+              std::to_string(k.shape(2)) + ")");
+  int B = q.shape(0);
+  require(a.block_tables.ndim() == 2 && a.block_tables.shape(0) == B,
+          "block_tables must be [B, max_blocks] with B = " + std::to_string(B) + ", got " + shape_str(a.block_tables));
+  require(a.seq_lens.ndim() == 1 && a.seq_lens.shape(0) == B,
+          "seq_lens must be [B] with B = " + std::to_string(B) + ", got " + shape_str(a.seq_lens));
+  require(!a.window || *a.window > 0, "sliding_window must be positive");
+  require(!a.softcap || *a.softcap > 0.0f, "softcap must be positive");
+}
+
+mx::array as_index(const mx::array& x, const char* name, const mx::Stream& s) {
+  require(mx::issubdtype(x.dtype(), mx::integer), std::string(name) + " must be an integer array");
+  return mx::astype(x, mx::int32, s);
+}
+
+mx::array run(const paged::Args& a, const std::string& path, const mx::Stream& s) {
+  if (path == "reference") return paged::reference(a, s);
+  if (path == "kernel") return paged::kernel(a, s);
+  require(path == "auto", "path must be \"auto\", \"reference\" or \"kernel\", got \"" + path + "\"");
+  return paged::kernel_supports(a, s) ? paged::kernel(a, s) : paged::reference(a, s);
+}
+
+mx::array paged_attention(mlx_array queries, mlx_array k_pool, mlx_array v_pool, mlx_array block_tables,
+                          mlx_array seq_lens, float scale, mlx_optional_int window, mlx_optional_float softcap,
+                          const char* path, const mx::Stream& s) {
+  paged::Args a{arr(queries),
+                arr(k_pool),
+                arr(v_pool),
+                as_index(arr(block_tables), "block_tables", s),
+                as_index(arr(seq_lens), "seq_lens", s),
+                scale,
+                opt_int(window),
+                opt_float(softcap)};
+  validate(a);
+  return run(a, str_or(path, "auto"), s);
+}
+
+}  // namespace
+
+extern "C" {
+
+int vmlx_paged_attention(mlx_array* res, const mlx_array queries, const mlx_array k_pool, const mlx_array v_pool,
+                         const mlx_array block_tables, const mlx_array seq_lens, float scale,
+                         mlx_optional_int sliding_window, mlx_optional_float softcap, const char* path,
+                         const mlx_stream s) {
+  VMLX_TRY(assign(res, paged_attention(queries, k_pool, v_pool, block_tables, seq_lens, scale, sliding_window,
+                                       softcap, path, stream(s))))
+}
+
+int vmlx_paged_attention_has_kernel(void) {
+#if defined(VMLX_WITH_METAL) || defined(VMLX_WITH_CUDA)
+  return 1;
+#else
+  return 0;
+#endif
+}
+
+}  // extern "C"

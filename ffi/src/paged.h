@@ -1,0 +1,28 @@
+// Paged attention, internal: the arguments shared by the reference path and the GPU kernels.
+#pragma once
+#include <optional>
+
+#include "common.h"
+
+namespace vmlx::paged {
+
+struct Args {
+  mx::array queries;       // [B, Hq, L, D]
+  mx::array k_pool;        // [num_blocks, block_size, Hkv, D]
+  mx::array v_pool;        // [num_blocks, block_size, Hkv, D]
+  mx::array block_tables;  // int32 [B, max_blocks]
+  mx::array seq_lens;      // int32 [B]
+  float scale;
+  std::optional<int> window;
+  std::optional<float> softcap;
+};
+
+// MLX ops only: gather, mask, SDPA (or an explicit softmax when soft-capping). Any backend, any L.
+mx::array reference(const Args& a, const mx::Stream& s);
+
+// True when this build has a kernel and it handles `a` on stream `s`.
+bool kernel_supports(const Args& a, const mx::Stream& s);
+// The decode kernel (L == 1); throws std::invalid_argument where kernel_supports is false.
+mx::array kernel(const Args& a, const mx::Stream& s);
+
+}  // namespace vmlx::paged

@@ -1,0 +1,7 @@
+/** Symbols of ffi/src/paged.cpp: paged attention over block tables. Optionals travel as `u64`, strings as `ptr`. */
+import { fn } from "./signature.ts";
+
+export const PAGED_SYMBOLS = {
+  vmlx_paged_attention: fn(["ptr", "ptr", "ptr", "ptr", "ptr", "ptr", "f32", "u64", "u64", "ptr", "ptr"], "i32"),
+  vmlx_paged_attention_has_kernel: fn([], "i32"),
+} as const;

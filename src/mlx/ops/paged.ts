@@ -1,0 +1,73 @@
+/**
+ * Paged attention over block tables: each row's keys and values live in fixed-size blocks of a shared pool,
+ * found through the row's block table. One native call: the reference path (MLX ops: gather, mask, fused
+ * SDPA) or the decode kernel of the Metal and CUDA builds (online softmax over the blocks, GQA).
+ */
+import { Array } from "../array.ts";
+import { MlxError } from "../errors.ts";
+import { N, OUT, take } from "../ffi/call.ts";
+import { info } from "../info.ts";
+import { type Stream, streamHandle as S } from "../stream.ts";
+import { cstr, optFloat, optInt } from "./nn-args.ts";
+
+/** `"auto"` takes the kernel where the build has one and the shape suits it, else the reference path. */
+export type PagedAttentionPath = "auto" | "reference" | "kernel";
+
+export interface PagedAttentionOptions {
+  /** Attend only to the last `slidingWindow` keys (the query's own position included). */
+  slidingWindow?: number | null;
+  /** Soft-cap the scores: `softcap * tanh(scores / softcap)` before the softmax. */
+  softcap?: number | null;
+  /** Which implementation runs. Default `"auto"`; `"kernel"` throws an MlxError on a CPU build. */
+  path?: PagedAttentionPath;
+}
+
+/**
+ * Attention of `q` over keys and values stored in blocks.
+ *
+ * - `q`: `[B, Hq, L, D]`; L = 1 for decode (the query sits at position `seqLens[b] - 1`); L > 1 is a causal
+ *   prefill whose queries sit at positions `seqLens[b] - L .. seqLens[b] - 1` (reference path only).
+ * - `kPool`, `vPool`: `[numBlocks, blockSize, Hkv, D]`, Hq a multiple of Hkv.
+ * - `blockTables`: int32 `[B, maxBlocks]`, padded with any valid block id.
+ * - `seqLens`: int32 `[B]`, each at least L: keys `0 .. seqLens[b] - 1` of row b are valid.
+ *
+ * Returns `[B, Hq, L, D]` in q's dtype.
+ *
+ * @example
+ *   using out = mx.pagedAttention(q, kPool, vPool, blockTables, seqLens, 1 / Math.sqrt(128), { slidingWindow: 4096 });
+ */
+export function pagedAttention(
+  q: Array,
+  kPool: Array,
+  vPool: Array,
+  blockTables: Array,
+  seqLens: Array,
+  scale: number,
+  opts: PagedAttentionOptions = {},
+  s?: Stream,
+): Array {
+  const window = opts.slidingWindow ?? null;
+  if (window !== null && !(Number.isInteger(window) && window > 0)) {
+    throw new MlxError("vmlx_paged_attention", `slidingWindow must be a positive integer, got ${window}`);
+  }
+  const path = cstr(opts.path ?? "auto");
+  const st = N.vmlx_paged_attention(OUT, q._h, kPool._h, vPool._h, blockTables._h, seqLens._h, scale,
+    optInt(window), optFloat(opts.softcap ?? null), path, S(s));
+  return new Array(take("vmlx_paged_attention", st));
+}
+
+/**
+ * The paths this library can run: `["reference"]` on a CPU build, `["reference", "kernel"]` on a Metal or
+ * CUDA build (the kernel then serves decode on the GPU stream).
+ *
+ * @example
+ *   mx.pagedAttentionPaths(); // ["reference"] with the CPU backend
+ */
+export function pagedAttentionPaths(): Exclude<PagedAttentionPath, "auto">[] {
+  const gpuBuild = info().backend === "metal" || info().backend === "cuda";
+  const hasKernel = N.vmlx_paged_attention_has_kernel() === 1;
+  if (gpuBuild !== hasKernel) {
+    throw new MlxError("vmlx_paged_attention_has_kernel", `backend ${info().backend} but has_kernel=${hasKernel}`);
+  }
+  return hasKernel ? ["reference", "kernel"] : ["reference"];
+}
