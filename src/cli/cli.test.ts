@@ -34,8 +34,8 @@ describe("vllm-mlx CLI", () => {
     expect(cli(["serve", "--help"]).out).toContain("(Default: 127.0.0.1)");
   });
 
-  test("serve without a model says how to pass one, exit code 2", () => {
-    const r = cli(["serve", "--port", "9001"]);
+  test("serve without a model and without the default model says how to pass one, exit code 2", () => {
+    const r = cli(["serve", "--port", "9001"], { VLLM_MLX_DEFAULT_MODEL: "/nonexistent/default.gguf" });
     expect(r.code).toBe(2);
     expect(r.out + r.err).toContain("no model given: pass a Hugging Face repo id, a model folder or a .gguf file");
   });

