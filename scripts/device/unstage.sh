@@ -8,7 +8,7 @@ mkdir -p "$stage"
 case "${1:?p1 or p2}" in
   p1) cp .dev/p1/* "$stage/" && ls -la "$stage" ;;
   p2)
-    cp .dev/p2/* "$stage/"
+    cp -r .dev/p2/* "$stage/"
     v="$(cat scripts/mlx-version.txt)"
     w=".cache/mlx/$v/cuda"
     mkdir -p "$w/mlx/lib" /tmp/vm/bin
@@ -21,6 +21,14 @@ case "${1:?p1 or p2}" in
     libs="$(find "${nv:-/opt/torch/.venv}" -path '*nvidia*' -name 'lib' -type d 2>/dev/null | tr '\n' ':')"
     export LD_LIBRARY_PATH="${libs}${LD_LIBRARY_PATH:-}"
     export PATH="/tmp/vm/bin:$PATH" VLLM_MLX_BACKEND=cuda
+    # Python mlx + mlx-lm in /tmp/site, sharing our libmlx, its vendored libs, CCCL headers and the image's CUDA libs.
+    python3 -m pip install -q --no-index --no-deps --no-compile --target /tmp/site "$stage"/wheels/*.whl
+    mkdir -p /tmp/site/mlx/lib /tmp/site/mlx/include
+    cp "$w/mlx/lib/libmlx.so" /tmp/site/mlx/lib/libmlx.so
+    ln -sfn "$PWD/$w/mlx/include/cccl" /tmp/site/mlx/include/cccl
+    ln -sfn "$PWD/$w/mlx_cuda_13.libs" /tmp/site/mlx_cuda_13.libs
+    [ -n "$nv" ] && ln -sfn "$nv/nvidia" /tmp/site/nvidia
+    export PYTHONPATH=/tmp/site PYTHON_MLX=python3
     echo "unstage: libmlx $(du -h "$w/mlx/lib/libmlx.so" | cut -f1), bun $(bun --version)"
     ;;
 esac
