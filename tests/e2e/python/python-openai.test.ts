@@ -1,0 +1,58 @@
+/**
+ * The official Python `openai` client (PyPI, pinned) against the compiled binary serving the scripted
+ * tool-call model. The venv lives at .cache/py-openai-venv and is created on first use (needs PyPI).
+ */
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { existsSync, rmSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { type ScriptedModel, TOOL_CALL_SCRIPT, writeScriptedModel } from "../../../src/engine/frontend/testing/scripted-model.ts";
+import { type RunningServer, startServer } from "../scripted-harness.ts";
+
+const OPENAI_PY = "3.51.0";
+const ROOT = resolve(import.meta.dir, "..", "..", "..");
+const VENV = join(ROOT, ".cache", "py-openai-venv");
+const PYTHON = join(VENV, "bin", "python");
+
+async function run(cmd: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  const child = Bun.spawn(cmd, { stdout: "pipe", stderr: "pipe" });
+  const [stdout, stderr, code] = await Promise.all([new Response(child.stdout).text(), new Response(child.stderr).text(), child.exited]);
+  return { code, stdout, stderr };
+}
+
+async function ensureVenv(): Promise<void> {
+  const version = existsSync(PYTHON) ? await run([PYTHON, "-c", "import openai; print(openai.__version__)"]) : null;
+  if (version?.code === 0 && version.stdout.trim() === OPENAI_PY) return;
+  rmSync(VENV, { recursive: true, force: true });
+  for (const cmd of [["python3", "-m", "venv", VENV], [join(VENV, "bin", "pip"), "install", "-q", `openai==${OPENAI_PY}`]]) {
+    const r = await run(cmd);
+    if (r.code !== 0) throw new Error(`${cmd.join(" ")} failed (${r.code}):\n${r.stderr}`);
+  }
+}
+
+let model: ScriptedModel;
+let server: RunningServer;
+
+beforeAll(async () => {
+  model = writeScriptedModel(TOOL_CALL_SCRIPT);
+  [server] = await Promise.all([startServer(model.dir, "scripted-py"), ensureVenv()]);
+}, 240_000);
+
+afterAll(async () => {
+  await server?.stop();
+  if (model) rmSync(model.dir, { recursive: true, force: true });
+});
+
+describe("python openai client", () => {
+  test(`openai==${OPENAI_PY}: chat, stream and tool call`, async () => {
+    const r = await run([PYTHON, join(import.meta.dir, "smoke.py"), `${server.base}/v1`, "scripted-py"]);
+    expect(r.stderr).toBe("");
+    expect(r.code).toBe(0);
+    const out = JSON.parse(r.stdout) as Record<string, Record<string, unknown>> & { openai_version: string };
+    const tokens = model.scriptIds.length + 1;
+    expect(out.openai_version).toBe(OPENAI_PY);
+    expect(out.chat).toEqual({ content: TOOL_CALL_SCRIPT, finish_reason: "stop", completion_tokens: tokens });
+    expect(out.stream).toEqual({ content: TOOL_CALL_SCRIPT, finish_reason: "stop", completion_tokens: tokens });
+    expect(out.tool).toMatchObject({ name: "get_weather", arguments: { city: "Paris" }, finish_reason: "tool_calls" });
+    expect(out.tool!.content ?? "").toBe("");
+  }, 60_000);
+});
