@@ -6,7 +6,7 @@ import { sseData } from "./client.ts";
 import { runServeBenchmark } from "./serve-bench.ts";
 import { serveBenchTable } from "./serve-report.ts";
 
-const silent = { info() {}, warn() {}, error() {}, debug() {} };
+const silent = { info() {}, warn() {}, error() {} };
 
 function promptText(request: GenerateRequest): string {
   if (request.kind === "completion") return typeof request.prompt === "string" ? request.prompt : "";

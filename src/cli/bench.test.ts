@@ -125,7 +125,7 @@ describe("bench serve end to end", () => {
         ? request.prompt.split(" ").length : 0) + 2,
       outputs: [tokens(request.sampling.maxTokens ?? 1)], firstTokenDelayMs: 5, tokenDelayMs: 1,
     }));
-    handle = serve(createApp({ engine, logger: { info() {}, warn() {}, error() {}, debug() {} } }), { port: 0 });
+    handle = serve(createApp({ engine, logger: { info() {}, warn() {}, error() {} } }), { port: 0 });
   });
   afterAll(() => handle.stop(100));
 
