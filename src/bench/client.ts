@@ -169,8 +169,8 @@ export async function listModels(config: Pick<ClientConfig, "baseUrl" | "apiKey"
   const response = await fetch(endpointUrl(config.baseUrl, "models"),
     { headers: config.apiKey ? { authorization: `Bearer ${config.apiKey}` } : {} });
   if (!response.ok) throw new BenchClientError(`GET /v1/models failed: HTTP ${response.status}`);
-  const json = (await response.json()) as { data?: { id: string }[] };
-  return (json.data ?? []).map((m) => m.id);
+  const json = (await response.json().catch(() => null)) as { data?: { id: string }[] } | null;
+  return (json?.data ?? []).map((m) => m.id);
 }
 
 /** A benchmark request could not be made or understood. */
