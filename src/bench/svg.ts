@@ -30,7 +30,8 @@ export interface ChartSpec {
 const PALETTE = ["#2563eb", "#dc2626", "#16a34a", "#9333ea", "#ea580c", "#0891b2", "#4b5563"];
 const PANEL_W = 440;
 const PANEL_H = 300;
-const MARGIN = { left: 72, right: 24, top: 96, bottom: 64 };
+const MARGIN = { left: 72, right: 24, top: 84, bottom: 64 };
+const LEGEND_ROW = 20;
 
 /** Escapes text for XML content and attributes. */
 export function escapeXml(text: string): string {
@@ -59,17 +60,35 @@ function tickText(value: number): string {
   return String(Number(value.toPrecision(4)));
 }
 
-function panelSvg(panel: ChartPanel, spec: ChartSpec, x0: number): string {
+function legendWidth(name: string): number {
+  return 44 + name.length * 7;
+}
+
+/** Legend rows a panel needs when its entries wrap at the panel width. */
+function legendRows(series: ChartSeries[]): number {
+  let rows = 1;
+  let x = 0;
+  for (const s of series) {
+    if (x > 0 && x + legendWidth(s.name) > PANEL_W) {
+      rows++;
+      x = 0;
+    }
+    x += legendWidth(s.name);
+  }
+  return rows;
+}
+
+function panelSvg(panel: ChartPanel, spec: ChartSpec, x0: number, top: number): string {
   const finite = panel.series.flatMap((s) => s.values.filter(Number.isFinite));
   const ticks = niceTicks(Math.max(0, ...finite));
   const yMax = ticks.at(-1) as number;
   const left = x0 + MARGIN.left;
-  const top = MARGIN.top;
+  const legendTop = top - 12 - LEGEND_ROW * (legendRows(panel.series) - 1);
   const n = spec.xTicks.length;
   const xAt = (i: number) => left + (n === 1 ? PANEL_W / 2 : (PANEL_W * (i + 0.5)) / n);
   const yAt = (v: number) => top + PANEL_H - (v / yMax) * PANEL_H;
   const out: string[] = [`<g class="panel">`,
-    `<text x="${left + PANEL_W / 2}" y="${top - 44}" class="panel-title">${escapeXml(panel.title)}</text>`];
+    `<text x="${left + PANEL_W / 2}" y="${legendTop - 24}" class="panel-title">${escapeXml(panel.title)}</text>`];
   for (const t of ticks) {
     const y = yAt(t).toFixed(1);
     out.push(`<line x1="${left}" x2="${left + PANEL_W}" y1="${y}" y2="${y}" class="grid"/>`,
@@ -85,7 +104,7 @@ function panelSvg(panel: ChartPanel, spec: ChartSpec, x0: number): string {
     `<text transform="translate(${left - 52} ${top + PANEL_H / 2}) rotate(-90)" class="axis-label">` +
       `${escapeXml(panel.yLabel)}</text>`);
   panel.series.forEach((s, k) => out.push(seriesSvg(s, k, xAt, yAt)));
-  out.push(legendSvg(panel.series, left, top - 24), "</g>");
+  out.push(legendSvg(panel.series, left, legendTop), "</g>");
   return out.join("\n");
 }
 
@@ -109,14 +128,19 @@ function seriesSvg(s: ChartSeries, k: number, xAt: (i: number) => number, yAt: (
   return `<g class="series" data-name="${escapeXml(s.name)}">\n${[...lines, ...dots].join("\n")}\n</g>`;
 }
 
-function legendSvg(series: ChartSeries[], left: number, y: number): string {
+function legendSvg(series: ChartSeries[], left: number, top: number): string {
   let x = left;
+  let y = top;
   const items = series.map((s, k) => {
+    if (x > left && x - left + legendWidth(s.name) > PANEL_W) {
+      x = left;
+      y += LEGEND_ROW;
+    }
     const color = PALETTE[(s.color ?? k) % PALETTE.length];
     const dash = s.dashed ? ` stroke-dasharray="6 4"` : "";
     const item = `<line x1="${x}" x2="${x + 24}" y1="${y}" y2="${y}" stroke="${color}" stroke-width="2.5"${dash}/>` +
       `<text x="${x + 30}" y="${y}" class="legend">${escapeXml(s.name)}</text>`;
-    x += 44 + s.name.length * 7;
+    x += legendWidth(s.name);
     return item;
   });
   return `<g class="legend-box">${items.join("")}</g>`;
@@ -132,7 +156,8 @@ function legendSvg(series: ChartSeries[], left: number, y: number): string {
 export function renderChart(spec: ChartSpec): string {
   const panelW = MARGIN.left + PANEL_W + MARGIN.right;
   const width = panelW * spec.panels.length + 16;
-  const height = MARGIN.top + PANEL_H + MARGIN.bottom;
+  const top = MARGIN.top + LEGEND_ROW * (Math.max(...spec.panels.map((p) => legendRows(p.series))) - 1);
+  const height = top + PANEL_H + MARGIN.bottom;
   const style = `text{font-family:system-ui,-apple-system,"Segoe UI",Helvetica,Arial,sans-serif;fill:#1f2937}` +
     `.title{font-size:18px;font-weight:600}.subtitle{font-size:12px;fill:#6b7280}` +
     `.panel-title{font-size:14px;font-weight:600;text-anchor:middle}` +
@@ -147,7 +172,7 @@ export function renderChart(spec: ChartSpec): string {
     `<rect width="100%" height="100%" fill="#ffffff"/>`,
     `<text x="16" y="26" class="title">${escapeXml(spec.title)}</text>`,
     spec.subtitle ? `<text x="16" y="44" class="subtitle">${escapeXml(spec.subtitle)}</text>` : "",
-    ...spec.panels.map((panel, i) => panelSvg(panel, spec, 8 + i * panelW)),
+    ...spec.panels.map((panel, i) => panelSvg(panel, spec, 8 + i * panelW, top)),
     `</svg>`,
   ];
   return `${parts.filter((p) => p !== "").join("\n")}\n`;
