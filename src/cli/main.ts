@@ -15,6 +15,7 @@ import { PACKAGE_VERSION, versionReport } from "./version.ts";
 const main = defineCommand({
   meta: { name: "vllm-mlx", version: PACKAGE_VERSION, description: "OpenAI-compatible LLM server on Apple's MLX" },
   subCommands: {
+    bench: () => import("./bench.ts").then((m) => m.benchCommand),
     doctor: () => import("./doctor.ts").then((m) => m.doctorCommand),
     download: () => import("./download.ts").then((m) => m.downloadCommand),
     serve: () => import("./serve.ts").then((m) => m.serveCommand),

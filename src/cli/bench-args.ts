@@ -1,0 +1,106 @@
+/** Flag checks and value parsers shared by `bench` and `bench serve`; every failure is a {@link BenchArgError}. */
+import type { Slo } from "../bench/metrics.ts";
+
+/** A bad command-line value; the commands print its message and exit with code 2. */
+export class BenchArgError extends Error {
+  override readonly name = "BenchArgError";
+}
+
+export type FlagKind = "string" | "boolean";
+
+/**
+ * Rejects unknown flags and string flags without a value (citty accepts both silently).
+ *
+ * @example
+ *   checkFlags(["--prompts", "5"], { prompts: "string" });  // ok
+ *   checkFlags(["--promts", "5"], { prompts: "string" });   // throws: unknown option --promts
+ */
+export function checkFlags(rawArgs: readonly string[], known: Record<string, FlagKind>): void {
+  for (let i = 0; i < rawArgs.length; i++) {
+    const arg = rawArgs[i] as string;
+    if (arg === "--") return;
+    if (!arg.startsWith("-") || /^-\d/.test(arg)) continue;
+    const [flag, inline] = arg.replace(/^--?/, "").split(/=(.*)/s, 2) as [string, string | undefined];
+    const name = flag.startsWith("no-") && known[flag.slice(3)] === "boolean" ? flag.slice(3) : flag;
+    const kind = known[name];
+    if (kind === undefined) {
+      throw new BenchArgError(`unknown option --${flag} (options: ${Object.keys(known).map((k) => `--${k}`).join(", ")})`);
+    }
+    if (kind === "string" && inline === undefined) {
+      const value = rawArgs[i + 1];
+      if (value === undefined || (value.startsWith("--") && value.length > 2)) {
+        throw new BenchArgError(`--${flag} needs a value`);
+      }
+      i++;
+    }
+  }
+}
+
+/**
+ * A whole number of at least `min`.
+ *
+ * @example
+ *   parseIntFlag("prompts", "5", 1); // 5
+ */
+export function parseIntFlag(name: string, value: string, min = 0): number {
+  if (!/^\d+$/.test(value.trim())) throw new BenchArgError(`--${name} must be a whole number (got '${value}')`);
+  const n = Number(value);
+  if (n < min) throw new BenchArgError(`--${name} must be at least ${min} (got ${n})`);
+  return n;
+}
+
+/** A finite number in [min, max]. */
+export function parseNumberFlag(name: string, value: string, min = -Infinity, max = Infinity): number {
+  const n = Number(value);
+  if (value.trim() === "" || !Number.isFinite(n)) throw new BenchArgError(`--${name} must be a number (got '${value}')`);
+  if (n < min || n > max) throw new BenchArgError(`--${name} must be between ${min} and ${max} (got ${n})`);
+  return n;
+}
+
+/**
+ * A comma-separated list of concurrency levels.
+ *
+ * @example
+ *   parseConcurrencyList("1,2,4"); // [1, 2, 4]
+ */
+export function parseConcurrencyList(value: string): number[] {
+  const levels = value.split(",").map((part) => parseIntFlag("concurrency", part, 1));
+  if (levels.length === 0) throw new BenchArgError("--concurrency needs at least one level");
+  return levels;
+}
+
+/** A request rate in requests per second; `inf` sends every request at once. */
+export function parseRequestRate(value: string): number {
+  if (value.trim().toLowerCase() === "inf") return Infinity;
+  const rate = parseNumberFlag("request-rate", value);
+  if (!(rate > 0)) throw new BenchArgError(`--request-rate must be positive (got ${rate})`);
+  return rate;
+}
+
+/**
+ * Goodput objectives `ttft:MS,tpot:MS,e2el:MS` (any subset).
+ *
+ * @example
+ *   parseGoodput("ttft:500,tpot:50"); // { ttftMs: 500, tpotMs: 50 }
+ */
+export function parseGoodput(value: string): Slo {
+  const slo: Slo = {};
+  const keys: Record<string, keyof Slo> = { ttft: "ttftMs", tpot: "tpotMs", e2el: "e2eMs" };
+  for (const part of value.split(",")) {
+    const [metric, ms] = part.split(":");
+    const key = keys[metric?.trim().toLowerCase() ?? ""];
+    if (!key || ms === undefined) {
+      throw new BenchArgError(`--goodput takes metric:ms pairs with metric ttft, tpot or e2el (got '${part}')`);
+    }
+    slo[key] = parseNumberFlag("goodput", ms, 0);
+  }
+  return slo;
+}
+
+/** One of `choices`. */
+export function parseChoice<T extends string>(name: string, value: string, choices: readonly T[]): T {
+  if (!(choices as readonly string[]).includes(value)) {
+    throw new BenchArgError(`--${name} must be one of ${choices.join(", ")} (got '${value}')`);
+  }
+  return value as T;
+}
