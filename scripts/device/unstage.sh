@@ -16,6 +16,7 @@ case "${1:?p1 or p2}" in
     xz -T0 -d -c "$stage/wheel-rest.tar.xz" | tar -C "$w" -xf -
     xz -T0 -d -c "$stage/bun.xz" > /tmp/vm/bin/bun && chmod +x /tmp/vm/bin/bun
     xz -T0 -d -c "$stage/node_modules.tar.xz" | tar -xf -
+    xz -T0 -d -c "$stage/tokenizers.tar.xz" | tar -xf -
     touch "$w/.complete"
     nv="$(python3 -c 'import nvidia, os; print(os.path.dirname(nvidia.__path__[0]))' 2>/dev/null || true)"
     libs="$(find "${nv:-/opt/torch/.venv}" -path '*nvidia*' -name 'lib' -type d 2>/dev/null | tr '\n' ':')"
