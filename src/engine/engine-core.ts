@@ -7,6 +7,7 @@ import type { Model } from "../models/decoder.ts";
 import {
   createSchedulerConfig,
   InvalidRequestError,
+  RequestTooLargeError,
   Scheduler,
   SchedulerError,
   type SchedulerOutput,
@@ -58,9 +59,19 @@ export interface TokenOutput {
   numCachedTokens: number;
 }
 
-/** A request whose prompt plus maxTokens exceeds maxModelLen. */
-export class MaxModelLenError extends InvalidRequestError {
+/** A request whose prompt plus maxTokens exceeds maxModelLen (a `RequestTooLargeError`: it can never run). */
+export class MaxModelLenError extends RequestTooLargeError {
   override name = "MaxModelLenError";
+  constructor(
+    readonly requestId: string,
+    seqId: number,
+    numTokens: number,
+    readonly maxModelLen: number,
+    blockSize: number,
+  ) {
+    super(seqId, numTokens, Math.ceil(numTokens / blockSize), Math.ceil(maxModelLen / blockSize));
+    this.message = `request ${requestId}: prompt plus maxTokens (${numTokens} tokens) exceeds maxModelLen ${maxModelLen}`;
+  }
 }
 
 export const DEFAULT_ENGINE_CORE_CONFIG = {
@@ -137,13 +148,12 @@ export class EngineCore {
     if (this.#requests.has(req.requestId)) throw new InvalidRequestError(`request ${req.requestId} already exists`);
     const n = req.n ?? 1;
     if (!Number.isInteger(n) || n < 1) throw new InvalidRequestError(`n must be a positive integer, got ${n}`);
-    const total = req.promptTokenIds.length + req.maxTokens;
-    if (total > this.config.maxModelLen) {
-      throw new MaxModelLenError(`request ${req.requestId}: prompt (${req.promptTokenIds.length}) plus maxTokens ` +
-        `(${req.maxTokens}) exceeds maxModelLen ${this.config.maxModelLen}`);
-    }
     const state: RequestState = { req, n, seqs: new Map(), forkPending: n > 1, numCachedTokens: 0 };
     const seq = this.#newSequence(state, 0, []);
+    const total = req.promptTokenIds.length + req.maxTokens;
+    if (total > this.config.maxModelLen) {
+      throw new MaxModelLenError(req.requestId, seq.id, total, this.config.maxModelLen, this.config.blockSize);
+    }
     this.#scheduler.add(seq);
     state.seqs.set(0, seq);
     this.#requests.set(req.requestId, state);
