@@ -22,6 +22,10 @@ export interface TinyModelOptions {
   vocabSize?: number;
   /** Gemma only. */
   slidingWindow?: number;
+  /** Weight dtype (default float32). */
+  dtype?: mx.Dtype;
+  /** Affine-quantize every matrix (embedding included) to this many bits, group size 64, as mlx-lm does. */
+  quantBits?: number;
 }
 
 const FAMILY_CONFIG: Record<TinyFamily, Record<string, unknown>> = {
@@ -58,6 +62,8 @@ export function writeTinyModel(family: TinyFamily, opts: TinyModelOptions = {}):
     head_dim: hd, rms_norm_eps: 1e-5, vocab_size: V, max_position_embeddings: 4096, ...FAMILY_CONFIG[family],
   };
   if (opts.slidingWindow !== undefined) config.sliding_window = opts.slidingWindow;
+  const dtype = opts.dtype ?? "float32";
+  if (opts.quantBits) config.quantization = { group_size: 64, bits: opts.quantBits };
   const gemma = family.startsWith("gemma");
   const qkNorm = family !== "llama" && family !== "gemma2";
   let key = mx.randomKey(opts.seed ?? 0);
@@ -69,9 +75,21 @@ export function writeTinyModel(family: TinyFamily, opts: TinyModelOptions = {}):
     using sub = mx.reshape(k2, [2]);
     k1.dispose();
     k2.dispose();
-    weights.set(name, mx.normal([out, inp], "float32", sub, 0, 2 / Math.sqrt(inp)));
+    using w32 = mx.normal([out, inp], "float32", sub, 0, 2 / Math.sqrt(inp));
+    const w = mx.astype(w32, dtype);
+    if (!opts.quantBits) {
+      weights.set(name, w);
+      return;
+    }
+    using _w = w;
+    const q = mx.quantize(w, { groupSize: 64, bits: opts.quantBits });
+    const prefix = name.slice(0, -".weight".length);
+    weights.set(name, q.wq);
+    weights.set(`${prefix}.scales`, q.scales);
+    if (q.biases) weights.set(`${prefix}.biases`, q.biases);
+    mx.evaluate(q.wq, q.scales, ...(q.biases ? [q.biases] : []));
   };
-  const norm = (name: string, n: number) => weights.set(name, gemma ? mx.zeros([n]) : mx.ones([n]));
+  const norm = (name: string, n: number) => weights.set(name, gemma ? mx.zeros([n], dtype) : mx.ones([n], dtype));
   dense("model.embed_tokens.weight", V, D);
   if (config.tie_word_embeddings === false || gemma) dense("lm_head.weight", V, D);
   for (let i = 0; i < layers; i++) {
