@@ -1,0 +1,77 @@
+/**
+ * Single-stream speed: EngineCore with one request vs generate.ts on the same random-weight model, greedy.
+ * Default shapes are Qwen3-0.6B's (28 layers, hidden 1024, 16/8 heads of 128, MLP 3072, vocab 151936) in
+ * 4-bit (bf16 scales); `--layers N` shrinks the depth on slow machines.
+ *
+ *   bun bench/engine-single.ts [--layers 28] [--prompt 128] [--tokens 64] [--rounds 3] [--dtype bfloat16]
+ */
+import { parseArgs } from "node:util";
+import * as mx from "../src/mlx/index.ts";
+import { EngineCore } from "../src/engine/engine-core.ts";
+import { generate } from "../src/engine/generate.ts";
+import { tinyModel } from "../src/engine/runner/testing.ts";
+import { GREEDY } from "../src/engine/sampling/params.ts";
+
+const { values } = parseArgs({
+  options: {
+    layers: { type: "string", default: "28" },
+    prompt: { type: "string", default: "128" },
+    tokens: { type: "string", default: "64" },
+    rounds: { type: "string", default: "3" },
+    dtype: { type: "string", default: "bfloat16" },
+  },
+});
+const numLayers = Number(values.layers);
+const promptLen = Number(values.prompt);
+const maxTokens = Number(values.tokens);
+const rounds = Number(values.rounds);
+const dtype = values.dtype as mx.Dtype;
+
+const t0 = performance.now();
+const model = await tinyModel("qwen3", {
+  seed: 1, hiddenSize: 1024, numLayers, numHeads: 16, numKvHeads: 8, headDim: 128, intermediateSize: 3072,
+  vocabSize: 151936, dtype, quantBits: 4,
+});
+console.log(`model: qwen3-0.6B shapes, ${numLayers} layers, 4-bit ${dtype}; built in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+const prompt = Array.from({ length: promptLen }, (_, i) => (i * 7919 + 13) % 151936);
+const opts = { maxTokens, sampling: GREEDY, stopTokenIds: new Set<number>() };
+
+/** Decode tokens/s (first token excluded: that is prefill) and the tokens. */
+function timeGenerate(): { tps: number; tokens: number[] } {
+  const tokens: number[] = [];
+  let first = 0;
+  for (const t of generate(model, prompt, opts)) {
+    if (tokens.length === 0) first = performance.now();
+    tokens.push(t.token);
+  }
+  return { tps: (tokens.length - 1) / ((performance.now() - first) / 1000), tokens };
+}
+
+const core = new EngineCore(model, { maxModelLen: 2048, numGpuBlocks: 512 });
+let id = 0;
+function timeEngine(): { tps: number; tokens: number[] } {
+  core.addRequest({ requestId: `b${id++}`, promptTokenIds: prompt, ...opts });
+  const tokens: number[] = [];
+  let first = 0;
+  while (core.hasUnfinished()) {
+    for (const t of core.step()) {
+      if (tokens.length === 0) first = performance.now();
+      tokens.push(t.token);
+    }
+  }
+  return { tps: (tokens.length - 1) / ((performance.now() - first) / 1000), tokens };
+}
+
+timeGenerate();
+timeEngine();
+const ratios: number[] = [];
+for (let r = 0; r < rounds; r++) {
+  const g = timeGenerate();
+  const e = timeEngine();
+  const same = g.tokens.join() === e.tokens.join();
+  ratios.push(e.tps / g.tps);
+  console.log(`round ${r}: generate ${g.tps.toFixed(2)} tok/s, engine ${e.tps.toFixed(2)} tok/s, ratio ${(e.tps / g.tps).toFixed(3)}, same tokens: ${same}`);
+}
+ratios.sort((a, b) => a - b);
+console.log(`median engine/generate decode ratio: ${ratios[Math.floor(ratios.length / 2)]!.toFixed(3)} (device ${mx.gpuAvailable() ? "gpu" : "cpu"})`);
+core.dispose();

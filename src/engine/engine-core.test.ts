@@ -1,0 +1,221 @@
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import * as mx from "../mlx/index.ts";
+import type { DecoderModel } from "../models/decoder.ts";
+import { EngineCore, type EngineCoreConfig, type EngineCoreRequest, KvCacheTooSmallError, MaxModelLenError,
+  RequestTooLargeError, type TokenOutput } from "./engine-core.ts";
+import { generate } from "./generate.ts";
+import { tinyModel, type TinyFamily } from "./runner/testing.ts";
+import { GREEDY, samplingParams, type SamplingParams } from "./sampling/params.ts";
+
+/** A divergence from the solo run is accepted only where the solo top-2 logprob gap is below this. */
+const NEAR_TIE = 1e-4;
+
+const models = new Map<TinyFamily, DecoderModel>();
+beforeAll(async () => {
+  for (const f of ["llama", "qwen3", "gemma3_text", "gemma2"] as const) models.set(f, await tinyModel(f, { seed: 7 }));
+});
+afterAll(() => models.clear());
+
+function prompt(len: number, salt: number): number[] {
+  return Array.from({ length: len }, (_, i) => (i * 31 + salt * 17 + ((i * i) % 13)) % 256);
+}
+
+interface Solo {
+  tokens: number[];
+  gaps: number[];
+  logprobs: number[];
+}
+
+function solo(model: DecoderModel, ids: number[], maxTokens: number, sampling: SamplingParams = GREEDY): Solo {
+  const out: Solo = { tokens: [], gaps: [], logprobs: [] };
+  for (const t of generate(model, ids, { maxTokens, sampling: { ...sampling, logprobs: 2 }, stopTokenIds: new Set() })) {
+    out.tokens.push(t.token);
+    out.logprobs.push(t.logprob!);
+    out.gaps.push(t.top![0]!.logprob - t.top![1]!.logprob);
+  }
+  return out;
+}
+
+function request(requestId: string, ids: number[], maxTokens: number, extra: Partial<EngineCoreRequest> = {}): EngineCoreRequest {
+  return { requestId, promptTokenIds: ids, sampling: GREEDY, maxTokens, stopTokenIds: new Set(), ...extra };
+}
+
+/** Steps until done; returns each request's outputs by choice index. */
+function drain(core: EngineCore, maxSteps = 5000): Map<string, TokenOutput[][]> {
+  const byRequest = new Map<string, TokenOutput[][]>();
+  for (let i = 0; core.hasUnfinished(); i++) {
+    if (i >= maxSteps) throw new Error("engine did not finish");
+    for (const t of core.step()) {
+      const choices = byRequest.get(t.requestId) ?? [];
+      (choices[t.index] ??= []).push(t);
+      byRequest.set(t.requestId, choices);
+    }
+  }
+  return byRequest;
+}
+
+/**
+ * Token identity with the solo run, except that a first divergence is tolerated at a near-tie (solo top-2
+ * logprob gap < NEAR_TIE); after it the contexts differ and nothing more is compared. Returns the divergences.
+ */
+function expectSameTokens(got: number[], want: Solo, label: string): number {
+  expect(got.length).toBe(want.tokens.length);
+  const d = got.findIndex((t, i) => t !== want.tokens[i]);
+  if (d < 0) return 0;
+  if (!(want.gaps[d]! < NEAR_TIE)) throw new Error(`${label}: token ${d} differs (${got[d]} vs ${want.tokens[d]}), solo gap ${want.gaps[d]}`);
+  return 1;
+}
+
+function engine(model: DecoderModel, config: Partial<EngineCoreConfig> = {}): EngineCore {
+  return new EngineCore(model, { maxModelLen: 512, numGpuBlocks: 256, maxNumBatchedTokens: 64, ...config });
+}
+
+describe("EngineCore", () => {
+  for (const family of ["llama", "qwen3", "gemma3_text", "gemma2"] as const) {
+    test(`${family}: 16 concurrent greedy requests (chunked prefill) equal solo generate; divergence only at near-ties (top-2 gap < ${NEAR_TIE})`, () => {
+      const model = models.get(family)!;
+      const lengths = [1, 5, 17, 33, 64, 70, 100, 150, 3, 9, 16, 31, 65, 128, 200, 47];
+      const core = engine(model);
+      lengths.forEach((len, r) => core.addRequest(request(`r${r}`, prompt(len, r), 12 + (r % 5), { sampling: { ...GREEDY, logprobs: 2 } })));
+      const got = drain(core);
+      let divergences = 0;
+      lengths.forEach((len, r) => {
+        const want = solo(model, prompt(len, r), 12 + (r % 5));
+        const out = got.get(`r${r}`)![0]!;
+        divergences += expectSameTokens(out.map((t) => t.token), want, `${family} r${r}`);
+        if (divergences === 0) {
+          out.forEach((t, i) => expect(Math.abs(t.logprob! - want.logprobs[i]!)).toBeLessThan(1e-3));
+        }
+        expect(out.at(-1)!.finishReason).toBe("length");
+        expect(out.slice(0, -1).every((t) => t.finishReason === null)).toBe(true);
+        expect(out[0]!.numPromptTokens).toBe(len);
+      });
+      expect(divergences).toBe(0);
+      expect(core.stats()).toMatchObject({ running: 0, waiting: 0, usedBlocks: 0 });
+      core.dispose();
+    });
+  }
+
+  test("a prompt served from the prefix cache gives the cold run's tokens", () => {
+    const model = models.get("qwen3")!;
+    const ids = prompt(90, 3);
+    const core = engine(model);
+    core.addRequest(request("cold", ids, 16));
+    const cold = drain(core).get("cold")![0]!;
+    expect(cold[0]!.numCachedTokens).toBe(0);
+    core.addRequest(request("warm", ids, 16));
+    const warm = drain(core).get("warm")![0]!;
+    expect(warm[0]!.numCachedTokens).toBe(80);
+    expect(warm.map((t) => t.token)).toEqual(cold.map((t) => t.token));
+    expect(core.stats().prefixCacheHits).toBe(80);
+    core.dispose();
+  });
+
+  test("preemption with a tiny pool still gives the solo tokens (near-tie rule as above)", () => {
+    const model = models.get("llama")!;
+    const core = engine(model, { blockSize: 4, numGpuBlocks: 20, maxModelLen: 64, maxNumBatchedTokens: 32, maxNumSeqs: 8 });
+    for (let r = 0; r < 6; r++) core.addRequest(request(`p${r}`, prompt(10 + 3 * r, r), 30));
+    const got = drain(core);
+    expect(core.stats().numPreemptions).toBeGreaterThan(0);
+    let divergences = 0;
+    for (let r = 0; r < 6; r++) {
+      divergences += expectSameTokens(got.get(`p${r}`)![0]!.map((t) => t.token), solo(model, prompt(10 + 3 * r, r), 30), `p${r}`);
+    }
+    expect(divergences).toBe(0);
+    expect(core.stats().usedBlocks).toBe(0);
+  });
+
+  test("abort at any step frees every block", () => {
+    const model = models.get("gemma3_text")!;
+    const core = engine(model, { maxNumBatchedTokens: 16, maxNumSeqs: 8 });
+    for (let k = 0; k < 10; k++) {
+      core.addRequest(request("victim", prompt(50, k), 8));
+      core.addRequest(request("other", prompt(20, k + 1), 4, { n: 2 }));
+      for (let s = 0; s < k; s++) core.step();
+      core.abortRequest("victim");
+      core.abortRequest("other");
+      expect(core.hasUnfinished()).toBe(false);
+      expect(core.stats()).toMatchObject({ running: 0, waiting: 0, usedBlocks: 0 });
+    }
+    core.abortRequest("never-added");
+  });
+
+  test("typed errors: a request past maxModelLen is RequestTooLargeError; a pool too small for maxModelLen", () => {
+    const model = models.get("llama")!;
+    const core = engine(model, { maxModelLen: 64, numGpuBlocks: 8 });
+    expect(() => core.addRequest(request("big", prompt(60, 1), 8))).toThrow(RequestTooLargeError);
+    expect(() => core.addRequest(request("big", prompt(60, 1), 8))).toThrow(MaxModelLenError);
+    core.addRequest(request("ok", prompt(10, 1), 4));
+    expect(() => core.addRequest(request("ok", prompt(10, 1), 4))).toThrow(/already exists/);
+    expect(() => core.addRequest(request("n0", prompt(10, 1), 4, { n: 0 }))).toThrow(/n must be/);
+    expect(() => engine(model, { maxModelLen: 4096, numGpuBlocks: 8 })).toThrow(KvCacheTooSmallError);
+  });
+
+  test("n = 3 greedy choices fork after the prefill (copy-on-write of the partial block) and each equals solo", () => {
+    const model = models.get("qwen3")!;
+    const ids = prompt(21, 5); // the last block is partial: the first decode of each choice copies it
+    const core = engine(model);
+    core.addRequest(request("n3", ids, 10, { n: 3 }));
+    const out = drain(core).get("n3")!;
+    const want = solo(model, ids, 10);
+    expect(out.length).toBe(3);
+    for (const choice of out) expect(choice.map((t) => t.token)).toEqual(want.tokens);
+    expect(core.stats().usedBlocks).toBe(0);
+  });
+
+  test("n = 4 seeded sampling: distinct seeds per choice, reproducible, choice 0 matches solo with the seed", () => {
+    const model = models.get("llama")!;
+    const ids = prompt(30, 2);
+    const sampling = samplingParams({ temperature: 1.5, seed: 1234 });
+    const run = () => {
+      const core = engine(model);
+      core.addRequest(request("s", ids, 12, { n: 4, sampling }));
+      return drain(core).get("s")!.map((c) => c.map((t) => t.token));
+    };
+    const a = run();
+    expect(run()).toEqual(a);
+    expect(new Set(a.map((c) => c.join(","))).size).toBeGreaterThan(1);
+    const want = [...generate(model, ids, { maxTokens: 12, sampling, stopTokenIds: new Set() })].map((t) => t.token);
+    expect(a[0]).toEqual(want);
+  });
+
+  test("stop tokens finish a choice with reason stop", () => {
+    const model = models.get("llama")!;
+    const ids = prompt(12, 9);
+    const want = solo(model, ids, 8).tokens;
+    const core = engine(model);
+    core.addRequest(request("st", ids, 8, { stopTokenIds: new Set([want[3]!]) }));
+    const out = drain(core).get("st")![0]!;
+    const cut = want.indexOf(want[3]!);
+    expect(out.map((t) => t.token)).toEqual(want.slice(0, cut + 1));
+    expect(out.at(-1)!.finishReason).toBe("stop");
+  });
+
+  test("decode steps write the pool in place: peak memory and time do not grow with a 64x larger pool", () => {
+    const model = models.get("llama")!;
+    const cores = [64, 4096].map((numGpuBlocks) => engine(model, { numGpuBlocks }));
+    for (const core of cores) {
+      core.addRequest(request("d", prompt(20, 1), 200));
+      core.step();
+      core.step();
+    }
+    const times: number[][] = [[], []];
+    const peaks: number[][] = [[], []];
+    for (let i = 0; i < 15; i++) {
+      cores.forEach((core, c) => {
+        mx.clearCache();
+        const before = mx.getActiveMemory();
+        mx.resetPeakMemory();
+        const t0 = performance.now();
+        expect(core.step().length).toBe(1);
+        times[c]!.push(performance.now() - t0);
+        peaks[c]!.push(mx.getPeakMemory() - before);
+      });
+    }
+    const median = (xs: number[]) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)]!;
+    const layerPoolBytes = cores[1]!.pool.nbytes / (2 * model.layers.length);
+    expect(Math.max(...peaks[1]!) - median(peaks[0]!)).toBeLessThan(layerPoolBytes / 16);
+    expect(median(times[1]!)).toBeLessThan(3 * median(times[0]!));
+    for (const core of cores) core.dispose();
+  });
+});

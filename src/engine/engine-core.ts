@@ -1,0 +1,323 @@
+/**
+ * The engine core: one `step()` is schedule -> run -> postprocess over a paged KV pool, for many requests at
+ * once (continuous batching, chunked prefill, prefix caching, preemption by recompute, n choices by fork).
+ */
+import * as mx from "../mlx/index.ts";
+import type { Model } from "../models/decoder.ts";
+import {
+  createSchedulerConfig,
+  InvalidRequestError,
+  RequestTooLargeError,
+  Scheduler,
+  SchedulerError,
+  type SchedulerOutput,
+  Sequence,
+} from "./core/index.ts";
+import { PagedKvPool } from "./paged/kv-pool.ts";
+import { planNumBlocks } from "./paged/sizing.ts";
+import { ModelRunner } from "./runner/model-runner.ts";
+import { type SampledToken, sampleAndRead } from "./runner/sample-step.ts";
+import type { SamplingParams } from "./sampling/params.ts";
+import type { SamplerRow } from "./sampling/sampler.ts";
+
+export { RequestTooLargeError, InvalidRequestError } from "./core/index.ts";
+export { KvCacheTooSmallError } from "./paged/sizing.ts";
+
+export interface EngineCoreConfig {
+  /** Tokens per KV block (default 16). */
+  blockSize: number;
+  /** KV blocks in the pool; when unset, sized from gpuMemoryUtilization. */
+  numGpuBlocks?: number;
+  /** Share of the device memory budget (MLX's memory limit) for weights plus KV (default 0.5). */
+  gpuMemoryUtilization: number;
+  maxNumSeqs: number;
+  maxNumBatchedTokens: number;
+  enablePrefixCaching: boolean;
+  /** Most tokens (prompt plus output) one sequence may hold. */
+  maxModelLen: number;
+}
+
+export interface EngineCoreRequest {
+  requestId: string;
+  promptTokenIds: number[];
+  sampling: SamplingParams;
+  maxTokens: number;
+  stopTokenIds: ReadonlySet<number>;
+  /** Choices generated together, sharing the prompt's KV blocks (forked after the prefill). */
+  n?: number;
+}
+
+export interface TokenOutput {
+  requestId: string;
+  /** Choice index. */
+  index: number;
+  token: number;
+  logprob: number | null;
+  top: { token: number; logprob: number }[] | null;
+  finishReason: "stop" | "length" | null;
+  numPromptTokens: number;
+  numCachedTokens: number;
+}
+
+/** A request whose prompt plus maxTokens exceeds maxModelLen (a `RequestTooLargeError`: it can never run). */
+export class MaxModelLenError extends RequestTooLargeError {
+  override name = "MaxModelLenError";
+  constructor(
+    readonly requestId: string,
+    seqId: number,
+    numTokens: number,
+    readonly maxModelLen: number,
+    blockSize: number,
+  ) {
+    super(seqId, numTokens, Math.ceil(numTokens / blockSize), Math.ceil(maxModelLen / blockSize));
+    this.message = `request ${requestId}: prompt plus maxTokens (${numTokens} tokens) exceeds maxModelLen ${maxModelLen}`;
+  }
+}
+
+export const DEFAULT_ENGINE_CORE_CONFIG = {
+  blockSize: 16,
+  gpuMemoryUtilization: 0.5,
+  maxNumSeqs: 64,
+  maxNumBatchedTokens: 2048,
+  enablePrefixCaching: true,
+} as const;
+
+interface RequestState {
+  req: EngineCoreRequest;
+  n: number;
+  /** Live sequences by choice index. */
+  seqs: Map<number, Sequence<SeqState>>;
+  /** Choices 1..n-1 are still to be forked from choice 0 once its prompt is computed. */
+  forkPending: boolean;
+  numCachedTokens: number;
+}
+
+/** Which logits row each sampler row reads; `main[j]` is emitting sequence j's row, `extra` the new choices. */
+interface SamplerPlan {
+  source: number[];
+  rows: SamplerRow[];
+  main: number[];
+  extra: { owner: SeqState; rowIndex: number }[];
+}
+
+interface SeqState {
+  request: RequestState;
+  index: number;
+  row: SamplerRow & { outputCounts: Map<number, number> };
+}
+
+/**
+ * @example
+ * const core = new EngineCore(model, { maxModelLen: 4096, numGpuBlocks: 1024 });
+ * core.addRequest({ requestId: "a", promptTokenIds: ids, sampling: GREEDY, maxTokens: 32, stopTokenIds: new Set([eos]) });
+ * while (core.hasUnfinished()) for (const t of core.step()) emit(t);
+ */
+export class EngineCore {
+  readonly config: EngineCoreConfig;
+  readonly pool: PagedKvPool;
+  readonly #scheduler: Scheduler<SeqState>;
+  readonly #runner: ModelRunner;
+  readonly #requests = new Map<string, RequestState>();
+
+  constructor(
+    readonly model: Model,
+    config: Partial<EngineCoreConfig> & { maxModelLen: number },
+  ) {
+    this.config = { ...DEFAULT_ENGINE_CORE_CONFIG, ...config };
+    const c = model.spec.config;
+    const base = { numLayers: model.layers.length, blockSize: this.config.blockSize, numKvHeads: c.numKeyValueHeads,
+      headDim: c.headDim, dtype: activationDtype(model) };
+    const numBlocks = planNumBlocks(base, {
+      ...(this.config.numGpuBlocks !== undefined ? { numGpuBlocks: this.config.numGpuBlocks } : {}),
+      gpuMemoryUtilization: this.config.gpuMemoryUtilization,
+      maxModelLen: this.config.maxModelLen,
+      maxNumSeqs: this.config.maxNumSeqs,
+      usedBytes: mx.getActiveMemory(),
+    });
+    this.#scheduler = new Scheduler<SeqState>(
+      createSchedulerConfig({ numBlocks, blockSize: this.config.blockSize, maxNumSeqs: this.config.maxNumSeqs,
+        maxNumBatchedTokens: this.config.maxNumBatchedTokens, enablePrefixCaching: this.config.enablePrefixCaching }),
+      { stopChecker: (seq, token) => seq.samplingParams!.request.req.stopTokenIds.has(token) },
+    );
+    this.pool = new PagedKvPool({ ...base, numBlocks });
+    this.#runner = new ModelRunner(model, this.pool);
+  }
+
+  /** Queues a request. Throws `RequestTooLargeError` (never fits the pool), `MaxModelLenError`, `InvalidRequestError`. */
+  addRequest(req: EngineCoreRequest): void {
+    if (this.#requests.has(req.requestId)) throw new InvalidRequestError(`request ${req.requestId} already exists`);
+    const n = req.n ?? 1;
+    if (!Number.isInteger(n) || n < 1) throw new InvalidRequestError(`n must be a positive integer, got ${n}`);
+    const state: RequestState = { req, n, seqs: new Map(), forkPending: n > 1, numCachedTokens: 0 };
+    const seq = this.#newSequence(state, 0, []);
+    const total = req.promptTokenIds.length + req.maxTokens;
+    if (total > this.config.maxModelLen) {
+      throw new MaxModelLenError(req.requestId, seq.id, total, this.config.maxModelLen, this.config.blockSize);
+    }
+    this.#scheduler.add(seq);
+    state.seqs.set(0, seq);
+    this.#requests.set(req.requestId, state);
+  }
+
+  /** Stops a request wherever it is and frees its blocks; unknown ids are ignored. */
+  abortRequest(requestId: string): void {
+    const state = this.#requests.get(requestId);
+    if (!state) return;
+    for (const seq of state.seqs.values()) this.#scheduler.abort(seq.id);
+    this.#requests.delete(requestId);
+  }
+
+  hasUnfinished(): boolean {
+    return this.#scheduler.hasUnfinished();
+  }
+
+  /** One iteration: schedule, run the forwards, sample, postprocess. Returns the tokens produced. */
+  step(): TokenOutput[] {
+    const output = this.#scheduler.schedule();
+    if (output.scheduled.length === 0) return [];
+    const logits = this.#runner.execute(output);
+    if (!logits) {
+      this.#scheduler.postprocess(output, []);
+      return [];
+    }
+    const emitting = output.scheduled.filter((e) => e.emitsToken).map((e) => e.seq);
+    const plan = this.#samplerRows(emitting);
+    let sampled: SampledToken[];
+    try {
+      sampled = sampleAndRead(logits, plan.source, plan.rows, this.pool.arrays());
+    } finally {
+      logits.dispose();
+    }
+    return this.#postprocess(output, emitting, sampled, plan);
+  }
+
+  stats(): { running: number; waiting: number; numBlocks: number; usedBlocks: number; prefixCacheQueries: number;
+    prefixCacheHits: number; numPreemptions: number } {
+    const s = this.#scheduler.stats();
+    const bm = this.#scheduler.blockManager;
+    return {
+      running: s.numRunning,
+      waiting: s.numWaiting,
+      numBlocks: bm.numBlocks,
+      usedBlocks: bm.numBlocks - bm.numFreeBlocks,
+      prefixCacheQueries: s.prefixCache.queries,
+      prefixCacheHits: s.prefixCache.hits,
+      numPreemptions: s.numPreemptions,
+    };
+  }
+
+  /** Frees the KV pool; the engine is unusable afterwards. */
+  dispose(): void {
+    for (const id of [...this.#requests.keys()]) this.abortRequest(id);
+    this.pool.dispose();
+  }
+
+  /** Sampler rows for the emitting sequences; a first token of an n-choice request adds one row per extra choice. */
+  #samplerRows(emitting: readonly Sequence<SeqState>[]): SamplerPlan {
+    const plan: SamplerPlan = { source: [], rows: [], main: [], extra: [] };
+    emitting.forEach((seq, i) => {
+      const st = seq.samplingParams!;
+      st.row.step = seq.numOutputTokens;
+      plan.main.push(plan.rows.length);
+      plan.source.push(i);
+      plan.rows.push(st.row);
+      if (st.index !== 0 || !st.request.forkPending) return;
+      st.request.forkPending = false;
+      for (let k = 1; k < st.request.n; k++) {
+        const row = newRow(st.request.req, k);
+        plan.extra.push({ owner: { request: st.request, index: k, row }, rowIndex: plan.rows.length });
+        plan.source.push(i);
+        plan.rows.push(row);
+      }
+    });
+    return plan;
+  }
+
+  #postprocess(output: SchedulerOutput<SeqState>, emitting: readonly Sequence<SeqState>[], sampled: SampledToken[],
+    plan: SamplerPlan): TokenOutput[] {
+    for (const seq of emitting) {
+      const st = seq.samplingParams!;
+      if (seq.numOutputTokens === 0 && st.index === 0) st.request.numCachedTokens = seq.numCachedTokens;
+    }
+    this.#scheduler.postprocess(output, plan.main.map((i) => sampled[i]!.token));
+    const results: TokenOutput[] = [];
+    emitting.forEach((seq, j) => {
+      const st = seq.samplingParams!;
+      const s = sampled[plan.main[j]!]!;
+      const reason = seq.finishReason === "stop" || seq.finishReason === "length" ? seq.finishReason : null;
+      results.push(this.#emit(st, s, reason));
+      st.row.outputCounts.set(s.token, (st.row.outputCounts.get(s.token) ?? 0) + 1);
+      if (reason) st.request.seqs.delete(st.index);
+    });
+    for (const { owner, rowIndex } of plan.extra) results.push(this.#startChoice(owner, sampled[rowIndex]!));
+    for (const seq of emitting) {
+      const { request } = seq.samplingParams!;
+      if (request.seqs.size === 0) this.#requests.delete(request.req.requestId);
+    }
+    return results;
+  }
+
+  /** Reports choice `o.index`'s first token and, unless that ends it, forks (or queues) its sequence. */
+  #startChoice(o: SeqState, s: SampledToken): TokenOutput {
+    const { req } = o.request;
+    const reason = req.stopTokenIds.has(s.token) ? "stop" : req.maxTokens <= 1 ? "length" : null;
+    const out = this.#emit(o, s, reason);
+    if (reason) return out;
+    o.row.outputCounts.set(s.token, 1);
+    const child = this.#newSequence(o.request, o.index, [s.token], o.row);
+    const parent = o.request.seqs.get(0);
+    o.request.seqs.set(o.index, child);
+    try {
+      if (parent?.status !== "running") throw new SchedulerError("parent finished");
+      this.#scheduler.fork(parent.id, child);
+    } catch (e) {
+      if (!(e instanceof SchedulerError)) throw e;
+      this.#scheduler.add(child);
+    }
+    return out;
+  }
+
+  #emit(st: SeqState, s: SampledToken, finishReason: TokenOutput["finishReason"]): TokenOutput {
+    const { req } = st.request;
+    const k = req.sampling.logprobs;
+    return {
+      requestId: req.requestId,
+      index: st.index,
+      token: s.token,
+      logprob: k === null ? null : s.logprob,
+      top: k === null || k === 0 ? null : (s.top?.slice(0, k) ?? null),
+      finishReason,
+      numPromptTokens: req.promptTokenIds.length,
+      numCachedTokens: st.request.numCachedTokens,
+    };
+  }
+
+  #newSequence(request: RequestState, index: number, outputTokenIds: number[], row = newRow(request.req, index)) {
+    const state: SeqState = { request, index, row };
+    return new Sequence<SeqState>({
+      promptTokenIds: request.req.promptTokenIds,
+      outputTokenIds,
+      maxTokens: request.req.maxTokens,
+      samplingParams: state,
+    });
+  }
+}
+
+/** A sampler row for choice `index`; seeded requests get a distinct derived seed per choice (choice 0 keeps it). */
+function newRow(req: EngineCoreRequest, index: number): SeqState["row"] {
+  const seed = req.sampling.seed;
+  const params = seed === null || index === 0 ? req.sampling : { ...req.sampling, seed: (seed + Math.imul(index, 0x9e3779b9)) >>> 0 };
+  return { params, outputCounts: new Map(), promptTokens: new Set(req.promptTokenIds), step: 0 };
+}
+
+/** The dtype of the model's activations (logits of a one-token probe forward). */
+function activationDtype(model: Model): mx.Dtype {
+  const caches = model.makeCache();
+  try {
+    using tokens = mx.array([0], { dtype: "int32", shape: [1, 1] });
+    using logits = model.forward(tokens, caches, { lastOnly: true });
+    return logits.dtype;
+  } finally {
+    for (const c of caches) c.dispose();
+  }
+}
