@@ -34,7 +34,11 @@ describe("AsyncEngine", () => {
     expect(engine.modelInfo()).toEqual({
       id: "fx", contextLength: 256, toolCallFormat: "hermes", reasoning: { start: "<think>", end: "</think>" }, loadState: "ready",
     });
-    expect(engine.stats()).toEqual({ running: 0, waiting: 0, capacity: 1 });
+    // The paged pool holds maxNumSeqs (1) full-context sequences: 256 tokens / 16 per block.
+    expect(engine.stats()).toEqual({
+      running: 0, waiting: 0, capacity: 1,
+      kvBlocksUsed: 0, kvBlocksTotal: 16, prefixCacheQueries: 0, prefixCacheHits: 0, numPreemptions: 0,
+    });
   });
 
   test("event order: start, deltas, finish, usage; the default max tokens applies", async () => {

@@ -117,7 +117,17 @@ export class AsyncEngine implements Engine {
   }
 
   stats(): EngineStats {
-    return { running: this.#coreStats.running, waiting: this.#coreStats.waiting, capacity: this.#maxNumSeqs };
+    const s = this.#coreStats;
+    return {
+      running: s.running,
+      waiting: s.waiting,
+      capacity: this.#maxNumSeqs,
+      kvBlocksUsed: s.usedBlocks,
+      kvBlocksTotal: s.numBlocks,
+      prefixCacheQueries: s.prefixCacheQueries,
+      prefixCacheHits: s.prefixCacheHits,
+      numPreemptions: s.numPreemptions,
+    };
   }
 
   /** The core's full counters (blocks, prefix cache, preemptions). */

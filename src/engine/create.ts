@@ -10,20 +10,30 @@ import type { DecoderModel } from "../models/decoder.ts";
 import { AsyncEngine } from "./async-engine.ts";
 import type { EngineCoreLike } from "./core-types.ts";
 import { generationDefaults } from "./frontend/sampling.ts";
-import { SerialEngineCore } from "./serial-core.ts";
+import { EngineCore, type EngineCoreConfig } from "./engine-core.ts";
 import type { CoreOptions } from "./worker-protocol.ts";
 
 /**
- * The core the worker runs. The batched EngineCore replaces SerialEngineCore here.
+ * The core the worker runs: the batched, paged EngineCore. The original project's flags map onto it:
+ * `--completion-batch-size` bounds the running batch when `--max-num-seqs` is not given,
+ * `--max-cache-blocks` fixes the pool size, and the prefix cache's size is the pool's free blocks (LRU).
  *
  * @example
  *   const core = createCore(model, { maxNumSeqs: 4 });
  */
 export function createCore(model: DecoderModel, options: CoreOptions): EngineCoreLike {
-  return new SerialEngineCore(model, {
-    ...(options.maxNumSeqs === undefined ? {} : { maxNumSeqs: options.maxNumSeqs }),
-    ...(options.prefillStepSize === undefined ? {} : { prefillStepSize: options.prefillStepSize }),
-  });
+  const config: Partial<EngineCoreConfig> & { maxModelLen: number } = {
+    maxModelLen: model.spec.config.maxPositionEmbeddings,
+  };
+  const maxNumSeqs = options.maxNumSeqs ?? options.completionBatchSize;
+  if (maxNumSeqs !== undefined) config.maxNumSeqs = maxNumSeqs;
+  if (options.maxNumBatchedTokens !== undefined) config.maxNumBatchedTokens = options.maxNumBatchedTokens;
+  else if (options.prefillStepSize !== undefined) config.maxNumBatchedTokens = Math.max(options.prefillStepSize, maxNumSeqs ?? 64);
+  if (options.enablePrefixCache !== undefined) config.enablePrefixCaching = options.enablePrefixCache;
+  if (options.blockSize !== undefined) config.blockSize = options.blockSize;
+  if (options.maxCacheBlocks !== undefined) config.numGpuBlocks = options.maxCacheBlocks;
+  if (options.gpuMemoryUtilization !== undefined) config.gpuMemoryUtilization = options.gpuMemoryUtilization;
+  return new EngineCore(model, config);
 }
 
 export interface CreateEngineOptions {

@@ -32,6 +32,15 @@ export interface PagedBatch {
  */
 export function pagedAttention(q: mx.Array, keyPool: mx.Array, valuePool: mx.Array, batch: PagedBatch,
   opts: AttendOptions): mx.Array {
+  if (batch.kind === "decode" && useKernel()) {
+    // The fused kernel (Metal/CUDA) reads K/V through the block tables; unsupported shapes fall back inside.
+    using lens = mx.array(batch.seqLens, { dtype: "int32" });
+    return mx.pagedAttention(q, keyPool, valuePool, batch.blockTables, lens, opts.scale, {
+      slidingWindow: opts.slidingWindow,
+      softcap: opts.softcap,
+      path: "auto",
+    });
+  }
   using k = gatherRows(keyPool, batch);
   using v = gatherRows(valuePool, batch);
   const B = q.shape[0]!;
@@ -45,6 +54,16 @@ export function pagedAttention(q: mx.Array, keyPool: mx.Array, valuePool: mx.Arr
   if (batch.kind !== "decode") throw new RangeError("a batched paged forward must be a decode (one query per row)");
   using mask = decodeMask(batch, k.shape[2]!, opts.slidingWindow);
   return maskedAttention(q, k, v, mask, opts);
+}
+
+let kernelAvailable: boolean | undefined;
+/**
+ * Whether decode attention uses the paged kernel: where the build has one (GPU backends), unless
+ * `VLLM_MLX_PAGED_ATTENTION=reference` asks for the MLX-ops path.
+ */
+function useKernel(): boolean {
+  kernelAvailable ??= mx.pagedAttentionPaths().includes("kernel") && process.env.VLLM_MLX_PAGED_ATTENTION !== "reference";
+  return kernelAvailable;
 }
 
 /** `[B, maxBlocks]` block tables -> keys `[B, H, maxBlocks * blockSize, D]`. */
