@@ -67,7 +67,7 @@ export interface StepProfile {
 }
 
 /** Counts the FFI calls of `fn` by wrapping every native symbol for its duration. */
-function countCalls<T>(fn: () => T): { result: T; counts: Map<string, number> } {
+export function countCalls<T>(fn: () => T): { result: T; counts: Map<string, number> } {
   const table = native() as unknown as Record<string, (...a: unknown[]) => unknown>;
   const counts = new Map<string, number>();
   const saved = new Map<string, (...a: unknown[]) => unknown>();
