@@ -1,11 +1,33 @@
 #!/usr/bin/env bash
 # Device side of scripts/device/stage.sh. Call 1: `bash scripts/device/unstage.sh p1` keeps part 1 in /tmp/vm.
 # Call 2: `source scripts/device/unstage.sh p2` assembles the CUDA wheel layout, Bun and node_modules, and
-# exports PATH, LD_LIBRARY_PATH and VLLM_MLX_BACKEND=cuda for the commands that follow.
+# exports PATH, LD_LIBRARY_PATH and VLLM_MLX_BACKEND=cuda for the commands that follow. Later calls on the same
+# warm machine: `source scripts/device/unstage.sh env`.
 set -o pipefail
 stage=/tmp/vm
 mkdir -p "$stage"
-case "${1:?p1 or p2}" in
+# Exports what later commands need: Bun on PATH, the image's CUDA libraries, Python mlx in /tmp/site.
+device_env() {
+  v="$(cat scripts/mlx-version.txt)"
+  w=".cache/mlx/$v/cuda"
+  nv="$(python3 -c 'import nvidia, os; print(os.path.dirname(nvidia.__path__[0]))' 2>/dev/null || true)"
+  libs="$(find "${nv:-/opt/torch/.venv}" -path '*nvidia*' -name 'lib' -type d 2>/dev/null | tr '\n' ':')"
+  export LD_LIBRARY_PATH="${libs}${LD_LIBRARY_PATH:-}"
+  export PATH="/tmp/vm/bin:$PATH" VLLM_MLX_BACKEND=cuda
+  # Python mlx + mlx-lm in /tmp/site, sharing our libmlx, its vendored libs, CCCL headers and the image's CUDA libs.
+  if [ ! -f /tmp/site/mlx/lib/libmlx.so ]; then
+    python3 -m pip install -q --no-index --no-deps --no-compile --target /tmp/site "$stage"/wheels/*.whl
+    mkdir -p /tmp/site/mlx/lib /tmp/site/mlx/include
+    cp "$w/mlx/lib/libmlx.so" /tmp/site/mlx/lib/libmlx.so
+  fi
+  for d in cccl cute cutlass; do ln -sfn "$PWD/$w/mlx/include/$d" "/tmp/site/mlx/include/$d"; done
+  ln -sfn "$PWD/$w/mlx_cuda_13.libs" /tmp/site/mlx_cuda_13.libs
+  [ -n "$nv" ] && ln -sfn "$nv/nvidia" /tmp/site/nvidia
+  export PYTHONPATH=/tmp/site PYTHON_MLX=python3
+}
+
+case "${1:?p1, p2 or env}" in
+  env) device_env ;;
   p1) cp .dev/p1/* "$stage/" && ls -la "$stage" ;;
   p2)
     cp -r .dev/p2/* "$stage/"
@@ -18,18 +40,7 @@ case "${1:?p1 or p2}" in
     xz -T0 -d -c "$stage/node_modules.tar.xz" | tar -xf -
     xz -T0 -d -c "$stage/tokenizers.tar.xz" | tar -xf -
     touch "$w/.complete"
-    nv="$(python3 -c 'import nvidia, os; print(os.path.dirname(nvidia.__path__[0]))' 2>/dev/null || true)"
-    libs="$(find "${nv:-/opt/torch/.venv}" -path '*nvidia*' -name 'lib' -type d 2>/dev/null | tr '\n' ':')"
-    export LD_LIBRARY_PATH="${libs}${LD_LIBRARY_PATH:-}"
-    export PATH="/tmp/vm/bin:$PATH" VLLM_MLX_BACKEND=cuda
-    # Python mlx + mlx-lm in /tmp/site, sharing our libmlx, its vendored libs, CCCL headers and the image's CUDA libs.
-    python3 -m pip install -q --no-index --no-deps --no-compile --target /tmp/site "$stage"/wheels/*.whl
-    mkdir -p /tmp/site/mlx/lib /tmp/site/mlx/include
-    cp "$w/mlx/lib/libmlx.so" /tmp/site/mlx/lib/libmlx.so
-    ln -sfn "$PWD/$w/mlx/include/cccl" /tmp/site/mlx/include/cccl
-    ln -sfn "$PWD/$w/mlx_cuda_13.libs" /tmp/site/mlx_cuda_13.libs
-    [ -n "$nv" ] && ln -sfn "$nv/nvidia" /tmp/site/nvidia
-    export PYTHONPATH=/tmp/site PYTHON_MLX=python3
+    device_env
     echo "unstage: libmlx $(du -h "$w/mlx/lib/libmlx.so" | cut -f1), bun $(bun --version)"
     ;;
 esac

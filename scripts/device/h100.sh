@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# The runs made on the lent H100 (CUDA backend), one part per device call, after scripts/device/unstage.sh.
+# Every log and result goes to $OUT. Parts:
+#   correctness  op tests, paged-attention conformance, EngineCore (16 concurrent == solo) on the GPU
+#   ffi          FFI and op benchmarks against MLX's Python package (both on the GPU)
+#   generation   single-stream prefill/decode against mlx_lm (0.6B and 1B shapes, 4- and 8-bit)
+#   serving      us against mlx_lm.server, concurrency 1..64, on a Qwen3-0.6B-shaped 4-bit model
+set -uo pipefail
+cd "$(dirname "$0")/../.."
+part="${1:?correctness | ffi | generation | serving}"
+OUT="${OUT:-/tmp/out}"
+mkdir -p "$OUT"
+nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader | tee "$OUT/gpu.txt"
+case "$part" in
+  correctness)
+    MLX_ENABLE_TF32=0 bun test --timeout 180000 src/mlx src/engine/paged src/engine/engine-core.test.ts src/engine/generate.test.ts \
+      > "$OUT/correctness.log" 2>&1
+    grep -E "^\(fail\)|^ *[0-9]+ (pass|fail)$" "$OUT/correctness.log"
+    ;;
+  ffi)
+    BENCH_DEVICE=gpu BENCH_ROUNDS=3 PYTHON_MLX=python3 BENCH_OUT="$OUT/ffi-h100.json" bun bench/ffi/run.ts 2>&1 | tee "$OUT/ffi.log" | tail -20
+    ;;
+  generation)
+    bun bench/generation/run.ts --models "${GEN_MODELS:-qwen3-0.6b:4,qwen3-0.6b:8,llama-3.2-1b:4,llama-3.2-1b:8}" \
+      --prompt 512 --decode 256 --runs 3 --backend cuda --models-dir /tmp/models 2>&1 | tee "$OUT/generation.log" | tail -30
+    cp bench/generation/results.json "$OUT/generation-h100.json" 2>/dev/null
+    cp bench/generation/RESULTS.md "$OUT/generation-h100.md" 2>/dev/null
+    ;;
+  serving)
+    model=/tmp/models/qwen3-0.6b-4bit-served
+    [ -f "$model/config.json" ] || python3 bench/peers/make-model.py --out "$model" > "$OUT/make-model.log" 2>&1
+    SERVERS="vllm-mlx-ts mlx-lm" ORACLE_PY=python3 RUNS="${RUNS:-3}" INPUT_LEN="${INPUT_LEN:-128}" OUTPUT_LEN="${OUTPUT_LEN:-128}" \
+      NUM_PROMPTS="${NUM_PROMPTS:-64}" CONCURRENCY="${CONCURRENCY:-1,8,64}" bash bench/peers/run.sh "$model" "$OUT/serving" \
+      > "$OUT/serving.log" 2>&1
+    tail -40 "$OUT/serving.log"
+    ;;
+  *) echo "unknown part $part" >&2; exit 2 ;;
+esac
