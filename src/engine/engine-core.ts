@@ -112,6 +112,9 @@ interface SeqState {
  * core.addRequest({ requestId: "a", promptTokenIds: ids, sampling: GREEDY, maxTokens: 32, stopTokenIds: new Set([eos]) });
  * while (core.hasUnfinished()) for (const t of core.step()) emit(t);
  */
+/** Share of MLX's memory limit its buffer cache may keep once the KV pool is allocated. */
+const CACHE_LIMIT_SHARE = 0.1;
+
 export class EngineCore {
   readonly config: EngineCoreConfig;
   readonly pool: PagedKvPool;
@@ -141,6 +144,9 @@ export class EngineCore {
     );
     this.pool = new PagedKvPool({ ...base, numBlocks });
     this.#runner = new ModelRunner(model, this.pool);
+    // MLX's buffer cache defaults to the whole memory limit. Beside a pool sized to half of it, changing batch
+    // shapes would grow the cache until the device runs out (seen on the H100 under mixed concurrency).
+    mx.setCacheLimit(Math.min(mx.getCacheLimit(), Math.floor(mx.getMemoryLimit() * CACHE_LIMIT_SHARE)));
   }
 
   /** Queues a request. Throws `RequestTooLargeError` (never fits the pool), `MaxModelLenError`, `InvalidRequestError`. */
