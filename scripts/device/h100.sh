@@ -4,10 +4,11 @@
 #   correctness  op tests, paged-attention conformance, EngineCore (16 concurrent == solo) on the GPU
 #   ffi          FFI and op benchmarks against MLX's Python package (both on the GPU)
 #   generation   single-stream prefill/decode against mlx_lm (0.6B and 1B shapes, 4- and 8-bit)
+#   engine       prefix-hit TTFT, batching gain (8 vs 1), EngineCore vs generate() at one request
 #   serving      us against mlx_lm.server, concurrency 1..64, on a Qwen3-0.6B-shaped 4-bit model
 set -uo pipefail
 cd "$(dirname "$0")/../.."
-part="${1:?correctness | ffi | generation | serving}"
+part="${1:?correctness | ffi | generation | engine | serving}"
 OUT="${OUT:-/tmp/out}"
 mkdir -p "$OUT"
 nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader | tee "$OUT/gpu.txt"
@@ -25,6 +26,10 @@ case "$part" in
       --prompt 512 --decode 256 --runs 3 --backend cuda --models-dir /tmp/models 2>&1 | tee "$OUT/generation.log" | tail -30
     cp bench/generation/results.json "$OUT/generation-h100.json" 2>/dev/null
     cp bench/generation/RESULTS.md "$OUT/generation-h100.md" 2>/dev/null
+    ;;
+  engine)
+    bun bench/engine-batching.ts --layers 28 --prefix 2048 --tokens 64 --concurrency 8 --rounds 3 2>&1 | tee "$OUT/engine-batching.log" | tail -5
+    bun bench/engine-single.ts --layers 28 --prompt 128 --tokens 128 --rounds 3 2>&1 | tee "$OUT/engine-single.log" | tail -5
     ;;
   serving)
     model=/tmp/models/qwen3-0.6b-4bit-served

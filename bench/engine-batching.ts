@@ -1,0 +1,83 @@
+/**
+ * Two engine figures, in-process on EngineCore, in one run on one machine:
+ *  - prefix-hit TTFT over cold TTFT for a shared prefix (default 2048 tokens): a cold request, then a request
+ *    with the same prefix and a new 16-token suffix (served from the prefix cache), medians over rounds;
+ *  - batching gain: aggregate decode tok/s with 8 concurrent greedy requests over 1 request.
+ * Random weights at Qwen3-0.6B shapes in 4-bit; `--layers N` shrinks the depth on slow machines.
+ *
+ *   bun bench/engine-batching.ts [--layers 28] [--prefix 2048] [--tokens 64] [--concurrency 8] [--rounds 3]
+ */
+import { parseArgs } from "node:util";
+import * as mx from "../src/mlx/index.ts";
+import { EngineCore } from "../src/engine/engine-core.ts";
+import { tinyModel } from "../src/engine/runner/testing.ts";
+import { GREEDY } from "../src/engine/sampling/params.ts";
+import { describeMachine } from "./ffi/machine.ts";
+
+const { values } = parseArgs({
+  options: {
+    layers: { type: "string", default: "28" },
+    prefix: { type: "string", default: "2048" },
+    tokens: { type: "string", default: "64" },
+    concurrency: { type: "string", default: "8" },
+    rounds: { type: "string", default: "3" },
+    dtype: { type: "string", default: "bfloat16" },
+  },
+});
+const prefixLen = Number(values.prefix);
+const maxTokens = Number(values.tokens);
+const conc = Number(values.concurrency);
+const rounds = Number(values.rounds);
+const VOCAB = 151936;
+
+const model = await tinyModel("qwen3", {
+  seed: 1, hiddenSize: 1024, numLayers: Number(values.layers), numHeads: 16, numKvHeads: 8, headDim: 128,
+  intermediateSize: 3072, vocabSize: VOCAB, dtype: values.dtype as mx.Dtype, quantBits: 4,
+});
+const core = new EngineCore(model, { maxModelLen: prefixLen + 256, maxNumSeqs: Math.max(conc, 8), maxNumBatchedTokens: 4096 });
+const ids = (n: number, seed: number) => Array.from({ length: n }, (_, i) => (i * 7919 + seed * 104729 + 13) % VOCAB);
+let next = 0;
+
+/** Runs the requests to completion; returns per-request TTFT (ms) and the aggregate decode tok/s. */
+function run(prompts: number[][], tokens: number): { ttft: number[]; decodeTps: number } {
+  const start = performance.now();
+  const ttft = new Map<string, number>();
+  let firstAll = 0;
+  let decoded = 0;
+  for (const p of prompts) core.addRequest({ requestId: `r${next++}`, promptTokenIds: p, sampling: GREEDY, maxTokens: tokens, stopTokenIds: new Set() });
+  while (core.hasUnfinished()) {
+    const out = core.step();
+    const now = performance.now();
+    for (const t of out) {
+      if (!ttft.has(t.requestId)) ttft.set(t.requestId, now - start);
+      else decoded++;
+    }
+    if (ttft.size === prompts.length && firstAll === 0) firstAll = now;
+  }
+  const end = performance.now();
+  return { ttft: [...ttft.values()], decodeTps: decoded / ((end - (firstAll || start)) / 1000) };
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+run([ids(64, 999)], 4); // warm-up (kernel compilation, allocations)
+
+const cold: number[] = [];
+const hit: number[] = [];
+for (let r = 0; r < rounds; r++) {
+  const prefix = ids(prefixLen, r + 1);
+  cold.push(run([[...prefix, ...ids(16, 100 + r)]], 1).ttft[0]!);
+  hit.push(run([[...prefix, ...ids(16, 200 + r)]], 1).ttft[0]!);
+}
+const single: number[] = [];
+const batched: number[] = [];
+for (let r = 0; r < rounds; r++) {
+  single.push(run([ids(128, 300 + r)], maxTokens).decodeTps);
+  batched.push(run(Array.from({ length: conc }, (_, i) => ids(128, 400 + r * conc + i)), maxTokens).decodeTps);
+}
+const stats = core.stats();
+const m = describeMachine();
+console.log(`machine: ${m.gpu ?? `${m.cpuModel} x${m.logicalCores}`} · backend ${mx.info().backend} · ${values.layers} layers`);
+console.log(`prefix ${prefixLen} tokens: cold TTFT ${median(cold).toFixed(1)} ms, prefix-hit TTFT ${median(hit).toFixed(1)} ms, ` +
+  `ratio ${(median(hit) / median(cold)).toFixed(3)} (goal <= 0.25); prefix-cache hits ${stats.prefixCacheHits}/${stats.prefixCacheQueries} tokens`);
+console.log(`decode: 1 request ${median(single).toFixed(1)} tok/s, ${conc} concurrent ${median(batched).toFixed(1)} tok/s aggregate, ` +
+  `batching gain ${(median(batched) / median(single)).toFixed(2)}x`);
