@@ -149,6 +149,9 @@ export async function runServer(given: ServeConfig): Promise<void> {
     await engine.close();
     process.exit(0);
   };
+  // Last-resort net: a bug in one request's handling is logged, and the server goes on serving the others.
+  process.on("uncaughtException", (e) => consola.error("uncaught error (the server keeps running):", e));
+  process.on("unhandledRejection", (e) => consola.error("unhandled rejection (the server keeps running):", e));
   process.on("SIGINT", () => void shutdown("SIGINT"));
   process.on("SIGTERM", () => void shutdown("SIGTERM"));
   consola.debug(`loading ${config.model}`);

@@ -243,7 +243,13 @@ export class AsyncEngine implements Engine {
   #onOutput(output: TokenOutput): void {
     const live = this.#live.get(output.requestId);
     if (!live) return;
-    live.queue.push(...live.processor.process(output));
+    try {
+      live.queue.push(...live.processor.process(output));
+    } catch (e) {
+      // A failure while turning tokens into text ends that request only; the server keeps running.
+      this.#fail([output.requestId], (e as Error).message);
+      return;
+    }
     if (live.processor.done) this.#release(output.requestId);
   }
 

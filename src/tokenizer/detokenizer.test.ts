@@ -100,3 +100,15 @@ describe.each(MODELS)("%s IncrementalDetokenizer", (name) => {
     expect(calls).toBeLessThanOrEqual(2 * ids.length + 2);
   });
 });
+
+describe("IncrementalDetokenizer with ids past the tokenizer", () => {
+  test("embedding padding ids (>= vocabSize) add no text and do not throw", async () => {
+    const tok = await lenmlTokenizer("qwen3");
+    const ids = tok.encode("Hello world", { addSpecialTokens: false });
+    const detok = new IncrementalDetokenizer(tok);
+    const out = [detok.push(ids[0]!), detok.push(tok.vocabSize + 220), detok.push(-1), ...ids.slice(1).map((id) => detok.push(id))];
+    out.push(detok.flush());
+    expect(out.join("")).toBe("Hello world");
+    expect(out[1]).toBe("");
+  });
+});

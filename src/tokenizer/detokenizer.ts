@@ -59,6 +59,8 @@ export class IncrementalDetokenizer {
 
   /** Adds one generated token; returns the newly completed text (often "", never a partial character). */
   push(tokenId: number): string {
+    // A model's embedding often has more rows than its tokenizer has tokens (padding ids); such ids carry no text.
+    if (!Number.isInteger(tokenId) || tokenId < 0 || tokenId >= this.#tokenizer.vocabSize) return "";
     this.#ids.push(tokenId);
     const windowText = this.#decodeFrom(this.#prefixOffset, this.#ids.length);
     if (windowText.length <= this.#prefixText.length || windowText.endsWith(REPLACEMENT_CHAR)) return "";

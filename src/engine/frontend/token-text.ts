@@ -55,7 +55,8 @@ export class TokenTextCache {
   entry(id: number, logprob: number): TopLogprob {
     let cached = this.#entries.get(id);
     if (!cached) {
-      const token = this.tokenizer.decode([id]);
+      // Ids past the tokenizer (embedding padding rows) have no text; vLLM reports them the same way.
+      const token = id >= 0 && id < this.tokenizer.vocabSize ? this.tokenizer.decode([id]) : "";
       cached = { token, logprob: 0, bytes: tokenBytes(this.tokenizer, id, token) };
       if (this.#entries.size < 65_536) this.#entries.set(id, cached);
     }
