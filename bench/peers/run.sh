@@ -50,6 +50,7 @@ run_one() {
     echo "$name did not start; last lines of its log:" | tee "$OUT/$name.run$run.txt"
     tail -5 "$log" | tee -a "$OUT/$name.run$run.txt"
   fi
+  curl -sf "http://127.0.0.1:$PORT/metrics" > "$OUT/$name.run$run.metrics.txt" 2> /dev/null || rm -f "$OUT/$name.run$run.metrics.txt"
   kill -- -"$pid" 2> /dev/null; wait "$pid" 2> /dev/null
   sleep 2
 }
