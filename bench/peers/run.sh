@@ -36,7 +36,11 @@ run_one() {
   setsid $cmd > "$log" 2>&1 &
   pid=$!
   for _ in $(seq 1 "${START_TIMEOUT:-180}"); do
-    if curl -sf "http://127.0.0.1:$PORT/v1/models" > /dev/null; then ready=1; break; fi
+    # Ready: /health says so (ours answers 503 while the weights load), or the server has no /health route.
+    health=$(curl -s -o /dev/null -w "%{http_code}" "http://127.0.0.1:$PORT/health")
+    if [[ $health == 200 || ( $health == 404 && $(curl -s -o /dev/null -w "%{http_code}" "http://127.0.0.1:$PORT/v1/models") == 200 ) ]]; then
+      ready=1; break
+    fi
     kill -0 "$pid" 2> /dev/null || break
     sleep 1
   done
