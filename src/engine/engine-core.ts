@@ -13,6 +13,7 @@ import {
   type SchedulerOutput,
   Sequence,
 } from "./core/index.ts";
+import type { EngineCoreRequest, TokenOutput } from "./core-types.ts";
 import { PagedKvPool } from "./paged/kv-pool.ts";
 import { planNumBlocks } from "./paged/sizing.ts";
 import { ModelRunner } from "./runner/model-runner.ts";
@@ -37,27 +38,7 @@ export interface EngineCoreConfig {
   maxModelLen: number;
 }
 
-export interface EngineCoreRequest {
-  requestId: string;
-  promptTokenIds: number[];
-  sampling: SamplingParams;
-  maxTokens: number;
-  stopTokenIds: ReadonlySet<number>;
-  /** Choices generated together, sharing the prompt's KV blocks (forked after the prefill). */
-  n?: number;
-}
-
-export interface TokenOutput {
-  requestId: string;
-  /** Choice index. */
-  index: number;
-  token: number;
-  logprob: number | null;
-  top: { token: number; logprob: number }[] | null;
-  finishReason: "stop" | "length" | null;
-  numPromptTokens: number;
-  numCachedTokens: number;
-}
+export type { EngineCoreRequest, TokenOutput } from "./core-types.ts";
 
 /** A request whose prompt plus maxTokens exceeds maxModelLen (a `RequestTooLargeError`: it can never run). */
 export class MaxModelLenError extends RequestTooLargeError {

@@ -124,7 +124,8 @@ export function attention(q: mx.Array, k: mx.Array, v: mx.Array, prev: number, o
     using mask = causalMask(L, prev, opts.slidingWindow);
     return mx.scaledDotProductAttention(q, k, v, opts.scale, { mask });
   }
-  return softcappedAttention(q, k, v, prev, opts);
+  using mask = L > 1 || opts.slidingWindow !== null ? causalMask(L, prev, opts.slidingWindow) : null;
+  return softcappedAttention(q, k, v, mask, opts.scale, opts.softcap);
 }
 
 /** The most negative finite value of a float dtype (masking with it keeps softmax finite). */
@@ -134,13 +135,16 @@ export function finfoMin(dtype: mx.Dtype): number {
   return -3.4028234663852886e38;
 }
 
-function softcappedAttention(q: mx.Array, k: mx.Array, v: mx.Array, prev: number, opts: AttendOptions): mx.Array {
+/**
+ * Gemma 2's attention: explicit softmax over tanh-capped logits, grouped-query. `mask` (boolean, or null for
+ * none) must broadcast to the scores `[B, Hkv, Hq/Hkv, L, ctx]`.
+ */
+export function softcappedAttention(q: mx.Array, k: mx.Array, v: mx.Array, mask: mx.Array | null, scale: number,
+  cap: number): mx.Array {
   const [B, Hq, L, D] = q.shape as [number, number, number, number];
   const Hkv = k.shape[1]!;
-  const rep = Hq / Hkv;
-  const cap = opts.softcap!;
-  using qs = mx.multiply(q, opts.scale);
-  using q5 = mx.reshape(qs, [B, Hkv, rep, L, D]);
+  using qs = mx.multiply(q, scale);
+  using q5 = mx.reshape(qs, [B, Hkv, Hq / Hkv, L, D]);
   using k5 = mx.expandDims(k, [2]);
   using v5 = mx.expandDims(v, [2]);
   using kt = mx.swapaxes(k5, -1, -2);
@@ -148,11 +152,8 @@ function softcappedAttention(q: mx.Array, k: mx.Array, v: mx.Array, prev: number
   using s1 = mx.divide(s0, cap);
   using s2 = mx.tanh(s1);
   using s3 = mx.multiply(s2, cap);
-  let scores = s3;
-  using mask = L > 1 || opts.slidingWindow !== null ? causalMask(L, prev, opts.slidingWindow) : null;
   using masked = mask ? mx.where(mask, s3, finfoMin(s3.dtype)) : null;
-  if (masked) scores = masked;
-  using p = mx.softmax(scores, -1, true);
+  using p = mx.softmax(masked ?? s3, -1, true);
   using o = mx.matmul(p, v5);
   return mx.reshape(o, [B, Hq, L, D]);
 }

@@ -3,7 +3,7 @@
  * kernels need goes through one function, `pagedAttention`, so a fused paged kernel can replace it.
  */
 import * as mx from "../../mlx/index.ts";
-import { type AttendOptions, attention, finfoMin } from "../../nn/cache.ts";
+import { type AttendOptions, attention, softcappedAttention } from "../../nn/cache.ts";
 
 /**
  * The per-step batch description attention needs (explicit, never global). Rows are sequences; a prefill
@@ -96,21 +96,6 @@ function decodeMask(batch: PagedBatch, ctx: number, window: number | null): mx.A
 /** Attention with an explicit boolean mask broadcastable to `[B, Hq, L, ctx]`; soft-capped when asked. */
 export function maskedAttention(q: mx.Array, k: mx.Array, v: mx.Array, mask: mx.Array, opts: AttendOptions): mx.Array {
   if (opts.softcap === null) return mx.scaledDotProductAttention(q, k, v, opts.scale, { mask });
-  const [B, Hq, L, D] = q.shape as [number, number, number, number];
-  const Hkv = k.shape[1]!;
-  const cap = opts.softcap;
-  using qs = mx.multiply(q, opts.scale);
-  using q5 = mx.reshape(qs, [B, Hkv, Hq / Hkv, L, D]);
-  using k5 = mx.expandDims(k, [2]);
-  using v5 = mx.expandDims(v, [2]);
-  using kt = mx.swapaxes(k5, -1, -2);
-  using s0 = mx.matmul(q5, kt);
-  using s1 = mx.divide(s0, cap);
-  using s2 = mx.tanh(s1);
-  using s3 = mx.multiply(s2, cap);
-  using m5 = mx.expandDims(mask, [2]);
-  using masked = mx.where(m5, s3, finfoMin(s3.dtype));
-  using p = mx.softmax(masked, -1, true);
-  using o = mx.matmul(p, v5);
-  return mx.reshape(o, [B, Hq, L, D]);
+  using m5 = mx.expandDims(mask, [2]); // [B, 1, 1, 1, ctx] against [B, Hkv, rep, L, ctx]
+  return softcappedAttention(q, k, v, m5, opts.scale, opts.softcap);
 }
