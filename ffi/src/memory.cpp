@@ -3,42 +3,21 @@
 #include <variant>
 
 #include "common.h"
+#include "io_json.h"
 
 using namespace vmlx;
 
 namespace {
-void append_json_string(std::string& out, const std::string& s) {
-  out += '"';
-  for (unsigned char c : s) {
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\t': out += "\\t"; break;
-      default:
-        if (c < 0x20) {
-          static const char* hex = "0123456789abcdef";
-          out += "\\u00";
-          out += hex[c >> 4];
-          out += hex[c & 15];
-        } else {
-          out += static_cast<char>(c);
-        }
-    }
-  }
-  out += '"';
-}
-
 std::string device_info_json(const mx::Device& d) {
   std::string out = "{";
   bool first = true;
   for (const auto& [key, value] : mx::device_info(d)) {
     if (!first) out += ',';
     first = false;
-    append_json_string(out, key);
+    json_string(out, key);
     out += ':';
     if (const auto* s = std::get_if<std::string>(&value)) {
-      append_json_string(out, *s);
+      json_string(out, *s);
     } else {
       out += std::to_string(std::get<size_t>(value));
     }
