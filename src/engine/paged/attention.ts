@@ -19,7 +19,7 @@ export interface PagedBatch {
   numComputedTokens: readonly number[];
   /** Per row: KV length after this step (numComputedTokens + L). */
   seqLens: readonly number[];
-  /** int32 `[B, 1]` copy of seqLens (decode with B > 1). */
+  /** int32 `[B, 1]` copy of seqLens (decode steps; null for prefill). */
   seqLensArray: mx.Array | null;
   blockSize: number;
 }
@@ -34,7 +34,7 @@ export function pagedAttention(q: mx.Array, keyPool: mx.Array, valuePool: mx.Arr
   opts: AttendOptions): mx.Array {
   if (batch.kind === "decode" && useKernel()) {
     // The fused kernel (Metal/CUDA) reads K/V through the block tables; unsupported shapes fall back inside.
-    using lens = mx.array(batch.seqLens, { dtype: "int32" });
+    using lens = mx.reshape(batch.seqLensArray!, [batch.seqLens.length]);
     return mx.pagedAttention(q, keyPool, valuePool, batch.blockTables, lens, opts.scale, {
       slidingWindow: opts.slidingWindow,
       softcap: opts.softcap,

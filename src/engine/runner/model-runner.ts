@@ -61,7 +61,8 @@ export class ModelRunner {
     using slotMapping = mx.array(inputs.slotMapping, { dtype: "int32" });
     const M = inputs.blockTables[0]!.length;
     using blockTables = mx.array(inputs.blockTables.flat(), { dtype: "int32", shape: [B, M] });
-    using seqLensArray = B > 1 ? mx.array(inputs.seqLens, { dtype: "int32", shape: [B, 1] }) : null;
+    // Decode steps always carry seqLens on the device: the batched mask and the paged kernel read it.
+    using seqLensArray = inputs.kind === "decode" ? mx.array(inputs.seqLens, { dtype: "int32", shape: [B, 1] }) : null;
     using offsets = B > 1 ? mx.array(inputs.numComputedTokens, { dtype: "int32" }) : null;
     const batch: PagedBatch = {
       kind: inputs.kind,
