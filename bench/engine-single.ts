@@ -3,7 +3,9 @@
  * Default shapes are Qwen3-0.6B's (28 layers, hidden 1024, 16/8 heads of 128, MLP 3072, vocab 151936) in
  * 4-bit (bf16 scales); `--layers N` shrinks the depth on slow machines.
  *
- *   bun bench/engine-single.ts [--layers 28] [--prompt 128] [--tokens 64] [--rounds 3] [--dtype bfloat16]
+ *   bun bench/engine-single.ts [--layers 28] [--prompt 128] [--tokens 64] [--rounds 3] [--dtype bfloat16] [--sync]
+ *
+ * `--sync` turns EngineCore's async scheduling off (each step read before the next is built).
  */
 import { parseArgs } from "node:util";
 import * as mx from "../src/mlx/index.ts";
@@ -19,6 +21,7 @@ const { values } = parseArgs({
     tokens: { type: "string", default: "64" },
     rounds: { type: "string", default: "3" },
     dtype: { type: "string", default: "bfloat16" },
+    sync: { type: "boolean", default: false },
   },
 });
 const numLayers = Number(values.layers);
@@ -47,7 +50,7 @@ function timeGenerate(): { tps: number; tokens: number[] } {
   return { tps: (tokens.length - 1) / ((performance.now() - first) / 1000), tokens };
 }
 
-const core = new EngineCore(model, { maxModelLen: 2048, numGpuBlocks: 512 });
+const core = new EngineCore(model, { maxModelLen: 2048, numGpuBlocks: 512, asyncScheduling: !values.sync });
 let id = 0;
 function timeEngine(): { tps: number; tokens: number[] } {
   core.addRequest({ requestId: `b${id++}`, promptTokenIds: prompt, ...opts });

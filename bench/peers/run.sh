@@ -4,7 +4,8 @@
 #
 #   bash bench/peers/run.sh .cache/bench-models/qwen3-0.6b-4bit-l4 .cache/peers-out
 #
-# Env: RUNS (3), INPUT_LEN (32), OUTPUT_LEN (8), NUM_PROMPTS (4), CONCURRENCY (1,2), SERVERS (all four),
+# Env: RUNS (3), INPUT_LEN (32), OUTPUT_LEN (8), NUM_PROMPTS (4), PROMPTS_PER_CONCURRENCY (1), WARMUP (1 per
+#      slot), CONCURRENCY (1,2), SERVERS (all four),
 #      ORACLE_PY (python with mlx-lm 0.32.2), PEERS_VENV (venv with vllm-mlx), START_TIMEOUT (180 s).
 set -uo pipefail
 cd "$(dirname "$0")/../.."
@@ -47,7 +48,8 @@ run_one() {
   if [[ $ready == 1 ]]; then
     bun src/cli/main.ts bench serve --url "http://127.0.0.1:$PORT" --model "$MODEL_DIR" \
       --input-len "${INPUT_LEN:-32}" --output-len "${OUTPUT_LEN:-8}" --num-prompts "${NUM_PROMPTS:-4}" \
-      --concurrency "${CONCURRENCY:-1,2}" --warmup 1 --seed "$run" --output "$OUT/$name.run$run.json" \
+      --concurrency "${CONCURRENCY:-1,2}" --prompts-per-concurrency "${PROMPTS_PER_CONCURRENCY:-1}" \
+      --warmup "${WARMUP:-1}" --seed "$run" --output "$OUT/$name.run$run.json" \
       > "$OUT/$name.run$run.txt" 2>&1
     tail -n +1 "$OUT/$name.run$run.txt"
   else

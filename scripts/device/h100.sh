@@ -5,7 +5,8 @@
 #   ffi          FFI and op benchmarks against MLX's Python package (both on the GPU)
 #   generation   single-stream prefill/decode against mlx_lm (0.6B and 1B shapes, 4- and 8-bit)
 #   engine       prefix-hit TTFT, batching gain (8 vs 1), EngineCore vs generate() at one request
-#   serving      us against mlx_lm.server, concurrency 1..64, on a Qwen3-0.6B-shaped 4-bit model
+#   single       EngineCore at one request, async scheduling on and off, against generate()
+#   serving      us against mlx_lm.server, concurrency 1..64; ARCH (qwen3-0.6b | llama-3.2-1b), BITS (4 | 8)
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 part="${1:?correctness | ffi | generation | engine | serving}"
@@ -31,13 +32,20 @@ case "$part" in
     bun bench/engine-batching.ts --layers 28 --prefix 2048 --tokens 64 --concurrency 8 --rounds 3 2>&1 | tee "$OUT/engine-batching.log" | tail -5
     bun bench/engine-single.ts --layers 28 --prompt 128 --tokens 128 --rounds 3 2>&1 | tee "$OUT/engine-single.log" | tail -5
     ;;
+  single)
+    for flag in "" --sync; do
+      bun bench/engine-single.ts --layers 28 --prompt 128 --tokens 128 --rounds 3 $flag 2>&1 | tee -a "$OUT/engine-single.log" | tail -4
+    done
+    ;;
   serving)
-    model=/tmp/models/qwen3-0.6b-4bit-served
-    [ -f "$model/config.json" ] || python3 bench/peers/make-model.py --out "$model" > "$OUT/make-model.log" 2>&1
+    arch="${ARCH:-qwen3-0.6b}" bits="${BITS:-4}"
+    model="/tmp/models/$arch-${bits}bit-served"
+    [ -f "$model/config.json" ] || python3 bench/peers/make-model.py --arch "$arch" --bits "$bits" --out "$model" > "$OUT/make-model.log" 2>&1
     SERVERS="vllm-mlx-ts mlx-lm" ORACLE_PY=python3 RUNS="${RUNS:-3}" INPUT_LEN="${INPUT_LEN:-128}" OUTPUT_LEN="${OUTPUT_LEN:-128}" \
-      NUM_PROMPTS="${NUM_PROMPTS:-64}" CONCURRENCY="${CONCURRENCY:-1,8,64}" bash bench/peers/run.sh "$model" "$OUT/serving" \
-      > "$OUT/serving.log" 2>&1
-    tail -40 "$OUT/serving.log"
+      NUM_PROMPTS="${NUM_PROMPTS:-4}" PROMPTS_PER_CONCURRENCY="${PROMPTS_PER_CONCURRENCY:-2}" \
+      CONCURRENCY="${CONCURRENCY:-1,2,4,8,16,32,64}" bash bench/peers/run.sh "$model" "$OUT/serving-$arch-${bits}bit" \
+      > "$OUT/serving-$arch-${bits}bit.log" 2>&1
+    tail -40 "$OUT/serving-$arch-${bits}bit.log"
     ;;
   *) echo "unknown part $part" >&2; exit 2 ;;
 esac

@@ -67,7 +67,7 @@ describe("bench serve against a local server over FakeEngine", () => {
         expect(s.goodput).toBeCloseTo(s.requestThroughput, 9);
       }
       const sent = engine.requests.slice(before);
-      expect(sent.length).toBe(2 + 2 * (1 + 6)); // 2 probes, then per run 1 warm-up + 6 measured
+      expect(sent.length).toBe(2 + (1 + 6) + (3 + 6)); // 2 probes, then per run 1 warm-up per slot + 6 measured
       expect(sent.slice(2).every((r) => r.sampling.maxTokens === 6)).toBe(true);
       expect(sent.every((r) => r.kind === (endpoint === "chat" ? "chat" : "completion"))).toBe(true);
       expect(serveBenchTable(result.rows)).toContain("c=3");

@@ -23,11 +23,16 @@ export interface ServeBenchOptions {
   client: ClientConfig;
   dataset: DatasetSpec;
   numPrompts: number;
+  /** At a concurrency level c, each run sends at least this many times c requests (so high levels fill up). */
+  promptsPerConcurrency?: number;
   /** One run per entry: a concurrency level, or a Poisson request rate. */
   loads: LoadShape[];
   seed: number;
   slo?: Slo;
-  /** Requests sent (and discarded) before each run. */
+  /**
+   * Warm-up requests sent (and discarded) before each run. At a concurrency level c, c times as many are sent,
+   * c at a time, so the server has met that batch size before the measured run.
+   */
   warmupRequests: number;
   onProgress?: (event: { label: string; finished: number; total: number }) => void;
 }
@@ -85,9 +90,12 @@ export async function runServeBenchmark(options: ServeBenchOptions): Promise<Ser
   const calibration = await calibrate(options.client, options.seed);
   const rows: ServeBenchRow[] = [];
   for (const [runIndex, load] of options.loads.entries()) {
-    const prompts = buildDataset(options.dataset, options.numPrompts, options.seed + runIndex, calibration);
-    const warmup = buildDataset(options.dataset, options.warmupRequests, options.seed + 1000 + runIndex, calibration);
-    for (const p of warmup) await sendStreamingRequest(options.client, p.prompt, p.outputLen);
+    const slots = load.kind === "concurrency" ? Math.max(1, load.concurrency) : 1;
+    const numPrompts = Math.max(options.numPrompts, (options.promptsPerConcurrency ?? 0) * slots);
+    const prompts = buildDataset(options.dataset, numPrompts, options.seed + runIndex, calibration);
+    const warmup = buildDataset(options.dataset, options.warmupRequests * slots, options.seed + 1000 + runIndex, calibration);
+    await runLoad(warmup, { kind: "concurrency", concurrency: slots },
+      (p) => sendStreamingRequest(options.client, p.prompt, p.outputLen), { seed: options.seed });
     const label = loadLabel(load);
     const started = performance.now();
     const records: RequestRecord[] = await runLoad(prompts, load,

@@ -31,11 +31,12 @@ const ARGS = {
   "prefix-len": { type: "string", default: "256", description: "Prefix tokens (prefix-repetition)" },
   "suffix-len": { type: "string", default: "32", description: "Suffix tokens (prefix-repetition)" },
   "num-prompts": { type: "string", default: "16", description: "Requests per run" },
+  "prompts-per-concurrency": { type: "string", description: "At concurrency c, send at least this many times c requests" },
   concurrency: { type: "string", description: "Comma-separated concurrency levels, one run each (default 1)" },
   "request-rate": { type: "string", description: "Poisson arrivals at this many requests/s (or inf)" },
   "max-concurrency": { type: "string", description: "In-flight cap under --request-rate" },
   goodput: { type: "string", description: "SLOs for goodput: ttft:MS,tpot:MS,e2el:MS" },
-  warmup: { type: "string", default: "1", description: "Warm-up requests before each run" },
+  warmup: { type: "string", default: "1", description: "Warm-up requests before each run (times the concurrency, sent at it)" },
   temperature: { type: "string", default: "0", description: "Sampling temperature" },
   seed: { type: "string", default: "0", description: "Dataset seed" },
   "ignore-eos": { type: "boolean", default: true, description: "Send min_tokens/ignore_eos for fixed output lengths" },
@@ -55,6 +56,7 @@ export interface BenchServeConfig {
   client: Omit<ClientConfig, "model"> & { model?: string };
   dataset: DatasetSpec;
   numPrompts: number;
+  promptsPerConcurrency?: number;
   loads: LoadShape[];
   slo?: Slo;
   warmup: number;
@@ -117,6 +119,9 @@ export function parseBenchServeArgs(args: RawArgs): BenchServeConfig {
       ...(apiKey ? { apiKey } : {}), ...(model ? { model } : {}) },
     dataset: datasetSpec(args),
     numPrompts: parseIntFlag("num-prompts", str(args, "num-prompts") ?? "16", 1),
+    ...(str(args, "prompts-per-concurrency")
+      ? { promptsPerConcurrency: parseIntFlag("prompts-per-concurrency", str(args, "prompts-per-concurrency")!, 1) }
+      : {}),
     loads: loadShapes(args),
     ...(goodput ? { slo: parseGoodput(goodput) } : {}),
     warmup: parseIntFlag("warmup", str(args, "warmup") ?? "1", 0),
@@ -144,17 +149,20 @@ export async function runBenchServe(config: BenchServeConfig, print: (line: stri
   const client: ClientConfig = { ...config.client, model };
   const result = await runServeBenchmark({
     client, dataset: config.dataset, numPrompts: config.numPrompts, loads: config.loads, seed: config.seed,
+    ...(config.promptsPerConcurrency ? { promptsPerConcurrency: config.promptsPerConcurrency } : {}),
     warmupRequests: config.warmup, ...(config.slo ? { slo: config.slo } : {}),
     onProgress: (e) => progress.update(e.finished, e.total, e.label),
   });
   const cal = result.calibration;
+  const perSlot = config.promptsPerConcurrency ? ` (at least ${config.promptsPerConcurrency} x concurrency)` : "";
   print(`${model} @ ${client.baseUrl} (${client.endpoint}), ${datasetLabel(config.dataset)}, ${config.numPrompts} ` +
-    `prompts per run; prompt length fit: ${fmt(cal.overheadTokens, 1)} + ${fmt(cal.tokensPerWord, 3)} tokens/word`);
+    `prompts per run${perSlot}; prompt length fit: ${fmt(cal.overheadTokens, 1)} + ${fmt(cal.tokensPerWord, 3)} tokens/word`);
   print(serveBenchTable(result.rows, { markdown: config.markdown }));
   for (const row of result.rows) for (const e of row.errors) print(`${row.label}: failed request: ${e}`);
   if (config.output) {
     writeFileSync(config.output, `${JSON.stringify({ model, url: client.baseUrl, endpoint: client.endpoint,
-      dataset: config.dataset, numPrompts: config.numPrompts, seed: config.seed, slo: config.slo ?? null,
+      dataset: config.dataset, numPrompts: config.numPrompts, promptsPerConcurrency: config.promptsPerConcurrency ?? null,
+      seed: config.seed, slo: config.slo ?? null,
       date: new Date().toISOString(), ...result }, null, 2)}\n`);
   }
   if (config.svg) {

@@ -119,8 +119,9 @@ describe("bench <model> in-process over FakeEngine", () => {
 
 describe("bench serve end to end", () => {
   let handle: ServerHandle;
+  let engine: FakeEngine;
   beforeAll(() => {
-    const engine = new FakeEngine((request) => ({
+    engine = new FakeEngine((request) => ({
       promptTokens: (request.kind === "completion" && typeof request.prompt === "string"
         ? request.prompt.split(" ").length : 0) + 2,
       outputs: [tokens(request.sampling.maxTokens ?? 1)], firstTokenDelayMs: 5, tokenDelayMs: 1,
@@ -143,5 +144,17 @@ describe("bench serve end to end", () => {
     const svg = readFileSync(join(dir, "c.svg"), "utf8");
     expect(svg.startsWith("<?xml")).toBe(true);
     expect((svg.match(/<circle /g) ?? []).length).toBe(9);
+  });
+
+  test("--prompts-per-concurrency fills high levels; warm-up is sent per slot at the run's concurrency", async () => {
+    const config = parseBenchServeArgs({ url: handle.url.toString(), concurrency: "1,4", "num-prompts": "2",
+      "prompts-per-concurrency": "3", warmup: "1", "input-len": "10", "output-len": "2" });
+    expect(config.promptsPerConcurrency).toBe(3);
+    const before = engine.requests.length;
+    const result = await runBenchServe(config, () => {}, new ProgressBar(process.stderr, false));
+    expect(result.rows.map((r) => r.summary.completed)).toEqual([3, 12]);
+    // Two calibration probes, then per level: warm-up (1 x c) and the run.
+    expect(engine.requests.length - before).toBe(2 + (1 + 3) + (4 + 12));
+    expect(() => parseBenchServeArgs({ url: "http://x", "prompts-per-concurrency": "0" })).toThrow(BenchArgError);
   });
 });

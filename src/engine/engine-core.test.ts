@@ -191,6 +191,47 @@ describe("EngineCore", () => {
     expect(out.at(-1)!.finishReason).toBe("stop");
   });
 
+  test("async scheduling: staggered arrivals, stops, aborts, penalties and preemption give the solo tokens either way", () => {
+    const model = models.get("qwen3")!;
+    const penalized = samplingParams({ temperature: 0, repetitionPenalty: 1.3 });
+    const soloOf = (r: number, max: number, sampling: SamplingParams = GREEDY) =>
+      [...generate(model, prompt(8 + 5 * r, r), { maxTokens: max, sampling, stopTokenIds: new Set() })].map((t) => t.token);
+    for (const asyncScheduling of [true, false]) {
+      const core = engine(model, { asyncScheduling, blockSize: 4, numGpuBlocks: 40, maxModelLen: 80, maxNumSeqs: 6 });
+      const got = new Map<string, TokenOutput[]>();
+      const want = new Map<string, number[]>();
+      const add = (r: number, max: number, extra: Partial<EngineCoreRequest> = {}) => {
+        core.addRequest(request(`a${r}`, prompt(8 + 5 * r, r), max, extra));
+      };
+      const stepOnce = () => { for (const t of core.step()) got.set(t.requestId, [...(got.get(t.requestId) ?? []), t]); };
+      for (let r = 0; r < 3; r++) add(r, 20);
+      for (let i = 0; i < 3; i++) stepOnce();
+      const stopAt = soloOf(3, 20);
+      add(3, 20, { stopTokenIds: new Set([stopAt[6]!]) });
+      add(4, 25);
+      add(5, 12, { sampling: penalized });
+      for (let i = 0; i < 4; i++) stepOnce();
+      core.abortRequest("a4");
+      add(6, 16);
+      while (core.hasUnfinished()) stepOnce();
+      for (const r of [0, 1, 2, 6]) want.set(`a${r}`, soloOf(r, r === 6 ? 16 : 20));
+      want.set("a3", stopAt.slice(0, stopAt.indexOf(stopAt[6]!) + 1));
+      want.set("a5", soloOf(5, 12, penalized));
+      for (const [id, tokens] of want) {
+        const out = got.get(id)!;
+        expect(out.map((t) => t.token)).toEqual(tokens);
+        expect(out.slice(0, -1).every((t) => t.finishReason === null)).toBe(true);
+        expect(out.at(-1)!.finishReason).toBe(id === "a3" ? "stop" : "length");
+      }
+      expect(got.get("a4")!.every((t) => t.finishReason === null)).toBe(true);
+      expect(core.stats()).toMatchObject({ running: 0, waiting: 0, usedBlocks: 0 });
+      expect(core.stats().numPreemptions).toBeGreaterThan(0);
+      if (asyncScheduling) expect(core.numLaunchedAhead).toBeGreaterThan(10);
+      else expect(core.numLaunchedAhead).toBe(0);
+      core.dispose();
+    }
+  });
+
   test("decode steps write the pool in place: peak memory and time do not grow with a 64x larger pool", () => {
     const model = models.get("llama")!;
     const cores = [64, 4096].map((numGpuBlocks) => engine(model, { numGpuBlocks }));

@@ -17,9 +17,9 @@ import type { EngineCoreRequest, TokenOutput } from "./core-types.ts";
 import { PagedKvPool } from "./paged/kv-pool.ts";
 import { planNumBlocks } from "./paged/sizing.ts";
 import { ModelRunner } from "./runner/model-runner.ts";
-import { type SampledToken, sampleAndRead } from "./runner/sample-step.ts";
-import type { SamplingParams } from "./sampling/params.ts";
-import type { SamplerRow } from "./sampling/sampler.ts";
+import { disposeSample, readSample, type SampledToken, sampleAsync } from "./runner/sample-step.ts";
+import { needsPenalties, type SamplingParams } from "./sampling/params.ts";
+import type { SampleResult, SamplerRow } from "./sampling/sampler.ts";
 
 export { RequestTooLargeError, InvalidRequestError } from "./core/index.ts";
 export { KvCacheTooSmallError } from "./paged/sizing.ts";
@@ -36,6 +36,12 @@ export interface EngineCoreConfig {
   enablePrefixCaching: boolean;
   /** Most tokens (prompt plus output) one sequence may hold. */
   maxModelLen: number;
+  /**
+   * Queue step n+1 before reading step n's tokens (vLLM's async scheduling): the next step's graph is built and
+   * queued while the device still runs this one, its decode inputs taken from the device-side samples. Steps
+   * that need the host to see the tokens first (forks for n > 1, penalties) run one at a time. Default true.
+   */
+  asyncScheduling: boolean;
 }
 
 export type { EngineCoreRequest, TokenOutput } from "./core-types.ts";
@@ -61,7 +67,11 @@ export const DEFAULT_ENGINE_CORE_CONFIG = {
   maxNumSeqs: 64,
   maxNumBatchedTokens: 2048,
   enablePrefixCaching: true,
+  asyncScheduling: true,
 } as const;
+
+/** The token a sequence holds between a step's launch and the read of its sample. */
+const PENDING_TOKEN = -1;
 
 interface RequestState {
   req: EngineCoreRequest;
@@ -87,6 +97,14 @@ interface SeqState {
   row: SamplerRow & { outputCounts: Map<number, number> };
 }
 
+/** A launched step: its forwards and sample are queued on the device; its tokens are not read yet. */
+interface InFlightStep {
+  output: SchedulerOutput<SeqState>;
+  emitting: Sequence<SeqState>[];
+  plan: SamplerPlan;
+  sample: SampleResult;
+}
+
 /**
  * @example
  * const core = new EngineCore(model, { maxModelLen: 4096, numGpuBlocks: 1024 });
@@ -102,6 +120,9 @@ export class EngineCore {
   readonly #scheduler: Scheduler<SeqState>;
   readonly #runner: ModelRunner;
   readonly #requests = new Map<string, RequestState>();
+  /** The step queued ahead of the next `step()` call (asyncScheduling), already postprocessed with pending tokens. */
+  #inFlight: InFlightStep | null = null;
+  #numLaunchedAhead = 0;
 
   constructor(
     readonly model: Model,
@@ -152,30 +173,41 @@ export class EngineCore {
     if (!state) return;
     for (const seq of state.seqs.values()) this.#scheduler.abort(seq.id);
     this.#requests.delete(requestId);
+    if (this.#requests.size === 0) this.#dropInFlight(); // nothing left to report
+  }
+
+  /** Steps queued before the previous step's tokens were read (asyncScheduling). */
+  get numLaunchedAhead(): number {
+    return this.#numLaunchedAhead;
   }
 
   hasUnfinished(): boolean {
-    return this.#scheduler.hasUnfinished();
+    return this.#inFlight !== null || this.#scheduler.hasUnfinished();
   }
 
-  /** One iteration: schedule, run the forwards, sample, postprocess. Returns the tokens produced. */
+  /**
+   * One iteration: schedule, run the forwards, sample, postprocess. Returns the tokens of one step. With
+   * asyncScheduling the step after it is already queued on return, built before these tokens were read.
+   */
   step(): TokenOutput[] {
-    const output = this.#scheduler.schedule();
-    if (output.scheduled.length === 0) return [];
-    const logits = this.#runner.execute(output);
-    if (!logits) {
-      this.#scheduler.postprocess(output, []);
-      return [];
-    }
-    const emitting = output.scheduled.filter((e) => e.emitsToken).map((e) => e.seq);
-    const plan = this.#samplerRows(emitting);
-    let sampled: SampledToken[];
     try {
-      sampled = sampleAndRead(logits, plan.source, plan.rows, this.pool.arrays());
-    } finally {
-      logits.dispose();
+      const current = this.#inFlight ?? this.#launch(null);
+      this.#inFlight = null;
+      if (!current) return [];
+      const next = this.config.asyncScheduling && this.#canLaunchAhead(current) ? this.#launch(current) : null;
+      const results = this.#complete(current);
+      if (next) {
+        this.#numLaunchedAhead++;
+        this.#applyLaunched(next);
+        this.#inFlight = next;
+      }
+      return results;
+    } catch (e) {
+      // The scheduler holds pending tokens of steps that will never be read: no request can go on.
+      this.#dropInFlight();
+      for (const id of [...this.#requests.keys()]) this.abortRequest(id);
+      throw e;
     }
-    return this.#postprocess(output, emitting, sampled, plan);
   }
 
   stats(): { running: number; waiting: number; numBlocks: number; usedBlocks: number; prefixCacheQueries: number;
@@ -195,8 +227,98 @@ export class EngineCore {
 
   /** Frees the KV pool; the engine is unusable afterwards. */
   dispose(): void {
+    this.#dropInFlight();
     for (const id of [...this.#requests.keys()]) this.abortRequest(id);
     this.pool.dispose();
+  }
+
+  /**
+   * Schedules a step and queues its forwards and sample. With `prev` (a step queued but not read), decode
+   * inputs that are still pending come from prev's device-side samples. Returns null when nothing was scheduled.
+   * The step is not postprocessed here: `#applyLaunched` does that once prev's tokens are in.
+   */
+  #launch(prev: InFlightStep | null): InFlightStep | null {
+    const output = this.#scheduler.schedule();
+    if (output.scheduled.length === 0) return null;
+    using decodeTokens = prev ? this.#pendingDecodeTokens(output, prev) : null;
+    const logits = this.#runner.execute(output, decodeTokens);
+    if (!logits) {
+      const step = { output, emitting: [], plan: { source: [], rows: [], main: [], extra: [] }, sample: emptySample() };
+      if (!prev) this.#applyLaunched(step);
+      return step;
+    }
+    const emitting = output.scheduled.filter((e) => e.emitsToken).map((e) => e.seq);
+    const plan = this.#samplerRows(emitting);
+    let sample: SampleResult;
+    try {
+      sample = sampleAsync(logits, plan.source, plan.rows, this.pool.arrays());
+    } finally {
+      logits.dispose();
+    }
+    const step = { output, emitting, plan, sample };
+    if (!prev) this.#applyLaunched(step);
+    return step;
+  }
+
+  /** Postprocesses a launched step with pending tokens: KV positions advance, sequences hit maxTokens. */
+  #applyLaunched(step: InFlightStep): void {
+    this.#scheduler.postprocess(step.output, step.emitting.map(() => PENDING_TOKEN));
+  }
+
+  /**
+   * Decode input ids `[D]` for `output`'s decode entries (scheduled order): the host id where it is known, else
+   * the row of prev's device-side sample that produced it.
+   */
+  #pendingDecodeTokens(output: SchedulerOutput<SeqState>, prev: InFlightStep): mx.Array | null {
+    const decodes = output.scheduled.filter((e) => !e.isPrefill);
+    if (decodes.length === 0) return null;
+    const rowOf = new Map<Sequence<SeqState>, number>();
+    prev.emitting.forEach((seq, j) => rowOf.set(seq, prev.plan.main[j]!));
+    const host: number[] = [];
+    const rows: number[] = [];
+    for (const e of decodes) {
+      const id = e.seq.tokenIds[e.numComputedTokens]!;
+      const row = id === PENDING_TOKEN ? rowOf.get(e.seq) : undefined;
+      if (id === PENDING_TOKEN && row === undefined) {
+        throw new SchedulerError(`sequence ${e.seq.id}: pending input token with no queued sample`);
+      }
+      host.push(id === PENDING_TOKEN ? 0 : id);
+      rows.push(row ?? -1);
+    }
+    if (rows.every((r) => r < 0)) return null;
+    using hostIds = mx.array(host, { dtype: "int32" });
+    using rowIdx = mx.array(rows.map((r) => Math.max(r, 0)), { dtype: "int32" });
+    using pending = mx.array(rows.map((r) => (r >= 0 ? 1 : 0)), { dtype: "bool" });
+    using fromDevice = mx.take(prev.sample.tokens, rowIdx, 0);
+    using asInt = mx.astype(fromDevice, "int32");
+    return mx.where(pending, asInt, hostIds);
+  }
+
+  /**
+   * Whether the step after `current` may be built before current's tokens are read: not when they must reach
+   * the host first (n > 1 forks from a first token; penalties count the latest output).
+   */
+  #canLaunchAhead(current: InFlightStep): boolean {
+    if (current.plan.extra.length > 0) return false;
+    for (const state of this.#requests.values()) if (needsPenalties(state.req.sampling)) return false;
+    return true;
+  }
+
+  /** Reads a launched step's tokens, settles its pending tokens and stop conditions, and reports them. */
+  #complete(step: InFlightStep): TokenOutput[] {
+    if (step.emitting.length === 0) return [];
+    let sampled: SampledToken[];
+    try {
+      sampled = readSample(step.sample);
+    } finally {
+      disposeSample(step.sample);
+    }
+    return this.#postprocess(step.emitting, sampled, step.plan);
+  }
+
+  #dropInFlight(): void {
+    if (this.#inFlight) disposeSample(this.#inFlight.sample);
+    this.#inFlight = null;
   }
 
   /** Sampler rows for the emitting sequences; a first token of an n-choice request adds one row per extra choice. */
@@ -220,18 +342,21 @@ export class EngineCore {
     return plan;
   }
 
-  #postprocess(output: SchedulerOutput<SeqState>, emitting: readonly Sequence<SeqState>[], sampled: SampledToken[],
-    plan: SamplerPlan): TokenOutput[] {
-    for (const seq of emitting) {
-      const st = seq.samplingParams!;
-      if (seq.numOutputTokens === 0 && st.index === 0) st.request.numCachedTokens = seq.numCachedTokens;
-    }
-    this.#scheduler.postprocess(output, plan.main.map((i) => sampled[i]!.token));
+  /**
+   * Settles a read step: each emitting sequence's pending token becomes the sampled one; a stop token finishes
+   * it (maxTokens already did at launch). Sequences finished or aborted since the launch are skipped.
+   */
+  #postprocess(emitting: readonly Sequence<SeqState>[], sampled: SampledToken[], plan: SamplerPlan): TokenOutput[] {
     const results: TokenOutput[] = [];
     emitting.forEach((seq, j) => {
       const st = seq.samplingParams!;
+      if (st.request.seqs.get(st.index) !== seq || this.#requests.get(st.request.req.requestId) !== st.request) return;
       const s = sampled[plan.main[j]!]!;
-      const reason = seq.finishReason === "stop" || seq.finishReason === "length" ? seq.finishReason : null;
+      seq.settleLastToken(s.token);
+      if (seq.numOutputTokens === 1 && st.index === 0) st.request.numCachedTokens = seq.numCachedTokens;
+      const stop = st.request.req.stopTokenIds.has(s.token);
+      if (stop) this.#scheduler.finish(seq.id, "stop");
+      const reason = stop ? "stop" : seq.finishReason === "length" ? "length" : null;
       results.push(this.#emit(st, s, reason));
       st.row.outputCounts.set(s.token, (st.row.outputCounts.get(s.token) ?? 0) + 1);
       if (reason) st.request.seqs.delete(st.index);
@@ -239,7 +364,9 @@ export class EngineCore {
     for (const { owner, rowIndex } of plan.extra) results.push(this.#startChoice(owner, sampled[rowIndex]!));
     for (const seq of emitting) {
       const { request } = seq.samplingParams!;
-      if (request.seqs.size === 0) this.#requests.delete(request.req.requestId);
+      if (request.seqs.size === 0 && this.#requests.get(request.req.requestId) === request) {
+        this.#requests.delete(request.req.requestId);
+      }
     }
     return results;
   }
@@ -295,6 +422,10 @@ function newRow(req: EngineCoreRequest, index: number): SeqState["row"] {
   const seed = req.sampling.seed;
   const params = seed === null || index === 0 ? req.sampling : { ...req.sampling, seed: (seed + Math.imul(index, 0x9e3779b9)) >>> 0 };
   return { params, outputCounts: new Map(), promptTokens: new Set(req.promptTokenIds), step: 0 };
+}
+
+function emptySample(): SampleResult {
+  return { tokens: mx.array([], { dtype: "int32" }), logprobs: null, topIds: null, topLogprobs: null };
 }
 
 /** The dtype of the model's activations (logits of a one-token probe forward). */

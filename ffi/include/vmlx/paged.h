@@ -23,6 +23,19 @@ VMLX_API int vmlx_paged_attention(mlx_array* res, const mlx_array queries, const
                                   float scale, mlx_optional_int sliding_window, mlx_optional_float softcap,
                                   const char* path, const mlx_stream s);
 
+/* Writes keys and values into the paged KV pools in place (vLLM's reshape_and_cache): row t of k and v goes to
+ * slot slot_mapping[t] (block * block_size + offset) of k_pool and v_pool. The pools are not copied: the write
+ * goes through their buffers, whatever else holds them, and k_res / v_res are views of those buffers that
+ * depend on it (read the pools through them). Other arrays that share the buffers see the new rows once k_res
+ * or v_res is evaluated. Slots outside the pool are skipped. On a GPU stream the pools must already be evaluated
+ * row-contiguous buffers (an error otherwise); on the CPU a pool that is not one is copied first.
+ * k_pool, v_pool: [num_blocks, block_size, Hkv, D], one floating dtype;
+ * k, v:           [T, Hkv, D] (cast to the pools' dtype);
+ * slot_mapping:   integer [T]. */
+VMLX_API int vmlx_reshape_and_cache(mlx_array* k_res, mlx_array* v_res, const mlx_array k_pool,
+                                    const mlx_array v_pool, const mlx_array k, const mlx_array v,
+                                    const mlx_array slot_mapping, const mlx_stream s);
+
 /* 1 when this build carries a paged-attention kernel (Metal or CUDA), else 0. */
 VMLX_API int vmlx_paged_attention_has_kernel(void);
 

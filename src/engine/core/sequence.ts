@@ -96,4 +96,11 @@ export class Sequence<P = unknown> {
     this.tokenIds.push(tokenId);
     this.outputTokenIds.push(tokenId);
   }
+
+  /** Replaces the newest output token (one appended as a placeholder before its sample was read). */
+  settleLastToken(tokenId: number): void {
+    if (this.outputTokenIds.length === 0) throw new RangeError(`sequence ${this.id} has no output token to settle`);
+    this.tokenIds[this.tokenIds.length - 1] = tokenId;
+    this.outputTokenIds[this.outputTokenIds.length - 1] = tokenId;
+  }
 }

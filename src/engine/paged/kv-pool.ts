@@ -1,7 +1,7 @@
 /**
  * Paged KV storage: per layer one key pool and one value pool, `[numBlocks, blockSize, numKvHeads, headDim]`.
- * Writes are scatters into the pool whose old handle is disposed first, so the scatter holds the pool's only
- * reference and MLX donates its buffer (an in-place write, no copy of the pool).
+ * Writes go through `mx.reshapeAndCache`, which writes the pools' buffers in place whatever else holds them, so
+ * a step may be queued while the previous one still reads the pool (no pool copy, unlike an MLX scatter).
  */
 import * as mx from "../../mlx/index.ts";
 
@@ -34,14 +34,20 @@ export function bytesPerBlock(spec: Omit<KvPoolSpec, "numBlocks">): number {
  * pool.write(0, k, v, slots); // k, v: [T, Hkv, D]; slots: int32 [T] (block * blockSize + offset)
  */
 export class PagedKvPool {
+  /** The pools' buffers, evaluated once; every write lands in them. */
+  readonly #baseKeys: mx.Array[];
+  readonly #baseValues: mx.Array[];
+  /** Per layer, the latest write's views of the base buffers (ordered after that write), else the base. */
   readonly #keys: mx.Array[];
   readonly #values: mx.Array[];
 
   constructor(readonly spec: KvPoolSpec) {
     const shape = [spec.numBlocks, spec.blockSize, spec.numKvHeads, spec.headDim];
-    this.#keys = Array.from({ length: spec.numLayers }, () => mx.zeros(shape, spec.dtype));
-    this.#values = Array.from({ length: spec.numLayers }, () => mx.zeros(shape, spec.dtype));
-    mx.evaluate(...this.#keys, ...this.#values);
+    this.#baseKeys = Array.from({ length: spec.numLayers }, () => mx.zeros(shape, spec.dtype));
+    this.#baseValues = Array.from({ length: spec.numLayers }, () => mx.zeros(shape, spec.dtype));
+    mx.evaluate(...this.#baseKeys, ...this.#baseValues);
+    this.#keys = [...this.#baseKeys];
+    this.#values = [...this.#baseValues];
   }
 
   get numSlots(): number {
@@ -66,15 +72,17 @@ export class PagedKvPool {
     return [...this.#keys, ...this.#values];
   }
 
-  /** Writes k, v (`[T, Hkv, D]`) at `slots` (int32 `[T]`) of `layer`, in place. */
+  /**
+   * Writes k, v (`[T, Hkv, D]`) at `slots` (int32 `[T]`) of `layer`, in place. `keys(layer)` / `values(layer)`
+   * then return views ordered after this write (and, through the stream, after every earlier one).
+   */
   write(layer: number, k: mx.Array, v: mx.Array, slots: mx.Array): void {
-    const T = slots.shape[0]!;
-    using idx = mx.reshape(slots, [T, 1, 1]);
-    this.#keys[layer] = this.#scatter(this.#keys[layer]!, idx, k);
-    this.#values[layer] = this.#scatter(this.#values[layer]!, idx, v);
+    const [kv, vv] = mx.reshapeAndCache(this.#baseKeys[layer]!, this.#baseValues[layer]!, k, v, slots);
+    this.#replace(this.#keys, layer, kv);
+    this.#replace(this.#values, layer, vv);
   }
 
-  /** Performs block copies (all layers). The copied blocks are materialized first so the write stays in place. */
+  /** Performs block copies (all layers) and evaluates them. */
   copyBlocks(copies: readonly KvBlockCopy[]): void {
     if (copies.length === 0) return;
     const { blockSize: bs } = this.spec;
@@ -91,16 +99,21 @@ export class PagedKvPool {
     for (let layer = 0; layer < this.spec.numLayers; layer++) {
       using k = this.#gatherSlots(this.#keys[layer]!, srcSlots);
       using v = this.#gatherSlots(this.#values[layer]!, srcSlots);
-      mx.evaluate(k, v);
-      this.write(layer, k, v, dstSlots);
+      this.write(layer, k, v, dstSlots); // the write takes the gathered rows as inputs: it runs after the gather
     }
     mx.evaluate(...this.arrays());
   }
 
   dispose(): void {
-    for (const a of this.arrays()) a.dispose();
+    for (let l = 0; l < this.spec.numLayers; l++) {
+      this.#replace(this.#keys, l, null);
+      this.#replace(this.#values, l, null);
+    }
+    for (const a of [...this.#baseKeys, ...this.#baseValues]) a.dispose();
     this.#keys.length = 0;
     this.#values.length = 0;
+    this.#baseKeys.length = 0;
+    this.#baseValues.length = 0;
   }
 
   [Symbol.dispose](): void {
@@ -113,15 +126,11 @@ export class PagedKvPool {
     return mx.take(flat, slots, 0);
   }
 
-  /** Consumes `pool` (its handle is disposed before the scatter is evaluated) and returns the written pool. */
-  #scatter(pool: mx.Array, idx: mx.Array, rows: mx.Array): mx.Array {
-    const { numBlocks, blockSize, numKvHeads: H, headDim: D } = this.spec;
-    const flat = mx.reshape(pool, [this.numSlots, H, D]);
-    pool.dispose();
-    using cast = rows.dtype === this.spec.dtype ? null : mx.astype(rows, this.spec.dtype);
-    const written = mx.putAlongAxis(flat, idx, cast ?? rows, 0);
-    flat.dispose();
-    using _w = written;
-    return mx.reshape(written, [numBlocks, blockSize, H, D]);
+  /** Sets layer `layer`'s current view, disposing the previous one unless it is the base array. */
+  #replace(views: mx.Array[], layer: number, next: mx.Array | null): void {
+    const base = (views === this.#keys ? this.#baseKeys : this.#baseValues)[layer]!;
+    const prev = views[layer]!;
+    if (prev !== base) prev.dispose();
+    views[layer] = next ?? base;
   }
 }

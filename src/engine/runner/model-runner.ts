@@ -22,11 +22,13 @@ export class ModelRunner {
   ) {}
 
   /**
-   * Performs the step's block copies, then its forwards. Every forward but the last is evaluated at once, so
-   * each pool write finds the pool unshared and stays in place; the last one stays lazy for the sampler.
-   * Returns lazy logits `[R, V]` for the entries that emit a token (null when none does).
+   * Performs the step's block copies, then builds its forwards, all lazy (the pool writes are in place, so
+   * nothing needs evaluating between them). `decodeTokens` (int32 `[D]`, one per decode entry in scheduled
+   * order) replaces the decode rows' host token ids: a pipelined engine feeds the previous step's samples before
+   * reading them. Returns lazy logits `[R, V]` for the entries that emit a token (null when none does; the pool
+   * writes are then evaluated).
    */
-  execute(output: SchedulerOutput<unknown>): mx.Array | null {
+  execute(output: SchedulerOutput<unknown>, decodeTokens: mx.Array | null = null): mx.Array | null {
     this.pool.copyBlocks(output.blockCopies);
     const bs = this.pool.spec.blockSize;
     const forwards: { entries: ScheduledSequence<unknown>[]; inputs: ForwardInputs }[] = [];
@@ -35,9 +37,8 @@ export class ModelRunner {
     for (const e of output.scheduled) if (e.isPrefill) forwards.push({ entries: [e], inputs: preparePrefill(e, bs) });
     const rows = new Map<ScheduledSequence<unknown>, mx.Array>();
     try {
-      forwards.forEach(({ entries, inputs }, i) => {
-        const logits = this.forward(inputs); // [B, V]
-        if (i < forwards.length - 1) mx.evaluate(logits, ...this.pool.arrays());
+      forwards.forEach(({ entries, inputs }) => {
+        const logits = this.forward(inputs, inputs.kind === "decode" ? decodeTokens : null); // [B, V]
         entries.forEach((e, b) => {
           if (e.emitsToken) rows.set(e, mx.slice(logits, [b, 0], [b + 1, logits.shape[1]!]));
         });
@@ -54,10 +55,10 @@ export class ModelRunner {
     }
   }
 
-  /** One forward over the pool; returns lazy last-position logits `[B, V]`. */
-  forward(inputs: ForwardInputs): mx.Array {
+  /** One forward over the pool; returns lazy last-position logits `[B, V]`. `tokenIds` overrides inputs.tokenIds. */
+  forward(inputs: ForwardInputs, tokenIds: mx.Array | null = null): mx.Array {
     const { B, L } = inputs;
-    using tokens = mx.array(inputs.tokenIds, { dtype: "int32", shape: [B, L] });
+    using tokens = tokenIds ? mx.reshape(tokenIds, [B, L]) : mx.array(inputs.tokenIds, { dtype: "int32", shape: [B, L] });
     using slotMapping = mx.array(inputs.slotMapping, { dtype: "int32" });
     const M = inputs.blockTables[0]!.length;
     using blockTables = mx.array(inputs.blockTables.flat(), { dtype: "int32", shape: [B, M] });

@@ -9,31 +9,51 @@ export interface SampledToken {
 }
 
 /**
- * Samples one token per sampler row (row i reads logits row `source[i]` of `logits` `[R, V]`), queues the
- * sample together with `alsoEval` (the step's KV pools) and reads the numbers back.
+ * Samples one token per sampler row (row i reads logits row `source[i]` of `logits` `[R, V]`) and queues the
+ * sample together with `alsoEval` (the step's KV pools). The result is computing on return: read it with
+ * `readSample` (which waits), then dispose it with `disposeSample`.
  *
  * @example
- * const [t] = sampleAndRead(logits, [0], [row], pool.arrays());
+ * const r = sampleAsync(logits, [0], [row], pool.arrays());
+ * const [t] = readSample(r);
+ * disposeSample(r);
  */
-export function sampleAndRead(logits: mx.Array, source: readonly number[], rows: readonly SamplerRow[],
-  alsoEval: readonly mx.Array[]): SampledToken[] {
+export function sampleAsync(logits: mx.Array, source: readonly number[], rows: readonly SamplerRow[],
+  alsoEval: readonly mx.Array[]): SampleResult {
   const identity = source.length === logits.shape[0] && source.every((s, i) => s === i);
   using idx = identity ? null : mx.array([...source], { dtype: "int32" });
   using picked = idx ? mx.take(logits, idx, 0) : null;
   const r = sample(picked ?? logits, rows);
   try {
-    const outs = [r.tokens, r.logprobs, r.topIds, r.topLogprobs].filter((a): a is mx.Array => a !== null);
-    mx.asyncEval(...outs, ...alsoEval);
-    return read(r);
+    mx.asyncEval(...sampleArrays(r), ...alsoEval);
+  } catch (e) {
+    disposeSample(r);
+    throw e;
+  }
+  return r;
+}
+
+/** Samples, evaluates and reads in one call (`sampleAsync` + `readSample`). */
+export function sampleAndRead(logits: mx.Array, source: readonly number[], rows: readonly SamplerRow[],
+  alsoEval: readonly mx.Array[]): SampledToken[] {
+  const r = sampleAsync(logits, source, rows, alsoEval);
+  try {
+    return readSample(r);
   } finally {
-    r.tokens.dispose();
-    r.logprobs?.dispose();
-    r.topIds?.dispose();
-    r.topLogprobs?.dispose();
+    disposeSample(r);
   }
 }
 
-function read(r: SampleResult): SampledToken[] {
+export function disposeSample(r: SampleResult): void {
+  for (const a of sampleArrays(r)) a.dispose();
+}
+
+function sampleArrays(r: SampleResult): mx.Array[] {
+  return [r.tokens, r.logprobs, r.topIds, r.topLogprobs].filter((a): a is mx.Array => a !== null);
+}
+
+/** Waits for a queued sample and reads its numbers. */
+export function readSample(r: SampleResult): SampledToken[] {
   const tokens = r.tokens.toList();
   const logprobs = r.logprobs ? r.logprobs.toList() : null;
   const n = r.topIds ? r.topIds.shape[1]! : 0;

@@ -62,6 +62,27 @@ export function take(op: string, status: number): Pointer {
   return h as unknown as Pointer;
 }
 
+// A second out-parameter slot, for the few calls that return two arrays; same invariant as OUT.
+const out2Pinned = pin(8);
+const out2Words = new Uint32Array(out2Pinned.buffer);
+/** Address of the second out-parameter slot. */
+export const OUT2: Pointer = out2Pinned.ptr;
+
+/** Checks `status`, then takes ownership of the handles left in OUT and OUT2. */
+export function takePair(op: string, status: number): [Pointer, Pointer] {
+  const handles = [outWords, out2Words].map((w) => {
+    const h = w[0]! + w[1]! * TWO_32;
+    w[0] = 0;
+    w[1] = 0;
+    return h as unknown as Pointer;
+  });
+  if (status !== 0 || !handles[0] || !handles[1]) {
+    for (const h of handles) if (h) N.mlx_array_free(h);
+    throw new MlxError(op, status !== 0 ? lastError() : "returned no array");
+  }
+  return [handles[0], handles[1]];
+}
+
 /** Checks a handle returned directly by a constructor (null means failure). */
 export function checkHandle(op: string, h: Pointer | null): Pointer {
   if (!h) throw new MlxError(op, lastError());

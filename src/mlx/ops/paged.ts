@@ -5,7 +5,7 @@
  */
 import { Array } from "../array.ts";
 import { MlxError } from "../errors.ts";
-import { N, OUT, take } from "../ffi/call.ts";
+import { N, OUT, OUT2, take, takePair } from "../ffi/call.ts";
 import { info } from "../info.ts";
 import { type Stream, streamHandle as S } from "../stream.ts";
 import { cstr, optFloat, optInt } from "./nn-args.ts";
@@ -70,4 +70,22 @@ export function pagedAttentionPaths(): Exclude<PagedAttentionPath, "auto">[] {
     throw new MlxError("vmlx_paged_attention_has_kernel", `backend ${info().backend} but has_kernel=${hasKernel}`);
   }
   return hasKernel ? ["reference", "kernel"] : ["reference"];
+}
+
+/**
+ * Writes `k` and `v` (`[T, Hkv, D]`) into the pools (`[numBlocks, blockSize, Hkv, D]`) at `slotMapping`
+ * (int32 `[T]`, `block * blockSize + offset`), in place: the pools' buffers are written, not copied, even while
+ * other arrays hold them (a queued step still reading the pool, say). Returns views of the written pools that
+ * depend on the write; read the pools through them. Slots outside the pool are skipped.
+ *
+ * On a GPU stream the pools must already be evaluated row-contiguous buffers (an MlxError otherwise).
+ *
+ * @example
+ *   const [kPool2, vPool2] = mx.reshapeAndCache(kPool, vPool, k, v, slots);
+ */
+export function reshapeAndCache(kPool: Array, vPool: Array, k: Array, v: Array, slotMapping: Array,
+  s?: Stream): [Array, Array] {
+  const st = N.vmlx_reshape_and_cache(OUT, OUT2, kPool._h, vPool._h, k._h, v._h, slotMapping._h, S(s));
+  const [kh, vh] = takePair("vmlx_reshape_and_cache", st);
+  return [new Array(kh), new Array(vh)];
 }

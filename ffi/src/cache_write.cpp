@@ -1,0 +1,149 @@
+// vmlx_reshape_and_cache: writes a step's keys and values into the paged KV pools without copying the pools.
+//
+// MLX's own scatter writes in place only when it holds the pool's last reference, which a pipelined engine
+// (step n+1 queued while step n still reads the pool) never gives it: it would copy the whole pool. These writes
+// go through the pool's buffer whatever else holds it; the results share that buffer and depend on the write,
+// so every later reader that takes them is ordered after it. Arrays that share the buffer see the new rows.
+//
+// CPU streams: a primitive (KvCacheWrite) whose outputs share the pools' buffers and whose task copies the rows.
+// GPU streams: the backend's JIT kernel (src/cuda, src/metal) writes the pools and returns a one-element token;
+// mx::depends makes the returned pool views wait for it.
+#include <cstring>
+#include <sstream>
+#include <stdexcept>
+#include <string>
+
+#include <mlx/backend/cpu/encoder.h>
+#include <mlx/primitives.h>
+
+#include "cache_write.h"
+
+using namespace vmlx;
+
+namespace {
+
+std::string shape_str(const mx::array& a) {
+  std::ostringstream out;
+  out << "[";
+  for (size_t i = 0; i < a.shape().size(); ++i) out << (i ? ", " : "") << a.shape()[i];
+  out << "]";
+  return out.str();
+}
+
+void require(bool ok, const std::string& msg) {
+  if (!ok) throw std::invalid_argument("[reshape_and_cache] " + msg);
+}
+
+// Copies row t of `rows` to row slot[t] of `pool`; slots outside the pool are skipped (a task cannot throw).
+void copy_rows(char* pool, const char* rows, const int32_t* slots, int64_t num_tokens, int64_t num_slots,
+               size_t row_bytes) {
+  for (int64_t t = 0; t < num_tokens; ++t) {
+    int64_t slot = slots[t];
+    if (slot < 0 || slot >= num_slots) continue;
+    std::memcpy(pool + slot * row_bytes, rows + t * row_bytes, row_bytes);
+  }
+}
+
+class KvCacheWrite : public mx::Primitive {
+ public:
+  explicit KvCacheWrite(mx::Stream s) : mx::Primitive(s) {}
+
+  // inputs: k_pool, v_pool, k, v, slot_mapping; outputs: k_pool', v_pool'.
+  void eval_cpu(const std::vector<mx::array>& in, std::vector<mx::array>& out) override {
+    auto& encoder = mx::cpu::get_command_encoder(stream());
+    const auto& slots = in[4];
+    for (int i = 0; i < 2; ++i) {
+      const auto& pool = in[i];
+      const auto& rows = in[2 + i];
+      auto& dst = out[i];
+      // reshape_and_cache passes the pools through mx::contiguous, which shares a plain buffer and copies anything
+      // else, so a pool that reaches here is plain memory.
+      if (!pool.flags().row_contiguous || pool.data_size() != pool.size()) {
+        throw std::runtime_error("[reshape_and_cache] pool is not a row-contiguous buffer");
+      }
+      dst.copy_shared_buffer(pool);
+      encoder.set_input_array(rows);
+      encoder.set_input_array(slots);
+      encoder.set_output_array(dst);
+      int64_t num_tokens = rows.shape(0);
+      size_t row_bytes = rows.nbytes() / (num_tokens > 0 ? num_tokens : 1);
+      int64_t num_slots = pool.shape(0) * pool.shape(1);
+      encoder.dispatch([pool_ptr = dst.data<char>(), rows_ptr = rows.data<char>(), slot_ptr = slots.data<int32_t>(),
+                        num_tokens, num_slots, row_bytes]() {
+        copy_rows(pool_ptr, rows_ptr, slot_ptr, num_tokens, num_slots, row_bytes);
+      });
+    }
+  }
+
+  void eval_gpu(const std::vector<mx::array>&, std::vector<mx::array>&) override {
+    throw std::runtime_error("[reshape_and_cache] the CPU write primitive ran on a GPU stream");
+  }
+
+  const char* name() const override { return "KvCacheWrite"; }
+};
+
+void validate(const cache_write::Args& a) {
+  const auto &kp = a.k_pool, &vp = a.v_pool;
+  require(kp.ndim() == 4, "k_pool must be [num_blocks, block_size, Hkv, D], got " + shape_str(kp));
+  require(vp.shape() == kp.shape() && vp.dtype() == kp.dtype(), "v_pool " + shape_str(vp) +
+                                                                     " must match k_pool " + shape_str(kp) +
+                                                                     " in shape and dtype");
+  mx::Shape rows{a.slot_mapping.shape(0), kp.shape(2), kp.shape(3)};
+  require(a.k.shape() == rows, "k must be [T, Hkv, D] = " + shape_str(mx::zeros(rows)) + ", got " + shape_str(a.k));
+  require(a.v.shape() == rows, "v must be [T, Hkv, D] = " + shape_str(mx::zeros(rows)) + ", got " + shape_str(a.v));
+}
+
+std::pair<mx::array, mx::array> reshape_and_cache(mlx_array k_pool, mlx_array v_pool, mlx_array k, mlx_array v,
+                                                  mlx_array slot_mapping, const mx::Stream& s) {
+  const auto& slots_in = arr(slot_mapping);
+  require(slots_in.ndim() == 1, "slot_mapping must be [T], got " + shape_str(slots_in));
+  require(mx::issubdtype(slots_in.dtype(), mx::integer), "slot_mapping must be an integer array");
+  const auto& kp = arr(k_pool);
+  cache_write::Args a{kp, arr(v_pool), arr(k), arr(v), slots_in};
+  validate(a);
+  require(mx::issubdtype(kp.dtype(), mx::floating), "the pools must have a floating dtype");
+  a.k = mx::contiguous(mx::astype(a.k, kp.dtype(), s), false, s);
+  a.v = mx::contiguous(mx::astype(a.v, kp.dtype(), s), false, s);
+  a.slot_mapping = mx::contiguous(mx::astype(a.slot_mapping, mx::int32, s), false, s);
+  if (s.device == mx::Device::gpu) {
+    // The kernel writes through the pools' buffers: they must exist and be plain row-major memory now.
+    for (const auto* pool : {&a.k_pool, &a.v_pool}) {
+      require(pool->status() != mx::array::Status::unscheduled,
+              "on a GPU stream the pools must be evaluated before they are written");
+      require(pool->flags().row_contiguous && pool->data_size() == pool->size(),
+              "on a GPU stream the pools must be row-contiguous buffers");
+    }
+    return cache_write::kernel(a, s);
+  }
+  // A pool that is already a plain buffer passes through contiguous() unchanged (shared); others are copied.
+  auto k_plain = mx::contiguous(a.k_pool, false, s);
+  auto v_plain = mx::contiguous(a.v_pool, false, s);
+  auto outs = mx::array::make_arrays({kp.shape(), kp.shape()}, {kp.dtype(), kp.dtype()},
+                                     std::make_shared<KvCacheWrite>(s), {k_plain, v_plain, a.k, a.v, a.slot_mapping});
+  return {outs[0], outs[1]};
+}
+
+void assign_pair(mlx_array* first, mlx_array* second, std::pair<mx::array, mx::array> arrays) {
+  assign(first, std::move(arrays.first));
+  assign(second, std::move(arrays.second));
+}
+
+}  // namespace
+
+#if !defined(VMLX_WITH_METAL) && !defined(VMLX_WITH_CUDA)
+namespace vmlx::cache_write {
+std::pair<mx::array, mx::array> kernel(const Args&, const mx::Stream&) {
+  throw std::invalid_argument(std::string("[reshape_and_cache] this build (backend ") + VMLX_BACKEND_NAME +
+                              ") has no GPU kernel");
+}
+}  // namespace vmlx::cache_write
+#endif
+
+extern "C" {
+
+int vmlx_reshape_and_cache(mlx_array* k_res, mlx_array* v_res, const mlx_array k_pool, const mlx_array v_pool,
+                           const mlx_array k, const mlx_array v, const mlx_array slot_mapping, const mlx_stream s) {
+  VMLX_TRY(assign_pair(k_res, v_res, reshape_and_cache(k_pool, v_pool, k, v, slot_mapping, stream(s))))
+}
+
+}  // extern "C"
