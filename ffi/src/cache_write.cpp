@@ -7,7 +7,9 @@
 //
 // CPU streams: a primitive (KvCacheWrite) whose outputs share the pools' buffers and whose task copies the rows.
 // GPU streams: the backend's JIT kernel (src/cuda, src/metal) writes the pools and returns a one-element token;
-// mx::depends makes the returned pool views wait for it.
+// mx::depends makes the returned pool views wait for it. MLX's GPU backends order kernels by the arrays they
+// declare, so a GPU kernel reading a view must also take the token (write_token; paged attention does), or
+// read it in a later evaluation.
 #include <cstring>
 #include <sstream>
 #include <stdexcept>
@@ -130,6 +132,21 @@ void assign_pair(mlx_array* first, mlx_array* second, std::pair<mx::array, mx::a
 
 }  // namespace
 
+namespace vmlx::cache_write {
+std::optional<mx::array> write_token(const mx::array& pool) {
+  // (By name: libmlx does not export the primitives' typeinfo.)
+  if (!pool.has_primitive() || std::strcmp(pool.primitive().name(), "Depends") != 0) return std::nullopt;
+  return pool.inputs().back();  // depends() takes the inputs, then the dependencies: the token is last
+}
+
+mx::array order_after_write(const mx::array& x, const mx::array& pool, const mx::Stream& s) {
+  auto token = write_token(pool);
+  if (!token) return x;
+  require(mx::issubdtype(x.dtype(), mx::integer), "order_after_write takes an integer array");
+  return mx::add(x, mx::multiply(mx::astype(*token, x.dtype(), s), mx::array(0, x.dtype()), s), s);
+}
+}  // namespace vmlx::cache_write
+
 #if !defined(VMLX_WITH_METAL) && !defined(VMLX_WITH_CUDA)
 namespace vmlx::cache_write {
 std::pair<mx::array, mx::array> kernel(const Args&, const mx::Stream&) {
@@ -140,6 +157,10 @@ std::pair<mx::array, mx::array> kernel(const Args&, const mx::Stream&) {
 #endif
 
 extern "C" {
+
+int vmlx_order_after_write(mlx_array* res, const mlx_array x, const mlx_array pool, const mlx_stream s) {
+  VMLX_TRY(assign(res, cache_write::order_after_write(arr(x), arr(pool), stream(s))))
+}
 
 int vmlx_reshape_and_cache(mlx_array* k_res, mlx_array* v_res, const mlx_array k_pool, const mlx_array v_pool,
                            const mlx_array k, const mlx_array v, const mlx_array slot_mapping, const mlx_stream s) {

@@ -4,6 +4,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "cache_write.h"
 #include "paged.h"
 
 namespace vmlx::paged {
@@ -54,7 +55,10 @@ mx::array kernel(const Args& a, const mx::Stream& s) {
   int threads = 32 * PAGED_SIMDGROUPS;
   mx::array params({a.scale, a.softcap.value_or(0.0f)});  // float32 [2]: scale, softcap (0: none)
   mx::array window({a.window.value_or(0)}, mx::int32);     // int32 [1]: sliding window (0: none)
-  auto outs = decode_kernel()({q, a.k_pool, a.v_pool, a.block_tables, a.seq_lens, params, window}, {q.shape()},
+  // `after`: the pools' write token when they come from this step's write (orders the kernel after it), else
+  // any small array already among the inputs. The kernel does not read it.
+  auto after = cache_write::write_token(a.k_pool).value_or(a.seq_lens);
+  auto outs = decode_kernel()({q, a.k_pool, a.v_pool, a.block_tables, a.seq_lens, params, window, after}, {q.shape()},
                               {q.dtype()}, {threads, Hq, B}, {threads, 1, 1},
                               {{"T", q.dtype()}, {"D", D}, {"NSG", PAGED_SIMDGROUPS}}, std::nullopt, false, s);
   return outs[0];

@@ -1,6 +1,7 @@
 // Paged attention from MLX ops: gather each row's blocks through its block table, mask by position, attend.
 #include <limits>
 
+#include "cache_write.h"
 #include "paged.h"
 
 namespace vmlx::paged {
@@ -51,8 +52,12 @@ mx::array softcapped(const Args& a, const mx::array& k, const mx::array& v, cons
 }  // namespace
 
 mx::array reference(const Args& a, const mx::Stream& s) {
-  auto k = gather_keys(a.k_pool, a.block_tables, s);
-  auto v = gather_keys(a.v_pool, a.block_tables, s);
+  // A pool written in this graph by the GPU write kernel: gather through block tables that depend on the write
+  // (adding 0 times its token), so the gather is ordered after it (see cache_write.h).
+  auto tables = cache_write::order_after_write(a.block_tables, a.k_pool, s);
+  tables = cache_write::order_after_write(tables, a.v_pool, s);
+  auto k = gather_keys(a.k_pool, tables, s);
+  auto v = gather_keys(a.v_pool, tables, s);
   auto mask = visible_keys(a, a.queries.shape(2), k.shape(2), s);
   if (a.softcap) return softcapped(a, k, v, mask, s);
   return mx::fast::scaled_dot_product_attention(a.queries, k, v, a.scale, "", mask, std::nullopt, false, s);

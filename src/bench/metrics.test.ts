@@ -65,6 +65,7 @@ describe("goodput and run summaries", () => {
     const s = summarizeRun(records, 2, { ttftMs: 200 });
     expect(s.completed).toBe(2);
     expect(s.failed).toBe(1);
+    expect(s.withoutText).toBe(0);
     expect(s.totalInputTokens).toBe(50);
     expect(s.totalOutputTokens).toBe(5);
     expect(s.requestThroughput).toBe(1);
@@ -78,5 +79,10 @@ describe("goodput and run summaries", () => {
     expect(s.decodeTokPerS.mean).toBe(15); // (10 + 20) / 2
     expect(s.prefillTokPerS.mean).toBe((200 + 75) / 2);
     expect(summarizeRun(records, 2).goodput).toBeUndefined();
+    // Succeeded without visible text (only special tokens): completed, its usage counted, no timings.
+    const silent = summarizeRun([...records, { ...record(0, [], 4, 10), endMs: 500 }], 2);
+    expect([silent.completed, silent.failed, silent.withoutText]).toEqual([3, 1, 1]);
+    expect(silent.totalOutputTokens).toBe(9);
+    expect(silent.ttftMs.mean).toBe(250);
   });
 });

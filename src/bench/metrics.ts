@@ -114,6 +114,8 @@ export function meetsSlo(timings: RequestTimings, slo: Slo): boolean {
 export interface RunSummary {
   completed: number;
   failed: number;
+  /** Completed requests that streamed no visible text: counted in the totals, absent from the timing stats. */
+  withoutText: number;
   durationS: number;
   totalInputTokens: number;
   totalOutputTokens: number;
@@ -141,20 +143,24 @@ export interface RunSummary {
  *   console.log(summary.outputThroughput, summary.goodput);
  */
 export function summarizeRun(records: readonly RequestRecord[], durationS: number, slo?: Slo): RunSummary {
-  const done = records.flatMap((r) => {
+  // A request that succeeded but streamed no visible text (e.g. only special tokens) counts as completed, with
+  // its usage tokens, but has no timings.
+  const ok = records.filter((r) => r.ok);
+  const done = ok.flatMap((r) => {
     const t = requestTimings(r);
     return t ? [{ r, t }] : [];
   });
-  const inputTokens = done.reduce((s, d) => s + d.r.promptTokens, 0);
-  const outputTokens = done.reduce((s, d) => s + d.r.outputTokens, 0);
+  const inputTokens = ok.reduce((s, r) => s + r.promptTokens, 0);
+  const outputTokens = ok.reduce((s, r) => s + r.outputTokens, 0);
   const perSecond = (n: number) => (durationS > 0 ? n / durationS : Number.NaN);
   const summary: RunSummary = {
-    completed: done.length,
-    failed: records.length - done.length,
+    completed: ok.length,
+    failed: records.length - ok.length,
+    withoutText: ok.length - done.length,
     durationS,
     totalInputTokens: inputTokens,
     totalOutputTokens: outputTokens,
-    requestThroughput: perSecond(done.length),
+    requestThroughput: perSecond(ok.length),
     outputThroughput: perSecond(outputTokens),
     totalTokenThroughput: perSecond(inputTokens + outputTokens),
     ttftMs: summarize(done.map((d) => d.t.ttftMs)),

@@ -159,6 +159,10 @@ export async function runBenchServe(config: BenchServeConfig, print: (line: stri
     `prompts per run${perSlot}; prompt length fit: ${fmt(cal.overheadTokens, 1)} + ${fmt(cal.tokensPerWord, 3)} tokens/word`);
   print(serveBenchTable(result.rows, { markdown: config.markdown }));
   for (const row of result.rows) for (const e of row.errors) print(`${row.label}: failed request: ${e}`);
+  for (const row of result.rows) {
+    const n = row.summary.withoutText;
+    if (n > 0) print(`${row.label}: ${n} request(s) streamed no visible text (counted from usage, not in the timings)`);
+  }
   if (config.output) {
     writeFileSync(config.output, `${JSON.stringify({ model, url: client.baseUrl, endpoint: client.endpoint,
       dataset: config.dataset, numPrompts: config.numPrompts, promptsPerConcurrency: config.promptsPerConcurrency ?? null,

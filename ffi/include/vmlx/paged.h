@@ -36,6 +36,12 @@ VMLX_API int vmlx_reshape_and_cache(mlx_array* k_res, mlx_array* v_res, const ml
                                     const mlx_array v_pool, const mlx_array k, const mlx_array v,
                                     const mlx_array slot_mapping, const mlx_stream s);
 
+/* res = x (an integer array, e.g. block tables), made to run after the GPU write that produced `pool` (a view
+ * returned by vmlx_reshape_and_cache and not yet evaluated); x itself otherwise. MLX's GPU backends order kernels
+ * by the arrays they declare, and the write goes through the pool's buffer behind that bookkeeping: a gather
+ * from the pool in the same evaluation must take its indices through this. vmlx_paged_attention does it itself. */
+VMLX_API int vmlx_order_after_write(mlx_array* res, const mlx_array x, const mlx_array pool, const mlx_stream s);
+
 /* 1 when this build carries a paged-attention kernel (Metal or CUDA), else 0. */
 VMLX_API int vmlx_paged_attention_has_kernel(void);
 

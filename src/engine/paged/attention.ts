@@ -70,7 +70,8 @@ function useKernel(): boolean {
 function gatherRows(pool: mx.Array, batch: PagedBatch): mx.Array {
   const [B, M] = batch.blockTables.shape as [number, number];
   const [, bs, H, D] = pool.shape as [number, number, number, number];
-  using blocks = mx.take(pool, batch.blockTables, 0); // [B, M, bs, H, D]
+  using tables = mx.orderAfterWrite(batch.blockTables, pool); // after this step's write of the pool (GPU)
+  using blocks = mx.take(pool, tables, 0); // [B, M, bs, H, D]
   using flat = mx.reshape(blocks, [B, M * bs, H, D]);
   return mx.transpose(flat, [0, 2, 1, 3]);
 }

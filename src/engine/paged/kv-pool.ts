@@ -123,7 +123,8 @@ export class PagedKvPool {
   #gatherSlots(pool: mx.Array, slots: mx.Array): mx.Array {
     const { numKvHeads: H, headDim: D } = this.spec;
     using flat = mx.reshape(pool, [this.numSlots, H, D]);
-    return mx.take(flat, slots, 0);
+    using ordered = mx.orderAfterWrite(slots, pool); // after a pending GPU write of the pool
+    return mx.take(flat, ordered, 0);
   }
 
   /** Sets layer `layer`'s current view, disposing the previous one unless it is the base array. */

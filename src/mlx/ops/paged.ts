@@ -78,7 +78,10 @@ export function pagedAttentionPaths(): Exclude<PagedAttentionPath, "auto">[] {
  * other arrays hold them (a queued step still reading the pool, say). Returns views of the written pools that
  * depend on the write; read the pools through them. Slots outside the pool are skipped.
  *
- * On a GPU stream the pools must already be evaluated row-contiguous buffers (an MlxError otherwise).
+ * On a GPU stream the pools must already be evaluated row-contiguous buffers (an MlxError otherwise). MLX's GPU
+ * backends order kernels by the arrays they declare, and this write goes through the pools' buffers behind that
+ * bookkeeping: in the same evaluation, read the views only through `pagedAttention` or through indices passed
+ * through `orderAfterWrite`; otherwise evaluate the views first.
  *
  * @example
  *   const [kPool2, vPool2] = mx.reshapeAndCache(kPool, vPool, k, v, slots);
@@ -88,4 +91,17 @@ export function reshapeAndCache(kPool: Array, vPool: Array, k: Array, v: Array, 
   const st = N.vmlx_reshape_and_cache(OUT, OUT2, kPool._h, vPool._h, k._h, v._h, slotMapping._h, S(s));
   const [kh, vh] = takePair("vmlx_reshape_and_cache", st);
   return [new Array(kh), new Array(vh)];
+}
+
+/**
+ * `x` (an integer array, such as block tables) made to run after the GPU write that produced `pool` (a view from
+ * `reshapeAndCache`, not yet evaluated): gather from the pool through the result. Returns a new handle to `x`
+ * itself where nothing needs ordering (CPU streams, evaluated views).
+ *
+ * @example
+ *   using tables = mx.orderAfterWrite(blockTables, kView);
+ *   using blocks = mx.take(kView, tables, 0);
+ */
+export function orderAfterWrite(x: Array, pool: Array, s?: Stream): Array {
+  return new Array(take("vmlx_order_after_write", N.vmlx_order_after_write(OUT, x._h, pool._h, S(s))));
 }
