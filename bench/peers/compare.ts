@@ -49,7 +49,8 @@ for (const [server, serverRuns] of runs) {
   medianRows.push({ name: server, rows: merged });
 }
 
-const machine = `${cpus()[0]?.model ?? "unknown CPU"} x${cpus().length}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, ` +
+// MACHINE names the machine the runs were made on when the table is made elsewhere (e.g. from a device's files).
+const machine = process.env.MACHINE ?? `${cpus()[0]?.model ?? "unknown CPU"} x${cpus().length}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, ` +
   `${process.platform} ${process.arch}`;
 console.log(`Model: \`${basename(modelDir)}\` · machine: ${machine} · ${new Date().toISOString().slice(0, 10)}\n`);
 console.log(formatTable(["server", "load", "runs", "failed reqs", "out tok/s", "req/s", "TTFT p50 ms", "TPOT p50 ms",

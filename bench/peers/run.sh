@@ -34,8 +34,13 @@ run_one() {
   local name=$1 run=$2 log="$OUT/$1.run$2.server.log" pid ready=0
   local cmd; cmd=$(server_cmd "$name") || return
   echo "== run $run: $name: $cmd" | tee -a "$OUT/commands.txt"
+  if curl -s -o /dev/null "http://127.0.0.1:$PORT/"; then
+    echo "port $PORT is already serving: refusing to measure a stale server" | tee "$OUT/$name.run$run.txt"
+    return
+  fi
   setsid $cmd > "$log" 2>&1 &
   pid=$!
+  current_pid=$pid
   for _ in $(seq 1 "${START_TIMEOUT:-180}"); do
     # Ready: /health says so (ours answers 503 while the weights load), or the server has no /health route.
     health=$(curl -s -o /dev/null -w "%{http_code}" "http://127.0.0.1:$PORT/health")
@@ -61,6 +66,9 @@ run_one() {
   sleep 2
 }
 
+# A killed run (timeout, Ctrl-C) must not leave a server holding the port for the next one.
+current_pid=""
+trap '[[ -n $current_pid ]] && kill -- -"$current_pid" 2> /dev/null; exit 143' INT TERM
 read -ra LIST <<< "$SERVERS"
 for run in $(seq 1 "$RUNS"); do
   n=${#LIST[@]}
