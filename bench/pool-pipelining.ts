@@ -1,7 +1,9 @@
 /**
- * Why EngineCore does not queue step n+1 before reading step n: a pool write queued while an earlier read of
- * the pool is still pending cannot take the pool's buffer (MLX keeps the pending task's reference), so the
- * scatter copies the whole pool. Prints the peak memory of 10 writes, synchronous vs pipelined.
+ * Peak memory of 10 pool writes, each queued while an earlier read of the pool is still pending ("pipelined")
+ * or after it finished ("synchronous"). Session 1 wrote the pool with MLX's scatter, which copies the whole
+ * pool when a pending task still holds it, so the pipelined peak grew by a pool; the pool now writes in place
+ * (mx.reshapeAndCache) and both peaks stay near the written rows. This is why EngineCore can queue step n+1
+ * before reading step n (async scheduling).
  *
  *   bun bench/pool-pipelining.ts
  */

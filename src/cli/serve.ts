@@ -70,6 +70,7 @@ function coreOptions(args: RawArgs): CoreOptions {
     ["maxNumBatchedTokens", n("max-num-batched-tokens")],
     ["gpuMemoryUtilization", fraction("gpu-memory-utilization", str(args, "gpu-memory-utilization"))],
     ["enablePrefixCache", args["disable-prefix-cache"] === true ? false : args["enable-prefix-cache"] === true ? true : undefined],
+    ["asyncScheduling", args["async-scheduling"] === false ? false : undefined],
   ];
   return Object.fromEntries(entries.filter(([, v]) => v !== undefined)) as CoreOptions;
 }
@@ -185,6 +186,8 @@ export const serveCommand = defineCommand({
     "gpu-memory-utilization": { type: "string", description: "Fraction of device memory for the KV cache, in (0, 1]" },
     "enable-prefix-cache": { type: "boolean", description: "Reuse KV blocks of shared prompt prefixes (default on)" },
     "disable-prefix-cache": { type: "boolean", description: "Turn the prefix cache off" },
+    "async-scheduling": { type: "boolean",
+      description: "Queue step n+1 before step n's tokens are read (default on; --no-async-scheduling turns it off)" },
     "continuous-batching": { type: "boolean", description: "Accepted for compatibility (always on)" },
     "use-paged-cache": { type: "boolean", description: "Accepted for compatibility (always on)" },
   },

@@ -30,6 +30,7 @@ export function createCore(model: DecoderModel, options: CoreOptions): EngineCor
   if (options.maxNumBatchedTokens !== undefined) config.maxNumBatchedTokens = options.maxNumBatchedTokens;
   else if (options.prefillStepSize !== undefined) config.maxNumBatchedTokens = Math.max(options.prefillStepSize, maxNumSeqs ?? 64);
   if (options.enablePrefixCache !== undefined) config.enablePrefixCaching = options.enablePrefixCache;
+  if (options.asyncScheduling !== undefined) config.asyncScheduling = options.asyncScheduling;
   if (options.blockSize !== undefined) config.blockSize = options.blockSize;
   if (options.maxCacheBlocks !== undefined) config.numGpuBlocks = options.maxCacheBlocks;
   if (options.gpuMemoryUtilization !== undefined) config.gpuMemoryUtilization = options.gpuMemoryUtilization;

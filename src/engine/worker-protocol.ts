@@ -14,6 +14,8 @@ export interface CoreOptions {
   completionBatchSize?: number;
   prefillStepSize?: number;
   enablePrefixCache?: boolean;
+  /** Queue step n+1 before reading step n (default true). */
+  asyncScheduling?: boolean;
   /** Prefix cache entries (blocks) kept for reuse. */
   prefixCacheSize?: number;
   /** Tokens per KV block. */
