@@ -1,11 +1,11 @@
 import { describe, expect, test } from "bun:test";
-import { parseArgs } from "citty";
+import { type ArgsDef, parseArgs } from "citty";
 import { parseServeArgs, serveCommand } from "./serve.ts";
 
 /** Parses a command line the way citty does for `vllm-mlx serve`. */
 async function parse(argv: string[]) {
-  const spec = typeof serveCommand.args === "function" ? await serveCommand.args() : serveCommand.args;
-  return parseServeArgs(parseArgs(argv, spec!));
+  const spec = (typeof serveCommand.args === "function" ? await serveCommand.args() : await serveCommand.args) as ArgsDef;
+  return parseServeArgs(parseArgs(argv, spec));
 }
 
 describe("serve flags", () => {
