@@ -2,6 +2,7 @@
 #include <atomic>
 #include <cstdlib>
 #include <cstring>
+#include <stdexcept>
 
 #include "common.h"
 
@@ -13,6 +14,16 @@ std::atomic<int64_t> live_arrays{0};
 
 void set_error(const char* msg) { last_error = msg ? msg : ""; }
 void set_error(const std::string& msg) { last_error = msg; }
+
+std::string shape_str(const mx::array& a) {
+  std::string out = "[";
+  for (size_t i = 0; i < a.shape().size(); ++i) out += (i ? ", " : "") + std::to_string(a.shape()[i]);
+  return out + "]";
+}
+
+void require_arg(bool ok, const char* op, const std::string& msg) {
+  if (!ok) throw std::invalid_argument(std::string("[") + op + "] " + msg);
+}
 void note_array_created() { live_arrays.fetch_add(1, std::memory_order_relaxed); }
 void note_array_freed() { live_arrays.fetch_sub(1, std::memory_order_relaxed); }
 

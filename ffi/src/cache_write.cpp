@@ -24,17 +24,7 @@ using namespace vmlx;
 
 namespace {
 
-std::string shape_str(const mx::array& a) {
-  std::ostringstream out;
-  out << "[";
-  for (size_t i = 0; i < a.shape().size(); ++i) out << (i ? ", " : "") << a.shape()[i];
-  out << "]";
-  return out.str();
-}
-
-void require(bool ok, const std::string& msg) {
-  if (!ok) throw std::invalid_argument("[reshape_and_cache] " + msg);
-}
+void require(bool ok, const std::string& msg) { require_arg(ok, "reshape_and_cache", msg); }
 
 // Copies row t of `rows` to row slot[t] of `pool`; slots outside the pool are skipped (a task cannot throw).
 void copy_rows(char* pool, const char* rows, const int32_t* slots, int64_t num_tokens, int64_t num_slots,
@@ -91,8 +81,11 @@ void validate(const cache_write::Args& a) {
                                                                      " must match k_pool " + shape_str(kp) +
                                                                      " in shape and dtype");
   mx::Shape rows{a.slot_mapping.shape(0), kp.shape(2), kp.shape(3)};
-  require(a.k.shape() == rows, "k must be [T, Hkv, D] = " + shape_str(mx::zeros(rows)) + ", got " + shape_str(a.k));
-  require(a.v.shape() == rows, "v must be [T, Hkv, D] = " + shape_str(mx::zeros(rows)) + ", got " + shape_str(a.v));
+  for (const auto* x : {&a.k, &a.v}) {
+    if (x->shape() == rows) continue;
+    require(false, std::string(x == &a.k ? "k" : "v") + " must be [T, Hkv, D] = [" + std::to_string(rows[0]) + ", " +
+                       std::to_string(rows[1]) + ", " + std::to_string(rows[2]) + "], got " + shape_str(*x));
+  }
 }
 
 std::pair<mx::array, mx::array> reshape_and_cache(mlx_array k_pool, mlx_array v_pool, mlx_array k, mlx_array v,

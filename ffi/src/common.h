@@ -32,6 +32,11 @@ mx::array from_host(const void* data, mx::Shape s, mx::Dtype dt);
 mx::Dtype to_dtype(mlx_dtype d);  // throws std::invalid_argument on an unknown value
 mlx_dtype from_dtype(mx::Dtype d);
 
+// "[2, 3, 4]": a shape for error messages.
+std::string shape_str(const mx::array& a);
+// Throws std::invalid_argument("[op] msg") unless ok.
+void require_arg(bool ok, const char* op, const std::string& msg);
+
 inline mx::Shape to_shape(const int* shape, size_t n) { return mx::Shape(shape, shape + n); }
 inline std::vector<int> to_ints(const int* v, size_t n) { return std::vector<int>(v, v + n); }
 }  // namespace vmlx

@@ -10,17 +10,7 @@ using namespace vmlx;
 
 namespace {
 
-std::string shape_str(const mx::array& a) {
-  std::ostringstream out;
-  out << "[";
-  for (size_t i = 0; i < a.shape().size(); ++i) out << (i ? ", " : "") << a.shape()[i];
-  out << "]";
-  return out.str();
-}
-
-void require(bool ok, const std::string& msg) {
-  if (!ok) throw std::invalid_argument("[paged_attention] " + msg);
-}
+void require(bool ok, const std::string& msg) { require_arg(ok, "paged_attention", msg); }
 
 void validate(const paged::Args& a) {
   const auto &q = a.queries, &k = a.k_pool, &v = a.v_pool;
