@@ -102,7 +102,8 @@ interface InFlightStep {
   output: SchedulerOutput<SeqState>;
   emitting: Sequence<SeqState>[];
   plan: SamplerPlan;
-  sample: SampleResult;
+  /** Null when no entry emits a token. */
+  sample: SampleResult | null;
 }
 
 /**
@@ -191,9 +192,13 @@ export class EngineCore {
    */
   step(): TokenOutput[] {
     try {
-      const current = this.#inFlight ?? this.#launch(null);
+      let current = this.#inFlight;
       this.#inFlight = null;
-      if (!current) return [];
+      if (!current) {
+        current = this.#launch(null);
+        if (!current) return [];
+        this.#applyLaunched(current);
+      }
       const next = this.config.asyncScheduling && this.#canLaunchAhead(current) ? this.#launch(current) : null;
       const results = this.#complete(current);
       if (next) {
@@ -235,29 +240,21 @@ export class EngineCore {
   /**
    * Schedules a step and queues its forwards and sample. With `prev` (a step queued but not read), decode
    * inputs that are still pending come from prev's device-side samples. Returns null when nothing was scheduled.
-   * The step is not postprocessed here: `#applyLaunched` does that once prev's tokens are in.
+   * The step is not postprocessed here: the caller applies it (`#applyLaunched`) once prev's tokens are in.
    */
   #launch(prev: InFlightStep | null): InFlightStep | null {
     const output = this.#scheduler.schedule();
     if (output.scheduled.length === 0) return null;
     using decodeTokens = prev ? this.#pendingDecodeTokens(output, prev) : null;
     const logits = this.#runner.execute(output, decodeTokens);
-    if (!logits) {
-      const step = { output, emitting: [], plan: { source: [], rows: [], main: [], extra: [] }, sample: emptySample() };
-      if (!prev) this.#applyLaunched(step);
-      return step;
-    }
+    if (!logits) return { output, emitting: [], plan: { source: [], rows: [], main: [], extra: [] }, sample: null };
     const emitting = output.scheduled.filter((e) => e.emitsToken).map((e) => e.seq);
     const plan = this.#samplerRows(emitting);
-    let sample: SampleResult;
     try {
-      sample = sampleAsync(logits, plan.source, plan.rows, this.pool.arrays());
+      return { output, emitting, plan, sample: sampleAsync(logits, plan.source, plan.rows, this.pool.arrays()) };
     } finally {
       logits.dispose();
     }
-    const step = { output, emitting, plan, sample };
-    if (!prev) this.#applyLaunched(step);
-    return step;
   }
 
   /** Postprocesses a launched step with pending tokens: KV positions advance, sequences hit maxTokens. */
@@ -285,7 +282,8 @@ export class EngineCore {
       host.push(id === PENDING_TOKEN ? 0 : id);
       rows.push(row ?? -1);
     }
-    if (rows.every((r) => r < 0)) return null;
+    // A pending id always has a row (checked above), and a row implies prev has a sample.
+    if (!prev.sample || rows.every((r) => r < 0)) return null;
     using hostIds = mx.array(host, { dtype: "int32" });
     using rowIdx = mx.array(rows.map((r) => Math.max(r, 0)), { dtype: "int32" });
     using pending = mx.array(rows.map((r) => (r >= 0 ? 1 : 0)), { dtype: "bool" });
@@ -306,7 +304,7 @@ export class EngineCore {
 
   /** Reads a launched step's tokens, settles its pending tokens and stop conditions, and reports them. */
   #complete(step: InFlightStep): TokenOutput[] {
-    if (step.emitting.length === 0) return [];
+    if (!step.sample) return [];
     let sampled: SampledToken[];
     try {
       sampled = readSample(step.sample);
@@ -317,7 +315,7 @@ export class EngineCore {
   }
 
   #dropInFlight(): void {
-    if (this.#inFlight) disposeSample(this.#inFlight.sample);
+    if (this.#inFlight?.sample) disposeSample(this.#inFlight.sample);
     this.#inFlight = null;
   }
 
@@ -422,10 +420,6 @@ function newRow(req: EngineCoreRequest, index: number): SeqState["row"] {
   const seed = req.sampling.seed;
   const params = seed === null || index === 0 ? req.sampling : { ...req.sampling, seed: (seed + Math.imul(index, 0x9e3779b9)) >>> 0 };
   return { params, outputCounts: new Map(), promptTokens: new Set(req.promptTokenIds), step: 0 };
-}
-
-function emptySample(): SampleResult {
-  return { tokens: mx.array([], { dtype: "int32" }), logprobs: null, topIds: null, topLogprobs: null };
 }
 
 /** The dtype of the model's activations (logits of a one-token probe forward). */

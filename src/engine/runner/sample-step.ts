@@ -33,17 +33,6 @@ export function sampleAsync(logits: mx.Array, source: readonly number[], rows: r
   return r;
 }
 
-/** Samples, evaluates and reads in one call (`sampleAsync` + `readSample`). */
-export function sampleAndRead(logits: mx.Array, source: readonly number[], rows: readonly SamplerRow[],
-  alsoEval: readonly mx.Array[]): SampledToken[] {
-  const r = sampleAsync(logits, source, rows, alsoEval);
-  try {
-    return readSample(r);
-  } finally {
-    disposeSample(r);
-  }
-}
-
 export function disposeSample(r: SampleResult): void {
   for (const a of sampleArrays(r)) a.dispose();
 }
