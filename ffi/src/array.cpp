@@ -21,8 +21,8 @@ std::string shape_str(const mx::array& a) {
   return out + "]";
 }
 
-void require_arg(bool ok, const char* op, const std::string& msg) {
-  if (!ok) throw std::invalid_argument(std::string("[") + op + "] " + msg);
+void throw_invalid_arg(const char* op, const std::string& msg) {
+  throw std::invalid_argument(std::string("[") + op + "] " + msg);
 }
 void note_array_created() { live_arrays.fetch_add(1, std::memory_order_relaxed); }
 void note_array_freed() { live_arrays.fetch_sub(1, std::memory_order_relaxed); }

@@ -11,7 +11,6 @@
 // declare, so a GPU kernel reading a view must also take the token (write_token; paged attention does), or
 // read it in a later evaluation.
 #include <cstring>
-#include <sstream>
 #include <stdexcept>
 #include <string>
 
@@ -24,7 +23,7 @@ using namespace vmlx;
 
 namespace {
 
-void require(bool ok, const std::string& msg) { require_arg(ok, "reshape_and_cache", msg); }
+#define REQUIRE(ok, msg) VMLX_REQUIRE("reshape_and_cache", ok, msg)
 
 // Copies row t of `rows` to row slot[t] of `pool`; slots outside the pool are skipped (a task cannot throw).
 void copy_rows(char* pool, const char* rows, const int32_t* slots, int64_t num_tokens, int64_t num_slots,
@@ -76,36 +75,36 @@ class KvCacheWrite : public mx::Primitive {
 
 void validate(const cache_write::Args& a) {
   const auto &kp = a.k_pool, &vp = a.v_pool;
-  require(kp.ndim() == 4, "k_pool must be [num_blocks, block_size, Hkv, D], got " + shape_str(kp));
-  require(vp.shape() == kp.shape() && vp.dtype() == kp.dtype(), "v_pool " + shape_str(vp) +
+  REQUIRE(kp.ndim() == 4, "k_pool must be [num_blocks, block_size, Hkv, D], got " + shape_str(kp));
+  REQUIRE(vp.shape() == kp.shape() && vp.dtype() == kp.dtype(), "v_pool " + shape_str(vp) +
                                                                      " must match k_pool " + shape_str(kp) +
                                                                      " in shape and dtype");
   mx::Shape rows{a.slot_mapping.shape(0), kp.shape(2), kp.shape(3)};
   for (const auto* x : {&a.k, &a.v}) {
-    if (x->shape() == rows) continue;
-    require(false, std::string(x == &a.k ? "k" : "v") + " must be [T, Hkv, D] = [" + std::to_string(rows[0]) + ", " +
-                       std::to_string(rows[1]) + ", " + std::to_string(rows[2]) + "], got " + shape_str(*x));
+    REQUIRE(x->shape() == rows, std::string(x == &a.k ? "k" : "v") + " must be [T, Hkv, D] = [" +
+                                    std::to_string(rows[0]) + ", " + std::to_string(rows[1]) + ", " +
+                                    std::to_string(rows[2]) + "], got " + shape_str(*x));
   }
 }
 
 std::pair<mx::array, mx::array> reshape_and_cache(mlx_array k_pool, mlx_array v_pool, mlx_array k, mlx_array v,
                                                   mlx_array slot_mapping, const mx::Stream& s) {
   const auto& slots_in = arr(slot_mapping);
-  require(slots_in.ndim() == 1, "slot_mapping must be [T], got " + shape_str(slots_in));
-  require(mx::issubdtype(slots_in.dtype(), mx::integer), "slot_mapping must be an integer array");
+  REQUIRE(slots_in.ndim() == 1, "slot_mapping must be [T], got " + shape_str(slots_in));
+  REQUIRE(mx::issubdtype(slots_in.dtype(), mx::integer), "slot_mapping must be an integer array");
   const auto& kp = arr(k_pool);
   cache_write::Args a{kp, arr(v_pool), arr(k), arr(v), slots_in};
   validate(a);
-  require(mx::issubdtype(kp.dtype(), mx::floating), "the pools must have a floating dtype");
+  REQUIRE(mx::issubdtype(kp.dtype(), mx::floating), "the pools must have a floating dtype");
   a.k = mx::contiguous(mx::astype(a.k, kp.dtype(), s), false, s);
   a.v = mx::contiguous(mx::astype(a.v, kp.dtype(), s), false, s);
   a.slot_mapping = mx::contiguous(mx::astype(a.slot_mapping, mx::int32, s), false, s);
   if (s.device == mx::Device::gpu) {
     // The kernel writes through the pools' buffers: they must exist and be plain row-major memory now.
     for (const auto* pool : {&a.k_pool, &a.v_pool}) {
-      require(pool->status() != mx::array::Status::unscheduled,
+      REQUIRE(pool->status() != mx::array::Status::unscheduled,
               "on a GPU stream the pools must be evaluated before they are written");
-      require(pool->flags().row_contiguous && pool->data_size() == pool->size(),
+      REQUIRE(pool->flags().row_contiguous && pool->data_size() == pool->size(),
               "on a GPU stream the pools must be row-contiguous buffers");
     }
     return cache_write::kernel(a, s);
@@ -135,7 +134,7 @@ std::optional<mx::array> write_token(const mx::array& pool) {
 mx::array order_after_write(const mx::array& x, const mx::array& pool, const mx::Stream& s) {
   auto token = write_token(pool);
   if (!token) return x;
-  require(mx::issubdtype(x.dtype(), mx::integer), "order_after_write takes an integer array");
+  REQUIRE(mx::issubdtype(x.dtype(), mx::integer), "order_after_write takes an integer array");
   return mx::add(x, mx::multiply(mx::astype(*token, x.dtype(), s), mx::array(0, x.dtype()), s), s);
 }
 }  // namespace vmlx::cache_write

@@ -34,12 +34,19 @@ mlx_dtype from_dtype(mx::Dtype d);
 
 // "[2, 3, 4]": a shape for error messages.
 std::string shape_str(const mx::array& a);
-// Throws std::invalid_argument("[op] msg") unless ok.
-void require_arg(bool ok, const char* op, const std::string& msg);
+// Throws std::invalid_argument("[op] msg").
+[[noreturn]] void throw_invalid_arg(const char* op, const std::string& msg);
 
 inline mx::Shape to_shape(const int* shape, size_t n) { return mx::Shape(shape, shape + n); }
 inline std::vector<int> to_ints(const int* v, size_t n) { return std::vector<int>(v, v + n); }
 }  // namespace vmlx
+
+// Throws std::invalid_argument("[op] msg") unless `ok`. A macro so that `msg` is built only on failure: these
+// checks run for every layer of every step.
+#define VMLX_REQUIRE(op, ok, msg)                              \
+  do {                                                         \
+    if (!(ok)) ::vmlx::throw_invalid_arg(op, msg);             \
+  } while (0)
 
 // Runs `body`; returns 0, or 1 with MLX's message stored for vmlx_last_error().
 #define VMLX_TRY(body)                                 \

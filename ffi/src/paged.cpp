@@ -1,5 +1,4 @@
 // Paged attention's C entry: validates shapes, then runs the reference path or the backend's kernel.
-#include <sstream>
 #include <stdexcept>
 #include <string>
 
@@ -10,35 +9,35 @@ using namespace vmlx;
 
 namespace {
 
-void require(bool ok, const std::string& msg) { require_arg(ok, "paged_attention", msg); }
+#define REQUIRE(ok, msg) VMLX_REQUIRE("paged_attention", ok, msg)
 
 void validate(const paged::Args& a) {
   const auto &q = a.queries, &k = a.k_pool, &v = a.v_pool;
-  require(q.ndim() == 4, "queries must be [B, Hq, L, D], got " + shape_str(q));
-  require(k.ndim() == 4, "k_pool must be [num_blocks, block_size, Hkv, D], got " + shape_str(k));
-  require(v.shape() == k.shape(), "v_pool " + shape_str(v) + " must match k_pool " + shape_str(k));
-  require(k.shape(3) == q.shape(3), "head dim of k_pool " + shape_str(k) + " differs from queries " + shape_str(q));
-  require(k.shape(2) > 0 && q.shape(1) % k.shape(2) == 0,
+  REQUIRE(q.ndim() == 4, "queries must be [B, Hq, L, D], got " + shape_str(q));
+  REQUIRE(k.ndim() == 4, "k_pool must be [num_blocks, block_size, Hkv, D], got " + shape_str(k));
+  REQUIRE(v.shape() == k.shape(), "v_pool " + shape_str(v) + " must match k_pool " + shape_str(k));
+  REQUIRE(k.shape(3) == q.shape(3), "head dim of k_pool " + shape_str(k) + " differs from queries " + shape_str(q));
+  REQUIRE(k.shape(2) > 0 && q.shape(1) % k.shape(2) == 0,
           "query heads (" + std::to_string(q.shape(1)) + ") must be a multiple of kv heads (" +
               std::to_string(k.shape(2)) + ")");
   int B = q.shape(0);
-  require(a.block_tables.ndim() == 2 && a.block_tables.shape(0) == B,
+  REQUIRE(a.block_tables.ndim() == 2 && a.block_tables.shape(0) == B,
           "block_tables must be [B, max_blocks] with B = " + std::to_string(B) + ", got " + shape_str(a.block_tables));
-  require(a.seq_lens.ndim() == 1 && a.seq_lens.shape(0) == B,
+  REQUIRE(a.seq_lens.ndim() == 1 && a.seq_lens.shape(0) == B,
           "seq_lens must be [B] with B = " + std::to_string(B) + ", got " + shape_str(a.seq_lens));
-  require(!a.window || *a.window > 0, "sliding_window must be positive");
-  require(!a.softcap || *a.softcap > 0.0f, "softcap must be positive");
+  REQUIRE(!a.window || *a.window > 0, "sliding_window must be positive");
+  REQUIRE(!a.softcap || *a.softcap > 0.0f, "softcap must be positive");
 }
 
 mx::array as_index(const mx::array& x, const char* name, const mx::Stream& s) {
-  require(mx::issubdtype(x.dtype(), mx::integer), std::string(name) + " must be an integer array");
+  REQUIRE(mx::issubdtype(x.dtype(), mx::integer), std::string(name) + " must be an integer array");
   return mx::astype(x, mx::int32, s);
 }
 
 mx::array run(const paged::Args& a, const std::string& path, const mx::Stream& s) {
   if (path == "reference") return paged::reference(a, s);
   if (path == "kernel") return paged::kernel(a, s);
-  require(path == "auto", "path must be \"auto\", \"reference\" or \"kernel\", got \"" + path + "\"");
+  REQUIRE(path == "auto", "path must be \"auto\", \"reference\" or \"kernel\", got \"" + path + "\"");
   return paged::kernel_supports(a, s) ? paged::kernel(a, s) : paged::reference(a, s);
 }
 
