@@ -3,6 +3,7 @@ import OpenAI from "openai";
 import { createApp } from "./app.ts";
 import { type ServerHandle, serve } from "./serve.ts";
 import { FakeEngine, type FakeScript } from "./testing/fake-engine.ts";
+import { collectChatStream } from "./testing/chat-stream.ts";
 import { MemoryLogger } from "./testing/helpers.ts";
 
 const TOOL_OUTPUT = 'Let me look.\n<tool_call>\n{"name": "get_weather", "arguments": {"city": "Paris"}}\n</tool_call>';
@@ -43,14 +44,7 @@ describe("end to end with the openai client", () => {
       stream: true,
       stream_options: { include_usage: true },
     });
-    let text = "";
-    let finish: string | null = null;
-    let usage: OpenAI.CompletionUsage | null | undefined = null;
-    for await (const chunk of stream) {
-      text += chunk.choices[0]?.delta.content ?? "";
-      finish = chunk.choices[0]?.finish_reason ?? finish;
-      if (chunk.usage) usage = chunk.usage;
-    }
+    const { text, finish, usage } = await collectChatStream(stream);
     expect(text).toBe("Hello, world");
     expect(finish).toBe("stop");
     expect(usage).toMatchObject({ prompt_tokens: 6, completion_tokens: 3 });

@@ -12,6 +12,7 @@ import {
   writeScriptedModel,
 } from "../../src/engine/frontend/testing/scripted-model.ts";
 import { type RunningServer, startServer } from "./scripted-harness.ts";
+import { collectChatStream } from "../../src/server/testing/chat-stream.ts";
 
 let toolModel: ScriptedModel;
 let thinkingModel: ScriptedModel;
@@ -161,18 +162,7 @@ describe("16 parallel streams", () => {
       const stream = await tool.client.chat.completions.create({
         model: "tool", messages: ask, temperature: 0, stream: true, stream_options: { include_usage: true },
       });
-      let text = "";
-      let pieces = 0;
-      let usage: OpenAI.CompletionUsage | undefined;
-      let finish: string | null = null;
-      for await (const chunk of stream) {
-        const piece = chunk.choices[0]?.delta.content ?? "";
-        if (piece !== "") pieces++;
-        text += piece;
-        finish = chunk.choices[0]?.finish_reason ?? finish;
-        if (chunk.usage) usage = chunk.usage;
-      }
-      return { text, pieces, usage, finish };
+      return collectChatStream(stream);
     };
     const results = await Promise.all(Array.from({ length: 16 }, one));
     done = true;

