@@ -9,7 +9,7 @@
 #   serving      us against mlx_lm.server, concurrency 1..64; ARCH (qwen3-0.6b | llama-3.2-1b), BITS (4 | 8)
 set -uo pipefail
 cd "$(dirname "$0")/../.."
-part="${1:?correctness | ffi | generation | engine | serving}"
+part="${1:?correctness | ffi | generation | engine | single | serving}"
 OUT="${OUT:-/tmp/out}"
 mkdir -p "$OUT"
 nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader | tee "$OUT/gpu.txt"
