@@ -14,6 +14,7 @@ import { registerChatRoute } from "./routes/chat.ts";
 import { registerCompletionsRoute } from "./routes/completions.ts";
 import type { AppEnv, RouteDeps } from "./routes/context.ts";
 import { registerInfoRoutes } from "./routes/info.ts";
+import { registerOpenApiRoute } from "./openapi.ts";
 
 /** Default request body limit: 32 MiB (room for base64 images). */
 export const DEFAULT_MAX_BODY_BYTES = 32 * 1024 * 1024;
@@ -77,6 +78,7 @@ export function createApp(options: AppOptions): ServerApp {
   );
 
   registerInfoRoutes(app, deps);
+  registerOpenApiRoute(app, options.apiKey);
   app.get("/metrics", (c) => c.text(metrics.render(options.engine.stats()), 200, { "Content-Type": "text/plain; version=0.0.4" }));
   registerChatRoute(app, deps);
   registerCompletionsRoute(app, deps);
