@@ -4,7 +4,7 @@
  * outputs back into text events (detokenization, stop strings, logprobs).
  */
 import { ModelTokenizer } from "../tokenizer/index.ts";
-import type { EngineCoreStats, TokenOutput } from "./core-types.ts";
+import { EMPTY_CORE_STATS, type EngineCoreStats, type TokenOutput } from "./core-types.ts";
 import { EventQueue } from "./frontend/event-queue.ts";
 import { OutputProcessor } from "./frontend/output-processor.ts";
 import { preparePrompt } from "./frontend/prompt.ts";
@@ -58,7 +58,6 @@ interface LiveRequest {
 }
 
 const THINK = { start: "<think>", end: "</think>" };
-const EMPTY_STATS: EngineCoreStats = { running: 0, waiting: 0, numBlocks: 0, usedBlocks: 0, prefixCacheQueries: 0, prefixCacheHits: 0, numPreemptions: 0 };
 
 /**
  * The worker-backed {@link Engine}.
@@ -77,7 +76,7 @@ export class AsyncEngine implements Engine {
   #facts: ModelFacts | null = null;
   #templateSource: string | undefined;
   #loadState: LoadState = "loading";
-  #coreStats: EngineCoreStats = EMPTY_STATS;
+  #coreStats: EngineCoreStats = EMPTY_CORE_STATS;
   #restarts = 0;
   #closing = false;
   #counter = 0;
@@ -265,7 +264,7 @@ export class AsyncEngine implements Engine {
 
   #onCrash(error: Error): void {
     this.#fail([...this.#live.keys()], error.message);
-    this.#coreStats = EMPTY_STATS;
+    this.#coreStats = EMPTY_CORE_STATS;
     const wasReady = this.#loadState === "ready";
     if (this.#closing || !wasReady || this.#restarts >= (this.#options.maxRestarts ?? 2)) {
       this.#loadState = "failed";

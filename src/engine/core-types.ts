@@ -1,7 +1,7 @@
 /**
  * The contract between the engine frontend (tokenization, detokenization, stop strings) and an engine core
- * (scheduling and model execution). The serial core (serial-core.ts) and the batched core (engine-core.ts)
- * both implement {@link EngineCoreLike}; the worker (worker-loop.ts) drives whichever one create.ts picks.
+ * (scheduling and model execution). The batched core (engine-core.ts) implements {@link EngineCoreLike}; the
+ * worker (worker-loop.ts) drives it, and tests drive scripted cores through the same interface.
  */
 import type { SamplingParams } from "./sampling/params.ts";
 
@@ -35,16 +35,33 @@ export interface TokenOutput {
   numCachedTokens: number;
 }
 
-/** Occupancy and cache counters of a core. */
+/** Occupancy, cache counters and memory of a core. */
 export interface EngineCoreStats {
   running: number;
   waiting: number;
+  /** The KV budget, in blocks. */
   numBlocks: number;
+  /** Blocks held by sequences. */
   usedBlocks: number;
+  /** Blocks backed by memory now (the pool grows on demand up to numBlocks and shrinks when idle). */
+  backedBlocks: number;
+  /** Bytes of one KV block (every layer, keys and values). */
+  bytesPerBlock: number;
   prefixCacheQueries: number;
   prefixCacheHits: number;
   numPreemptions: number;
+  /** MLX's buffer cache: bytes held now, and its limit. */
+  mlxCacheBytes: number;
+  mlxCacheLimitBytes: number;
+  /** Bytes of MLX arrays alive (weights, KV pool, in-flight steps). */
+  mlxActiveBytes: number;
 }
+
+/** The stats of a core that holds nothing (before the model is loaded). */
+export const EMPTY_CORE_STATS: EngineCoreStats = {
+  running: 0, waiting: 0, numBlocks: 0, usedBlocks: 0, backedBlocks: 0, bytesPerBlock: 0, prefixCacheQueries: 0,
+  prefixCacheHits: 0, numPreemptions: 0, mlxCacheBytes: 0, mlxCacheLimitBytes: 0, mlxActiveBytes: 0,
+};
 
 /**
  * A synchronous engine core: requests go in, `step()` runs one scheduling step and returns the tokens it
@@ -61,6 +78,11 @@ export interface EngineCoreLike {
   step(): TokenOutput[];
   hasUnfinished(): boolean;
   stats(): EngineCoreStats;
+  /**
+   * Gives memory back while idle: shrinks the KV pool to its initial size (dropping cached prefixes past it) and
+   * empties MLX's buffer cache. Returns the bytes released; does nothing while requests are unfinished.
+   */
+  releaseIdleMemory?(): number;
 }
 
 /**

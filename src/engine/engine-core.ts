@@ -13,9 +13,10 @@ import {
   type SchedulerOutput,
   Sequence,
 } from "./core/index.ts";
-import type { EngineCoreRequest, TokenOutput } from "./core-types.ts";
+import type { EngineCoreRequest, EngineCoreStats, TokenOutput } from "./core-types.ts";
+import { freeMemoryForKv, unifiedMemory } from "./paged/free-memory.ts";
 import { PagedKvPool } from "./paged/kv-pool.ts";
-import { planNumBlocks } from "./paged/sizing.ts";
+import { planKvPool } from "./paged/sizing.ts";
 import { ModelRunner } from "./runner/model-runner.ts";
 import { disposeSample, readSample, type SampledToken, sampleAsync } from "./runner/sample-step.ts";
 import { needsPenalties, type SamplingParams } from "./sampling/params.ts";
@@ -27,10 +28,18 @@ export { KvCacheTooSmallError } from "./paged/sizing.ts";
 export interface EngineCoreConfig {
   /** Tokens per KV block (default 16). */
   blockSize: number;
-  /** KV blocks in the pool; when unset, sized from gpuMemoryUtilization. */
+  /** The KV budget in blocks; when unset, from kvCacheMemoryBytes or gpuMemoryUtilization. */
   numGpuBlocks?: number;
-  /** Share of the device memory budget (MLX's memory limit) for weights plus KV (default 0.5). */
+  /** The KV budget in bytes. */
+  kvCacheMemoryBytes?: number;
+  /** When no budget is given: the budget is at most this share of the memory free after loading (default 0.5). */
   gpuMemoryUtilization: number;
+  /** Bytes the KV pool starts with; it grows on demand up to the budget (default 64 MiB). */
+  initialKvBytes?: number;
+  /** MLX's buffer cache limit in bytes (default: 10% of MLX's memory limit, at most 1 GiB on unified memory). */
+  mlxCacheLimitBytes?: number;
+  /** Memory free for the KV pool (default: the OS's available memory and MLX's headroom); tests inject it. */
+  freeMemoryBytes?: () => number;
   maxNumSeqs: number;
   maxNumBatchedTokens: number;
   enablePrefixCaching: boolean;
@@ -112,8 +121,9 @@ interface InFlightStep {
  * core.addRequest({ requestId: "a", promptTokenIds: ids, sampling: GREEDY, maxTokens: 32, stopTokenIds: new Set([eos]) });
  * while (core.hasUnfinished()) for (const t of core.step()) emit(t);
  */
-/** Share of MLX's memory limit its buffer cache may keep once the KV pool is allocated. */
+/** Share of MLX's memory limit its buffer cache may keep, and its cap where that memory is the user's RAM. */
 const CACHE_LIMIT_SHARE = 0.1;
+const UNIFIED_CACHE_LIMIT = 2 ** 30;
 
 export class EngineCore {
   readonly config: EngineCoreConfig;
@@ -133,23 +143,27 @@ export class EngineCore {
     const c = model.spec.config;
     const base = { numLayers: model.layers.length, blockSize: this.config.blockSize, numKvHeads: c.numKeyValueHeads,
       headDim: c.headDim, dtype: activationDtype(model) };
-    const numBlocks = planNumBlocks(base, {
-      ...(this.config.numGpuBlocks !== undefined ? { numGpuBlocks: this.config.numGpuBlocks } : {}),
-      gpuMemoryUtilization: this.config.gpuMemoryUtilization,
-      maxModelLen: this.config.maxModelLen,
-      maxNumSeqs: this.config.maxNumSeqs,
-      usedBytes: mx.getActiveMemory(),
+    const cfg = this.config;
+    const plan = planKvPool(base, {
+      ...(cfg.numGpuBlocks !== undefined ? { numGpuBlocks: cfg.numGpuBlocks } : {}),
+      ...(cfg.kvCacheMemoryBytes !== undefined ? { kvCacheMemoryBytes: cfg.kvCacheMemoryBytes } : {}),
+      ...(cfg.initialKvBytes !== undefined ? { initialBytes: cfg.initialKvBytes } : {}),
+      gpuMemoryUtilization: cfg.gpuMemoryUtilization,
+      maxModelLen: cfg.maxModelLen,
+      maxNumSeqs: cfg.maxNumSeqs,
+      freeBytes: (cfg.freeMemoryBytes ?? freeMemoryForKv)(),
     });
     this.#scheduler = new Scheduler<SeqState>(
-      createSchedulerConfig({ numBlocks, blockSize: this.config.blockSize, maxNumSeqs: this.config.maxNumSeqs,
-        maxNumBatchedTokens: this.config.maxNumBatchedTokens, enablePrefixCaching: this.config.enablePrefixCaching }),
+      createSchedulerConfig({ numBlocks: plan.numBlocks, initialBlocks: plan.initialBlocks, blockSize: cfg.blockSize,
+        maxNumSeqs: cfg.maxNumSeqs, maxNumBatchedTokens: cfg.maxNumBatchedTokens, enablePrefixCaching: cfg.enablePrefixCaching }),
       { stopChecker: (seq, token) => seq.samplingParams!.request.req.stopTokenIds.has(token) },
     );
-    this.pool = new PagedKvPool({ ...base, numBlocks });
+    this.pool = new PagedKvPool({ ...base, numBlocks: plan.initialBlocks });
     this.#runner = new ModelRunner(model, this.pool);
-    // MLX's buffer cache defaults to the whole memory limit. Beside a pool sized to half of it, changing batch
-    // shapes would grow the cache until the device runs out (seen on the H100 under mixed concurrency).
-    mx.setCacheLimit(Math.min(mx.getCacheLimit(), Math.floor(mx.getMemoryLimit() * CACHE_LIMIT_SHARE)));
+    // MLX's buffer cache defaults to the whole memory limit: changing batch shapes would grow it until the device
+    // runs out (seen on the H100 under mixed concurrency), and on unified memory it is the user's RAM.
+    const limit = Math.floor(mx.getMemoryLimit() * CACHE_LIMIT_SHARE);
+    mx.setCacheLimit(cfg.mlxCacheLimitBytes ?? (unifiedMemory() ? Math.min(limit, UNIFIED_CACHE_LIMIT) : limit));
   }
 
   /** Queues a request. Throws `RequestTooLargeError` (never fits the pool), `MaxModelLenError`, `InvalidRequestError`. */
@@ -215,19 +229,33 @@ export class EngineCore {
     }
   }
 
-  stats(): { running: number; waiting: number; numBlocks: number; usedBlocks: number; prefixCacheQueries: number;
-    prefixCacheHits: number; numPreemptions: number } {
+  stats(): EngineCoreStats {
     const s = this.#scheduler.stats();
     const bm = this.#scheduler.blockManager;
     return {
       running: s.numRunning,
       waiting: s.numWaiting,
       numBlocks: bm.numBlocks,
-      usedBlocks: bm.numBlocks - bm.numFreeBlocks,
+      usedBlocks: bm.numUsedBlocks,
+      backedBlocks: this.pool.numBlocks,
+      bytesPerBlock: this.pool.nbytes / this.pool.numBlocks,
       prefixCacheQueries: s.prefixCache.queries,
       prefixCacheHits: s.prefixCache.hits,
       numPreemptions: s.numPreemptions,
+      mlxCacheBytes: mx.getCacheMemory(),
+      mlxCacheLimitBytes: mx.getCacheLimit(),
+      mlxActiveBytes: mx.getActiveMemory(),
     };
+  }
+
+  /** Shrinks the KV pool to its initial size and empties MLX's buffer cache while idle; returns the bytes released. */
+  releaseIdleMemory(): number {
+    if (this.hasUnfinished()) return 0;
+    const before = this.pool.nbytes + mx.getCacheMemory();
+    const kept = this.#scheduler.blockManager.shrink();
+    if (kept !== null) this.pool.resize(kept);
+    mx.clearCache();
+    return Math.max(0, before - this.pool.nbytes - mx.getCacheMemory());
   }
 
   /** Frees the KV pool; the engine is unusable afterwards. */
@@ -245,6 +273,9 @@ export class EngineCore {
   #launch(prev: InFlightStep | null): InFlightStep | null {
     const output = this.#scheduler.schedule();
     if (output.scheduled.length === 0) return null;
+    // The block manager hands out ids past the pool only after growing its backed count: follow it.
+    const backed = this.#scheduler.blockManager.numBackedBlocks;
+    if (backed > this.pool.numBlocks) this.pool.resize(backed);
     using decodeTokens = prev ? this.#pendingDecodeTokens(output, prev) : null;
     const logits = this.#runner.execute(output, decodeTokens);
     if (!logits) return { output, emitting: [], plan: { source: [], rows: [], main: [], extra: [] }, sample: null };

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { rmSync } from "node:fs";
 import { loadModelDir } from "../models/load.ts";
-import { CoreStepError, type EngineCoreLike, type EngineCoreRequest, type TokenOutput } from "./core-types.ts";
+import { CoreStepError, EMPTY_CORE_STATS, type EngineCoreLike, type EngineCoreRequest, type TokenOutput } from "./core-types.ts";
 import { writeFixtureModel } from "./frontend/testing/fixture-model.ts";
 import { GREEDY } from "./sampling/params.ts";
 import { WorkerLoop, type WorkerModel } from "./worker-loop.ts";
@@ -22,7 +22,7 @@ class ScriptedCore implements EngineCoreLike {
     return this.requests.size > 0;
   }
   stats() {
-    return { running: this.requests.size, waiting: 0, numBlocks: 0, usedBlocks: 0, prefixCacheQueries: 0, prefixCacheHits: 0, numPreemptions: 0 };
+    return { ...EMPTY_CORE_STATS, running: this.requests.size };
   }
   step(): TokenOutput[] {
     const failure = this.failures.shift();

@@ -7,7 +7,7 @@ import type { DecoderModel } from "../models/decoder.ts";
 import type { HfConfig } from "../models/config.ts";
 import type { ModelFactory } from "../models/registry.ts";
 import type { TokenizerFiles } from "../tokenizer/config.ts";
-import { CoreStepError, type EngineCoreLike, type EngineCoreStats } from "./core-types.ts";
+import { CoreStepError, EMPTY_CORE_STATS, type EngineCoreLike, type EngineCoreStats } from "./core-types.ts";
 import type { CoreOptions, FromWorker, InitMessage, ModelFacts, ToWorker } from "./worker-protocol.ts";
 
 /** A loaded model as the worker needs it. */
@@ -103,7 +103,7 @@ export class WorkerLoop {
   }
 
   #stats(): EngineCoreStats {
-    return this.#core?.stats() ?? { running: 0, waiting: 0, numBlocks: 0, usedBlocks: 0, prefixCacheQueries: 0, prefixCacheHits: 0, numPreemptions: 0 };
+    return this.#core?.stats() ?? EMPTY_CORE_STATS;
   }
 
   async #start(init: InitMessage): Promise<void> {

@@ -8,3 +8,4 @@
 export { appleChipBandwidth, type Bandwidth, nvidiaGpuBandwidth } from "./bandwidth.ts";
 export { detectHardware, type GpuInfo, type HardwareInfo, type SystemProbe, systemProbe } from "./detect.ts";
 export { describeHardware, formatBandwidth, formatBytes, formatGigabytes } from "./format.ts";
+export { availableMemoryBytes, parseMeminfoAvailable, parseVmStatAvailable } from "./available.ts";

@@ -19,6 +19,12 @@ export interface BlockManagerOptions {
   enablePrefixCaching?: boolean;
   /** Replaces the default xxHash64 block hash (tests inject colliding hashers). */
   hasher?: BlockHasher;
+  /**
+   * Blocks backed by memory at the start (default: all of `numBlocks`). Block ids at or past the backed count
+   * are handed out only when every backed block is taken, cached content included: the backed count then
+   * doubles (up to `numBlocks`), and the owner of the KV memory grows to {@link BlockManager.numBackedBlocks}.
+   */
+  initialBlocks?: number;
 }
 
 interface Block {
@@ -44,6 +50,9 @@ interface Block {
  * Forking uses copy-on-write: `fork` shares every block that holds computed KV; `mayAppend` gives a sequence
  * its own copy of a shared block before it writes into it and returns the `{src, dst}` copies to perform.
  *
+ * Growth: the pool may start with fewer backed blocks than `numBlocks` (the budget). Cached blocks are evicted
+ * before the backed count grows, so backed memory follows the peak of blocks in use; `shrink` gives it back.
+ *
  * @example
  * const bm = new BlockManager(64, 16, { enablePrefixCaching: true });
  * if (bm.canAllocate(seq)) bm.allocate(seq); // seq.blockTable, seq.numCachedTokens set
@@ -55,6 +64,8 @@ export class BlockManager {
   readonly #hashToBlock = new Map<bigint, number>();
   readonly #hasher: BlockHasher;
   #stats: PrefixCacheStats = { queries: 0, hits: 0 };
+  #numBacked: number;
+  readonly #initialBlocks: number;
 
   constructor(
     readonly numBlocks: number,
@@ -64,16 +75,33 @@ export class BlockManager {
     this.enablePrefixCaching = options.enablePrefixCaching ?? true;
     this.#hasher = options.hasher ?? hashBlockTokens;
     this.#blocks = Array.from({ length: numBlocks }, () => emptyBlock(0));
+    const initial = options.initialBlocks ?? numBlocks;
+    if (!Number.isInteger(initial) || initial < 1 || initial > numBlocks) {
+      throw new InvalidRequestError(`initialBlocks must be an integer in [1, ${numBlocks}], got ${initial}`);
+    }
+    this.#initialBlocks = this.#numBacked = initial;
     this.#free = new FreeBlockQueue(numBlocks);
+    this.#free.reset(initial);
   }
 
+  /** Blocks not held by a sequence: backed free blocks (cached ones included) plus the budget not yet backed. */
   get numFreeBlocks(): number {
-    return this.#free.length;
+    return this.#free.length + this.numBlocks - this.#numBacked;
+  }
+
+  /** Blocks backed by memory: every block id handed out so far is below this. */
+  get numBackedBlocks(): number {
+    return this.#numBacked;
+  }
+
+  /** Blocks held by sequences. */
+  get numUsedBlocks(): number {
+    return this.#numBacked - this.#free.length;
   }
 
   /** Fraction of blocks in use by sequences (cached-but-free blocks count as free). */
   usage(): number {
-    return 1 - this.#free.length / this.numBlocks;
+    return 1 - this.numFreeBlocks / this.numBlocks;
   }
 
   get prefixCacheStats(): PrefixCacheStats {
@@ -98,13 +126,13 @@ export class BlockManager {
   canAllocate(seq: Sequence): boolean {
     const hits = this.#findCachedBlocks(seq);
     const revived = hits.filter((id) => this.#blocks[id]!.refCount === 0).length;
-    return this.#free.length - revived >= seq.numBlocks(this.blockSize) - hits.length;
+    return this.numFreeBlocks - revived >= seq.numBlocks(this.blockSize) - hits.length;
   }
 
   /** Gives `seq` blocks for all its tokens, reusing cached prefix blocks; sets numCachedTokens/numComputedTokens. */
   allocate(seq: Sequence): void {
     if (seq.blockTable.length > 0) throw new InvalidRequestError(`sequence ${seq.id} already holds blocks`);
-    if (!this.canAllocate(seq)) throw new NoFreeBlocksError(seq.numBlocks(this.blockSize), this.#free.length);
+    if (!this.canAllocate(seq)) throw new NoFreeBlocksError(seq.numBlocks(this.blockSize), this.numFreeBlocks);
     const hits = this.#findCachedBlocks(seq);
     for (const id of hits) this.#acquire(id);
     const table = [...hits];
@@ -120,7 +148,7 @@ export class BlockManager {
 
   /** Whether the next `numNewTokens` KV slots of `seq` can be made writable (new blocks plus copy-on-write). */
   canAppend(seq: Sequence, numNewTokens = 1): boolean {
-    return this.#blocksNeeded(seq, numNewTokens) <= this.#free.length;
+    return this.#blocksNeeded(seq, numNewTokens) <= this.numFreeBlocks;
   }
 
   /**
@@ -129,7 +157,7 @@ export class BlockManager {
    */
   mayAppend(seq: Sequence, numNewTokens = 1): BlockCopy[] {
     const needed = this.#blocksNeeded(seq, numNewTokens);
-    if (needed > this.#free.length) throw new NoFreeBlocksError(needed, this.#free.length);
+    if (needed > this.numFreeBlocks) throw new NoFreeBlocksError(needed, this.numFreeBlocks);
     const copies: BlockCopy[] = [];
     const first = Math.floor(seq.numComputedTokens / this.blockSize);
     const last = Math.floor((seq.numComputedTokens + numNewTokens - 1) / this.blockSize);
@@ -180,7 +208,7 @@ export class BlockManager {
 
   /** Forgets all cached content if no block is in use; returns false (and changes nothing) otherwise. */
   resetPrefixCache(): boolean {
-    if (this.#free.length !== this.numBlocks) return false;
+    if (this.numUsedBlocks !== 0) return false;
     this.reset();
     return true;
   }
@@ -189,8 +217,26 @@ export class BlockManager {
   reset(): void {
     for (let id = 0; id < this.numBlocks; id++) this.#blocks[id] = emptyBlock(this.#blocks[id]!.generation + 1);
     this.#hashToBlock.clear();
-    this.#free.reset();
+    this.#free.reset(this.#numBacked);
     this.#stats = { queries: 0, hits: 0 };
+  }
+
+  /**
+   * Gives back backed blocks past `target` (default: the initial count) when no block is in use. Cached
+   * content in the blocks kept stays findable; the rest is forgotten. Returns the new backed count, or null
+   * (and changes nothing) while a sequence holds blocks.
+   */
+  shrink(target = this.#initialBlocks): number | null {
+    if (this.numUsedBlocks !== 0) return null;
+    const keep = Math.max(1, Math.min(target, this.#numBacked));
+    for (let id = keep; id < this.#numBacked; id++) {
+      this.#free.remove(id);
+      const old = this.#blocks[id]!;
+      if (old.hash !== null && this.#hashToBlock.get(old.hash) === id) this.#hashToBlock.delete(old.hash);
+      this.#blocks[id] = emptyBlock(old.generation + 1);
+    }
+    this.#numBacked = keep;
+    return keep;
   }
 
   #findCachedBlocks(seq: Sequence): number[] {
@@ -240,6 +286,7 @@ export class BlockManager {
   }
 
   #takeFresh(): number {
+    if (this.#free.length === 0) this.#grow();
     const id = this.#free.popFront();
     if (id < 0) throw new NoFreeBlocksError(1, 0);
     const old = this.#blocks[id]!;
@@ -248,6 +295,13 @@ export class BlockManager {
     block.refCount = 1;
     this.#blocks[id] = block;
     return id;
+  }
+
+  /** Doubles the backed blocks (at least one more, at most numBlocks); the new ids join the free queue. */
+  #grow(): void {
+    const next = Math.min(this.numBlocks, Math.max(this.#numBacked * 2, this.#numBacked + 1));
+    for (let id = this.#numBacked; id < next; id++) this.#free.pushBack(id);
+    this.#numBacked = next;
   }
 
   #acquire(id: number): void {

@@ -8,8 +8,10 @@ export interface SchedulerConfig {
   maxNumBatchedTokens: number;
   /** Tokens per KV block. */
   blockSize: number;
-  /** Blocks in the KV pool. */
+  /** Blocks in the KV pool: its budget. */
   numBlocks: number;
+  /** Blocks backed by memory at the start (default numBlocks); the pool grows on demand up to numBlocks. */
+  initialBlocks?: number;
   /** Reuse computed full blocks across requests with the same token prefix. */
   enablePrefixCaching: boolean;
   /** When set, one prefill chunk never exceeds this many tokens, so a long prompt cannot take a whole step. */
@@ -35,6 +37,10 @@ export function createSchedulerConfig(
   const config: SchedulerConfig = { ...DEFAULT_SCHEDULER_CONFIG, ...options };
   for (const field of ["maxNumSeqs", "maxNumBatchedTokens", "blockSize", "numBlocks"] as const) {
     requirePositiveInteger(field, config[field]);
+  }
+  if (config.initialBlocks !== undefined) {
+    requirePositiveInteger("initialBlocks", config.initialBlocks);
+    if (config.initialBlocks > config.numBlocks) throw new SchedulerConfigError("initialBlocks", "must not exceed numBlocks");
   }
   if (config.longPrefillTokenThreshold !== undefined) {
     requirePositiveInteger("longPrefillTokenThreshold", config.longPrefillTokenThreshold);

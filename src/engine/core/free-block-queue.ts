@@ -27,12 +27,12 @@ export class FreeBlockQueue {
     return this.#length;
   }
 
-  /** Refills the queue with every block id in ascending order. */
-  reset(): void {
+  /** Refills the queue with block ids `0..count-1` in ascending order (default: every id). */
+  reset(count = this.capacity): void {
     this.#head = this.#tail = NONE;
     this.#length = 0;
     this.#inQueue.fill(0);
-    for (let id = 0; id < this.capacity; id++) this.pushBack(id);
+    for (let id = 0; id < count; id++) this.pushBack(id);
   }
 
   has(id: number): boolean {

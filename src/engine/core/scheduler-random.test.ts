@@ -31,6 +31,7 @@ describe("Scheduler under random load", () => {
       maxNumBatchedTokens: 8 + rand(24),
       enablePrefixCaching: rand(4) !== 0,
       ...(rand(2) === 0 ? { longPrefillTokenThreshold: 3 + rand(8) } : {}),
+      ...(rand(2) === 0 ? { initialBlocks: 1 + rand(4) } : {}), // a pool that grows on demand
     });
     const scheduler = new Scheduler(config);
     const runner = new SimKvRunner(scheduler.blockManager);

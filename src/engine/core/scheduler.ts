@@ -51,6 +51,7 @@ export class Scheduler<P = unknown> {
   ) {
     this.blockManager = new BlockManager(config.numBlocks, config.blockSize, {
       enablePrefixCaching: config.enablePrefixCaching,
+      ...(config.initialBlocks !== undefined ? { initialBlocks: config.initialBlocks } : {}),
       ...(options.hasher ? { hasher: options.hasher } : {}),
     });
     this.#stopChecker = options.stopChecker;

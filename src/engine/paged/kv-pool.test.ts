@@ -46,6 +46,43 @@ describe("PagedKvPool", () => {
     expect(slotValues(pool.values(0), 27)).toEqual([68, 69, 70, 71, 72, 73]);
   });
 
+  test("resize grows and shrinks every pool, keeping the leading blocks' content and zeroing new blocks", () => {
+    using pool = new PagedKvPool({ ...spec, numBlocks: 2 }); // 8 slots
+    using k = rows(2, 1);
+    using v = rows(2, 100);
+    using slots = mx.array([1, 7], { dtype: "int32" });
+    for (let l = 0; l < 2; l++) pool.write(l, k, v, slots); // pending writes: resize must see them
+    pool.resize(8);
+    expect(pool.numBlocks).toBe(8);
+    expect(pool.nbytes).toBe(8 * bytesPerBlock(spec));
+    expect(pool.keys(1).shape).toEqual([8, 4, 2, 3]);
+    for (let l = 0; l < 2; l++) {
+      expect(slotValues(pool.keys(l), 1)).toEqual([1, 2, 3, 4, 5, 6]);
+      expect(slotValues(pool.values(l), 7)).toEqual([106, 107, 108, 109, 110, 111]);
+      expect(slotValues(pool.keys(l), 30)).toEqual([0, 0, 0, 0, 0, 0]);
+    }
+    using late = mx.array([30], { dtype: "int32" });
+    using k2 = rows(1, 500);
+    pool.write(0, k2, k2, late); // writes land in the new buffers
+    mx.evaluate(...pool.arrays());
+    expect(slotValues(pool.keys(0), 30)).toEqual([500, 501, 502, 503, 504, 505]);
+    pool.resize(1); // keeps slots 0..3
+    expect(pool.keys(0).shape).toEqual([1, 4, 2, 3]);
+    using flat = mx.reshape(pool.keys(0), [4, 2, 3]);
+    using row = mx.slice(flat, [1, 0, 0], [2, 2, 3]);
+    expect(row.toList()).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(pool.nbytes).toBe(bytesPerBlock(spec));
+  });
+
+  test("resize gives the old buffers back to MLX", () => {
+    using pool = new PagedKvPool({ ...spec, numLayers: 1, numBlocks: 64, numKvHeads: 8, headDim: 64 });
+    mx.clearCache();
+    const before = mx.getActiveMemory();
+    pool.resize(4);
+    mx.clearCache();
+    expect(before - mx.getActiveMemory()).toBe(60 * bytesPerBlock({ ...spec, numLayers: 1, numKvHeads: 8, headDim: 64 }));
+  });
+
   /**
    * Peak MLX memory of one evaluated write into a pool of `numBlocks` while another reference holds the pool,
    * minus the memory live before it. `scatter` writes with MLX's own scatter instead of the pool's write.

@@ -2,6 +2,8 @@
  * Paged KV storage: per layer one key pool and one value pool, `[numBlocks, blockSize, numKvHeads, headDim]`.
  * Writes go through `mx.reshapeAndCache`, which writes the pools' buffers in place whatever else holds them, so
  * a step may be queued while the previous one still reads the pool (no pool copy, unlike an MLX scatter).
+ * The pools are resized between steps (`resize`): the engine grows them as blocks are needed and shrinks them
+ * when idle, so resident memory follows use rather than the budget.
  */
 import * as mx from "../../mlx/index.ts";
 
@@ -34,29 +36,71 @@ export function bytesPerBlock(spec: Omit<KvPoolSpec, "numBlocks">): number {
  * pool.write(0, k, v, slots); // k, v: [T, Hkv, D]; slots: int32 [T] (block * blockSize + offset)
  */
 export class PagedKvPool {
-  /** The pools' buffers, evaluated once; every write lands in them. */
+  /** The pools' buffers, evaluated when made; every write lands in them. */
   readonly #baseKeys: mx.Array[];
   readonly #baseValues: mx.Array[];
+  #numBlocks: number;
   /** Per layer, the latest write's views of the base buffers (ordered after that write), else the base. */
   readonly #keys: mx.Array[];
   readonly #values: mx.Array[];
 
+  /** `spec.numBlocks` is the initial size; {@link numBlocks} is the current one. */
   constructor(readonly spec: KvPoolSpec) {
-    const shape = [spec.numBlocks, spec.blockSize, spec.numKvHeads, spec.headDim];
-    this.#baseKeys = Array.from({ length: spec.numLayers }, () => mx.zeros(shape, spec.dtype));
-    this.#baseValues = Array.from({ length: spec.numLayers }, () => mx.zeros(shape, spec.dtype));
+    this.#numBlocks = spec.numBlocks;
+    this.#baseKeys = Array.from({ length: spec.numLayers }, () => this.#zeros(spec.numBlocks));
+    this.#baseValues = Array.from({ length: spec.numLayers }, () => this.#zeros(spec.numBlocks));
     mx.evaluate(...this.#baseKeys, ...this.#baseValues);
     this.#keys = [...this.#baseKeys];
     this.#values = [...this.#baseValues];
   }
 
+  /** Blocks the pools hold now. */
+  get numBlocks(): number {
+    return this.#numBlocks;
+  }
+
   get numSlots(): number {
-    return this.spec.numBlocks * this.spec.blockSize;
+    return this.#numBlocks * this.spec.blockSize;
   }
 
   /** Total bytes of all pools. */
   get nbytes(): number {
-    return this.spec.numBlocks * bytesPerBlock(this.spec);
+    return this.#numBlocks * bytesPerBlock(this.spec);
+  }
+
+  /**
+   * Reallocates every pool to `numBlocks` blocks, keeping the content of the first `min(old, new)` blocks (new
+   * blocks are zero). Waits for pending writes (it evaluates), and frees the old buffers.
+   *
+   * @example
+   * pool.resize(2 * pool.numBlocks); // blocks 0..old-1 keep their KV
+   */
+  resize(numBlocks: number): void {
+    if (!Number.isInteger(numBlocks) || numBlocks < 1) throw new RangeError(`numBlocks must be a positive integer, got ${numBlocks}`);
+    if (numBlocks === this.#numBlocks) return;
+    const { numKvHeads: H, headDim: D, blockSize: bs } = this.spec;
+    const kept = Math.min(numBlocks, this.#numBlocks) * bs;
+    using slots = mx.arange(0, kept, 1, "int32");
+    for (let layer = 0; layer < this.spec.numLayers; layer++) {
+      const k = this.#zeros(numBlocks);
+      const v = this.#zeros(numBlocks);
+      mx.evaluate(k, v); // a fresh buffer of its own: the in-place write lands in it
+      {
+        using oldK = this.#leadingSlots(this.#keys[layer]!, kept, H, D);
+        using oldV = this.#leadingSlots(this.#values[layer]!, kept, H, D);
+        const [kv, vv] = mx.reshapeAndCache(k, v, oldK, oldV, slots);
+        mx.evaluate(kv, vv);
+        kv.dispose();
+        vv.dispose();
+      }
+      this.#replace(this.#keys, layer, null);
+      this.#replace(this.#values, layer, null);
+      this.#baseKeys[layer]!.dispose();
+      this.#baseValues[layer]!.dispose();
+      this.#baseKeys[layer] = this.#keys[layer] = k;
+      this.#baseValues[layer] = this.#values[layer] = v;
+    }
+    this.#numBlocks = numBlocks;
   }
 
   keys(layer: number): mx.Array {
@@ -118,6 +162,17 @@ export class PagedKvPool {
 
   [Symbol.dispose](): void {
     this.dispose();
+  }
+
+  #zeros(numBlocks: number): mx.Array {
+    const { blockSize, numKvHeads, headDim, dtype } = this.spec;
+    return mx.zeros([numBlocks, blockSize, numKvHeads, headDim], dtype);
+  }
+
+  /** Slots `[0, n)` of a pool view as `[n, H, D]`. */
+  #leadingSlots(pool: mx.Array, n: number, H: number, D: number): mx.Array {
+    using flat = mx.reshape(pool, [this.numSlots, H, D]);
+    return mx.slice(flat, [0, 0, 0], [n, H, D]);
   }
 
   #gatherSlots(pool: mx.Array, slots: mx.Array): mx.Array {

@@ -1,8 +1,10 @@
-/** How many KV blocks the pool gets: given outright, or from a share of the device memory budget. */
-import * as mx from "../../mlx/index.ts";
+/**
+ * The KV budget: how many blocks the pool may grow to (given outright, in bytes, or from what the model can use
+ * capped at a share of the free memory), and how many it starts with.
+ */
 import { bytesPerBlock, type KvPoolSpec } from "./kv-pool.ts";
 
-/** The KV pool cannot hold even one sequence of maxModelLen tokens. */
+/** The KV budget cannot hold even one sequence of maxModelLen tokens. */
 export class KvCacheTooSmallError extends Error {
   override name = "KvCacheTooSmallError";
   constructor(
@@ -14,48 +16,73 @@ export class KvCacheTooSmallError extends Error {
   }
 }
 
+/** Bytes the pool starts with (a few thousand tokens on small models), unless the budget is smaller. */
+export const INITIAL_POOL_BYTES = 64 * 2 ** 20;
+
 export interface KvSizingOptions {
+  /** The budget in blocks (`--max-cache-blocks`). */
   numGpuBlocks?: number;
-  /** Share of the device memory budget for weights plus KV (0 < u <= 1). */
+  /** The budget in bytes (`--kv-cache-memory`). */
+  kvCacheMemoryBytes?: number;
+  /** Share of the free memory the budget may take (0 < u <= 1, `--gpu-memory-utilization`). */
   gpuMemoryUtilization: number;
   maxModelLen: number;
   maxNumSeqs: number;
-  /** Bytes already taken (the weights). */
-  usedBytes: number;
-  /** The device memory budget; defaults to MLX's memory limit. */
-  budgetBytes?: number;
+  /** Memory free for the KV pool now, after the weights are loaded. */
+  freeBytes: number;
+  /** Bytes the pool starts with (default {@link INITIAL_POOL_BYTES}). */
+  initialBytes?: number;
 }
 
+export interface KvPlan {
+  /** The budget: the most blocks the pool may grow to. */
+  numBlocks: number;
+  /** The blocks allocated at start-up. */
+  initialBlocks: number;
+  bytesPerBlock: number;
+}
+
+const GIB = 2 ** 30;
+const gib = (bytes: number) => `${(bytes / GIB).toFixed(2)} GiB`;
+
 /**
- * Blocks for the pool. Without `numGpuBlocks`: `floor((u * budget - used) / bytesPerBlock)`, capped at what
- * maxNumSeqs sequences of maxModelLen tokens could ever use. Throws `KvCacheTooSmallError` when one
- * max-length sequence does not fit.
+ * The KV plan. Without `numGpuBlocks` or `kvCacheMemoryBytes`, the budget is what the model can use
+ * (maxNumSeqs sequences of maxModelLen tokens), capped at `gpuMemoryUtilization` of the free memory. Throws
+ * `KvCacheTooSmallError`, naming the CLI flags, when one max-length sequence does not fit.
  *
  * @example
- * const numBlocks = planNumBlocks(spec, { gpuMemoryUtilization: 0.5, maxModelLen: 4096, maxNumSeqs: 64, usedBytes });
+ * const plan = planKvPool(spec, { gpuMemoryUtilization: 0.5, maxModelLen: 4096, maxNumSeqs: 64, freeBytes });
+ * plan.numBlocks; // the budget; plan.initialBlocks <= plan.numBlocks
  */
-export function planNumBlocks(spec: Omit<KvPoolSpec, "numBlocks">, opts: KvSizingOptions): number {
+export function planKvPool(spec: Omit<KvPoolSpec, "numBlocks">, opts: KvSizingOptions): KvPlan {
+  const perBlock = bytesPerBlock(spec);
   const needed = Math.ceil(opts.maxModelLen / spec.blockSize);
+  const shortenHint = `or lower --max-model-len (now ${opts.maxModelLen})`;
+  let numBlocks: number;
   if (opts.numGpuBlocks !== undefined) {
     if (!Number.isInteger(opts.numGpuBlocks) || opts.numGpuBlocks < 1) {
-      throw new RangeError(`numGpuBlocks must be a positive integer, got ${opts.numGpuBlocks}`);
+      throw new RangeError(`--max-cache-blocks must be a positive integer, got ${opts.numGpuBlocks}`);
     }
-    if (opts.numGpuBlocks < needed) {
-      throw new KvCacheTooSmallError(opts.numGpuBlocks, needed, "raise numGpuBlocks or lower maxModelLen");
+    numBlocks = opts.numGpuBlocks;
+    if (numBlocks < needed) throw new KvCacheTooSmallError(numBlocks, needed, `raise --max-cache-blocks ${shortenHint}`);
+  } else if (opts.kvCacheMemoryBytes !== undefined) {
+    numBlocks = Math.floor(opts.kvCacheMemoryBytes / perBlock);
+    if (numBlocks < needed) {
+      const detail = `--kv-cache-memory ${opts.kvCacheMemoryBytes} holds ${numBlocks} blocks of ${perBlock} bytes; ` +
+        `raise --kv-cache-memory to at least ${needed * perBlock} ${shortenHint}`;
+      throw new KvCacheTooSmallError(numBlocks, needed, detail);
     }
-    return opts.numGpuBlocks;
+  } else {
+    const u = opts.gpuMemoryUtilization;
+    if (!(u > 0 && u <= 1)) throw new RangeError(`--gpu-memory-utilization must be in (0, 1], got ${u}`);
+    const fit = Math.max(0, Math.floor((u * Math.max(0, opts.freeBytes)) / perBlock));
+    if (fit < needed) {
+      const detail = `${u} (--gpu-memory-utilization) of ${gib(opts.freeBytes)} free memory holds ${fit} blocks ` +
+        `of ${perBlock} bytes; raise --gpu-memory-utilization, set --kv-cache-memory, ${shortenHint}`;
+      throw new KvCacheTooSmallError(fit, needed, detail);
+    }
+    numBlocks = Math.min(fit, needed * opts.maxNumSeqs);
   }
-  const u = opts.gpuMemoryUtilization;
-  if (!(u > 0 && u <= 1)) throw new RangeError(`gpuMemoryUtilization must be in (0, 1], got ${u}`);
-  const budget = opts.budgetBytes ?? mx.getMemoryLimit();
-  const perBlock = bytesPerBlock(spec);
-  const free = u * budget - opts.usedBytes;
-  const fit = Math.max(0, Math.floor(free / perBlock));
-  if (fit < needed) {
-    const detail = `${(u * budget / 2 ** 30).toFixed(2)} GiB budget (gpuMemoryUtilization ${u}) minus ` +
-      `${(opts.usedBytes / 2 ** 30).toFixed(2)} GiB of weights leaves ${fit} blocks of ${perBlock} bytes; ` +
-      "raise gpuMemoryUtilization or lower maxModelLen";
-    throw new KvCacheTooSmallError(fit, needed, detail);
-  }
-  return Math.min(fit, needed * opts.maxNumSeqs);
+  const initial = Math.ceil((opts.initialBytes ?? INITIAL_POOL_BYTES) / perBlock);
+  return { numBlocks, initialBlocks: Math.max(1, Math.min(numBlocks, initial)), bytesPerBlock: perBlock };
 }

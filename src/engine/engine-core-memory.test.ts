@@ -1,0 +1,96 @@
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import * as mx from "../mlx/index.ts";
+import type { DecoderModel } from "../models/decoder.ts";
+import { EngineCore, type EngineCoreConfig, type EngineCoreRequest, KvCacheTooSmallError, type TokenOutput } from "./engine-core.ts";
+import { bytesPerBlock } from "./paged/kv-pool.ts";
+import { tinyModel } from "./runner/testing.ts";
+import { GREEDY } from "./sampling/params.ts";
+
+let model: DecoderModel;
+beforeAll(async () => {
+  model = await tinyModel("llama", { seed: 11 });
+});
+afterAll(() => mx.clearCache());
+
+const prompt = (len: number, salt: number) => Array.from({ length: len }, (_, i) => (i * 29 + salt * 13 + ((i * i) % 7)) % 256);
+const request = (requestId: string, ids: number[], maxTokens: number): EngineCoreRequest =>
+  ({ requestId, promptTokenIds: ids, sampling: GREEDY, maxTokens, stopTokenIds: new Set() });
+
+function drain(core: EngineCore): Map<string, number[]> {
+  const out = new Map<string, number[]>();
+  for (let i = 0; core.hasUnfinished(); i++) {
+    if (i > 5000) throw new Error("engine did not finish");
+    for (const t of core.step() as TokenOutput[]) out.set(t.requestId, [...(out.get(t.requestId) ?? []), t.token]);
+  }
+  return out;
+}
+
+function core(config: Partial<EngineCoreConfig>): EngineCore {
+  return new EngineCore(model, { maxModelLen: 512, numGpuBlocks: 256, maxNumBatchedTokens: 64, ...config });
+}
+
+const blockBytes = () => {
+  const c = model.spec.config;
+  return bytesPerBlock({ numLayers: model.layers.length, blockSize: 16, numKvHeads: c.numKeyValueHeads, headDim: c.headDim, dtype: "float32" });
+};
+
+describe("EngineCore memory: a KV pool that follows use", () => {
+  test("a pool starting at 2 blocks grows while serving 8 concurrent requests and gives the same tokens as a full pool", () => {
+    const lengths = [40, 3, 90, 17, 64, 120, 9, 33];
+    const run = (initialKvBytes: number | undefined) => {
+      const c = core(initialKvBytes === undefined ? { initialKvBytes: 256 * blockBytes() } : { initialKvBytes });
+      lengths.forEach((len, r) => c.addRequest(request(`r${r}`, prompt(len, r), 10 + r)));
+      const out = drain(c);
+      const stats = c.stats();
+      c.dispose();
+      return { out, stats };
+    };
+    const full = run(undefined);
+    const grown = run(2 * blockBytes());
+    expect(full.stats.backedBlocks).toBe(256);
+    expect(grown.stats.backedBlocks).toBeGreaterThan(2);
+    expect(grown.stats.backedBlocks).toBeLessThan(256);
+    expect(grown.stats.numBlocks).toBe(256);
+    for (let r = 0; r < lengths.length; r++) expect(grown.out.get(`r${r}`)).toEqual(full.out.get(`r${r}`)!);
+  });
+
+  test("releaseIdleMemory shrinks the pool to its initial size, frees the memory, and serving goes on", () => {
+    const c = core({ initialKvBytes: 4 * blockBytes() });
+    for (let r = 0; r < 6; r++) c.addRequest(request(`a${r}`, prompt(100, r), 8));
+    const first = drain(c);
+    const grown = c.stats().backedBlocks;
+    expect(grown).toBeGreaterThanOrEqual(Math.ceil((6 * 108) / 16));
+    c.addRequest(request("busy", prompt(5, 99), 4));
+    expect(c.releaseIdleMemory()).toBe(0); // never while a request is unfinished
+    expect(c.stats().backedBlocks).toBe(grown);
+    drain(c);
+    const active = mx.getActiveMemory();
+    const released = c.releaseIdleMemory();
+    expect(c.stats().backedBlocks).toBe(4);
+    expect(c.pool.nbytes).toBe(4 * blockBytes());
+    expect(released).toBeGreaterThanOrEqual((grown - 4) * blockBytes());
+    expect(active - mx.getActiveMemory()).toBe((grown - 4) * blockBytes());
+    expect(c.stats().mlxCacheBytes).toBe(0);
+    c.addRequest(request("a0", prompt(100, 0), 8)); // the same prompt again, after the shrink
+    expect(drain(c).get("a0")).toEqual(first.get("a0")!);
+    c.dispose();
+  });
+
+  test("the default budget comes from the free memory; too little names the flags", () => {
+    const perBlock = blockBytes();
+    const c = core({ numGpuBlocks: undefined, maxNumSeqs: 4, freeMemoryBytes: () => 2 * 100 * perBlock });
+    expect(c.stats().numBlocks).toBe(100); // 0.5 of 200 blocks, below 4 x 512 tokens
+    c.dispose();
+    const capped = core({ numGpuBlocks: undefined, maxNumSeqs: 2, freeMemoryBytes: () => 2 ** 40 });
+    expect(capped.stats().numBlocks).toBe(64); // 2 sequences of 512 tokens
+    capped.dispose();
+    expect(() => core({ numGpuBlocks: undefined, freeMemoryBytes: () => 10 * perBlock })).toThrow(KvCacheTooSmallError);
+    expect(() => core({ numGpuBlocks: undefined, freeMemoryBytes: () => 10 * perBlock })).toThrow(/--gpu-memory-utilization/);
+  });
+
+  test("--kv-cache-memory sets the budget in bytes", () => {
+    const c = core({ numGpuBlocks: undefined, kvCacheMemoryBytes: 50 * blockBytes() });
+    expect(c.stats().numBlocks).toBe(50);
+    c.dispose();
+  });
+});
