@@ -26,8 +26,8 @@ const engine = new FakeEngine((request) => ({
 }));
 let handle: ServerHandle;
 
-beforeAll(() => {
-  handle = serve(createApp({ engine, logger: silent }), { port: 0 });
+beforeAll(async () => {
+  handle = await serve(createApp({ engine, logger: silent }), { port: 0 });
 });
 afterAll(() => handle.stop(100));
 

@@ -120,13 +120,13 @@ describe("bench <model> in-process over FakeEngine", () => {
 describe("bench serve end to end", () => {
   let handle: ServerHandle;
   let engine: FakeEngine;
-  beforeAll(() => {
+  beforeAll(async () => {
     engine = new FakeEngine((request) => ({
       promptTokens: (request.kind === "completion" && typeof request.prompt === "string"
         ? request.prompt.split(" ").length : 0) + 2,
       outputs: [tokens(request.sampling.maxTokens ?? 1)], firstTokenDelayMs: 5, tokenDelayMs: 1,
     }));
-    handle = serve(createApp({ engine, logger: { info() {}, warn() {}, error() {} } }), { port: 0 });
+    handle = await serve(createApp({ engine, logger: { info() {}, warn() {}, error() {} } }), { port: 0 });
   });
   afterAll(() => handle.stop(100));
 

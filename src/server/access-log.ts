@@ -72,6 +72,7 @@ export function accessLog(
     const record = new AccessRecord(c.get("requestId"), `${c.req.method} ${c.req.path}`, logger, metrics);
     c.set("access", record);
     await next();
-    if (!record.deferred) record.end(c.res.status);
+    // 499 (client closed request): the client left before the answer, which nobody received.
+    if (!record.deferred) record.end(c.req.raw.signal.aborted ? 499 : c.res.status);
   };
 }

@@ -19,8 +19,8 @@ describe("end to end with the openai client", () => {
   let handle: ServerHandle;
   let client: OpenAI;
 
-  beforeAll(() => {
-    handle = serve(createApp({ engine, servedModelName: "test-model", apiKey: "sk-e2e", logger: new MemoryLogger() }), { port: 0 });
+  beforeAll(async () => {
+    handle = await serve(createApp({ engine, servedModelName: "test-model", apiKey: "sk-e2e", logger: new MemoryLogger() }), { port: 0 });
     client = new OpenAI({ baseURL: new URL("/v1", handle.url).href, apiKey: "sk-e2e", maxRetries: 0 });
   });
   afterAll(() => handle.stop(1000));
@@ -103,7 +103,7 @@ describe("end to end with the openai client", () => {
 describe("graceful shutdown", () => {
   test("lets a running stream finish, then refuses new connections", async () => {
     const engine = new FakeEngine(() => ({ outputs: [["a", "b", "c", "d"]], tokenDelayMs: 30 }));
-    const handle = serve(createApp({ engine, logger: new MemoryLogger() }), { port: 0 });
+    const handle = await serve(createApp({ engine, logger: new MemoryLogger() }), { port: 0 });
     const url = new URL("/v1/completions", handle.url);
     const res = await fetch(url, { method: "POST", body: JSON.stringify({ prompt: "x", stream: true }) });
     const text = res.text();
@@ -115,7 +115,7 @@ describe("graceful shutdown", () => {
   });
   test("aborts streams still running after the grace period", async () => {
     const engine = new FakeEngine(() => ({ outputs: [Array(500).fill("t")], tokenDelayMs: 10 }));
-    const handle = serve(createApp({ engine, logger: new MemoryLogger() }), { port: 0 });
+    const handle = await serve(createApp({ engine, logger: new MemoryLogger() }), { port: 0 });
     const res = await fetch(new URL("/v1/completions", handle.url), { method: "POST", body: JSON.stringify({ prompt: "x", stream: true }) });
     const text = res.text().catch(() => "");
     await Bun.sleep(20);
