@@ -2,6 +2,7 @@
 import { defineCommand } from "citty";
 import { consola } from "consola";
 import type { CoreOptions } from "../engine/worker-protocol.ts";
+import { hostProblem, listenErrorMessage } from "./listen.ts";
 import { failWith, isLogLevel, LOG_LEVELS, setLogLevel } from "./logging.ts";
 
 /** Everything `serve` needs, parsed and validated. */
@@ -117,30 +118,41 @@ export async function runServer(given: ServeConfig): Promise<void> {
       config = { ...config, model: await defaultModelPath() };
       consola.info(`no model given: serving the default model ${DEFAULT_MODEL_SOURCE.cacheName} (from PyPI package ${DEFAULT_MODEL_SOURCE.project})`);
     } catch (e) {
-      return failWith(`${NO_MODEL}\n(the default model is not available: ${(e as Error).message})`, 2);
+      return failWith(`${NO_MODEL} (the default model is not available: ${(e as Error).message})`, 2);
     }
   }
   const model = config.model;
   if (model === undefined) return failWith(NO_MODEL, 2);
+  const badHost = await hostProblem(config.host);
+  if (badHost !== null) return failWith(`serve: ${badHost}`);
   const { createEngine } = await import("../engine/create.ts");
   const { createApp, serve } = await import("../server/index.ts");
-  const name = config.servedModelName ?? model;
   let engine: Awaited<ReturnType<typeof createEngine>>;
   try {
     engine = await createEngine({
-      model, servedModelName: name, core: config.core, waitReady: false,
+      model, core: config.core, waitReady: false,
+      ...(config.servedModelName === undefined ? {} : { servedModelName: config.servedModelName }),
       ...(config.defaultMaxTokens === undefined ? {} : { defaultMaxTokens: config.defaultMaxTokens }),
     });
   } catch (e) {
     return failWith(`serve: ${(e as Error).message}`);
   }
+  // The short id (repo id, folder or file name) is shown; the spec as given stays accepted in `model`.
+  const name = engine.modelInfo().id;
   const app = createApp({
-    engine, servedModelName: name,
+    engine, servedModelName: name, modelAliases: [model],
     ...(config.apiKey ? { apiKey: config.apiKey } : {}),
     ...(config.allowedOrigins ? { allowedOrigins: config.allowedOrigins } : {}),
     ...(config.streamInterval ? { streamInterval: config.streamInterval } : {}),
   });
-  const handle = serve(app, { host: config.host, port: config.port });
+  let handle: Awaited<ReturnType<typeof serve>>;
+  try {
+    handle = await serve(app, { host: config.host, port: config.port });
+  } catch (e) {
+    failWith(`serve: ${listenErrorMessage(e, config.host, config.port)}`);
+    await engine.close(1000);
+    process.exit(1);
+  }
   let stopping = false;
   const shutdown = async (signal: string) => {
     if (stopping) return;
@@ -159,7 +171,7 @@ export async function runServer(given: ServeConfig): Promise<void> {
   try {
     await engine.ready;
   } catch (e) {
-    consola.error(`serve: ${(e as Error).message}`);
+    failWith(`serve: ${(e as Error).message}`);
     await handle.stop(0);
     await engine.close(1000);
     process.exit(1);
@@ -178,7 +190,8 @@ export const serveCommand = defineCommand({
     model: { type: "positional", required: false, description: "Hugging Face repo id, local model folder or .gguf file" },
     host: { type: "string", default: "127.0.0.1", description: "Address to listen on" },
     port: { type: "string", default: "8000", description: "Port to listen on" },
-    "served-model-name": { type: "string", description: "Model name clients use (default: the model argument)" },
+    "served-model-name": { type: "string",
+      description: "Model id clients see (default: the repo id, folder name, or .gguf file name without its quantization suffix)" },
     "api-key": { type: "string", description: "Require `Authorization: Bearer <key>` on /v1" },
     "allowed-origins": { type: "string", description: "CORS origins, comma-separated ('*' for any)" },
     "log-level": { type: "string", default: "info", description: `Log level: ${LOG_LEVELS.join(", ")}` },

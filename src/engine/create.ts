@@ -4,7 +4,7 @@
  */
 import { existsSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
-import { type ResolveOptions, resolveModel } from "../hub/index.ts";
+import { modelDisplayName, type ResolveOptions, resolveModel } from "../hub/index.ts";
 import { loadTokenizer, type ModelTokenizer } from "../tokenizer/index.ts";
 import type { DecoderModel } from "../models/decoder.ts";
 import { AsyncEngine } from "./async-engine.ts";
@@ -40,7 +40,7 @@ export function createCore(model: DecoderModel, options: CoreOptions): EngineCor
 export interface CreateEngineOptions {
   /** Local folder, .gguf file, or Hub repo id (`org/name[@revision]`). */
   model: string;
-  /** The id clients see (default: the spec as given). */
+  /** The id clients see (default: {@link modelDisplayName} of the spec, e.g. the repo id or folder name). */
   servedModelName?: string;
   defaultMaxTokens?: number;
   contextLength?: number;
@@ -91,7 +91,7 @@ export async function createEngine(options: CreateEngineOptions): Promise<AsyncE
   const tokenizer: ModelTokenizer | undefined = existsSync(join(resolved.dir, "tokenizer.json")) ? await loadTokenizer(resolved.dir) : undefined;
   const template = chatTemplateText(resolved.dir);
   const engine = new AsyncEngine({
-    id: options.servedModelName ?? options.model,
+    id: options.servedModelName ?? modelDisplayName(options.model, options.resolve?.cwd),
     modelPath,
     ...(tokenizer ? { tokenizer } : {}),
     ...(template ? { chatTemplateSource: template } : {}),

@@ -114,6 +114,6 @@ describe("WorkerLoop", () => {
     });
     loop.handle({ type: "init", modelPath: "/nowhere", core: {} });
     await until(() => messages.length > 0);
-    expect(messages[0]).toEqual({ type: "load-failed", message: "Error: no config.json" });
+    expect(messages[0]).toEqual({ type: "load-failed", message: "no config.json" });
   });
 });

@@ -112,7 +112,8 @@ export class WorkerLoop {
       loaded = await this.#deps.loadModel(init.modelPath);
       this.#core = this.#deps.createCore(loaded.model, init.core);
     } catch (e) {
-      this.#post({ type: "load-failed", message: errorMessage(e) });
+      // The loaders' errors name the file and the fault; `serve` prints this as its one line.
+      this.#post({ type: "load-failed", message: e instanceof Error ? e.message : String(e) });
       return;
     }
     this.#post({ type: "ready", model: modelFacts(loaded), stats: this.#stats() });

@@ -99,6 +99,6 @@ export class ModelPathError extends HubError {
     readonly spec: string,
     reason: string,
   ) {
-    super(`Cannot use model '${spec}': ${reason}`);
+    super(`cannot use model '${spec}': ${reason}`);
   }
 }

@@ -10,6 +10,7 @@ export { downloadModel, type DownloadOptions, type SnapshotResult } from "./down
 export { hubSettings, type HubOptions, type HubSettings, type Env, DEFAULT_ENDPOINT } from "./settings.ts";
 export { selectFiles, matchesPattern, TEXT_MODEL_PATTERNS, type FileSelection } from "./patterns.ts";
 export { inspectModelDir, type ModelFormat, type ModelDirCheck } from "./model-dir.ts";
+export { modelDisplayName } from "./model-name.ts";
 export { repoCacheDir, isCommitHash } from "./cache.ts";
 export { type DownloadProgress, type ProgressCallback, formatBytes } from "./progress.ts";
 export {

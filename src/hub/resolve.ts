@@ -51,7 +51,7 @@ export function parseModelSpec(spec: string, cwd = process.cwd()): ModelSpec {
   const repo = at > 0 ? expanded.slice(0, at) : expanded;
   const revision = at > 0 ? expanded.slice(at + 1) : "main";
   if (!REPO_ID.test(repo) || revision === "") {
-    throw new ModelPathError(spec, "not an existing path nor a Hugging Face repo id like 'org/name[@revision]'");
+    throw new ModelPathError(spec, `${local} does not exist, and it is not a Hugging Face repo id like 'org/name[@revision]'`);
   }
   return { kind: "repo", repo, revision };
 }
@@ -60,7 +60,9 @@ function resolveLocal(spec: string, path: string): ResolvedModel {
   const stat = statSync(path, { throwIfNoEntry: false });
   if (stat === undefined) throw new ModelPathError(spec, `${path} does not exist`);
   if (stat.isFile()) {
-    if (!path.endsWith(".gguf")) throw new ModelPathError(spec, "a model file must be a .gguf file");
+    if (!path.endsWith(".gguf")) {
+      throw new ModelPathError(spec, "a model file must be a .gguf file (for safetensors, pass the folder holding config.json)");
+    }
     return { dir: resolvePath(path, ".."), format: "gguf", ggufFile: path, source: "local" };
   }
   const check = inspectModelDir(path);

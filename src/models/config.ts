@@ -86,8 +86,10 @@ export function quantConfig(c: HfConfig): QuantConfig | null {
     if (mode !== "affine") throw new ConfigError(`quantization mode '${mode}' is not supported (affine only)`);
     const bits = o.bits as number;
     const groupSize = (o.group_size as number | undefined) ?? 64;
-    if (![2, 3, 4, 5, 6, 8].includes(bits)) throw new ConfigError(`quantization bits ${bits} is not supported`);
-    if (![32, 64, 128].includes(groupSize)) throw new ConfigError(`quantization group_size ${groupSize} is not supported`);
+    if (![2, 3, 4, 5, 6, 8].includes(bits)) throw new ConfigError(`quantization bits ${bits} is not supported (2, 3, 4, 5, 6 or 8)`);
+    if (![32, 64, 128].includes(groupSize)) {
+      throw new ConfigError(`quantization group_size ${groupSize} is not supported (32, 64 or 128)`);
+    }
     return { bits, groupSize, mode: "affine" };
   };
   const overrides: QuantConfig["overrides"] = {};

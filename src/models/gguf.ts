@@ -10,7 +10,10 @@ import { ModelTokenizer, tokenizerFilesFromGguf, TokenizerError, type TokenizerF
 import { quantConfig, type HfConfig } from "./config.ts";
 import { DecoderModel } from "./decoder.ts";
 import { ggufToHfName, hfConfigFromGguf, quantizationFromShapes, type GgufMetadata } from "./gguf-config.ts";
+import { CheckpointError } from "./checkpoint-file.ts";
+import { type GgufHeader, readGgufHeader } from "./gguf-header.ts";
 import type { LoadedModel } from "./load.ts";
+import { checkWeightsFit } from "./memory-budget.ts";
 import { factoryFor } from "./registry.ts";
 
 /** A .gguf file that is missing, unreadable or holds tensors we cannot place. The message names the file. */
@@ -33,16 +36,28 @@ export interface GgufCheckpoint {
   metadata: GgufMetadata;
 }
 
+/** The file's header, checked before MLX maps the file; a bad one is a GgufError. */
+function checkedHeader(path: string): GgufHeader {
+  try {
+    return readGgufHeader(path);
+  } catch (e) {
+    if (e instanceof CheckpointError) throw new GgufError(path, e.reason, { cause: e });
+    throw e;
+  }
+}
+
 /**
  * Reads a .gguf file: tensors renamed to HF names, and an HF-style config (with a `quantization` section when
- * tensors are quantized). Throws GgufError for a missing or unreadable file, ConfigError for an unknown
- * architecture.
+ * tensors are quantized). Throws GgufError for a missing, unreadable, truncated or corrupt file or a tensor type
+ * we do not load (all checked before MLX maps the file), ModelTooLargeError for weights above the memory budget,
+ * ConfigError for an unknown architecture.
  *
  * @example
  *   const { hfConfig, tensors } = readGguf("SmolLM2-135M-Instruct.Q4_1.gguf");
  */
 export function readGguf(path: string): GgufCheckpoint {
   if (!existsSync(path) || !statSync(path).isFile()) throw new GgufError(path, "no such file");
+  checkWeightsFit(path, checkedHeader(path).totalBytes);
   let file: mx.GgufFile;
   try {
     file = mx.loadGguf(path);

@@ -8,7 +8,9 @@ import * as mx from "../mlx/index.ts";
 import { WeightError, WeightStore } from "../nn/weights.ts";
 import { ConfigError, quantConfig, type HfConfig } from "./config.ts";
 import { DecoderModel } from "./decoder.ts";
+import { checkWeightsFit } from "./memory-budget.ts";
 import { factoryFor, type ModelFactory } from "./registry.ts";
+import { readSafetensorsHeader } from "./safetensors-header.ts";
 
 export interface LoadedModel {
   model: DecoderModel;
@@ -43,11 +45,17 @@ export async function weightFiles(dir: string): Promise<string[]> {
   return files.map((f) => join(dir, f));
 }
 
-/** Loads every tensor of the checkpoint into a store that remembers each tensor's file. */
+/**
+ * Loads every tensor of the checkpoint into a store that remembers each tensor's file. Every file's header is
+ * checked first (CheckpointError) and the total against the memory budget (ModelTooLargeError), so MLX never
+ * reads a truncated file or starts on weights that cannot fit.
+ */
 export async function loadWeights(dir: string, hf: HfConfig, quant = true): Promise<WeightStore> {
+  const files = await weightFiles(dir);
+  checkWeightsFit(dir, files.reduce((n, file) => n + readSafetensorsHeader(file).totalBytes, 0));
   const tensors = new Map<string, mx.Array>();
   const source = new Map<string, string>();
-  for (const file of await weightFiles(dir)) {
+  for (const file of files) {
     const { arrays } = mx.loadSafetensors(file);
     for (const [name, arr] of arrays) {
       if (tensors.has(name)) throw new WeightError(`tensor '${name}' appears in both ${source.get(name)} and ${basename(file)}`);

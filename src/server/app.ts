@@ -21,8 +21,10 @@ export const DEFAULT_MAX_BODY_BYTES = 32 * 1024 * 1024;
 
 export interface AppOptions {
   engine: Engine;
-  /** The name clients use in `model`; also accepted: the model id/path and "default". */
+  /** The name clients use in `model`; also accepted: the engine's model id, "default" and `modelAliases`. */
   servedModelName?: string;
+  /** More names accepted in `model` and never shown, e.g. the path the model was served from. */
+  modelAliases?: string[];
   /** When set, `/v1/*` requires `Authorization: Bearer <apiKey>`. */
   apiKey?: string;
   /** Enables CORS for these origins (`["*"]` for any). */
@@ -51,6 +53,7 @@ export function createApp(options: AppOptions): ServerApp {
   const deps: RouteDeps = {
     engine: options.engine,
     servedModelName: options.servedModelName ?? options.engine.modelInfo().id,
+    modelAliases: options.modelAliases ?? [],
     streamInterval: Math.max(1, Math.floor(options.streamInterval ?? 1)),
     keepAliveMs: options.keepAliveMs ?? 5000,
     inflight,

@@ -12,15 +12,20 @@ export type AppEnv = { Variables: { requestId: string; access: AccessRecord } };
 export interface RouteDeps {
   engine: Engine;
   servedModelName: string;
+  /** More names accepted in `model` (e.g. the path given to `serve`); compared as strings, never shown. */
+  modelAliases?: readonly string[];
   streamInterval: number;
   keepAliveMs: number;
   inflight: InflightRequests;
   logger: ServerLogger;
 }
 
-/** Names a request may use for the served model: the served name, the model id or path, and "default". */
+/**
+ * Names a request may use for the served model: the served name, the model id, "default" and the aliases
+ * (the path or spec given to `serve`). Only compared as strings: a request's `model` never reaches the file system.
+ */
 export function modelAliases(deps: RouteDeps): Set<string> {
-  return new Set([deps.servedModelName, deps.engine.modelInfo().id, "default"]);
+  return new Set([deps.servedModelName, deps.engine.modelInfo().id, "default", ...(deps.modelAliases ?? [])]);
 }
 
 /** Validates the request's `model` (absent means the served model); 404 when it names another. */
