@@ -19,5 +19,6 @@ typedef struct mlx_optional_float_ { float value; bool has_value; } mlx_optional
 #include "vmlx/io.h"         /* safetensors, gguf */
 #include "vmlx/memory.h"     /* memory stats and limits, device info */
 #include "vmlx/paged.h"      /* paged attention over block tables */
+#include "vmlx/qmm.h"        /* quantized matmul with the CPU kernel */
 
 #endif

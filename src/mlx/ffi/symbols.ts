@@ -10,6 +10,7 @@ import { IO_SYMBOLS } from "./symbols-io.ts";
 import { MEMORY_SYMBOLS } from "./symbols-memory.ts";
 import { NN_SYMBOLS } from "./symbols-nn.ts";
 import { PAGED_SYMBOLS } from "./symbols-paged.ts";
+import { QMM_SYMBOLS } from "./symbols-qmm.ts";
 
 export const SYMBOLS = {
   // array.cpp
@@ -49,6 +50,7 @@ export const SYMBOLS = {
   ...IO_SYMBOLS,
   ...MEMORY_SYMBOLS,
   ...PAGED_SYMBOLS,
+  ...QMM_SYMBOLS,
 } as const satisfies Record<string, FFIFunction>;
 
 export type NativeSymbols = typeof SYMBOLS;

@@ -1,7 +1,7 @@
 /** Quantization: quantize, dequantize and matmuls against quantized weights. */
 import { Array } from "../array.ts";
 import type { Dtype } from "../dtype.ts";
-import { N, OUT, take } from "../ffi/call.ts";
+import { check, N, OUT, take } from "../ffi/call.ts";
 import { type Stream, streamHandle as S } from "../stream.ts";
 import { cstr, optDtype, optHandle, optInt, takeVector } from "./nn-args.ts";
 
@@ -57,13 +57,24 @@ export function dequantize(
   return new Array(take("mlx_dequantize", st));
 }
 
+/**
+ * Which implementation multiplies: `"mlx"` is MLX's op; `"kernel"` is vmlx's vectorized, multi-threaded CPU
+ * kernel (affine, transposed, bits 4 or 8, group 32/64/128, a 2-D weight, float32/float16/bfloat16 on a CPU
+ * stream; an MlxError elsewhere); `"auto"` takes the kernel where it applies, else MLX's op.
+ */
+export type QuantizedMatmulPath = "auto" | "mlx" | "kernel";
+
 export interface QuantizedMatmulOptions extends QuantizationOptions {
   /** `x @ w.T` when true (the Linear layout `[out, in]`), `x @ w` when false. Default true. */
   transpose?: boolean;
+  /** Default `"auto"`. */
+  path?: QuantizedMatmulPath;
 }
 
 /**
- * `x @ dequantize(w).T` (or without the transpose) without materializing the dequantized weight.
+ * `x @ dequantize(w).T` (or without the transpose) without materializing the dequantized weight. On a CPU
+ * stream the affine `x @ w.T` shapes run on vmlx's kernel (float32 accumulation; MLX's op sums in another
+ * order, so the two agree to float32 rounding, not bit for bit).
  *
  * @example
  *   const y = mx.quantizedMatmul(x, wq, scales, biases, { groupSize: 64, bits: 4 });
@@ -77,9 +88,34 @@ export function quantizedMatmul(
   s?: Stream,
 ): Array {
   const mode = cstr(opts.mode ?? "affine");
-  const st = N.mlx_quantized_matmul(OUT, x._h, w._h, scales._h, optHandle(biases), opts.transpose ?? true,
-    optInt(opts.groupSize), optInt(opts.bits), mode, S(s));
-  return new Array(take("mlx_quantized_matmul", st));
+  const path = cstr(opts.path ?? "auto");
+  const st = N.vmlx_quantized_matmul(OUT, x._h, w._h, scales._h, optHandle(biases), opts.transpose ?? true,
+    optInt(opts.groupSize), optInt(opts.bits), mode, path, S(s));
+  return new Array(take("vmlx_quantized_matmul", st));
+}
+
+/** The CPU kernel's instruction sets: `"auto"` picks the best this CPU has. */
+export type QmmCpuIsa = "auto" | "avx2" | "scalar";
+
+/**
+ * The instruction set the CPU quantized-matmul kernel runs now (`VMLX_QMM_ISA=scalar` forces the portable one).
+ *
+ * @example
+ *   mx.qmmCpuIsa(); // "avx2" on a Haswell-or-later x86_64, else "scalar"
+ */
+export function qmmCpuIsa(): Exclude<QmmCpuIsa, "auto"> {
+  return String(N.vmlx_qmm_cpu_isa()) as Exclude<QmmCpuIsa, "auto">;
+}
+
+/**
+ * Forces the CPU kernel's instruction set for the whole process (tests run both paths on one machine). Throws
+ * an MlxError for `"avx2"` on a CPU without AVX2, FMA and F16C.
+ *
+ * @example
+ *   mx.setQmmCpuIsa("scalar"); try { ... } finally { mx.setQmmCpuIsa("auto"); }
+ */
+export function setQmmCpuIsa(isa: QmmCpuIsa): void {
+  check("vmlx_qmm_cpu_set_isa", N.vmlx_qmm_cpu_set_isa(cstr(isa)));
 }
 
 export interface GatherQmmOptions extends QuantizedMatmulOptions {

@@ -1,0 +1,138 @@
+// vmlx_quantized_matmul: MLX's quantized_matmul, or on a CPU stream our vectorized, multi-threaded kernel
+// (qmm_cpu.h) for the affine x @ W^T shapes it serves. MLX's own op validates the arguments and casts x, scales
+// and biases to the result dtype; the kernel's primitive then takes those same inputs in place of MLX's.
+#include <mlx/backend/cpu/encoder.h>
+#include <mlx/primitives.h>
+
+#include <cstring>
+#include <stdexcept>
+#include <string>
+
+#include "ops_nn_util.h"
+#include "qmm_cpu.h"
+
+using namespace vmlx;
+
+namespace {
+
+#define REQUIRE(ok, msg) VMLX_REQUIRE("quantized_matmul", ok, msg)
+
+std::optional<qmm_cpu::Dtype> kernel_dtype(mx::Dtype dt) {
+  if (dt == mx::float32) return qmm_cpu::Dtype::f32;
+  if (dt == mx::float16) return qmm_cpu::Dtype::f16;
+  if (dt == mx::bfloat16) return qmm_cpu::Dtype::bf16;
+  return std::nullopt;
+}
+
+bool plain(const mx::array& a) { return a.flags().row_contiguous && a.data_size() == a.size(); }
+
+class CpuQuantizedMatmul : public mx::UnaryPrimitive {
+ public:
+  CpuQuantizedMatmul(mx::Stream s, int group_size, int bits)
+      : mx::UnaryPrimitive(s), group_size_(group_size), bits_(bits) {}
+
+  // inputs: x [..., K], w [N, K * bits / 32], scales, biases [N, K / group], all row-contiguous.
+  void eval_cpu(const std::vector<mx::array>& in, mx::array& out) override {
+    const auto &x = in[0], &w = in[1], &scales = in[2], &biases = in[3];
+    for (const auto* a : {&x, &w, &scales, &biases}) {
+      if (!plain(*a)) throw std::runtime_error("[quantized_matmul] CPU kernel input is not row-contiguous");
+    }
+    out.set_data(mx::allocator::malloc(out.nbytes()));
+    auto& encoder = mx::cpu::get_command_encoder(stream());
+    encoder.set_input_array(x);
+    encoder.set_input_array(w);
+    encoder.set_input_array(scales);
+    encoder.set_input_array(biases);
+    encoder.set_output_array(out);
+    const int K = x.shape(-1), N = out.shape(-1);
+    qmm_cpu::Problem p{x.data<void>(),   *kernel_dtype(x.dtype()),      w.data<uint32_t>(),
+                       scales.data<void>(), biases.data<void>(),       *kernel_dtype(scales.dtype()),
+                       out.data<void>(), *kernel_dtype(out.dtype()),     static_cast<int>(x.size() / K),
+                       N,                K,                             bits_,
+                       group_size_};
+    encoder.dispatch([p]() { qmm_cpu::run(p); });
+  }
+
+  void eval_gpu(const std::vector<mx::array>&, mx::array&) override {
+    throw std::runtime_error("[quantized_matmul] the CPU kernel's primitive ran on a GPU stream");
+  }
+
+  const char* name() const override { return "VmlxCpuQuantizedMatmul"; }
+
+  bool is_equivalent(const mx::Primitive& other) const override {
+    if (std::strcmp(other.name(), name()) != 0) return false;
+    const auto& o = static_cast<const CpuQuantizedMatmul&>(other);
+    return o.group_size_ == group_size_ && o.bits_ == bits_;
+  }
+
+ private:
+  int group_size_;
+  int bits_;
+};
+
+// `ref` (MLX's lazy quantized_matmul) recomputed by the CPU kernel, or nullopt when the kernel does not serve it.
+std::optional<mx::array> on_kernel(const mx::array& ref, const mx::Stream& s) {
+  if (s.device != mx::Device::cpu || !ref.has_primitive()) return std::nullopt;
+  // (By name: libmlx does not export the primitives' typeinfo.)
+  if (std::strcmp(ref.primitive().name(), "QuantizedMatmul") != 0 || ref.inputs().size() != 4) return std::nullopt;
+  auto [group_size, bits, mode, transpose] = static_cast<mx::QuantizedMatmul&>(ref.primitive()).state();
+  const auto &x = ref.inputs()[0], &w = ref.inputs()[1], &scales = ref.inputs()[2], &biases = ref.inputs()[3];
+  if (mode != mx::QuantizationMode::Affine || !transpose || w.ndim() != 2 || scales.ndim() != 2) return std::nullopt;
+  if (x.ndim() < 1 || ref.ndim() < 1) return std::nullopt;
+  const int K = x.shape(-1), N = w.shape(0);
+  if (!qmm_cpu::supports(bits, group_size, K) || ref.shape(-1) != N || x.size() / K != ref.size() / N ||
+      w.shape(1) != K * bits / 32 || scales.shape() != biases.shape() || scales.shape(1) != K / group_size ||
+      w.dtype() != mx::uint32 || scales.dtype() != biases.dtype()) {
+    return std::nullopt;
+  }
+  if (!kernel_dtype(x.dtype()) || !kernel_dtype(scales.dtype()) || !kernel_dtype(ref.dtype())) return std::nullopt;
+  std::vector<mx::array> inputs;
+  for (const auto& a : ref.inputs()) inputs.push_back(mx::contiguous(a, false, s));
+  return mx::array(ref.shape(), ref.dtype(), std::make_shared<CpuQuantizedMatmul>(s, group_size, bits),
+                   std::move(inputs));
+}
+
+mx::array quantized_matmul(const mx::array& x, const mx::array& w, const mx::array& scales,
+                           const std::optional<mx::array>& biases, bool transpose, std::optional<int> group_size,
+                           std::optional<int> bits, const std::string& mode, const std::string& path,
+                           const mx::Stream& s) {
+  REQUIRE(path == "auto" || path == "mlx" || path == "kernel",
+          "path must be \"auto\", \"mlx\" or \"kernel\", got \"" + path + "\"");
+  auto ref = mx::quantized_matmul(x, w, scales, biases, transpose, group_size, bits, mode, s);
+  if (path == "mlx") return ref;
+  auto ours = on_kernel(ref, s);
+  if (ours) return *ours;
+  REQUIRE(path == "auto", "the CPU kernel serves affine x @ W^T with bits 4 or 8 and group 32, 64 or 128, "
+                          "float32/float16/bfloat16, on a CPU stream");
+  return ref;
+}
+
+std::optional<qmm_cpu::Isa> parse_isa(const std::string& name) {
+  if (name == "auto") return qmm_cpu::best_isa();
+  if (name == "scalar") return qmm_cpu::Isa::scalar;
+  if (name == "avx2") return qmm_cpu::Isa::avx2;
+  return std::nullopt;
+}
+
+}  // namespace
+
+extern "C" {
+
+int vmlx_quantized_matmul(mlx_array* res, const mlx_array x, const mlx_array w, const mlx_array scales,
+                          const mlx_array biases, bool transpose, mlx_optional_int group_size, mlx_optional_int bits,
+                          const char* mode, const char* path, const mlx_stream s) {
+  VMLX_TRY(assign(res, quantized_matmul(arr(x), arr(w), arr(scales), opt_arr(biases), transpose, opt_int(group_size),
+                                        opt_int(bits), str_or(mode, "affine"), str_or(path, "auto"), stream(s))))
+}
+
+const char* vmlx_qmm_cpu_isa(void) { return qmm_cpu::isa_name(qmm_cpu::active_isa()); }
+
+int vmlx_qmm_cpu_set_isa(const char* isa) {
+  VMLX_TRY({
+    auto parsed = parse_isa(str_or(isa, "auto"));
+    REQUIRE(parsed.has_value(), "isa must be \"auto\", \"scalar\" or \"avx2\", got \"" + str_or(isa, "") + "\"");
+    REQUIRE(qmm_cpu::set_isa(*parsed), "this CPU or build has no " + str_or(isa, "") + " kernel");
+  })
+}
+
+}  // extern "C"

@@ -1,0 +1,71 @@
+// The CPU affine quantized matmul (vmlx_quantized_matmul's kernel), internal.
+//   out[M, N] = x[M, K] @ dequantize(w[N, K * bits / 32], scales[N, K / group], biases[N, K / group])^T
+// with w[n, k] = scales[n, k / group] * q[n, k] + biases[n, k / group] and q the k-th `bits`-bit field of row n
+// (little end first). Every sum runs in float32.
+#pragma once
+#include <cstdint>
+
+namespace vmlx::qmm_cpu {
+
+enum class Dtype { f32, f16, bf16 };
+enum class Isa { scalar, avx2 };
+
+struct Problem {
+  const void* x;  // [M, K], row-major
+  Dtype x_dtype;
+  const uint32_t* w;  // [N, K * bits / 32], row-major
+  const void* scales;  // [N, K / group], row-major
+  const void* biases;  // same shape and dtype as scales
+  Dtype s_dtype;
+  void* out;  // [M, N], row-major
+  Dtype out_dtype;
+  int M, N, K, bits, group;
+};
+
+// Shapes the kernel serves: bits 4 or 8, group 32, 64 or 128, K a positive multiple of the group.
+bool supports(int bits, int group, int K);
+
+// Computes the product on the calling thread and the pool. Must not throw (it runs inside an MLX CPU task).
+void run(const Problem& p);
+
+// The instruction set run() uses: the best this CPU has, unless forced with set_isa() or VMLX_QMM_ISA=scalar.
+Isa active_isa();
+const char* isa_name(Isa isa);
+// false when the CPU (or this build) lacks `isa`.
+bool set_isa(Isa isa);
+// The best instruction set available on this CPU in this build.
+Isa best_isa();
+
+// --- Per-instruction-set building blocks, used by the driver (qmm_cpu.cpp). ---
+
+// Rows of x in one GEMV pass (decode); larger M goes through the packed GEMM path.
+constexpr int GEMV_MAX_ROWS = 4;
+// The GEMM micro-tile: MR rows of x by NR output columns.
+constexpr int MR = 6;
+constexpr int NR = 16;
+
+struct GemvArgs {
+  const Problem* p;
+  int rows;            // 1 .. GEMV_MAX_ROWS
+  const float* x;      // [rows, K] float32
+  const float* xsum;   // [rows, K / group]: sums of x over each group
+  float* res;          // [rows, N] float32 (row stride N)
+};
+
+struct Kernels {
+  // res[m, n] for n in [n0, n1).
+  void (*gemv)(const GemvArgs& a, int n0, int n1);
+  // Row n of the dequantized weight, [K] float32.
+  void (*dequant_row)(const Problem& p, int n, float* dst);
+  // c[MR][NR] = a^T b over K, a packed [K][MR], b packed [K][NR] (float32).
+  void (*micro)(const float* a, const float* b, int K, float* c);
+  // Conversions of `count` values between a dtype and float32.
+  void (*to_float)(const void* src, Dtype dt, float* dst, int count);
+  void (*from_float)(const float* src, Dtype dt, void* dst, int count);
+};
+
+const Kernels& scalar_kernels();
+// AVX2 + FMA + F16C kernels (x86_64 builds only; nullptr elsewhere).
+const Kernels* avx2_kernels();
+
+}  // namespace vmlx::qmm_cpu
