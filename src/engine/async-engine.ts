@@ -112,7 +112,11 @@ export class AsyncEngine implements Engine {
     const toolCallFormat: ToolCallFormat = this.#facts?.toolCallFormat ?? "none";
     const opensThink = this.#templateSource?.includes(THINK.start) ?? false;
     const reasoning: ReasoningTags | undefined = opensThink ? { ...THINK } : undefined;
-    return { id: this.#options.id, contextLength, toolCallFormat, ...(reasoning ? { reasoning } : {}), loadState: this.#loadState };
+    const vocabSize = this.#tokenizer?.vocabSize;
+    return {
+      id: this.#options.id, contextLength, toolCallFormat, ...(reasoning ? { reasoning } : {}), loadState: this.#loadState,
+      ...(vocabSize === undefined ? {} : { vocabSize }),
+    };
   }
 
   stats(): EngineStats {

@@ -33,6 +33,8 @@ export interface ModelInfo {
   /** Present when the model emits a reasoning span. */
   reasoning?: ReasoningTags;
   loadState: LoadState;
+  /** Token ids run from 0 to `vocabSize - 1`; absent until the tokenizer is loaded. */
+  vocabSize?: number;
 }
 
 /** Scheduler occupancy, reported by `/health`. */

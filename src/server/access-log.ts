@@ -1,6 +1,7 @@
 /** One access-log line per request: id, route, status, tokens, TTFT, tok/s. */
 import type { MiddlewareHandler } from "hono";
 import type { GenerationMetrics } from "./generation.ts";
+import { logSafe } from "./log-safe.ts";
 import type { ServerMetrics } from "./metrics.ts";
 
 /** The logging surface the server needs; a consola instance fits. */
@@ -69,7 +70,8 @@ export function accessLog(
   metrics: ServerMetrics | null = null,
 ): MiddlewareHandler<{ Variables: { access: AccessRecord; requestId: string } }> {
   return async (c, next) => {
-    const record = new AccessRecord(c.get("requestId"), `${c.req.method} ${c.req.path}`, logger, metrics);
+    const route = logSafe(`${c.req.method} ${c.req.path}`);
+    const record = new AccessRecord(logSafe(c.get("requestId")), route, logger, metrics);
     c.set("access", record);
     await next();
     // 499 (client closed request): the client left before the answer, which nobody received.

@@ -8,7 +8,9 @@ import type { Engine } from "../engine/protocol.ts";
 import { accessLog, type ServerLogger } from "./access-log.ts";
 import { requireApiKey } from "./auth.ts";
 import { ApiError, toApiError } from "./errors.ts";
+import { answerOtherMethods, hostGuard, requireJsonBody } from "./guards.ts";
 import { InflightRequests } from "./inflight.ts";
+import { logSafe } from "./log-safe.ts";
 import { ServerMetrics } from "./metrics.ts";
 import { registerChatRoute } from "./routes/chat.ts";
 import { registerCompletionsRoute } from "./routes/completions.ts";
@@ -25,12 +27,20 @@ export interface AppOptions {
   servedModelName?: string;
   /** More names accepted in `model` and never shown, e.g. the path the model was served from. */
   modelAliases?: string[];
-  /** When set, `/v1/*` requires `Authorization: Bearer <apiKey>`. */
+  /** When set, every route but `/health` (and `/metrics` with `metricsPublic`) requires `Authorization: Bearer <apiKey>`. */
   apiKey?: string;
+  /** `/metrics` answers without the API key. */
+  metricsPublic?: boolean;
+  /**
+   * Accepted `Host` header values (`name` or `name:port`, `*` for any); others get 421. Absent: no check.
+   * The CLI passes `defaultAllowedHosts` of the bound address (guards.ts), or `--allowed-hosts`.
+   */
+  allowedHosts?: string[];
   /** Enables CORS for these origins (`["*"]` for any). */
   allowedOrigins?: string[];
   /** Tokens per SSE chunk (default 1). */
   streamInterval?: number;
+  /** Largest request body in bytes (default {@link DEFAULT_MAX_BODY_BYTES}); larger ones get 413. */
   maxBodyBytes?: number;
   /** Idle interval before a `: keep-alive` comment is sent on a stream (default 5000 ms). */
   keepAliveMs?: number;
@@ -62,16 +72,18 @@ export function createApp(options: AppOptions): ServerApp {
   const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
   const app = new Hono<AppEnv>();
 
-  app.use(requestId({ generator: () => `req-${crypto.randomUUID().slice(0, 8)}` }));
+  // A client's X-Request-Id is kept only when it is at most 128 of [A-Za-z0-9_=-]; otherwise a new id is made.
+  app.use(requestId({ limitLength: 128, generator: () => `req-${crypto.randomUUID().slice(0, 8)}` }));
   const metrics = new ServerMetrics();
   app.use(accessLog(logger, metrics));
   if (options.allowedOrigins && options.allowedOrigins.length > 0) {
     const origins = options.allowedOrigins;
     app.use(cors({ origin: origins.includes("*") ? "*" : origins }));
   }
-  if (options.apiKey) app.use("/v1/*", requireApiKey(options.apiKey));
+  if (options.allowedHosts) app.use(hostGuard(options.allowedHosts));
+  if (options.apiKey) app.use(requireApiKey(options.apiKey, options.metricsPublic ? ["/health", "/metrics"] : ["/health"]));
+  app.use(requireJsonBody());
   app.use(
-    "/v1/*",
     bodyLimit({
       maxSize: maxBodyBytes,
       onError: () => {
@@ -85,6 +97,7 @@ export function createApp(options: AppOptions): ServerApp {
   app.get("/metrics", (c) => c.text(metrics.render(options.engine.stats()), 200, { "Content-Type": "text/plain; version=0.0.4" }));
   registerChatRoute(app, deps);
   registerCompletionsRoute(app, deps);
+  answerOtherMethods(app);
 
   app.notFound((c) => {
     const error = new ApiError(404, `no route for ${c.req.method} ${c.req.path}`, { code: "not_found" });
@@ -92,7 +105,7 @@ export function createApp(options: AppOptions): ServerApp {
   });
   app.onError((err, c) => {
     const error = toApiError(err);
-    if (error.status >= 500) logger.error(`${c.get("requestId") ?? "-"} ${c.req.method} ${c.req.path} failed`, err);
+    if (error.status >= 500) logger.error(logSafe(`${c.get("requestId") ?? "-"} ${c.req.method} ${c.req.path} failed`), err);
     for (const [name, value] of Object.entries(error.headers)) c.header(name, value);
     return c.json(error.toBody(), error.status);
   });

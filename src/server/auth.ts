@@ -15,13 +15,16 @@ function sameSecret(a: string, b: string): boolean {
 }
 
 /**
- * Rejects requests without `Authorization: Bearer <apiKey>` with 401 (compared in constant time).
+ * Rejects requests without `Authorization: Bearer <apiKey>` with 401 (compared in constant time), except on
+ * `publicPaths` (exact paths).
  *
  * @example
- *   app.use("/v1/*", requireApiKey("sk-local"));
+ *   app.use(requireApiKey("sk-local", ["/health"]));
  */
-export function requireApiKey(apiKey: string): MiddlewareHandler {
+export function requireApiKey(apiKey: string, publicPaths: readonly string[] = []): MiddlewareHandler {
+  const open = new Set(publicPaths);
   return async (c, next) => {
+    if (open.has(c.req.path)) return next();
     const header = c.req.header("authorization") ?? "";
     const match = /^Bearer\s+(.+)$/i.exec(header.trim());
     if (!match) {

@@ -100,12 +100,14 @@ describe("end to end with the openai client", () => {
   });
 });
 
+const JSON_HEADERS = { "content-type": "application/json" };
+
 describe("graceful shutdown", () => {
   test("lets a running stream finish, then refuses new connections", async () => {
     const engine = new FakeEngine(() => ({ outputs: [["a", "b", "c", "d"]], tokenDelayMs: 30 }));
     const handle = await serve(createApp({ engine, logger: new MemoryLogger() }), { port: 0 });
     const url = new URL("/v1/completions", handle.url);
-    const res = await fetch(url, { method: "POST", body: JSON.stringify({ prompt: "x", stream: true }) });
+    const res = await fetch(url, { method: "POST", headers: JSON_HEADERS, body: JSON.stringify({ prompt: "x", stream: true }) });
     const text = res.text();
     await Bun.sleep(10);
     await handle.stop(2000);
@@ -116,7 +118,7 @@ describe("graceful shutdown", () => {
   test("aborts streams still running after the grace period", async () => {
     const engine = new FakeEngine(() => ({ outputs: [Array(500).fill("t")], tokenDelayMs: 10 }));
     const handle = await serve(createApp({ engine, logger: new MemoryLogger() }), { port: 0 });
-    const res = await fetch(new URL("/v1/completions", handle.url), { method: "POST", body: JSON.stringify({ prompt: "x", stream: true }) });
+    const res = await fetch(new URL("/v1/completions", handle.url), { method: "POST", headers: JSON_HEADERS, body: JSON.stringify({ prompt: "x", stream: true }) });
     const text = res.text().catch(() => "");
     await Bun.sleep(20);
     const started = performance.now();

@@ -4,7 +4,7 @@ import type { EngineEvent, ModelInfo } from "../../engine/protocol.ts";
 import type { ChoiceDecoderOptions } from "../parsers/choice-decoder.ts";
 import { ChatChoices } from "../render/chat-choices.ts";
 import { type ChatCompletionBody, ChatCompletionRequest, toChatGenerateRequest } from "../schemas/chat.ts";
-import { parseBody, readJson } from "../schemas/common.ts";
+import { checkModelLimits, parseBody, readJson } from "../schemas/common.ts";
 import type { Generation } from "../generation.ts";
 import { type AppEnv, checkModel, nowSeconds, type RouteDeps, responseId, startGeneration, usageOf } from "./context.ts";
 import { streamGeneration } from "./sse.ts";
@@ -46,6 +46,7 @@ export function registerChatRoute(app: Hono<AppEnv>, deps: RouteDeps): void {
     const body = parseBody(ChatCompletionRequest, await readJson(c.req.raw));
     checkModel(deps, body.model);
     const request = toChatGenerateRequest(body, c.get("requestId"));
+    checkModelLimits(request.sampling, deps.engine.modelInfo());
     const { generation, first } = await startGeneration(c, deps, request);
     const options = decoderOptions(body, deps.engine.modelInfo(), first);
     const n = request.sampling.n;

@@ -3,7 +3,7 @@ import type { Hono } from "hono";
 import type { EngineEvent } from "../../engine/protocol.ts";
 import type { Generation } from "../generation.ts";
 import { CompletionChoices } from "../render/completion-choices.ts";
-import { parseBody, readJson } from "../schemas/common.ts";
+import { checkModelLimits, parseBody, readJson } from "../schemas/common.ts";
 import { CompletionRequest, toCompletionGenerateRequest } from "../schemas/completion.ts";
 import { type AppEnv, checkModel, nowSeconds, type RouteDeps, responseId, startGeneration, usageOf } from "./context.ts";
 import { streamGeneration } from "./sse.ts";
@@ -34,6 +34,7 @@ export function registerCompletionsRoute(app: Hono<AppEnv>, deps: RouteDeps): vo
     const body = parseBody(CompletionRequest, await readJson(c.req.raw));
     checkModel(deps, body.model);
     const request = toCompletionGenerateRequest(body, c.get("requestId"));
+    checkModelLimits(request.sampling, deps.engine.modelInfo());
     const { generation, first } = await startGeneration(c, deps, request);
     const echo = body.echo && request.kind === "completion" && typeof request.prompt === "string" ? request.prompt : "";
     const { n, logprobs } = request.sampling;

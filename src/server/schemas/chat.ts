@@ -3,6 +3,7 @@ import { z } from "zod";
 import type { ChatMessage, GenerateRequest, MessageToolCall, ToolChoice } from "../../engine/protocol.ts";
 import { ApiError } from "../errors.ts";
 import { samplingFields, toSampling } from "./common.ts";
+import { toolParametersProblem } from "./tool-schema.ts";
 
 const contentPart = z.discriminatedUnion("type", [
   z.object({ type: z.literal("text"), text: z.string() }),
@@ -63,6 +64,10 @@ export const ChatCompletionRequest = z
     chat_template_kwargs: z.record(z.string(), z.unknown()).nullish(),
   })
   .superRefine((body, ctx) => {
+    body.tools?.forEach((t, i) => {
+      const problem = t.function.parameters === undefined ? null : toolParametersProblem(t.function.parameters);
+      if (problem) ctx.addIssue({ code: "custom", path: ["tools", i, "function", "parameters"], message: problem });
+    });
     if (body.top_logprobs != null && body.top_logprobs > 0 && body.logprobs !== true) {
       ctx.addIssue({ code: "custom", path: ["top_logprobs"], message: "top_logprobs requires logprobs: true" });
     }

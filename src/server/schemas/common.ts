@@ -1,14 +1,26 @@
 /** Request fields shared by chat and completions, and the zod-issue -> OpenAI `param` mapping. */
 import { z } from "zod";
-import type { SamplingParams } from "../../engine/protocol.ts";
+import type { ModelInfo, SamplingParams } from "../../engine/protocol.ts";
 import { ApiError } from "../errors.ts";
+import { jsonDepthExceeds } from "./json-depth.ts";
 
-/** Most stop strings one request may carry (OpenAI's limit). */
-export const MAX_STOP_STRINGS = 4;
+/** Most stop strings one request may carry. */
+export const MAX_STOP_STRINGS = 16;
+/** Longest stop string, in characters. */
+export const MAX_STOP_LENGTH = 1000;
 /** Most choices one request may ask for. */
-export const MAX_N = 64;
+export const MAX_N = 16;
+/** Most `logit_bias` entries (OpenAI's limit). */
+export const MAX_LOGIT_BIAS_ENTRIES = 300;
+/** `n × max_tokens` may reach this many times the context length: bounds the tokens one request can hold. */
+export const MAX_OUTPUT_CONTEXTS = 16;
+/** Deepest nesting of arrays and objects in a request body. */
+export const MAX_JSON_DEPTH = 64;
 
-const tokenId = /^(0|[1-9][0-9]{0,9})$/;
+/** A decimal token id below 10^9 (ids at or past the vocabulary size are refused per model, see {@link checkModelLimits}). */
+const tokenId = /^(0|[1-9][0-9]{0,8})$/;
+
+const stopString = z.string().max(MAX_STOP_LENGTH, { message: `stop strings are at most ${MAX_STOP_LENGTH} characters` });
 
 /** Sampling fields accepted by both endpoints (OpenAI names plus vLLM's extensions). */
 export const samplingFields = {
@@ -28,12 +40,18 @@ export const samplingFields = {
   repetition_penalty: z.number().gt(0, { message: "repetition_penalty must be > 0" }).max(100).nullish(),
   logit_bias: z
     .record(
-      z.string().regex(tokenId, { message: "logit_bias keys must be token ids" }),
+      z.string().regex(tokenId, { message: "logit_bias keys must be token ids (whole numbers >= 0)" }),
       z.number().min(-100).max(100),
     )
+    .refine((bias) => Object.keys(bias).length <= MAX_LOGIT_BIAS_ENTRIES, {
+      message: `at most ${MAX_LOGIT_BIAS_ENTRIES} logit_bias entries`,
+    })
     .nullish(),
   stop: z
-    .union([z.string(), z.array(z.string()).max(MAX_STOP_STRINGS, { message: `at most ${MAX_STOP_STRINGS} stop strings` })])
+    .union([
+      stopString,
+      z.array(stopString).max(MAX_STOP_STRINGS, { message: `at most ${MAX_STOP_STRINGS} stop strings` }),
+    ])
     .nullish(),
   n: z.number().int().min(1).max(MAX_N).nullish(),
   user: z.string().nullish(),
@@ -110,6 +128,9 @@ export async function readJson(request: Request): Promise<unknown> {
   } catch {
     throw new ApiError(400, "could not read the request body", { code: "invalid_body" });
   }
+  if (jsonDepthExceeds(text, MAX_JSON_DEPTH)) {
+    throw new ApiError(400, `request body nests arrays and objects deeper than ${MAX_JSON_DEPTH} levels`, { code: "invalid_json" });
+  }
   let value: unknown;
   try {
     value = JSON.parse(text);
@@ -120,4 +141,31 @@ export async function readJson(request: Request): Promise<unknown> {
     throw new ApiError(400, "request body must be a JSON object", { code: "invalid_json" });
   }
   return value;
+}
+
+/**
+ * Checks what depends on the served model: `logit_bias` ids below the vocabulary size (when the engine knows
+ * it), and `n × max_tokens` at most {@link MAX_OUTPUT_CONTEXTS} context lengths. A 400 naming the field.
+ *
+ * @example
+ *   checkModelLimits(request.sampling, engine.modelInfo());
+ */
+export function checkModelLimits(sampling: SamplingParams, info: ModelInfo): void {
+  const vocabSize = info.vocabSize;
+  if (vocabSize !== undefined) {
+    const outside = Object.keys(sampling.logitBias).find((id) => Number(id) >= vocabSize);
+    if (outside !== undefined) {
+      throw new ApiError(400, `logit_bias: token id ${outside} is outside the vocabulary (${vocabSize} tokens)`, {
+        param: `logit_bias.${outside}`,
+        code: "invalid_value",
+      });
+    }
+  }
+  const budget = MAX_OUTPUT_CONTEXTS * info.contextLength;
+  if (sampling.maxTokens !== undefined && info.contextLength > 0 && sampling.n * sampling.maxTokens > budget) {
+    throw new ApiError(400, `n × max_tokens (${sampling.n} × ${sampling.maxTokens}) exceeds ${budget} tokens (${MAX_OUTPUT_CONTEXTS} context lengths)`, {
+      param: "max_tokens",
+      code: "invalid_value",
+    });
+  }
 }

@@ -21,10 +21,21 @@ const CHAT_CASES: [string, Record<string, unknown>, string][] = [
   ["logit_bias non-numeric key", { logit_bias: { abc: 1 } }, "logit_bias.abc"],
   ["logit_bias value > 100", { logit_bias: { "42": 101 } }, "logit_bias.42"],
   ["logit_bias value < -100", { logit_bias: { "42": -101 } }, "logit_bias.42"],
-  ["stop: 5 strings", { stop: ["a", "b", "c", "d", "e"] }, "stop"],
+  ["logit_bias key 2^31-1", { logit_bias: { "2147483647": 100 } }, "logit_bias.2147483647"],
+  ["logit_bias key past 32 bits", { logit_bias: { "9999999999": 100 } }, "logit_bias.9999999999"],
+  ["logit_bias key negative", { logit_bias: { "-1": 1 } }, "logit_bias.-1"],
+  ["logit_bias key fractional", { logit_bias: { "1.5": 1 } }, "logit_bias.1.5"],
+  ["logit_bias key with a leading zero", { logit_bias: { "015": 1 } }, "logit_bias.015"],
+  ["logit_bias key = vocabulary size", { logit_bias: { "32000": 1 } }, "logit_bias.32000"],
+  ["logit_bias value not a number", { logit_bias: { "42": "5" } }, "logit_bias.42"],
+  ["logit_bias with 301 entries", { logit_bias: Object.fromEntries(Array.from({ length: 301 }, (_, i) => [String(i), 1])) }, "logit_bias"],
+  ["stop: 17 strings", { stop: Array.from({ length: 17 }, (_, i) => `s${i}`) }, "stop"],
+  ["stop: a string over 1000 characters", { stop: ["ok", "x".repeat(1001)] }, "stop[1]"],
+  ["stop: one string over 1000 characters", { stop: "x".repeat(1001) }, "stop"],
   ["stop: wrong type", { stop: 3 }, "stop"],
   ["n = 0", { n: 0 }, "n"],
-  ["n too large", { n: 65 }, "n"],
+  ["n too large", { n: 17 }, "n"],
+  ["n × max_tokens over 16 context lengths", { n: 16, max_tokens: 4097 }, "max_tokens"],
   ["max_tokens = 0", { max_tokens: 0 }, "max_tokens"],
   ["max_tokens not an integer", { max_tokens: 1.5 }, "max_tokens"],
   ["max_completion_tokens = 0", { max_completion_tokens: 0 }, "max_completion_tokens"],
@@ -40,6 +51,19 @@ const CHAT_CASES: [string, Record<string, unknown>, string][] = [
   ["tool_choice required without tools", { tool_choice: "required" }, "tool_choice"],
   ["tool_choice names a missing tool", { tools: [{ type: "function", function: { name: "a" } }], tool_choice: { type: "function", function: { name: "b" } } }, "tool_choice"],
   ["tools wrong shape", { tools: [{ type: "function" }] }, "tools[0].function"],
+  ...(
+    [
+      ["not a schema", { type: "object", properties: 5 }],
+      ["a bad type name", { type: "object", properties: { a: { type: "nope" } } }],
+      ["required not a list", { type: "object", required: "a" }],
+      ["a top level other than object", { type: "string" }],
+      ["draft-04", { $schema: "http://json-schema.org/draft-04/schema#", type: "object" }],
+    ] as const
+  ).map(([what, parameters]): [string, Record<string, unknown>, string] => [
+    `tool parameters: ${what}`,
+    { tools: [{ type: "function", function: { name: "ok", parameters: { type: "object" } } }, { type: "function", function: { name: "f", parameters } }] },
+    "tools[1].function.parameters",
+  ]),
   ["parallel_tool_calls wrong type", { parallel_tool_calls: "no" }, "parallel_tool_calls"],
   ["messages empty", { messages: [] }, "messages"],
   ["messages missing", { messages: undefined }, "messages"],
@@ -91,6 +115,31 @@ describe("accepted parameters reach the engine", () => {
     expect(engine.requests[0]!.sampling).toEqual({
       topK: 0, presencePenalty: 0, frequencyPenalty: 0, logitBias: {}, stop: ["a", "b"], n: 1, logprobs: false, topLogprobs: 0,
     });
+  });
+  test("limits at their edge are accepted", async () => {
+    const { app, engine } = testApp();
+    const logitBias = Object.fromEntries(Array.from({ length: 300 }, (_, i) => [String(31999 - i), -100]));
+    const stop = Array.from({ length: 16 }, (_, i) => `${i}`.padEnd(1000, "x"));
+    const res = await post(app, "/v1/chat/completions", chatBody({ logit_bias: logitBias, stop, n: 16, max_tokens: 4096 }));
+    expect(res.status).toBe(200);
+    const sampling = engine.requests[0]!.sampling;
+    expect(Object.keys(sampling.logitBias)).toHaveLength(300);
+    expect(sampling.logitBias[31999]).toBe(-100);
+    expect(sampling.stop).toEqual(stop);
+    expect([sampling.n, sampling.maxTokens]).toEqual([16, 4096]);
+  });
+  test("tool parameters: draft-07, 2020-12 and an absent type are valid schemas", async () => {
+    const { app, engine } = testApp();
+    const tool = (parameters: Record<string, unknown>) => ({ type: "function", function: { name: "f", parameters } });
+    const tools = [
+      tool({ type: "object", properties: { city: { type: "string", enum: ["Paris"] } }, required: ["city"] }),
+      tool({ $schema: "https://json-schema.org/draft/2020-12/schema", type: "object", $defs: { c: { type: "string" } } }),
+      tool({ properties: { n: { type: ["integer", "null"] } } }),
+    ];
+    const res = await post(app, "/v1/chat/completions", chatBody({ tools }));
+    expect(res.status).toBe(200);
+    const sent = engine.requests[0]!;
+    expect(sent.kind === "chat" ? sent.tools?.length : -1).toBe(3);
   });
   test("unknown fields are ignored", async () => {
     const { app } = testApp();

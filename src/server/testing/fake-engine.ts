@@ -29,6 +29,7 @@ export interface FakeScript {
 const DEFAULT_INFO: ModelInfo = {
   id: "fake-org/fake-model",
   contextLength: 4096,
+  vocabSize: 32000,
   toolCallFormat: "hermes",
   loadState: "ready",
 };
