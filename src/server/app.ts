@@ -93,7 +93,7 @@ export function createApp(options: AppOptions): ServerApp {
   );
 
   registerInfoRoutes(app, deps);
-  registerOpenApiRoute(app, options.apiKey);
+  registerOpenApiRoute(app, options);
   app.get("/metrics", (c) => c.text(metrics.render(options.engine.stats()), 200, { "Content-Type": "text/plain; version=0.0.4" }));
   registerChatRoute(app, deps);
   registerCompletionsRoute(app, deps);

@@ -81,6 +81,9 @@ describe("OpenAPI document", () => {
     expect(secured.security).toEqual([{ bearer: [] }]);
     expect(secured.paths["/health"].get.security).toEqual([]);
     expect(secured.paths["/v1/chat/completions"].post.responses["401"]).toBeDefined();
+    expect(secured.paths["/metrics"].get.security).toBeUndefined();
+    const metricsPublic: Json = buildOpenApiDocument({ apiKey: true, metricsPublic: true });
+    expect(metricsPublic.paths["/metrics"].get.security).toEqual([]);
     const open: Json = buildOpenApiDocument();
     expect(open.security).toBeUndefined();
     expect(open.paths["/v1/chat/completions"].post.responses["401"]).toBeUndefined();

@@ -6,7 +6,6 @@
 import type { Hono } from "hono";
 import { z } from "zod";
 import pkg from "../../package.json" with { type: "json" };
-import { requireApiKey } from "./auth.ts";
 import type { AppEnv } from "./routes/context.ts";
 import { ChatCompletionRequest } from "./schemas/chat.ts";
 import { CompletionRequest } from "./schemas/completion.ts";
@@ -95,6 +94,7 @@ function errors(statuses: number[], auth: boolean): Record<string, unknown> {
     401: "Missing or wrong API key.",
     404: "Unknown model or route.",
     413: "Body too large, or prompt longer than the context.",
+    415: "Content-Type is not application/json.",
     429: "Too many requests queued; retry after `Retry-After` seconds.",
     500: "Internal error.",
     503: "Model not ready or server shutting down.",
@@ -112,7 +112,7 @@ function generationOperation(summary: string, body: string, result: string, auth
         description: "The result (`application/json`), or with `stream: true` server-sent events ending in `data: [DONE]`.",
         content: { ...json(result), "text/event-stream": { schema: { type: "string" } } },
       },
-      ...errors([400, 404, 413, 429, 500, 503], auth),
+      ...errors([400, 404, 413, 415, 429, 500, 503], auth),
     },
   };
 }
@@ -125,13 +125,14 @@ function getOperation(summary: string, result: JsonSchema, auth: boolean, status
 }
 
 /**
- * Builds the OpenAPI 3.1 document. With `apiKey`, every route but `/health` requires a bearer token.
+ * Builds the OpenAPI 3.1 document. With `apiKey`, every route but `/health` (and `/metrics` when
+ * `metricsPublic`) requires a bearer token.
  *
  * @example
  *   const doc = buildOpenApiDocument({ apiKey: false });
  *   doc.paths["/v1/chat/completions"].post.requestBody
  */
-export function buildOpenApiDocument(options: { apiKey?: boolean } = {}) {
+export function buildOpenApiDocument(options: { apiKey?: boolean; metricsPublic?: boolean } = {}) {
   const auth = options.apiKey === true;
   const secured = auth ? { security: [{ bearer: [] }] } : {};
   const open = auth ? { security: [] } : {};
@@ -163,8 +164,9 @@ export function buildOpenApiDocument(options: { apiKey?: boolean } = {}) {
           summary: "Prometheus metrics",
           responses: {
             "200": { description: "Prometheus text format 0.0.4.", content: { "text/plain": { schema: { type: "string" } } } },
-            ...errors([], auth),
+            ...errors([], auth && !options.metricsPublic),
           },
+          ...(options.metricsPublic ? open : {}),
         },
       },
       [OPENAPI_PATH]: { get: getOperation("This document", { type: "object" }, auth) },
@@ -187,14 +189,12 @@ export function buildOpenApiDocument(options: { apiKey?: boolean } = {}) {
 }
 
 /**
- * Registers `GET /openapi.json` (the document is built once). With an API key the route checks it itself,
- * since it sits outside `/v1`.
+ * Registers `GET /openapi.json` (the document is built once). The app's API-key middleware guards it.
  *
  * @example
- *   registerOpenApiRoute(app, options.apiKey);
+ *   registerOpenApiRoute(app, { apiKey: "sk-local" });
  */
-export function registerOpenApiRoute(app: Hono<AppEnv>, apiKey: string | undefined): void {
-  const document = buildOpenApiDocument({ apiKey: apiKey !== undefined && apiKey !== "" });
-  if (apiKey) app.get(OPENAPI_PATH, requireApiKey(apiKey), (c) => c.json(document));
-  else app.get(OPENAPI_PATH, (c) => c.json(document));
+export function registerOpenApiRoute(app: Hono<AppEnv>, options: { apiKey?: string; metricsPublic?: boolean }): void {
+  const document = buildOpenApiDocument({ apiKey: Boolean(options.apiKey), metricsPublic: options.metricsPublic === true });
+  app.get(OPENAPI_PATH, (c) => c.json(document));
 }
