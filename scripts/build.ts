@@ -75,10 +75,12 @@ function build(backend: Backend): void {
   writeFileSync(entry, entryModule(key, library, files));
 
   const outfile = join(REPO_ROOT, "dist", "vllm-mlx");
-  // The engine worker is a second entrypoint: the binary spawns it as ./src/engine/worker.ts under --root.
+  // The engine worker and the prompt worker are further entrypoints: the binary spawns them by their paths
+  // under --root (./src/engine/worker.ts, ./src/engine/frontend/prompt-worker.ts).
   const worker = join(REPO_ROOT, "src", "engine", "worker.ts");
+  const promptWorker = join(REPO_ROOT, "src", "engine", "frontend", "prompt-worker.ts");
   const cmd = [process.execPath, "build", "--compile", "--no-compile-autoload-dotenv", "--no-compile-autoload-bunfig",
-    `--root=${REPO_ROOT}`, "--outfile", outfile, entry, worker];
+    `--root=${REPO_ROOT}`, "--outfile", outfile, entry, worker, promptWorker];
   const proc = Bun.spawnSync(cmd, { cwd: REPO_ROOT, stdout: "inherit", stderr: "inherit" });
   if (proc.exitCode !== 0) {
     console.error(`build: '${cmd.join(" ")}' failed with exit code ${proc.exitCode}`);

@@ -4,10 +4,10 @@
  * outputs back into text events (detokenization, stop strings, logprobs).
  */
 import { ModelTokenizer } from "../tokenizer/index.ts";
-import { EMPTY_CORE_STATS, type EngineCoreStats, type TokenOutput } from "./core-types.ts";
+import { DEFAULT_ENGINE_CORE_CONFIG, EMPTY_CORE_STATS, type EngineCoreStats, type TokenOutput } from "./core-types.ts";
 import { EventQueue } from "./frontend/event-queue.ts";
 import { OutputProcessor } from "./frontend/output-processor.ts";
-import { preparePrompt } from "./frontend/prompt.ts";
+import { PromptPreparer } from "./frontend/prompt-preparer.ts";
 import { type GenerationDefaults, toCoreSampling } from "./frontend/sampling.ts";
 import { TokenTextCache } from "./frontend/token-text.ts";
 import {
@@ -43,8 +43,12 @@ export interface AsyncEngineOptions {
   defaultMaxTokens?: number;
   /** Overrides the model's context length. */
   contextLength?: number;
-  /** Requests queued beyond `core.maxNumSeqs` before new ones get 429 (default 256). */
+  /** Requests queued beyond `core.maxNumSeqs` before new ones get 429 (`--max-queue-len`, default 256). */
   maxWaiting?: number;
+  /** Seconds a request may wait for its first token before it is refused with 503 (`--queue-timeout`). */
+  queueTimeoutSeconds?: number;
+  /** Seconds a request may take in all before it is ended with 503 (`--request-timeout`). */
+  requestTimeoutSeconds?: number;
   core?: CoreOptions;
   /** libvmlx's folder, for the worker (compiled binaries). */
   libraryDir?: string;
@@ -73,6 +77,8 @@ export class AsyncEngine implements Engine {
   #client: WorkerClient;
   #tokenizer: ModelTokenizer | undefined;
   #tokens: TokenTextCache | undefined;
+  /** Templates and tokenizes prompts; large ones on a thread of their own. */
+  #preparer: PromptPreparer | undefined;
   #facts: ModelFacts | null = null;
   #templateSource: string | undefined;
   #loadState: LoadState = "loading";
@@ -104,7 +110,7 @@ export class AsyncEngine implements Engine {
   }
 
   get #maxNumSeqs(): number {
-    return this.#options.core?.maxNumSeqs ?? 8;
+    return this.#options.core?.maxNumSeqs ?? this.#options.core?.completionBatchSize ?? DEFAULT_ENGINE_CORE_CONFIG.maxNumSeqs;
   }
 
   modelInfo(): ModelInfo {
@@ -145,7 +151,8 @@ export class AsyncEngine implements Engine {
   async *#generate(request: GenerateRequest, signal: AbortSignal): AsyncGenerator<EngineEvent> {
     const tokenizer = this.#admit();
     const info = this.modelInfo();
-    const prepared = preparePrompt(tokenizer, request, {
+    this.#preparer ??= new PromptPreparer(tokenizer);
+    const prepared = await this.#preparer.prepare(request, {
       contextLength: info.contextLength,
       ...(this.#options.defaultMaxTokens === undefined ? {} : { defaultMaxTokens: this.#options.defaultMaxTokens }),
       ...(info.reasoning ? { reasoningStart: info.reasoning.start } : {}),
@@ -163,6 +170,7 @@ export class AsyncEngine implements Engine {
     };
     const onAbort = () => this.#release(coreId);
     this.#live.set(coreId, live);
+    const timers = this.#startTimers(coreId, live);
     try {
       yield {
         type: "start",
@@ -181,9 +189,28 @@ export class AsyncEngine implements Engine {
       });
       yield* live.queue;
     } finally {
+      for (const t of timers) clearTimeout(t);
       signal.removeEventListener("abort", onAbort);
       this.#release(coreId);
     }
+  }
+
+  /** The queue and request timeouts of one request: each ends it with a 503 and frees its blocks. */
+  #startTimers(coreId: string, live: LiveRequest): ReturnType<typeof setTimeout>[] {
+    const timers: ReturnType<typeof setTimeout>[] = [];
+    const { queueTimeoutSeconds: queue, requestTimeoutSeconds: total } = this.#options;
+    if (queue !== undefined && queue > 0) {
+      timers.push(setTimeout(() => {
+        if (live.processor.completionTokens > 0) return;
+        this.#end(coreId, new CapacityError(`the request waited more than ${queue} s for its first token (--queue-timeout); retry later`, 503, 1));
+      }, queue * 1000));
+    }
+    if (total !== undefined && total > 0) {
+      timers.push(setTimeout(() => {
+        this.#end(coreId, new CapacityError(`the request took more than ${total} s (--request-timeout)`, 503));
+      }, total * 1000));
+    }
+    return timers;
   }
 
   #admit(): ModelTokenizer {
@@ -257,13 +284,16 @@ export class AsyncEngine implements Engine {
   }
 
   #fail(coreIds: string[], message: string): void {
-    for (const coreId of coreIds) {
-      const live = this.#live.get(coreId);
-      if (!live) continue;
-      this.#live.delete(coreId);
-      this.#client.abort(coreId);
-      live.queue.end(new EngineFailedError(`generation failed: ${message}`));
-    }
+    for (const coreId of coreIds) this.#end(coreId, new EngineFailedError(`generation failed: ${message}`));
+  }
+
+  /** Ends a live request with an error and frees it in the core. */
+  #end(coreId: string, error: Error): void {
+    const live = this.#live.get(coreId);
+    if (!live) return;
+    this.#live.delete(coreId);
+    this.#client.abort(coreId);
+    live.queue.end(error);
   }
 
   #onCrash(error: Error): void {
@@ -283,6 +313,7 @@ export class AsyncEngine implements Engine {
   /** Refuses new requests, ends the live ones and stops the worker. */
   async close(timeoutMs = 5000): Promise<void> {
     this.#closing = true;
+    this.#preparer?.close();
     for (const coreId of [...this.#live.keys()]) this.#release(coreId);
     await this.#client.close(timeoutMs);
   }

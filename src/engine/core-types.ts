@@ -35,6 +35,16 @@ export interface TokenOutput {
   numCachedTokens: number;
 }
 
+/** EngineCore's defaults (the frontend reads maxNumSeqs from here too, without loading MLX). */
+export const DEFAULT_ENGINE_CORE_CONFIG = {
+  blockSize: 16,
+  gpuMemoryUtilization: 0.5,
+  maxNumSeqs: 64,
+  maxNumBatchedTokens: 2048,
+  enablePrefixCaching: true,
+  asyncScheduling: true,
+} as const;
+
 /** Occupancy, cache counters and memory of a core. */
 export interface EngineCoreStats {
   running: number;

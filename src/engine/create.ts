@@ -10,8 +10,15 @@ import type { DecoderModel } from "../models/decoder.ts";
 import { AsyncEngine } from "./async-engine.ts";
 import type { EngineCoreLike } from "./core-types.ts";
 import { generationDefaults } from "./frontend/sampling.ts";
+import * as mx from "../mlx/index.ts";
 import { EngineCore, type EngineCoreConfig } from "./engine-core.ts";
 import type { CoreOptions } from "./worker-protocol.ts";
+
+/**
+ * Most prompt tokens one prefill chunk takes on the CPU backend, so that no step runs long there (a decode
+ * stream sharing the step waits for the chunk).
+ */
+export const CPU_LONG_PREFILL_TOKEN_THRESHOLD = 128;
 
 /**
  * The core the worker runs: the batched, paged EngineCore. The original project's flags map onto it:
@@ -23,8 +30,10 @@ import type { CoreOptions } from "./worker-protocol.ts";
  */
 export function createCore(model: DecoderModel, options: CoreOptions): EngineCoreLike {
   const config: Partial<EngineCoreConfig> & { maxModelLen: number } = {
-    maxModelLen: model.spec.config.maxPositionEmbeddings,
+    maxModelLen: options.maxModelLen ?? model.spec.config.maxPositionEmbeddings,
   };
+  if (options.kvCacheMemoryBytes !== undefined) config.kvCacheMemoryBytes = options.kvCacheMemoryBytes;
+  if (options.mlxCacheLimitBytes !== undefined) config.mlxCacheLimitBytes = options.mlxCacheLimitBytes;
   const maxNumSeqs = options.maxNumSeqs ?? options.completionBatchSize;
   if (maxNumSeqs !== undefined) config.maxNumSeqs = maxNumSeqs;
   if (options.maxNumBatchedTokens !== undefined) config.maxNumBatchedTokens = options.maxNumBatchedTokens;
@@ -34,6 +43,8 @@ export function createCore(model: DecoderModel, options: CoreOptions): EngineCor
   if (options.blockSize !== undefined) config.blockSize = options.blockSize;
   if (options.maxCacheBlocks !== undefined) config.numGpuBlocks = options.maxCacheBlocks;
   if (options.gpuMemoryUtilization !== undefined) config.gpuMemoryUtilization = options.gpuMemoryUtilization;
+  const threshold = options.longPrefillTokenThreshold ?? (mx.gpuAvailable() ? undefined : CPU_LONG_PREFILL_TOKEN_THRESHOLD);
+  if (threshold !== undefined) config.longPrefillTokenThreshold = threshold;
   return new EngineCore(model, config);
 }
 
@@ -45,6 +56,8 @@ export interface CreateEngineOptions {
   defaultMaxTokens?: number;
   contextLength?: number;
   maxWaiting?: number;
+  queueTimeoutSeconds?: number;
+  requestTimeoutSeconds?: number;
   core?: CoreOptions;
   /** Options for finding or downloading the model. */
   resolve?: ResolveOptions;
@@ -99,6 +112,8 @@ export async function createEngine(options: CreateEngineOptions): Promise<AsyncE
     ...(options.defaultMaxTokens === undefined ? {} : { defaultMaxTokens: options.defaultMaxTokens }),
     ...(options.contextLength === undefined ? {} : { contextLength: options.contextLength }),
     ...(options.maxWaiting === undefined ? {} : { maxWaiting: options.maxWaiting }),
+    ...(options.queueTimeoutSeconds === undefined ? {} : { queueTimeoutSeconds: options.queueTimeoutSeconds }),
+    ...(options.requestTimeoutSeconds === undefined ? {} : { requestTimeoutSeconds: options.requestTimeoutSeconds }),
     ...(options.core ? { core: options.core } : {}),
     libraryDir: await libraryDir(),
   });

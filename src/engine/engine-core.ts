@@ -13,7 +13,7 @@ import {
   type SchedulerOutput,
   Sequence,
 } from "./core/index.ts";
-import type { EngineCoreRequest, EngineCoreStats, TokenOutput } from "./core-types.ts";
+import { DEFAULT_ENGINE_CORE_CONFIG, type EngineCoreRequest, type EngineCoreStats, type TokenOutput } from "./core-types.ts";
 import { freeMemoryForKv, unifiedMemory } from "./paged/free-memory.ts";
 import { PagedKvPool } from "./paged/kv-pool.ts";
 import { planKvPool } from "./paged/sizing.ts";
@@ -45,6 +45,8 @@ export interface EngineCoreConfig {
   enablePrefixCaching: boolean;
   /** Most tokens (prompt plus output) one sequence may hold. */
   maxModelLen: number;
+  /** Most prompt tokens one prefill chunk takes in a step (default: the step's token budget). */
+  longPrefillTokenThreshold?: number;
   /**
    * Queue step n+1 before reading step n's tokens (vLLM's async scheduling): the next step's graph is built and
    * queued while the device still runs this one, its decode inputs taken from the device-side samples. Steps
@@ -70,14 +72,7 @@ export class MaxModelLenError extends RequestTooLargeError {
   }
 }
 
-export const DEFAULT_ENGINE_CORE_CONFIG = {
-  blockSize: 16,
-  gpuMemoryUtilization: 0.5,
-  maxNumSeqs: 64,
-  maxNumBatchedTokens: 2048,
-  enablePrefixCaching: true,
-  asyncScheduling: true,
-} as const;
+export { DEFAULT_ENGINE_CORE_CONFIG } from "./core-types.ts";
 
 /** The token a sequence holds between a step's launch and the read of its sample. */
 const PENDING_TOKEN = -1;
@@ -155,7 +150,8 @@ export class EngineCore {
     });
     this.#scheduler = new Scheduler<SeqState>(
       createSchedulerConfig({ numBlocks: plan.numBlocks, initialBlocks: plan.initialBlocks, blockSize: cfg.blockSize,
-        maxNumSeqs: cfg.maxNumSeqs, maxNumBatchedTokens: cfg.maxNumBatchedTokens, enablePrefixCaching: cfg.enablePrefixCaching }),
+        maxNumSeqs: cfg.maxNumSeqs, maxNumBatchedTokens: cfg.maxNumBatchedTokens, enablePrefixCaching: cfg.enablePrefixCaching,
+        ...(cfg.longPrefillTokenThreshold !== undefined ? { longPrefillTokenThreshold: cfg.longPrefillTokenThreshold } : {}) }),
       { stopChecker: (seq, token) => seq.samplingParams!.request.req.stopTokenIds.has(token) },
     );
     this.pool = new PagedKvPool({ ...base, numBlocks: plan.initialBlocks });

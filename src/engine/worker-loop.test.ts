@@ -5,7 +5,7 @@ import { CoreStepError, EMPTY_CORE_STATS, type EngineCoreLike, type EngineCoreRe
 import { writeFixtureModel } from "./frontend/testing/fixture-model.ts";
 import { GREEDY } from "./sampling/params.ts";
 import { WorkerLoop, type WorkerModel } from "./worker-loop.ts";
-import type { FromWorker, ToWorker } from "./worker-protocol.ts";
+import type { CoreOptions, FromWorker, ToWorker } from "./worker-protocol.ts";
 
 /** A core whose step() emits one token per request, or throws what the test queued. */
 class ScriptedCore implements EngineCoreLike {
@@ -17,6 +17,11 @@ class ScriptedCore implements EngineCoreLike {
   }
   abortRequest(id: string): void {
     this.requests.delete(id);
+  }
+  released = 0;
+  releaseIdleMemory(): number {
+    this.released++;
+    return 0;
   }
   hasUnfinished(): boolean {
     return this.requests.size > 0;
@@ -43,10 +48,10 @@ beforeAll(async () => {
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-async function startLoop(core: ScriptedCore) {
+async function startLoop(core: ScriptedCore, options: CoreOptions = {}) {
   const messages: FromWorker[] = [];
   const loop = new WorkerLoop({ loadModel: async () => loaded, createCore: () => core, post: (m) => messages.push(m) });
-  loop.handle({ type: "init", modelPath: dir, core: {} });
+  loop.handle({ type: "init", modelPath: dir, core: options });
   await until(() => messages.some((m) => m.type === "ready"));
   return { loop, messages };
 }
@@ -102,6 +107,38 @@ describe("WorkerLoop", () => {
     await until(() => messages.some((m) => m.type === "failed"));
     expect(messages.find((m) => m.type === "failed")).toMatchObject({ requestIds: "all", message: "Error: device lost" });
     await until(() => messages.some((m) => m.type === "outputs" && m.outputs.some((o) => o.finishReason === "length")));
+    loop.handle({ type: "shutdown" });
+  });
+
+  test("--max-model-len becomes the context length the frontend checks against", async () => {
+    const { loop, messages } = await startLoop(new ScriptedCore(), { maxModelLen: 300 });
+    expect(messages[0]).toMatchObject({ type: "ready", model: { contextLength: 300 } });
+    loop.handle({ type: "shutdown" });
+  });
+
+  test("memory is given back once per idle spell of kvIdleReleaseSeconds, never before the first request", async () => {
+    const core = new ScriptedCore();
+    const { loop, messages } = await startLoop(core, { kvIdleReleaseSeconds: 0.05 });
+    await Bun.sleep(150);
+    expect(core.released).toBe(0);
+    loop.handle(add("a", 2));
+    await until(() => core.released === 1);
+    const statsAfter = messages.length;
+    await Bun.sleep(200);
+    expect(core.released).toBe(1); // once per idle spell
+    expect(messages.length).toBe(statsAfter);
+    loop.handle(add("b", 1));
+    await until(() => core.released === 2);
+    loop.handle({ type: "shutdown" });
+    await until(() => messages.at(-1)?.type === "closed");
+  });
+
+  test("kvIdleReleaseSeconds 0 never releases", async () => {
+    const core = new ScriptedCore();
+    const { loop } = await startLoop(core, { kvIdleReleaseSeconds: 0 });
+    loop.handle(add("a", 1));
+    await Bun.sleep(100);
+    expect(core.released).toBe(0);
     loop.handle({ type: "shutdown" });
   });
 

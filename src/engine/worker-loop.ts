@@ -19,6 +19,9 @@ export interface WorkerModel {
   tokenizerFiles?: TokenizerFiles;
 }
 
+/** Idle seconds before the KV pool shrinks back and MLX's buffer cache is emptied (`--kv-idle-release`). */
+export const DEFAULT_KV_IDLE_RELEASE_SECONDS = 300;
+
 /** Loads a model directory or a .gguf file. */
 export type ModelLoader = (path: string) => Promise<WorkerModel>;
 /** Builds the engine core around a loaded model. */
@@ -34,12 +37,13 @@ function errorMessage(e: unknown): string {
   return e instanceof Error ? `${e.name}: ${e.message}` : String(e);
 }
 
-function modelFacts(loaded: WorkerModel): ModelFacts {
+function modelFacts(loaded: WorkerModel, maxModelLen: number | undefined): ModelFacts {
   const config = loaded.model.spec.config;
   const declared = loaded.hfConfig.max_position_embeddings;
+  const modelLen = typeof declared === "number" && declared > 0 ? declared : config.maxPositionEmbeddings;
   return {
     modelType: config.modelType,
-    contextLength: typeof declared === "number" && declared > 0 ? declared : config.maxPositionEmbeddings,
+    contextLength: maxModelLen ?? modelLen,
     toolCallFormat: loaded.factory.toolCallFormat,
     ...(loaded.tokenizerFiles ? { tokenizerFiles: loaded.tokenizerFiles } : {}),
   };
@@ -116,27 +120,47 @@ export class WorkerLoop {
       this.#post({ type: "load-failed", message: e instanceof Error ? e.message : String(e) });
       return;
     }
-    this.#post({ type: "ready", model: modelFacts(loaded), stats: this.#stats() });
+    this.#post({ type: "ready", model: modelFacts(loaded, init.core.maxModelLen), stats: this.#stats() });
     this.#running = true;
-    await this.#run(this.#core);
+    await this.#run(this.#core, (init.core.kvIdleReleaseSeconds ?? DEFAULT_KV_IDLE_RELEASE_SECONDS) * 1000);
     this.#running = false;
     this.#post({ type: "closed" });
   }
 
-  async #run(core: EngineCoreLike): Promise<void> {
+  /** Steps while there is work; idle for `idleReleaseMs` (0: never), it gives memory back once. */
+  async #run(core: EngineCoreLike, idleReleaseMs: number): Promise<void> {
+    let released = true; // nothing to give back before the first request
     while (!this.#closing) {
       if (!core.hasUnfinished()) {
-        await new Promise<void>((resolve) => {
-          this.#wake = resolve;
-        });
+        const woken = await this.#sleep(released || idleReleaseMs <= 0 ? null : idleReleaseMs);
+        if (!woken && !this.#closing && core.releaseIdleMemory && !core.hasUnfinished()) {
+          core.releaseIdleMemory();
+          released = true;
+          this.#post({ type: "stats", stats: this.#stats() });
+        }
         continue;
       }
+      released = false;
       this.#step(core);
       if (!core.hasUnfinished()) this.#post({ type: "stats", stats: this.#stats() });
       // Let queued messages (adds, aborts) run before the next step. setImmediate, not setTimeout(0): Bun's
       // zero timeout waits ~1 ms, as long as a whole decode step on a GPU.
       await new Promise<void>((resolve) => setImmediate(resolve));
     }
+  }
+
+  /** Waits for a message (true) or `ms` (false; null waits only for a message). */
+  #sleep(ms: number | null): Promise<boolean> {
+    return new Promise<boolean>((resolve) => {
+      const timer = ms === null ? null : setTimeout(() => {
+        this.#wake = null;
+        resolve(false);
+      }, ms);
+      this.#wake = () => {
+        if (timer) clearTimeout(timer);
+        resolve(true);
+      };
+    });
   }
 
   #step(core: EngineCoreLike): void {

@@ -20,9 +20,19 @@ export interface CoreOptions {
   prefixCacheSize?: number;
   /** Tokens per KV block. */
   blockSize?: number;
+  /** Most prompt tokens one prefill chunk takes in a step (vLLM's --long-prefill-token-threshold). */
+  longPrefillTokenThreshold?: number;
   maxCacheBlocks?: number;
-  /** Fraction of device memory the KV pool may take (0..1]. */
+  /** Without a budget: the KV budget's share of the memory free after loading (0..1]. */
   gpuMemoryUtilization?: number;
+  /** The KV budget in bytes (vLLM's --kv-cache-memory). */
+  kvCacheMemoryBytes?: number;
+  /** Most tokens (prompt plus output) one sequence may hold; default the model's context length. */
+  maxModelLen?: number;
+  /** Seconds without requests after which the KV pool shrinks back and MLX's buffer cache is emptied (0: never). */
+  kvIdleReleaseSeconds?: number;
+  /** MLX's buffer cache limit in bytes. */
+  mlxCacheLimitBytes?: number;
 }
 
 /** Starts the worker: where the model is and where libvmlx lives (compiled binaries pass it explicitly). */

@@ -67,7 +67,11 @@ export class ModelTokenizer {
   readonly vocabSize: number;
   readonly chatTemplate: ChatTemplate;
 
+  /** The files it was built from (a worker thread builds its own copy from them). */
+  readonly files: TokenizerFiles;
+
   private constructor(files: TokenizerFiles) {
+    this.files = files;
     try {
       this.#tokenizer = new Tokenizer(files.tokenizerJson, files.tokenizerConfig);
     } catch (e) {

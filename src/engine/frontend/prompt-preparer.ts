@@ -1,0 +1,98 @@
+/**
+ * Prepares prompts (template, tokenization, context check) without blocking the HTTP thread on large inputs:
+ * small requests are prepared inline (a thread hop costs more than they do); larger ones go to a prompt
+ * thread, one at a time in arrival order.
+ */
+import type { ModelTokenizer } from "../../tokenizer/index.ts";
+import type { GenerateRequest } from "../protocol.ts";
+import { type PreparedPrompt, type PromptLimits, preparePrompt } from "./prompt.ts";
+import { deserializePromptError, type PromptWorkerReply, type PromptWorkerRequest } from "./prompt-protocol.ts";
+
+/** Requests whose text is at least this many UTF-16 units are prepared on the prompt thread. */
+export const OFF_THREAD_CHARS = 16 * 1024;
+
+const COMPILED_PROMPT_WORKER = "./src/engine/frontend/prompt-worker.ts";
+
+/** The prompt worker's specifier (inside a compiled binary, its path under Bun's virtual root). */
+export function promptWorkerSpecifier(moduleUrl: string = import.meta.url): string {
+  if (moduleUrl.includes("/$bunfs/") || moduleUrl.includes("~BUN")) return COMPILED_PROMPT_WORKER;
+  return new URL("./prompt-worker.ts", moduleUrl).href;
+}
+
+/** Text units a request carries (an upper bound on what templating and tokenizing must read). */
+export function requestTextSize(request: GenerateRequest): number {
+  if (request.kind === "completion") return typeof request.prompt === "string" ? request.prompt.length : request.prompt.length;
+  let n = 0;
+  for (const m of request.messages) {
+    if (typeof m.content === "string") n += m.content.length;
+    else if (Array.isArray(m.content)) for (const part of m.content) n += "text" in part && typeof part.text === "string" ? part.text.length : 0;
+  }
+  if (request.tools) n += JSON.stringify(request.tools).length;
+  return n;
+}
+
+/**
+ * @example
+ *   const preparer = new PromptPreparer(tokenizer);
+ *   const prepared = await preparer.prepare(request, { contextLength: 8192 });
+ *   preparer.close();
+ */
+export class PromptPreparer {
+  #worker: Worker | null = null;
+  #nextId = 0;
+  readonly #pending = new Map<number, { resolve: (p: PreparedPrompt) => void; reject: (e: Error) => void }>();
+
+  constructor(
+    readonly tokenizer: ModelTokenizer,
+    private readonly threshold = OFF_THREAD_CHARS,
+  ) {}
+
+  prepare(request: GenerateRequest, limits: PromptLimits): Promise<PreparedPrompt> {
+    if (requestTextSize(request) < this.threshold) {
+      try {
+        return Promise.resolve(preparePrompt(this.tokenizer, request, limits));
+      } catch (e) {
+        return Promise.reject(e as Error);
+      }
+    }
+    const worker = this.#spawn();
+    const id = ++this.#nextId;
+    return new Promise<PreparedPrompt>((resolve, reject) => {
+      this.#pending.set(id, { resolve, reject });
+      worker.postMessage({ type: "prepare", id, request, limits } satisfies PromptWorkerRequest);
+    });
+  }
+
+  /** Stops the prompt thread; prompts in flight fail. */
+  close(): void {
+    this.#worker?.terminate();
+    this.#worker = null;
+    this.#failAll(new Error("the prompt thread was stopped"));
+  }
+
+  #spawn(): Worker {
+    if (this.#worker) return this.#worker;
+    const worker = new Worker(promptWorkerSpecifier());
+    worker.onmessage = (event: MessageEvent<PromptWorkerReply>) => {
+      const reply = event.data;
+      const waiter = this.#pending.get(reply.id);
+      if (!waiter) return;
+      this.#pending.delete(reply.id);
+      if ("prepared" in reply) waiter.resolve(reply.prepared);
+      else waiter.reject(deserializePromptError(reply.error));
+    };
+    worker.onerror = (event) => {
+      this.#worker = null;
+      this.#failAll(new Error(`the prompt thread failed: ${event.message}`));
+    };
+    worker.postMessage({ type: "init", files: this.tokenizer.files } satisfies PromptWorkerRequest);
+    worker.unref();
+    this.#worker = worker;
+    return worker;
+  }
+
+  #failAll(error: Error): void {
+    for (const waiter of this.#pending.values()) waiter.reject(error);
+    this.#pending.clear();
+  }
+}
