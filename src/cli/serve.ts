@@ -3,6 +3,7 @@ import { defineCommand } from "citty";
 import { consola } from "consola";
 import type { CoreOptions } from "../engine/worker-protocol.ts";
 import { hostProblem, listenErrorMessage } from "./listen.ts";
+import { HTTP_ARGS, type HttpFlags, httpAppOptions, httpServeOptions, parseHttpFlags } from "./serve-http.ts";
 import { failWith, isLogLevel, LOG_LEVELS, setLogLevel } from "./logging.ts";
 
 /** Everything `serve` needs, parsed and validated. */
@@ -16,6 +17,8 @@ export interface ServeConfig {
   allowedOrigins?: string[];
   streamInterval?: number;
   core: CoreOptions;
+  /** Idle timeout, connection cap, allowed Host values, public metrics, body size. */
+  http?: HttpFlags;
 }
 
 /** Parses a TCP port; null when it is not a whole number in 1..65535. */
@@ -95,7 +98,8 @@ export function parseServeArgs(args: RawArgs): ServeConfig {
     streamInterval: positiveInt("stream-interval", str(args, "stream-interval")),
   };
   const defined = Object.fromEntries(Object.entries(optional).filter(([, v]) => v !== undefined));
-  return { model: str(args, "model"), host: String(args.host ?? "127.0.0.1"), port, ...defined, core: coreOptions(args) };
+  const http = parseHttpFlags(args, (message) => new FlagError(message));
+  return { model: str(args, "model"), host: String(args.host ?? "127.0.0.1"), port, ...defined, core: coreOptions(args), http };
 }
 
 const NO_MODEL =
@@ -141,13 +145,14 @@ export async function runServer(given: ServeConfig): Promise<void> {
   const name = engine.modelInfo().id;
   const app = createApp({
     engine, servedModelName: name, modelAliases: [model],
+    ...httpAppOptions(config.http ?? {}, config.host, config.port),
     ...(config.apiKey ? { apiKey: config.apiKey } : {}),
     ...(config.allowedOrigins ? { allowedOrigins: config.allowedOrigins } : {}),
     ...(config.streamInterval ? { streamInterval: config.streamInterval } : {}),
   });
   let handle: Awaited<ReturnType<typeof serve>>;
   try {
-    handle = await serve(app, { host: config.host, port: config.port });
+    handle = await serve(app, { host: config.host, port: config.port, ...httpServeOptions(config.http ?? {}) });
   } catch (e) {
     failWith(`serve: ${listenErrorMessage(e, config.host, config.port)}`);
     await engine.close(1000);
@@ -192,8 +197,9 @@ export const serveCommand = defineCommand({
     port: { type: "string", default: "8000", description: "Port to listen on" },
     "served-model-name": { type: "string",
       description: "Model id clients see (default: the repo id, folder name, or .gguf file name without its quantization suffix)" },
-    "api-key": { type: "string", description: "Require `Authorization: Bearer <key>` on /v1" },
+    "api-key": { type: "string", description: "Require `Authorization: Bearer <key>` on every route but /health" },
     "allowed-origins": { type: "string", description: "CORS origins, comma-separated ('*' for any)" },
+    ...HTTP_ARGS,
     "log-level": { type: "string", default: "info", description: `Log level: ${LOG_LEVELS.join(", ")}` },
     ...numberArgs,
     "gpu-memory-utilization": { type: "string", description: "Fraction of device memory for the KV cache, in (0, 1]" },

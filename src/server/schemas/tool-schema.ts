@@ -2,15 +2,16 @@
 import { Ajv } from "ajv";
 import { Ajv2020 } from "ajv/dist/2020.js";
 
-// Draft-07 (ajv's default, also used when `$schema` is absent) and 2020-12; neither compiles user schemas.
-const draft07 = new Ajv({ strict: false });
-const draft2020 = new Ajv2020({ strict: false });
+// Draft-07 (ajv's default, also used when `$schema` is absent) and 2020-12, made on first use; neither
+// compiles user schemas, they only check them against the meta-schema.
+let draft07: Ajv | undefined;
+let draft2020: Ajv2020 | undefined;
 
 function validatorFor(schemaUri: unknown): Ajv | Ajv2020 | null {
-  if (schemaUri === undefined) return draft07;
-  if (typeof schemaUri !== "string") return null;
-  if (schemaUri.includes("draft-07") || schemaUri.includes("draft-06")) return draft07;
-  if (schemaUri.includes("2020-12")) return draft2020;
+  if (schemaUri === undefined || (typeof schemaUri === "string" && /draft-0[67]/.test(schemaUri))) {
+    return (draft07 ??= new Ajv({ strict: false }));
+  }
+  if (typeof schemaUri === "string" && schemaUri.includes("2020-12")) return (draft2020 ??= new Ajv2020({ strict: false }));
   return null;
 }
 
