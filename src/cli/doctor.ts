@@ -5,7 +5,7 @@
 import { checkQuantizedMatmul } from "./doctor-quant.ts";
 import { defineCommand } from "citty";
 import { consola } from "consola";
-import { describeHardware, detectHardware, formatBytes } from "../hardware/index.ts";
+import { availableMemoryBytes, describeHardware, detectHardware, formatBytes } from "../hardware/index.ts";
 import { loadMlx, type Mlx } from "./load-mlx.ts";
 import { failWith } from "./logging.ts";
 
@@ -57,6 +57,20 @@ function memoryRows(mx: Mlx): string[] {
   ];
 }
 
+/** What `serve` would budget here with its defaults (the KV cache's share of the free memory, MLX's cache). */
+function budgetRows(mx: Mlx): string[] {
+  const available = availableMemoryBytes();
+  const headroom = Math.max(0, mx.getMemoryLimit() - mx.getActiveMemory());
+  const unified = !mx.gpuAvailable() || process.platform === "darwin";
+  const free = unified && available !== null ? Math.min(available, headroom) : headroom;
+  const cacheLimit = Math.floor(mx.getMemoryLimit() * 0.1);
+  return [
+    row("available memory", available === null ? "unknown" : formatBytes(available)),
+    row("KV budget at most", `${formatBytes(0.5 * free)} (--gpu-memory-utilization 0.5 of free memory; grows from 64 MiB)`),
+    row("serve cache limit", formatBytes(unified ? Math.min(cacheLimit, 2 ** 30) : cacheLimit)),
+  ];
+}
+
 /** Runs every check and prints the report; returns whether all passed. */
 export function runDoctor(mx: Mlx, print: (line: string) => void = console.log): boolean {
   const matmul = checkMatmul(mx);
@@ -68,6 +82,8 @@ export function runDoctor(mx: Mlx, print: (line: string) => void = console.log):
   print(`  ${quantized.line}`);
   print("memory");
   for (const line of memoryRows(mx)) print(line);
+  print("serve budgets");
+  for (const line of budgetRows(mx)) print(line);
   print("hardware");
   for (const [label, value] of describeHardware(detectHardware())) print(row(label, value));
   return matmul.ok && quantized.ok;

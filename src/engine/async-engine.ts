@@ -136,6 +136,11 @@ export class AsyncEngine implements Engine {
       prefixCacheQueries: s.prefixCacheQueries,
       prefixCacheHits: s.prefixCacheHits,
       numPreemptions: s.numPreemptions,
+      kvBudgetBytes: s.numBlocks * s.bytesPerBlock,
+      kvPoolBytes: s.backedBlocks * s.bytesPerBlock,
+      mlxCacheBytes: s.mlxCacheBytes,
+      mlxCacheLimitBytes: s.mlxCacheLimitBytes,
+      mlxActiveBytes: s.mlxActiveBytes,
     };
   }
 

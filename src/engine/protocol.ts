@@ -53,6 +53,12 @@ export interface EngineStats {
   prefixCacheHits?: number;
   /** Sequences preempted (recomputed) so far. */
   numPreemptions?: number;
+  /** Memory, in bytes: the KV budget, the KV pool allocated now, MLX's buffer cache and its limit, MLX arrays. */
+  kvBudgetBytes?: number;
+  kvPoolBytes?: number;
+  mlxCacheBytes?: number;
+  mlxCacheLimitBytes?: number;
+  mlxActiveBytes?: number;
 }
 
 /** One part of a multi-part message. Images and videos are kept for multimodal engines. */

@@ -27,6 +27,18 @@ describe("metrics", () => {
     expect(text).toContain("vllm_mlx_prefix_cache_hit_rate 0.25");
   });
 
+  test("memory gauges: KV budget and pool, MLX buffer cache and its limit, live MLX bytes", () => {
+    const text = new ServerMetrics().render({
+      running: 0, waiting: 0, capacity: 8, kvBudgetBytes: 4096, kvPoolBytes: 1024, mlxCacheBytes: 7, mlxCacheLimitBytes: 64,
+      mlxActiveBytes: 5000,
+    });
+    expect(text).toContain("vllm_mlx_kv_cache_budget_bytes 4096");
+    expect(text).toContain("vllm_mlx_kv_cache_pool_bytes 1024");
+    expect(text).toContain("vllm_mlx_mlx_cache_bytes 7");
+    expect(text).toContain("vllm_mlx_mlx_cache_limit_bytes 64");
+    expect(text).toContain("vllm_mlx_mlx_active_bytes 5000");
+  });
+
   test("GET /metrics counts finished requests and their tokens", async () => {
     const { app } = testApp(new FakeEngine(() => ({ outputs: [["Hel", "lo"]], promptTokens: 7 })));
     const res = await post(app, "/v1/chat/completions", chatBody());
