@@ -16,6 +16,10 @@ export interface ServeConfig {
   apiKey?: string;
   allowedOrigins?: string[];
   streamInterval?: number;
+  /** Admission: queue length past max-num-seqs, and the queue and request timeouts in seconds. */
+  maxQueueLen?: number;
+  queueTimeoutSeconds?: number;
+  requestTimeoutSeconds?: number;
   core: CoreOptions;
   /** Idle timeout, connection cap, allowed Host values, public metrics, body size. */
   http?: HttpFlags;
@@ -53,7 +57,47 @@ const NUMBER_FLAGS = {
   "paged-cache-block-size": "Tokens per KV cache block",
   "max-cache-blocks": "Most KV cache blocks",
   "max-num-batched-tokens": "Token budget of one engine step",
+  "long-prefill-token-threshold": "Most prompt tokens one prefill chunk takes in a step (default 2048 on GPUs, 128 on CPU)",
+  "max-model-len": "Most tokens (prompt plus output) of one request (default: the model's context length)",
+  "max-queue-len": "Requests waiting beyond --max-num-seqs before new ones get 429 (default 256)",
 } as const;
+
+/** Flags that take seconds (decimals allowed; 0 turns the feature off). */
+const SECONDS_FLAGS = {
+  "kv-idle-release": "Seconds idle before the KV cache shrinks back and MLX's buffer cache is emptied (default 300, 0: never)",
+  "queue-timeout": "Seconds a request may wait for its first token before a 503 (default: no limit)",
+  "request-timeout": "Seconds a request may take in all before it is ended with a 503 (default: no limit)",
+} as const;
+
+/** Flags that take bytes: a whole number with an optional K, M, G or T suffix (powers of 1024). */
+const BYTES_FLAGS = {
+  "kv-cache-memory": "KV cache budget in bytes, e.g. 4G (default: what --max-num-seqs requests of --max-model-len can use, " +
+    "at most --gpu-memory-utilization of the free memory)",
+  "mlx-cache-limit": "MLX buffer cache limit in bytes, e.g. 512M (default: 10% of MLX's memory limit, at most 1G on unified memory)",
+} as const;
+
+/** Parses `4G`, `512M`, `1073741824`; null when malformed. */
+export function parseBytes(value: string): number | null {
+  const m = /^(\d+(?:\.\d+)?)\s*([KMGT]?)i?B?$/i.exec(value.trim());
+  if (!m) return null;
+  const scale = { "": 1, K: 2 ** 10, M: 2 ** 20, G: 2 ** 30, T: 2 ** 40 }[m[2]!.toUpperCase() as "" | "K" | "M" | "G" | "T"];
+  const bytes = Math.floor(Number(m[1]) * scale);
+  return Number.isSafeInteger(bytes) && bytes > 0 ? bytes : null;
+}
+
+function bytesFlag(flag: keyof typeof BYTES_FLAGS, value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const bytes = parseBytes(value);
+  if (bytes === null) throw new FlagError(`--${flag} must be a size in bytes such as 4G or 536870912 (got '${value}')`);
+  return bytes;
+}
+
+function secondsFlag(flag: keyof typeof SECONDS_FLAGS, value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (value.trim() === "" || !Number.isFinite(n) || n < 0) throw new FlagError(`--${flag} must be a number of seconds >= 0 (got '${value}')`);
+  return n;
+}
 
 type RawArgs = Record<string, string | boolean | undefined> & { _?: unknown };
 
@@ -73,6 +117,11 @@ function coreOptions(args: RawArgs): CoreOptions {
     ["maxCacheBlocks", n("max-cache-blocks")],
     ["maxNumBatchedTokens", n("max-num-batched-tokens")],
     ["gpuMemoryUtilization", fraction("gpu-memory-utilization", str(args, "gpu-memory-utilization"))],
+    ["longPrefillTokenThreshold", n("long-prefill-token-threshold")],
+    ["maxModelLen", n("max-model-len")],
+    ["kvCacheMemoryBytes", bytesFlag("kv-cache-memory", str(args, "kv-cache-memory"))],
+    ["mlxCacheLimitBytes", bytesFlag("mlx-cache-limit", str(args, "mlx-cache-limit"))],
+    ["kvIdleReleaseSeconds", secondsFlag("kv-idle-release", str(args, "kv-idle-release"))],
     ["enablePrefixCache", args["disable-prefix-cache"] === true ? false : args["enable-prefix-cache"] === true ? true : undefined],
     ["asyncScheduling", args["async-scheduling"] === false ? false : undefined],
   ];
@@ -96,6 +145,9 @@ export function parseServeArgs(args: RawArgs): ServeConfig {
     apiKey: str(args, "api-key"),
     allowedOrigins: origins && origins.length > 0 ? origins : undefined,
     streamInterval: positiveInt("stream-interval", str(args, "stream-interval")),
+    maxQueueLen: positiveInt("max-queue-len", str(args, "max-queue-len")),
+    queueTimeoutSeconds: secondsFlag("queue-timeout", str(args, "queue-timeout")),
+    requestTimeoutSeconds: secondsFlag("request-timeout", str(args, "request-timeout")),
   };
   const defined = Object.fromEntries(Object.entries(optional).filter(([, v]) => v !== undefined));
   const http = parseHttpFlags(args, (message) => new FlagError(message));
@@ -137,6 +189,9 @@ export async function runServer(given: ServeConfig): Promise<void> {
       model, core: config.core, waitReady: false,
       ...(config.servedModelName === undefined ? {} : { servedModelName: config.servedModelName }),
       ...(config.defaultMaxTokens === undefined ? {} : { defaultMaxTokens: config.defaultMaxTokens }),
+      ...(config.maxQueueLen === undefined ? {} : { maxWaiting: config.maxQueueLen }),
+      ...(config.queueTimeoutSeconds === undefined ? {} : { queueTimeoutSeconds: config.queueTimeoutSeconds }),
+      ...(config.requestTimeoutSeconds === undefined ? {} : { requestTimeoutSeconds: config.requestTimeoutSeconds }),
     });
   } catch (e) {
     return failWith(`serve: ${(e as Error).message}`);
@@ -185,9 +240,10 @@ export async function runServer(given: ServeConfig): Promise<void> {
   consola.info(`serving ${name} at ${url} (context ${engine.modelInfo().contextLength} tokens)`);
 }
 
+const ALL_VALUE_FLAGS = { ...NUMBER_FLAGS, ...SECONDS_FLAGS, ...BYTES_FLAGS };
 const numberArgs = Object.fromEntries(
-  Object.entries(NUMBER_FLAGS).map(([flag, description]) => [flag, { type: "string" as const, description }]),
-) as { [K in keyof typeof NUMBER_FLAGS]: { type: "string"; description: string } };
+  Object.entries(ALL_VALUE_FLAGS).map(([flag, description]) => [flag, { type: "string" as const, description }]),
+) as { [K in keyof typeof ALL_VALUE_FLAGS]: { type: "string"; description: string } };
 
 export const serveCommand = defineCommand({
   meta: { name: "serve", description: "Serve a model over an OpenAI-compatible HTTP API" },
@@ -202,7 +258,8 @@ export const serveCommand = defineCommand({
     ...HTTP_ARGS,
     "log-level": { type: "string", default: "info", description: `Log level: ${LOG_LEVELS.join(", ")}` },
     ...numberArgs,
-    "gpu-memory-utilization": { type: "string", description: "Fraction of device memory for the KV cache, in (0, 1]" },
+    "gpu-memory-utilization": { type: "string",
+      description: "Without --kv-cache-memory: the KV cache budget's share of the memory free after loading, in (0, 1] (default 0.5)" },
     "enable-prefix-cache": { type: "boolean", description: "Reuse KV blocks of shared prompt prefixes (default on)" },
     "disable-prefix-cache": { type: "boolean", description: "Turn the prefix cache off" },
     "async-scheduling": { type: "boolean",
