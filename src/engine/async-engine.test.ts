@@ -3,7 +3,7 @@ import { rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { AsyncEngine } from "./async-engine.ts";
 import { createEngine } from "./create.ts";
-import { writeFixtureModel } from "./frontend/testing/fixture-model.ts";
+import { FIXTURE_VOCAB_SIZE, writeFixtureModel } from "./frontend/testing/fixture-model.ts";
 import { CapacityError, ContextLengthError, type EngineEvent, type GenerateRequest, type SamplingParams } from "./protocol.ts";
 
 const sampling = (extra: Partial<SamplingParams> = {}): SamplingParams =>
@@ -33,6 +33,7 @@ describe("AsyncEngine", () => {
   test("modelInfo: id, context from config.json, tool format and reasoning tags from the model", () => {
     expect(engine.modelInfo()).toEqual({
       id: "fx", contextLength: 256, toolCallFormat: "hermes", reasoning: { start: "<think>", end: "</think>" }, loadState: "ready",
+      vocabSize: FIXTURE_VOCAB_SIZE,
     });
     // The paged pool holds maxNumSeqs (1) full-context sequences: 256 tokens / 16 per block.
     expect(engine.stats()).toEqual({

@@ -118,7 +118,9 @@ export class AsyncEngine implements Engine {
     const toolCallFormat: ToolCallFormat = this.#facts?.toolCallFormat ?? "none";
     const opensThink = this.#templateSource?.includes(THINK.start) ?? false;
     const reasoning: ReasoningTags | undefined = opensThink ? { ...THINK } : undefined;
-    const vocabSize = this.#tokenizer?.vocabSize;
+    // Ids past either the tokenizer or the logits are refused; the sampler indexes the logits with them.
+    const bounds = [this.#tokenizer?.vocabSize, this.#facts?.vocabSize].filter((n) => n !== undefined);
+    const vocabSize = bounds.length > 0 ? Math.min(...bounds) : undefined;
     return {
       id: this.#options.id, contextLength, toolCallFormat, ...(reasoning ? { reasoning } : {}), loadState: this.#loadState,
       ...(vocabSize === undefined ? {} : { vocabSize }),

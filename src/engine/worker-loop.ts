@@ -45,6 +45,7 @@ function modelFacts(loaded: WorkerModel, maxModelLen: number | undefined): Model
     modelType: config.modelType,
     contextLength: maxModelLen ?? modelLen,
     toolCallFormat: loaded.factory.toolCallFormat,
+    vocabSize: config.vocabSize,
     ...(loaded.tokenizerFiles ? { tokenizerFiles: loaded.tokenizerFiles } : {}),
   };
 }

@@ -54,6 +54,8 @@ export interface ModelFacts {
   modelType: string;
   contextLength: number;
   toolCallFormat: ToolCallFormat;
+  /** The width of the model's logits (config `vocab_size`). */
+  vocabSize?: number;
   /** Tokenizer files carried by the weights (GGUF); absent for model directories. */
   tokenizerFiles?: TokenizerFiles;
 }
