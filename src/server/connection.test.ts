@@ -105,6 +105,14 @@ describe("idle timeout", () => {
     expect(c.closed).toBe(true);
     expect(performance.now() - answered).toBeGreaterThan(300);
   });
+  test("a connection that never finishes its headers is closed", async () => {
+    const { port } = await start(() => ({}), { idleTimeoutSeconds: 0.5 });
+    const c = connection(port);
+    await c.send("GET /health HTTP/1.1\r\nhost: 127.0.0.1\r\n");
+    await c.closedByServer(4000);
+    expect(c.closed).toBe(true);
+    expect(c.received).toBe("");
+  });
   test("a connection that never finishes its body is closed", async () => {
     const { engine, port } = await start(() => ({}), { idleTimeoutSeconds: 0.5 });
     const c = connection(port);

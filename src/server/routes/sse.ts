@@ -16,7 +16,7 @@ export interface StreamHandlers {
   end(write: WriteChunk): Promise<void>;
 }
 
-/** The comment line sent while no data has flowed for `keepAliveMs` (keeps proxies and Bun's idle timer happy). */
+/** The comment line sent while no data has flowed for `keepAliveMs` (keeps proxies and client read timeouts happy). */
 export const KEEP_ALIVE = ": keep-alive\n\n";
 
 /**
