@@ -71,7 +71,10 @@ class CpuQuantizedMatmul : public mx::UnaryPrimitive {
 };
 
 // `ref` (MLX's lazy quantized_matmul) recomputed by the CPU kernel, or nullopt when the kernel does not serve it.
-std::optional<mx::array> on_kernel(const mx::array& ref, const mx::Stream& s) {
+// The kernel reads x, scales and biases in their own float dtypes, so it takes the caller's arrays rather than
+// MLX's casts of them (float16 scales with a float32 x would otherwise be converted on every call).
+std::optional<mx::array> on_kernel(const mx::array& ref, const mx::array& x_in, const mx::array& scales_in,
+                                   const std::optional<mx::array>& biases_in, const mx::Stream& s) {
   if (s.device != mx::Device::cpu || !ref.has_primitive()) return std::nullopt;
   // (By name: libmlx does not export the primitives' typeinfo.)
   if (std::strcmp(ref.primitive().name(), "QuantizedMatmul") != 0 || ref.inputs().size() != 4) return std::nullopt;
@@ -86,8 +89,14 @@ std::optional<mx::array> on_kernel(const mx::array& ref, const mx::Stream& s) {
     return std::nullopt;
   }
   if (!kernel_dtype(x.dtype()) || !kernel_dtype(scales.dtype()) || !kernel_dtype(ref.dtype())) return std::nullopt;
-  std::vector<mx::array> inputs;
-  for (const auto& a : ref.inputs()) inputs.push_back(mx::contiguous(a, false, s));
+  std::vector<mx::array> inputs = ref.inputs();
+  if (kernel_dtype(x_in.dtype()) && x_in.shape() == x.shape()) inputs[0] = x_in;
+  if (biases_in && kernel_dtype(scales_in.dtype()) && scales_in.dtype() == biases_in->dtype() &&
+      scales_in.shape() == scales.shape() && biases_in->shape() == biases.shape()) {
+    inputs[2] = scales_in;
+    inputs[3] = *biases_in;
+  }
+  for (auto& a : inputs) a = mx::contiguous(a, false, s);
   return mx::array(ref.shape(), ref.dtype(), std::make_shared<CpuQuantizedMatmul>(s, group_size, bits),
                    std::move(inputs));
 }
@@ -100,7 +109,7 @@ mx::array quantized_matmul(const mx::array& x, const mx::array& w, const mx::arr
           "path must be \"auto\", \"mlx\" or \"kernel\", got \"" + path + "\"");
   auto ref = mx::quantized_matmul(x, w, scales, biases, transpose, group_size, bits, mode, s);
   if (path == "mlx") return ref;
-  auto ours = on_kernel(ref, s);
+  auto ours = on_kernel(ref, x, scales, biases, s);
   if (ours) return *ours;
   REQUIRE(path == "auto", "the CPU kernel serves affine x @ W^T with bits 4 or 8 and group 32, 64 or 128, "
                           "float32/float16/bfloat16, on a CPU stream");

@@ -6,6 +6,7 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <cstdint>
 #include <cstdlib>
 #include <mutex>
 #include <thread>
@@ -33,22 +34,47 @@ int pool_threads() {
 }
 }  // namespace
 
+// `phase`: the job's generation in the high 32 bits (odd while a job is open) and the number of workers inside it
+// in the low 32 bits. A worker enters only an open job it has not seen, by a CAS that keeps the generation, so the
+// caller can close the job (and reuse its fields) once all tasks are done and no worker is inside; a worker that
+// sleeps or is descheduled through a whole job never delays it.
 struct ThreadPool::State {
   std::mutex run_mutex;  // one run() at a time
   std::mutex mutex;      // guards sleeping on `wake`
   std::condition_variable wake;
-  std::atomic<unsigned> generation{0};
+  std::atomic<uint64_t> phase{0};
   std::atomic<int> next_task{0};
-  std::atomic<int> finished{0};
+  std::atomic<int> done_tasks{0};
   void (*fn)(void*, int) = nullptr;
   void* ctx = nullptr;
   int num_tasks = 0;
+
+  static uint32_t generation(uint64_t p) { return static_cast<uint32_t>(p >> 32); }
+  static bool open(uint64_t p) { return generation(p) & 1u; }
 
   void work() {
     for (int t = next_task.fetch_add(1, std::memory_order_relaxed); t < num_tasks;
          t = next_task.fetch_add(1, std::memory_order_relaxed)) {
       fn(ctx, t);
+      done_tasks.fetch_add(1, std::memory_order_release);
     }
+  }
+
+  // Enters the open job that `seen` does not name; false when there is none (or it closed meanwhile).
+  bool try_enter(uint32_t& seen) {
+    uint64_t p = phase.load(std::memory_order_acquire);
+    while (open(p) && generation(p) != seen) {
+      if (phase.compare_exchange_weak(p, p + 1, std::memory_order_acq_rel)) {
+        seen = generation(p);
+        return true;
+      }
+    }
+    return false;
+  }
+
+  bool has_new_job(uint32_t seen) const {
+    uint64_t p = phase.load(std::memory_order_acquire);
+    return open(p) && generation(p) != seen;
   }
 };
 
@@ -63,22 +89,18 @@ ThreadPool::ThreadPool(int num_workers) : state_(new State), num_workers_(num_wo
 
 void ThreadPool::worker_loop() {
   State& s = *state_;
-  unsigned seen = 0;
+  uint32_t seen = 0;
   for (;;) {
     auto spin_until = std::chrono::steady_clock::now() + SPIN_TIME;
-    unsigned gen;
-    for (int i = 0;; ++i) {
-      gen = s.generation.load(std::memory_order_acquire);
-      if (gen != seen) break;
+    for (int i = 0; !s.try_enter(seen); ++i) {
       VMLX_CPU_RELAX();
       if ((i & 63) == 63 && std::chrono::steady_clock::now() > spin_until) {
         std::unique_lock<std::mutex> lock(s.mutex);
-        s.wake.wait(lock, [&] { return s.generation.load(std::memory_order_acquire) != seen; });
+        s.wake.wait(lock, [&] { return s.has_new_job(seen); });
       }
     }
-    seen = gen;
     s.work();
-    s.finished.fetch_add(1, std::memory_order_acq_rel);
+    s.phase.fetch_sub(1, std::memory_order_acq_rel);  // leave
   }
 }
 
@@ -93,17 +115,26 @@ void ThreadPool::run(int num_tasks, void (*fn)(void* ctx, int task), void* ctx) 
   s.ctx = ctx;
   s.num_tasks = num_tasks;
   s.next_task.store(0, std::memory_order_relaxed);
-  s.finished.store(0, std::memory_order_relaxed);
+  s.done_tasks.store(0, std::memory_order_relaxed);
   {
     // Under the mutex, so that a worker between its check and its wait cannot miss the wake-up.
     std::lock_guard<std::mutex> lock(s.mutex);
-    s.generation.fetch_add(1, std::memory_order_release);
+    uint64_t closed = s.phase.load(std::memory_order_relaxed);
+    s.phase.store((static_cast<uint64_t>(State::generation(closed) + 1)) << 32, std::memory_order_release);
   }
   s.wake.notify_all();
   s.work();
-  // Every worker joins each job (possibly finding no task left), so the job's fields stay untouched until all
-  // have finished with it.
-  while (s.finished.load(std::memory_order_acquire) < num_workers_) VMLX_CPU_RELAX();
+  while (s.done_tasks.load(std::memory_order_acquire) < num_tasks) VMLX_CPU_RELAX();
+  // Close the job once no worker is inside (those still inside find no task left and leave at once).
+  for (;;) {
+    uint64_t p = s.phase.load(std::memory_order_acquire);
+    if ((p & 0xFFFFFFFFu) == 0 &&
+        s.phase.compare_exchange_weak(p, static_cast<uint64_t>(State::generation(p) + 1) << 32,
+                                      std::memory_order_acq_rel)) {
+      break;
+    }
+    VMLX_CPU_RELAX();
+  }
 }
 
 }  // namespace vmlx
