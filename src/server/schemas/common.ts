@@ -39,12 +39,16 @@ export const samplingFields = {
   frequency_penalty: z.number().min(-2).max(2).nullish(),
   repetition_penalty: z.number().gt(0, { message: "repetition_penalty must be > 0" }).max(100).nullish(),
   logit_bias: z
-    .record(
-      z.string().regex(tokenId, { message: "logit_bias keys must be token ids (whole numbers >= 0)" }),
-      z.number().min(-100).max(100),
-    )
-    .refine((bias) => Object.keys(bias).length <= MAX_LOGIT_BIAS_ENTRIES, {
-      message: `at most ${MAX_LOGIT_BIAS_ENTRIES} logit_bias entries`,
+    .record(z.string(), z.number().min(-100).max(100))
+    .superRefine((bias, ctx) => {
+      const keys = Object.keys(bias);
+      if (keys.length > MAX_LOGIT_BIAS_ENTRIES) {
+        ctx.addIssue({ code: "custom", message: `at most ${MAX_LOGIT_BIAS_ENTRIES} logit_bias entries (got ${keys.length})` });
+      }
+      const bad = keys.find((key) => !tokenId.test(key));
+      if (bad !== undefined) {
+        ctx.addIssue({ code: "custom", path: [bad], message: "keys must be token ids: whole numbers from 0, below the vocabulary size" });
+      }
     })
     .nullish(),
   stop: z

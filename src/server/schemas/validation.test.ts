@@ -89,6 +89,19 @@ describe("chat parameter validation: 400 with param", () => {
   }
 });
 
+describe("logit_bias errors", () => {
+  test("name the key and say what a token id is", async () => {
+    const { app } = testApp();
+    const res = await post(app, "/v1/chat/completions", chatBody({ logit_bias: { "5": 1, "2147483647": 100 } }));
+    expect((await res.json()).error).toEqual({
+      message: "logit_bias.2147483647: keys must be token ids: whole numbers from 0, below the vocabulary size",
+      type: "invalid_request_error",
+      param: "logit_bias.2147483647",
+      code: "invalid_value",
+    });
+  });
+});
+
 describe("accepted parameters reach the engine", () => {
   test("every sampling field maps to its engine name", async () => {
     const { app, engine } = testApp();
