@@ -79,6 +79,10 @@ describe("HTTP/1.0 and malformed requests", () => {
     ["a junk request line", "GARBAGE\r\n\r\n", 400, "malformed_request"],
     ["an unknown HTTP version", "GET /health HTTP/2.5\r\nhost: x\r\n\r\n", 505, "http_version_not_supported"],
     ["oversized headers", `GET /health HTTP/1.1\r\nhost: x\r\nx-big: ${"a".repeat(100_000)}\r\n\r\n`, 431, "headers_too_large"],
+    ["both Content-Length and chunked", "POST /v1/completions HTTP/1.1\r\nhost: x\r\ncontent-length: 4\r\ntransfer-encoding: chunked\r\n\r\n0\r\n\r\n", 400, "malformed_request"],
+    ["a request target of *", "OPTIONS * HTTP/1.1\r\nhost: x\r\n\r\n", 400, "malformed_request"],
+    ["an Expect other than 100-continue", "POST /v1/completions HTTP/1.1\r\nhost: x\r\nexpect: later\r\ncontent-length: 2\r\n\r\n{}", 417, "expectation_failed"],
+    ["CONNECT", "CONNECT example.com:443 HTTP/1.1\r\nhost: example.com:443\r\n\r\n", 405, "method_not_allowed"],
   ];
   for (const [name, bytes, status, code] of cases) {
     test(`${name} is a ${status} with an OpenAI-shaped body`, async () => {

@@ -143,6 +143,13 @@ export async function serve(app: ServerApp, options: ServeOptions): Promise<Serv
     if (socket.writable) socket.end(clientErrorResponse(error.code));
     else socket.destroy();
   });
+  // node:http would answer these itself with an empty body (417) or close silently (CONNECT).
+  server.on("checkExpectation", (req: IncomingMessage) => {
+    req.socket.end(rawErrorResponse(417, "only 'Expect: 100-continue' is supported", "expectation_failed"));
+  });
+  server.on("connect", (_req: IncomingMessage, socket: Socket) => {
+    socket.end(rawErrorResponse(405, "CONNECT is not supported", "method_not_allowed"));
+  });
 
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
