@@ -36,10 +36,16 @@ describe("AsyncEngine", () => {
       vocabSize: FIXTURE_VOCAB_SIZE,
     });
     // The paged pool holds maxNumSeqs (1) full-context sequences: 256 tokens / 16 per block.
-    expect(engine.stats()).toEqual({
+    // The pool starts at its initial 64 MiB, which here is more than the whole 16-block budget.
+    const stats = engine.stats();
+    expect(stats).toMatchObject({
       running: 0, waiting: 0, capacity: 1,
       kvBlocksUsed: 0, kvBlocksTotal: 16, prefixCacheQueries: 0, prefixCacheHits: 0, numPreemptions: 0,
     });
+    expect(stats.kvPoolBytes).toBe(stats.kvBudgetBytes!);
+    expect(stats.kvBudgetBytes! / 16).toBe(8192); // 8 KiB a block at the fixture's shapes
+    expect(stats.mlxActiveBytes).toBeGreaterThanOrEqual(stats.kvPoolBytes!);
+    expect(stats.mlxCacheLimitBytes).toBeGreaterThan(0);
   });
 
   test("event order: start, deltas, finish, usage; the default max tokens applies", async () => {
