@@ -66,6 +66,12 @@ export interface AttentionOptions {
   mask?: "causal" | Array | null;
   /** Attention sinks: one logit per head `[H]` that joins the softmax but attends to nothing. */
   sinks?: Array | null;
+  /**
+   * `"mlx"`: MLX's fused op; `"kernel"`: vmlx's float32 CPU kernel (no mask array, no sinks; an MlxError
+   * elsewhere); `"auto"` (default): the kernel where it applies, else MLX's op. MLX's CPU fallback multiplies
+   * through its wheel's BLAS (the reference netlib BLAS on Linux), which is slow.
+   */
+  path?: "auto" | "mlx" | "kernel";
 }
 
 /**
@@ -86,7 +92,8 @@ export function scaledDotProductAttention(
   const mask = opts.mask ?? null;
   const mode = cstr(mask === null ? "" : mask === "causal" ? "causal" : "array");
   const maskArr = mask === null || mask === "causal" ? null : mask._h;
-  const st = N.mlx_fast_scaled_dot_product_attention(OUT, q._h, k._h, v._h, scale, mode, maskArr,
-    optHandle(opts.sinks), S(s));
-  return new Array(take("mlx_fast_scaled_dot_product_attention", st));
+  const path = cstr(opts.path ?? "auto");
+  const st = N.vmlx_scaled_dot_product_attention(OUT, q._h, k._h, v._h, scale, mode, maskArr,
+    optHandle(opts.sinks), path, S(s));
+  return new Array(take("vmlx_scaled_dot_product_attention", st));
 }
