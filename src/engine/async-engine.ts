@@ -4,7 +4,7 @@
  * outputs back into text events (detokenization, stop strings, logprobs).
  */
 import { ModelTokenizer } from "../tokenizer/index.ts";
-import { DEFAULT_ENGINE_CORE_CONFIG, EMPTY_CORE_STATS, type EngineCoreStats, type TokenOutput } from "./core-types.ts";
+import { DEFAULT_ENGINE_CORE_CONFIG, EMPTY_CORE_STATS, type EngineCoreStats, type FailureKind, type TokenOutput } from "./core-types.ts";
 import { EventQueue } from "./frontend/event-queue.ts";
 import { OutputProcessor } from "./frontend/output-processor.ts";
 import { PromptPreparer } from "./frontend/prompt-preparer.ts";
@@ -12,6 +12,7 @@ import { type GenerationDefaults, toCoreSampling } from "./frontend/sampling.ts"
 import { TokenTextCache } from "./frontend/token-text.ts";
 import {
   CapacityError,
+  InvalidRequestError,
   type Engine,
   type EngineEvent,
   type EngineStats,
@@ -252,7 +253,7 @@ export class AsyncEngine implements Engine {
         for (const output of message.outputs) this.#onOutput(output);
         return;
       case "failed":
-        return this.#fail(message.requestIds === "all" ? [...this.#live.keys()] : message.requestIds, message.message);
+        return this.#fail(message.requestIds === "all" ? [...this.#live.keys()] : message.requestIds, message.message, message.kind);
     }
   }
 
@@ -290,8 +291,14 @@ export class AsyncEngine implements Engine {
     if (live.processor.done) this.#release(output.requestId);
   }
 
-  #fail(coreIds: string[], message: string): void {
-    for (const coreId of coreIds) this.#end(coreId, new EngineFailedError(`generation failed: ${message}`));
+  /** Ends requests the worker failed, with the error class their kind maps to (400, 503 or 500). */
+  #fail(coreIds: string[], message: string, kind: FailureKind = "internal"): void {
+    for (const coreId of coreIds) {
+      const error = kind === "invalid" ? new InvalidRequestError(message)
+        : kind === "capacity" ? new CapacityError(message, 503, 5)
+        : new EngineFailedError(`generation failed: ${message}`);
+      this.#end(coreId, error);
+    }
   }
 
   /** Ends a live request with an error and frees it in the core. */

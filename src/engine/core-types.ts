@@ -3,6 +3,7 @@
  * (scheduling and model execution). The batched core (engine-core.ts) implements {@link EngineCoreLike}; the
  * worker (worker-loop.ts) drives it, and tests drive scripted cores through the same interface.
  */
+import { NoFreeBlocksError, SchedulerError } from "./core/errors.ts";
 import type { SamplingParams } from "./sampling/params.ts";
 
 /** One request as the core sees it: token ids in, token ids out. */
@@ -109,7 +110,28 @@ export class CoreStepError extends Error {
     message: string,
     /** Tokens other requests produced in the same step. */
     readonly outputs: readonly TokenOutput[] = [],
+    /** What the client is told: a fault of ours ("internal", 500) unless the core knows better. */
+    readonly kind: FailureKind = "internal",
   ) {
     super(message);
   }
+}
+
+/**
+ * Why a request failed, as it crosses the worker boundary: "invalid" (400: the request itself is wrong),
+ * "capacity" (503: the machine cannot take it now, e.g. memory pressure), "internal" (500: a fault).
+ */
+export type FailureKind = "invalid" | "capacity" | "internal";
+
+/** The KV cache cannot grow because the OS reports too little free memory (a 503, never a device abort). */
+export class MemoryPressureError extends Error {
+  override readonly name = "MemoryPressureError";
+}
+
+/** The kind of a failure thrown by the core: its own request errors are "invalid", memory pressure "capacity". */
+export function failureKind(e: unknown): FailureKind {
+  if (e instanceof CoreStepError) return e.kind;
+  if (e instanceof MemoryPressureError) return "capacity";
+  if (e instanceof SchedulerError && !(e instanceof NoFreeBlocksError)) return "invalid";
+  return "internal";
 }

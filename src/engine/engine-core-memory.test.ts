@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import * as mx from "../mlx/index.ts";
 import type { DecoderModel } from "../models/decoder.ts";
+import { CoreStepError } from "./core-types.ts";
 import { EngineCore, type EngineCoreConfig, type EngineCoreRequest, KvCacheTooSmallError, type TokenOutput } from "./engine-core.ts";
 import { bytesPerBlock } from "./paged/kv-pool.ts";
 import { tinyModel } from "./runner/testing.ts";
@@ -91,6 +92,38 @@ describe("EngineCore memory: a KV pool that follows use", () => {
   test("--kv-cache-memory sets the budget in bytes", () => {
     const c = core({ numGpuBlocks: undefined, kvCacheMemoryBytes: 50 * blockBytes() });
     expect(c.stats().numBlocks).toBe(50);
+    c.dispose();
+  });
+});
+
+describe("EngineCore under memory pressure", () => {
+  test("growth stops at what the free memory allows; a request that cannot fit then is refused as capacity, others are served", () => {
+    let free = 2 ** 40;
+    const perBlock = blockBytes();
+    const c = core({ initialKvBytes: 4 * perBlock, freeMemoryBytes: () => free });
+    free = 512 * 2 ** 20 + 4 * perBlock + 2 * perBlock; // the reserve, the pool, and room for 2 more blocks
+    c.addRequest(request("big", prompt(200, 1), 4)); // 13 blocks: more than 4 + 2
+    c.addRequest(request("small", prompt(40, 2), 4)); // 3 blocks
+    let refused: unknown = null;
+    const out = new Map<string, number[]>();
+    for (let i = 0; c.hasUnfinished() && i < 100; i++) {
+      try {
+        for (const t of c.step()) out.set(t.requestId, [...(out.get(t.requestId) ?? []), t.token]);
+      } catch (e) {
+        refused = e;
+      }
+    }
+    expect(refused).toBeInstanceOf(CoreStepError);
+    expect((refused as CoreStepError).requestIds).toEqual(["big"]);
+    expect((refused as CoreStepError).kind).toBe("capacity");
+    expect((refused as Error).message).toMatch(/not enough free memory to grow the KV cache/);
+    expect(out.get("small")).toHaveLength(4);
+    expect(out.has("big")).toBe(false);
+    expect(c.stats().backedBlocks).toBeLessThanOrEqual(6);
+    free = 2 ** 40; // memory came back: the same request is served
+    c.addRequest(request("big", prompt(200, 1), 4));
+    for (let i = 0; c.hasUnfinished() && i < 100; i++) for (const t of c.step()) out.set(`${t.requestId}2`, [...(out.get(`${t.requestId}2`) ?? []), t.token]);
+    expect(out.get("big2")).toHaveLength(4);
     c.dispose();
   });
 });

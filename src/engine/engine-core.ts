@@ -13,7 +13,7 @@ import {
   type SchedulerOutput,
   Sequence,
 } from "./core/index.ts";
-import { DEFAULT_ENGINE_CORE_CONFIG, type EngineCoreRequest, type EngineCoreStats, type TokenOutput } from "./core-types.ts";
+import { CoreStepError, DEFAULT_ENGINE_CORE_CONFIG, type EngineCoreRequest, type EngineCoreStats, type TokenOutput } from "./core-types.ts";
 import { freeMemoryForKv, unifiedMemory } from "./paged/free-memory.ts";
 import { PagedKvPool } from "./paged/kv-pool.ts";
 import { planKvPool } from "./paged/sizing.ts";
@@ -116,6 +116,10 @@ interface InFlightStep {
  * core.addRequest({ requestId: "a", promptTokenIds: ids, sampling: GREEDY, maxTokens: 32, stopTokenIds: new Set([eos]) });
  * while (core.hasUnfinished()) for (const t of core.step()) emit(t);
  */
+/** Free memory the KV pool leaves to the system when it grows, and how often that is checked. */
+const GROWTH_RESERVE_BYTES = 512 * 2 ** 20;
+const GROWTH_CHECK_MS = 1000;
+
 /** Share of MLX's memory limit its buffer cache may keep, and its cap where that memory is the user's RAM. */
 const CACHE_LIMIT_SHARE = 0.1;
 const UNIFIED_CACHE_LIMIT = 2 ** 30;
@@ -129,6 +133,8 @@ export class EngineCore {
   /** The step queued ahead of the next `step()` call (asyncScheduling), already postprocessed with pending tokens. */
   #inFlight: InFlightStep | null = null;
   #numLaunchedAhead = 0;
+  /** When the growth limit was last read from the free memory (ms). */
+  #growthCheckedAt = -Infinity;
 
   constructor(
     readonly model: Model,
@@ -218,6 +224,7 @@ export class EngineCore {
       }
       return results;
     } catch (e) {
+      if (e instanceof CoreStepError) throw e; // the core already dropped the requests it names; the rest go on
       // The scheduler holds pending tokens of steps that will never be read: no request can go on.
       this.#dropInFlight();
       for (const id of [...this.#requests.keys()]) this.abortRequest(id);
@@ -267,8 +274,12 @@ export class EngineCore {
    * The step is not postprocessed here: the caller applies it (`#applyLaunched`) once prev's tokens are in.
    */
   #launch(prev: InFlightStep | null): InFlightStep | null {
+    this.#refreshGrowthLimit();
     const output = this.#scheduler.schedule();
-    if (output.scheduled.length === 0) return null;
+    if (output.scheduled.length === 0) {
+      this.#refuseUnderPressure();
+      return null;
+    }
     // The block manager hands out ids past the pool only after growing its backed count: follow it.
     const backed = this.#scheduler.blockManager.numBackedBlocks;
     if (backed > this.pool.numBlocks) this.pool.resize(backed);
@@ -339,6 +350,41 @@ export class EngineCore {
       disposeSample(step.sample);
     }
     return this.#postprocess(step.emitting, sampled, step.plan);
+  }
+
+  /**
+   * Caps the pool's growth at what the free memory allows, keeping GROWTH_RESERVE_BYTES for the system. Read at
+   * most once a second, and only while the pool can still grow.
+   */
+  #refreshGrowthLimit(): void {
+    const bm = this.#scheduler.blockManager;
+    if (bm.numBackedBlocks >= bm.numBlocks) return;
+    const now = performance.now();
+    if (now - this.#growthCheckedAt < GROWTH_CHECK_MS) return;
+    this.#growthCheckedAt = now;
+    const free = (this.config.freeMemoryBytes ?? freeMemoryForKv)();
+    const perBlock = this.pool.nbytes / this.pool.numBlocks;
+    // Growth reallocates: old and new pools coexist for a moment, hence the pool's own size in the reckoning.
+    const spare = Math.max(0, free - GROWTH_RESERVE_BYTES - this.pool.nbytes);
+    bm.growthLimit = bm.numBackedBlocks + Math.floor(spare / perBlock);
+  }
+
+  /**
+   * Nothing could be scheduled although requests wait and none runs: with growth held back by memory pressure,
+   * nothing will free blocks, so the first waiting request is refused (a 503) instead of waiting forever.
+   */
+  #refuseUnderPressure(): void {
+    const bm = this.#scheduler.blockManager;
+    const { numRunning, numWaiting } = this.#scheduler.stats();
+    if (numWaiting === 0 || numRunning > 0 || !bm.growthLimited) return;
+    const seq = this.#scheduler.waiting[0]!;
+    this.#growthCheckedAt = -Infinity; // the memory may have come back since the last reading
+    this.#refreshGrowthLimit();
+    if (bm.canAllocate(seq)) return; // the next step admits it
+    const id = seq.samplingParams!.request.req.requestId;
+    this.abortRequest(id);
+    throw new CoreStepError([id], `not enough free memory to grow the KV cache for this request ` +
+      `(${(bm.numBackedBlocks * this.pool.nbytes / this.pool.numBlocks / 2 ** 20).toFixed(0)} MiB held); retry later`, [], "capacity");
   }
 
   #dropInFlight(): void {

@@ -3,6 +3,7 @@ import { rmSync } from "node:fs";
 import { loadModelDir } from "../models/load.ts";
 import { CoreStepError, EMPTY_CORE_STATS, type EngineCoreLike, type EngineCoreRequest, type TokenOutput } from "./core-types.ts";
 import { writeFixtureModel } from "./frontend/testing/fixture-model.ts";
+import { RequestTooLargeError } from "./core/errors.ts";
 import { GREEDY } from "./sampling/params.ts";
 import { WorkerLoop, type WorkerModel } from "./worker-loop.ts";
 import type { CoreOptions, FromWorker, ToWorker } from "./worker-protocol.ts";
@@ -13,6 +14,7 @@ class ScriptedCore implements EngineCoreLike {
   readonly failures: Error[] = [];
   addRequest(req: EngineCoreRequest): void {
     if (req.requestId.startsWith("bad")) throw new RangeError("refused");
+    if (req.requestId.startsWith("big")) throw new RequestTooLargeError(1, 9000, 563, 512);
     this.requests.set(req.requestId, req.maxTokens);
   }
   abortRequest(id: string): void {
@@ -96,6 +98,18 @@ describe("WorkerLoop", () => {
     expect(messages.find((m) => m.type === "failed" && m.requestIds !== "all" && m.requestIds[0] === "bad-1")).toBeDefined();
     expect(messages.find((m) => m.type === "failed" && m.requestIds !== "all" && m.requestIds[0] === "x")).toMatchObject({ message: "MlxError: boom" });
     loop.handle({ type: "abort", requestId: "x" });
+    loop.handle({ type: "shutdown" });
+  });
+
+  test("failures carry their kind: the core's request errors are 'invalid' (a 400), faults 'internal'", async () => {
+    const { loop, messages } = await startLoop(new ScriptedCore());
+    loop.handle(add("big-1", 2));
+    loop.handle(add("bad-2", 2));
+    await until(() => messages.filter((m) => m.type === "failed").length === 2);
+    const failed = messages.filter((m) => m.type === "failed");
+    expect(failed[0]).toMatchObject({ requestIds: ["big-1"], kind: "invalid" });
+    expect((failed[0] as { message: string }).message).not.toMatch(/^RequestTooLargeError/);
+    expect(failed[1]).toMatchObject({ requestIds: ["bad-2"], kind: "internal", message: "RangeError: refused" });
     loop.handle({ type: "shutdown" });
   });
 

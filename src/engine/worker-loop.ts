@@ -7,7 +7,7 @@ import type { DecoderModel } from "../models/decoder.ts";
 import type { HfConfig } from "../models/config.ts";
 import type { ModelFactory } from "../models/registry.ts";
 import type { TokenizerFiles } from "../tokenizer/config.ts";
-import { CoreStepError, EMPTY_CORE_STATS, type EngineCoreLike, type EngineCoreStats } from "./core-types.ts";
+import { CoreStepError, EMPTY_CORE_STATS, failureKind, type EngineCoreLike, type EngineCoreStats } from "./core-types.ts";
 import type { CoreOptions, FromWorker, InitMessage, ModelFacts, ToWorker } from "./worker-protocol.ts";
 
 /** A loaded model as the worker needs it. */
@@ -77,7 +77,10 @@ export class WorkerLoop {
         try {
           this.#requireCore().addRequest(message.request);
         } catch (e) {
-          this.#post({ type: "failed", requestIds: [message.request.requestId], message: errorMessage(e), stats: this.#stats() });
+          const kind = failureKind(e);
+          // A request error's own message is for the client; a fault keeps its class name for the log.
+          const text = kind === "internal" || !(e instanceof Error) ? errorMessage(e) : e.message;
+          this.#post({ type: "failed", requestIds: [message.request.requestId], message: text, kind, stats: this.#stats() });
         }
         break;
       case "abort":
@@ -171,10 +174,10 @@ export class WorkerLoop {
     } catch (e) {
       if (e instanceof CoreStepError) {
         if (e.outputs.length > 0) this.#post({ type: "outputs", outputs: [...e.outputs], stats: core.stats() });
-        this.#post({ type: "failed", requestIds: [...e.requestIds], message: e.message, stats: core.stats() });
+        this.#post({ type: "failed", requestIds: [...e.requestIds], message: e.message, kind: e.kind, stats: core.stats() });
         return;
       }
-      this.#post({ type: "failed", requestIds: "all", message: errorMessage(e), stats: core.stats() });
+      this.#post({ type: "failed", requestIds: "all", message: errorMessage(e), kind: "internal", stats: core.stats() });
     }
   }
 }

@@ -4,7 +4,7 @@
  */
 import type { TokenizerFiles } from "../tokenizer/config.ts";
 import type { ToolCallFormat } from "./protocol.ts";
-import type { EngineCoreRequest, EngineCoreStats, TokenOutput } from "./core-types.ts";
+import type { EngineCoreRequest, EngineCoreStats, FailureKind, TokenOutput } from "./core-types.ts";
 
 /** Scheduling and cache options for the core, in the original project's (and vLLM's) terms. */
 export interface CoreOptions {
@@ -65,6 +65,6 @@ export type FromWorker =
   | { type: "load-failed"; message: string }
   | { type: "outputs"; outputs: TokenOutput[]; stats: EngineCoreStats }
   /** `requestIds` "all": every request the worker held failed (the core was reset). */
-  | { type: "failed"; requestIds: string[] | "all"; message: string; stats: EngineCoreStats }
+  | { type: "failed"; requestIds: string[] | "all"; message: string; kind: FailureKind; stats: EngineCoreStats }
   | { type: "stats"; stats: EngineCoreStats }
   | { type: "closed" };

@@ -111,3 +111,27 @@ describe("BlockManager growth (backed blocks below the budget)", () => {
     expect(() => new BlockManager(4, BS, { initialBlocks: 5 })).toThrow(InvalidRequestError);
   });
 });
+
+describe("BlockManager growth limit (memory pressure)", () => {
+  test("a growth limit caps backing; blocks past it count as unavailable until it is raised", () => {
+    const bm = new BlockManager(64, BS, { initialBlocks: 2 });
+    bm.growthLimit = 4;
+    expect(bm.numFreeBlocks).toBe(4);
+    expect(bm.growthLimited).toBe(true);
+    const a = seqOf(range(0, 16)); // 4 blocks: fits the limit
+    bm.allocate(a);
+    expect(bm.numBackedBlocks).toBe(4);
+    expect(bm.canAllocate(seqOf([1]))).toBe(false);
+    bm.growthLimit = 64;
+    expect(bm.growthLimited).toBe(false);
+    expect(bm.canAllocate(seqOf([1]))).toBe(true);
+  });
+
+  test("a limit below the backed count never takes backed blocks away", () => {
+    const bm = new BlockManager(64, BS, { initialBlocks: 8 });
+    bm.growthLimit = 0;
+    expect(bm.numFreeBlocks).toBe(8);
+    bm.allocate(seqOf(range(0, 32)));
+    expect(bm.numBackedBlocks).toBe(8);
+  });
+});

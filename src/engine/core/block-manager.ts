@@ -66,6 +66,7 @@ export class BlockManager {
   #stats: PrefixCacheStats = { queries: 0, hits: 0 };
   #numBacked: number;
   readonly #initialBlocks: number;
+  #growthLimit: number;
 
   constructor(
     readonly numBlocks: number,
@@ -80,13 +81,35 @@ export class BlockManager {
       throw new InvalidRequestError(`initialBlocks must be an integer in [1, ${numBlocks}], got ${initial}`);
     }
     this.#initialBlocks = this.#numBacked = initial;
+    this.#growthLimit = numBlocks;
     this.#free = new FreeBlockQueue(numBlocks);
     this.#free.reset(initial);
   }
 
   /** Blocks not held by a sequence: backed free blocks (cached ones included) plus the budget not yet backed. */
   get numFreeBlocks(): number {
-    return this.#free.length + this.numBlocks - this.#numBacked;
+    return this.#free.length + Math.max(0, this.#maxBacked - this.#numBacked);
+  }
+
+  /**
+   * The most blocks the pool may be backed by for now (at most numBlocks): the owner lowers it when the machine
+   * runs short of memory, so that requests wait (or are refused) instead of growing the pool into a device abort.
+   */
+  get growthLimit(): number {
+    return this.#growthLimit;
+  }
+
+  set growthLimit(blocks: number) {
+    this.#growthLimit = Math.max(0, Math.floor(blocks));
+  }
+
+  /** Whether growth is held below the budget. */
+  get growthLimited(): boolean {
+    return this.#maxBacked < this.numBlocks;
+  }
+
+  get #maxBacked(): number {
+    return Math.min(this.numBlocks, Math.max(this.#numBacked, this.#growthLimit));
   }
 
   /** Blocks backed by memory: every block id handed out so far is below this. */
@@ -299,7 +322,7 @@ export class BlockManager {
 
   /** Doubles the backed blocks (at least one more, at most numBlocks); the new ids join the free queue. */
   #grow(): void {
-    const next = Math.min(this.numBlocks, Math.max(this.#numBacked * 2, this.#numBacked + 1));
+    const next = Math.min(this.#maxBacked, Math.max(this.#numBacked * 2, this.#numBacked + 1));
     for (let id = this.#numBacked; id < next; id++) this.#free.pushBack(id);
     this.#numBacked = next;
   }
