@@ -1,10 +1,10 @@
 import { describe, expect, test } from "bun:test";
 import { Validator } from "@seriousme/openapi-schema-validator";
 import type { z } from "zod";
-import { buildOpenApiDocument, ErrorResponse } from "./openapi.ts";
+import { buildOpenApiDocument, ErrorResponse, RESPONSE_SCHEMAS } from "./openapi.ts";
 import { ChatCompletionRequest } from "./schemas/chat.ts";
 import { CompletionRequest } from "./schemas/completion.ts";
-import { request, testApp } from "./testing/helpers.ts";
+import { post, request, testApp } from "./testing/helpers.ts";
 
 /** Keys of a zod object that must be present (absent fails validation), sorted. */
 function requiredKeys(schema: z.ZodObject): string[] {
@@ -107,4 +107,24 @@ describe("GET /openapi.json", () => {
     expect(allowed.status).toBe(200);
     expect((await allowed.json()).security).toEqual([{ bearer: [] }]);
   });
+});
+
+describe("documented responses match the server's", () => {
+  const cases: [keyof typeof RESPONSE_SCHEMAS, string, unknown][] = [
+    ["ChatCompletion", "/v1/chat/completions", { messages: [{ role: "user", content: "hi" }], max_tokens: 2 }],
+    ["Completion", "/v1/completions", { prompt: "hi", max_tokens: 2 }],
+    ["ModelList", "/v1/models", null],
+    ["Model", "/v1/models/test-model", null],
+    ["Health", "/health", null],
+    ["Version", "/version", null],
+    ["Error", "/v1/models/nope", null],
+  ];
+  for (const [schema, path, body] of cases) {
+    test(`${schema}: ${path}`, async () => {
+      const { app } = testApp();
+      const res = body === null ? await request(app, path) : await post(app, path, body);
+      const parsed = RESPONSE_SCHEMAS[schema].safeParse(await res.json());
+      expect(parsed.error).toBeUndefined();
+    });
+  }
 });

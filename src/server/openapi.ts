@@ -1,7 +1,7 @@
 /**
  * `GET /openapi.json`: the OpenAPI 3.1 document of the HTTP API. Request bodies are generated from the same zod
  * schemas the routes validate with (`z.toJSONSchema`), so the document cannot drift from what the server
- * accepts; response bodies are described by the zod schemas below.
+ * accepts; response bodies are described by the zod schemas below, open to fields added later.
  */
 import type { Hono } from "hono";
 import { z } from "zod";
@@ -14,8 +14,8 @@ import { CompletionRequest } from "./schemas/completion.ts";
 export const OPENAPI_PATH = "/openapi.json";
 
 /** `{ error: { message, type, param, code } }`: every non-2xx answer of the server. */
-export const ErrorResponse = z.object({
-  error: z.object({
+export const ErrorResponse = z.looseObject({
+  error: z.looseObject({
     message: z.string(),
     type: z.string(),
     param: z.string().nullable(),
@@ -23,7 +23,7 @@ export const ErrorResponse = z.object({
   }),
 });
 
-const ModelCard = z.object({
+const ModelCard = z.looseObject({
   id: z.string(),
   object: z.literal("model"),
   created: z.number().int(),
@@ -32,18 +32,18 @@ const ModelCard = z.object({
   max_model_len: z.number().int(),
 });
 
-const ModelList = z.object({ object: z.literal("list"), data: z.array(ModelCard) });
+const ModelList = z.looseObject({ object: z.literal("list"), data: z.array(ModelCard) });
 
-const Health = z.object({
+const Health = z.looseObject({
   status: z.string(),
   model: z.string(),
   load_state: z.string(),
-  stats: z.object({ running: z.number().int(), waiting: z.number().int(), capacity: z.number().int() }),
+  stats: z.looseObject({ running: z.number().int(), waiting: z.number().int(), capacity: z.number().int() }),
 });
 
-const Version = z.object({ version: z.string() });
+const Version = z.looseObject({ version: z.string() });
 
-const Usage = z.object({
+const Usage = z.looseObject({
   prompt_tokens: z.number().int(),
   completion_tokens: z.number().int(),
   total_tokens: z.number().int(),
@@ -51,29 +51,32 @@ const Usage = z.object({
 
 const FinishReason = z.string().nullable();
 
-const ChatCompletion = z.object({
+const ChatCompletion = z.looseObject({
   id: z.string(),
   object: z.literal("chat.completion"),
   created: z.number().int(),
   model: z.string(),
   choices: z.array(
-    z.object({
+    z.looseObject({
       index: z.number().int(),
-      message: z.object({ role: z.literal("assistant"), content: z.string().nullable() }),
+      message: z.looseObject({ role: z.literal("assistant"), content: z.string().nullable() }),
       finish_reason: FinishReason,
     }),
   ),
   usage: Usage,
 });
 
-const Completion = z.object({
+const Completion = z.looseObject({
   id: z.string(),
   object: z.literal("text_completion"),
   created: z.number().int(),
   model: z.string(),
-  choices: z.array(z.object({ index: z.number().int(), text: z.string(), finish_reason: FinishReason })),
+  choices: z.array(z.looseObject({ index: z.number().int(), text: z.string(), finish_reason: FinishReason })),
   usage: Usage,
 });
+
+/** The documented response bodies, by component name (tests check real responses against them). */
+export const RESPONSE_SCHEMAS = { ChatCompletion, Completion, Model: ModelCard, ModelList, Health, Version, Error: ErrorResponse };
 
 type JsonSchema = Record<string, unknown>;
 
@@ -175,14 +178,8 @@ export function buildOpenApiDocument(options: { apiKey?: boolean; metricsPublic?
       schemas: {
         ChatCompletionRequest: jsonSchemaOf(ChatCompletionRequest, "input"),
         CompletionRequest: jsonSchemaOf(CompletionRequest, "input"),
-        ChatCompletion: jsonSchemaOf(ChatCompletion),
-        Completion: jsonSchemaOf(Completion),
-        Model: jsonSchemaOf(ModelCard),
-        ModelList: jsonSchemaOf(ModelList),
-        Health: jsonSchemaOf(Health),
-        Version: jsonSchemaOf(Version),
-        Error: jsonSchemaOf(ErrorResponse),
-      },
+        ...Object.fromEntries(Object.entries(RESPONSE_SCHEMAS).map(([name, schema]) => [name, jsonSchemaOf(schema)])),
+      } as Record<string, JsonSchema>,
       ...(auth ? { securitySchemes: { bearer: { type: "http", scheme: "bearer" } } } : {}),
     },
   };
