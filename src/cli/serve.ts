@@ -51,9 +51,9 @@ const NUMBER_FLAGS = {
   "max-tokens": "Default completion token limit per request (default: the rest of the context)",
   "stream-interval": "Tokens per streamed chunk (default 1)",
   "max-num-seqs": "Most sequences running at once",
-  "prefill-batch-size": "Most prompts prefilled together",
+  "prefill-batch-size": "Most prompts given a prefill chunk in one step (default: as many as the token budget allows)",
   "completion-batch-size": "Most sequences decoded together",
-  "prefix-cache-size": "Prefix cache entries kept for reuse",
+  "prefix-cache-size": "Accepted for compatibility and ignored: cached prefixes live in the KV cache and share its budget",
   "paged-cache-block-size": "Tokens per KV cache block",
   "max-cache-blocks": "Most KV cache blocks",
   "max-num-batched-tokens": "Token budget of one engine step",
@@ -181,6 +181,9 @@ export async function runServer(given: ServeConfig): Promise<void> {
   if (model === undefined) return failWith(NO_MODEL, 2);
   const badHost = await hostProblem(config.host);
   if (badHost !== null) return failWith(`serve: ${badHost}`);
+  if (config.core.prefixCacheSize !== undefined) {
+    consola.warn("--prefix-cache-size is ignored: cached prefixes live in the KV cache and share its budget (--kv-cache-memory)");
+  }
   const { createEngine } = await import("../engine/create.ts");
   const { createApp, serve } = await import("../server/index.ts");
   let engine: Awaited<ReturnType<typeof createEngine>>;

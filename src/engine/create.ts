@@ -45,6 +45,7 @@ export function createCore(model: DecoderModel, options: CoreOptions): EngineCor
   if (options.gpuMemoryUtilization !== undefined) config.gpuMemoryUtilization = options.gpuMemoryUtilization;
   const threshold = options.longPrefillTokenThreshold ?? (mx.gpuAvailable() ? undefined : CPU_LONG_PREFILL_TOKEN_THRESHOLD);
   if (threshold !== undefined) config.longPrefillTokenThreshold = threshold;
+  if (options.prefillBatchSize !== undefined) config.maxNumPartialPrefills = options.prefillBatchSize;
   return new EngineCore(model, config);
 }
 

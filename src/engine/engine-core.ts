@@ -47,6 +47,8 @@ export interface EngineCoreConfig {
   maxModelLen: number;
   /** Most prompt tokens one prefill chunk takes in a step (default: the step's token budget). */
   longPrefillTokenThreshold?: number;
+  /** Most prompts prefilled (chunked) in one step (default: as many as the token budget allows). */
+  maxNumPartialPrefills?: number;
   /**
    * Queue step n+1 before reading step n's tokens (vLLM's async scheduling): the next step's graph is built and
    * queued while the device still runs this one, its decode inputs taken from the device-side samples. Steps
@@ -157,7 +159,8 @@ export class EngineCore {
     this.#scheduler = new Scheduler<SeqState>(
       createSchedulerConfig({ numBlocks: plan.numBlocks, initialBlocks: plan.initialBlocks, blockSize: cfg.blockSize,
         maxNumSeqs: cfg.maxNumSeqs, maxNumBatchedTokens: cfg.maxNumBatchedTokens, enablePrefixCaching: cfg.enablePrefixCaching,
-        ...(cfg.longPrefillTokenThreshold !== undefined ? { longPrefillTokenThreshold: cfg.longPrefillTokenThreshold } : {}) }),
+        ...(cfg.longPrefillTokenThreshold !== undefined ? { longPrefillTokenThreshold: cfg.longPrefillTokenThreshold } : {}),
+        ...(cfg.maxNumPartialPrefills !== undefined ? { maxNumPartialPrefills: cfg.maxNumPartialPrefills } : {}) }),
       { stopChecker: (seq, token) => seq.samplingParams!.request.req.stopTokenIds.has(token) },
     );
     this.pool = new PagedKvPool({ ...base, numBlocks: plan.initialBlocks });

@@ -16,7 +16,7 @@ export interface CoreOptions {
   enablePrefixCache?: boolean;
   /** Queue step n+1 before reading step n (default true). */
   asyncScheduling?: boolean;
-  /** Prefix cache entries (blocks) kept for reuse. */
+  /** The original project's prefix cache size: accepted and ignored (cached prefixes share the KV budget). */
   prefixCacheSize?: number;
   /** Tokens per KV block. */
   blockSize?: number;

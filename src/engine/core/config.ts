@@ -16,6 +16,8 @@ export interface SchedulerConfig {
   enablePrefixCaching: boolean;
   /** When set, one prefill chunk never exceeds this many tokens, so a long prompt cannot take a whole step. */
   longPrefillTokenThreshold?: number;
+  /** When set, at most this many prompts get a prefill chunk in one step (`--prefill-batch-size`). */
+  maxNumPartialPrefills?: number;
 }
 
 export const DEFAULT_SCHEDULER_CONFIG = {
@@ -42,6 +44,7 @@ export function createSchedulerConfig(
     requirePositiveInteger("initialBlocks", config.initialBlocks);
     if (config.initialBlocks > config.numBlocks) throw new SchedulerConfigError("initialBlocks", "must not exceed numBlocks");
   }
+  if (config.maxNumPartialPrefills !== undefined) requirePositiveInteger("maxNumPartialPrefills", config.maxNumPartialPrefills);
   if (config.longPrefillTokenThreshold !== undefined) {
     requirePositiveInteger("longPrefillTokenThreshold", config.longPrefillTokenThreshold);
   }

@@ -33,6 +33,8 @@ export class StepBuilder<P> {
   readonly blockCopies: BlockCopy[] = [];
   #numPrefillTokens = 0;
   #numDecodeTokens = 0;
+  /** Prefill entries (prompt chunks) in the step. */
+  numPrefills = 0;
 
   constructor(
     public budget: number,
@@ -50,7 +52,10 @@ export class StepBuilder<P> {
     this.blockCopies.push(...copies);
     seq.numNewTokens = numNewTokens;
     this.budget -= numNewTokens;
-    if (isPrefill) this.#numPrefillTokens += numNewTokens;
+    if (isPrefill) {
+      this.#numPrefillTokens += numNewTokens;
+      this.numPrefills++;
+    }
     else this.#numDecodeTokens += numNewTokens;
   }
 

@@ -4,7 +4,7 @@ import { InvalidRequestError, RequestTooLargeError, SchedulerError } from "./err
 import { Scheduler, type SchedulerOptions } from "./scheduler.ts";
 import type { SchedulerOutput } from "./scheduler-output.ts";
 import { Sequence } from "./sequence.ts";
-import { SimKvRunner } from "./testing.ts";
+import { referenceNextToken, SimKvRunner } from "./testing.ts";
 
 const BS = 4;
 const range = (start: number, n: number) => Array.from({ length: n }, (_, i) => start + i);
@@ -167,6 +167,25 @@ describe("Scheduler budgets", () => {
     const output = step(scheduler, runner);
     expect(output.scheduled.map((e) => e.seq.id)).toEqual([1]);
     expect(scheduler.waiting.map((s) => s.id)).toEqual([2, 3]);
+  });
+});
+
+describe("Scheduler partial prefills (--prefill-batch-size)", () => {
+  test("at most maxNumPartialPrefills prompts get a chunk per step; decodes are not limited; outputs match the reference", () => {
+    const { scheduler, runner } = makeScheduler({ maxNumPartialPrefills: 2 });
+    const seqs = [1, 2, 3, 4, 5].map((id) => seq(id, 6, 3));
+    for (const s of seqs) scheduler.add(s);
+    const first = step(scheduler, runner);
+    expect(first.scheduled.map((e) => e.seq.id)).toEqual([1, 2]);
+    const second = step(scheduler, runner);
+    expect(second.scheduled.filter((e) => e.isPrefill).map((e) => e.seq.id)).toEqual([3, 4]);
+    expect(second.scheduled.filter((e) => !e.isPrefill).map((e) => e.seq.id)).toEqual([1, 2]);
+    while (scheduler.hasUnfinished()) step(scheduler, runner);
+    for (const s of seqs) {
+      const context = [...s.promptTokenIds];
+      for (let i = 0; i < 3; i++) context.push(referenceNextToken(context));
+      expect(s.outputTokenIds).toEqual(context.slice(6));
+    }
   });
 });
 

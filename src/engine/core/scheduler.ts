@@ -199,10 +199,15 @@ export class Scheduler<P = unknown> {
     }
   }
 
+  /** Whether the step may take one more prompt chunk (`maxNumPartialPrefills`). */
+  #prefillRoom(step: StepBuilder<P>): boolean {
+    return step.hasRoom() && step.numPrefills < (this.config.maxNumPartialPrefills ?? Number.POSITIVE_INFINITY);
+  }
+
   #schedulePrefills(step: StepBuilder<P>): void {
     for (const seq of this.#running) {
       if (seq.isPrefillDone) continue;
-      if (!step.hasRoom()) return;
+      if (!this.#prefillRoom(step)) return;
       const chunk = this.#chunkSize(seq, step.budget);
       if (!this.blockManager.canAppend(seq, chunk)) continue;
       step.add(seq, chunk, this.blockManager.mayAppend(seq, chunk));
@@ -210,7 +215,7 @@ export class Scheduler<P = unknown> {
   }
 
   #admitWaiting(step: StepBuilder<P>): void {
-    while (this.#waiting.length > 0 && this.#running.length < this.config.maxNumSeqs && step.hasRoom()) {
+    while (this.#waiting.length > 0 && this.#running.length < this.config.maxNumSeqs && this.#prefillRoom(step)) {
       const seq = this.#waiting[0]!;
       if (!this.blockManager.canAllocate(seq)) return;
       this.blockManager.allocate(seq);
