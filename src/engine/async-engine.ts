@@ -7,6 +7,7 @@ import { ModelTokenizer } from "../tokenizer/index.ts";
 import { DEFAULT_ENGINE_CORE_CONFIG, EMPTY_CORE_STATS, type EngineCoreStats, type FailureKind, type TokenOutput } from "./core-types.ts";
 import { EventQueue } from "./frontend/event-queue.ts";
 import { OutputProcessor } from "./frontend/output-processor.ts";
+import { detokenizeIds, tokenizeInput } from "./frontend/prompt.ts";
 import { PromptPreparer } from "./frontend/prompt-preparer.ts";
 import { type GenerationDefaults, toCoreSampling } from "./frontend/sampling.ts";
 import { TokenTextCache } from "./frontend/token-text.ts";
@@ -20,6 +21,7 @@ import {
   type LoadState,
   type ModelInfo,
   type ReasoningTags,
+  type TokenizeInput,
   type ToolCallFormat,
 } from "./protocol.ts";
 import { WorkerClient } from "./worker-client.ts";
@@ -201,6 +203,19 @@ export class AsyncEngine implements Engine {
       signal.removeEventListener("abort", onAbort);
       this.#release(coreId);
     }
+  }
+
+  async tokenize(input: TokenizeInput): Promise<number[]> {
+    return tokenizeInput(this.#loadedTokenizer(), input);
+  }
+
+  async detokenize(tokenIds: readonly number[]): Promise<string> {
+    return detokenizeIds(this.#loadedTokenizer(), tokenIds);
+  }
+
+  #loadedTokenizer(): ModelTokenizer {
+    if (this.#loadState !== "ready" || !this.#tokenizer) throw new CapacityError(`the model is not ready (${this.#loadState})`, 503);
+    return this.#tokenizer;
   }
 
   /** The queue and request timeouts of one request: each ends it with a 503 and frees its blocks. */

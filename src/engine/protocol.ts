@@ -199,6 +199,8 @@ export interface FinishEvent {
   index: number;
   finishReason: FinishReason;
   completionTokens: number;
+  /** The request's stop string that ended this choice (absent when EOS, a stop token or the limit did). */
+  stopString?: string;
 }
 
 /** Totals, yielded last. `completionTokens` sums all choices; `promptTokens` counts the prompt once. */
@@ -209,6 +211,21 @@ export interface UsageEvent {
 }
 
 export type EngineEvent = StartEvent | DeltaEvent | FinishEvent | UsageEvent;
+
+/**
+ * What {@link Engine.tokenize} reads: plain text, or chat messages rendered by the chat template exactly as
+ * `submit` renders them.
+ */
+export type TokenizeInput =
+  | { kind: "text"; prompt: string; addSpecialTokens: boolean }
+  | {
+      kind: "chat";
+      messages: ChatMessage[];
+      tools?: ToolDefinition[];
+      chatTemplateKwargs?: Record<string, unknown>;
+      addGenerationPrompt: boolean;
+      addSpecialTokens: boolean;
+    };
 
 /**
  * A generation engine.
@@ -225,6 +242,10 @@ export interface Engine {
    * `finish` with reason `abort` first). Throws the typed errors below for bad or unservable requests.
    */
   submit(request: GenerateRequest, signal: AbortSignal): AsyncIterable<EngineEvent>;
+  /** Token ids of a prompt, without generating. Throws {@link InvalidRequestError} for input the model can't take. */
+  tokenize(input: TokenizeInput): Promise<number[]>;
+  /** Text of token ids. Throws {@link InvalidRequestError} for an id outside the vocabulary. */
+  detokenize(tokenIds: readonly number[]): Promise<string>;
   modelInfo(): ModelInfo;
   stats(): EngineStats;
 }

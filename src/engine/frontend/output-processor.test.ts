@@ -49,7 +49,7 @@ describe("OutputProcessor", () => {
     const events = feed(proc, ids);
     expect(text(events)).toBe("one two ");
     const finish = events.find((e) => e.type === "finish");
-    expect(finish).toMatchObject({ finishReason: "stop" });
+    expect(finish).toMatchObject({ finishReason: "stop", stopString: "STOP now" });
     expect(proc.done).toBe(true);
     expect(proc.process(out(ids[0]!))).toEqual([]);
   });

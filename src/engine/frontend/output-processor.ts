@@ -69,7 +69,7 @@ export class OutputProcessor {
     }
     const events: EngineEvent[] = [delta];
     const reason: FinishReason | null = match.stopped ? "stop" : output.finishReason;
-    if (reason !== null) events.push(...this.#finish(output.index, reason));
+    if (reason !== null) events.push(...this.#finish(output.index, reason, match.stop));
     return events;
   }
 
@@ -82,10 +82,11 @@ export class OutputProcessor {
     return events;
   }
 
-  #finish(index: number, reason: FinishReason): EngineEvent[] {
+  #finish(index: number, reason: FinishReason, stopString?: string): EngineEvent[] {
     const choice = this.#choices[index]!;
     choice.finishReason = reason;
     const finish: FinishEvent = { type: "finish", index, finishReason: reason, completionTokens: choice.completionTokens };
+    if (stopString !== undefined) finish.stopString = stopString;
     if (this.#usageSent || this.#choices.some((c) => c.finishReason === null)) return [finish];
     this.#usageSent = true;
     return [finish, { type: "usage", promptTokens: this.#options.promptTokens, completionTokens: this.completionTokens }];

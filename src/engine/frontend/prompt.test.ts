@@ -2,7 +2,7 @@ import { beforeAll, describe, expect, test } from "bun:test";
 import type { ModelTokenizer } from "../../tokenizer/index.ts";
 import { lenmlTokenizer } from "../../tokenizer/testdata/fixtures.ts";
 import { ContextLengthError, type GenerateRequest, InvalidRequestError, type SamplingParams } from "../protocol.ts";
-import { preparePrompt } from "./prompt.ts";
+import { detokenizeIds, preparePrompt, tokenizeInput } from "./prompt.ts";
 
 let tok: ModelTokenizer;
 beforeAll(async () => {
@@ -71,5 +71,23 @@ describe("preparePrompt", () => {
     } catch (e) {
       expect((e as InvalidRequestError).param).toBe("messages[0].content[1]");
     }
+  });
+});
+
+describe("tokenizeInput / detokenizeIds", () => {
+  test("chat input gives the ids preparePrompt gives; without the generation prompt it stops at the last message", () => {
+    const messages = [{ role: "user" as const, content: "Hi" }];
+    const ids = tokenizeInput(tok, { kind: "chat", messages, addGenerationPrompt: true, addSpecialTokens: true });
+    expect(ids).toEqual(preparePrompt(tok, chat("Hi"), { contextLength: 100 }).tokenIds);
+    const bare = tokenizeInput(tok, { kind: "chat", messages, addGenerationPrompt: false, addSpecialTokens: false });
+    expect(tok.decode(bare)).toBe("<|im_start|>user\nHi<|im_end|>\n");
+  });
+
+  test("text input, an image part refused, and an id outside the vocabulary refused", () => {
+    expect(detokenizeIds(tok, tokenizeInput(tok, { kind: "text", prompt: "Hello there", addSpecialTokens: false }))).toBe("Hello there");
+    const image = { type: "image_url" as const, image_url: { url: "data:," } };
+    const input = { kind: "chat" as const, messages: [{ role: "user" as const, content: [image] }], addGenerationPrompt: true, addSpecialTokens: false };
+    expect(() => tokenizeInput(tok, input)).toThrow(InvalidRequestError);
+    expect(() => detokenizeIds(tok, [tok.vocabSize])).toThrow(InvalidRequestError);
   });
 });

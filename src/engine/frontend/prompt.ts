@@ -1,6 +1,6 @@
 /** Request -> prompt token ids: chat templating, tokenization and the context-length check. */
-import { ChatTemplateError, type ChatMessage as TemplateMessage, type ModelTokenizer } from "../../tokenizer/index.ts";
-import { ContextLengthError, type GenerateRequest, InvalidRequestError } from "../protocol.ts";
+import { ChatTemplateError, type ChatMessage as TemplateMessage, type ModelTokenizer, TokenizerError } from "../../tokenizer/index.ts";
+import { type ChatMessage, ContextLengthError, type GenerateRequest, InvalidRequestError, type TokenizeInput } from "../protocol.ts";
 
 /** A tokenized prompt and the completion budget it leaves. */
 export interface PreparedPrompt {
@@ -19,7 +19,7 @@ export interface PromptLimits {
   reasoningStart?: string;
 }
 
-function checkMessages(request: Extract<GenerateRequest, { kind: "chat" }>): void {
+function checkMessages(request: { messages: ChatMessage[] }): void {
   request.messages.forEach((message, i) => {
     if (!Array.isArray(message.content)) return;
     const j = message.content.findIndex((part) => part.type !== "text");
@@ -76,4 +76,38 @@ export function preparePrompt(tokenizer: ModelTokenizer, request: GenerateReques
   const room = contextLength - tokenIds.length;
   const maxTokens = asked ?? Math.min(room, limits.defaultMaxTokens ?? room);
   return { tokenIds, maxTokens, ...(opens === undefined ? {} : { promptOpensReasoning: opens }) };
+}
+
+/**
+ * Token ids of a tokenize request: text as given, or messages through the chat template as {@link preparePrompt}
+ * renders them. Throws {@link InvalidRequestError} for a template failure, a non-text part or a bad token id.
+ *
+ * @example
+ *   tokenizeInput(tok, { kind: "text", prompt: "Hi", addSpecialTokens: true })
+ */
+export function tokenizeInput(tokenizer: ModelTokenizer, input: TokenizeInput): number[] {
+  if (input.kind === "text") return tokenizer.encode(input.prompt, { addSpecialTokens: input.addSpecialTokens });
+  checkMessages(input);
+  let text: string;
+  try {
+    text = tokenizer.applyChatTemplate(input.messages as TemplateMessage[], {
+      addGenerationPrompt: input.addGenerationPrompt,
+      ...(input.tools && input.tools.length > 0 ? { tools: input.tools } : {}),
+      ...(input.chatTemplateKwargs ? { chatTemplateKwargs: input.chatTemplateKwargs } : {}),
+    });
+  } catch (e) {
+    if (e instanceof ChatTemplateError) throw new InvalidRequestError(e.message, "messages");
+    throw e;
+  }
+  return tokenizer.encode(text, { addSpecialTokens: input.addSpecialTokens });
+}
+
+/** Text of token ids; an id outside the vocabulary is an {@link InvalidRequestError}. */
+export function detokenizeIds(tokenizer: ModelTokenizer, tokenIds: readonly number[]): string {
+  try {
+    return tokenizer.decode(tokenIds);
+  } catch (e) {
+    if (e instanceof TokenizerError) throw new InvalidRequestError(e.message, "tokens");
+    throw e;
+  }
 }

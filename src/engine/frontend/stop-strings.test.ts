@@ -36,7 +36,7 @@ describe("StopStringMatcher", () => {
 
   test("a stop string inside one delta, and nothing after stopping", () => {
     const m = new StopStringMatcher(["##"]);
-    expect(m.push("one ## two")).toEqual({ text: "one ", stopped: true });
+    expect(m.push("one ## two")).toEqual({ text: "one ", stopped: true, stop: "##" });
     expect(m.push("three")).toEqual({ text: "", stopped: true });
     expect(m.flush()).toBe("");
   });
@@ -44,7 +44,7 @@ describe("StopStringMatcher", () => {
   test("holds back the longest partial match among overlapping stops", () => {
     const m = new StopStringMatcher(["abc", "bcd"]);
     expect(m.push("xab")).toEqual({ text: "x", stopped: false });
-    expect(m.push("cz")).toEqual({ text: "", stopped: true });
+    expect(m.push("cz")).toEqual({ text: "", stopped: true, stop: "abc" });
   });
 
   test("multi-character unicode stops", () => {

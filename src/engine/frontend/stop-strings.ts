@@ -6,6 +6,8 @@ export interface StopMatch {
   text: string;
   /** A stop string matched; `text` ends right before it and nothing more will be released. */
   stopped: boolean;
+  /** The stop string that matched, when `stopped` by this push. */
+  stop?: string;
 }
 
 /** Length of the longest suffix of `text` that is a proper prefix of some stop string. */
@@ -50,14 +52,15 @@ export class StopStringMatcher {
     if (this.#stops.length === 0) return { text: delta, stopped: false };
     const text = this.#held + delta;
     let cut = -1;
+    let matched = "";
     for (const stop of this.#stops) {
       const at = text.indexOf(stop);
-      if (at !== -1 && (cut === -1 || at < cut)) cut = at;
+      if (at !== -1 && (cut === -1 || at < cut)) [cut, matched] = [at, stop];
     }
     if (cut !== -1) {
       this.#stopped = true;
       this.#held = "";
-      return { text: text.slice(0, cut), stopped: true };
+      return { text: text.slice(0, cut), stopped: true, stop: matched };
     }
     const hold = partialStopLength(text, this.#stops);
     this.#held = text.slice(text.length - hold);

@@ -1,12 +1,14 @@
 /** A scripted {@link Engine} for server tests: fixed token texts per choice, optional delays and failures. */
-import type {
-  Engine,
-  EngineEvent,
-  EngineStats,
-  FinishReason,
-  GenerateRequest,
-  ModelInfo,
-  TokenLogprob,
+import {
+  InvalidRequestError,
+  type Engine,
+  type EngineEvent,
+  type EngineStats,
+  type FinishReason,
+  type GenerateRequest,
+  type ModelInfo,
+  type TokenizeInput,
+  type TokenLogprob,
 } from "../../engine/protocol.ts";
 
 /** What the fake produces for one request. */
@@ -15,6 +17,8 @@ export interface FakeScript {
   /** Token texts per choice index; choice i uses `outputs[i % outputs.length]`. */
   outputs?: string[][];
   finishReason?: FinishReason;
+  /** Reported as the stop string that ended every choice (with `finishReason` "stop"). */
+  stopString?: string;
   /** Delay before the first delta (after `start`), in ms. */
   firstTokenDelayMs?: number;
   /** Delay between deltas, in ms. */
@@ -67,6 +71,8 @@ function fakeLogprobs(token: string, position: number, top: number): TokenLogpro
  */
 export class FakeEngine implements Engine {
   readonly requests: GenerateRequest[] = [];
+  /** Every {@link tokenize} input, in order. */
+  readonly tokenizeInputs: TokenizeInput[] = [];
   /** Request ids whose signal aborted while they were generating. */
   readonly aborted: string[] = [];
   info: ModelInfo;
@@ -86,6 +92,32 @@ export class FakeEngine implements Engine {
 
   stats(): EngineStats {
     return { running: this.running, waiting: 0, capacity: 8 };
+  }
+
+  /**
+   * One token per code point. Chat renders `role: text` lines (tools as a `tools: <json>` line first, then
+   * `assistant:` as the generation prompt); special tokens add a leading token 1.
+   */
+  async tokenize(input: TokenizeInput): Promise<number[]> {
+    this.tokenizeInputs.push(input);
+    let text = input.kind === "text" ? input.prompt : "";
+    if (input.kind === "chat") {
+      if (input.tools) text += `tools: ${JSON.stringify(input.tools)}\n`;
+      for (const m of input.messages) {
+        const parts = typeof m.content === "string" ? [m.content] : (m.content ?? []).map((p) => (p.type === "text" ? p.text : `[${p.type}]`));
+        const calls = (m.tool_calls ?? []).map((c) => ` call ${c.function.name}(${JSON.stringify(c.function.arguments)})`);
+        text += `${m.role}: ${parts.join("")}${calls.join("")}\n`;
+      }
+      if (input.addGenerationPrompt) text += "assistant:";
+    }
+    const ids = [...text].map((ch) => ch.codePointAt(0)!);
+    return input.addSpecialTokens ? [1, ...ids] : ids;
+  }
+
+  async detokenize(tokenIds: readonly number[]): Promise<string> {
+    const bad = tokenIds.find((id) => id >= (this.info.vocabSize ?? Infinity));
+    if (bad !== undefined) throw new InvalidRequestError(`token id ${bad} is outside the vocabulary`, "tokens");
+    return String.fromCodePoint(...tokenIds.filter((id) => id !== 1));
   }
 
   /** Resolves at the next abort the engine observes. */
@@ -149,7 +181,8 @@ export class FakeEngine implements Engine {
     if (signal.aborted) return;
     const finishReason = script.finishReason ?? "stop";
     for (let index = 0; index < n; index++) {
-      yield { type: "finish", index, finishReason, completionTokens: texts[index]?.length ?? 0 };
+      const stop = script.stopString === undefined ? {} : { stopString: script.stopString };
+      yield { type: "finish", index, finishReason, completionTokens: texts[index]?.length ?? 0, ...stop };
     }
     const completionTokens = texts.reduce((sum, t) => sum + t.length, 0);
     yield { type: "usage", promptTokens, completionTokens };
