@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The test command: every `bun test` suite, then the mlx-lm parity run when its Python oracle is present.
+# The test command: every `bun test` suite, then the mlx-lm parity run when its Python oracle is present, then the
+# reliability suite's short form.
 # Ends with one plain line "N passed, N failed".
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -15,6 +16,11 @@ if [ "$status" -ne 0 ] && [ "$failed" -eq 0 ]; then failed=1; fi  # a crash or l
 
 if [ "$#" -eq 0 ] && [ -x scripts/parity.sh ]; then
   if bash scripts/parity.sh; then passed=$((passed + 1)); else failed=$((failed + 1)); fi
+fi
+
+# The reliability suite's short form (bench/reliability/README.md): its hard invariants count as one check.
+if [ "$#" -eq 0 ]; then
+  if bun bench/reliability/run.ts --short; then passed=$((passed + 1)); else failed=$((failed + 1)); fi
 fi
 
 echo "$passed passed, $failed failed"

@@ -40,14 +40,20 @@ export async function runFuzz(options: RunOptions): Promise<PartResult> {
   let server = await TestServer.start(spec);
   const crashes: string[] = [];
   const tally = new Tally();
+  // The server's own 5xx count, from when it became healthy (its /health answers 503 while it loads).
   let serverReported5xx = 0;
+  let baseline5xx = serverErrorsIn(await server.metrics());
   const restartIfDead = async (label: string) => {
     if (server.alive()) return;
     crashes.push(`${label} (exit ${server.proc.exitCode ?? server.proc.signalCode}): ${server.logs.slice(-300)}`);
     server = await TestServer.start(spec);
+    baseline5xx = serverErrorsIn(await server.metrics());
   };
   const countServer5xx = async () => {
-    if (server.alive()) serverReported5xx += serverErrorsIn(await server.metrics());
+    if (!server.alive()) return;
+    const now = serverErrorsIn(await server.metrics());
+    serverReported5xx += now - baseline5xx;
+    baseline5xx = now;
   };
 
   const cases = [...adversarialCases(long ? {} : { sample: 120 }), hugeBodyCase()];
@@ -64,7 +70,6 @@ export async function runFuzz(options: RunOptions): Promise<PartResult> {
   const handWritten = { requests: tally.requests, crashes: crashes.length };
 
   const st = await ensureSchemathesis(options.log);
-  const before = server.alive() ? serverErrorsIn(await server.metrics()) : 0;
   options.log("fuzz: schemathesis");
   const schemathesis = await runSchemathesis(st, server.url, { maxExamples: long ? 400 : 5, seed: 1, deadlineMs: long ? 3_600_000 : 300_000 });
   for (const call of schemathesis.calls) {
@@ -73,8 +78,8 @@ export async function runFuzz(options: RunOptions): Promise<PartResult> {
     tally.add(`schemathesis ${call.operation}`, outcome);
   }
   await restartIfDead("schemathesis");
+  await countServer5xx();
   const finalMetrics = server.alive() ? await server.metrics() : new Map<string, number>();
-  serverReported5xx += serverErrorsIn(finalMetrics) - before;
   const health = await server.healthStatus();
   const errorLines = server.logs.split("\n").filter((l) => /ERROR|failed|uncaught|unhandled/i.test(l)).slice(-5);
   await server.stop();

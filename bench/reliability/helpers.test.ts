@@ -100,12 +100,11 @@ describe("fuzz cases", () => {
 });
 
 describe("planCut", () => {
-  test("spreads cuts over the three points", () => {
+  test("spreads cuts over every point", () => {
     const random = seededRandom(5);
-    const kinds = Array.from({ length: 300 }, () => planCut(random).kind);
-    for (const kind of ["before-headers", "after-first-chunk", "mid-stream"]) {
-      expect(kinds.filter((k) => k === kind).length).toBeGreaterThan(60);
-    }
+    const kinds = Array.from({ length: 600 }, () => planCut(random).kind);
+    for (const kind of ["mid-request", "before-headers"]) expect(kinds.filter((k) => k === kind).length).toBeGreaterThan(60);
+    for (const kind of ["after-first-chunk", "mid-stream"]) expect(kinds.filter((k) => k === kind).length).toBeGreaterThan(150);
   });
 });
 

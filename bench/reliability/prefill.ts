@@ -7,9 +7,9 @@ import { jsonPost, quantile, send } from "./http.ts";
 import { invariant, type PartResult, type RunOptions } from "./report.ts";
 import { TestServer } from "./server.ts";
 
-/** A prompt of about `tokens` tokens for SmolLM2's tokenizer ("w123" words are about 2.5 tokens each). */
+/** A prompt of about `tokens` tokens for SmolLM2's tokenizer ("w123" words are about 3.9 tokens each). */
 export function longPrompt(tokens: number): string {
-  const words = Math.ceil(tokens / 2.5);
+  const words = Math.ceil(tokens / 3.9);
   return Array.from({ length: words }, (_, i) => `w${(i * 7919) % 1000}`).join(" ");
 }
 
@@ -26,7 +26,7 @@ function firstTokenMs(port: number, deadlineMs: number): Promise<number | null> 
       resolve(value);
     };
     const timer = setTimeout(() => finish(null), deadlineMs);
-    socket.on("connect", () => socket.write(`POST /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n` +
+    socket.on("connect", () => socket.write(`POST /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nContent-Type: application/json\r\n` +
       `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`));
     socket.on("data", (chunk: Buffer) => {
       received += chunk.toString("utf8");

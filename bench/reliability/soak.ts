@@ -8,18 +8,24 @@ import { chatBody, jsonPost, pool, seededRandom, send } from "./http.ts";
 import { invariant, type PartResult, type RunOptions } from "./report.ts";
 import { TestServer } from "./server.ts";
 
-export type CutPlan = { kind: "before-headers"; afterMs: number } | { kind: "after-first-chunk" } | { kind: "mid-stream"; events: number };
+export type CutPlan =
+  | { kind: "mid-request" }
+  | { kind: "before-headers"; afterMs: number }
+  | { kind: "after-first-chunk" }
+  | { kind: "mid-stream"; events: number };
 
 /** Where a connection was actually cut (the plan may be overtaken: a short answer can end first). */
-export type CutResult = "before-headers" | "after-headers" | "after-first-chunk" | "mid-stream" | "completed" | "hung" | "error";
+export type CutResult =
+  | "mid-request" | "before-headers" | "after-headers" | "after-first-chunk" | "mid-stream" | "completed" | "hung" | "error";
 
 const MAX_TOKENS = 24;
 const CONNECTION_DEADLINE_MS = 180_000;
 
-/** The seeded plan for request `i`. */
+/** The seeded plan for one request: before the headers (half of those mid-body), after the first chunk, mid-stream. */
 export function planCut(random: () => number): CutPlan {
   const r = random();
-  if (r < 1 / 3) return { kind: "before-headers", afterMs: Math.floor(random() * 1500) };
+  if (r < 1 / 6) return { kind: "mid-request" };
+  if (r < 1 / 3) return { kind: "before-headers", afterMs: Math.floor(random() * 30) };
   if (r < 2 / 3) return { kind: "after-first-chunk" };
   return { kind: "mid-stream", events: 2 + Math.floor(random() * (MAX_TOKENS - 4)) };
 }
@@ -44,7 +50,13 @@ export function cutStream(port: number, body: string, plan: CutPlan): Promise<Cu
     };
     const deadline = setTimeout(() => finish("hung"), CONNECTION_DEADLINE_MS);
     socket.on("connect", () => {
-      socket.write(rawRequest(port, "/v1/chat/completions", body));
+      const request = rawRequest(port, "/v1/chat/completions", body);
+      if (plan.kind === "mid-request") {
+        socket.write(request.slice(0, request.length - Math.floor(body.length / 2)));
+        setTimeout(() => finish("mid-request"), 20);
+        return;
+      }
+      socket.write(request);
       if (plan.kind === "before-headers") {
         setTimeout(() => finish(received === "" ? "before-headers" : "after-headers"), plan.afterMs);
       }
