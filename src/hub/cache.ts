@@ -14,14 +14,18 @@ export function isCommitHash(revision: string): boolean {
   return COMMIT_HASH.test(revision);
 }
 
+/** The kind of Hub repository: models (the default everywhere) or datasets. */
+export type RepoType = "model" | "dataset";
+
 /**
- * The cache folder of a model repository.
+ * The cache folder of a repository (`models--…` or `datasets--…`, as huggingface_hub names them).
  *
  * @example
  *   repoCacheDir("/c", "Qwen/Qwen3-0.6B"); // "/c/models--Qwen--Qwen3-0.6B"
+ *   repoCacheDir("/c", "openai/gsm8k", "dataset"); // "/c/datasets--openai--gsm8k"
  */
-export function repoCacheDir(cacheDir: string, repo: string): string {
-  return join(cacheDir, `models--${repo.split("/").join("--")}`);
+export function repoCacheDir(cacheDir: string, repo: string, repoType: RepoType = "model"): string {
+  return join(cacheDir, `${repoType}s--${repo.split("/").join("--")}`);
 }
 
 /** The commit a revision points to in the cache, or undefined when no ref was recorded. */

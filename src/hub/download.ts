@@ -1,7 +1,7 @@
 /** Snapshot download of a Hub repository into the shared Hugging Face cache. */
 import { readdirSync } from "node:fs";
 import { join } from "node:path";
-import { blobPath, isFile, linkSnapshotFile, readRef, repoCacheDir, snapshotDir, writeRef } from "./cache.ts";
+import { blobPath, isFile, linkSnapshotFile, readRef, type RepoType, repoCacheDir, snapshotDir, writeRef } from "./cache.ts";
 import { downloadBlob } from "./download-file.ts";
 import { DownloadError, OfflineModeError } from "./errors.ts";
 import { fileMetadata, listRepoFiles } from "./http.ts";
@@ -13,6 +13,8 @@ import { type HubOptions, type HubSettings, hubSettings } from "./settings.ts";
 export interface DownloadOptions extends HubOptions, FileSelection {
   /** Branch, tag or commit (default "main"). */
   revision?: string;
+  /** A model repository (the default) or a dataset repository. */
+  repoType?: RepoType;
   /** No progress bar on stderr. */
   quiet?: boolean;
   /** Called as bytes arrive. */
@@ -48,7 +50,7 @@ async function fetchFile(job: FileJob): Promise<boolean> {
   const pointer = join(snapshotDir(job.repoDir, job.commit), job.file);
   if (isFile(pointer)) return false;
   const { settings, opts } = job;
-  const meta = await fileMetadata(job.repo, job.file, job.commit, settings, opts.signal);
+  const meta = await fileMetadata(job.repo, job.file, job.commit, settings, opts.signal, opts.repoType);
   if (meta.commit !== job.commit) {
     throw new DownloadError(job.repo, job.file, `the Hub served commit ${meta.commit}, expected ${job.commit}`);
   }
@@ -111,9 +113,9 @@ function snapshotFiles(dir: string): string[] {
 export async function downloadModel(repo: string, opts: DownloadOptions = {}): Promise<SnapshotResult> {
   const settings = hubSettings(opts);
   const revision = opts.revision ?? "main";
-  const repoDir = repoCacheDir(settings.cacheDir, repo);
+  const repoDir = repoCacheDir(settings.cacheDir, repo, opts.repoType);
   if (settings.offline) return fromCacheOffline(repo, revision, repoDir, settings, opts);
-  const listing = await listRepoFiles(repo, revision, settings, opts.signal);
+  const listing = await listRepoFiles(repo, revision, settings, opts.signal, opts.repoType);
   const files = selectFiles(listing.files, opts);
   if (files.length === 0) {
     throw new DownloadError(repo, "(selection)", "no file of the repository matches the requested patterns");

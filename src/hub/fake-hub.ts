@@ -3,6 +3,7 @@
  * on the same server), Range requests, a token switch and a switch that cuts a download midway.
  */
 import { createHash } from "node:crypto";
+import type { RepoType } from "./cache.ts";
 
 /** One file of the fake repository. */
 export interface FakeFile {
@@ -24,7 +25,7 @@ const sha256 = (data: Uint8Array) => createHash("sha256").update(data).digest("h
 const sha1 = (data: Uint8Array) => createHash("sha1").update(data).digest("hex");
 
 /**
- * Serves one repository on 127.0.0.1 at a random port.
+ * Serves one repository on 127.0.0.1 at a random port (a dataset repository with `repoType` "dataset").
  *
  * @example
  *   using hub = new FakeHub("org/tiny", COMMIT, [{ path: "config.json", content: bytes }]);
@@ -45,6 +46,7 @@ export class FakeHub {
     readonly repo: string,
     readonly commit: string,
     readonly files: FakeFile[],
+    readonly repoType: RepoType = "model",
   ) {
     this.#server = Bun.serve({
       hostname: "127.0.0.1",
@@ -79,9 +81,9 @@ export class FakeHub {
     if (this.requiredToken !== undefined && authorization !== `Bearer ${this.requiredToken}`) {
       return new Response("Unauthorized", { status: 401, headers: { "X-Error-Code": "GatedRepo" } });
     }
-    const api = `/api/models/${this.repo}/revision/`;
+    const api = `/api/${this.repoType}s/${this.repo}/revision/`;
     if (path.startsWith(api)) return this.#listing(path.slice(api.length));
-    const resolve = `/${this.repo}/resolve/`;
+    const resolve = `${this.repoType === "dataset" ? "/datasets" : ""}/${this.repo}/resolve/`;
     if (path.startsWith(resolve)) return this.#resolve(req, path.slice(resolve.length));
     return notFound("RepoNotFound");
   }

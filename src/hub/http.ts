@@ -1,5 +1,6 @@
 /** Requests to the Hub API: repository listing and per-file metadata (commit, etag, size, download URL). */
 import { DownloadError, HubError, RepoNotFoundError, RevisionNotFoundError } from "./errors.ts";
+import type { RepoType } from "./cache.ts";
 import type { HubSettings } from "./settings.ts";
 
 const USER_AGENT = "vllm-mlx/0.1";
@@ -19,14 +20,16 @@ function quotePath(path: string): string {
 }
 
 /**
- * The URL of a file at a revision.
+ * The URL of a file at a revision (dataset repositories live under `/datasets/`).
  *
  * @example
  *   resolveUrl("https://huggingface.co", "org/name", "main", "config.json");
  *   // "https://huggingface.co/org/name/resolve/main/config.json"
  */
-export function resolveUrl(endpoint: string, repo: string, revision: string, file: string): string {
-  return `${endpoint}/${repo}/resolve/${encodeURIComponent(revision)}/${quotePath(file)}`;
+export function resolveUrl(endpoint: string, repo: string, revision: string, file: string,
+  repoType: RepoType = "model"): string {
+  const prefix = repoType === "dataset" ? "/datasets" : "";
+  return `${endpoint}${prefix}/${repo}/resolve/${encodeURIComponent(revision)}/${quotePath(file)}`;
 }
 
 /** Turns a failed Hub response into a typed error (401/403/404 into RepoNotFoundError or finer). */
@@ -57,7 +60,8 @@ export interface RepoListing {
 }
 
 /**
- * Lists a repository's files: `GET {endpoint}/api/models/{repo}/revision/{revision}`.
+ * Lists a repository's files: `GET {endpoint}/api/models/{repo}/revision/{revision}` (`api/datasets` for a
+ * dataset).
  *
  * @example
  *   const { sha, files } = await listRepoFiles("org/name", "main", hubSettings());
@@ -67,8 +71,9 @@ export async function listRepoFiles(
   revision: string,
   settings: HubSettings,
   signal?: AbortSignal,
+  repoType: RepoType = "model",
 ): Promise<RepoListing> {
-  const url = `${settings.endpoint}/api/models/${repo}/revision/${encodeURIComponent(revision)}`;
+  const url = `${settings.endpoint}/api/${repoType}s/${repo}/revision/${encodeURIComponent(revision)}`;
   const what = "(repository file list)";
   const res = await send(url, { headers: requestHeaders(url, settings), signal }, repo, what);
   if (!res.ok) throw statusError(res, repo, revision, what, settings);
@@ -112,8 +117,9 @@ export async function fileMetadata(
   revision: string,
   settings: HubSettings,
   signal?: AbortSignal,
+  repoType: RepoType = "model",
 ): Promise<FileMetadata> {
-  let url = resolveUrl(settings.endpoint, repo, revision, file);
+  let url = resolveUrl(settings.endpoint, repo, revision, file, repoType);
   for (let hop = 0; hop <= MAX_RELATIVE_REDIRECTS; hop++) {
     const headers = requestHeaders(url, settings, { "Accept-Encoding": "identity" });
     const res = await send(url, { method: "HEAD", headers, redirect: "manual", signal }, repo, file);

@@ -11,7 +11,7 @@ export { hubSettings, type HubOptions, type HubSettings, type Env, DEFAULT_ENDPO
 export { selectFiles, matchesPattern, TEXT_MODEL_PATTERNS, type FileSelection } from "./patterns.ts";
 export { inspectModelDir, type ModelFormat, type ModelDirCheck } from "./model-dir.ts";
 export { modelDisplayName } from "./model-name.ts";
-export { repoCacheDir, isCommitHash } from "./cache.ts";
+export { repoCacheDir, isCommitHash, type RepoType } from "./cache.ts";
 export { type DownloadProgress, type ProgressCallback, formatBytes } from "./progress.ts";
 export {
   HubError,
