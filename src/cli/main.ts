@@ -18,6 +18,7 @@ const main = defineCommand({
     bench: () => import("./bench.ts").then((m) => m.benchCommand),
     doctor: () => import("./doctor.ts").then((m) => m.doctorCommand),
     download: () => import("./download.ts").then((m) => m.downloadCommand),
+    eval: () => import("./eval.ts").then((m) => m.evalCommand),
     serve: () => import("./serve.ts").then((m) => m.serveCommand),
   },
 });
