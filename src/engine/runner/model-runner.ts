@@ -37,11 +37,14 @@ export class ModelRunner {
     for (const e of output.scheduled) if (e.isPrefill) forwards.push({ entries: [e], inputs: preparePrefill(e, bs) });
     const rows = new Map<ScheduledSequence<unknown>, mx.Array>();
     try {
-      forwards.forEach(({ entries, inputs }) => {
+      forwards.forEach(({ entries, inputs }, i) => {
         const logits = this.forward(inputs, inputs.kind === "decode" ? decodeTokens : null); // [B, V]
         entries.forEach((e, b) => {
           if (e.emitsToken) rows.set(e, mx.slice(logits, [b, 0], [b + 1, logits.shape[1]!]));
         });
+        // A forward that emits nothing is held only by the pool views, which the next forward replaces: queue
+        // its KV writes now or they are never computed.
+        if (i < forwards.length - 1 && !entries.some((e) => e.emitsToken)) mx.asyncEval(...this.pool.arrays());
         logits.dispose();
       });
       const ordered = output.scheduled.filter((e) => e.emitsToken).map((e) => rows.get(e)!);
