@@ -16,6 +16,11 @@ import { registerChatRoute } from "./routes/chat.ts";
 import { registerCompletionsRoute } from "./routes/completions.ts";
 import type { AppEnv, RouteDeps } from "./routes/context.ts";
 import { registerInfoRoutes } from "./routes/info.ts";
+import { registerMessagesRoutes } from "./routes/messages.ts";
+import { registerResponsesRoutes } from "./routes/responses.ts";
+import { registerTokenizeRoutes } from "./routes/tokenize.ts";
+import { anthropicError, isAnthropicPath } from "./render/anthropic.ts";
+import { ResponsesStore } from "./responses-store.ts";
 import { registerOpenApiRoute } from "./openapi.ts";
 
 /** Default request body limit: 32 MiB (room for base64 images). */
@@ -45,6 +50,8 @@ export interface AppOptions {
   /** Idle interval before a `: keep-alive` comment is sent on a stream (default 5000 ms). */
   keepAliveMs?: number;
   logger?: ServerLogger;
+  /** Byte budget of stored `/v1/responses` results (default 64 MiB; least recently used out first). */
+  responsesStoreBytes?: number;
 }
 
 /** The Hono app plus its live-generation registry (used by `serve` for graceful shutdown). */
@@ -94,9 +101,14 @@ export function createApp(options: AppOptions): ServerApp {
 
   registerInfoRoutes(app, deps);
   registerOpenApiRoute(app, options);
-  app.get("/metrics", (c) => c.text(metrics.render(options.engine.stats()), 200, { "Content-Type": "text/plain; version=0.0.4" }));
+  const responses = new ResponsesStore(options.responsesStoreBytes);
+  const renderMetrics = () => metrics.render(options.engine.stats()) + responses.renderMetrics();
+  app.get("/metrics", (c) => c.text(renderMetrics(), 200, { "Content-Type": "text/plain; version=0.0.4" }));
   registerChatRoute(app, deps);
   registerCompletionsRoute(app, deps);
+  registerMessagesRoutes(app, deps);
+  registerResponsesRoutes(app, deps, responses);
+  registerTokenizeRoutes(app, deps);
   answerOtherMethods(app);
 
   app.notFound((c) => {
@@ -107,6 +119,10 @@ export function createApp(options: AppOptions): ServerApp {
     const error = toApiError(err);
     if (error.status >= 500) logger.error(logSafe(`${c.get("requestId") ?? "-"} ${c.req.method} ${c.req.path} failed`), err);
     for (const [name, value] of Object.entries(error.headers)) c.header(name, value);
+    if (isAnthropicPath(c.req.path)) {
+      const { status, body } = anthropicError(error, c.get("requestId"));
+      return c.json(body, status);
+    }
     return c.json(error.toBody(), error.status);
   });
   return Object.assign(app, { inflight });

@@ -15,7 +15,7 @@ function sameSecret(a: string, b: string): boolean {
 }
 
 /**
- * Rejects requests without `Authorization: Bearer <apiKey>` with 401 (compared in constant time), except on
+ * Rejects requests without `Authorization: Bearer <apiKey>` (or `x-api-key: <apiKey>`) with 401 (compared in constant time), except on
  * `publicPaths` (exact paths).
  *
  * @example
@@ -26,11 +26,12 @@ export function requireApiKey(apiKey: string, publicPaths: readonly string[] = [
   return async (c, next) => {
     if (open.has(c.req.path)) return next();
     const header = c.req.header("authorization") ?? "";
-    const match = /^Bearer\s+(.+)$/i.exec(header.trim());
-    if (!match) {
-      throw new ApiError(401, "missing API key: send 'Authorization: Bearer <key>'", { code: "invalid_api_key" });
+    // Anthropic's clients send the key as `x-api-key`.
+    const key = /^Bearer\s+(.+)$/i.exec(header.trim())?.[1] ?? c.req.header("x-api-key");
+    if (key === undefined) {
+      throw new ApiError(401, "missing API key: send 'Authorization: Bearer <key>' or 'x-api-key: <key>'", { code: "invalid_api_key" });
     }
-    if (!sameSecret(match[1] ?? "", apiKey)) throw new ApiError(401, "invalid API key", { code: "invalid_api_key" });
+    if (!sameSecret(key, apiKey)) throw new ApiError(401, "invalid API key", { code: "invalid_api_key" });
     await next();
   };
 }

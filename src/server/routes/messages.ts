@@ -1,0 +1,115 @@
+/** `POST /v1/messages` and `POST /v1/messages/count_tokens`: Anthropic's Messages API over the one engine request. */
+import type { Hono } from "hono";
+import type { EngineEvent, ModelInfo } from "../../engine/protocol.ts";
+import type { Generation } from "../generation.ts";
+import type { ChoiceDecoderOptions } from "../parsers/choice-decoder.ts";
+import { anthropicError, anthropicStop, anthropicStreamEvents, anthropicUsage, contentBlock } from "../render/anthropic.ts";
+import { OutputBlocks } from "../render/output-blocks.ts";
+import { checkModelLimits, parseBody, readJson } from "../schemas/common.ts";
+import { CountTokensRequest, MessagesRequest, toChatMessages, toMessagesGenerateRequest, toPromptOptions } from "../schemas/messages.ts";
+import { type AppEnv, checkModel, type RouteDeps, responseId, startGeneration } from "./context.ts";
+import { type SseDialect, streamGeneration } from "./sse.ts";
+
+function decoderOptions(info: ModelInfo, first: EngineEvent | null, toolsActive: boolean, parallel: boolean): ChoiceDecoderOptions {
+  const promptOpens = first?.type === "start" ? first.promptOpensReasoning : undefined;
+  return {
+    ...(info.reasoning ? { reasoning: info.reasoning } : {}),
+    promptOpensReasoning: promptOpens ?? info.reasoning?.promptOpensReasoning ?? false,
+    toolCallFormat: toolsActive ? info.toolCallFormat : "none",
+    parallelToolCalls: parallel,
+  };
+}
+
+async function collect(generation: Generation, first: EngineEvent | null, blocks: OutputBlocks): Promise<void> {
+  for (let event = first; event !== null; event = (await generation.next()) as EngineEvent | null) {
+    if (event.type === "delta" && event.index === 0) blocks.delta(event);
+    else if (event.type === "finish" && event.index === 0) blocks.finish(event);
+  }
+  if (!blocks.end) blocks.finish({ finishReason: "abort" });
+}
+
+const ANTHROPIC_DIALECT = (requestId: string): SseDialect => ({
+  namedEvents: true,
+  doneSentinel: false,
+  keepAlive: () => ({ type: "ping" }),
+  errorPayload: (error) => anthropicError(error, requestId).body,
+});
+
+/**
+ * Registers `/v1/messages` and `/v1/messages/count_tokens`. `tool_choice` "any" and a named tool reach the engine
+ * as "required" and a named function, which it samples as "auto" until constrained decoding lands.
+ *
+ * @example
+ *   registerMessagesRoutes(app, deps);
+ */
+export function registerMessagesRoutes(app: Hono<AppEnv>, deps: RouteDeps): void {
+  app.post("/v1/messages/count_tokens", async (c) => {
+    const body = parseBody(CountTokensRequest, await readJson(c.req.raw));
+    checkModel(deps, body.model);
+    const { tools, chatTemplateKwargs } = toPromptOptions(body);
+    const ids = await deps.engine.tokenize({
+      kind: "chat",
+      messages: toChatMessages(body),
+      ...(tools ? { tools } : {}),
+      ...(chatTemplateKwargs ? { chatTemplateKwargs } : {}),
+      addGenerationPrompt: true,
+      addSpecialTokens: true,
+    });
+    return c.json({ input_tokens: ids.length });
+  });
+
+  app.post("/v1/messages", async (c) => {
+    const body = parseBody(MessagesRequest, await readJson(c.req.raw));
+    checkModel(deps, body.model);
+    const request = toMessagesGenerateRequest(body, c.get("requestId"));
+    const { parallelToolCalls } = toPromptOptions(body);
+    checkModelLimits(request.sampling, deps.engine.modelInfo());
+    const { generation, first } = await startGeneration(c, deps, request);
+    const options = decoderOptions(deps.engine.modelInfo(), first, request.kind === "chat" && request.tools !== undefined, parallelToolCalls);
+    const id = responseId("msg").replace("msg-", "msg_");
+    const envelope = { id, type: "message", role: "assistant", model: body.model };
+    if (!body.stream) {
+      const blocks = new OutputBlocks(options, 1);
+      try {
+        await collect(generation, first, blocks);
+      } finally {
+        generation.close();
+      }
+      const { promptTokens, completionTokens } = generation.metrics;
+      return c.json({
+        ...envelope,
+        content: blocks.blocks.map(contentBlock),
+        ...anthropicStop(blocks.end),
+        stop_details: null,
+        usage: anthropicUsage(promptTokens, completionTokens),
+      });
+    }
+    const blocks = new OutputBlocks(options, deps.streamInterval);
+    const writeAll = async (events: Record<string, unknown>[], write: (p: unknown) => Promise<void>) => {
+      for (const e of events) await write(e);
+    };
+    return streamGeneration(c, deps, generation, first, {
+      begin: async (write) => {
+        const usage = anthropicUsage(generation.metrics.promptTokens, 0);
+        const message = { ...envelope, content: [], stop_reason: null, stop_sequence: null, stop_details: null, usage };
+        await write({ type: "message_start", message });
+        await write({ type: "ping" });
+      },
+      event: async (event, write) => {
+        if ((event.type === "delta" || event.type === "finish") && event.index !== 0) return;
+        const out = event.type === "delta" ? blocks.delta(event) : event.type === "finish" ? blocks.finish(event) : [];
+        await writeAll(out.flatMap(anthropicStreamEvents), write);
+      },
+      end: async (write) => {
+        if (!blocks.end) await writeAll(blocks.finish({ finishReason: "abort" }).flatMap(anthropicStreamEvents), write);
+        const { promptTokens, completionTokens } = generation.metrics;
+        await write({
+          type: "message_delta",
+          delta: { ...anthropicStop(blocks.end), stop_details: null },
+          usage: anthropicUsage(promptTokens, completionTokens),
+        });
+        await write({ type: "message_stop" });
+      },
+    }, ANTHROPIC_DIALECT(c.get("requestId")));
+  });
+}

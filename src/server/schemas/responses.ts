@@ -1,0 +1,231 @@
+/**
+ * `POST /v1/responses` (OpenAI's Responses API) request schema and its translation into the one
+ * {@link GenerateRequest}: `instructions` and input items become chat messages, `function_call` and
+ * `function_call_output` items become `tool_calls` and `tool` messages, `reasoning.effort` turns thinking on or off.
+ */
+import { z } from "zod";
+import type { ChatMessage, ContentPart, GenerateRequest, ToolChoice, ToolDefinition } from "../../engine/protocol.ts";
+import { ApiError } from "../errors.ts";
+import { toSampling } from "./common.ts";
+import { toolParametersProblem } from "./tool-schema.ts";
+
+const inputPart = z.discriminatedUnion("type", [
+  z.object({ type: z.literal("input_text"), text: z.string() }),
+  z.object({ type: z.literal("output_text"), text: z.string() }),
+  z.object({ type: z.literal("refusal"), refusal: z.string() }),
+  z.looseObject({ type: z.literal("input_image") }),
+  z.looseObject({ type: z.literal("input_file") }),
+  z.looseObject({ type: z.literal("input_audio") }),
+]);
+
+const messageItem = z.object({
+  type: z.literal("message").optional(),
+  id: z.string().optional(),
+  role: z.enum(["user", "assistant", "system", "developer"]),
+  content: z.union([z.string(), z.array(inputPart)]),
+  status: z.string().optional(),
+});
+
+const functionCallItem = z.object({
+  type: z.literal("function_call"),
+  id: z.string().optional(),
+  call_id: z.string().min(1),
+  name: z.string().min(1),
+  arguments: z.string(),
+  status: z.string().optional(),
+});
+
+const functionCallOutputItem = z.object({
+  type: z.literal("function_call_output"),
+  id: z.string().nullish(),
+  call_id: z.string().min(1),
+  output: z.union([z.string(), z.array(inputPart)]),
+  status: z.string().nullish(),
+});
+
+const reasoningItem = z.object({
+  type: z.literal("reasoning"),
+  id: z.string().optional(),
+  summary: z.array(z.object({ type: z.literal("summary_text"), text: z.string() })).default([]),
+  content: z.array(z.object({ type: z.literal("reasoning_text"), text: z.string() })).nullish(),
+  encrypted_content: z.string().nullish(),
+  status: z.string().optional(),
+});
+
+const inputItem = z.union([messageItem, functionCallItem, functionCallOutputItem, reasoningItem]);
+
+const functionTool = z.object({
+  type: z.literal("function"),
+  name: z.string().min(1),
+  description: z.string().nullish(),
+  parameters: z.record(z.string(), z.unknown()).nullish(),
+  strict: z.boolean().nullish(),
+});
+
+const textFormat = z.discriminatedUnion("type", [
+  z.object({ type: z.literal("text") }),
+  z.looseObject({ type: z.literal("json_object") }),
+  z.looseObject({ type: z.literal("json_schema") }),
+]);
+
+/** The Responses request body. Unknown keys (`include`, `truncation`, `service_tier`, …) are ignored. */
+export const ResponsesRequest = z
+  .object({
+    model: z.string().optional(),
+    input: z.union([z.string(), z.array(inputItem)]),
+    instructions: z.string().nullish(),
+    tools: z.array(z.looseObject({ type: z.string() })).nullish(),
+    tool_choice: z
+      .union([z.enum(["none", "auto", "required"]), z.object({ type: z.literal("function"), name: z.string().min(1) })])
+      .nullish(),
+    parallel_tool_calls: z.boolean().nullish(),
+    reasoning: z.object({ effort: z.enum(["none", "minimal", "low", "medium", "high", "xhigh"]).nullish(), summary: z.string().nullish() }).nullish(),
+    text: z.object({ format: textFormat.nullish(), verbosity: z.string().nullish() }).nullish(),
+    max_output_tokens: z.number().int().min(1).nullish(),
+    temperature: z.number().min(0).max(2).nullish(),
+    top_p: z.number().gt(0, { message: "top_p must be in (0, 1]" }).max(1).nullish(),
+    stream: z.boolean().nullish(),
+    store: z.boolean().nullish(),
+    previous_response_id: z.string().nullish(),
+    metadata: z.record(z.string(), z.string()).nullish(),
+    user: z.string().nullish(),
+  })
+  .superRefine((body, ctx) => {
+    body.tools?.forEach((t, i) => {
+      if (t.type !== "function") {
+        ctx.addIssue({ code: "custom", path: ["tools", i, "type"], message: `tool type '${t.type}' is not supported; only 'function'` });
+        return;
+      }
+      const parsed = functionTool.safeParse(t);
+      if (!parsed.success) {
+        const issue = parsed.error.issues[0]!;
+        ctx.addIssue({ code: "custom", path: ["tools", i, ...issue.path], message: issue.message });
+        return;
+      }
+      const problem = parsed.data.parameters == null ? null : toolParametersProblem(parsed.data.parameters);
+      if (problem) ctx.addIssue({ code: "custom", path: ["tools", i, "parameters"], message: problem });
+    });
+    const format = body.text?.format?.type;
+    if (format === "json_object" || format === "json_schema") {
+      ctx.addIssue({
+        code: "custom",
+        path: ["text", "format"],
+        message: `text.format '${format}' needs constrained decoding, which this server does not have yet; only 'text'`,
+      });
+    }
+  });
+
+export type ResponsesBody = z.infer<typeof ResponsesRequest>;
+type InputPart = z.infer<typeof inputPart>;
+
+/** The function tools of a validated body, in the chat template's shape. */
+export function functionTools(body: ResponsesBody): ToolDefinition[] {
+  return (body.tools ?? []).map((t) => {
+    const f = functionTool.parse(t);
+    return {
+      type: "function",
+      function: {
+        name: f.name,
+        ...(f.description == null ? {} : { description: f.description }),
+        ...(f.parameters == null ? {} : { parameters: f.parameters }),
+      },
+    };
+  });
+}
+
+function textParts(parts: string | InputPart[], param: string): string | ContentPart[] {
+  if (typeof parts === "string") return parts;
+  return parts.map((part, k): ContentPart => {
+    if (part.type === "input_text" || part.type === "output_text") return { type: "text", text: part.text };
+    if (part.type === "refusal") return { type: "text", text: part.refusal };
+    throw new ApiError(400, `${param}[${k}]: this model takes text only; ${part.type} parts are not supported`, {
+      param: `${param}[${k}]`,
+      code: "invalid_value",
+    });
+  });
+}
+
+function parseArguments(raw: string): Record<string, unknown> | string {
+  try {
+    const value: unknown = JSON.parse(raw);
+    if (typeof value === "object" && value !== null && !Array.isArray(value)) return value as Record<string, unknown>;
+  } catch {}
+  return raw;
+}
+
+/**
+ * Chat messages of the input items. Reasoning items attach to the next assistant turn; `function_call` items join
+ * the assistant message before them (or start one).
+ */
+export function inputMessages(input: ResponsesBody["input"]): ChatMessage[] {
+  if (typeof input === "string") return [{ role: "user", content: input }];
+  const out: ChatMessage[] = [];
+  let reasoning = "";
+  const assistant = (): ChatMessage => {
+    const last = out.at(-1);
+    if (last?.role === "assistant" && reasoning === "") return last;
+    const message: ChatMessage = { role: "assistant", content: null };
+    if (reasoning !== "") message.reasoning_content = reasoning;
+    reasoning = "";
+    out.push(message);
+    return message;
+  };
+  input.forEach((item, i) => {
+    if (item.type === "reasoning") {
+      reasoning += [...(item.content ?? []), ...item.summary].map((p) => p.text).join("");
+    } else if (item.type === "function_call") {
+      const message = assistant();
+      (message.tool_calls ??= []).push({ id: item.call_id, type: "function", function: { name: item.name, arguments: parseArguments(item.arguments) } });
+    } else if (item.type === "function_call_output") {
+      out.push({ role: "tool", tool_call_id: item.call_id, content: textParts(item.output, `input[${i}].output`) });
+    } else if (item.role === "assistant") {
+      const message: ChatMessage = { role: "assistant", content: textParts(item.content, `input[${i}].content`) };
+      if (reasoning !== "") message.reasoning_content = reasoning;
+      reasoning = "";
+      out.push(message);
+    } else {
+      out.push({ role: item.role, content: textParts(item.content, `input[${i}].content`) });
+    }
+  });
+  return out;
+}
+
+function toToolChoice(body: ResponsesBody, tools: ToolDefinition[]): ToolChoice | undefined {
+  const choice = body.tool_choice;
+  if (choice == null || choice === "none") return undefined;
+  if (typeof choice === "string") return choice;
+  if (!tools.some((t) => t.function.name === choice.name)) {
+    throw new ApiError(400, `tool_choice: names '${choice.name}', which is not in tools`, { param: "tool_choice", code: "invalid_value" });
+  }
+  return { type: "function", function: { name: choice.name } };
+}
+
+/**
+ * The engine request of a Responses body continuing `history` (a stored conversation, or none). `reasoning.effort`
+ * "none" or "minimal" sets `enable_thinking: false`; other efforts set it true; absent leaves the template's default.
+ *
+ * @example
+ *   toResponsesGenerateRequest(body, [], "req-1")
+ */
+export function toResponsesGenerateRequest(body: ResponsesBody, history: ChatMessage[], requestId: string): GenerateRequest {
+  const tools = functionTools(body);
+  const toolsActive = tools.length > 0 && body.tool_choice !== "none";
+  if (!toolsActive && (body.tool_choice === "required" || typeof body.tool_choice === "object")) {
+    throw new ApiError(400, "tool_choice: requires tools", { param: "tool_choice", code: "invalid_value" });
+  }
+  const toolChoice = toolsActive ? toToolChoice(body, tools) : undefined;
+  const effort = body.reasoning?.effort;
+  const instructions: ChatMessage[] = body.instructions ? [{ role: "system", content: body.instructions }] : [];
+  return {
+    kind: "chat",
+    requestId,
+    messages: [...instructions, ...history, ...inputMessages(body.input)],
+    ...(toolsActive ? { tools } : {}),
+    ...(toolChoice ? { toolChoice } : {}),
+    ...(effort == null ? {} : { chatTemplateKwargs: { enable_thinking: effort !== "none" && effort !== "minimal" } }),
+    sampling: toSampling(
+      { temperature: body.temperature ?? null, top_p: body.top_p ?? null },
+      { maxTokens: body.max_output_tokens ?? null, logprobs: false, topLogprobs: 0 },
+    ),
+  };
+}
