@@ -129,7 +129,7 @@ describe("vllm-mlx eval gsm8k (the CLI)", () => {
       using server = new FakeOpenAi("fake/model", sampleScript);
       const main = join(import.meta.dir, "main.ts");
       const output = join(dir, "r.json");
-      const run = Bun.spawn(["bun", main, "eval", "gsm8k", "--url", server.url, "--data", SAMPLE, "--num-shots", "2",
+      const run = Bun.spawn([process.execPath, main, "eval", "gsm8k", "--url", server.url, "--data", SAMPLE, "--num-shots", "2",
         "--limit", "3", "--output", output], { stdout: "pipe", stderr: "pipe" });
       const [stdout, stderr, code] = await Promise.all([new Response(run.stdout).text(), new Response(run.stderr).text(), run.exited]);
       expect(code).toBe(0);
@@ -137,7 +137,7 @@ describe("vllm-mlx eval gsm8k (the CLI)", () => {
       expect(stderr.trim().split("\n").at(-1)).toBe(`[${"#".repeat(30)}] 3/3 strict 2 flexible 3`);
       expect(JSON.parse(readFileSync(output, "utf8")).summary.n).toBe(3);
 
-      const bad = Bun.spawn(["bun", main, "eval", "gsm8k", "--shots", "2"], { stdout: "pipe", stderr: "pipe" });
+      const bad = Bun.spawn([process.execPath, main, "eval", "gsm8k", "--shots", "2"], { stdout: "pipe", stderr: "pipe" });
       expect(await bad.exited).toBe(2);
       expect(await new Response(bad.stderr).text()).toContain("unknown option --shots");
     }), 20_000);

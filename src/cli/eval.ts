@@ -83,7 +83,9 @@ async function loadSplits(config: EvalGsm8kConfig, hub: HubOptions): Promise<Gsm
  */
 export async function runEvalGsm8k(config: EvalGsm8kConfig, print: (line: string) => void,
   progress = new EvalProgress(), hub: HubOptions = {}): Promise<Gsm8kRunResult> {
-  const model = config.client.model ?? (await listModels(config.client))[0];
+  const model = config.client.model ?? (await listModels(config.client).catch((error: unknown) => {
+    throw new Error(`GET /v1/models at ${config.client.baseUrl} failed (is the server up?): ${String(error)}`);
+  }))[0];
   if (!model) throw new BenchArgError("the server lists no models; pass --model");
   const splits = await loadSplits(config, hub);
   const { shots, problems } = selectProblems(splits, config.numShots, config.limit);
