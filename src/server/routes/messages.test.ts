@@ -1,0 +1,196 @@
+import { describe, expect, test } from "bun:test";
+import { ContextLengthError } from "../../engine/protocol.ts";
+import { FakeEngine, type FakeScript } from "../testing/fake-engine.ts";
+import { post, readSse, testApp } from "../testing/helpers.ts";
+
+const THINK = { reasoning: { start: "<think>", end: "</think>" } };
+const CALL = '<tool_call>\n{"name": "get_weather", "arguments": {"city": "Paris"}}\n</tool_call>';
+const tools = [{ name: "get_weather", description: "Weather", input_schema: { type: "object", properties: { city: { type: "string" } } } }];
+const body = (extra: Record<string, unknown> = {}) => ({
+  model: "test-model",
+  max_tokens: 64,
+  messages: [{ role: "user", content: "Hi" }],
+  ...extra,
+});
+
+function app(script: FakeScript, info = {}) {
+  return testApp(new FakeEngine(() => script, info));
+}
+
+/** Reads an Anthropic stream: every frame's `event:` name must equal its payload's `type`. */
+async function events(response: Response): Promise<Record<string, any>[]> {
+  const raw = await response.text();
+  const out: Record<string, any>[] = [];
+  for (const frame of raw.split("\n\n").filter((f) => f !== "")) {
+    const [eventLine, dataLine] = frame.split("\n");
+    expect(eventLine!.startsWith("event: ")).toBe(true);
+    const payload = JSON.parse(dataLine!.slice("data: ".length));
+    expect(payload.type).toBe(eventLine!.slice("event: ".length));
+    out.push(payload);
+  }
+  expect(raw).not.toContain("[DONE]");
+  return out;
+}
+
+describe("POST /v1/messages", () => {
+  test("not streamed: thinking, text and tool_use blocks, stop_reason tool_use, usage", async () => {
+    const { app: a } = app({ outputs: [["<think>", "plan", "</think>", "\n\n", "Sure.", CALL]], promptTokens: 9 }, THINK);
+    const res = await post(a, "/v1/messages", body({ tools }));
+    expect(res.status).toBe(200);
+    const m = await res.json();
+    expect(m).toMatchObject({ type: "message", role: "assistant", model: "test-model", stop_reason: "tool_use", stop_sequence: null });
+    expect(m.id).toStartWith("msg_");
+    expect(m.content).toHaveLength(3);
+    expect(m.content[0]).toEqual({ type: "thinking", thinking: "plan", signature: "" });
+    expect(m.content[1]).toEqual({ type: "text", text: "Sure." });
+    expect(m.content[2]).toMatchObject({ type: "tool_use", name: "get_weather", input: { city: "Paris" } });
+    expect(m.content[2].id).toStartWith("toolu_");
+    expect(m.usage).toMatchObject({ input_tokens: 9, output_tokens: 6 });
+  });
+
+  test("streamed: Anthropic's exact event sequence, deltas per block kind", async () => {
+    const { app: a } = app({ outputs: [["<think>", "plan", "</think>", "Sure", ".", CALL]] }, THINK);
+    const list = await events(await post(a, "/v1/messages", body({ tools, stream: true })));
+    expect(list.map((e) => (e.type === "content_block_delta" ? `delta:${e.delta.type}` : e.type))).toEqual([
+      "message_start",
+      "ping",
+      "content_block_start",
+      "delta:thinking_delta",
+      "content_block_stop",
+      "content_block_start",
+      "delta:text_delta",
+      "delta:text_delta",
+      "content_block_stop",
+      "content_block_start",
+      "delta:input_json_delta",
+      "content_block_stop",
+      "message_delta",
+      "message_stop",
+    ]);
+    expect(list[0]!.message).toMatchObject({ content: [], stop_reason: null, stop_sequence: null, usage: { input_tokens: 5, output_tokens: 0 } });
+    expect(list[2]).toEqual({ type: "content_block_start", index: 0, content_block: { type: "thinking", thinking: "", signature: "" } });
+    expect(list[5]).toEqual({ type: "content_block_start", index: 1, content_block: { type: "text", text: "" } });
+    expect(list[9]!.content_block).toMatchObject({ type: "tool_use", name: "get_weather", input: {} });
+    expect(JSON.parse(list[10]!.delta.partial_json)).toEqual({ city: "Paris" });
+    expect(list.filter((e) => e.type === "content_block_stop").map((e) => e.index)).toEqual([0, 1, 2]);
+    expect(list[12]).toMatchObject({ delta: { stop_reason: "tool_use", stop_sequence: null }, usage: { output_tokens: 6 } });
+  });
+
+  test("stop reasons: end_turn, max_tokens, stop_sequence naming the sequence", async () => {
+    const cases: [FakeScript, Record<string, unknown>][] = [
+      [{ outputs: [["Hi"]] }, { stop_reason: "end_turn", stop_sequence: null }],
+      [{ outputs: [["Hi"]], finishReason: "length" }, { stop_reason: "max_tokens", stop_sequence: null }],
+      [{ outputs: [["Hi"]], stopString: "END" }, { stop_reason: "stop_sequence", stop_sequence: "END" }],
+    ];
+    for (const [script, expected] of cases) {
+      const { app: a } = app(script);
+      expect(await (await post(a, "/v1/messages", body({ stop_sequences: ["END"] }))).json()).toMatchObject(expected);
+      const list = await events(await post(a, "/v1/messages", body({ stop_sequences: ["END"], stream: true })));
+      expect(list.find((e) => e.type === "message_delta")!.delta).toMatchObject(expected);
+    }
+  });
+
+  test("translation: system, tool_use / tool_result round trip, sampling, stop_sequences, thinking disabled", async () => {
+    const { app: a, engine } = app({ outputs: [["ok"]] });
+    const res = await post(a, "/v1/messages", {
+      ...body({ tools, temperature: 0.5, top_p: 0.9, top_k: 20, stop_sequences: ["\n\nUser:"], thinking: { type: "disabled" } }),
+      system: [{ type: "text", text: "Be brief." }],
+      metadata: { user_id: "u-1" },
+      messages: [
+        { role: "user", content: "Weather in Paris?" },
+        { role: "assistant", content: [{ type: "thinking", thinking: "use the tool", signature: "x" }, { type: "tool_use", id: "toolu_1", name: "get_weather", input: { city: "Paris" } }] },
+        { role: "user", content: [{ type: "tool_result", tool_use_id: "toolu_1", content: [{ type: "text", text: "18C" }] }, { type: "text", text: "Thanks" }] },
+      ],
+    });
+    expect(res.status).toBe(200);
+    const request = engine.requests[0]!;
+    if (request.kind !== "chat") throw new Error("expected a chat request");
+    expect(request.messages).toEqual([
+      { role: "system", content: "Be brief." },
+      { role: "user", content: "Weather in Paris?" },
+      {
+        role: "assistant",
+        content: null,
+        reasoning_content: "use the tool",
+        tool_calls: [{ id: "toolu_1", type: "function", function: { name: "get_weather", arguments: { city: "Paris" } } }],
+      },
+      { role: "tool", tool_call_id: "toolu_1", content: [{ type: "text", text: "18C" }] },
+      { role: "user", content: [{ type: "text", text: "Thanks" }] },
+    ]);
+    expect(request.tools![0]!.function).toMatchObject({ name: "get_weather", description: "Weather", parameters: tools[0]!.input_schema });
+    expect(request.toolChoice).toBe("auto");
+    expect(request.chatTemplateKwargs).toEqual({ enable_thinking: false });
+    expect(request.sampling).toMatchObject({ maxTokens: 64, temperature: 0.5, topP: 0.9, topK: 20, stop: ["\n\nUser:"], n: 1 });
+  });
+
+  test("tool_choice: any and a named tool reach the engine as required / a named function; none drops the tools", async () => {
+    const { app: a, engine } = app({ outputs: [["ok"]] });
+    await post(a, "/v1/messages", body({ tools, tool_choice: { type: "any" } }));
+    await post(a, "/v1/messages", body({ tools, tool_choice: { type: "tool", name: "get_weather" } }));
+    await post(a, "/v1/messages", body({ tools, tool_choice: { type: "none" } }));
+    const [any, named, none] = engine.requests.map((r) => (r.kind === "chat" ? r : null));
+    expect(any!.toolChoice).toBe("required");
+    expect(named!.toolChoice).toEqual({ type: "function", function: { name: "get_weather" } });
+    expect(none!.tools).toBeUndefined();
+    const bad = await post(a, "/v1/messages", body({ tools, tool_choice: { type: "tool", name: "nope" } }));
+    expect(bad.status).toBe(400);
+    expect((await bad.json()).error.message).toContain("'nope'");
+  });
+
+  test("errors in Anthropic's shape: image blocks, missing max_tokens, context length, unknown model, API key", async () => {
+    const { app: a } = app({ throwBeforeStart: new ContextLengthError(5000, 4096) });
+    const image = { type: "image", source: { type: "base64", media_type: "image/png", data: "iVBOR" } };
+    const cases: [Record<string, unknown>, number, string, string][] = [
+      [body({ messages: [{ role: "user", content: [image] }] }), 400, "invalid_request_error", "text only"],
+      [{ model: "test-model", messages: [{ role: "user", content: "Hi" }] }, 400, "invalid_request_error", "max_tokens"],
+      [body(), 400, "invalid_request_error", "context length"],
+      [body({ model: "other" }), 404, "not_found_error", "other"],
+    ];
+    for (const [payload, status, type, text] of cases) {
+      const res = await post(a, "/v1/messages", payload);
+      expect(res.status).toBe(status);
+      const error = await res.json();
+      expect(error).toMatchObject({ type: "error", error: { type } });
+      expect(error.error.message).toContain(text);
+      expect(error.request_id).toStartWith("req-");
+    }
+    const keyed = testApp(new FakeEngine(() => ({ outputs: [["ok"]] })), { apiKey: "sk-x" }).app;
+    const denied = await post(keyed, "/v1/messages", body(), { headers: { "x-api-key": "wrong", "anthropic-version": "2023-06-01" } });
+    expect(denied.status).toBe(401);
+    expect(await denied.json()).toMatchObject({ type: "error", error: { type: "authentication_error", message: "invalid API key" } });
+    const allowed = await post(keyed, "/v1/messages", body(), { headers: { "x-api-key": "sk-x", "anthropic-version": "2023-06-01" } });
+    expect(allowed.status).toBe(200);
+    expect((await post(keyed, "/v1/chat/completions", { messages: [{ role: "user", content: "Hi" }] }, { headers: { "x-api-key": "sk-x" } })).status).toBe(200);
+  });
+
+  test("an error after the stream started is an `event: error` frame in Anthropic's shape", async () => {
+    const { app: a } = app({ outputs: [["a", "b", "c"]], throwAfterTokens: { count: 1, error: new Error("boom") } });
+    const list = await events(await post(a, "/v1/messages", body({ stream: true })));
+    expect(list.at(-1)).toMatchObject({ type: "error", error: { type: "api_error", message: "internal server error" } });
+    expect(list.some((e) => e.type === "message_stop")).toBe(false);
+  });
+
+  test("ping events keep an idle stream alive", async () => {
+    const engine = new FakeEngine(() => ({ outputs: [["a", "b"]], firstTokenDelayMs: 120 }));
+    const { app: a } = testApp(engine, { keepAliveMs: 30 });
+    const list = await events(await post(a, "/v1/messages", body({ stream: true })));
+    const firstDelta = list.findIndex((e) => e.type === "content_block_start");
+    expect(list.slice(2, firstDelta).length).toBeGreaterThan(0);
+    expect(list.slice(1, firstDelta).every((e) => e.type === "ping")).toBe(true);
+    expect(await readSse(await post(a, "/v1/chat/completions", { messages: [{ role: "user", content: "Hi" }], stream: true }))).toMatchObject({ done: true });
+  });
+});
+
+describe("POST /v1/messages/count_tokens", () => {
+  test("counts the templated prompt with its tools, as generation renders it", async () => {
+    const { app: a, engine } = app({});
+    const res = await post(a, "/v1/messages/count_tokens", { model: "test-model", system: "S", messages: [{ role: "user", content: "Hi" }], tools });
+    expect(res.status).toBe(200);
+    const input = engine.tokenizeInputs[0]!;
+    expect(input).toMatchObject({ kind: "chat", addGenerationPrompt: true, addSpecialTokens: true });
+    const expected = await engine.tokenize(input);
+    expect(await res.json()).toEqual({ input_tokens: expected.length });
+    const withoutTools = await (await post(a, "/v1/messages/count_tokens", { model: "test-model", messages: [{ role: "user", content: "Hi" }] })).json();
+    expect(withoutTools.input_tokens).toBeLessThan(expected.length);
+  });
+});

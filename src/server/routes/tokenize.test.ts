@@ -1,0 +1,48 @@
+import { describe, expect, test } from "bun:test";
+import { FakeEngine } from "../testing/fake-engine.ts";
+import { post, testApp } from "../testing/helpers.ts";
+
+describe("POST /tokenize and /detokenize", () => {
+  test("a prompt: special tokens by default, vLLM's response shape", async () => {
+    const { app, engine } = testApp(new FakeEngine());
+    const res = await post(app, "/tokenize", { model: "test-model", prompt: "Hi" });
+    expect(await res.json()).toEqual({ count: 3, max_model_len: 4096, tokens: [1, 72, 105], token_strs: null });
+    expect(engine.tokenizeInputs[0]).toEqual({ kind: "text", prompt: "Hi", addSpecialTokens: true });
+    const bare = await (await post(app, "/tokenize", { prompt: "Hi", add_special_tokens: false })).json();
+    expect(bare.tokens).toEqual([72, 105]);
+  });
+
+  test("messages: through the chat template with the generation prompt, no special tokens by default", async () => {
+    const { app, engine } = testApp(new FakeEngine());
+    const tools = [{ type: "function", function: { name: "f", parameters: { type: "object" } } }];
+    const res = await post(app, "/tokenize", { messages: [{ role: "user", content: "Hi" }], tools, chat_template_kwargs: { enable_thinking: false } });
+    const body = await res.json();
+    expect(engine.tokenizeInputs[0]).toEqual({
+      kind: "chat",
+      messages: [{ role: "user", content: "Hi" }],
+      tools: [{ type: "function", function: { name: "f", parameters: { type: "object" } } }],
+      chatTemplateKwargs: { enable_thinking: false },
+      addGenerationPrompt: true,
+      addSpecialTokens: false,
+    });
+    expect(body.count).toBe(body.tokens.length);
+    const noPrompt = await (await post(app, "/tokenize", { messages: [{ role: "user", content: "Hi" }], add_generation_prompt: false })).json();
+    expect(String.fromCodePoint(...noPrompt.tokens)).toBe("user: Hi\n");
+  });
+
+  test("detokenize round-trips; an id outside the vocabulary is a 400; a bad body is a 400", async () => {
+    const { app } = testApp(new FakeEngine());
+    const { tokens } = await (await post(app, "/tokenize", { prompt: "héllo", add_special_tokens: false })).json();
+    expect(await (await post(app, "/detokenize", { tokens })).json()).toEqual({ prompt: "héllo" });
+    const outside = await post(app, "/detokenize", { tokens: [99999] });
+    expect(outside.status).toBe(400);
+    expect((await outside.json()).error.param).toBe("tokens");
+    expect((await post(app, "/tokenize", { text: "x" })).status).toBe(400);
+    expect((await post(app, "/tokenize", { model: "nope", prompt: "x" })).status).toBe(404);
+  });
+
+  test("503 while the model loads", async () => {
+    const { app } = testApp(new FakeEngine(undefined, { loadState: "loading" }));
+    expect((await post(app, "/tokenize", { prompt: "x" })).status).toBe(503);
+  });
+});
