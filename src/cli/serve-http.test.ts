@@ -7,11 +7,11 @@ const fail = (message: string) => new Error(message);
 describe("serve's HTTP flags", () => {
   test("parse into app and serve options", () => {
     const flags = parseHttpFlags(
-      { "idle-timeout": "2.5", "max-connections": "500", "allowed-hosts": "llm.lan, 10.0.0.2:8000", "metrics-public": true, "max-request-bytes": "1048576" },
+      { "idle-timeout": "2.5", "max-connections": "500", "allowed-hosts": "llm.lan, 10.0.0.2:8000", "metrics-public": true, "max-request-bytes": "1048576", "responses-store-bytes": "4096" },
       fail,
     );
-    expect(flags).toEqual({ idleTimeoutSeconds: 2.5, maxConnections: 500, allowedHosts: ["llm.lan", "10.0.0.2:8000"], metricsPublic: true, maxRequestBytes: 1048576 });
-    expect(httpAppOptions(flags, "0.0.0.0", 8000)).toEqual({ allowedHosts: ["llm.lan", "10.0.0.2:8000"], metricsPublic: true, maxBodyBytes: 1048576 });
+    expect(flags).toEqual({ idleTimeoutSeconds: 2.5, maxConnections: 500, allowedHosts: ["llm.lan", "10.0.0.2:8000"], metricsPublic: true, maxRequestBytes: 1048576, responsesStoreBytes: 4096 });
+    expect(httpAppOptions(flags, "0.0.0.0", 8000)).toEqual({ allowedHosts: ["llm.lan", "10.0.0.2:8000"], metricsPublic: true, maxBodyBytes: 1048576, responsesStoreBytes: 4096 });
     expect(httpServeOptions(flags)).toEqual({ idleTimeoutSeconds: 2.5, maxConnections: 500 });
   });
   test("defaults: the Host check follows the bound address; serve keeps its own defaults", () => {
@@ -28,6 +28,7 @@ describe("serve's HTTP flags", () => {
       [{ "max-connections": "0" }, "--max-connections"],
       [{ "max-connections": "1e3" }, "--max-connections"],
       [{ "max-request-bytes": "32M" }, "--max-request-bytes"],
+      [{ "responses-store-bytes": "-5" }, "--responses-store-bytes"],
       [{ "allowed-hosts": " , " }, "--allowed-hosts"],
     ];
     for (const [args, flag] of cases) expect(() => parseHttpFlags(args, fail)).toThrow(flag);

@@ -1,4 +1,4 @@
-/** `serve`'s HTTP-layer flags: idle timeout, connection cap, allowed Host values, public metrics, body size. */
+/** `serve`'s HTTP-layer flags: idle timeout, connection cap, allowed Host values, public metrics, body size, responses store. */
 import type { AppOptions } from "../server/app.ts";
 import { defaultAllowedHosts } from "../server/guards.ts";
 import { DEFAULT_IDLE_TIMEOUT_SECONDS, DEFAULT_MAX_CONNECTIONS, type ServeOptions } from "../server/serve.ts";
@@ -10,6 +10,7 @@ export interface HttpFlags {
   allowedHosts?: string[];
   metricsPublic?: boolean;
   maxRequestBytes?: number;
+  responsesStoreBytes?: number;
 }
 
 /** citty definitions of the HTTP-layer flags (shown by `serve --help`). */
@@ -30,6 +31,10 @@ export const HTTP_ARGS = {
   "max-request-bytes": {
     type: "string",
     description: "Largest request body in bytes; larger ones get 413 (default 33554432, 32 MiB)",
+  },
+  "responses-store-bytes": {
+    type: "string",
+    description: "Bytes of /v1/responses results kept for previous_response_id, least recently used out first (default 67108864, 64 MiB)",
   },
 } as const;
 
@@ -55,7 +60,8 @@ export function parseHttpFlags(args: RawArgs, fail: (message: string) => Error):
     if (!Number.isFinite(seconds) || seconds < 0) throw fail(`--idle-timeout must be a number of seconds >= 0 (got '${idle}')`);
     flags.idleTimeoutSeconds = seconds;
   }
-  for (const [flag, key] of [["max-connections", "maxConnections"], ["max-request-bytes", "maxRequestBytes"]] as const) {
+  const counts = [["max-connections", "maxConnections"], ["max-request-bytes", "maxRequestBytes"], ["responses-store-bytes", "responsesStoreBytes"]] as const;
+  for (const [flag, key] of counts) {
     const value = text(args, flag);
     if (value === undefined) continue;
     if (!/^\d+$/.test(value) || !Number.isSafeInteger(Number(value)) || Number(value) < 1) {
@@ -78,11 +84,16 @@ export function parseHttpFlags(args: RawArgs, fail: (message: string) => Error):
  * @example
  *   createApp({ engine, ...httpAppOptions(flags, "127.0.0.1", 8000) });
  */
-export function httpAppOptions(flags: HttpFlags, host: string, port: number): Pick<AppOptions, "allowedHosts" | "metricsPublic" | "maxBodyBytes"> {
+export function httpAppOptions(
+  flags: HttpFlags,
+  host: string,
+  port: number,
+): Pick<AppOptions, "allowedHosts" | "metricsPublic" | "maxBodyBytes" | "responsesStoreBytes"> {
   return {
     allowedHosts: flags.allowedHosts ?? defaultAllowedHosts(host, port),
     ...(flags.metricsPublic ? { metricsPublic: true } : {}),
     ...(flags.maxRequestBytes === undefined ? {} : { maxBodyBytes: flags.maxRequestBytes }),
+    ...(flags.responsesStoreBytes === undefined ? {} : { responsesStoreBytes: flags.responsesStoreBytes }),
   };
 }
 
