@@ -3,13 +3,16 @@
  * Builds the single binary dist/vllm-mlx: `bun build --compile` of the CLI, carrying the chosen backend's
  * native libraries (libvmlx, libmlx, the wheel's vendored libraries, Metal's mlx.metallib) in the wheel's
  * relative layout. A generated entry module under dist/.build/ embeds them `with { type: "file" }` and
- * registers them (src/mlx/ffi/embedded.ts) before the CLI starts.
+ * registers them (src/mlx/ffi/embedded.ts) before the CLI starts. The chat UI (ui/build.ts) is built too and
+ * embedded as one JSON file, registered with src/server/ui.ts.
  *
  * @example
  *   bun scripts/build.ts --backend cpu
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join, relative } from "node:path";
+import { encodeUiBundle } from "../src/server/ui.ts";
+import { buildUi, scriptAndStyleSize } from "../ui/build.ts";
 import { type Backend, MLX_VERSION, mlxRoot, parseBackendArg, REPO_ROOT, sharedLibName } from "./paths.ts";
 
 interface NativeFile {
@@ -39,9 +42,14 @@ function contentHash(files: NativeFile[]): string {
   return hasher.digest("hex").slice(0, 12);
 }
 
-function entryModule(key: string, library: string, files: NativeFile[]): string {
+function entryModule(key: string, library: string, files: NativeFile[], uiBundle: string): string {
   const src = (p: string) => JSON.stringify(join(REPO_ROOT, "src", p));
-  const lines = [`import { registerEmbedded } from ${src("mlx/ffi/embedded.ts")};`];
+  const lines = [
+    `import { registerEmbedded } from ${src("mlx/ffi/embedded.ts")};`,
+    `import { registerEmbeddedUi } from ${src("server/ui.ts")};`,
+    `import uiBundle from ${JSON.stringify(uiBundle)} with { type: "file" };`,
+    `registerEmbeddedUi(uiBundle);`,
+  ];
   files.forEach((f, i) => lines.push(`import file${i} from ${JSON.stringify(f.abs)} with { type: "file" };`));
   const entries = files.map((f, i) => `    { rel: ${JSON.stringify(f.rel)}, source: file${i}, size: ${f.size} },`);
   lines.push(
@@ -57,7 +65,7 @@ function entryModule(key: string, library: string, files: NativeFile[]): string 
   return `${lines.join("\n")}\n`;
 }
 
-function build(backend: Backend): void {
+async function build(backend: Backend): Promise<void> {
   const root = mlxRoot(backend);
   const library = join("mlx", "lib", sharedLibName("vmlx"));
   if (!existsSync(join(root, library))) {
@@ -71,8 +79,11 @@ function build(backend: Backend): void {
   const workDir = join(REPO_ROOT, "dist", ".build");
   rmSync(workDir, { recursive: true, force: true });
   mkdirSync(workDir, { recursive: true });
+  const ui = await buildUi();
+  const uiBundle = join(workDir, "ui.json");
+  writeFileSync(uiBundle, encodeUiBundle(ui));
   const entry = join(workDir, "entry.ts");
-  writeFileSync(entry, entryModule(key, library, files));
+  writeFileSync(entry, entryModule(key, library, files, uiBundle));
 
   const outfile = join(REPO_ROOT, "dist", "vllm-mlx");
   // The engine worker and the prompt worker are further entrypoints: the binary spawns them by their paths
@@ -90,7 +101,7 @@ function build(backend: Backend): void {
   const mib = (n: number) => `${(n / 2 ** 20).toFixed(1)} MiB`;
   const carried = files.reduce((s, f) => s + f.size, 0);
   console.log(`build: ${relative(REPO_ROOT, outfile)} (${mib(statSync(outfile).size)}; native ${key}: ` +
-    `${files.length} files, ${mib(carried)})`);
+    `${files.length} files, ${mib(carried)}; UI JS + CSS ${(scriptAndStyleSize(ui).gzip / 1024).toFixed(1)} KiB gzipped)`);
 }
 
-if (import.meta.main) build(parseBackendArg(process.argv.slice(2)));
+if (import.meta.main) await build(parseBackendArg(process.argv.slice(2)));

@@ -7,6 +7,7 @@
  *   vllm-mlx doctor
  *   vllm-mlx serve mlx-community/Qwen3-0.6B-4bit --port 8000
  *   vllm-mlx download mlx-community/Qwen3-0.6B-4bit
+ *   vllm-mlx chat --server-url http://localhost:8000
  */
 import { defineCommand, runMain } from "citty";
 import { failWith } from "./logging.ts";
@@ -16,6 +17,7 @@ const main = defineCommand({
   meta: { name: "vllm-mlx", version: PACKAGE_VERSION, description: "OpenAI-compatible LLM server on Apple's MLX" },
   subCommands: {
     bench: () => import("./bench.ts").then((m) => m.benchCommand),
+    chat: () => import("./chat.ts").then((m) => m.chatCommand),
     doctor: () => import("./doctor.ts").then((m) => m.doctorCommand),
     download: () => import("./download.ts").then((m) => m.downloadCommand),
     eval: () => import("./eval.ts").then((m) => m.evalCommand),

@@ -23,6 +23,8 @@ export interface ServeConfig {
   core: CoreOptions;
   /** Idle timeout, connection cap, allowed Host values, public metrics, body size. */
   http?: HttpFlags;
+  /** Serve the chat UI at `/` (default on; `--no-ui` turns it off). */
+  ui?: boolean;
 }
 
 /** Parses a TCP port; null when it is not a whole number in 1..65535. */
@@ -151,7 +153,8 @@ export function parseServeArgs(args: RawArgs): ServeConfig {
   };
   const defined = Object.fromEntries(Object.entries(optional).filter(([, v]) => v !== undefined));
   const http = parseHttpFlags(args, (message) => new FlagError(message));
-  return { model: str(args, "model"), host: String(args.host ?? "127.0.0.1"), port, ...defined, core: coreOptions(args), http };
+  const ui = args.ui !== false;
+  return { model: str(args, "model"), host: String(args.host ?? "127.0.0.1"), port, ...defined, core: coreOptions(args), http, ui };
 }
 
 const NO_MODEL =
@@ -186,6 +189,7 @@ export async function runServer(given: ServeConfig): Promise<void> {
   }
   const { createEngine } = await import("../engine/create.ts");
   const { createApp, serve } = await import("../server/index.ts");
+  const { uiLoader } = await import("./ui-bundle.ts");
   let engine: Awaited<ReturnType<typeof createEngine>>;
   try {
     engine = await createEngine({
@@ -207,6 +211,7 @@ export async function runServer(given: ServeConfig): Promise<void> {
     ...(config.apiKey ? { apiKey: config.apiKey } : {}),
     ...(config.allowedOrigins ? { allowedOrigins: config.allowedOrigins } : {}),
     ...(config.streamInterval ? { streamInterval: config.streamInterval } : {}),
+    ...(config.ui === false ? {} : { ui: { load: uiLoader(), defaults: { maxTokens: config.defaultMaxTokens ?? 2048, temperature: 0.7 } } }),
   });
   let handle: Awaited<ReturnType<typeof serve>>;
   try {
@@ -241,6 +246,7 @@ export async function runServer(given: ServeConfig): Promise<void> {
   }
   const url = new URL("/v1", handle.url).href;
   consola.info(`serving ${name} at ${url} (context ${engine.modelInfo().contextLength} tokens)`);
+  if (config.ui !== false) consola.info(`chat UI at ${handle.url.href}`);
 }
 
 const ALL_VALUE_FLAGS = { ...NUMBER_FLAGS, ...SECONDS_FLAGS, ...BYTES_FLAGS };
@@ -269,6 +275,7 @@ export const serveCommand = defineCommand({
       description: "Queue step n+1 before step n's tokens are read (default on; --no-async-scheduling turns it off)" },
     "continuous-batching": { type: "boolean", description: "Accepted for compatibility (always on)" },
     "use-paged-cache": { type: "boolean", description: "Accepted for compatibility (always on)" },
+    ui: { type: "boolean", default: true, description: "Serve the chat UI at / (--no-ui turns it off)" },
   },
   async run({ args }) {
     const level = args["log-level"];

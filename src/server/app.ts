@@ -22,6 +22,7 @@ import { registerTokenizeRoutes } from "./routes/tokenize.ts";
 import { anthropicError, isAnthropicPath } from "./render/anthropic.ts";
 import { ResponsesStore } from "./responses-store.ts";
 import { registerOpenApiRoute } from "./openapi.ts";
+import { registerUiRoutes, UI_PUBLIC_PATHS, type UiOptions } from "./ui.ts";
 
 /** Default request body limit: 32 MiB (room for base64 images). */
 export const DEFAULT_MAX_BODY_BYTES = 32 * 1024 * 1024;
@@ -52,6 +53,8 @@ export interface AppOptions {
   logger?: ServerLogger;
   /** Byte budget of stored `/v1/responses` results (default 64 MiB; least recently used out first). */
   responsesStoreBytes?: number;
+  /** Serves the chat UI at `/` (its assets under `/ui/`, never behind the API key); absent: no UI. */
+  ui?: UiOptions;
 }
 
 /** The Hono app plus its live-generation registry (used by `serve` for graceful shutdown). */
@@ -88,7 +91,10 @@ export function createApp(options: AppOptions): ServerApp {
     app.use(cors({ origin: origins.includes("*") ? "*" : origins }));
   }
   if (options.allowedHosts) app.use(hostGuard(options.allowedHosts));
-  if (options.apiKey) app.use(requireApiKey(options.apiKey, options.metricsPublic ? ["/health", "/metrics"] : ["/health"]));
+  if (options.apiKey) {
+    const open = [...(options.metricsPublic ? ["/health", "/metrics"] : ["/health"]), ...(options.ui ? UI_PUBLIC_PATHS : [])];
+    app.use(requireApiKey(options.apiKey, open));
+  }
   app.use(requireJsonBody());
   app.use(
     bodyLimit({
@@ -109,6 +115,7 @@ export function createApp(options: AppOptions): ServerApp {
   registerMessagesRoutes(app, deps);
   registerResponsesRoutes(app, deps, responses);
   registerTokenizeRoutes(app, deps);
+  if (options.ui) registerUiRoutes(app, options.ui);
   answerOtherMethods(app);
 
   app.notFound((c) => {

@@ -16,15 +16,16 @@ function sameSecret(a: string, b: string): boolean {
 
 /**
  * Rejects requests without `Authorization: Bearer <apiKey>` (or `x-api-key: <apiKey>`) with 401 (compared in constant time), except on
- * `publicPaths` (exact paths).
+ * `publicPaths` (exact paths, or prefixes written `/ui/*`).
  *
  * @example
  *   app.use(requireApiKey("sk-local", ["/health"]));
  */
 export function requireApiKey(apiKey: string, publicPaths: readonly string[] = []): MiddlewareHandler {
-  const open = new Set(publicPaths);
+  const open = new Set(publicPaths.filter((p) => !p.endsWith("/*")));
+  const prefixes = publicPaths.filter((p) => p.endsWith("/*")).map((p) => p.slice(0, -1));
   return async (c, next) => {
-    if (open.has(c.req.path)) return next();
+    if (open.has(c.req.path) || prefixes.some((p) => c.req.path.startsWith(p))) return next();
     const header = c.req.header("authorization") ?? "";
     // Anthropic's clients send the key as `x-api-key`.
     const key = /^Bearer\s+(.+)$/i.exec(header.trim())?.[1] ?? c.req.header("x-api-key");

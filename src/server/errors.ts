@@ -2,7 +2,7 @@
 import { HTTPException } from "hono/http-exception";
 import { CapacityError, ContextLengthError, InvalidRequestError } from "../engine/protocol.ts";
 
-export type ErrorStatus = 400 | 401 | 404 | 405 | 413 | 415 | 417 | 421 | 429 | 431 | 500 | 503 | 505;
+export type ErrorStatus = 400 | 401 | 404 | 405 | 413 | 415 | 417 | 421 | 429 | 431 | 500 | 502 | 503 | 505;
 
 /** `{ error: { message, type, param, code } }`, as OpenAI returns it. */
 export interface ErrorBody {

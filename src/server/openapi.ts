@@ -30,6 +30,7 @@ const ModelCard = z.looseObject({
   owned_by: z.string(),
   root: z.string(),
   max_model_len: z.number().int(),
+  capabilities: z.looseObject({ vision: z.boolean(), video: z.boolean(), tools: z.boolean(), reasoning: z.boolean() }),
 });
 
 const ModelList = z.looseObject({ object: z.literal("list"), data: z.array(ModelCard) });

@@ -1,0 +1,103 @@
+/** Conversations in the browser's storage (localStorage), and their JSON export. */
+import type { ToolCall } from "./api.ts";
+
+export interface Settings {
+  systemPrompt: string;
+  temperature: number;
+  topP: number;
+  maxTokens: number;
+}
+
+/** Figures of one answer, measured in the page. */
+export interface AnswerStats {
+  ttftMs: number | null;
+  tokensPerSecond: number | null;
+  completionTokens: number | null;
+}
+
+export interface ChatMessage {
+  id: string;
+  role: "user" | "assistant";
+  content: string;
+  reasoning?: string;
+  toolCalls?: ToolCall[];
+  /** A readable reason the answer failed. */
+  error?: string;
+  /** The user pressed stop. */
+  stopped?: boolean;
+  stats?: AnswerStats;
+}
+
+export interface Conversation {
+  id: string;
+  title: string;
+  updatedAt: number;
+  settings: Settings;
+  messages: ChatMessage[];
+}
+
+const KEY = "vllm-mlx.conversations";
+
+export function newId(): string {
+  return crypto.randomUUID();
+}
+
+export function loadConversations(): Conversation[] {
+  try {
+    const list = JSON.parse(localStorage.getItem(KEY) ?? "[]") as Conversation[];
+    return Array.isArray(list) ? list : [];
+  } catch {
+    return [];
+  }
+}
+
+/** Saves every conversation; false when the storage is full or unavailable. */
+export function saveConversations(list: Conversation[]): boolean {
+  try {
+    localStorage.setItem(KEY, JSON.stringify(list));
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export function newConversation(settings: Settings): Conversation {
+  return { id: newId(), title: "New chat", updatedAt: Date.now(), settings: { ...settings }, messages: [] };
+}
+
+/** A title from the first user message: its first line, at most 48 characters. */
+export function titleFrom(text: string): string {
+  const line = text.trim().split("\n")[0] ?? "";
+  return line.length > 48 ? `${line.slice(0, 47)}…` : line || "New chat";
+}
+
+/** Starts a download of the conversations as pretty-printed JSON. */
+export function exportJson(list: Conversation[], name: string): void {
+  const blob = new Blob([JSON.stringify({ exported: new Date().toISOString(), conversations: list }, null, 2)], { type: "application/json" });
+  const url = URL.createObjectURL(blob);
+  const a = document.createElement("a");
+  a.href = url;
+  a.download = name;
+  a.click();
+  setTimeout(() => URL.revokeObjectURL(url), 1000);
+}
+
+const API_KEY = "vllm-mlx.apiKey";
+
+/** The API key the user gave; kept in this browser only, never logged or sent elsewhere. */
+export function loadApiKey(): string | null {
+  try {
+    return localStorage.getItem(API_KEY);
+  } catch {
+    return null;
+  }
+}
+
+export function saveApiKey(key: string | null): void {
+  try {
+    if (key === null) localStorage.removeItem(API_KEY);
+    else localStorage.setItem(API_KEY, key);
+  } catch {
+    // Storage off (private mode): the key lives for this page only.
+  }
+}
