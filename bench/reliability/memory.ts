@@ -2,6 +2,9 @@
  * Memory over time: the server's resident memory (VmRSS) sampled across requests of mixed length (prompt,
  * completion, streamed or not), with the idle level before and after.
  */
+import { existsSync, statSync } from "node:fs";
+import { homedir } from "node:os";
+import { join } from "node:path";
 import { jsonPost, pool, quantile, seededRandom, send, Tally } from "./http.ts";
 import { longPrompt } from "./prefill.ts";
 import { invariant, type PartResult, type RunOptions } from "./report.ts";
@@ -11,7 +14,7 @@ const MiB = 1024 * 1024;
 
 async function idleRss(server: TestServer): Promise<number> {
   await server.waitKvBlocks(0, 120_000);
-  await Bun.sleep(2000);
+  await Bun.sleep((IDLE_RELEASE_SECONDS + 2) * 1000); // past the idle release
   const samples: number[] = [];
   for (let i = 0; i < 5; i++) {
     samples.push(server.rss() ?? Number.NaN);
@@ -32,10 +35,49 @@ export function mixedRequest(random: () => number, i: number): { path: string; b
   return { path: "messages" in body ? "/v1/chat/completions" : "/v1/completions", body };
 }
 
+/** Seconds idle before the server gives KV and buffer-cache memory back, in the mixed run (the default is 300). */
+const IDLE_RELEASE_SECONDS = 5;
+
+/** The default model's weights: the GGUF file serve loads when given no model. */
+function defaultWeightsBytes(): number | null {
+  const path = join(homedir(), ".cache", "vllm-mlx", "models", "SmolLM2-135M-Instruct.Q4_1.gguf");
+  return existsSync(path) ? statSync(path).size : null;
+}
+
+/**
+ * Two servers of the default model with serve's default flags, side by side: each one's idle resident memory
+ * against the weights (goal: at most weights + 512 MiB), and both still healthy (no OOM kill).
+ */
+async function defaultPair(options: RunOptions): Promise<{ figures: Record<string, number | string>; ok: boolean; detail: string }> {
+  const spec = { maxNumSeqs: 0, defaults: true, ...(options.binary ? { binary: options.binary } : {}) };
+  await using a = await TestServer.start(spec);
+  await using b = await TestServer.start(spec);
+  for (const s of [a, b]) await send(`${s.url}/v1/chat/completions`, jsonPost({ messages: [{ role: "user", content: "hi" }], max_tokens: 2 }), 120_000);
+  await Bun.sleep(2000);
+  const rss = [a.rss() ?? Number.NaN, b.rss() ?? Number.NaN];
+  const health = [await a.healthStatus(), await b.healthStatus()];
+  const weights = defaultWeightsBytes() ?? Number.NaN;
+  const limit = weights + 512 * MiB;
+  const ok = health.every((h) => h === 200) && rss.every((r) => r <= limit);
+  return {
+    figures: {
+      "default flags: weights (MiB)": weights / MiB,
+      "default flags: idle RSS server A (MiB)": rss[0]! / MiB,
+      "default flags: idle RSS server B (MiB)": rss[1]! / MiB,
+      "default flags: both healthy side by side": health.join(","),
+    },
+    ok,
+    detail: `RSS ${rss.map((r) => (r / MiB).toFixed(0)).join(" and ")} MiB against weights + 512 MiB = ${(limit / MiB).toFixed(0)} MiB; /health ${health.join(",")}`,
+  };
+}
+
 export async function runMemory(options: RunOptions): Promise<PartResult> {
   const started = performance.now();
   const count = options.form === "long" ? 2000 : 40;
-  await using server = await TestServer.start({ maxNumSeqs: 2, ...(options.binary ? { binary: options.binary } : {}) });
+  const pair = await defaultPair(options);
+  options.log(`memory: default flags ${pair.detail}`);
+  await using server = await TestServer.start({ maxNumSeqs: 2, extraFlags: ["--kv-idle-release", String(IDLE_RELEASE_SECONDS)],
+    ...(options.binary ? { binary: options.binary } : {}) });
   const cold = server.rss() ?? Number.NaN;
   for (let i = 0; i < 3; i++) await send(`${server.url}/v1/chat/completions`, jsonPost({ messages: [{ role: "user", content: `warm ${i}` }], max_tokens: 4 }), 120_000);
   const before = await idleRss(server);
@@ -69,7 +111,9 @@ export async function runMemory(options: RunOptions): Promise<PartResult> {
     part: "memory over time",
     seconds: (performance.now() - started) / 1000,
     figures: {
+      ...pair.figures,
       requests: count,
+      "--kv-idle-release (s)": IDLE_RELEASE_SECONDS,
       "RSS at start (MiB)": cold / MiB,
       "RSS idle before (MiB)": before / MiB,
       "RSS peak (MiB)": peak / MiB,
@@ -79,7 +123,10 @@ export async function runMemory(options: RunOptions): Promise<PartResult> {
       statuses: JSON.stringify(tally.statuses),
     },
     invariants: [
+      invariant("two default servers side by side, each idle at most weights + 512 MiB", pair.ok, pair.detail),
       invariant("no crash", alive, alive ? "server running" : `server exited: ${server.logs.slice(-300)}`),
+      invariant("resident memory back within 10% of the idle level", after <= 1.1 * before,
+        `idle ${(before / MiB).toFixed(0)} MiB, after ${(after / MiB).toFixed(0)} MiB`),
       invariant("every request answered 200", tally.statuses["200"] === count, JSON.stringify(tally.statuses)),
       invariant("healthy after", health === 200, `/health ${health}`),
     ],

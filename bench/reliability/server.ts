@@ -25,6 +25,8 @@ export interface ServerSpec {
   maxNumSeqs: number;
   /** Flags added after the KV flags, e.g. admission limits. */
   extraFlags?: string[];
+  /** Start with serve's default flags only (no KV budget, no --max-num-seqs): what a new user runs. */
+  defaults?: boolean;
 }
 
 function command(spec: ServerSpec): string[] {
@@ -96,8 +98,8 @@ export class TestServer {
 
   static async start(spec: ServerSpec, readyTimeoutMs = 180_000): Promise<TestServer> {
     const port = await freePort();
-    const args = ["serve", "--port", String(port), "--log-level", "warn", "--max-num-seqs", String(spec.maxNumSeqs),
-      ...KV_FLAGS, ...(spec.extraFlags ?? [])];
+    const tuned = spec.defaults ? [] : ["--max-num-seqs", String(spec.maxNumSeqs), ...KV_FLAGS];
+    const args = ["serve", "--port", String(port), "--log-level", "warn", ...tuned, ...(spec.extraFlags ?? [])];
     const proc = Bun.spawn([...command(spec), ...args], {
       cwd: REPO_ROOT, stdout: "pipe", stderr: "pipe", env: { ...process.env, NO_COLOR: "1" },
     });
