@@ -118,6 +118,12 @@ describe("documented responses match the server's", () => {
     ["Health", "/health", null],
     ["Version", "/version", null],
     ["Error", "/v1/models/nope", null],
+    ["AnthropicMessage", "/v1/messages", { model: "test-model", max_tokens: 2, messages: [{ role: "user", content: "hi" }] }],
+    ["AnthropicError", "/v1/messages", { model: "test-model", messages: [{ role: "user", content: "hi" }] }],
+    ["MessageTokensCount", "/v1/messages/count_tokens", { model: "test-model", messages: [{ role: "user", content: "hi" }] }],
+    ["Response", "/v1/responses", { input: "hi", max_output_tokens: 2 }],
+    ["Tokenized", "/tokenize", { prompt: "hi" }],
+    ["Detokenized", "/detokenize", { tokens: [104, 105] }],
   ];
   for (const [schema, path, body] of cases) {
     test(`${schema}: ${path}`, async () => {

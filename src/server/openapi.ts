@@ -9,6 +9,9 @@ import pkg from "../../package.json" with { type: "json" };
 import type { AppEnv } from "./routes/context.ts";
 import { ChatCompletionRequest } from "./schemas/chat.ts";
 import { CompletionRequest } from "./schemas/completion.ts";
+import { CountTokensRequest, MessagesRequest } from "./schemas/messages.ts";
+import { ResponsesRequest } from "./schemas/responses.ts";
+import { DetokenizeRequest, TokenizeRequest } from "./schemas/tokenize.ts";
 
 /** The path the document is served at. */
 export const OPENAPI_PATH = "/openapi.json";
@@ -30,7 +33,14 @@ const ModelCard = z.looseObject({
   owned_by: z.string(),
   root: z.string(),
   max_model_len: z.number().int(),
-  capabilities: z.looseObject({ vision: z.boolean(), video: z.boolean(), tools: z.boolean(), reasoning: z.boolean() }),
+  capabilities: z.looseObject({
+    chat: z.boolean(),
+    vision: z.boolean(),
+    video: z.boolean(),
+    embeddings: z.boolean(),
+    tools: z.boolean(),
+    reasoning: z.boolean(),
+  }),
 });
 
 const ModelList = z.looseObject({ object: z.literal("list"), data: z.array(ModelCard) });
@@ -76,8 +86,58 @@ const Completion = z.looseObject({
   usage: Usage,
 });
 
+/** `{ type: "error", error: { type, message } }`: every non-2xx answer of `/v1/messages`. */
+const AnthropicError = z.looseObject({
+  type: z.literal("error"),
+  error: z.looseObject({ type: z.string(), message: z.string() }),
+});
+
+const AnthropicMessage = z.looseObject({
+  id: z.string(),
+  type: z.literal("message"),
+  role: z.literal("assistant"),
+  model: z.string(),
+  content: z.array(z.looseObject({ type: z.enum(["text", "thinking", "tool_use"]) })),
+  stop_reason: z.enum(["end_turn", "max_tokens", "stop_sequence", "tool_use"]),
+  stop_sequence: z.string().nullable(),
+  usage: z.looseObject({ input_tokens: z.number().int(), output_tokens: z.number().int() }),
+});
+
+const MessageTokensCount = z.looseObject({ input_tokens: z.number().int() });
+
+const ResponseObject = z.looseObject({
+  id: z.string(),
+  object: z.literal("response"),
+  created_at: z.number().int(),
+  status: z.enum(["completed", "incomplete", "in_progress"]),
+  model: z.string(),
+  output: z.array(z.looseObject({ type: z.enum(["message", "function_call", "reasoning"]), id: z.string() })),
+  usage: z.looseObject({ input_tokens: z.number().int(), output_tokens: z.number().int(), total_tokens: z.number().int() }),
+});
+
+const ResponseDeleted = z.looseObject({ id: z.string(), object: z.literal("response.deleted"), deleted: z.literal(true) });
+
+const Tokenized = z.looseObject({ count: z.number().int(), max_model_len: z.number().int(), tokens: z.array(z.number().int()) });
+
+const Detokenized = z.looseObject({ prompt: z.string() });
+
 /** The documented response bodies, by component name (tests check real responses against them). */
-export const RESPONSE_SCHEMAS = { ChatCompletion, Completion, Model: ModelCard, ModelList, Health, Version, Error: ErrorResponse };
+export const RESPONSE_SCHEMAS = {
+  ChatCompletion,
+  Completion,
+  Model: ModelCard,
+  ModelList,
+  Health,
+  Version,
+  Error: ErrorResponse,
+  AnthropicMessage,
+  AnthropicError,
+  MessageTokensCount,
+  Response: ResponseObject,
+  ResponseDeleted,
+  Tokenized,
+  Detokenized,
+};
 
 type JsonSchema = Record<string, unknown>;
 
@@ -121,6 +181,23 @@ function generationOperation(summary: string, body: string, result: string, auth
   };
 }
 
+/** A POST answered with JSON (or SSE with `stream: true`), its errors in the `error` component's shape. */
+function postOperation(summary: string, body: string, result: string, auth: boolean, error = "Error", sse = true) {
+  const errorsIn = Object.fromEntries(
+    Object.entries(errors([400, 404, 413, 415, 429, 500, 503], auth)).map(([status, value]) => [
+      status,
+      { ...(value as Record<string, unknown>), content: json(error) },
+    ]),
+  );
+  const stream = sse ? { "text/event-stream": { schema: { type: "string" } } } : {};
+  const description = sse ? "The result, or with `stream: true` server-sent events named by their `type`." : "The result.";
+  return {
+    summary,
+    requestBody: { required: true, content: json(body) },
+    responses: { "200": { description, content: { ...json(result), ...stream } }, ...errorsIn },
+  };
+}
+
 function getOperation(summary: string, result: JsonSchema, auth: boolean, statuses: number[] = [500]) {
   return {
     summary,
@@ -148,6 +225,18 @@ export function buildOpenApiDocument(options: { apiKey?: boolean; metricsPublic?
     paths: {
       "/v1/chat/completions": { post: generationOperation("Chat completion", "ChatCompletionRequest", "ChatCompletion", auth) },
       "/v1/completions": { post: generationOperation("Text completion", "CompletionRequest", "Completion", auth) },
+      "/v1/messages": { post: postOperation("Anthropic Messages API", "MessagesRequest", "AnthropicMessage", auth, "AnthropicError") },
+      "/v1/messages/count_tokens": {
+        post: postOperation("Tokens of a Messages prompt", "CountTokensRequest", "MessageTokensCount", auth, "AnthropicError", false),
+      },
+      "/v1/responses": { post: postOperation("OpenAI Responses API", "ResponsesRequest", "Response", auth) },
+      "/v1/responses/{id}": {
+        parameters: [{ name: "id", in: "path", required: true, schema: { type: "string" }, description: "A stored response's id." }],
+        get: getOperation("A stored response", ref("Response"), auth, [404, 500]),
+        delete: getOperation("Deletes a stored response", ref("ResponseDeleted"), auth, [404, 500]),
+      },
+      "/tokenize": { post: postOperation("Token ids of a prompt or of chat messages (vLLM)", "TokenizeRequest", "Tokenized", auth, "Error", false) },
+      "/detokenize": { post: postOperation("Text of token ids (vLLM)", "DetokenizeRequest", "Detokenized", auth, "Error", false) },
       "/v1/models": { get: getOperation("Served models", ref("ModelList"), auth) },
       "/v1/models/{id}": {
         get: { ...getOperation("One served model", ref("Model"), auth, [404, 500]), parameters: [modelId] },
@@ -179,6 +268,11 @@ export function buildOpenApiDocument(options: { apiKey?: boolean; metricsPublic?
       schemas: {
         ChatCompletionRequest: jsonSchemaOf(ChatCompletionRequest, "input"),
         CompletionRequest: jsonSchemaOf(CompletionRequest, "input"),
+        MessagesRequest: jsonSchemaOf(MessagesRequest, "input"),
+        CountTokensRequest: jsonSchemaOf(CountTokensRequest, "input"),
+        ResponsesRequest: jsonSchemaOf(ResponsesRequest, "input"),
+        TokenizeRequest: jsonSchemaOf(TokenizeRequest, "input"),
+        DetokenizeRequest: jsonSchemaOf(DetokenizeRequest, "input"),
         ...Object.fromEntries(Object.entries(RESPONSE_SCHEMAS).map(([name, schema]) => [name, jsonSchemaOf(schema)])),
       } as Record<string, JsonSchema>,
       ...(auth ? { securitySchemes: { bearer: { type: "http", scheme: "bearer" } } } : {}),

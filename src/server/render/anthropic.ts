@@ -27,14 +27,14 @@ export function toolUseId(callId: string): string {
 
 /** A finished block as a response content block. */
 export function contentBlock(block: OutputBlock): Record<string, unknown> {
-  if (block.kind === "text") return { type: "text", text: block.text };
+  if (block.kind === "text") return { type: "text", text: block.text, citations: null };
   if (block.kind === "thinking") return { type: "thinking", thinking: block.text, signature: "" };
   return { type: "tool_use", id: toolUseId(block.call.id), name: block.call.function.name, input: parseInput(block.call.function.arguments) };
 }
 
 /** The empty block a `content_block_start` carries. */
 function startedBlock(block: OutputBlock): Record<string, unknown> {
-  if (block.kind === "text") return { type: "text", text: "" };
+  if (block.kind === "text") return { type: "text", text: "", citations: null };
   if (block.kind === "thinking") return { type: "thinking", thinking: "", signature: "" };
   return { type: "tool_use", id: toolUseId(block.call.id), name: block.call.function.name, input: {} };
 }

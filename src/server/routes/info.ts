@@ -8,8 +8,15 @@ const STARTED = Math.floor(Date.now() / 1000);
 
 function modelCard(deps: RouteDeps, id: string) {
   const info = deps.engine.modelInfo();
-  // What the model takes and gives beyond text; no model takes images or video yet.
-  const capabilities = { vision: false, video: false, tools: info.toolCallFormat !== "none", reasoning: info.reasoning !== undefined };
+  // What the model takes and gives beyond text; no model takes images or video yet, nor serves embeddings.
+  const capabilities = {
+    chat: true,
+    vision: false,
+    video: false,
+    embeddings: false,
+    tools: info.toolCallFormat !== "none",
+    reasoning: info.reasoning !== undefined,
+  };
   return { id, object: "model", created: STARTED, owned_by: "vllm-mlx", root: info.id, max_model_len: info.contextLength, capabilities };
 }
 

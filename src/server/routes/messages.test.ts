@@ -42,7 +42,7 @@ describe("POST /v1/messages", () => {
     expect(m.id).toStartWith("msg_");
     expect(m.content).toHaveLength(3);
     expect(m.content[0]).toEqual({ type: "thinking", thinking: "plan", signature: "" });
-    expect(m.content[1]).toEqual({ type: "text", text: "Sure." });
+    expect(m.content[1]).toEqual({ type: "text", text: "Sure.", citations: null });
     expect(m.content[2]).toMatchObject({ type: "tool_use", name: "get_weather", input: { city: "Paris" } });
     expect(m.content[2].id).toStartWith("toolu_");
     expect(m.usage).toMatchObject({ input_tokens: 9, output_tokens: 6 });
@@ -69,7 +69,7 @@ describe("POST /v1/messages", () => {
     ]);
     expect(list[0]!.message).toMatchObject({ content: [], stop_reason: null, stop_sequence: null, usage: { input_tokens: 5, output_tokens: 0 } });
     expect(list[2]).toEqual({ type: "content_block_start", index: 0, content_block: { type: "thinking", thinking: "", signature: "" } });
-    expect(list[5]).toEqual({ type: "content_block_start", index: 1, content_block: { type: "text", text: "" } });
+    expect(list[5]).toEqual({ type: "content_block_start", index: 1, content_block: { type: "text", text: "", citations: null } });
     expect(list[9]!.content_block).toMatchObject({ type: "tool_use", name: "get_weather", input: {} });
     expect(JSON.parse(list[10]!.delta.partial_json)).toEqual({ city: "Paris" });
     expect(list.filter((e) => e.type === "content_block_stop").map((e) => e.index)).toEqual([0, 1, 2]);

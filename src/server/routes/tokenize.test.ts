@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { FakeEngine } from "../testing/fake-engine.ts";
-import { post, testApp } from "../testing/helpers.ts";
+import { post, request, testApp } from "../testing/helpers.ts";
 
 describe("POST /tokenize and /detokenize", () => {
   test("a prompt: special tokens by default, vLLM's response shape", async () => {
@@ -44,5 +44,14 @@ describe("POST /tokenize and /detokenize", () => {
   test("503 while the model loads", async () => {
     const { app } = testApp(new FakeEngine(undefined, { loadState: "loading" }));
     expect((await post(app, "/tokenize", { prompt: "x" })).status).toBe(503);
+  });
+});
+
+describe("GET /v1/models", () => {
+  test("each model carries its capabilities and context length", async () => {
+    const { app } = testApp(new FakeEngine(undefined, { contextLength: 8192, reasoning: { start: "<think>", end: "</think>" } }));
+    const card = (await (await request(app, "/v1/models")).json()).data[0];
+    expect(card).toMatchObject({ id: "test-model", max_model_len: 8192 });
+    expect(card.capabilities).toEqual({ chat: true, vision: false, video: false, embeddings: false, tools: true, reasoning: true });
   });
 });
