@@ -6,14 +6,19 @@
  * registers them (src/mlx/ffi/embedded.ts) before the CLI starts. The chat UI (ui/build.ts) is built too and
  * embedded as one JSON file, registered with src/server/ui.ts.
  *
+ * `--target linux-x64|darwin-arm64` builds dist/vllm-mlx-<target> for that platform instead (scripts/targets.ts);
+ * on Linux, darwin-arm64 cross-builds libvmlx.dylib first (scripts/darwin/native.ts).
+ *
  * @example
  *   bun scripts/build.ts --backend cpu
+ *   bun scripts/build.ts --target darwin-arm64
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join, relative } from "node:path";
 import { encodeUiBundle } from "../src/server/ui.ts";
 import { buildUi, scriptAndStyleSize } from "../ui/build.ts";
 import { type Backend, MLX_VERSION, mlxRoot, parseBackendArg, REPO_ROOT, sharedLibName } from "./paths.ts";
+import { kernelsDescription, parseTargetArg, type Target, targetPlan } from "./targets.ts";
 
 interface NativeFile {
   rel: string;
@@ -42,7 +47,7 @@ function contentHash(files: NativeFile[]): string {
   return hasher.digest("hex").slice(0, 12);
 }
 
-function entryModule(key: string, library: string, files: NativeFile[], uiBundle: string): string {
+function entryModule(key: string, library: string, files: NativeFile[], uiBundle: string, kernels: string): string {
   const src = (p: string) => JSON.stringify(join(REPO_ROOT, "src", p));
   const lines = [
     `import { registerEmbedded } from ${src("mlx/ffi/embedded.ts")};`,
@@ -56,6 +61,7 @@ function entryModule(key: string, library: string, files: NativeFile[], uiBundle
     `registerEmbedded({`,
     `  key: ${JSON.stringify(key)},`,
     `  library: ${JSON.stringify(library)},`,
+    `  kernels: ${JSON.stringify(kernels)},`,
     `  files: [`,
     ...entries,
     `  ],`,
@@ -65,14 +71,21 @@ function entryModule(key: string, library: string, files: NativeFile[], uiBundle
   return `${lines.join("\n")}\n`;
 }
 
-async function build(backend: Backend): Promise<void> {
+async function build(requested: Backend, target?: Target): Promise<void> {
+  const plan = target ? targetPlan(target, requested) : undefined;
+  const backend = plan?.backend ?? requested;
+  if (plan?.target === "darwin-arm64" && process.platform !== "darwin") {
+    const { buildDarwinNative } = await import("./darwin/native.ts");
+    buildDarwinNative();
+  }
   const root = mlxRoot(backend);
-  const library = join("mlx", "lib", sharedLibName("vmlx"));
+  const library = join("mlx", "lib", plan?.libName ?? sharedLibName("vmlx"));
   if (!existsSync(join(root, library))) {
     console.error(`build: ${join(root, library)} is missing; run: bun scripts/native.ts --backend ${backend}`);
     process.exit(1);
   }
-  const files = nativeFiles(root);
+  const files = nativeFiles(root).filter((f) => !plan?.exclude.includes(relative(join("mlx", "lib"), f.rel)));
+  const kernels = kernelsDescription(backend, join(root, library));
   const pkgVersion = (JSON.parse(readFileSync(join(REPO_ROOT, "package.json"), "utf8")) as { version: string }).version;
   const key = `${pkgVersion}-${MLX_VERSION}-${backend}-${contentHash(files)}`;
 
@@ -83,15 +96,16 @@ async function build(backend: Backend): Promise<void> {
   const uiBundle = join(workDir, "ui.json");
   writeFileSync(uiBundle, encodeUiBundle(ui));
   const entry = join(workDir, "entry.ts");
-  writeFileSync(entry, entryModule(key, library, files, uiBundle));
+  writeFileSync(entry, entryModule(key, library, files, uiBundle, kernels));
 
-  const outfile = join(REPO_ROOT, "dist", "vllm-mlx");
+  const outfile = plan?.outfile ?? join(REPO_ROOT, "dist", "vllm-mlx");
   // The engine worker and the prompt worker are further entrypoints: the binary spawns them by their paths
   // under --root (./src/engine/worker.ts, ./src/engine/frontend/prompt-worker.ts).
   const worker = join(REPO_ROOT, "src", "engine", "worker.ts");
   const promptWorker = join(REPO_ROOT, "src", "engine", "frontend", "prompt-worker.ts");
   const cmd = [process.execPath, "build", "--compile", "--no-compile-autoload-dotenv", "--no-compile-autoload-bunfig",
-    `--root=${REPO_ROOT}`, "--outfile", outfile, entry, worker, promptWorker];
+    ...(plan ? [`--target=${plan.bunTarget}`] : []), `--root=${REPO_ROOT}`, "--outfile", outfile, entry, worker,
+    promptWorker];
   const proc = Bun.spawnSync(cmd, { cwd: REPO_ROOT, stdout: "inherit", stderr: "inherit" });
   if (proc.exitCode !== 0) {
     console.error(`build: '${cmd.join(" ")}' failed with exit code ${proc.exitCode}`);
@@ -104,4 +118,9 @@ async function build(backend: Backend): Promise<void> {
     `${files.length} files, ${mib(carried)}; UI JS + CSS ${(scriptAndStyleSize(ui).gzip / 1024).toFixed(1)} KiB gzipped)`);
 }
 
-if (import.meta.main) await build(parseBackendArg(process.argv.slice(2)));
+if (import.meta.main) {
+  const argv = process.argv.slice(2);
+  const target = parseTargetArg(argv);
+  // darwin-arm64 is always Metal: no backend needs detecting for it.
+  await build(target === "darwin-arm64" ? "metal" : parseBackendArg(argv), target);
+}

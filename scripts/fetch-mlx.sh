@@ -7,11 +7,15 @@ cd "$(dirname "$0")/.."
 backend="${1:?usage: fetch-mlx.sh cpu|cuda|metal}"
 version="$(cat scripts/mlx-version.txt)"
 dest=".cache/mlx/$version/$backend"
-if [ -f "$dest/.complete" ]; then echo "fetch-mlx: $dest present"; exit 0; fi
+if [ -f "$dest/.complete" ] && { [ "$backend" != metal ] || grep -q macosx_14_0_arm64 "$dest/.complete"; }; then
+  echo "fetch-mlx: $dest present"; exit 0
+fi
 case "$backend" in
   cpu)   pkg=mlx-cpu;     platforms=(manylinux_2_35_x86_64 manylinux_2_35_aarch64) ;;
   cuda)  pkg=mlx-cuda-13; platforms=(manylinux_2_35_x86_64 manylinux_2_35_aarch64) ;;
-  metal) pkg=mlx-metal;   platforms=(macosx_26_0_arm64 macosx_15_0_arm64 macosx_14_0_arm64) ;;
+  # mlx-metal has three macOS builds (minos 14.0, 15.0, 26.2); pip would pick the newest, which runs only on
+  # macOS 26.2+. The 14.0 build is pinned by its platform tag (scripts/darwin/pins.env: MACOS_MIN).
+  metal) pkg=mlx-metal;   platforms=(macosx_14_0_arm64) ;;
   *) echo "fetch-mlx: unknown backend '$backend'" >&2; exit 2 ;;
 esac
 arch="$(uname -m)"

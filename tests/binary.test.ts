@@ -38,7 +38,8 @@ describe("dist/vllm-mlx alone in an empty directory", () => {
     const r = runBinary(["--version"]);
     expect(r.err).toBe("");
     expect(r.code).toBe(0);
-    expect(r.out.trim().split("\n")).toEqual([`vllm-mlx ${pkg.version}`, `MLX ${MLX_VERSION}`, "backend cpu"]);
+    expect(r.out.trim().split("\n")).toEqual([`vllm-mlx ${pkg.version}`, `MLX ${MLX_VERSION}`, "backend cpu",
+      "kernels none (CPU backend: paged attention and KV writes run as MLX ops)"]);
     expect(readdirSync(runDir)).toEqual(["vllm-mlx"]);
   });
 

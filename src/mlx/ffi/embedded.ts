@@ -28,6 +28,8 @@ export interface EmbeddedManifest {
   files: EmbeddedFile[];
   /** `rel` of libvmlx. */
   library: string;
+  /** The GPU kernels libvmlx carries, as the build found them (scripts/targets.ts: kernelsDescription). */
+  kernels?: string;
 }
 
 const MARKER = ".complete";
@@ -103,6 +105,11 @@ export function materializeTo(root: string, m: EmbeddedManifest): string {
     rmSync(tmp, { recursive: true, force: true });
   }
   return dir;
+}
+
+/** What the build recorded about the GPU kernels, or null outside a compiled binary. */
+export function embeddedKernels(): string | null {
+  return manifest?.kernels ?? null;
 }
 
 /** Copies embedded libraries to the private cache and returns libvmlx's path, or null when none are embedded. */
