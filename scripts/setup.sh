@@ -16,6 +16,14 @@ if [ ! -x .tools/bin/bun ] || [ "$(.tools/bin/bun --version 2>/dev/null)" != "$B
 fi
 export PATH="$PWD/.tools/bin:$PATH"
 
+# scripts/test.sh checks the release's Homebrew formula with `ruby -c`: Debian's ruby where it is missing.
+if ! command -v ruby >/dev/null && command -v apt-get >/dev/null && [ "$(id -u)" = 0 ]; then
+  echo "setup: installing Debian's ruby (for the Homebrew formula's syntax check)"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get install -y -q --no-install-recommends ruby >/dev/null 2>&1 ||
+    { apt-get update -q >/dev/null && apt-get install -y -q --no-install-recommends ruby >/dev/null; }
+fi
+
 echo "setup: bun install"
 bun install --frozen-lockfile >/dev/null
 bun scripts/fetch-default-model.ts

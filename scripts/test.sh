@@ -18,6 +18,22 @@ if [ "$#" -eq 0 ] && [ -x scripts/parity.sh ]; then
   if bash scripts/parity.sh; then passed=$((passed + 1)); else failed=$((failed + 1)); fi
 fi
 
+# The release (scripts/release.ts): dist/vllm-mlx-linux-x64 and the darwin-arm64 binary cross-built with zig, their
+# tarballs, sums and Homebrew formula; then the darwin binary's structural checks and the release's, whose tests
+# count like the suites above.
+if [ "$#" -eq 0 ]; then
+  if bun run release; then
+    bun test --timeout 120000 ./scripts/darwin/darwin.check.ts ./packaging/homebrew/release.check.ts 2>&1 | tee "$log"
+    release_status=${PIPESTATUS[0]}
+    release_passed=$(grep -Eo '^ *[0-9]+ pass$' "$log" | tail -1 | grep -Eo '[0-9]+' || echo 0)
+    release_failed=$(grep -Eo '^ *[0-9]+ fail$' "$log" | tail -1 | grep -Eo '[0-9]+' || echo 0)
+    if [ "$release_status" -ne 0 ] && [ "$release_failed" -eq 0 ]; then release_failed=1; fi
+    passed=$((passed + release_passed)); failed=$((failed + release_failed))
+  else
+    failed=$((failed + 1))
+  fi
+fi
+
 # The reliability suite's short form (bench/reliability/README.md): its hard invariants count as one check.
 if [ "$#" -eq 0 ]; then
   if bun bench/reliability/run.ts --short; then passed=$((passed + 1)); else failed=$((failed + 1)); fi
