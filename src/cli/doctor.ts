@@ -47,8 +47,17 @@ function deviceRows(mx: Mlx): string[] {
   return rows;
 }
 
+/** The wired limit serve sets (src/mlx/wired.ts, as mlx-lm): the recommended working set where Metal reports one. */
+function wiredRow(mx: Mlx): string {
+  const recommended = mx.gpuAvailable() ? mx.deviceInfo("gpu").max_recommended_working_set_size : undefined;
+  return row("wired limit", typeof recommended === "number"
+    ? `${formatBytes(recommended)} at serve (the recommended working set, as mlx-lm; macOS 15+)`
+    : "not set (no recommended working set on this device)");
+}
+
 function memoryRows(mx: Mlx): string[] {
   return [
+    wiredRow(mx),
     row("active memory", formatBytes(mx.getActiveMemory())),
     row("peak memory", formatBytes(mx.getPeakMemory())),
     row("cache memory", formatBytes(mx.getCacheMemory())),

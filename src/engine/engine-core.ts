@@ -3,6 +3,7 @@
  * once (continuous batching, chunked prefill, prefix caching, preemption by recompute, n choices by fork).
  */
 import * as mx from "../mlx/index.ts";
+import { applyRecommendedWiredLimit } from "../mlx/wired.ts";
 import type { Model } from "../models/decoder.ts";
 import {
   createSchedulerConfig,
@@ -169,6 +170,9 @@ export class EngineCore {
     // runs out (seen on the H100 under mixed concurrency), and on unified memory it is the user's RAM.
     const limit = Math.floor(mx.getMemoryLimit() * CACHE_LIMIT_SHARE);
     mx.setCacheLimit(cfg.mlxCacheLimitBytes ?? (unifiedMemory() ? Math.min(limit, UNIFIED_CACHE_LIMIT) : limit));
+    // mlx-lm's wired limit on Metal (src/mlx/wired.ts); the memory active now is the loaded weights and the first KV.
+    const wired = applyRecommendedWiredLimit(mx.getActiveMemory());
+    if (wired.warning) console.warn(`vllm-mlx: ${wired.warning}`);
   }
 
   /** Queues a request. Throws `RequestTooLargeError` (never fits the pool), `MaxModelLenError`, `InvalidRequestError`. */

@@ -7,6 +7,7 @@ import os from "node:os";
 import { appleChipBandwidth, type Bandwidth, nvidiaGpuBandwidth } from "./bandwidth.ts";
 import {
   appleChipName, parseCpuinfo, parseIoregGpuCores, parseMeminfoTotal, parseNvidiaSmi, parseOsRelease, parseSysctl,
+  parseSystemProfilerGpuCores,
 } from "./parse.ts";
 
 export interface GpuInfo {
@@ -84,6 +85,12 @@ function positiveInt(value: string | undefined): number | null {
   return value !== undefined && Number.isInteger(n) && n > 0 ? n : null;
 }
 
+/** ioreg's AGXAccelerator "gpu-core-count", else system_profiler's display report (slower, ~1 s). */
+function appleGpuCores(probe: SystemProbe): number | null {
+  return parseIoregGpuCores(probe.run(["ioreg", "-rc", "AGXAccelerator", "-d", "1"]) ?? "") ??
+    parseSystemProfilerGpuCores(probe.run(["system_profiler", "SPDisplaysDataType"]) ?? "");
+}
+
 function detectMac(probe: SystemProbe): HardwareInfo {
   const sysctl = parseSysctl(probe.run(["sysctl", ...SYSCTL_KEYS]) ?? "");
   const cpuName = sysctl.get("machdep.cpu.brand_string") ?? "unknown CPU";
@@ -100,7 +107,7 @@ function detectMac(probe: SystemProbe): HardwareInfo {
     cpuCores,
     performanceCores,
     efficiencyCores,
-    gpuCores: chip ? parseIoregGpuCores(probe.run(["ioreg", "-rc", "AGXAccelerator", "-d", "1"]) ?? "") : null,
+    gpuCores: chip ? appleGpuCores(probe) : null,
     totalMemoryBytes: positiveInt(sysctl.get("hw.memsize")) ?? probe.totalMemoryBytes,
     gpus: [],
     memoryBandwidth: chip ? appleChipBandwidth(chip, physical) : null,

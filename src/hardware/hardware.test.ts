@@ -4,6 +4,7 @@ import { detectHardware, type SystemProbe } from "./detect.ts";
 import { describeHardware, formatBytes, formatGigabytes } from "./format.ts";
 import {
   appleChipName, parseCpuinfo, parseIoregGpuCores, parseMeminfoTotal, parseNvidiaSmi, parseOsRelease, parseSysctl,
+  parseSystemProfilerGpuCores,
 } from "./parse.ts";
 
 // Captured on the H100 device machine (nvidia-smi 2026-11).
@@ -34,6 +35,19 @@ const IOREG_AGX = `+-o AGXAcceleratorG16X  <class AGXAcceleratorG16X, id 0x10000
       "gpu-core-count" = 40
       "model" = "Apple M4 Max"
     }
+`;
+
+// `system_profiler SPDisplaysDataType` for an M2 (10-core GPU), in the report's layout (written here, not captured).
+const SYSTEM_PROFILER_M2 = `Graphics/Displays:
+
+    Apple M2:
+
+      Chipset Model: Apple M2
+      Type: GPU
+      Bus: Built-In
+      Total Number of Cores: 10
+      Vendor: Apple (0x106b)
+      Metal Support: Metal 3
 `;
 
 function fakeProbe(partial: Partial<SystemProbe>, commands: Record<string, string> = {}, files: Record<string, string> = {}): SystemProbe {
@@ -108,6 +122,16 @@ describe("detectHardware", () => {
     });
     expect(describeHardware(hw)).toContainEqual(["memory bandwidth", "~546 GB/s (binned chip, approximate)"]);
     expect(describeHardware(hw)).toContainEqual(["cpu cores", "16 (12P + 4E)"]);
+  });
+
+  test("macOS: GPU cores from system_profiler where ioreg gives none", () => {
+    expect(parseSystemProfilerGpuCores(SYSTEM_PROFILER_M2)).toBe(10);
+    expect(parseSystemProfilerGpuCores("Graphics/Displays:\n")).toBeNull();
+    const sysctl = SYSCTL_M4_MAX.replace("M4 Max", "M2");
+    const hw = detectHardware(fakeProbe({ platform: "darwin", arch: "arm64" },
+      { sysctl, sw_vers: "14.6\n", system_profiler: SYSTEM_PROFILER_M2 }));
+    expect(hw).toMatchObject({ chip: "M2", gpuCores: 10, memoryBandwidth: { gbPerSecond: 100, approximate: false } });
+    expect(describeHardware(hw)).toContainEqual(["gpu cores", "10"]);
   });
 
   test("Linux with an NVIDIA GPU", () => {

@@ -23,6 +23,12 @@ export function parseIoregGpuCores(output: string): number | null {
   return m ? Number(m[1]) : null;
 }
 
+/** GPU core count from `system_profiler SPDisplaysDataType` ("Total Number of Cores: 40"), the fallback to ioreg. */
+export function parseSystemProfilerGpuCores(output: string): number | null {
+  const m = /Total Number of Cores:\s*(\d+)/.exec(output);
+  return m ? Number(m[1]) : null;
+}
+
 export interface CpuInfo {
   modelName: string;
   logicalCores: number;

@@ -53,11 +53,27 @@ export function locateLibrary(): string {
   );
 }
 
+/**
+ * A hint for a dlopen failure that Gatekeeper causes on macOS: a binary downloaded by a browser carries the
+ * com.apple.quarantine attribute, and macOS then refuses the code it loads as "not verified" or as coming from a
+ * different Team ID. Empty elsewhere.
+ *
+ * @example
+ *   quarantineHint("code signature ... not valid for use in process", "darwin"); // " (if this binary came from ..."
+ */
+export function quarantineHint(message: string, platform: NodeJS.Platform = process.platform): string {
+  if (platform !== "darwin" || !/quarantine|not valid for use in process|code signature|not verified|Team ID/i.test(message)) {
+    return "";
+  }
+  return ` (if this binary came from a browser download, clear Gatekeeper's quarantine: xattr -d com.apple.quarantine ${process.execPath})`;
+}
+
 function open(path: string) {
   try {
     return dlopen(path, SYMBOLS);
   } catch (e) {
-    throw new NativeLibraryError(`cannot load ${path}: ${(e as Error).message}`);
+    const message = (e as Error).message;
+    throw new NativeLibraryError(`cannot load ${path}: ${message}${quarantineHint(message)}`);
   }
 }
 
