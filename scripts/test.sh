@@ -8,6 +8,17 @@ export PATH="$PWD/.tools/bin:$PATH"
 log="$(mktemp)"
 trap 'rm -f "$log"' EXIT
 
+# The browser tests (tests/e2e/ui-browser.test.ts) drive the system's Chromium through playwright-core: installed
+# here from Debian's packages when missing, never downloaded by a test, never needed to serve.
+if ! command -v chromium >/dev/null 2>&1 && ! command -v chromium-browser >/dev/null 2>&1; then
+  if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "test: installing chromium from Debian's packages (apt-get) for the browser tests"
+    apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium >/dev/null
+  else
+    echo "test: chromium is missing (apt-get install -y chromium); the browser tests will fail" >&2
+  fi
+fi
+
 bun test --timeout 60000 "$@" 2>&1 | tee "$log"
 status=${PIPESTATUS[0]}
 passed=$(grep -Eo '^ *[0-9]+ pass$' "$log" | tail -1 | grep -Eo '[0-9]+' || echo 0)

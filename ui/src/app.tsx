@@ -51,6 +51,16 @@ export function App(props: { config: UiConfig }) {
   const api = useRef(new Api(() => apiKey.current)).current;
   const retry = useRef<(() => void) | null>(null);
   const current = conversations.find((c) => c.id === currentId) ?? conversations[0]!;
+  const scroller = useRef<HTMLDivElement>(null);
+  // Follows the answer down while the reader is at the bottom; stays put when they scrolled up.
+  const pinned = useRef(true);
+  useEffect(() => {
+    pinned.current = true;
+  }, [currentId]);
+  useEffect(() => {
+    const el = scroller.current;
+    if (el && pinned.current) el.scrollTop = el.scrollHeight;
+  }, [current.messages, currentId]);
 
   useEffect(() => {
     if (running === null && !saveConversations(conversations)) setBanner("The browser's storage is full: this conversation is not saved.");
@@ -86,7 +96,7 @@ export function App(props: { config: UiConfig }) {
   const answer = async (conversation: Conversation, history: ChatMessage[]) => {
     const target: ChatMessage = { id: newId(), role: "assistant", content: "" };
     const controller = new AbortController();
-    update(conversation.id, (c) => ({ ...c, updatedAt: Date.now(), messages: [...history, target] }));
+    update(conversation.id, (c) => ({ ...c, title: conversation.title, updatedAt: Date.now(), messages: [...history, target] }));
     setRunning({ conversationId: conversation.id, messageId: target.id, controller });
     const s = conversation.settings;
     const messages = [
@@ -185,7 +195,10 @@ export function App(props: { config: UiConfig }) {
       <main class="main">
         {showSettings ? <SettingsPanel settings={current.settings} onChange={(s) => update(current.id, (c) => ({ ...c, settings: s }))} /> : null}
         {banner ? <p class="banner error" role="alert">{banner}</p> : null}
-        <div class="messages">
+        <div class="messages" ref={scroller} onScroll={(e) => {
+          const el = e.currentTarget;
+          pinned.current = el.scrollHeight - el.scrollTop - el.clientHeight < 48;
+        }}>
           {current.messages.length === 0 ? <p class="empty">Ask anything. Answers stream here; Markdown, code and math are rendered.</p> : null}
           {current.messages.map((m, i) => (
             <MessageView key={m.id} message={m} busy={running !== null}

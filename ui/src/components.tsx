@@ -112,6 +112,14 @@ function prettyArguments(text: string): string {
   }
 }
 
+function PaperClip() {
+  return (
+    <svg width="18" height="18" viewBox="0 0 24 24" aria-hidden="true" fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round">
+      <path d="M21 11.5l-8.5 8.5a5 5 0 01-7-7l9-9a3.5 3.5 0 015 5l-9 9a2 2 0 01-3-3l8.5-8.5" />
+    </svg>
+  );
+}
+
 export function Composer(props: { busy: boolean; attachReason: string | null; onSend: (text: string) => void; onStop: () => void }) {
   const [text, setText] = useState("");
   const submit = () => {
@@ -123,9 +131,9 @@ export function Composer(props: { busy: boolean; attachReason: string | null; on
     <form class="composer" onSubmit={(e) => { e.preventDefault(); submit(); }}>
       <div class="composer-row">
         <button type="button" class="icon attach" disabled={props.attachReason !== null} aria-describedby="attach-note"
-          aria-label="Attach an image or video" title={props.attachReason ?? "Attach an image or video"}>📎</button>
+          aria-label="Attach an image or video" title={props.attachReason ?? "Attach an image or video"}><PaperClip /></button>
         <label class="visually-hidden" for="prompt">Message</label>
-        <textarea id="prompt" rows={2} placeholder="Send a message (Enter sends, Shift+Enter for a new line)" value={text}
+        <textarea id="prompt" rows={2} placeholder="Send a message (Shift+Enter: new line)" value={text}
           onInput={(e) => setText(e.currentTarget.value)}
           onKeyDown={(e) => { if (e.key === "Enter" && !e.shiftKey && !e.isComposing) { e.preventDefault(); submit(); } }} />
         {props.busy
