@@ -39,6 +39,26 @@ afterAll(async () => {
 
 const lastAnswer = (page: Page) => page.locator("article.message.assistant").last();
 
+/** The little of the DOM the in-page checks use (the test program has no DOM types). */
+interface InPage {
+  document: {
+    querySelectorAll(selector: string): ArrayLike<{
+      dataset: Record<string, string | undefined>;
+      querySelector(selector: string): { textContent: string | null } | null;
+    }>;
+  };
+}
+
+/** Waits until the last answer is streaming and its text is longer than `min` characters. */
+function streamingLongerThan(page: Page, min: number): Promise<unknown> {
+  // A function, not source text: the page's CSP forbids eval, which waitForFunction would need for a string.
+  return page.waitForFunction((least) => {
+    const answers = Array.from((globalThis as unknown as InPage).document.querySelectorAll("article.message.assistant"));
+    const a = answers.at(-1);
+    return a?.dataset.state === "streaming" && (a.querySelector(".markdown")?.textContent?.length ?? 0) > least;
+  }, min, { timeout: 60_000 });
+}
+
 async function setMaxTokens(page: Page, n: number): Promise<void> {
   const settings = page.getByRole("button", { name: "Settings" });
   if ((await settings.getAttribute("aria-expanded")) !== "true") await settings.click();
@@ -85,21 +105,18 @@ describe("chat UI against a server with an API key (random-weight model)", () =>
 
   test("a message's answer streams in, growing in several steps", async () => {
     await setMaxTokens(page, 300);
-    await page.evaluate(() => {
-      const w = window as unknown as { lengths: number[] };
-      w.lengths = [];
+    // In-page code is passed as source text: the test program has no DOM types.
+    await page.evaluate(`(() => {
+      window.lengths = [];
       new MutationObserver(() => {
-        const answer = [...document.querySelectorAll("article.message.assistant")].at(-1) as HTMLElement | undefined;
-        if (answer?.dataset.state === "streaming") w.lengths.push(answer.textContent?.length ?? 0);
+        const answer = [...document.querySelectorAll("article.message.assistant")].at(-1);
+        if (answer?.dataset.state === "streaming") window.lengths.push(answer.textContent.length);
       }).observe(document.body, { subtree: true, childList: true, characterData: true, attributes: true });
-    });
+    })()`);
     await send(page, "Tell me a long story.");
-    await page.waitForFunction(() => {
-      const a = [...document.querySelectorAll("article.message.assistant")].at(-1) as HTMLElement | undefined;
-      return a?.dataset.state === "streaming" && (a.querySelector(".markdown")?.textContent?.length ?? 0) > 0;
-    }, undefined, { timeout: 60_000 }).then(() => shot(page, "streaming"), () => undefined);
+    await streamingLongerThan(page, 0).then(() => shot(page, "streaming"), () => undefined);
     await page.locator('article.message.assistant[data-state="done"]').waitFor({ timeout: 90_000 });
-    const lengths = await page.evaluate(() => (window as unknown as { lengths: number[] }).lengths);
+    const lengths = (await page.evaluate("window.lengths")) as number[];
     expect(new Set(lengths.filter((n) => n > 0)).size).toBeGreaterThanOrEqual(3);
     expect(await lastAnswer(page).locator(".stats").textContent()).toMatch(/\d+ tokens · TTFT \d+ ms/);
     await page.locator("footer.status").getByText(/Last answer [\d.]+ tok\/s/).waitFor();
@@ -108,10 +125,7 @@ describe("chat UI against a server with an API key (random-weight model)", () =>
   test("stop ends the answer mid-stream, in the page and on the server", async () => {
     await setMaxTokens(page, 3000);
     await send(page, "And another, much longer.");
-    await page.waitForFunction(() => {
-      const a = [...document.querySelectorAll("article.message.assistant")].at(-1) as HTMLElement | undefined;
-      return a?.dataset.state === "streaming" && (a.querySelector(".markdown")?.textContent?.length ?? 0) > 40;
-    }, undefined, { timeout: 60_000 });
+    await streamingLongerThan(page, 40);
     await page.getByRole("button", { name: "Stop" }).click();
     await page.locator('article.message.assistant[data-state="stopped"]').waitFor();
     const before = await lastAnswer(page).locator(".markdown").textContent();
@@ -203,8 +217,10 @@ describe("chat UI against the scripted thinking model", () => {
     const fresh = await context.newPage();
     await fresh.goto(thinking.base, { waitUntil: "load" });
     await fresh.locator("footer.status").getByText("thinking").waitFor();
-    const paints = await fresh.evaluate(() => Object.fromEntries(performance.getEntriesByType("paint").map((e) => [e.name, e.startTime])));
-    const nav = await fresh.evaluate(() => (performance.getEntriesByType("navigation")[0] as PerformanceNavigationTiming).toJSON());
+    const paints = (await fresh.evaluate(
+      'Object.fromEntries(performance.getEntriesByType("paint").map((e) => [e.name, e.startTime]))')) as Record<string, number>;
+    const nav = (await fresh.evaluate('performance.getEntriesByType("navigation")[0].toJSON()')) as
+      { domContentLoadedEventEnd: number; loadEventEnd: number };
     expect(paints["first-contentful-paint"]).toBeGreaterThan(0);
     report("first-paint", { firstPaintMs: paints["first-paint"], firstContentfulPaintMs: paints["first-contentful-paint"],
       domContentLoadedMs: nav.domContentLoadedEventEnd, loadMs: nav.loadEventEnd });
@@ -235,7 +251,7 @@ describe("chat UI layout and accessibility", () => {
     const composer = await page.locator("form.composer").boundingBox();
     expect(composer!.x).toBeGreaterThanOrEqual(0);
     expect(composer!.x + composer!.width).toBeLessThanOrEqual(390);
-    const background = await page.evaluate(() => getComputedStyle(document.body).backgroundColor);
+    const background = await page.evaluate("getComputedStyle(document.body).backgroundColor");
     expect(background).toBe("rgb(21, 23, 27)");
     await send(page, "Hi");
     await page.locator('article.message.assistant[data-state="done"]').waitFor({ timeout: 60_000 });
