@@ -15,6 +15,11 @@ describe("serve flags", () => {
     expect((await parse(["m", "--disable-prefix-cache", "--max-num-seqs", "8"])).core)
       .toEqual({ enablePrefixCache: false, maxNumSeqs: 8 });
   });
+
+  test("the chat UI is on unless --no-ui", async () => {
+    expect((await parse(["m"])).ui).toBe(true);
+    expect((await parse(["m", "--no-ui"])).ui).toBe(false);
+  });
 });
 
 describe("memory and back-pressure flags", () => {

@@ -47,6 +47,8 @@ export function App(props: { config: UiConfig }) {
   const [running, setRunning] = useState<Running | null>(null);
   const [drawer, setDrawer] = useState(false);
   const [showSettings, setShowSettings] = useState(false);
+  /** Figures of the answer streaming now (tokens counted as streamed deltas until the usage chunk says). */
+  const [live, setLive] = useState<AnswerStats | null>(null);
   const apiKey = useRef<string | null>(loadApiKey());
   const api = useRef(new Api(() => apiKey.current)).current;
   const retry = useRef<(() => void) | null>(null);
@@ -105,6 +107,7 @@ export function App(props: { config: UiConfig }) {
     ];
     const started = performance.now();
     let first: number | null = null;
+    let deltas = 0;
     const stats = (u: StreamUpdate): AnswerStats => {
       const end = performance.now();
       const n = u.completionTokens;
@@ -115,6 +118,7 @@ export function App(props: { config: UiConfig }) {
       const request = { model: model?.id ?? "default", messages, temperature: s.temperature, top_p: s.topP, max_tokens: s.maxTokens };
       const final = await api.streamChat(request, controller.signal, (u) => {
         if (first === null && (u.content || u.reasoning || u.toolCalls.length > 0)) first = performance.now();
+        if (first !== null) setLive(stats({ ...u, completionTokens: u.completionTokens ?? ++deltas }));
         setMessage(conversation.id, target.id, (m) => ({ ...m, content: u.content, reasoning: u.reasoning, toolCalls: [...u.toolCalls] }));
       });
       const figures = stats(final);
@@ -131,6 +135,7 @@ export function App(props: { config: UiConfig }) {
         setMessage(conversation.id, target.id, (m) => ({ ...m, error: `The answer failed: ${(e as Error).message}` }));
       }
     } finally {
+      setLive(null);
       setRunning(null);
       void refresh();
     }
@@ -210,7 +215,7 @@ export function App(props: { config: UiConfig }) {
         <Composer busy={running !== null} attachReason={attachReason(props.config, model)} onSend={send}
           onStop={() => running?.controller.abort()} />
       </main>
-      <StatusStrip model={model} gauges={gauges} last={lastAnswer} />
+      <StatusStrip model={model} gauges={gauges} last={live ?? lastAnswer} />
       {needKey ? <KeyDialog error={keyError} onSubmit={submitKey} /> : null}
     </div>
   );
