@@ -27,7 +27,8 @@ function defaultSettings(config: UiConfig): Settings {
 function attachReason(config: UiConfig, model: ModelCard | null): string | null {
   if (config.textOnly) return "Attachments are off: this chat was started with --text-only.";
   if (model === null) return "Attachments are off until the server says what its model takes.";
-  if (!model.capabilities?.vision && !model.capabilities?.video) {
+  // A server that does not say what its model takes (not vllm-mlx) is not called text-only.
+  if (model.capabilities && !model.capabilities.vision && !model.capabilities.video) {
     return `Attachments are off: ${model.id} takes text only (no image or video input).`;
   }
   return "Attachments are not supported by this page yet.";
