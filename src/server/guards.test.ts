@@ -12,13 +12,14 @@ describe("Host check (DNS rebinding)", () => {
   });
   test("a foreign Host is a 421 in OpenAI's shape and never reaches the engine", async () => {
     const { app, engine } = testApp(undefined, { allowedHosts: defaultAllowedHosts("127.0.0.1", 8000) });
-    for (const host of ["evil.example:8000", "127.0.0.1:8001", "localhost", "attacker.localhost:8000"]) {
+    for (const host of ["evil.example:8000", "127.0.0.1:8001", "evil.example", "attacker.localhost:8000"]) {
       const res = await post(app, "/v1/chat/completions", chatBody(), { headers: { host } });
       expect(res.status).toBe(421);
       expect((await res.json()).error).toMatchObject({ code: "host_not_allowed", type: "invalid_request_error", param: null });
     }
     expect(engine.requests).toHaveLength(0);
-    for (const host of ["127.0.0.1:8000", "LOCALHOST:8000", "localhost.:8000", "[::1]:8000"]) {
+    // A Host without a port is matched by its name (raw clients send `Host: 127.0.0.1`).
+    for (const host of ["127.0.0.1:8000", "LOCALHOST:8000", "localhost.:8000", "[::1]:8000", "127.0.0.1", "localhost"]) {
       expect((await request(app, "/v1/models", { headers: { host } })).status).toBe(200);
     }
   });

@@ -40,7 +40,7 @@ function splitHost(value: string): [string, string | null] {
 
 /**
  * Rejects a `Host` header not in `allowed` with 421 (Misdirected Request) in OpenAI's shape. Entries are
- * `name` (any port) or `name:port`; `*` allows any. A request without `Host` (HTTP/1.0) passes: browsers,
+ * `name` (any port) or `name:port`; `*` allows any; a Host without a port is matched by its name. A request without `Host` (HTTP/1.0) passes: browsers,
  * the clients DNS rebinding abuses, always send one.
  *
  * @example
@@ -53,7 +53,8 @@ export function hostGuard(allowed: readonly string[]): MiddlewareHandler {
     const header = c.req.header("host");
     if (!anyHost && header !== undefined) {
       const [name, port] = splitHost(header);
-      if (!entries.some(([n, p]) => n === name && (p === null || p === port))) {
+      // A Host without a port names no other server: the name is what DNS rebinding changes.
+      if (!entries.some(([n, p]) => n === name && (p === null || port === null || p === port))) {
         throw new ApiError(421, "this server does not answer for the requested Host; pass --allowed-hosts to add it", {
           code: "host_not_allowed",
         });

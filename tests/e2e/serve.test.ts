@@ -193,11 +193,17 @@ describe("vllm-mlx serve (compiled binary, openai client)", () => {
     expect(await caught(() => client.chat.completions.create({ model: "other", messages: hi }))).toBeInstanceOf(OpenAI.NotFoundError);
     const res = await fetch(`${base}/v1/chat/completions`, {
       method: "POST", headers: { "content-type": "application/json" },
-      body: JSON.stringify({ model: MODEL, messages: hi, max_tokens: 100_000 }),
+      body: JSON.stringify({ model: MODEL, messages: hi, max_tokens: 5000 }), // past the 4096 context
     });
     expect(res.status).toBe(413);
     const body = (await res.json()) as { error: Record<string, unknown> };
     expect(body.error).toMatchObject({ type: "invalid_request_error", code: "context_length_exceeded" });
+    // Far past it (n × max_tokens over 16 contexts) the request is refused as malformed before any tokenizing.
+    const huge = await fetch(`${base}/v1/chat/completions`, {
+      method: "POST", headers: { "content-type": "application/json" },
+      body: JSON.stringify({ model: MODEL, messages: hi, max_tokens: 100_000 }),
+    });
+    expect(huge.status).toBe(400);
     expect(String(body.error.message)).toContain("exceeds the context length of 4096 tokens");
   });
 
