@@ -15,9 +15,8 @@ import {
   Sequence,
 } from "./core/index.ts";
 import { CoreStepError, DEFAULT_ENGINE_CORE_CONFIG, type EngineCoreRequest, type EngineCoreStats, type TokenOutput } from "./core-types.ts";
-import { freeMemoryForKv, unifiedMemory } from "./paged/free-memory.ts";
-import { PagedKvPool } from "./paged/kv-pool.ts";
-import { planKvPool } from "./paged/sizing.ts";
+import { KvMemory } from "./paged/kv-memory.ts";
+import type { PagedKvPool } from "./paged/kv-pool.ts";
 import { ModelRunner } from "./runner/model-runner.ts";
 import { disposeSample, readSample, type SampledToken, sampleAsync } from "./runner/sample-step.ts";
 import { needsPenalties, type SamplingParams } from "./sampling/params.ts";
@@ -119,25 +118,15 @@ interface InFlightStep {
  * core.addRequest({ requestId: "a", promptTokenIds: ids, sampling: GREEDY, maxTokens: 32, stopTokenIds: new Set([eos]) });
  * while (core.hasUnfinished()) for (const t of core.step()) emit(t);
  */
-/** Free memory the KV pool leaves to the system when it grows, and how often that is checked. */
-const GROWTH_RESERVE_BYTES = 512 * 2 ** 20;
-const GROWTH_CHECK_MS = 1000;
-
-/** Share of MLX's memory limit its buffer cache may keep, and its cap where that memory is the user's RAM. */
-const CACHE_LIMIT_SHARE = 0.1;
-const UNIFIED_CACHE_LIMIT = 2 ** 30;
-
 export class EngineCore {
   readonly config: EngineCoreConfig;
-  readonly pool: PagedKvPool;
+  readonly #memory: KvMemory;
   readonly #scheduler: Scheduler<SeqState>;
   readonly #runner: ModelRunner;
   readonly #requests = new Map<string, RequestState>();
   /** The step queued ahead of the next `step()` call (asyncScheduling), already postprocessed with pending tokens. */
   #inFlight: InFlightStep | null = null;
   #numLaunchedAhead = 0;
-  /** When the growth limit was last read from the free memory (ms). */
-  #growthCheckedAt = -Infinity;
 
   constructor(
     readonly model: Model,
@@ -148,15 +137,17 @@ export class EngineCore {
     const base = { numLayers: model.layers.length, blockSize: this.config.blockSize, numKvHeads: c.numKeyValueHeads,
       headDim: c.headDim, dtype: activationDtype(model) };
     const cfg = this.config;
-    const plan = planKvPool(base, {
+    this.#memory = new KvMemory(base, {
       ...(cfg.numGpuBlocks !== undefined ? { numGpuBlocks: cfg.numGpuBlocks } : {}),
       ...(cfg.kvCacheMemoryBytes !== undefined ? { kvCacheMemoryBytes: cfg.kvCacheMemoryBytes } : {}),
       ...(cfg.initialKvBytes !== undefined ? { initialBytes: cfg.initialKvBytes } : {}),
+      ...(cfg.mlxCacheLimitBytes !== undefined ? { mlxCacheLimitBytes: cfg.mlxCacheLimitBytes } : {}),
+      ...(cfg.freeMemoryBytes !== undefined ? { freeMemoryBytes: cfg.freeMemoryBytes } : {}),
       gpuMemoryUtilization: cfg.gpuMemoryUtilization,
       maxModelLen: cfg.maxModelLen,
       maxNumSeqs: cfg.maxNumSeqs,
-      freeBytes: (cfg.freeMemoryBytes ?? freeMemoryForKv)(),
     });
+    const plan = this.#memory.plan;
     this.#scheduler = new Scheduler<SeqState>(
       createSchedulerConfig({ numBlocks: plan.numBlocks, initialBlocks: plan.initialBlocks, blockSize: cfg.blockSize,
         maxNumSeqs: cfg.maxNumSeqs, maxNumBatchedTokens: cfg.maxNumBatchedTokens, enablePrefixCaching: cfg.enablePrefixCaching,
@@ -164,12 +155,7 @@ export class EngineCore {
         ...(cfg.maxNumPartialPrefills !== undefined ? { maxNumPartialPrefills: cfg.maxNumPartialPrefills } : {}) }),
       { stopChecker: (seq, token) => seq.samplingParams!.request.req.stopTokenIds.has(token) },
     );
-    this.pool = new PagedKvPool({ ...base, numBlocks: plan.initialBlocks });
     this.#runner = new ModelRunner(model, this.pool);
-    // MLX's buffer cache defaults to the whole memory limit: changing batch shapes would grow it until the device
-    // runs out (seen on the H100 under mixed concurrency), and on unified memory it is the user's RAM.
-    const limit = Math.floor(mx.getMemoryLimit() * CACHE_LIMIT_SHARE);
-    mx.setCacheLimit(cfg.mlxCacheLimitBytes ?? (unifiedMemory() ? Math.min(limit, UNIFIED_CACHE_LIMIT) : limit));
     // mlx-lm's wired limit on Metal (src/mlx/wired.ts); the memory active now is the loaded weights and the first KV.
     const wired = applyRecommendedWiredLimit(mx.getActiveMemory());
     if (wired.warning) console.warn(`vllm-mlx: ${wired.warning}`);
@@ -247,32 +233,29 @@ export class EngineCore {
       waiting: s.numWaiting,
       numBlocks: bm.numBlocks,
       usedBlocks: bm.numUsedBlocks,
-      backedBlocks: this.pool.numBlocks,
-      bytesPerBlock: this.pool.nbytes / this.pool.numBlocks,
       prefixCacheQueries: s.prefixCache.queries,
       prefixCacheHits: s.prefixCache.hits,
       numPreemptions: s.numPreemptions,
-      mlxCacheBytes: mx.getCacheMemory(),
-      mlxCacheLimitBytes: mx.getCacheLimit(),
-      mlxActiveBytes: mx.getActiveMemory(),
+      ...this.#memory.stats(),
     };
+  }
+
+  /** The paged KV pool (it is reallocated as it grows and shrinks: borrow it, never keep it). */
+  get pool(): PagedKvPool {
+    return this.#memory.pool;
   }
 
   /** Shrinks the KV pool to its initial size and empties MLX's buffer cache while idle; returns the bytes released. */
   releaseIdleMemory(): number {
     if (this.hasUnfinished()) return 0;
-    const before = this.pool.nbytes + mx.getCacheMemory();
-    const kept = this.#scheduler.blockManager.shrink();
-    if (kept !== null) this.pool.resize(kept);
-    mx.clearCache();
-    return Math.max(0, before - this.pool.nbytes - mx.getCacheMemory());
+    return this.#memory.release(this.#scheduler.blockManager);
   }
 
   /** Frees the KV pool; the engine is unusable afterwards. */
   dispose(): void {
     this.#dropInFlight();
     for (const id of [...this.#requests.keys()]) this.abortRequest(id);
-    this.pool.dispose();
+    this.#memory.dispose();
   }
 
   /**
@@ -281,15 +264,13 @@ export class EngineCore {
    * The step is not postprocessed here: the caller applies it (`#applyLaunched`) once prev's tokens are in.
    */
   #launch(prev: InFlightStep | null): InFlightStep | null {
-    this.#refreshGrowthLimit();
+    this.#memory.limitGrowth(this.#scheduler.blockManager);
     const output = this.#scheduler.schedule();
     if (output.scheduled.length === 0) {
       this.#refuseUnderPressure();
       return null;
     }
-    // The block manager hands out ids past the pool only after growing its backed count: follow it.
-    const backed = this.#scheduler.blockManager.numBackedBlocks;
-    if (backed > this.pool.numBlocks) this.pool.resize(backed);
+    this.#memory.follow(this.#scheduler.blockManager);
     using decodeTokens = prev ? this.#pendingDecodeTokens(output, prev) : null;
     const logits = this.#runner.execute(output, decodeTokens);
     if (!logits) return { output, emitting: [], plan: { source: [], rows: [], main: [], extra: [] }, sample: null };
@@ -360,23 +341,6 @@ export class EngineCore {
   }
 
   /**
-   * Caps the pool's growth at what the free memory allows, keeping GROWTH_RESERVE_BYTES for the system. Read at
-   * most once a second, and only while the pool can still grow.
-   */
-  #refreshGrowthLimit(): void {
-    const bm = this.#scheduler.blockManager;
-    if (bm.numBackedBlocks >= bm.numBlocks) return;
-    const now = performance.now();
-    if (now - this.#growthCheckedAt < GROWTH_CHECK_MS) return;
-    this.#growthCheckedAt = now;
-    const free = (this.config.freeMemoryBytes ?? freeMemoryForKv)();
-    const perBlock = this.pool.nbytes / this.pool.numBlocks;
-    // Growth reallocates: old and new pools coexist for a moment, hence the pool's own size in the reckoning.
-    const spare = Math.max(0, free - GROWTH_RESERVE_BYTES - this.pool.nbytes);
-    bm.growthLimit = bm.numBackedBlocks + Math.floor(spare / perBlock);
-  }
-
-  /**
    * Nothing could be scheduled although requests wait and none runs: with growth held back by memory pressure,
    * nothing will free blocks, so the first waiting request is refused (a 503) instead of waiting forever.
    */
@@ -385,13 +349,12 @@ export class EngineCore {
     const { numRunning, numWaiting } = this.#scheduler.stats();
     if (numWaiting === 0 || numRunning > 0 || !bm.growthLimited) return;
     const seq = this.#scheduler.waiting[0]!;
-    this.#growthCheckedAt = -Infinity; // the memory may have come back since the last reading
-    this.#refreshGrowthLimit();
+    this.#memory.limitGrowth(bm, true); // the memory may have come back since the last reading
     if (bm.canAllocate(seq)) return; // the next step admits it
     const id = seq.samplingParams!.request.req.requestId;
     this.abortRequest(id);
     throw new CoreStepError([id], `not enough free memory to grow the KV cache for this request ` +
-      `(${(bm.numBackedBlocks * this.pool.nbytes / this.pool.numBlocks / 2 ** 20).toFixed(0)} MiB held); retry later`, [], "capacity");
+      `(${((bm.numBackedBlocks * this.#memory.bytesPerBlock) / 2 ** 20).toFixed(0)} MiB held); retry later`, [], "capacity");
   }
 
   #dropInFlight(): void {
