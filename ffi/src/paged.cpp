@@ -1,4 +1,4 @@
-// Paged attention's C entry: validates shapes, then runs the reference path or the backend's kernel.
+// Paged attention's C entry: validates shapes, then runs the reference path, the backend's kernel or the CPU kernel.
 #include <stdexcept>
 #include <string>
 
@@ -37,8 +37,10 @@ mx::array as_index(const mx::array& x, const char* name, const mx::Stream& s) {
 mx::array run(const paged::Args& a, const std::string& path, const mx::Stream& s) {
   if (path == "reference") return paged::reference(a, s);
   if (path == "kernel") return paged::kernel(a, s);
-  REQUIRE(path == "auto", "path must be \"auto\", \"reference\" or \"kernel\", got \"" + path + "\"");
-  return paged::kernel_supports(a, s) ? paged::kernel(a, s) : paged::reference(a, s);
+  if (path == "cpu") return paged::cpu_kernel(a, s);
+  REQUIRE(path == "auto", "path must be \"auto\", \"reference\", \"kernel\" or \"cpu\", got \"" + path + "\"");
+  if (paged::kernel_supports(a, s)) return paged::kernel(a, s);
+  return paged::cpu_kernel_supports(a, s) ? paged::cpu_kernel(a, s) : paged::reference(a, s);
 }
 
 mx::array paged_attention(mlx_array queries, mlx_array k_pool, mlx_array v_pool, mlx_array block_tables,

@@ -20,6 +20,11 @@ struct Args {
 // MLX ops only: gather, mask, SDPA (or an explicit softmax when soft-capping). Any backend, any L.
 mx::array reference(const Args& a, const mx::Stream& s);
 
+// True when the CPU kernel (float32 on a CPU stream, any L, sliding window, no soft-capping) handles `a` on `s`.
+bool cpu_kernel_supports(const Args& a, const mx::Stream& s);
+// The CPU kernel; throws std::invalid_argument where cpu_kernel_supports is false.
+mx::array cpu_kernel(const Args& a, const mx::Stream& s);
+
 // True when this build has a kernel and it handles `a` on stream `s`.
 bool kernel_supports(const Args& a, const mx::Stream& s);
 // The decode kernel (L == 1); throws std::invalid_argument where kernel_supports is false.

@@ -1,6 +1,7 @@
 /**
- * Attention over block tables, with MLX ops (the reference path that runs on every backend). Everything the
- * kernels need goes through one function, `pagedAttention`, so a fused paged kernel can replace it.
+ * Attention over block tables: a native kernel where one serves (GPU decode; every float32 step on the CPU),
+ * else MLX ops (the reference path that runs on every backend). Everything the kernels need goes through one
+ * function, `pagedAttention`.
  */
 import * as mx from "../../mlx/index.ts";
 import { type AttendOptions, attention, softcappedAttention } from "../../nn/cache.ts";
@@ -32,9 +33,12 @@ export interface PagedBatch {
  */
 export function pagedAttention(q: mx.Array, keyPool: mx.Array, valuePool: mx.Array, batch: PagedBatch,
   opts: AttendOptions): mx.Array {
-  if (batch.kind === "decode" && useKernel()) {
-    // The fused kernel (Metal/CUDA) reads K/V through the block tables; unsupported shapes fall back inside.
-    using lens = mx.reshape(batch.seqLensArray!, [batch.seqLens.length]);
+  const gpuKernel = batch.kind === "decode" && useKernel();
+  if (gpuKernel || (!referenceAsked() && mx.pagedCpuKernelServes(q, keyPool, valuePool, opts))) {
+    // A fused kernel (Metal/CUDA decode, or the CPU one for every step) reads K/V through the block tables;
+    // unsupported shapes fall back inside.
+    using lens = batch.seqLensArray ? mx.reshape(batch.seqLensArray, [batch.seqLens.length])
+      : mx.array(batch.seqLens, { dtype: "int32" });
     return mx.pagedAttention(q, keyPool, valuePool, batch.blockTables, lens, opts.scale, {
       slidingWindow: opts.slidingWindow,
       softcap: opts.softcap,
@@ -58,12 +62,17 @@ export function pagedAttention(q: mx.Array, keyPool: mx.Array, valuePool: mx.Arr
 
 let kernelAvailable: boolean | undefined;
 /**
- * Whether decode attention uses the paged kernel: where the build has one (GPU backends), unless
+ * Whether decode attention uses the GPU paged kernel: where the build has one (GPU backends), unless
  * `VLLM_MLX_PAGED_ATTENTION=reference` asks for the MLX-ops path.
  */
 function useKernel(): boolean {
-  kernelAvailable ??= mx.pagedAttentionPaths().includes("kernel") && process.env.VLLM_MLX_PAGED_ATTENTION !== "reference";
+  kernelAvailable ??= mx.pagedAttentionPaths().includes("kernel") && !referenceAsked();
   return kernelAvailable;
+}
+
+/** `VLLM_MLX_PAGED_ATTENTION=reference`: MLX ops only, no kernel (GPU or CPU). */
+function referenceAsked(): boolean {
+  return process.env.VLLM_MLX_PAGED_ATTENTION === "reference";
 }
 
 /** `[B, maxBlocks]` block tables -> keys `[B, H, maxBlocks * blockSize, D]`. */

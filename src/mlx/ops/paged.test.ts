@@ -1,7 +1,7 @@
 /**
  * Paged attention conformance: every path this build offers (mx.pagedAttentionPaths(): the reference path
  * everywhere, the decode kernel on Metal and CUDA builds) against a naive float64 JS attention, and the kernel
- * against the reference path. Block 0 of every pool is poison (keys 0, values 50), as are the slots of each row's
+ * against the reference path; the float32 CPU kernel (path "cpu") the same way, on prefill chunks and decode. Block 0 of every pool is poison (keys 0, values 50), as are the slots of each row's
  * last block past its length: a masked key read by mistake scores like any other and drags the output far off.
  */
 import { describe, expect, test } from "bun:test";
@@ -252,6 +252,83 @@ if (PATHS.includes("kernel")) {
     });
   });
 }
+
+/** The CPU kernel's cases: prefill chunks at several offsets (offset = seqLen - l), ragged decode, GQA, windows. */
+const CPU_CASES: Case[] = [
+  ...CASES.filter((c) => c.softcap === undefined),
+  { name: "prefill chunk at offset 0, GQA 3:1", hq: 9, hkv: 3, d: 64, blockSize: 16, seqLens: [37], l: 37 },
+  { name: "prefill chunk at offset 7", hq: 9, hkv: 3, d: 64, blockSize: 16, seqLens: [23], l: 16 },
+  { name: "prefill chunk at offset 100, GQA 4:1", hq: 8, hkv: 2, d: 128, blockSize: 16, seqLens: [133], l: 33 },
+  { name: "prefill chunk at offset 250, window 40", hq: 4, hkv: 2, d: 64, blockSize: 16, seqLens: [290], l: 40,
+    slidingWindow: 40 },
+  { name: "prefill of two rows, lengths off the grid", hq: 4, hkv: 1, d: 36, blockSize: 8, seqLens: [19, 9], l: 9 },
+  { name: "ragged decode of 8 rows, GQA 3:1", hq: 9, hkv: 3, d: 64, blockSize: 16,
+    seqLens: [300, 5, 41, 16, 17, 129, 1, 64] },
+  { name: "decode, head dim 8, window 3", hq: 2, hkv: 1, d: 8, blockSize: 4, seqLens: [2, 11, 7], slidingWindow: 3 },
+];
+
+describe("pagedAttention CPU kernel (path cpu)", () => {
+  for (const c of CPU_CASES) {
+    test(`${c.name}: matches a naive attention and the reference path; auto takes it`, () => {
+      const x = makeInputs(c, "float32", 3 * c.d + c.seqLens.length);
+      try {
+        expect(mx.pagedCpuKernelServes(x.q, x.kPool, x.vPool)).toBe(!GPU_BUILD);
+        using cpu = mx.pagedAttention(x.q, x.kPool, x.vPool, x.blockTables, x.seqLens, scaleOf(c),
+          { slidingWindow: c.slidingWindow ?? null, path: "cpu" }, mx.cpuStream());
+        using ref = mx.pagedAttention(x.q, x.kPool, x.vPool, x.blockTables, x.seqLens, scaleOf(c),
+          { slidingWindow: c.slidingWindow ?? null, path: "reference" }, mx.cpuStream());
+        expect(cpu.shape).toEqual([c.seqLens.length, c.hq, c.l ?? 1, c.d]);
+        expectClose(cpu.toList(), naivePagedAttention(c, x.host), TOLERANCE.float32);
+        expectClose(cpu.toList(), ref.toList(), TOLERANCE.float32);
+        if (!GPU_BUILD) {
+          using auto = run(c, x, "auto");
+          expect(auto.toList()).toEqual(cpu.toList());
+        }
+      } finally {
+        dispose(x);
+      }
+    });
+  }
+
+  test("soft-capping and other dtypes fall back: auto is the reference path, cpu refuses", () => {
+    const capped = CASES[3]!;
+    const x = makeInputs(capped, "float32", 4);
+    const y = makeInputs(CASES[1]!, "bfloat16", 5);
+    try {
+      expect(mx.pagedCpuKernelServes(x.q, x.kPool, x.vPool, { softcap: capped.softcap })).toBe(false);
+      expect(mx.pagedCpuKernelServes(y.q, y.kPool, y.vPool)).toBe(false);
+      expect(() => run(capped, x, "cpu")).toThrow(GPU_BUILD ? /CPU stream/ : /does not soft-cap/);
+      expect(() => run(CASES[1]!, y, "cpu")).toThrow(GPU_BUILD ? /CPU stream/ : /float32/);
+      if (!GPU_BUILD) {
+        using auto = run(capped, x, "auto");
+        using ref = run(capped, x, "reference");
+        expect(auto.toList()).toEqual(ref.toList());
+        using autoBf16 = run(CASES[1]!, y, "auto");
+        using refBf16 = run(CASES[1]!, y, "reference");
+        expect(autoBf16.toList()).toEqual(refBf16.toList());
+      }
+    } finally {
+      dispose(x);
+      dispose(y);
+    }
+  });
+
+  test("a row shorter than its queries leaves the unseen queries at zero; bad block ids stay inside the pool", () => {
+    const c: Case = { name: "short", hq: 2, hkv: 1, d: 8, blockSize: 4, seqLens: [2], l: 3 };
+    const x = makeInputs(c, "float32", 6);
+    using badTables = mx.array([1000, -5], { dtype: "int32", shape: [1, 2] });
+    try {
+      using out = mx.pagedAttention(x.q, x.kPool, x.vPool, x.blockTables, x.seqLens, 1, { path: "cpu" }, mx.cpuStream());
+      const flat = out.toList();
+      expect(flat.length).toBe(2 * 3 * 8);
+      for (let h = 0; h < 2; h++) expect(flat.slice(h * 24, h * 24 + 8)).toEqual(new Array<number>(8).fill(0));
+      using odd = mx.pagedAttention(x.q, x.kPool, x.vPool, badTables, x.seqLens, 1, { path: "cpu" }, mx.cpuStream());
+      expect(odd.toList().every(Number.isFinite)).toBe(true);
+    } finally {
+      dispose(x);
+    }
+  });
+});
 
 describe("pagedAttention argument checks", () => {
   const c = CASES[1]!;

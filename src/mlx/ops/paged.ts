@@ -1,24 +1,31 @@
 /**
  * Paged attention over block tables: each row's keys and values live in fixed-size blocks of a shared pool,
  * found through the row's block table. One native call: the reference path (MLX ops: gather, mask, fused
- * SDPA) or the decode kernel of the Metal and CUDA builds (online softmax over the blocks, GQA).
+ * SDPA), the decode kernel of the Metal and CUDA builds (online softmax over the blocks, GQA), or on a CPU stream
+ * the float32 CPU kernel (online softmax over the blocks, GQA, prefill and decode, sliding window).
  */
 import { Array } from "../array.ts";
 import { MlxError } from "../errors.ts";
 import { N, OUT, OUT2, take, takePair } from "../ffi/call.ts";
 import { info } from "../info.ts";
-import { type Stream, streamHandle as S } from "../stream.ts";
+import { defaultStream, type Stream, streamHandle as S } from "../stream.ts";
 import { cstr, optFloat, optInt } from "./nn-args.ts";
 
-/** `"auto"` takes the kernel where the build has one and the shape suits it, else the reference path. */
-export type PagedAttentionPath = "auto" | "reference" | "kernel";
+/**
+ * `"auto"` takes the build's GPU kernel where it has one and the shape suits it, else the CPU kernel where it
+ * serves (`pagedCpuKernelServes`), else the reference path. `"cpu"` is the CPU kernel, in every build.
+ */
+export type PagedAttentionPath = "auto" | "reference" | "kernel" | "cpu";
 
 export interface PagedAttentionOptions {
   /** Attend only to the last `slidingWindow` keys (the query's own position included). */
   slidingWindow?: number | null;
   /** Soft-cap the scores: `softcap * tanh(scores / softcap)` before the softmax. */
   softcap?: number | null;
-  /** Which implementation runs. Default `"auto"`; `"kernel"` throws an MlxError on a CPU build. */
+  /**
+   * Which implementation runs. Default `"auto"`; `"kernel"` throws an MlxError on a CPU build, `"cpu"` where
+   * `pagedCpuKernelServes` is false.
+   */
   path?: PagedAttentionPath;
 }
 
@@ -26,7 +33,7 @@ export interface PagedAttentionOptions {
  * Attention of `q` over keys and values stored in blocks.
  *
  * - `q`: `[B, Hq, L, D]`; L = 1 for decode (the query sits at position `seqLens[b] - 1`); L > 1 is a causal
- *   prefill whose queries sit at positions `seqLens[b] - L .. seqLens[b] - 1` (reference path only).
+ *   prefill whose queries sit at positions `seqLens[b] - L .. seqLens[b] - 1` (reference path and CPU kernel).
  * - `kPool`, `vPool`: `[numBlocks, blockSize, Hkv, D]`, Hq a multiple of Hkv.
  * - `blockTables`: int32 `[B, maxBlocks]`, padded with any valid block id.
  * - `seqLens`: int32 `[B]`, each at least L: keys `0 .. seqLens[b] - 1` of row b are valid.
@@ -54,6 +61,20 @@ export function pagedAttention(
   const st = N.vmlx_paged_attention(OUT, q._h, kPool._h, vPool._h, blockTables._h, seqLens._h, scale,
     optInt(window), optFloat(opts.softcap ?? null), path, S(s));
   return new Array(take("vmlx_paged_attention", st));
+}
+
+/**
+ * Whether the CPU kernel (`path: "cpu"`, and what `"auto"` takes where no GPU kernel does) serves these inputs:
+ * a CPU stream, float32 queries and pools, no soft-capping. Any query length, any head dim, sliding windows.
+ *
+ * @example
+ *   mx.pagedCpuKernelServes(q, kPool, vPool, { softcap: null }); // true for a float32 model on the CPU
+ */
+export function pagedCpuKernelServes(q: Array, kPool: Array, vPool: Array, opts: { softcap?: number | null } = {},
+  s?: Stream): boolean {
+  const device = s?.device ?? defaultStream().device;
+  const f32 = q.dtype === "float32" && kPool.dtype === "float32" && vPool.dtype === "float32";
+  return device === "cpu" && f32 && (opts.softcap ?? null) === null && kPool.shape[0]! > 0 && kPool.shape[1]! > 0;
 }
 
 /**
