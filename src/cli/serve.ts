@@ -59,7 +59,7 @@ const NUMBER_FLAGS = {
   "paged-cache-block-size": "Tokens per KV cache block",
   "max-cache-blocks": "Most KV cache blocks",
   "max-num-batched-tokens": "Token budget of one engine step",
-  "long-prefill-token-threshold": "Most prompt tokens one prefill chunk takes in a step (default 2048 on GPUs, 128 on CPU)",
+  "long-prefill-token-threshold": "Most prompt tokens one prefill chunk takes in a step (default: the step budget on GPUs, 64 on CPU)",
   "max-model-len": "Most tokens (prompt plus output) of one request (default: the model's context length)",
   "max-queue-len": "Requests waiting beyond --max-num-seqs before new ones get 429 (default 256)",
 } as const;

@@ -18,7 +18,7 @@ import type { CoreOptions } from "./worker-protocol.ts";
  * Most prompt tokens one prefill chunk takes on the CPU backend, so that no step runs long there (a decode
  * stream sharing the step waits for the chunk).
  */
-export const CPU_LONG_PREFILL_TOKEN_THRESHOLD = 128;
+export const CPU_LONG_PREFILL_TOKEN_THRESHOLD = 64;
 
 /**
  * The core the worker runs: the batched, paged EngineCore. The original project's flags map onto it:
