@@ -25,6 +25,8 @@ export interface ServeConfig {
   http?: HttpFlags;
   /** Serve the chat UI at `/` (default on; `--no-ui` turns it off). */
   ui?: boolean;
+  /** Serve the live log at `GET /v1/logs` (`--enable-log-endpoint`). */
+  logEndpoint?: boolean;
 }
 
 /** Parses a TCP port; null when it is not a whole number in 1..65535. */
@@ -154,7 +156,8 @@ export function parseServeArgs(args: RawArgs): ServeConfig {
   const defined = Object.fromEntries(Object.entries(optional).filter(([, v]) => v !== undefined));
   const http = parseHttpFlags(args, (message) => new FlagError(message));
   const ui = args.ui !== false;
-  return { model: str(args, "model"), host: String(args.host ?? "127.0.0.1"), port, ...defined, core: coreOptions(args), http, ui };
+  const logEndpoint = args["enable-log-endpoint"] === true;
+  return { model: str(args, "model"), host: String(args.host ?? "127.0.0.1"), port, ...defined, core: coreOptions(args), http, ui, logEndpoint };
 }
 
 const NO_MODEL =
@@ -190,6 +193,9 @@ export async function runServer(given: ServeConfig): Promise<void> {
   const { createEngine } = await import("../engine/create.ts");
   const { createApp, serve } = await import("../server/index.ts");
   const { uiLoader } = await import("./ui-bundle.ts");
+  const { LogHub, logHubReporter } = await import("../server/log-hub.ts");
+  const logs = config.logEndpoint ? new LogHub() : undefined;
+  if (logs) consola.addReporter(logHubReporter(logs));
   let engine: Awaited<ReturnType<typeof createEngine>>;
   try {
     engine = await createEngine({
@@ -211,6 +217,7 @@ export async function runServer(given: ServeConfig): Promise<void> {
     ...(config.apiKey ? { apiKey: config.apiKey } : {}),
     ...(config.allowedOrigins ? { allowedOrigins: config.allowedOrigins } : {}),
     ...(config.streamInterval ? { streamInterval: config.streamInterval } : {}),
+    ...(logs ? { logs } : {}),
     ...(config.ui === false ? {} : { ui: { load: uiLoader(), defaults: { maxTokens: config.defaultMaxTokens ?? 2048, temperature: 0.7 } } }),
   });
   let handle: Awaited<ReturnType<typeof serve>>;
@@ -276,6 +283,8 @@ export const serveCommand = defineCommand({
     "continuous-batching": { type: "boolean", description: "Accepted for compatibility (always on)" },
     "use-paged-cache": { type: "boolean", description: "Accepted for compatibility (always on)" },
     ui: { type: "boolean", default: true, description: "Serve the chat UI at / (--no-ui turns it off)" },
+    "enable-log-endpoint": { type: "boolean",
+      description: "Stream the access log and engine events over SSE at GET /v1/logs (behind --api-key; default off)" },
   },
   async run({ args }) {
     const level = args["log-level"];

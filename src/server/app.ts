@@ -23,6 +23,7 @@ import { anthropicError, isAnthropicPath } from "./render/anthropic.ts";
 import { ResponsesStore } from "./responses-store.ts";
 import { registerOpenApiRoute } from "./openapi.ts";
 import { registerUiRoutes, UI_PUBLIC_PATHS, type UiOptions } from "./ui.ts";
+import { type LogHub, registerLogsRoute } from "./log-hub.ts";
 
 /** Default request body limit: 32 MiB (room for base64 images). */
 export const DEFAULT_MAX_BODY_BYTES = 32 * 1024 * 1024;
@@ -55,6 +56,8 @@ export interface AppOptions {
   responsesStoreBytes?: number;
   /** Serves the chat UI at `/` (its assets under `/ui/`, never behind the API key); absent: no UI. */
   ui?: UiOptions;
+  /** Serves `GET /v1/logs` (the live log, behind the API key); absent: no log endpoint. */
+  logs?: LogHub;
 }
 
 /** The Hono app plus its live-generation registry (used by `serve` for graceful shutdown). */
@@ -116,6 +119,7 @@ export function createApp(options: AppOptions): ServerApp {
   registerResponsesRoutes(app, deps, responses);
   registerTokenizeRoutes(app, deps);
   if (options.ui) registerUiRoutes(app, options.ui);
+  if (options.logs) registerLogsRoute(app, options.logs);
   answerOtherMethods(app);
 
   app.notFound((c) => {
