@@ -99,13 +99,15 @@ async function build(requested: Backend, target?: Target): Promise<void> {
   writeFileSync(entry, entryModule(key, library, files, uiBundle, kernels));
 
   const outfile = plan?.outfile ?? join(REPO_ROOT, "dist", "vllm-mlx");
-  // The engine worker and the prompt worker are further entrypoints: the binary spawns them by their paths
-  // under --root (./src/engine/worker.ts, ./src/engine/frontend/prompt-worker.ts).
+  // The engine worker, the prompt worker and the desktop app's server worker are further entrypoints: the binary
+  // spawns them by their paths under --root (./src/engine/worker.ts, ./src/engine/frontend/prompt-worker.ts,
+  // ./src/desktop/server-worker.ts).
   const worker = join(REPO_ROOT, "src", "engine", "worker.ts");
   const promptWorker = join(REPO_ROOT, "src", "engine", "frontend", "prompt-worker.ts");
+  const appWorker = join(REPO_ROOT, "src", "desktop", "server-worker.ts");
   const cmd = [process.execPath, "build", "--compile", "--no-compile-autoload-dotenv", "--no-compile-autoload-bunfig",
     ...(plan ? [`--target=${plan.bunTarget}`] : []), `--root=${REPO_ROOT}`, "--outfile", outfile, entry, worker,
-    promptWorker];
+    promptWorker, appWorker];
   const proc = Bun.spawnSync(cmd, { cwd: REPO_ROOT, stdout: "inherit", stderr: "inherit" });
   if (proc.exitCode !== 0) {
     console.error(`build: '${cmd.join(" ")}' failed with exit code ${proc.exitCode}`);

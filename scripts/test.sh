@@ -19,6 +19,17 @@ if ! command -v chromium >/dev/null 2>&1 && ! command -v chromium-browser >/dev/
   fi
 fi
 
+# The desktop app's window test (tests/e2e/app-window.test.ts) opens `vllm-mlx app` under Xvfb: webview-bun's
+# libwebview needs WebKitGTK 6.0 (GTK 4) and the Vulkan loader, installed the same way when missing.
+if ! command -v Xvfb >/dev/null 2>&1 || ! ldconfig -p 2>/dev/null | grep -q 'libwebkitgtk-6.0.so.4' || ! ldconfig -p 2>/dev/null | grep -q 'libvulkan.so.1'; then
+  if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "test: installing xvfb and WebKitGTK from Debian's packages (apt-get) for the desktop app test"
+    apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends xvfb libwebkitgtk-6.0-4 libvulkan1 >/dev/null
+  else
+    echo "test: Xvfb or WebKitGTK is missing (apt-get install -y xvfb libwebkitgtk-6.0-4 libvulkan1); the desktop app test will fail" >&2
+  fi
+fi
+
 bun test --timeout 60000 "$@" 2>&1 | tee "$log"
 status=${PIPESTATUS[0]}
 passed=$(grep -Eo '^ *[0-9]+ pass$' "$log" | tail -1 | grep -Eo '[0-9]+' || echo 0)

@@ -26,9 +26,9 @@ function hash(bytes: Uint8Array): string {
   return new Bun.CryptoHasher("sha256").update(bytes).digest("hex").slice(0, 10);
 }
 
-async function bundleScript(): Promise<Uint8Array> {
+async function bundleScript(entry: string): Promise<Uint8Array> {
   const result = await Bun.build({
-    entrypoints: [join(UI_DIR, "src", "main.tsx")],
+    entrypoints: [join(UI_DIR, "src", entry)],
     target: "browser",
     format: "esm",
     minify: true,
@@ -53,16 +53,30 @@ function styles(): { css: Uint8Array; fonts: string[] } {
   return { css: new TextEncoder().encode(`${katex}\n${own}`), fonts };
 }
 
-/** Builds every asset of the UI in memory. */
-export async function buildUi(): Promise<BuiltAsset[]> {
-  const [js, { css, fonts }] = await Promise.all([bundleScript(), Promise.resolve(styles())]);
-  const jsPath = `/ui/app.${hash(js)}.js`;
-  const cssPath = `/ui/app.${hash(css)}.css`;
-  const html = readFileSync(join(UI_DIR, "index.html"), "utf8").replace("%CSS%", cssPath).replace("%JS%", jsPath);
+/** A page (`html` served at `path`) with its script and stylesheet, content-hashed under `/ui/<name>.*`. */
+function page(name: string, path: string, html: string, js: Uint8Array, css: Uint8Array): BuiltAsset[] {
+  const jsPath = `/ui/${name}.${hash(js)}.js`;
+  const cssPath = `/ui/${name}.${hash(css)}.css`;
+  const text = readFileSync(join(UI_DIR, html), "utf8").replace("%CSS%", cssPath).replace("%JS%", jsPath);
   return [
-    { path: "/", contentType: "text/html; charset=utf-8", body: new TextEncoder().encode(html), immutable: false },
+    { path, contentType: "text/html; charset=utf-8", body: new TextEncoder().encode(text), immutable: false },
     { path: jsPath, contentType: "text/javascript; charset=utf-8", body: js, immutable: true },
     { path: cssPath, contentType: "text/css; charset=utf-8", body: css, immutable: true },
+  ];
+}
+
+/**
+ * Builds every asset of the UI in memory: the chat page at `/`, and the desktop app's page (`vllm-mlx app`,
+ * src/desktop/) at `/ui/desktop.html`, which frames the chat page.
+ */
+export async function buildUi(): Promise<BuiltAsset[]> {
+  const [js, desktopJs, { css, fonts }] = await Promise.all([bundleScript("main.tsx"), bundleScript("desktop.tsx"), Promise.resolve(styles())]);
+  const desktopCss = new TextEncoder().encode(
+    `${readFileSync(join(UI_DIR, "src", "styles.css"), "utf8")}\n${readFileSync(join(UI_DIR, "src", "desktop.css"), "utf8")}`,
+  );
+  return [
+    ...page("app", "/", "index.html", js, css),
+    ...page("desktop", "/ui/desktop.html", "desktop.html", desktopJs, desktopCss),
     ...fonts.map((name) => ({
       path: `/ui/fonts/${name}`, contentType: "font/woff2", body: new Uint8Array(readFileSync(join(KATEX_DIST, "fonts", name))), immutable: true,
     })),

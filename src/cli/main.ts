@@ -8,6 +8,7 @@
  *   vllm-mlx serve mlx-community/Qwen3-0.6B-4bit --port 8000
  *   vllm-mlx download mlx-community/Qwen3-0.6B-4bit
  *   vllm-mlx chat --server-url http://localhost:8000
+ *   vllm-mlx app
  */
 import { defineCommand, runMain } from "citty";
 import { failWith } from "./logging.ts";
@@ -16,6 +17,7 @@ import { PACKAGE_VERSION, versionReport } from "./version.ts";
 const main = defineCommand({
   meta: { name: "vllm-mlx", version: PACKAGE_VERSION, description: "OpenAI-compatible LLM server on Apple's MLX" },
   subCommands: {
+    app: () => import("./app.ts").then((m) => m.appCommand),
     bench: () => import("./bench.ts").then((m) => m.benchCommand),
     chat: () => import("./chat.ts").then((m) => m.chatCommand),
     doctor: () => import("./doctor.ts").then((m) => m.doctorCommand),

@@ -46,6 +46,11 @@ export function registerEmbeddedUi(source: string): void {
   embeddedSource = source;
 }
 
+/** The embedded bundle's path, or null when running from source (a worker registers it again in its own graph). */
+export function embeddedUiSource(): string | null {
+  return embeddedSource;
+}
+
 /** The loader of the UI embedded in the binary, or null when running from source. */
 export function embeddedUiLoader(): UiLoader | null {
   const source = embeddedSource;
@@ -103,7 +108,8 @@ export function registerUiRoutes<E extends Env>(app: Hono<E>, options: UiOptions
   app.get("/ui/*", async (c) => (await serveAsset(c.req.path)) ?? c.notFound());
 }
 
-/** Everything the page loads comes from this origin; inline styles are KaTeX's. */
+/** Everything the page loads comes from this origin; inline styles are KaTeX's; only a page of the same origin
+ * (the desktop app's, src/desktop/) may frame it. */
 const CONTENT_SECURITY_POLICY =
   "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; " +
-  "font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'";
+  "font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'self'";
