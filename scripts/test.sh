@@ -41,11 +41,12 @@ if [ "$#" -eq 0 ] && [ -x scripts/parity.sh ]; then
 fi
 
 # The release (scripts/release.ts): dist/vllm-mlx-linux-x64 and the darwin-arm64 binary cross-built with zig, their
-# tarballs, sums and Homebrew formula; then the darwin binary's structural checks and the release's, whose tests
+# tarballs, sums and Homebrew formula; then the darwin binary's structural checks, the release's and the macOS app bundle's
+# (scripts/app/app-bundle.check.ts runs bun run package:app), whose tests
 # count like the suites above.
 if [ "$#" -eq 0 ]; then
   if bun run release; then
-    bun test --timeout 120000 ./scripts/darwin/darwin.check.ts ./packaging/homebrew/release.check.ts 2>&1 | tee "$log"
+    bun test --timeout 120000 ./scripts/darwin/darwin.check.ts ./packaging/homebrew/release.check.ts ./scripts/app/app-bundle.check.ts 2>&1 | tee "$log"
     release_status=${PIPESTATUS[0]}
     release_passed=$(grep -Eo '^ *[0-9]+ pass$' "$log" | tail -1 | grep -Eo '[0-9]+' || echo 0)
     release_failed=$(grep -Eo '^ *[0-9]+ fail$' "$log" | tail -1 | grep -Eo '[0-9]+' || echo 0)

@@ -33,7 +33,11 @@ async function printVersion(): Promise<void> {
   if (!report.ok) failWith(report.reason);
 }
 
-const argv = process.argv.slice(2);
+// macOS starts a bundle's executable (vLLM-MLX.app, scripts/package-app.ts) with no command, or with a
+// -psn_ process serial number from older Finders: that is the desktop app.
+const given = process.argv.slice(2).filter((a) => !a.startsWith("-psn_"));
+const inAppBundle = /\.app\/Contents\/MacOS\/[^/]+$/.test(process.execPath);
+const argv = inAppBundle && given.length === 0 ? ["app"] : given;
 if (argv.length === 1 && (argv[0] === "--version" || argv[0] === "-v")) {
   await printVersion();
 } else {
