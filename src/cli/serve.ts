@@ -2,6 +2,8 @@
 import { defineCommand } from "citty";
 import { consola } from "consola";
 import type { CoreOptions } from "../engine/worker-protocol.ts";
+import type { ToolCallFormat } from "../engine/protocol.ts";
+import { TOOL_CALL_PARSERS, toolCallParserByName } from "../engine/tool-call-format.ts";
 import { hostProblem, listenErrorMessage } from "./listen.ts";
 import { HTTP_ARGS, type HttpFlags, httpAppOptions, httpServeOptions, parseHttpFlags } from "./serve-http.ts";
 import { failWith, isLogLevel, LOG_LEVELS, setLogLevel } from "./logging.ts";
@@ -21,6 +23,8 @@ export interface ServeConfig {
   queueTimeoutSeconds?: number;
   requestTimeoutSeconds?: number;
   core: CoreOptions;
+  /** `--tool-call-parser`: the tool-call format, over the chat template's and the family default. */
+  toolCallParser?: ToolCallFormat;
   /** Idle timeout, connection cap, allowed Host values, public metrics, body size. */
   http?: HttpFlags;
   /** Serve the chat UI at `/` (default on; `--no-ui` turns it off). */
@@ -105,6 +109,13 @@ function secondsFlag(flag: keyof typeof SECONDS_FLAGS, value: string | undefined
 
 type RawArgs = Record<string, string | boolean | undefined> & { _?: unknown };
 
+function toolCallParserFlag(value: string | undefined): ToolCallFormat | undefined {
+  if (value === undefined) return undefined;
+  const format = toolCallParserByName(value);
+  if (format === null) throw new FlagError(`--tool-call-parser must be one of ${TOOL_CALL_PARSERS.join(", ")} (got '${value}')`);
+  return format;
+}
+
 function str(args: RawArgs, key: string): string | undefined {
   const v = args[key];
   return typeof v === "string" && v !== "" ? v : undefined;
@@ -152,6 +163,7 @@ export function parseServeArgs(args: RawArgs): ServeConfig {
     maxQueueLen: positiveInt("max-queue-len", str(args, "max-queue-len")),
     queueTimeoutSeconds: secondsFlag("queue-timeout", str(args, "queue-timeout")),
     requestTimeoutSeconds: secondsFlag("request-timeout", str(args, "request-timeout")),
+    toolCallParser: toolCallParserFlag(str(args, "tool-call-parser")),
   };
   const defined = Object.fromEntries(Object.entries(optional).filter(([, v]) => v !== undefined));
   const http = parseHttpFlags(args, (message) => new FlagError(message));
@@ -201,6 +213,7 @@ export async function runServer(given: ServeConfig): Promise<void> {
     engine = await createEngine({
       model, core: config.core, waitReady: false,
       ...(config.servedModelName === undefined ? {} : { servedModelName: config.servedModelName }),
+      ...(config.toolCallParser === undefined ? {} : { toolCallParser: config.toolCallParser }),
       ...(config.defaultMaxTokens === undefined ? {} : { defaultMaxTokens: config.defaultMaxTokens }),
       ...(config.maxQueueLen === undefined ? {} : { maxWaiting: config.maxQueueLen }),
       ...(config.queueTimeoutSeconds === undefined ? {} : { queueTimeoutSeconds: config.queueTimeoutSeconds }),
@@ -271,6 +284,8 @@ export const serveCommand = defineCommand({
       description: "Model id clients see (default: the repo id, folder name, or .gguf file name without its quantization suffix)" },
     "api-key": { type: "string", description: "Require `Authorization: Bearer <key>` on every route but /health" },
     "allowed-origins": { type: "string", description: "CORS origins, comma-separated ('*' for any)" },
+    "tool-call-parser": { type: "string",
+      description: `How the model writes tool calls: ${TOOL_CALL_PARSERS.join(", ")} (default: found in the chat template, else the model family's)` },
     ...HTTP_ARGS,
     "log-level": { type: "string", default: "info", description: `Log level: ${LOG_LEVELS.join(", ")}` },
     ...numberArgs,

@@ -41,6 +41,8 @@ export interface AsyncEngineOptions {
   tokenizer?: ModelTokenizer;
   /** The chat template source, to detect reasoning tags. */
   chatTemplateSource?: string;
+  /** The tool-call format chosen by `--tool-call-parser` or the chat template; else the model family's default. */
+  toolCallFormat?: ToolCallFormat;
   generationDefaults?: GenerationDefaults;
   /** Completion tokens when a request sets none (default: the rest of the context). */
   defaultMaxTokens?: number;
@@ -118,7 +120,7 @@ export class AsyncEngine implements Engine {
 
   modelInfo(): ModelInfo {
     const contextLength = this.#options.contextLength ?? this.#facts?.contextLength ?? 0;
-    const toolCallFormat: ToolCallFormat = this.#facts?.toolCallFormat ?? "none";
+    const toolCallFormat: ToolCallFormat = this.#options.toolCallFormat ?? this.#facts?.toolCallFormat ?? "none";
     const opensThink = this.#templateSource?.includes(THINK.start) ?? false;
     const reasoning: ReasoningTags | undefined = opensThink ? { ...THINK } : undefined;
     // Ids past either the tokenizer or the logits are refused; the sampler indexes the logits with them.

@@ -12,6 +12,8 @@ import type { EngineCoreLike } from "./core-types.ts";
 import { generationDefaults } from "./frontend/sampling.ts";
 import * as mx from "../mlx/index.ts";
 import { EngineCore, type EngineCoreConfig } from "./engine-core.ts";
+import type { ToolCallFormat } from "./protocol.ts";
+import { detectToolCallFormat } from "./tool-call-format.ts";
 import type { CoreOptions } from "./worker-protocol.ts";
 
 /**
@@ -64,6 +66,8 @@ export interface CreateEngineOptions {
   resolve?: ResolveOptions;
   /** Wait for the weights before resolving (default true). */
   waitReady?: boolean;
+  /** `--tool-call-parser`: overrides the format found in the chat template and the family default. */
+  toolCallParser?: ToolCallFormat;
 }
 
 function readJsonObject(path: string): Record<string, unknown> | undefined {
@@ -104,11 +108,13 @@ export async function createEngine(options: CreateEngineOptions): Promise<AsyncE
   const modelPath = resolved.format === "gguf" && resolved.ggufFile ? resolved.ggufFile : resolved.dir;
   const tokenizer: ModelTokenizer | undefined = existsSync(join(resolved.dir, "tokenizer.json")) ? await loadTokenizer(resolved.dir) : undefined;
   const template = chatTemplateText(resolved.dir);
+  const toolCallFormat = options.toolCallParser ?? detectToolCallFormat(template);
   const engine = new AsyncEngine({
     id: options.servedModelName ?? modelDisplayName(options.model, options.resolve?.cwd),
     modelPath,
     ...(tokenizer ? { tokenizer } : {}),
     ...(template ? { chatTemplateSource: template } : {}),
+    ...(toolCallFormat ? { toolCallFormat } : {}),
     generationDefaults: generationDefaults(readJsonObject(join(resolved.dir, "generation_config.json"))),
     ...(options.defaultMaxTokens === undefined ? {} : { defaultMaxTokens: options.defaultMaxTokens }),
     ...(options.contextLength === undefined ? {} : { contextLength: options.contextLength }),

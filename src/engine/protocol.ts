@@ -6,8 +6,12 @@
  * engine, so any engine (the real scheduler, a fake in tests) plugs in through this file alone.
  */
 
-/** How the model writes tool calls in its output text. */
-export type ToolCallFormat = "hermes" | "llama3_json" | "none";
+/**
+ * How the model writes tool calls in its output text, by vLLM's `--tool-call-parser` names: `hermes` (Qwen,
+ * Hermes `<tool_call>` JSON), `qwen3_coder` (Qwen3-Coder XML), `llama3_json`, `mistral` (`[TOOL_CALLS]`),
+ * `pythonic` (Gemma 3's `[f(a=1)]`), `openai` (gpt-oss Harmony).
+ */
+export type ToolCallFormat = "hermes" | "qwen3_coder" | "llama3_json" | "mistral" | "pythonic" | "openai" | "none";
 
 /** Whether the weights are usable yet. Generation requests get 503 unless `ready`. */
 export type LoadState = "loading" | "ready" | "failed";

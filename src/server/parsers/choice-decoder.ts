@@ -1,11 +1,10 @@
-/** Per-choice output pipeline for chat: reasoning split, then tool-call parsing. */
-import type { ReasoningTags, ToolCallFormat } from "../../engine/protocol.ts";
-import { HermesToolParser } from "./hermes.ts";
-import { Llama3JsonToolParser } from "./llama3-json.ts";
+/** Per-choice output pipeline for chat: reasoning split, then tool-call parsing, as ordered events. */
+import type { ReasoningTags, ToolCallFormat, ToolDefinition } from "../../engine/protocol.ts";
 import { ReasoningSplitter } from "./reasoning.ts";
-import type { ToolCallParser } from "./tool-call.ts";
+import type { ToolCallParser, ToolEvent } from "./tool-call.ts";
+import { createToolParser } from "./registry.ts";
 
-/** A tool call as it goes out in a response or a `delta.tool_calls` entry. */
+/** A tool call as it goes out in a response; `arguments` grows while the call streams. */
 export interface OutputToolCall {
   index: number;
   id: string;
@@ -13,12 +12,13 @@ export interface OutputToolCall {
   function: { name: string; arguments: string };
 }
 
-/** What one step releases for one choice. Empty strings mean "nothing". */
-export interface DecodedPiece {
-  reasoning: string;
-  content: string;
-  toolCalls: OutputToolCall[];
-}
+/** What one step releases for one choice, in output order. A call opens, gets argument pieces, then ends. */
+export type DecodedEvent =
+  | { type: "reasoning"; text: string }
+  | { type: "content"; text: string }
+  | { type: "tool_start"; call: OutputToolCall }
+  | { type: "tool_arguments"; index: number; text: string }
+  | { type: "tool_end"; index: number };
 
 export interface ChoiceDecoderOptions {
   reasoning?: ReasoningTags;
@@ -26,13 +26,8 @@ export interface ChoiceDecoderOptions {
   /** "none" (or no tools in the request) disables tool parsing. */
   toolCallFormat: ToolCallFormat;
   parallelToolCalls: boolean;
-}
-
-/** Builds the parser for a format, or null for "none". */
-export function createToolParser(format: ToolCallFormat): ToolCallParser | null {
-  if (format === "hermes") return new HermesToolParser();
-  if (format === "llama3_json") return new Llama3JsonToolParser();
-  return null;
+  /** The request's tools, for formats that convert arguments by their schema (qwen3_coder). */
+  tools?: ToolDefinition[];
 }
 
 function newCallId(): string {
@@ -40,7 +35,7 @@ function newCallId(): string {
 }
 
 /**
- * Turns one choice's raw text deltas into reasoning, content and tool calls.
+ * Turns one choice's raw text deltas into reasoning, content and streamed tool calls.
  *
  * @example
  *   const d = new ChoiceDecoder({ toolCallFormat: "hermes", promptOpensReasoning: false, parallelToolCalls: true });
@@ -51,10 +46,12 @@ export class ChoiceDecoder {
   readonly #tools: ToolCallParser | null;
   readonly #parallel: boolean;
   #callCount = 0;
+  /** The call being streamed, or "dropped" while a call past the first is skipped (parallel calls off). */
+  #open: OutputToolCall | "dropped" | null = null;
 
   constructor(options: ChoiceDecoderOptions) {
     this.#reasoning = options.reasoning ? new ReasoningSplitter(options.reasoning, options.promptOpensReasoning) : null;
-    this.#tools = createToolParser(options.toolCallFormat);
+    this.#tools = createToolParser(options.toolCallFormat, options.tools ? { tools: options.tools } : {});
     this.#parallel = options.parallelToolCalls;
   }
 
@@ -63,29 +60,64 @@ export class ChoiceDecoder {
     return this.#callCount > 0;
   }
 
-  push(text: string): DecodedPiece {
+  push(text: string): DecodedEvent[] {
     const split = this.#reasoning ? this.#reasoning.push(text) : { reasoning: "", content: text };
     return this.#toolStep(split.reasoning, split.content, false);
   }
 
-  finish(): DecodedPiece {
+  finish(): DecodedEvent[] {
     const split = this.#reasoning ? this.#reasoning.flush() : { reasoning: "", content: "" };
     return this.#toolStep(split.reasoning, split.content, true);
   }
 
-  #toolStep(reasoning: string, content: string, final: boolean): DecodedPiece {
-    if (!this.#tools) return { reasoning, content, toolCalls: [] };
-    const step = this.#tools.push(content);
-    if (final) {
-      const rest = this.#tools.flush();
-      step.content += rest.content;
-      step.calls.push(...rest.calls);
+  #toolStep(reasoning: string, content: string, final: boolean): DecodedEvent[] {
+    const out: DecodedEvent[] = reasoning === "" ? [] : [{ type: "reasoning", text: reasoning }];
+    if (!this.#tools) {
+      if (content !== "") out.push({ type: "content", text: content });
+      return out;
     }
-    const toolCalls: OutputToolCall[] = [];
-    for (const call of step.calls) {
-      if (!this.#parallel && this.#callCount > 0) break;
-      toolCalls.push({ index: this.#callCount++, id: newCallId(), type: "function", function: call });
-    }
-    return { reasoning, content: step.content, toolCalls };
+    const events = this.#tools.push(content);
+    if (final) events.push(...this.#tools.flush());
+    for (const event of events) this.#map(event, out);
+    return out;
   }
+
+  #map(event: ToolEvent, out: DecodedEvent[]): void {
+    if (event.type === "content" || event.type === "reasoning") {
+      out.push({ type: event.type, text: event.text });
+      return;
+    }
+    if (event.type === "call") {
+      if (!this.#parallel && this.#callCount > 0) {
+        this.#open = "dropped";
+        return;
+      }
+      const call: OutputToolCall = { index: this.#callCount++, id: newCallId(), type: "function", function: { name: event.name, arguments: "" } };
+      this.#open = call;
+      out.push({ type: "tool_start", call });
+      return;
+    }
+    const open = this.#open;
+    if (open === null || open === "dropped") {
+      if (event.type === "end") this.#open = null;
+      return;
+    }
+    if (event.type === "arguments") {
+      open.function.arguments += event.text;
+      out.push({ type: "tool_arguments", index: open.index, text: event.text });
+    } else {
+      this.#open = null;
+      out.push({ type: "tool_end", index: open.index });
+    }
+  }
+}
+
+/**
+ * Adds the request's tools to decoder options (Qwen3-Coder converts parameter values by their schema).
+ *
+ * @example
+ *   const options = withTools(decoderOptions(body, info, first), request);
+ */
+export function withTools(options: ChoiceDecoderOptions, request: { kind: string; tools?: ToolDefinition[] }): ChoiceDecoderOptions {
+  return request.kind === "chat" && request.tools ? { ...options, tools: request.tools } : options;
 }

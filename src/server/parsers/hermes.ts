@@ -1,74 +1,108 @@
 /** Hermes-style tool calls (Qwen2.5, Qwen3): `<tool_call>\n{"name": ..., "arguments": {...}}\n</tool_call>`. */
 import { partialTagLength, trailingWhitespaceLength } from "./holdback.ts";
-import { type ToolCallParser, type ToolParseStep, toolCallFromJson } from "./tool-call.ts";
+import { JsonCallStream } from "./json-call.ts";
+import { type ToolCallParser, type ToolEvent, ToolEvents } from "./tool-call.ts";
 
 const OPEN = "<tool_call>";
 const CLOSE = "</tool_call>";
 
+type State = "text" | "start" | "object" | "after" | "junk";
+
 /**
  * Streaming Hermes parser. Text before a call is content (trailing whitespace trimmed); whitespace between
- * and after calls is dropped. A block that is not a valid call, or is cut off by the end of the output, is
- * returned as content verbatim, since dropping model text would lose data.
+ * and after calls is dropped. Arguments stream as the model writes them. A block that is not a call is
+ * returned as content verbatim, tags included; a call cut off by the end of the output ends where it stops.
  *
  * @example
  *   const p = new HermesToolParser();
- *   p.push('Sure.\n<tool_call>\n{"name":"f","arguments":{}}\n</tool_call>') // content "Sure.", 1 call
+ *   p.push('Sure.\n<tool_call>\n{"name":"f","arguments":{}}\n</tool_call>') // content "Sure.", call f, arguments "{}", end
  */
 export class HermesToolParser implements ToolCallParser {
   #buffer = "";
-  #inCall = false;
+  #state: State = "text";
   #sawCall = false;
+  #call: JsonCallStream | null = null;
+  /** Text of a block that turned out not to be a call, after its open tag. */
+  #junk = "";
 
-  push(text: string): ToolParseStep {
+  push(text: string): ToolEvent[] {
     this.#buffer += text;
-    const step: ToolParseStep = { content: "", calls: [] };
-    for (;;) {
-      if (this.#inCall) {
-        const close = this.#buffer.indexOf(CLOSE);
-        if (close < 0) break;
-        this.#finishCall(this.#buffer.slice(0, close), step, true);
-        this.#buffer = this.#buffer.slice(close + CLOSE.length);
-        this.#inCall = false;
-        continue;
-      }
-      const open = this.#buffer.indexOf(OPEN);
-      if (open >= 0) {
-        this.#emitText(this.#buffer.slice(0, open).trimEnd(), step);
-        this.#buffer = this.#buffer.slice(open + OPEN.length);
-        this.#inCall = true;
-        continue;
-      }
-      const partial = partialTagLength(this.#buffer, OPEN);
-      const text = this.#buffer.slice(0, this.#buffer.length - partial);
-      const keep = partial + trailingWhitespaceLength(text);
-      this.#emitText(this.#buffer.slice(0, this.#buffer.length - keep), step);
-      this.#buffer = this.#buffer.slice(this.#buffer.length - keep);
-      break;
-    }
-    return step;
+    const out = new ToolEvents();
+    while (this.#step(out));
+    return out.list;
   }
 
-  flush(): ToolParseStep {
-    const step: ToolParseStep = { content: "", calls: [] };
-    if (this.#inCall) this.#finishCall(this.#buffer, step, false);
-    else this.#emitText(this.#buffer, step);
+  flush(): ToolEvent[] {
+    const out = new ToolEvents();
+    while (this.#step(out));
+    if (this.#state === "text") this.#emitText(this.#buffer, out);
+    else if (this.#state === "start" || this.#state === "junk") out.content(OPEN + this.#junk + this.#buffer);
+    else if (this.#state === "object") {
+      this.#call!.finish(out);
+      if (this.#call!.status === "invalid") out.content(OPEN + this.#junk + this.#call!.raw + this.#buffer);
+    }
     this.#buffer = "";
-    this.#inCall = false;
-    return step;
+    this.#state = "text";
+    return out.list;
   }
 
-  #finishCall(body: string, step: ToolParseStep, closed: boolean): void {
-    const call = toolCallFromJson(body.trim());
-    if (call) {
-      step.calls.push(call);
-      this.#sawCall = true;
-      return;
+  /** One state transition; false when more text is needed. */
+  #step(out: ToolEvents): boolean {
+    const buffer = this.#buffer;
+    if (this.#state === "text") {
+      const open = buffer.indexOf(OPEN);
+      if (open >= 0) {
+        this.#emitText(buffer.slice(0, open).trimEnd(), out);
+        return this.#enter("start", buffer.slice(open + OPEN.length));
+      }
+      const partial = partialTagLength(buffer, OPEN);
+      const keep = partial + trailingWhitespaceLength(buffer.slice(0, buffer.length - partial));
+      this.#emitText(buffer.slice(0, buffer.length - keep), out);
+      this.#buffer = buffer.slice(buffer.length - keep);
+      return false;
     }
-    step.content += OPEN + body + (closed ? CLOSE : "");
+    if (this.#state === "start") {
+      const body = buffer.trimStart();
+      if (body === "") return false;
+      this.#junk = buffer.slice(0, buffer.length - body.length);
+      if (!body.startsWith("{")) return this.#enter("junk", buffer.slice(this.#junk.length));
+      this.#call = new JsonCallStream();
+      return this.#enter("object", body);
+    }
+    if (this.#state === "object") return this.#object(out);
+    const close = buffer.indexOf(CLOSE);
+    if (close < 0) {
+      if (this.#state === "after") this.#buffer = buffer.slice(buffer.length - partialTagLength(buffer, CLOSE));
+      return false;
+    }
+    if (this.#state === "junk") out.content(OPEN + this.#junk + buffer.slice(0, close) + CLOSE);
+    else this.#sawCall = true;
+    return this.#enter("text", buffer.slice(close + CLOSE.length));
   }
 
-  #emitText(text: string, step: ToolParseStep): void {
+  #object(out: ToolEvents): boolean {
+    const call = this.#call!;
+    const close = this.#buffer.indexOf(CLOSE);
+    const available = close >= 0 ? close : this.#buffer.length - partialTagLength(this.#buffer, CLOSE);
+    const used = call.feed(this.#buffer.slice(0, available), out);
+    this.#buffer = this.#buffer.slice(used);
+    if (call.status === "open" && close >= 0) call.finish(out);
+    if (call.status === "call") return this.#enter("after", this.#buffer);
+    if (call.status === "invalid") {
+      this.#junk += call.raw;
+      return this.#enter("junk", this.#buffer);
+    }
+    return false;
+  }
+
+  #enter(state: State, buffer: string): boolean {
+    this.#state = state;
+    this.#buffer = buffer;
+    return true;
+  }
+
+  #emitText(text: string, out: ToolEvents): void {
     if (this.#sawCall && text.trim() === "") return;
-    step.content += text;
+    out.content(text);
   }
 }

@@ -1,28 +1,13 @@
 import { describe, expect, test } from "bun:test";
-import { ChoiceDecoder, type DecodedPiece } from "./choice-decoder.ts";
+import { ChoiceDecoder, type DecodedEvent } from "./choice-decoder.ts";
 import { HermesToolParser } from "./hermes.ts";
 import { partialTagLength } from "./holdback.ts";
 import { Llama3JsonToolParser } from "./llama3-json.ts";
 import { ReasoningSplitter } from "./reasoning.ts";
-import { jsonObjectEnd, type ToolCallParser, toolCallFromJson } from "./tool-call.ts";
+import { jsonObjectEnd, toolCallFromJson } from "./tool-call.ts";
+import { runTools } from "./testing.ts";
 
 const THINK = { start: "<think>", end: "</think>" };
-
-/** Feeds `text` in pieces of `size` characters and joins the results. */
-function runTools(parser: ToolCallParser, text: string, size: number) {
-  let content = "";
-  const calls: { name: string; arguments: string }[] = [];
-  const contentPieces: string[] = [];
-  for (let i = 0; i < text.length; i += size) {
-    const step = parser.push(text.slice(i, i + size));
-    content += step.content;
-    contentPieces.push(step.content);
-    calls.push(...step.calls);
-  }
-  const last = parser.flush();
-  contentPieces.push(last.content);
-  return { content: content + last.content, calls: [...calls, ...last.calls], contentPieces };
-}
 
 function runReasoning(text: string, size: number, opens = false) {
   const s = new ReasoningSplitter(THINK, opens);
@@ -51,6 +36,7 @@ describe("holdback", () => {
   });
   test("toolCallFromJson accepts arguments or parameters, rejects non-calls", () => {
     expect(toolCallFromJson('{"name":"f","arguments":{"x":1}}')).toEqual({ name: "f", arguments: '{"x":1}' });
+    expect(toolCallFromJson('{"name": "f", "arguments": { "x" : 1.50 }}')).toEqual({ name: "f", arguments: '{ "x" : 1.50 }' });
     expect(toolCallFromJson('{"name":"f","parameters":{"y":"z"}}')).toEqual({ name: "f", arguments: '{"y":"z"}' });
     expect(toolCallFromJson('{"name":"f"}')).toEqual({ name: "f", arguments: "{}" });
     expect(toolCallFromJson('{"answer":1}')).toBeNull();
@@ -87,8 +73,8 @@ describe("HermesToolParser", () => {
       const r = runTools(new HermesToolParser(), `Let me check.\n\n${two}\n`, size);
       expect(r.content).toBe("Let me check.");
       expect(r.calls).toEqual([
-        { name: "get_weather", arguments: '{"city":"Paris"}' },
-        { name: "get_time", arguments: '{"tz":"CET"}' },
+        { name: "get_weather", arguments: '{"city": "Paris"}' },
+        { name: "get_time", arguments: '{"tz": "CET"}' },
       ]);
       for (const piece of r.contentPieces) expect(piece).not.toContain("<");
     });
@@ -118,7 +104,7 @@ describe("Llama3JsonToolParser", () => {
       const r = runTools(new Llama3JsonToolParser(), calls, size);
       expect(r.content).toBe("");
       expect(r.calls).toEqual([
-        { name: "get_weather", arguments: '{"city":"Paris"}' },
+        { name: "get_weather", arguments: '{"city": "Paris"}' },
         { name: "get_time", arguments: "{}" },
       ]);
     });
@@ -133,18 +119,19 @@ describe("Llama3JsonToolParser", () => {
   });
   test("ordinary text is content, streamed without holdback", () => {
     const parser = new Llama3JsonToolParser();
-    expect(parser.push("Hello").content).toBe("Hello");
-    expect(parser.push(" {x}").content).toBe(" {x}");
+    expect(parser.push("Hello")).toEqual([{ type: "content", text: "Hello" }]);
+    expect(parser.push(" {x}")).toEqual([{ type: "content", text: " {x}" }]);
   });
 });
 
 describe("ChoiceDecoder", () => {
-  function run(decoder: ChoiceDecoder, pieces: string[]): DecodedPiece {
-    const all: DecodedPiece = { reasoning: "", content: "", toolCalls: [] };
-    for (const step of [...pieces.map((p) => decoder.push(p)), decoder.finish()]) {
-      all.reasoning += step.reasoning;
-      all.content += step.content;
-      all.toolCalls.push(...step.toolCalls);
+  function run(decoder: ChoiceDecoder, pieces: string[]) {
+    const events: DecodedEvent[] = [...pieces.flatMap((p) => decoder.push(p)), ...decoder.finish()];
+    const all = { reasoning: "", content: "", toolCalls: [] as { index: number; id: string; function: { name: string; arguments: string } }[] };
+    for (const e of events) {
+      if (e.type === "reasoning") all.reasoning += e.text;
+      else if (e.type === "content") all.content += e.text;
+      else if (e.type === "tool_start") all.toolCalls.push(e.call);
     }
     return all;
   }
@@ -165,5 +152,15 @@ describe("ChoiceDecoder", () => {
   test("format none leaves tool markup as content", () => {
     const d = new ChoiceDecoder({ promptOpensReasoning: false, toolCallFormat: "none", parallelToolCalls: true });
     expect(run(d, ['<tool_call>{"name":"a"}</tool_call>']).content).toBe('<tool_call>{"name":"a"}</tool_call>');
+  });
+  test("qwen3_coder converts by the request's tool schema; argument pieces join to the final arguments", () => {
+    const tools = [{ type: "function" as const, function: { name: "f", parameters: { type: "object", properties: { n: { type: "integer" } } } } }];
+    const d = new ChoiceDecoder({ promptOpensReasoning: false, toolCallFormat: "qwen3_coder", parallelToolCalls: true, tools });
+    const text = "<tool_call>\n<function=f>\n<parameter=n>\n7\n</parameter>\n<parameter=s>\nx\n</parameter>\n</function>\n</tool_call>";
+    const events = [...[...text].flatMap((ch) => d.push(ch)), ...d.finish()];
+    const pieces = events.flatMap((e) => (e.type === "tool_arguments" ? [e.text] : []));
+    expect(pieces.length).toBeGreaterThan(1);
+    expect(pieces.join("")).toBe('{"n":7,"s":"x"}');
+    expect(events.filter((e) => e.type === "tool_end")).toHaveLength(1);
   });
 });

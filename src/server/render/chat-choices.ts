@@ -1,17 +1,25 @@
 /** Turns engine events into chat choices: streamed chunk choices and the final non-streamed messages. */
 import type { DeltaEvent, FinishEvent, FinishReason, TokenLogprob } from "../../engine/protocol.ts";
-import { ChoiceDecoder, type ChoiceDecoderOptions, type DecodedPiece, type OutputToolCall } from "../parsers/choice-decoder.ts";
+import { ChoiceDecoder, type ChoiceDecoderOptions, type DecodedEvent, type OutputToolCall } from "../parsers/choice-decoder.ts";
 import { type ChatLogprobContent, chatLogprobs } from "./logprobs.ts";
 import { PendingDelta } from "./pending.ts";
 
 export type ChatFinishReason = "stop" | "length" | "tool_calls" | "abort";
+
+/** One `delta.tool_calls` entry: the first for a call carries its id, type and name; later ones add arguments. */
+export interface ToolCallDelta {
+  index: number;
+  id?: string;
+  type?: "function";
+  function: { name?: string; arguments: string };
+}
 
 export interface ChatDelta {
   role?: "assistant";
   content?: string;
   reasoning_content?: string;
   reasoning?: string;
-  tool_calls?: OutputToolCall[];
+  tool_calls?: ToolCallDelta[];
 }
 
 export interface ChatChunkChoice {
@@ -92,27 +100,20 @@ export class ChatChoices {
     state.pending.add(event);
     if (!state.pending.ready) return null;
     const { text, logprobs } = state.pending.take();
-    const piece = this.#record(state, state.decoder.push(text), logprobs);
-    if (!hasDelta(piece) && logprobs.length === 0) return null;
-    return { index: event.index, delta: toDelta(piece), logprobs: this.#chunkLogprobs(logprobs), finish_reason: null };
+    const delta = this.#record(state, state.decoder.push(text), logprobs);
+    if (Object.keys(delta).length === 0 && logprobs.length === 0) return null;
+    return { index: event.index, delta, logprobs: this.#chunkLogprobs(logprobs), finish_reason: null };
   }
 
   /** Flushes the choice and returns its last chunk choice, carrying `finish_reason`. */
   finish(event: FinishEvent): ChatChunkChoice {
     const state = this.#state(event.index);
     const { text, logprobs } = state.pending.take();
-    const pushed = state.decoder.push(text);
-    const flushed = state.decoder.finish();
-    const piece: DecodedPiece = {
-      reasoning: pushed.reasoning + flushed.reasoning,
-      content: pushed.content + flushed.content,
-      toolCalls: [...pushed.toolCalls, ...flushed.toolCalls],
-    };
-    this.#record(state, piece, logprobs);
+    const delta = this.#record(state, [...state.decoder.push(text), ...state.decoder.finish()], logprobs);
     state.finishReason = chatFinishReason(event.finishReason, state.decoder.calledTools);
     return {
       index: event.index,
-      delta: toDelta(piece),
+      delta,
       logprobs: this.#chunkLogprobs(logprobs),
       finish_reason: state.finishReason,
     };
@@ -150,12 +151,14 @@ export class ChatChoices {
     return state;
   }
 
-  #record(state: ChoiceState, piece: DecodedPiece, logprobs: TokenLogprob[]): DecodedPiece {
-    state.content += piece.content;
-    state.reasoning += piece.reasoning;
-    state.toolCalls.push(...piece.toolCalls);
+  /** Adds a step's events to the choice and returns them as one chunk delta. */
+  #record(state: ChoiceState, events: DecodedEvent[], logprobs: TokenLogprob[]): ChatDelta {
     state.logprobs.push(...logprobs);
-    return piece;
+    const delta = toDelta(events);
+    state.content += delta.content ?? "";
+    state.reasoning += delta.reasoning_content ?? "";
+    for (const event of events) if (event.type === "tool_start") state.toolCalls.push(event.call);
+    return delta;
   }
 
   #chunkLogprobs(logprobs: TokenLogprob[]): ChatChunkChoice["logprobs"] {
@@ -163,17 +166,29 @@ export class ChatChoices {
   }
 }
 
-function hasDelta(piece: DecodedPiece): boolean {
-  return piece.content !== "" || piece.reasoning !== "" || piece.toolCalls.length > 0;
-}
-
-function toDelta(piece: DecodedPiece): ChatDelta {
-  const delta: ChatDelta = {};
-  if (piece.reasoning !== "") {
-    delta.reasoning_content = piece.reasoning;
-    delta.reasoning = piece.reasoning;
+/** One step's events as a chunk delta: text joined, each call's start and argument pieces merged per index. */
+function toDelta(events: DecodedEvent[]): ChatDelta {
+  let reasoning = "";
+  let content = "";
+  const calls: ToolCallDelta[] = [];
+  for (const event of events) {
+    if (event.type === "reasoning") reasoning += event.text;
+    else if (event.type === "content") content += event.text;
+    else if (event.type === "tool_start") {
+      const { index, id, type, function: fn } = event.call;
+      calls.push({ index, id, type, function: { name: fn.name, arguments: "" } });
+    } else if (event.type === "tool_arguments") {
+      const last = calls.at(-1);
+      if (last?.index === event.index) last.function.arguments += event.text;
+      else calls.push({ index: event.index, function: { arguments: event.text } });
+    }
   }
-  if (piece.content !== "") delta.content = piece.content;
-  if (piece.toolCalls.length > 0) delta.tool_calls = piece.toolCalls;
+  const delta: ChatDelta = {};
+  if (reasoning !== "") {
+    delta.reasoning_content = reasoning;
+    delta.reasoning = reasoning;
+  }
+  if (content !== "") delta.content = content;
+  if (calls.length > 0) delta.tool_calls = calls;
   return delta;
 }

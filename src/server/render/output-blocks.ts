@@ -3,12 +3,12 @@
  * the engine's deltas arrive. `/v1/messages` and `/v1/responses` render these block events in their own shapes.
  */
 import type { DeltaEvent, FinishEvent, FinishReason } from "../../engine/protocol.ts";
-import { ChoiceDecoder, type ChoiceDecoderOptions, type DecodedPiece, type OutputToolCall } from "../parsers/choice-decoder.ts";
+import { ChoiceDecoder, type ChoiceDecoderOptions, type DecodedEvent, type OutputToolCall } from "../parsers/choice-decoder.ts";
 import { PendingDelta } from "./pending.ts";
 
 export type BlockKind = "thinking" | "text" | "tool";
 
-/** A finished (or still growing) block: its text, or for a tool its call (arguments as the model wrote them). */
+/** A finished (or still growing) block: its text, or for a tool its call (arguments as the model wrote them, growing as they stream). */
 export type OutputBlock = { kind: "thinking"; text: string } | { kind: "text"; text: string } | { kind: "tool"; call: OutputToolCall };
 
 /** What a step released, in order. `index` counts blocks from 0. */
@@ -70,17 +70,20 @@ export class OutputBlocks {
     return events;
   }
 
-  #apply(piece: DecodedPiece): BlockEvent[] {
+  #apply(decoded: DecodedEvent[]): BlockEvent[] {
     const events: BlockEvent[] = [];
-    if (piece.reasoning !== "") events.push(...this.#append("thinking", piece.reasoning));
-    if (piece.content !== "") events.push(...this.#appendText(piece.content));
-    for (const call of piece.toolCalls) {
-      if (this.#open) events.push(this.#close());
-      const block: OutputBlock = { kind: "tool", call };
-      const index = this.blocks.push(block) - 1;
-      events.push({ type: "open", index, block }, { type: "delta", index, kind: "tool", text: call.function.arguments });
-      this.#open = block;
-      events.push(this.#close());
+    for (const event of decoded) {
+      if (event.type === "reasoning") events.push(...this.#append("thinking", event.text));
+      else if (event.type === "content") events.push(...this.#appendText(event.text));
+      else if (event.type === "tool_start") {
+        if (this.#open) events.push(this.#close());
+        this.#heldSpace = "";
+        const block: OutputBlock = { kind: "tool", call: event.call };
+        events.push({ type: "open", index: this.blocks.push(block) - 1, block });
+        this.#open = block;
+      } else if (event.type === "tool_arguments") {
+        if (this.#open?.kind === "tool") events.push({ type: "delta", index: this.blocks.length - 1, kind: "tool", text: event.text });
+      } else if (this.#open?.kind === "tool") events.push(this.#close());
     }
     return events;
   }

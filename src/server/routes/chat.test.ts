@@ -117,7 +117,7 @@ describe("tool calls, non-streaming", () => {
     const engine = new FakeEngine(() => ({ outputs: [[out]] }), { toolCallFormat: "llama3_json" });
     const body = await (await post(testApp(engine).app, "/v1/chat/completions", chatBody({ tools: TOOLS }))).json();
     expect(body.choices[0].message.content).toBeNull();
-    expect(body.choices[0].message.tool_calls[0].function).toEqual({ name: "get_weather", arguments: '{"city":"Oslo"}' });
+    expect(body.choices[0].message.tool_calls[0].function).toEqual({ name: "get_weather", arguments: '{"city": "Oslo"}' });
   });
 
   test("tool_choice none: tools not sent, markup not parsed", async () => {
@@ -219,12 +219,16 @@ describe("POST /v1/chat/completions, streaming", () => {
       const content = joinDeltas(sse.chunks, "content");
       expect(content).toBe("Sure.");
       for (const chunk of sse.chunks) expect(chunk.choices[0]?.delta?.content ?? "").not.toContain("<");
-      const calls = sse.chunks.flatMap((c) => c.choices[0]?.delta?.tool_calls ?? []);
-      expect(calls.map((c: any) => [c.index, c.type, c.function.name, c.function.arguments])).toEqual([
-        [0, "function", "get_weather", '{"city":"Paris"}'],
+      const deltas = sse.chunks.flatMap((c) => c.choices[0]?.delta?.tool_calls ?? []);
+      const calls = accumulateToolCalls(deltas);
+      expect(calls.map((c) => [c.index, c.type, c.name, c.arguments])).toEqual([
+        [0, "function", "get_weather", '{"city": "Paris"}'],
         [1, "function", "get_time", "{}"],
       ]);
-      expect(calls[0].id).toMatch(/^call_/);
+      expect(calls[0]!.id).toMatch(/^call_/);
+      // The first delta of a call carries its id, type and name with empty arguments; later ones only arguments.
+      expect(deltas[0]).toMatchObject({ index: 0, type: "function", function: { name: "get_weather" } });
+      if (split === 1) expect(deltas.filter((d: any) => d.index === 0).length).toBeGreaterThan(2);
       expect(sse.chunks.at(-1)!.choices[0].finish_reason).toBe("tool_calls");
     });
   }
@@ -234,8 +238,8 @@ describe("POST /v1/chat/completions, streaming", () => {
     const engine = new FakeEngine(() => ({ outputs: [tokens] }), { toolCallFormat: "llama3_json" });
     const sse = await readSse(await post(testApp(engine).app, "/v1/chat/completions", chatBody({ stream: true, tools: TOOLS })));
     expect(joinDeltas(sse.chunks, "content")).toBe("");
-    const calls = sse.chunks.flatMap((c) => c.choices[0]?.delta?.tool_calls ?? []);
-    expect(calls.map((c: any) => c.function)).toEqual([{ name: "get_time", arguments: '{"tz":"UTC"}' }]);
+    const calls = accumulateToolCalls(sse.chunks.flatMap((c) => c.choices[0]?.delta?.tool_calls ?? []));
+    expect(calls.map((c) => ({ name: c.name, arguments: c.arguments }))).toEqual([{ name: "get_time", arguments: '{"tz": "UTC"}' }]);
     expect(sse.chunks.at(-1)!.choices[0].finish_reason).toBe("tool_calls");
   });
 
@@ -263,3 +267,16 @@ describe("POST /v1/chat/completions, streaming", () => {
     expect(line).toMatch(/^info req-[0-9a-f]{8} POST \/v1\/chat\/completions 200 \d+ms prompt=4 completion=3 ttft=\d+ms/);
   });
 });
+
+/** Joins streamed `delta.tool_calls` entries by index, as OpenAI's SDKs do. */
+function accumulateToolCalls(deltas: any[]): { index: number; id: string; type: string; name: string; arguments: string }[] {
+  const calls: { index: number; id: string; type: string; name: string; arguments: string }[] = [];
+  for (const d of deltas) {
+    const call = (calls[d.index] ??= { index: d.index, id: "", type: "", name: "", arguments: "" });
+    call.id += d.id ?? "";
+    call.type += d.type ?? "";
+    call.name += d.function?.name ?? "";
+    call.arguments += d.function?.arguments ?? "";
+  }
+  return calls;
+}

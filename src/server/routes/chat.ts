@@ -1,7 +1,7 @@
 /** `POST /v1/chat/completions`. */
 import type { Hono } from "hono";
 import type { EngineEvent, ModelInfo } from "../../engine/protocol.ts";
-import type { ChoiceDecoderOptions } from "../parsers/choice-decoder.ts";
+import { type ChoiceDecoderOptions, withTools } from "../parsers/choice-decoder.ts";
 import { ChatChoices } from "../render/chat-choices.ts";
 import { type ChatCompletionBody, ChatCompletionRequest, toChatGenerateRequest } from "../schemas/chat.ts";
 import { checkModelLimits, parseBody, readJson } from "../schemas/common.ts";
@@ -48,7 +48,7 @@ export function registerChatRoute(app: Hono<AppEnv>, deps: RouteDeps): void {
     const request = toChatGenerateRequest(body, c.get("requestId"));
     checkModelLimits(request.sampling, deps.engine.modelInfo());
     const { generation, first } = await startGeneration(c, deps, request);
-    const options = decoderOptions(body, deps.engine.modelInfo(), first);
+    const options = withTools(decoderOptions(body, deps.engine.modelInfo(), first), request);
     const n = request.sampling.n;
     const envelope = { id: responseId("chatcmpl"), created: nowSeconds(), model: body.model ?? deps.servedModelName };
     if (!body.stream) {

@@ -2,7 +2,7 @@
 import type { Hono } from "hono";
 import type { EngineEvent, ModelInfo } from "../../engine/protocol.ts";
 import type { Generation } from "../generation.ts";
-import type { ChoiceDecoderOptions } from "../parsers/choice-decoder.ts";
+import { type ChoiceDecoderOptions, withTools } from "../parsers/choice-decoder.ts";
 import { anthropicError, anthropicStop, anthropicStreamEvents, anthropicUsage, contentBlock } from "../render/anthropic.ts";
 import { OutputBlocks } from "../render/output-blocks.ts";
 import { checkModelLimits, parseBody, readJson } from "../schemas/common.ts";
@@ -65,7 +65,7 @@ export function registerMessagesRoutes(app: Hono<AppEnv>, deps: RouteDeps): void
     const { parallelToolCalls } = toPromptOptions(body);
     checkModelLimits(request.sampling, deps.engine.modelInfo());
     const { generation, first } = await startGeneration(c, deps, request);
-    const options = decoderOptions(deps.engine.modelInfo(), first, request.kind === "chat" && request.tools !== undefined, parallelToolCalls);
+    const options = withTools(decoderOptions(deps.engine.modelInfo(), first, request.kind === "chat" && request.tools !== undefined, parallelToolCalls), request);
     const id = responseId("msg").replace("msg-", "msg_");
     const envelope = { id, type: "message", role: "assistant", model: body.model };
     if (!body.stream) {

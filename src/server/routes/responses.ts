@@ -3,7 +3,7 @@ import type { Hono } from "hono";
 import type { ChatMessage, EngineEvent, MessageToolCall } from "../../engine/protocol.ts";
 import { ApiError } from "../errors.ts";
 import type { Generation } from "../generation.ts";
-import type { ChoiceDecoderOptions } from "../parsers/choice-decoder.ts";
+import { type ChoiceDecoderOptions, withTools } from "../parsers/choice-decoder.ts";
 import { type OutputBlock, OutputBlocks } from "../render/output-blocks.ts";
 import { ResponseOutput, responseStatus } from "../render/responses-output.ts";
 import type { ResponsesStore } from "../responses-store.ts";
@@ -122,7 +122,7 @@ export function registerResponsesRoutes(app: Hono<AppEnv>, deps: RouteDeps, stor
     checkModelLimits(request.sampling, deps.engine.modelInfo());
     const { generation, first } = await startGeneration(c, deps, request);
     const toolsActive = request.kind === "chat" && request.tools !== undefined;
-    const options = decoderOptions(deps, first, toolsActive, body.parallel_tool_calls !== false);
+    const options = withTools(decoderOptions(deps, first, toolsActive, body.parallel_tool_calls !== false), request);
     const id = responseId("resp").replace("resp-", "resp_");
     const base = { id, created_at: nowSeconds(), ...echo(body, body.model ?? deps.servedModelName) };
     const output = new ResponseOutput();

@@ -1,0 +1,31 @@
+/** Which tool-call format a model writes: `--tool-call-parser`, else its chat template, else its family's default. */
+import type { ToolCallFormat } from "./protocol.ts";
+
+/** The names `--tool-call-parser` takes (vLLM's). */
+export const TOOL_CALL_PARSERS = ["hermes", "qwen3_coder", "llama3_json", "mistral", "pythonic", "openai"] as const satisfies readonly ToolCallFormat[];
+
+/** A `--tool-call-parser` value checked against {@link TOOL_CALL_PARSERS}; null when unknown. */
+export function toolCallParserByName(name: string): ToolCallFormat | null {
+  return (TOOL_CALL_PARSERS as readonly string[]).includes(name) ? (name as ToolCallFormat) : null;
+}
+
+/** Markers a chat template writes for each format, most specific first (Qwen3-Coder's also has `<tool_call>`). */
+const TEMPLATE_MARKERS: [ToolCallFormat, RegExp][] = [
+  ["openai", /<\|channel\|>|<\|constrain\|>|to=functions\./],
+  ["mistral", /\[TOOL_CALLS\]/],
+  ["qwen3_coder", /<function=[\s\S]*<parameter=/],
+  ["hermes", /<tool_call>/],
+  ["llama3_json", /<\|python_tag\|>|"parameters": dictionary of argument name/],
+  ["pythonic", /\[func_name1\(|```tool_code/],
+];
+
+/**
+ * The format a chat template's tool-call markup names; undefined when it names none (the family default applies).
+ *
+ * @example
+ *   detectToolCallFormat("... <tool_call>\n{{ tool_call | tojson }}\n</tool_call> ...") // "hermes"
+ */
+export function detectToolCallFormat(template: string | undefined): ToolCallFormat | undefined {
+  if (template === undefined) return undefined;
+  return TEMPLATE_MARKERS.find(([, marker]) => marker.test(template))?.[0];
+}
