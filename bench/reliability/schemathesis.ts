@@ -17,10 +17,20 @@ async function run(cmd: string[]): Promise<void> {
   if (code !== 0) throw new Error(`${cmd.join(" ")} exited ${code}:\n${out}${err}`);
 }
 
+function runsVersion(st: string): boolean {
+  try {
+    return Bun.spawnSync([st, "--version"], { stdout: "ignore", stderr: "ignore" }).exitCode === 0;
+  } catch {
+    return false; // spawn itself failed: a missing interpreter
+  }
+}
+
 /** Makes the venv once per version; returns the path of `st`. */
 export async function ensureSchemathesis(log: (line: string) => void): Promise<string> {
   const marker = join(VENV, `.ok-${SCHEMATHESIS_VERSION}`);
-  if (!existsSync(marker)) {
+  // A venv copied from another folder keeps scripts whose interpreter path no longer exists: make it anew.
+  const usable = existsSync(marker) && runsVersion(join(VENV, "bin", "st"));
+  if (!usable) {
     log(`schemathesis: installing schemathesis==${SCHEMATHESIS_VERSION} into ${VENV}`);
     rmSync(VENV, { recursive: true, force: true });
     await run(["python3", "-m", "venv", VENV]);

@@ -1,6 +1,7 @@
 """Schemathesis hooks for the reliability suite (loaded through SCHEMATHESIS_HOOKS).
 
-before_call keeps generated generation requests cheap: a valid max_tokens / max_completion_tokens above
+before_call keeps generated generation requests cheap: a valid max_tokens / max_completion_tokens (Responses:
+max_output_tokens) above
 MAX_TOKENS becomes MAX_TOKENS, an absent or null one is set to it (null means "the rest of the context"), and a
 valid n above MAX_N becomes MAX_N. Values that are already invalid are left alone, so negative cases stay
 negative.
@@ -28,13 +29,15 @@ def before_call(ctx, case, **kwargs):
     body = case.body
     if not isinstance(body, dict) or case.method.upper() != "POST":
         return
-    for key in ("max_tokens", "max_completion_tokens"):
+    # The Responses API names its limit max_output_tokens; the others max_tokens (or max_completion_tokens).
+    keys = ("max_output_tokens",) if case.path.endswith("/responses") else ("max_tokens", "max_completion_tokens")
+    for key in keys:
         if key not in body:
             continue
         if body[key] is None or (_is_count(body[key]) and body[key] > MAX_TOKENS):
             body[key] = MAX_TOKENS
-    if "max_tokens" not in body and "max_completion_tokens" not in body:
-        body["max_tokens"] = MAX_TOKENS
+    if not any(key in body for key in keys):
+        body[keys[0]] = MAX_TOKENS
     if _is_count(body.get("n")) and MAX_N < body["n"] <= 64:
         body["n"] = MAX_N
 
