@@ -83,6 +83,7 @@ export class KvMemory {
     const before = this.pool.nbytes + mx.getCacheMemory();
     const kept = bm.shrink();
     if (kept !== null) this.pool.resize(kept);
+    mx.defaultStream().synchronize(); // asynchronous backends (CUDA) release buffers once the stream has drained
     mx.clearCache();
     return Math.max(0, before - this.pool.nbytes - mx.getCacheMemory());
   }
