@@ -18,7 +18,7 @@ import { runMemory } from "./memory.ts";
 import { runOverload } from "./overload.ts";
 import { runPrefill } from "./prefill.ts";
 import { failures, type PartResult, type RunOptions, toMarkdown } from "./report.ts";
-import { REPO_ROOT } from "./server.ts";
+import { REPO_ROOT, TestServer } from "./server.ts";
 import { runSlowloris } from "./slowloris.ts";
 import { runSoak } from "./soak.ts";
 
@@ -62,6 +62,8 @@ for (const name of names) {
   } catch (e) {
     results.push({ part: name, seconds: 0, figures: {}, notes: [],
       invariants: [{ name: "part ran", ok: false, detail: String((e as Error).stack ?? e).slice(0, 600) }] });
+  } finally {
+    await TestServer.stopAll(); // a part that threw midway leaves no server behind
   }
   const last = results.at(-1)!;
   options.log(`${name}: ${last.invariants.every((i) => i.ok) ? "ok" : "FAILED"} in ${last.seconds.toFixed(0)} s`);

@@ -81,6 +81,8 @@ const LOG_KEEP = 64 * 1024;
  *   await fetch(`${server.url}/health`);
  */
 export class TestServer {
+  /** Servers started and not yet stopped: a part that throws midway leaves none running (`stopAll`). */
+  static readonly #live = new Set<TestServer>();
   #logs = "";
   private constructor(
     readonly proc: ReturnType<typeof Bun.spawn>,
@@ -104,6 +106,7 @@ export class TestServer {
       cwd: REPO_ROOT, stdout: "pipe", stderr: "pipe", env: { ...process.env, NO_COLOR: "1" },
     });
     const server = new TestServer(proc, `http://127.0.0.1:${port}`, port, args);
+    TestServer.#live.add(server);
     const deadline = Date.now() + readyTimeoutMs;
     while (Date.now() < deadline && server.alive()) {
       if ((await server.healthStatus(2000)) === 200) return server;
@@ -167,7 +170,13 @@ export class TestServer {
     return last;
   }
 
+  /** Stops every server still running. */
+  static async stopAll(): Promise<void> {
+    await Promise.all([...TestServer.#live].map((s) => s.stop()));
+  }
+
   async stop(): Promise<void> {
+    TestServer.#live.delete(this);
     if (this.alive()) {
       this.proc.kill("SIGTERM");
       const exited = await Promise.race([this.proc.exited.then(() => true), Bun.sleep(15_000).then(() => false)]);
