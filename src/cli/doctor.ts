@@ -6,6 +6,7 @@ import { checkQuantizedMatmul } from "./doctor-quant.ts";
 import { defineCommand } from "citty";
 import { consola } from "consola";
 import { availableMemoryBytes, describeHardware, detectHardware, formatBytes } from "../hardware/index.ts";
+import { DEFAULT_RESPONSES_STORE_BYTES } from "../server/responses-store.ts";
 import { loadMlx, type Mlx } from "./load-mlx.ts";
 import { failWith } from "./logging.ts";
 
@@ -77,6 +78,7 @@ function budgetRows(mx: Mlx): string[] {
     row("available memory", available === null ? "unknown" : formatBytes(available)),
     row("KV budget at most", `${formatBytes(0.5 * free)} (--gpu-memory-utilization 0.5 of free memory; grows from 64 MiB)`),
     row("serve cache limit", formatBytes(unified ? Math.min(cacheLimit, 2 ** 30) : cacheLimit)),
+    row("responses store", `${formatBytes(DEFAULT_RESPONSES_STORE_BYTES)} (--responses-store-bytes)`),
   ];
 }
 
