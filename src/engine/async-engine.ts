@@ -24,6 +24,7 @@ import {
   type TokenizeInput,
   type ToolCallFormat,
 } from "./protocol.ts";
+import { toolCallMarkerIds } from "./tool-call-format.ts";
 import { WorkerClient } from "./worker-client.ts";
 import type { CoreOptions, FromWorker, ModelFacts } from "./worker-protocol.ts";
 
@@ -82,6 +83,7 @@ export class AsyncEngine implements Engine {
   #client: WorkerClient;
   #tokenizer: ModelTokenizer | undefined;
   #tokens: TokenTextCache | undefined;
+  readonly #markerCache = new Map<ToolCallFormat, ReadonlySet<number>>();
   /** Templates and tokenizes prompts; large ones on a thread of their own. */
   #preparer: PromptPreparer | undefined;
   #facts: ModelFacts | null = null;
@@ -178,6 +180,7 @@ export class AsyncEngine implements Engine {
         stop: request.sampling.stop,
         logprobs: request.sampling.logprobs,
         promptTokens: prepared.tokenIds.length,
+        ...(this.#keepsMarkers(request) ? { keepSpecialTokenIds: this.#markerIds(tokenizer, info.toolCallFormat) } : {}),
       }),
     };
     const onAbort = () => this.#release(coreId);
@@ -236,6 +239,20 @@ export class AsyncEngine implements Engine {
       }, total * 1000));
     }
     return timers;
+  }
+
+  /** With tools offered, the tool-call format's special-token markers stay in the text for the parser. */
+  #keepsMarkers(request: GenerateRequest): boolean {
+    return request.kind === "chat" && (request.tools?.length ?? 0) > 0;
+  }
+
+  #markerIds(tokenizer: ModelTokenizer, format: ToolCallFormat): ReadonlySet<number> {
+    let ids = this.#markerCache.get(format);
+    if (!ids) {
+      ids = toolCallMarkerIds(format, (t) => tokenizer.tokenToId(t), tokenizer.specialTokenIds);
+      this.#markerCache.set(format, ids);
+    }
+    return ids;
   }
 
   #admit(): ModelTokenizer {

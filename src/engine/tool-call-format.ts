@@ -9,6 +9,34 @@ export function toolCallParserByName(name: string): ToolCallFormat | null {
   return (TOOL_CALL_PARSERS as readonly string[]).includes(name) ? (name as ToolCallFormat) : null;
 }
 
+/**
+ * Marker strings of each format that tokenizers may hold as special tokens (skipped from text by default): they
+ * must reach the server's parser when a request has tools.
+ */
+const SPECIAL_MARKERS: Partial<Record<ToolCallFormat, readonly string[]>> = {
+  mistral: ["[TOOL_CALLS]", "[ARGS]", "[CALL_ID]"],
+  llama3_json: ["<|python_tag|>"],
+  openai: ["<|start|>", "<|channel|>", "<|message|>", "<|constrain|>", "<|call|>", "<|end|>"],
+  hermes: ["<tool_call>", "</tool_call>"],
+  qwen3_coder: ["<tool_call>", "</tool_call>"],
+};
+
+/**
+ * The ids of a format's markers that the tokenizer holds as special tokens (others decode as text anyway).
+ *
+ * @example
+ *   toolCallMarkerIds("mistral", (t) => tok.tokenToId(t), tok.specialTokenIds) // Set { 9 } for "[TOOL_CALLS]"
+ */
+export function toolCallMarkerIds(format: ToolCallFormat, tokenToId: (text: string) => number | undefined,
+  specialTokenIds: ReadonlySet<number>): Set<number> {
+  const ids = new Set<number>();
+  for (const text of SPECIAL_MARKERS[format] ?? []) {
+    const id = tokenToId(text);
+    if (id !== undefined && specialTokenIds.has(id)) ids.add(id);
+  }
+  return ids;
+}
+
 /** Markers a chat template writes for each format, most specific first (Qwen3-Coder's also has `<tool_call>`). */
 const TEMPLATE_MARKERS: [ToolCallFormat, RegExp][] = [
   ["openai", /<\|channel\|>|<\|constrain\|>|to=functions\./],

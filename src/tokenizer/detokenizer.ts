@@ -5,6 +5,8 @@ import type { ModelTokenizer } from "./model-tokenizer.ts";
 export interface DetokenizerOptions {
   /** Drop special tokens from the text (default false). */
   skipSpecialTokens?: boolean;
+  /** Special tokens kept even with `skipSpecialTokens`. */
+  keepSpecialTokenIds?: ReadonlySet<number>;
 }
 
 const REPLACEMENT_CHAR = "\uFFFD";
@@ -23,6 +25,7 @@ const REPLACEMENT_CHAR = "\uFFFD";
 export class IncrementalDetokenizer {
   readonly #tokenizer: ModelTokenizer;
   readonly #skipSpecialTokens: boolean;
+  readonly #keep: ReadonlySet<number> | undefined;
   readonly #ids: number[] = [];
   #prefixOffset = 0;
   #readOffset = 0;
@@ -32,6 +35,7 @@ export class IncrementalDetokenizer {
   constructor(tokenizer: ModelTokenizer, options: DetokenizerOptions = {}) {
     this.#tokenizer = tokenizer;
     this.#skipSpecialTokens = options.skipSpecialTokens ?? false;
+    this.#keep = options.keepSpecialTokenIds;
   }
 
   /** All text emitted so far. */
@@ -45,7 +49,10 @@ export class IncrementalDetokenizer {
   }
 
   #decodeFrom(start: number, end: number): string {
-    return this.#tokenizer.decode(this.#ids.slice(start, end), { skipSpecialTokens: this.#skipSpecialTokens });
+    return this.#tokenizer.decode(this.#ids.slice(start, end), {
+      skipSpecialTokens: this.#skipSpecialTokens,
+      ...(this.#keep ? { keepSpecialTokenIds: this.#keep } : {}),
+    });
   }
 
   #emit(fullWindowText: string): string {

@@ -20,6 +20,8 @@ export interface EncodeOptions {
 export interface DecodeOptions {
   /** Drop special tokens (default false). Non-special added tokens such as Qwen's `<tool_call>` stay. */
   skipSpecialTokens?: boolean;
+  /** Special tokens kept even with `skipSpecialTokens` (e.g. a tool-call format's markers such as `[TOOL_CALLS]`). */
+  keepSpecialTokenIds?: ReadonlySet<number>;
   /**
    * Apply transformers' `clean_up_tokenization_spaces` (" ." -> ".", " 's" -> "'s"; default false). It is off
    * by default whatever the config says: it rewrites model output and is not prefix-stable, so streaming
@@ -152,7 +154,7 @@ export class ModelTokenizer {
       if (!Number.isInteger(id) || id < 0 || id >= this.vocabSize) {
         throw new TokenizerError(`token id ${id} is outside the vocabulary (size ${this.vocabSize})`);
       }
-      if (options.skipSpecialTokens === true && this.specialTokenIds.has(id)) continue;
+      if (options.skipSpecialTokens === true && this.specialTokenIds.has(id) && !options.keepSpecialTokenIds?.has(id)) continue;
       kept.push(id);
     }
     if (kept.length === 0) return "";

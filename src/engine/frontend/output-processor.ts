@@ -17,6 +17,8 @@ export interface OutputProcessorOptions {
   stop: readonly string[];
   logprobs: boolean;
   promptTokens: number;
+  /** Special tokens kept in the text: the tool-call format's markers, for the server's parser to see. */
+  keepSpecialTokenIds?: ReadonlySet<number>;
 }
 
 /**
@@ -37,7 +39,10 @@ export class OutputProcessor {
     this.#options = options;
     this.#tokens = tokens;
     this.#choices = Array.from({ length: options.n }, () => ({
-      detokenizer: new IncrementalDetokenizer(tokenizer, { skipSpecialTokens: true }),
+      detokenizer: new IncrementalDetokenizer(tokenizer, {
+        skipSpecialTokens: true,
+        ...(options.keepSpecialTokenIds ? { keepSpecialTokenIds: options.keepSpecialTokenIds } : {}),
+      }),
       stops: new StopStringMatcher(options.stop),
       completionTokens: 0,
       finishReason: null,
