@@ -6,18 +6,12 @@ import { ChatChoices } from "../render/chat-choices.ts";
 import { type ChatCompletionBody, ChatCompletionRequest, toChatGenerateRequest } from "../schemas/chat.ts";
 import { checkModelLimits, parseBody, readJson } from "../schemas/common.ts";
 import type { Generation } from "../generation.ts";
-import { type AppEnv, checkModel, nowSeconds, type RouteDeps, responseId, startGeneration, usageOf } from "./context.ts";
+import { type AppEnv, checkModel, choiceDecoderOptions, nowSeconds, type RouteDeps, responseId, startGeneration, usageOf } from "./context.ts";
 import { streamGeneration } from "./sse.ts";
 
 function decoderOptions(body: ChatCompletionBody, info: ModelInfo, first: EngineEvent | null): ChoiceDecoderOptions {
   const toolsActive = (body.tools?.length ?? 0) > 0 && body.tool_choice !== "none";
-  const promptOpens = first?.type === "start" ? first.promptOpensReasoning : undefined;
-  return {
-    ...(info.reasoning ? { reasoning: info.reasoning } : {}),
-    promptOpensReasoning: promptOpens ?? info.reasoning?.promptOpensReasoning ?? false,
-    toolCallFormat: toolsActive ? info.toolCallFormat : "none",
-    parallelToolCalls: body.parallel_tool_calls !== false,
-  };
+  return choiceDecoderOptions(info, first, toolsActive, body.parallel_tool_calls !== false);
 }
 
 function dispatch(choices: ChatChoices, event: EngineEvent) {

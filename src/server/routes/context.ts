@@ -1,10 +1,11 @@
 /** What every route needs, and the steps chat and completions share. */
 import type { Context } from "hono";
-import type { Engine, EngineEvent, GenerateRequest } from "../../engine/protocol.ts";
+import type { Engine, EngineEvent, GenerateRequest, ModelInfo } from "../../engine/protocol.ts";
 import type { AccessRecord, ServerLogger } from "../access-log.ts";
 import { ApiError } from "../errors.ts";
 import { Generation } from "../generation.ts";
 import type { InflightRequests } from "../inflight.ts";
+import type { ChoiceDecoderOptions } from "../parsers/choice-decoder.ts";
 
 export type AppEnv = { Variables: { requestId: string; access: AccessRecord } };
 
@@ -80,4 +81,22 @@ export function responseId(prefix: string): string {
 /** Seconds since the epoch, as OpenAI's `created`. */
 export function nowSeconds(): number {
   return Math.floor(Date.now() / 1000);
+}
+
+/**
+ * How a route decodes one choice's text: the model's reasoning tags (open from the prompt's start when its chat
+ * template opened them), and its tool-call format while the request offers tools.
+ *
+ * @example
+ *   const options = choiceDecoderOptions(deps.engine.modelInfo(), firstEvent, true, body.parallel_tool_calls !== false);
+ */
+export function choiceDecoderOptions(info: ModelInfo, first: EngineEvent | null, toolsActive: boolean,
+  parallelToolCalls: boolean): ChoiceDecoderOptions {
+  const promptOpens = first?.type === "start" ? first.promptOpensReasoning : undefined;
+  return {
+    ...(info.reasoning ? { reasoning: info.reasoning } : {}),
+    promptOpensReasoning: promptOpens ?? info.reasoning?.promptOpensReasoning ?? false,
+    toolCallFormat: toolsActive ? info.toolCallFormat : "none",
+    parallelToolCalls,
+  };
 }

@@ -1,24 +1,15 @@
 /** `POST /v1/messages` and `POST /v1/messages/count_tokens`: Anthropic's Messages API over the one engine request. */
 import type { Hono } from "hono";
-import type { EngineEvent, ModelInfo } from "../../engine/protocol.ts";
+import type { EngineEvent } from "../../engine/protocol.ts";
 import type { Generation } from "../generation.ts";
-import { type ChoiceDecoderOptions, withTools } from "../parsers/choice-decoder.ts";
+import { withTools } from "../parsers/choice-decoder.ts";
 import { anthropicError, anthropicStop, anthropicStreamEvents, anthropicUsage, contentBlock } from "../render/anthropic.ts";
 import { OutputBlocks } from "../render/output-blocks.ts";
 import { checkModelLimits, parseBody, readJson } from "../schemas/common.ts";
 import { CountTokensRequest, MessagesRequest, toChatMessages, toMessagesGenerateRequest, toPromptOptions } from "../schemas/messages.ts";
-import { type AppEnv, checkModel, type RouteDeps, responseId, startGeneration } from "./context.ts";
+import { type AppEnv, checkModel, choiceDecoderOptions, type RouteDeps, responseId, startGeneration } from "./context.ts";
 import { type SseDialect, streamGeneration } from "./sse.ts";
 
-function decoderOptions(info: ModelInfo, first: EngineEvent | null, toolsActive: boolean, parallel: boolean): ChoiceDecoderOptions {
-  const promptOpens = first?.type === "start" ? first.promptOpensReasoning : undefined;
-  return {
-    ...(info.reasoning ? { reasoning: info.reasoning } : {}),
-    promptOpensReasoning: promptOpens ?? info.reasoning?.promptOpensReasoning ?? false,
-    toolCallFormat: toolsActive ? info.toolCallFormat : "none",
-    parallelToolCalls: parallel,
-  };
-}
 
 async function collect(generation: Generation, first: EngineEvent | null, blocks: OutputBlocks): Promise<void> {
   for (let event = first; event !== null; event = (await generation.next()) as EngineEvent | null) {
@@ -65,7 +56,7 @@ export function registerMessagesRoutes(app: Hono<AppEnv>, deps: RouteDeps): void
     const { parallelToolCalls } = toPromptOptions(body);
     checkModelLimits(request.sampling, deps.engine.modelInfo());
     const { generation, first } = await startGeneration(c, deps, request);
-    const options = withTools(decoderOptions(deps.engine.modelInfo(), first, request.kind === "chat" && request.tools !== undefined, parallelToolCalls), request);
+    const options = withTools(choiceDecoderOptions(deps.engine.modelInfo(), first, request.kind === "chat" && request.tools !== undefined, parallelToolCalls), request);
     const id = responseId("msg").replace("msg-", "msg_");
     const envelope = { id, type: "message", role: "assistant", model: body.model };
     if (!body.stream) {

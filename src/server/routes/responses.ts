@@ -3,24 +3,16 @@ import type { Hono } from "hono";
 import type { ChatMessage, EngineEvent, MessageToolCall } from "../../engine/protocol.ts";
 import { ApiError } from "../errors.ts";
 import type { Generation } from "../generation.ts";
-import { type ChoiceDecoderOptions, withTools } from "../parsers/choice-decoder.ts";
+import { withTools } from "../parsers/choice-decoder.ts";
 import { type OutputBlock, OutputBlocks } from "../render/output-blocks.ts";
 import { ResponseOutput, responseStatus } from "../render/responses-output.ts";
 import type { ResponsesStore } from "../responses-store.ts";
-import { checkModelLimits, parseBody, readJson } from "../schemas/common.ts";
+import { checkModelLimits, parseBody, parseToolArguments, readJson } from "../schemas/common.ts";
 import { type ResponsesBody, ResponsesRequest, toResponsesGenerateRequest } from "../schemas/responses.ts";
-import { type AppEnv, checkModel, nowSeconds, type RouteDeps, responseId, startGeneration } from "./context.ts";
+import { type AppEnv, checkModel, choiceDecoderOptions, nowSeconds, type RouteDeps, responseId, startGeneration } from "./context.ts";
 import { type SseDialect, streamGeneration } from "./sse.ts";
 
 type Json = Record<string, unknown>;
-
-function parseArguments(raw: string): Record<string, unknown> | string {
-  try {
-    const value: unknown = JSON.parse(raw);
-    if (typeof value === "object" && value !== null && !Array.isArray(value)) return value as Record<string, unknown>;
-  } catch {}
-  return raw;
-}
 
 /** The assistant turn a response adds to its conversation. */
 function assistantTurn(blocks: readonly OutputBlock[]): ChatMessage {
@@ -30,7 +22,7 @@ function assistantTurn(blocks: readonly OutputBlock[]): ChatMessage {
   for (const b of blocks) {
     if (b.kind === "text") text += b.text;
     else if (b.kind === "thinking") reasoning += b.text;
-    else calls.push({ id: b.call.id, type: "function", function: { name: b.call.function.name, arguments: parseArguments(b.call.function.arguments) } });
+    else calls.push({ id: b.call.id, type: "function", function: { name: b.call.function.name, arguments: parseToolArguments(b.call.function.arguments) } });
   }
   const turn: ChatMessage = { role: "assistant", content: text === "" && calls.length > 0 ? null : text };
   if (reasoning !== "") turn.reasoning_content = reasoning;
@@ -84,16 +76,6 @@ function history(store: ResponsesStore, body: ResponsesBody): ChatMessage[] {
   return previous.conversation;
 }
 
-function decoderOptions(deps: RouteDeps, first: EngineEvent | null, toolsActive: boolean, parallel: boolean): ChoiceDecoderOptions {
-  const info = deps.engine.modelInfo();
-  const promptOpens = first?.type === "start" ? first.promptOpensReasoning : undefined;
-  return {
-    ...(info.reasoning ? { reasoning: info.reasoning } : {}),
-    promptOpensReasoning: promptOpens ?? info.reasoning?.promptOpensReasoning ?? false,
-    toolCallFormat: toolsActive ? info.toolCallFormat : "none",
-    parallelToolCalls: parallel,
-  };
-}
 
 const RESPONSES_DIALECT = (output: ResponseOutput): SseDialect => ({
   namedEvents: true,
@@ -122,7 +104,7 @@ export function registerResponsesRoutes(app: Hono<AppEnv>, deps: RouteDeps, stor
     checkModelLimits(request.sampling, deps.engine.modelInfo());
     const { generation, first } = await startGeneration(c, deps, request);
     const toolsActive = request.kind === "chat" && request.tools !== undefined;
-    const options = withTools(decoderOptions(deps, first, toolsActive, body.parallel_tool_calls !== false), request);
+    const options = withTools(choiceDecoderOptions(deps.engine.modelInfo(), first, toolsActive, body.parallel_tool_calls !== false), request);
     const id = responseId("resp").replace("resp-", "resp_");
     const base = { id, created_at: nowSeconds(), ...echo(body, body.model ?? deps.servedModelName) };
     const output = new ResponseOutput();

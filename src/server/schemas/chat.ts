@@ -2,7 +2,7 @@
 import { z } from "zod";
 import type { ChatMessage, GenerateRequest, MessageToolCall, ToolChoice } from "../../engine/protocol.ts";
 import { ApiError } from "../errors.ts";
-import { samplingFields, toSampling } from "./common.ts";
+import { parseToolArguments, samplingFields, toSampling } from "./common.ts";
 import { toolParametersProblem } from "./tool-schema.ts";
 
 const contentPart = z.discriminatedUnion("type", [
@@ -82,14 +82,6 @@ export const ChatCompletionRequest = z
 
 export type ChatCompletionBody = z.infer<typeof ChatCompletionRequest>;
 
-function parseArguments(raw: string): Record<string, unknown> | string {
-  try {
-    const value: unknown = JSON.parse(raw);
-    if (typeof value === "object" && value !== null && !Array.isArray(value)) return value as Record<string, unknown>;
-  } catch {}
-  return raw;
-}
-
 function toMessage(m: ChatCompletionBody["messages"][number]): ChatMessage {
   if (m.role === "tool") return { role: "tool", content: m.content, tool_call_id: m.tool_call_id };
   if (m.role !== "assistant") return { role: m.role, content: m.content, ...(m.name ? { name: m.name } : {}) };
@@ -102,7 +94,7 @@ function toMessage(m: ChatCompletionBody["messages"][number]): ChatMessage {
       (call): MessageToolCall => ({
         id: call.id,
         type: "function",
-        function: { name: call.function.name, arguments: parseArguments(call.function.arguments) },
+        function: { name: call.function.name, arguments: parseToolArguments(call.function.arguments) },
       }),
     );
   }

@@ -173,3 +173,18 @@ export function checkModelLimits(sampling: SamplingParams, info: ModelInfo): voi
     });
   }
 }
+
+/**
+ * A tool call's `arguments` string as the chat template wants it: the object when it is a JSON object, else the
+ * string as given.
+ *
+ * @example
+ *   parseToolArguments('{"city": "Paris"}') // { city: "Paris" }
+ */
+export function parseToolArguments(raw: string): Record<string, unknown> | string {
+  try {
+    const value: unknown = JSON.parse(raw);
+    if (typeof value === "object" && value !== null && !Array.isArray(value)) return value as Record<string, unknown>;
+  } catch {}
+  return raw;
+}

@@ -6,7 +6,7 @@
 import { z } from "zod";
 import type { ChatMessage, ContentPart, GenerateRequest, ToolChoice, ToolDefinition } from "../../engine/protocol.ts";
 import { ApiError } from "../errors.ts";
-import { toSampling } from "./common.ts";
+import { parseToolArguments, toSampling } from "./common.ts";
 import { toolParametersProblem } from "./tool-schema.ts";
 
 const inputPart = z.discriminatedUnion("type", [
@@ -145,14 +145,6 @@ function textParts(parts: string | InputPart[], param: string): string | Content
   });
 }
 
-function parseArguments(raw: string): Record<string, unknown> | string {
-  try {
-    const value: unknown = JSON.parse(raw);
-    if (typeof value === "object" && value !== null && !Array.isArray(value)) return value as Record<string, unknown>;
-  } catch {}
-  return raw;
-}
-
 /**
  * Chat messages of the input items. Reasoning items attach to the next assistant turn; `function_call` items join
  * the assistant message before them (or start one).
@@ -175,7 +167,7 @@ export function inputMessages(input: ResponsesBody["input"]): ChatMessage[] {
       reasoning += [...(item.content ?? []), ...item.summary].map((p) => p.text).join("");
     } else if (item.type === "function_call") {
       const message = assistant();
-      (message.tool_calls ??= []).push({ id: item.call_id, type: "function", function: { name: item.name, arguments: parseArguments(item.arguments) } });
+      (message.tool_calls ??= []).push({ id: item.call_id, type: "function", function: { name: item.name, arguments: parseToolArguments(item.arguments) } });
     } else if (item.type === "function_call_output") {
       out.push({ role: "tool", tool_call_id: item.call_id, content: textParts(item.output, `input[${i}].output`) });
     } else if (item.role === "assistant") {
