@@ -1,5 +1,5 @@
 /** Hermes-style tool calls (Qwen2.5, Qwen3): `<tool_call>\n{"name": ..., "arguments": {...}}\n</tool_call>`. */
-import { partialTagLength, trailingWhitespaceLength } from "./holdback.ts";
+import { partialTagLength, scanToMarker } from "./holdback.ts";
 import { JsonCallStream } from "./json-call.ts";
 import { type ToolCallParser, type ToolEvent, ToolEvents } from "./tool-call.ts";
 
@@ -50,15 +50,10 @@ export class HermesToolParser implements ToolCallParser {
   #step(out: ToolEvents): boolean {
     const buffer = this.#buffer;
     if (this.#state === "text") {
-      const open = buffer.indexOf(OPEN);
-      if (open >= 0) {
-        this.#emitText(buffer.slice(0, open).trimEnd(), out);
-        return this.#enter("start", buffer.slice(open + OPEN.length));
-      }
-      const partial = partialTagLength(buffer, OPEN);
-      const keep = partial + trailingWhitespaceLength(buffer.slice(0, buffer.length - partial));
-      this.#emitText(buffer.slice(0, buffer.length - keep), out);
-      this.#buffer = buffer.slice(buffer.length - keep);
+      const scan = scanToMarker(buffer, OPEN);
+      this.#emitText(scan.text, out);
+      if (scan.found) return this.#enter("start", scan.rest);
+      this.#buffer = scan.rest;
       return false;
     }
     if (this.#state === "start") {

@@ -3,7 +3,7 @@
  * (Mistral 7B v0.3, Nemo) and the newer `[TOOL_CALLS]name[ARGS]{...}`, one marker per call (tokenizer v11+:
  * Mistral Small 3.x, Devstral, Magistral), optionally with `[CALL_ID]id` before `[ARGS]`.
  */
-import { partialTagLength, trailingWhitespaceLength } from "./holdback.ts";
+import { partialTagLength, scanToMarker } from "./holdback.ts";
 import { JsonCallStream } from "./json-call.ts";
 import { JsonScanner, type ToolCallParser, type ToolEvent, ToolEvents } from "./tool-call.ts";
 
@@ -55,15 +55,10 @@ export class MistralToolParser implements ToolCallParser {
   #step(out: ToolEvents): boolean {
     const buffer = this.#buffer;
     if (this.#state === "text") {
-      const at = buffer.indexOf(MARKER);
-      if (at >= 0) {
-        this.#emitText(buffer.slice(0, at).trimEnd(), out);
-        return this.#enter("marker", buffer.slice(at + MARKER.length));
-      }
-      const partial = partialTagLength(buffer, MARKER);
-      const keep = partial + trailingWhitespaceLength(buffer.slice(0, buffer.length - partial));
-      this.#emitText(buffer.slice(0, buffer.length - keep), out);
-      this.#buffer = buffer.slice(buffer.length - keep);
+      const scan = scanToMarker(buffer, MARKER);
+      this.#emitText(scan.text, out);
+      if (scan.found) return this.#enter("marker", scan.rest);
+      this.#buffer = scan.rest;
       return false;
     }
     if (this.#state === "marker") {

@@ -1,7 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import { ChoiceDecoder, type DecodedEvent } from "./choice-decoder.ts";
 import { HermesToolParser } from "./hermes.ts";
-import { partialTagLength } from "./holdback.ts";
+import { partialTagLength, scanToMarker } from "./holdback.ts";
 import { Llama3JsonToolParser } from "./llama3-json.ts";
 import { ReasoningSplitter } from "./reasoning.ts";
 import { jsonObjectEnd, toolCallFromJson } from "./tool-call.ts";
@@ -28,6 +28,12 @@ describe("holdback", () => {
     expect(partialTagLength("abc <", "<tool_call>")).toBe(1);
     expect(partialTagLength("abc", "<tool_call>")).toBe(0);
     expect(partialTagLength("<tool_call>", "<tool_call>")).toBe(0);
+  });
+  test("scanToMarker: text before the marker and what follows it, or all but a partial marker and its leading space", () => {
+    expect(scanToMarker("Hi  <tool_call>{", "<tool_call>")).toEqual({ text: "Hi", found: true, rest: "{" });
+    expect(scanToMarker("Hi <tool", "<tool_call>")).toEqual({ text: "Hi", found: false, rest: " <tool" });
+    expect(scanToMarker("Hi there ", "<tool_call>")).toEqual({ text: "Hi there", found: false, rest: " " });
+    expect(scanToMarker("plain", "[TOOL_CALLS]")).toEqual({ text: "plain", found: false, rest: "" });
   });
   test("jsonObjectEnd respects strings and escapes", () => {
     expect(jsonObjectEnd('{"a":"}"} tail')).toBe(9);

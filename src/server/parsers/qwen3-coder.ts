@@ -4,7 +4,7 @@
  * Parameter values are text; they become JSON by the type the tool's schema gives them, as Qwen's parser does.
  */
 import type { ToolDefinition } from "../../engine/protocol.ts";
-import { partialTagLength, trailingWhitespaceLength } from "./holdback.ts";
+import { partialTagLength, scanToMarker } from "./holdback.ts";
 import { parsePythonLiteral } from "./python-literal.ts";
 import { type ToolCallParser, type ToolEvent, ToolEvents, type ToolParserContext } from "./tool-call.ts";
 
@@ -113,16 +113,13 @@ export class Qwen3CoderToolParser implements ToolCallParser {
   #step(out: ToolEvents): boolean {
     const buffer = this.#buffer;
     if (this.#state === "text") {
-      const open = buffer.indexOf(OPEN);
-      if (open >= 0) {
-        this.#emitText(buffer.slice(0, open).trimEnd(), out);
+      const scan = scanToMarker(buffer, OPEN);
+      this.#emitText(scan.text, out);
+      if (scan.found) {
         this.#junk = "";
-        return this.#enter("function", buffer.slice(open + OPEN.length));
+        return this.#enter("function", scan.rest);
       }
-      const partial = partialTagLength(buffer, OPEN);
-      const keep = partial + trailingWhitespaceLength(buffer.slice(0, buffer.length - partial));
-      this.#emitText(buffer.slice(0, buffer.length - keep), out);
-      this.#buffer = buffer.slice(buffer.length - keep);
+      this.#buffer = scan.rest;
       return false;
     }
     if (this.#state === "function") {
