@@ -1,19 +1,9 @@
 import { describe, expect, test } from "bun:test";
 import { BlockManager } from "./block-manager.ts";
 import { InvalidRequestError, NoFreeBlocksError } from "./errors.ts";
-import { Sequence } from "./sequence.ts";
+import { prefillBlocks as prefill, promptSequence as seqOf, tokenRange as range } from "./testing.ts";
 
 const BS = 4;
-const range = (start: number, n: number) => Array.from({ length: n }, (_, i) => start + i);
-const seqOf = (tokens: number[]) => new Sequence({ promptTokenIds: tokens, maxTokens: 8 });
-
-function prefill(bm: BlockManager, tokens: number[]): Sequence {
-  const seq = seqOf(tokens);
-  bm.allocate(seq);
-  seq.numComputedTokens = seq.numTokens;
-  bm.cacheBlocks(seq);
-  return seq;
-}
 
 describe("BlockManager growth (backed blocks below the budget)", () => {
   test("starts with initialBlocks backed; the unbacked budget still counts as free", () => {

@@ -2,20 +2,9 @@ import { describe, expect, test } from "bun:test";
 import { BlockManager } from "./block-manager.ts";
 import { NoFreeBlocksError, InvalidRequestError } from "./errors.ts";
 import { hashBlockTokens } from "./hashing.ts";
-import { Sequence } from "./sequence.ts";
+import { prefillBlocks as prefill, promptSequence as seqOf, tokenRange as range } from "./testing.ts";
 
 const BS = 4;
-const range = (start: number, n: number) => Array.from({ length: n }, (_, i) => start + i);
-const seqOf = (tokens: number[]) => new Sequence({ promptTokenIds: tokens, maxTokens: 8 });
-
-/** Allocates and marks the whole prompt computed, as a finished prefill would. */
-function prefill(bm: BlockManager, tokens: number[]): Sequence {
-  const seq = seqOf(tokens);
-  bm.allocate(seq);
-  seq.numComputedTokens = seq.numTokens;
-  bm.cacheBlocks(seq);
-  return seq;
-}
 
 describe("BlockManager allocation", () => {
   test("allocate gives one block per blockSize tokens and free returns them", () => {

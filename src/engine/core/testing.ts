@@ -1,7 +1,7 @@
 import type { BlockManager } from "./block-manager.ts";
 import type { Scheduler } from "./scheduler.ts";
 import type { SchedulerOutput } from "./scheduler-output.ts";
-import type { Sequence } from "./sequence.ts";
+import { Sequence } from "./sequence.ts";
 
 /**
  * Test double of a paged model runner: its "KV cache" stores each position's token id in the slot the block
@@ -71,4 +71,23 @@ export function runToCompletion(
     finished.push(...scheduler.postprocess(output, runner.run(output)));
   }
   return { steps, finished };
+}
+
+/** Token ids `start, start + 1, …` (`n` of them). */
+export function tokenRange(start: number, n: number): number[] {
+  return Array.from({ length: n }, (_, i) => start + i);
+}
+
+/** A sequence with this prompt and room for 8 output tokens. */
+export function promptSequence(tokens: number[]): Sequence {
+  return new Sequence({ promptTokenIds: tokens, maxTokens: 8 });
+}
+
+/** Allocates `tokens` in `bm` and marks the whole prompt computed and cached, as a finished prefill would. */
+export function prefillBlocks(bm: BlockManager, tokens: number[]): Sequence {
+  const seq = promptSequence(tokens);
+  bm.allocate(seq);
+  seq.numComputedTokens = seq.numTokens;
+  bm.cacheBlocks(seq);
+  return seq;
 }
