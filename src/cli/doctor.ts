@@ -6,6 +6,8 @@ import { checkQuantizedMatmul } from "./doctor-quant.ts";
 import { defineCommand } from "citty";
 import { consola } from "consola";
 import { availableMemoryBytes, describeHardware, detectHardware, formatBytes } from "../hardware/index.ts";
+import { DEFAULT_ENGINE_CORE_CONFIG } from "../engine/core-types.ts";
+import { defaultMlxCacheLimit, freeMemoryForKv } from "../engine/paged/free-memory.ts";
 import { DEFAULT_RESPONSES_STORE_BYTES } from "../server/responses-store.ts";
 import { loadMlx, type Mlx } from "./load-mlx.ts";
 import { failWith } from "./logging.ts";
@@ -70,14 +72,11 @@ function memoryRows(mx: Mlx): string[] {
 /** What `serve` would budget here with its defaults (the KV cache's share of the free memory, MLX's cache). */
 function budgetRows(mx: Mlx): string[] {
   const available = availableMemoryBytes();
-  const headroom = Math.max(0, mx.getMemoryLimit() - mx.getActiveMemory());
-  const unified = !mx.gpuAvailable() || process.platform === "darwin";
-  const free = unified && available !== null ? Math.min(available, headroom) : headroom;
-  const cacheLimit = Math.floor(mx.getMemoryLimit() * 0.1);
+  const share = DEFAULT_ENGINE_CORE_CONFIG.gpuMemoryUtilization;
   return [
     row("available memory", available === null ? "unknown" : formatBytes(available)),
-    row("KV budget at most", `${formatBytes(0.5 * free)} (--gpu-memory-utilization 0.5 of free memory; grows from 64 MiB)`),
-    row("serve cache limit", formatBytes(unified ? Math.min(cacheLimit, 2 ** 30) : cacheLimit)),
+    row("KV budget at most", `${formatBytes(share * freeMemoryForKv(mx))} (--gpu-memory-utilization ${share} of free memory; grows from 64 MiB)`),
+    row("serve cache limit", formatBytes(defaultMlxCacheLimit(mx))),
     row("responses store", `${formatBytes(DEFAULT_RESPONSES_STORE_BYTES)} (--responses-store-bytes)`),
   ];
 }

@@ -4,17 +4,13 @@
  */
 import * as mx from "../../mlx/index.ts";
 import type { BlockManager } from "../core/block-manager.ts";
-import { freeMemoryForKv, unifiedMemory } from "./free-memory.ts";
+import { defaultMlxCacheLimit, freeMemoryForKv } from "./free-memory.ts";
 import { type KvPoolSpec, PagedKvPool } from "./kv-pool.ts";
 import { type KvPlan, type KvSizingOptions, planKvPool } from "./sizing.ts";
 
 /** Free memory the KV pool leaves to the system when it grows, and how often that is read. */
 const GROWTH_RESERVE_BYTES = 512 * 2 ** 20;
 const GROWTH_CHECK_MS = 1000;
-
-/** Share of MLX's memory limit its buffer cache may keep, and its cap where that memory is the user's RAM. */
-const CACHE_LIMIT_SHARE = 0.1;
-const UNIFIED_CACHE_LIMIT = 2 ** 30;
 
 export interface KvMemoryOptions extends Omit<KvSizingOptions, "freeBytes"> {
   /** MLX's buffer cache limit in bytes (default: 10% of MLX's memory limit, at most 1 GiB on unified memory). */
@@ -46,13 +42,10 @@ export class KvMemory {
   #checkedAt = Number.NEGATIVE_INFINITY;
 
   constructor(spec: Omit<KvPoolSpec, "numBlocks">, options: KvMemoryOptions) {
-    this.#freeMemory = options.freeMemoryBytes ?? freeMemoryForKv;
+    this.#freeMemory = options.freeMemoryBytes ?? (() => freeMemoryForKv(mx));
     this.plan = planKvPool(spec, { ...options, freeBytes: this.#freeMemory() });
     this.pool = new PagedKvPool({ ...spec, numBlocks: this.plan.initialBlocks });
-    // MLX's buffer cache defaults to the whole memory limit: changing batch shapes would grow it until the device
-    // runs out (seen on the H100 under mixed concurrency), and on unified memory it is the user's RAM.
-    const limit = Math.floor(mx.getMemoryLimit() * CACHE_LIMIT_SHARE);
-    mx.setCacheLimit(options.mlxCacheLimitBytes ?? (unifiedMemory() ? Math.min(limit, UNIFIED_CACHE_LIMIT) : limit));
+    mx.setCacheLimit(options.mlxCacheLimitBytes ?? defaultMlxCacheLimit(mx));
   }
 
   get bytesPerBlock(): number {
