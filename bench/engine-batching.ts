@@ -9,7 +9,7 @@
  */
 import { parseArgs } from "node:util";
 import * as mx from "../src/mlx/index.ts";
-import { EngineCore } from "../src/engine/engine-core.ts";
+import { EngineCore } from "../src/engine/engine-core/engine-core.ts";
 import { tinyModel } from "../src/engine/runner/testing.ts";
 import { GREEDY } from "../src/engine/sampling/params.ts";
 import { describeMachine } from "./ffi/machine.ts";

@@ -9,8 +9,8 @@
  */
 import { parseArgs } from "node:util";
 import * as mx from "../src/mlx/index.ts";
-import { EngineCore } from "../src/engine/engine-core.ts";
-import { generate } from "../src/engine/generate.ts";
+import { EngineCore } from "../src/engine/engine-core/engine-core.ts";
+import { generate } from "../src/engine/runner/generate.ts";
 import { tinyModel } from "../src/engine/runner/testing.ts";
 import { GREEDY } from "../src/engine/sampling/params.ts";
 

@@ -10,7 +10,7 @@ import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { generate } from "../src/engine/generate.ts";
+import { generate } from "../src/engine/runner/generate.ts";
 import { GREEDY } from "../src/engine/sampling/params.ts";
 import * as mx from "../src/mlx/index.ts";
 import { loadModelDir } from "../src/models/load.ts";

@@ -100,9 +100,9 @@ async function build(requested: Backend, target?: Target): Promise<void> {
 
   const outfile = plan?.outfile ?? join(REPO_ROOT, "dist", "vllm-mlx");
   // The engine worker, the prompt worker and the desktop app's server worker are further entrypoints: the binary
-  // spawns them by their paths under --root (./src/engine/worker.ts, ./src/engine/frontend/prompt-worker.ts,
+  // spawns them by their paths under --root (./src/engine/worker/worker.ts, ./src/engine/frontend/prompt-worker.ts,
   // ./src/desktop/server-worker.ts).
-  const worker = join(REPO_ROOT, "src", "engine", "worker.ts");
+  const worker = join(REPO_ROOT, "src", "engine", "worker", "worker.ts");
   const promptWorker = join(REPO_ROOT, "src", "engine", "frontend", "prompt-worker.ts");
   const appWorker = join(REPO_ROOT, "src", "desktop", "server-worker.ts");
   const cmd = [process.execPath, "build", "--compile", "--no-compile-autoload-dotenv", "--no-compile-autoload-bunfig",

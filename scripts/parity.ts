@@ -8,7 +8,7 @@
  */
 import { readdirSync } from "node:fs";
 import { join } from "node:path";
-import { generate, prefill } from "../src/engine/generate.ts";
+import { generate, prefill } from "../src/engine/runner/generate.ts";
 import { GREEDY } from "../src/engine/sampling/params.ts";
 import { loadModelDir } from "../src/models/load.ts";
 

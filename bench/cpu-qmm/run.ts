@@ -1,6 +1,6 @@
 #!/usr/bin/env bun
 /**
- * Default model (SmolLM2-135M-Instruct, Q4_1 GGUF) on the CPU: ours in-process (src/engine/generate.ts: prefill,
+ * Default model (SmolLM2-135M-Instruct, Q4_1 GGUF) on the CPU: ours in-process (src/engine/runner/generate.ts: prefill,
  * then greedy decode) against llama.cpp (node-llama-cpp, prebuilt CPU binary, `node llama.mjs`) on the same GGUF,
  * with the same prompt token ids. Rounds alternate ours and llama.cpp; medians are reported, because other work
  * shares this machine's cores.
@@ -13,7 +13,7 @@
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import * as mx from "../../src/mlx/index.ts";
-import { generate } from "../../src/engine/generate.ts";
+import { generate } from "../../src/engine/runner/generate.ts";
 import { GREEDY } from "../../src/engine/sampling/params.ts";
 import { defaultModelPath } from "../../src/models/default-model.ts";
 import { loadModel } from "../../src/models/load-any.ts";

@@ -4,7 +4,7 @@
  */
 import { native } from "../../src/mlx/ffi/library.ts";
 import * as mx from "../../src/mlx/index.ts";
-import { generate, prefill } from "../../src/engine/generate.ts";
+import { generate, prefill } from "../../src/engine/runner/generate.ts";
 import { GREEDY } from "../../src/engine/sampling/params.ts";
 import { sample } from "../../src/engine/sampling/sampler.ts";
 import type { Model } from "../../src/models/decoder.ts";

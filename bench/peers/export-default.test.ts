@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import { join } from "node:path";
-import { generate } from "../../src/engine/generate.ts";
+import { generate } from "../../src/engine/runner/generate.ts";
 import { GREEDY } from "../../src/engine/sampling/params.ts";
 import { defaultModelPath } from "../../src/models/default-model.ts";
 import { loadModel, type LoadedModelWithTokenizer } from "../../src/models/load-any.ts";

@@ -15,7 +15,7 @@ mkdir -p "$OUT"
 nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader | tee "$OUT/gpu.txt"
 case "$part" in
   correctness)
-    MLX_ENABLE_TF32=0 bun test --timeout 180000 src/mlx src/engine/paged src/engine/engine-core.test.ts src/engine/generate.test.ts \
+    MLX_ENABLE_TF32=0 bun test --timeout 180000 src/mlx src/engine/paged src/engine/engine-core/engine-core.test.ts src/engine/runner/generate.test.ts \
       > "$OUT/correctness.log" 2>&1
     grep -E "^\(fail\)|^ *[0-9]+ (pass|fail)$" "$OUT/correctness.log"
     ;;

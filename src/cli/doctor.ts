@@ -6,7 +6,7 @@ import { checkQuantizedMatmul } from "./doctor-quant.ts";
 import { defineCommand } from "citty";
 import { consola } from "consola";
 import { availableMemoryBytes, describeHardware, detectHardware, formatBytes } from "../hardware/index.ts";
-import { DEFAULT_ENGINE_CORE_CONFIG } from "../engine/core-types.ts";
+import { DEFAULT_ENGINE_CORE_CONFIG } from "../engine/engine-core/core-types.ts";
 import { defaultMlxCacheLimit, freeMemoryForKv } from "../engine/paged/free-memory.ts";
 import { DEFAULT_RESPONSES_STORE_BYTES } from "../server/responses-store.ts";
 import { loadMlx, type Mlx } from "./load-mlx.ts";

@@ -1,9 +1,9 @@
 /** `vllm-mlx serve [model]`: the OpenAI-compatible server. citty parses; the library does the work. */
 import { defineCommand } from "citty";
 import { consola } from "consola";
-import type { CoreOptions } from "../engine/worker-protocol.ts";
+import type { CoreOptions } from "../engine/worker/worker-protocol.ts";
 import type { ToolCallFormat } from "../engine/protocol.ts";
-import { TOOL_CALL_PARSERS, toolCallParserByName } from "../engine/tool-call-format.ts";
+import { TOOL_CALL_PARSERS, toolCallParserByName } from "../engine/frontend/tool-call-format.ts";
 import { hostProblem, listenErrorMessage } from "./listen.ts";
 import { HTTP_ARGS, type HttpFlags, httpAppOptions, httpServeOptions, parseHttpFlags } from "./serve-http.ts";
 import { failWith, isLogLevel, LOG_LEVELS, setLogLevel } from "./logging.ts";

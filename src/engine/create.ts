@@ -7,14 +7,14 @@ import { dirname, join } from "node:path";
 import { modelDisplayName, type ResolveOptions, resolveModel } from "../hub/index.ts";
 import { loadTokenizer, type ModelTokenizer } from "../tokenizer/index.ts";
 import type { DecoderModel } from "../models/decoder.ts";
-import { AsyncEngine } from "./async-engine.ts";
-import type { EngineCoreLike } from "./core-types.ts";
+import { AsyncEngine } from "./frontend/async-engine.ts";
+import type { EngineCoreLike } from "./engine-core/core-types.ts";
 import { generationDefaults } from "./frontend/sampling.ts";
 import * as mx from "../mlx/index.ts";
-import { EngineCore, type EngineCoreConfig } from "./engine-core.ts";
+import { EngineCore, type EngineCoreConfig } from "./engine-core/engine-core.ts";
 import type { ToolCallFormat } from "./protocol.ts";
-import { detectToolCallFormat } from "./tool-call-format.ts";
-import type { CoreOptions } from "./worker-protocol.ts";
+import { detectToolCallFormat } from "./frontend/tool-call-format.ts";
+import type { CoreOptions } from "./worker/worker-protocol.ts";
 
 /**
  * Most prompt tokens one prefill chunk takes on the CPU backend, so that no step runs long there (a decode

@@ -108,19 +108,26 @@ export class DecoderModel implements Model {
   }
 
   forward(tokens: mx.Array, caches: readonly LayerCache[], opts: ForwardOptions = {}): mx.Array {
-    if (caches.length !== this.layers.length) {
-      throw new RangeError(`expected ${this.layers.length} layer caches, got ${caches.length}`);
-    }
-    let h = this.embed.forward(tokens); // [B, L, D]
-    if (this.spec.embedScale !== null) h = consume(h, mx.multiply(h, this.spec.embedScale));
-    for (let i = 0; i < this.layers.length; i++) h = consume(h, this.layers[i]!.forward(h, caches[i]!));
+    let h = this.#trunk(tokens, caches);
     if (opts.lastOnly && h.shape[1]! > 1) {
       const [B, L, D] = h.shape as [number, number, number];
       h = consume(h, mx.slice(h, [0, L - 1, 0], [B, L, D]));
     }
     h = consume(h, this.norm.forward(h));
-    let logits = this.lmHead ? this.lmHead.forward(h) : this.embed.asLinear(h);
+    const logits = this.logits(h);
     h.dispose();
+    return logits;
+  }
+
+  /** tokens: int32 [B, L] -> final-normed hidden states [B, L, D] (what embedding models pool). */
+  hiddenStates(tokens: mx.Array, caches: readonly LayerCache[]): mx.Array {
+    using h = this.#trunk(tokens, caches);
+    return this.norm.forward(h);
+  }
+
+  /** Final-normed hidden states [.., D] -> logits [.., vocab] (output head and soft-capping). */
+  logits(h: mx.Array): mx.Array {
+    let logits = this.lmHead ? this.lmHead.forward(h) : this.embed.asLinear(h);
     const cap = this.spec.finalSoftcap;
     if (cap !== null) {
       using a = mx.divide(logits, cap);
@@ -128,6 +135,17 @@ export class DecoderModel implements Model {
       logits = consume(logits, mx.multiply(t, cap));
     }
     return logits;
+  }
+
+  /** Embeddings and every layer, before the final norm: [B, L, D]. */
+  #trunk(tokens: mx.Array, caches: readonly LayerCache[]): mx.Array {
+    if (caches.length !== this.layers.length) {
+      throw new RangeError(`expected ${this.layers.length} layer caches, got ${caches.length}`);
+    }
+    let h = this.embed.forward(tokens); // [B, L, D]
+    if (this.spec.embedScale !== null) h = consume(h, mx.multiply(h, this.spec.embedScale));
+    for (let i = 0; i < this.layers.length; i++) h = consume(h, this.layers[i]!.forward(h, caches[i]!));
+    return h;
   }
 
   makeCache(): KVCache[] {

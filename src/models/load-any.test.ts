@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { generate } from "../engine/generate.ts";
+import { generate } from "../engine/runner/generate.ts";
 import { GREEDY } from "../engine/sampling/params.ts";
 import { defaultModelPath } from "./default-model.ts";
 import { loadModel } from "./load-any.ts";

@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, test } from "bun:test";
 import type { ModelTokenizer } from "../../tokenizer/index.ts";
 import { lenmlTokenizer } from "../../tokenizer/testdata/fixtures.ts";
-import type { TokenOutput } from "../core-types.ts";
+import type { TokenOutput } from "../engine-core/core-types.ts";
 import type { DeltaEvent, EngineEvent } from "../protocol.ts";
 import { OutputProcessor } from "./output-processor.ts";
 import { TokenTextCache, tokenBytes } from "./token-text.ts";

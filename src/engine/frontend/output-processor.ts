@@ -1,6 +1,6 @@
 /** A request's TokenOutputs -> protocol events: detokenization, stop strings, logprobs, finish and usage. */
 import { IncrementalDetokenizer, type ModelTokenizer } from "../../tokenizer/index.ts";
-import type { TokenOutput } from "../core-types.ts";
+import type { TokenOutput } from "../engine-core/core-types.ts";
 import type { DeltaEvent, EngineEvent, FinishEvent, FinishReason } from "../protocol.ts";
 import { StopStringMatcher } from "./stop-strings.ts";
 import type { TokenTextCache } from "./token-text.ts";

@@ -3,7 +3,7 @@ import { readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { loadModelDir } from "../../../models/load.ts";
 import { loadTokenizer } from "../../../tokenizer/index.ts";
-import { generate } from "../../generate.ts";
+import { generate } from "../../runner/generate.ts";
 import { GREEDY, samplingParams } from "../../sampling/params.ts";
 import {
   findDistinctTokenPath,

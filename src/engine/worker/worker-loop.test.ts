@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { rmSync } from "node:fs";
-import { loadModelDir } from "../models/load.ts";
-import { CoreStepError, EMPTY_CORE_STATS, type EngineCoreLike, type EngineCoreRequest, type TokenOutput } from "./core-types.ts";
-import { writeFixtureModel } from "./frontend/testing/fixture-model.ts";
-import { RequestTooLargeError } from "./core/errors.ts";
-import { GREEDY } from "./sampling/params.ts";
+import { loadModelDir } from "../../models/load.ts";
+import { CoreStepError, EMPTY_CORE_STATS, type EngineCoreLike, type EngineCoreRequest, type TokenOutput } from "../engine-core/core-types.ts";
+import { writeFixtureModel } from "../frontend/testing/fixture-model.ts";
+import { RequestTooLargeError } from "../core/errors.ts";
+import { GREEDY } from "../sampling/params.ts";
 import { WorkerLoop, type WorkerModel } from "./worker-loop.ts";
 import type { CoreOptions, FromWorker, ToWorker } from "./worker-protocol.ts";
 

@@ -1,11 +1,11 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import * as mx from "../mlx/index.ts";
-import type { DecoderModel } from "../models/decoder.ts";
+import * as mx from "../../mlx/index.ts";
+import type { DecoderModel } from "../../models/decoder.ts";
 import { CoreStepError } from "./core-types.ts";
 import { EngineCore, type EngineCoreConfig, type EngineCoreRequest, KvCacheTooSmallError, type TokenOutput } from "./engine-core.ts";
-import { bytesPerBlock } from "./paged/kv-pool.ts";
-import { tinyModel } from "./runner/testing.ts";
-import { GREEDY } from "./sampling/params.ts";
+import { bytesPerBlock } from "../paged/kv-pool.ts";
+import { tinyModel } from "../runner/testing.ts";
+import { GREEDY } from "../sampling/params.ts";
 
 let model: DecoderModel;
 beforeAll(async () => {

@@ -1,5 +1,5 @@
 /** The HTTP thread's handle on the engine worker: spawning, messages, crash detection and shutdown. */
-import type { EngineCoreRequest } from "./core-types.ts";
+import type { EngineCoreRequest } from "../engine-core/core-types.ts";
 import type { FromWorker, InitMessage, ToWorker } from "./worker-protocol.ts";
 
 /** Callbacks for what the worker reports. `onCrash` fires once when the worker dies without being asked. */
@@ -8,7 +8,7 @@ export interface WorkerClientHandlers {
   onCrash(error: Error): void;
 }
 
-const COMPILED_WORKER = "./src/engine/worker.ts";
+const COMPILED_WORKER = "./src/engine/worker/worker.ts";
 
 /**
  * The worker module's specifier. Inside a compiled binary, entrypoints live under Bun's virtual root with

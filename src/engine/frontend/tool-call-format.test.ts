@@ -1,7 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
-import { IncrementalDetokenizer } from "../tokenizer/index.ts";
-import { lenmlTokenizer } from "../tokenizer/testdata/fixtures.ts";
+import { IncrementalDetokenizer } from "../../tokenizer/index.ts";
+import { lenmlTokenizer } from "../../tokenizer/testdata/fixtures.ts";
 import { detectToolCallFormat, TOOL_CALL_PARSERS, toolCallMarkerIds, toolCallParserByName } from "./tool-call-format.ts";
 
 function realTemplate(pkg: string): string {

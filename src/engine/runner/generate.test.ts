@@ -1,10 +1,10 @@
 import { afterAll, describe, expect, test } from "bun:test";
 import { rmSync } from "node:fs";
-import * as mx from "../mlx/index.ts";
-import { loadModelDir } from "../models/load.ts";
-import { writeFixtureModel } from "./frontend/testing/fixture-model.ts";
+import * as mx from "../../mlx/index.ts";
+import { loadModelDir } from "../../models/load.ts";
+import { writeFixtureModel } from "../frontend/testing/fixture-model.ts";
 import { generate } from "./generate.ts";
-import { GREEDY, samplingParams } from "./sampling/params.ts";
+import { GREEDY, samplingParams } from "../sampling/params.ts";
 
 const dir = writeFixtureModel({ seed: 7 });
 const { model } = await loadModelDir(dir);

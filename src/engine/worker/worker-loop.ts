@@ -3,11 +3,11 @@
  * tokens, yields to the event loop between steps so messages arrive, and sleeps while idle. A failed step
  * fails only the requests it names (CoreStepError) or, for any other error, every request; the loop goes on.
  */
-import type { DecoderModel } from "../models/decoder.ts";
-import type { HfConfig } from "../models/config.ts";
-import type { ModelFactory } from "../models/registry.ts";
-import type { TokenizerFiles } from "../tokenizer/config.ts";
-import { CoreStepError, EMPTY_CORE_STATS, failureKind, type EngineCoreLike, type EngineCoreStats } from "./core-types.ts";
+import type { DecoderModel } from "../../models/decoder.ts";
+import type { HfConfig } from "../../models/config.ts";
+import type { ModelFactory } from "../../models/registry.ts";
+import type { TokenizerFiles } from "../../tokenizer/config.ts";
+import { CoreStepError, EMPTY_CORE_STATS, failureKind, type EngineCoreLike, type EngineCoreStats } from "../engine-core/core-types.ts";
 import type { CoreOptions, FromWorker, InitMessage, ModelFacts, ToWorker } from "./worker-protocol.ts";
 
 /** A loaded model as the worker needs it. */

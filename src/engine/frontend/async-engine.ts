@@ -3,14 +3,14 @@
  * tokenization, context check), runs the model in a worker (worker.ts) and turns the worker's token
  * outputs back into text events (detokenization, stop strings, logprobs).
  */
-import { ModelTokenizer } from "../tokenizer/index.ts";
-import { DEFAULT_ENGINE_CORE_CONFIG, EMPTY_CORE_STATS, type EngineCoreStats, type FailureKind, type TokenOutput } from "./core-types.ts";
-import { EventQueue } from "./frontend/event-queue.ts";
-import { OutputProcessor } from "./frontend/output-processor.ts";
-import { detokenizeIds, tokenizeInput } from "./frontend/prompt.ts";
-import { PromptPreparer } from "./frontend/prompt-preparer.ts";
-import { type GenerationDefaults, toCoreSampling } from "./frontend/sampling.ts";
-import { TokenTextCache } from "./frontend/token-text.ts";
+import { ModelTokenizer } from "../../tokenizer/index.ts";
+import { DEFAULT_ENGINE_CORE_CONFIG, EMPTY_CORE_STATS, type EngineCoreStats, type FailureKind, type TokenOutput } from "../engine-core/core-types.ts";
+import { EventQueue } from "./event-queue.ts";
+import { OutputProcessor } from "./output-processor.ts";
+import { detokenizeIds, tokenizeInput } from "./prompt.ts";
+import { PromptPreparer } from "./prompt-preparer.ts";
+import { type GenerationDefaults, toCoreSampling } from "./sampling.ts";
+import { TokenTextCache } from "./token-text.ts";
 import {
   CapacityError,
   InvalidRequestError,
@@ -23,10 +23,10 @@ import {
   type ReasoningTags,
   type TokenizeInput,
   type ToolCallFormat,
-} from "./protocol.ts";
+} from "../protocol.ts";
 import { toolCallMarkerIds } from "./tool-call-format.ts";
-import { WorkerClient } from "./worker-client.ts";
-import type { CoreOptions, FromWorker, ModelFacts } from "./worker-protocol.ts";
+import { WorkerClient } from "../worker/worker-client.ts";
+import type { CoreOptions, FromWorker, ModelFacts } from "../worker/worker-protocol.ts";
 
 /** The generation failed inside the engine (a model error or a worker crash). The server answers 500. */
 export class EngineFailedError extends Error {

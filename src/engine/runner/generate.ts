@@ -2,11 +2,11 @@
  * Single-sequence generation: chunked prefill, then decode with the next step queued (async eval) before
  * the current token is read. The batched engine must match this at one request.
  */
-import * as mx from "../mlx/index.ts";
-import type { LayerCache } from "../nn/cache.ts";
-import type { Model } from "../models/decoder.ts";
-import { needsPenalties, type SamplingParams } from "./sampling/params.ts";
-import { sample, type SampleResult, type SamplerRow } from "./sampling/sampler.ts";
+import * as mx from "../../mlx/index.ts";
+import type { LayerCache } from "../../nn/cache.ts";
+import type { Model } from "../../models/decoder.ts";
+import { needsPenalties, type SamplingParams } from "../sampling/params.ts";
+import { sample, type SampleResult, type SamplerRow } from "../sampling/sampler.ts";
 
 export interface GenerateOptions {
   maxTokens: number;

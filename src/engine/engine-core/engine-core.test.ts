@@ -1,11 +1,11 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import * as mx from "../mlx/index.ts";
-import type { DecoderModel } from "../models/decoder.ts";
+import * as mx from "../../mlx/index.ts";
+import type { DecoderModel } from "../../models/decoder.ts";
 import { EngineCore, type EngineCoreConfig, type EngineCoreRequest, KvCacheTooSmallError, MaxModelLenError,
   RequestTooLargeError, type TokenOutput } from "./engine-core.ts";
-import { generate } from "./generate.ts";
-import { tinyModel, type TinyFamily } from "./runner/testing.ts";
-import { GREEDY, samplingParams, type SamplingParams } from "./sampling/params.ts";
+import { generate } from "../runner/generate.ts";
+import { tinyModel, type TinyFamily } from "../runner/testing.ts";
+import { GREEDY, samplingParams, type SamplingParams } from "../sampling/params.ts";
 
 /** A divergence from the solo run is accepted only where the solo top-2 logprob gap is below this. */
 const NEAR_TIE = 1e-4;

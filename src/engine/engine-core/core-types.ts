@@ -3,8 +3,8 @@
  * (scheduling and model execution). The batched core (engine-core.ts) implements {@link EngineCoreLike}; the
  * worker (worker-loop.ts) drives it, and tests drive scripted cores through the same interface.
  */
-import { NoFreeBlocksError, SchedulerError } from "./core/errors.ts";
-import type { SamplingParams } from "./sampling/params.ts";
+import { NoFreeBlocksError, SchedulerError } from "../core/errors.ts";
+import type { SamplingParams } from "../sampling/params.ts";
 
 /** One request as the core sees it: token ids in, token ids out. */
 export interface EngineCoreRequest {

@@ -2,9 +2,9 @@
  * The engine core: one `step()` is schedule -> run -> postprocess over a paged KV pool, for many requests at
  * once (continuous batching, chunked prefill, prefix caching, preemption by recompute, n choices by fork).
  */
-import * as mx from "../mlx/index.ts";
-import { applyRecommendedWiredLimit } from "../mlx/wired.ts";
-import type { Model } from "../models/decoder.ts";
+import * as mx from "../../mlx/index.ts";
+import { applyRecommendedWiredLimit } from "../../mlx/wired.ts";
+import type { Model } from "../../models/decoder.ts";
 import {
   createSchedulerConfig,
   InvalidRequestError,
@@ -13,17 +13,17 @@ import {
   SchedulerError,
   type SchedulerOutput,
   Sequence,
-} from "./core/index.ts";
+} from "../core/index.ts";
 import { CoreStepError, DEFAULT_ENGINE_CORE_CONFIG, type EngineCoreRequest, type EngineCoreStats, type TokenOutput } from "./core-types.ts";
-import { KvMemory } from "./paged/kv-memory.ts";
-import type { PagedKvPool } from "./paged/kv-pool.ts";
-import { ModelRunner } from "./runner/model-runner.ts";
-import { disposeSample, readSample, type SampledToken, sampleAsync } from "./runner/sample-step.ts";
-import { needsPenalties, type SamplingParams } from "./sampling/params.ts";
-import type { SampleResult, SamplerRow } from "./sampling/sampler.ts";
+import { KvMemory } from "../paged/kv-memory.ts";
+import type { PagedKvPool } from "../paged/kv-pool.ts";
+import { ModelRunner } from "../runner/model-runner.ts";
+import { disposeSample, readSample, type SampledToken, sampleAsync } from "../runner/sample-step.ts";
+import { needsPenalties, type SamplingParams } from "../sampling/params.ts";
+import type { SampleResult, SamplerRow } from "../sampling/sampler.ts";
 
-export { RequestTooLargeError, InvalidRequestError } from "./core/index.ts";
-export { KvCacheTooSmallError } from "./paged/sizing.ts";
+export { RequestTooLargeError, InvalidRequestError } from "../core/index.ts";
+export { KvCacheTooSmallError } from "../paged/sizing.ts";
 
 export interface EngineCoreConfig {
   /** Tokens per KV block (default 16). */

@@ -2,9 +2,9 @@
  * Messages between the engine frontend (HTTP thread) and the engine worker (model thread). Everything
  * crosses by structured clone, so Maps and Sets inside sampling params and requests travel as they are.
  */
-import type { TokenizerFiles } from "../tokenizer/config.ts";
-import type { ToolCallFormat } from "./protocol.ts";
-import type { EngineCoreRequest, EngineCoreStats, FailureKind, TokenOutput } from "./core-types.ts";
+import type { TokenizerFiles } from "../../tokenizer/config.ts";
+import type { ToolCallFormat } from "../protocol.ts";
+import type { EngineCoreRequest, EngineCoreStats, FailureKind, TokenOutput } from "../engine-core/core-types.ts";
 
 /** Scheduling and cache options for the core, in the original project's (and vLLM's) terms. */
 export interface CoreOptions {

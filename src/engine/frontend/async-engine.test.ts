@@ -2,9 +2,9 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { AsyncEngine } from "./async-engine.ts";
-import { createEngine } from "./create.ts";
-import { FIXTURE_VOCAB_SIZE, writeFixtureModel } from "./frontend/testing/fixture-model.ts";
-import { CapacityError, ContextLengthError, type EngineEvent, type GenerateRequest, type SamplingParams } from "./protocol.ts";
+import { createEngine } from "../create.ts";
+import { FIXTURE_VOCAB_SIZE, writeFixtureModel } from "./testing/fixture-model.ts";
+import { CapacityError, ContextLengthError, type EngineEvent, type GenerateRequest, type SamplingParams } from "../protocol.ts";
 
 const sampling = (extra: Partial<SamplingParams> = {}): SamplingParams =>
   ({ presencePenalty: 0, frequencyPenalty: 0, logitBias: {}, stop: [], n: 1, logprobs: false, topLogprobs: 0, ...extra });

@@ -12,11 +12,11 @@ declare const self: Worker;
 /** Directories load through loadModelDir; .gguf files through the GGUF loader, which also carries the tokenizer. */
 const loadModel: ModelLoader = async (path) => {
   if (path.endsWith(".gguf")) {
-    const { loadGgufModel, ggufTokenizerFiles } = await import("../models/gguf.ts");
+    const { loadGgufModel, ggufTokenizerFiles } = await import("../../models/gguf.ts");
     const loaded = loadGgufModel(path);
     return { ...loaded, tokenizerFiles: ggufTokenizerFiles(loaded.metadata) };
   }
-  const { loadModelDir } = await import("../models/load.ts");
+  const { loadModelDir } = await import("../../models/load.ts");
   return loadModelDir(path);
 };
 
@@ -27,7 +27,7 @@ const backlog: ToWorker[] = [];
 
 async function makeLoop(libraryDir: string | undefined): Promise<WorkerLoop> {
   if (libraryDir) process.env.VLLM_MLX_LIB_DIR = libraryDir;
-  const [{ WorkerLoop }, { createCore }] = await Promise.all([import("./worker-loop.ts"), import("./create.ts")]);
+  const [{ WorkerLoop }, { createCore }] = await Promise.all([import("./worker-loop.ts"), import("../create.ts")]);
   return new WorkerLoop({ loadModel, createCore, post });
 }
 

@@ -1,5 +1,5 @@
 /** Which tool-call format a model writes: `--tool-call-parser`, else its chat template, else its family's default. */
-import type { ToolCallFormat } from "./protocol.ts";
+import type { ToolCallFormat } from "../protocol.ts";
 
 /** The names `--tool-call-parser` takes (vLLM's). */
 export const TOOL_CALL_PARSERS = ["hermes", "qwen3_coder", "llama3_json", "mistral", "pythonic", "openai"] as const satisfies readonly ToolCallFormat[];
