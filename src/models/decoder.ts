@@ -3,7 +3,7 @@
  * `DecoderSpec` (what differs: norms, activation, scaling, per-layer attention) and this file runs it.
  */
 import * as mx from "../mlx/index.ts";
-import { Attention, type AttentionSpec } from "../nn/attention.ts";
+import { Attention, type AttentionSpec, type RopePositions } from "../nn/attention.ts";
 import { KVCache, type LayerCache } from "../nn/cache.ts";
 import { Embedding, loadLinear, type Projection } from "../nn/linear.ts";
 import { GatedMLP, type Activation } from "../nn/mlp.ts";
@@ -34,6 +34,18 @@ export interface DecoderSpec {
 export interface ForwardOptions {
   /** Compute logits for the last position only ([B, 1, V]): what generation needs. */
   lastOnly?: boolean;
+  /**
+   * Input embeddings `[B, L, D]` used instead of embedding `tokens` (a VLM's prompt: token embeddings with
+   * image and video features at their placeholder positions). `tokens` still gives the shape.
+   */
+  inputEmbeds?: mx.Array;
+  /** Explicit RoPE positions (M-RoPE's `[3, B, L]`), or a shift of the cache offset (a VLM's rope delta). */
+  positions?: RopePositions;
+  /**
+   * Qwen3-VL's deepstack: `deepstack[i]` (`[B, L, D]`, zero outside visual tokens) is added to the hidden
+   * states after layer i.
+   */
+  deepstack?: readonly mx.Array[];
 }
 
 /** The surface every model has. */
@@ -53,11 +65,11 @@ export class DecoderLayer {
     readonly style: DecoderSpec["blockStyle"],
   ) {}
 
-  forward(x: mx.Array, cache: LayerCache): mx.Array {
+  forward(x: mx.Array, cache: LayerCache, positions?: RopePositions): mx.Array {
     if (this.style === "pre_norm") {
       const [inputNorm, postAttnNorm] = this.norms as [RMSNorm, RMSNorm];
       using n1 = inputNorm.forward(x);
-      using r1 = this.attention.forward(n1, cache);
+      using r1 = this.attention.forward(n1, cache, positions);
       using h = mx.add(x, r1);
       using n2 = postAttnNorm.forward(h);
       using r2 = this.mlp.forward(n2);
@@ -65,7 +77,7 @@ export class DecoderLayer {
     }
     const [inputNorm, postAttnNorm, preFfNorm, postFfNorm] = this.norms as [RMSNorm, RMSNorm, RMSNorm, RMSNorm];
     using n1 = inputNorm.forward(x);
-    using r1 = this.attention.forward(n1, cache);
+    using r1 = this.attention.forward(n1, cache, positions);
     using r1n = postAttnNorm.forward(r1);
     using h = mx.add(x, r1n);
     using n2 = preFfNorm.forward(h);
@@ -108,7 +120,7 @@ export class DecoderModel implements Model {
   }
 
   forward(tokens: mx.Array, caches: readonly LayerCache[], opts: ForwardOptions = {}): mx.Array {
-    let h = this.#trunk(tokens, caches);
+    let h = this.#trunk(tokens, caches, opts);
     if (opts.lastOnly && h.shape[1]! > 1) {
       const [B, L, D] = h.shape as [number, number, number];
       h = consume(h, mx.slice(h, [0, L - 1, 0], [B, L, D]));
@@ -138,13 +150,18 @@ export class DecoderModel implements Model {
   }
 
   /** Embeddings and every layer, before the final norm: [B, L, D]. */
-  #trunk(tokens: mx.Array, caches: readonly LayerCache[]): mx.Array {
+  #trunk(tokens: mx.Array, caches: readonly LayerCache[], opts: ForwardOptions = {}): mx.Array {
     if (caches.length !== this.layers.length) {
       throw new RangeError(`expected ${this.layers.length} layer caches, got ${caches.length}`);
     }
-    let h = this.embed.forward(tokens); // [B, L, D]
+    let h = opts.inputEmbeds ? mx.contiguous(opts.inputEmbeds) : this.embed.forward(tokens); // [B, L, D]
     if (this.spec.embedScale !== null) h = consume(h, mx.multiply(h, this.spec.embedScale));
-    for (let i = 0; i < this.layers.length; i++) h = consume(h, this.layers[i]!.forward(h, caches[i]!));
+    const { positions, deepstack } = opts;
+    for (let i = 0; i < this.layers.length; i++) {
+      h = consume(h, this.layers[i]!.forward(h, caches[i]!, positions));
+      const extra = deepstack?.[i];
+      if (extra) h = consume(h, mx.add(h, extra));
+    }
     return h;
   }
 
