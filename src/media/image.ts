@@ -1,0 +1,46 @@
+/** Image decoding with sharp: header-checked size, EXIF orientation, sRGB, alpha dropped, 8-bit RGB out. */
+import sharp from "sharp";
+import { MediaError } from "./errors.ts";
+
+/** Decoded pixels, row-major `[height, width, 3]` RGB bytes. */
+export interface RgbImage {
+  width: number;
+  height: number;
+  data: Uint8Array;
+}
+
+/**
+ * Decodes image bytes to RGB. The pixel count is read from the header and checked against `maxPixels`
+ * before any pixel is decoded. Orientation follows EXIF; colour goes to sRGB; an alpha channel is dropped, as
+ * PIL's `convert("RGB")` in the reference processors does.
+ *
+ * @example
+ *   const { width, height, data } = await decodeImage(pngBytes, 64_000_000);
+ */
+export async function decodeImage(bytes: Uint8Array, maxPixels: number): Promise<RgbImage> {
+  let meta: sharp.Metadata;
+  try {
+    meta = await sharp(bytes, { limitInputPixels: false }).metadata();
+  } catch {
+    throw new MediaError("the image data is corrupt or not a supported image");
+  }
+  const { width, height } = meta;
+  if (!width || !height) throw new MediaError("the image header has no size");
+  if (width * height > maxPixels) {
+    const mp = (n: number) => (n / 1e6).toFixed(1);
+    throw new MediaError(`the image is ${width}x${height} (${mp(width * height)} megapixels), over the ${mp(maxPixels)}-megapixel limit`);
+  }
+  try {
+    const { data, info } = await sharp(bytes, { limitInputPixels: maxPixels, failOn: "error" })
+      .autoOrient()
+      .toColourspace("srgb")
+      .removeAlpha()
+      .raw({ depth: "uchar" })
+      .toBuffer({ resolveWithObject: true });
+    if (info.channels !== 3) throw new MediaError(`the image decoded to ${info.channels} channels, not RGB`);
+    return { width: info.width, height: info.height, data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength) };
+  } catch (e) {
+    if (e instanceof MediaError) throw e;
+    throw new MediaError("the image data is corrupt or truncated");
+  }
+}
