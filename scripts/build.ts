@@ -105,9 +105,11 @@ async function build(requested: Backend, target?: Target): Promise<void> {
   const worker = join(REPO_ROOT, "src", "engine", "worker", "worker.ts");
   const promptWorker = join(REPO_ROOT, "src", "engine", "frontend", "prompt-worker.ts");
   const appWorker = join(REPO_ROOT, "src", "desktop", "server-worker.ts");
+  // The pooling engine's worker (embedding and rerank models): ./src/engine/pooling/worker.ts.
+  const poolingWorker = join(REPO_ROOT, "src", "engine", "pooling", "worker.ts");
   const cmd = [process.execPath, "build", "--compile", "--no-compile-autoload-dotenv", "--no-compile-autoload-bunfig",
     ...(plan ? [`--target=${plan.bunTarget}`] : []), `--root=${REPO_ROOT}`, "--outfile", outfile, entry, worker,
-    promptWorker, appWorker];
+    promptWorker, appWorker, poolingWorker];
   const proc = Bun.spawnSync(cmd, { cwd: REPO_ROOT, stdout: "inherit", stderr: "inherit" });
   if (proc.exitCode !== 0) {
     console.error(`build: '${cmd.join(" ")}' failed with exit code ${proc.exitCode}`);

@@ -3,6 +3,7 @@ import { defineCommand } from "citty";
 import { consola } from "consola";
 import type { CoreOptions } from "../engine/worker/worker-protocol.ts";
 import type { ToolCallFormat } from "../engine/protocol.ts";
+import type { ServeTask } from "../engine/pooling/create.ts";
 import { TOOL_CALL_PARSERS, toolCallParserByName } from "../engine/frontend/tool-call-format.ts";
 import { hostProblem, listenErrorMessage } from "./listen.ts";
 import { HTTP_ARGS, type HttpFlags, httpAppOptions, httpServeOptions, parseHttpFlags } from "./serve-http.ts";
@@ -31,6 +32,8 @@ export interface ServeConfig {
   ui?: boolean;
   /** Serve the live log at `GET /v1/logs` (`--enable-log-endpoint`). */
   logEndpoint?: boolean;
+  /** `--task`: generate, embed or score (default: found from the model folder). */
+  task?: ServeTask;
 }
 
 /** Parses a TCP port; null when it is not a whole number in 1..65535. */
@@ -164,12 +167,22 @@ export function parseServeArgs(args: RawArgs): ServeConfig {
     queueTimeoutSeconds: secondsFlag("queue-timeout", str(args, "queue-timeout")),
     requestTimeoutSeconds: secondsFlag("request-timeout", str(args, "request-timeout")),
     toolCallParser: toolCallParserFlag(str(args, "tool-call-parser")),
+    task: taskFlag(str(args, "task")),
   };
   const defined = Object.fromEntries(Object.entries(optional).filter(([, v]) => v !== undefined));
   const http = parseHttpFlags(args, (message) => new FlagError(message));
   const ui = args.ui !== false;
   const logEndpoint = args["enable-log-endpoint"] === true;
   return { model: str(args, "model"), host: String(args.host ?? "127.0.0.1"), port, ...defined, core: coreOptions(args), http, ui, logEndpoint };
+}
+
+const TASKS: Record<string, ServeTask> = { generate: "generate", embed: "embed", embedding: "embed", score: "score", rerank: "score" };
+
+function taskFlag(value: string | undefined): ServeTask | undefined {
+  if (value === undefined) return undefined;
+  const task = TASKS[value];
+  if (!task) throw new FlagError(`--task must be one of ${Object.keys(TASKS).join(", ")} (got '${value}')`);
+  return task;
 }
 
 const NO_MODEL =
@@ -202,16 +215,18 @@ export async function runServer(given: ServeConfig): Promise<void> {
   if (config.core.prefixCacheSize !== undefined) {
     consola.warn("--prefix-cache-size is ignored: cached prefixes live in the KV cache and share its budget (--kv-cache-memory)");
   }
-  const { createEngine } = await import("../engine/create.ts");
+  const { createServedEngine } = await import("../engine/pooling/create.ts");
+  const { PoolingEngine } = await import("../engine/pooling/engine.ts");
   const { createApp, serve } = await import("../server/index.ts");
   const { uiLoader } = await import("./ui-bundle.ts");
   const { LogHub, logHubReporter } = await import("../server/log-hub.ts");
   const logs = config.logEndpoint ? new LogHub() : undefined;
   if (logs) consola.addReporter(logHubReporter(logs));
-  let engine: Awaited<ReturnType<typeof createEngine>>;
+  let engine: Awaited<ReturnType<typeof createServedEngine>>;
   try {
-    engine = await createEngine({
+    engine = await createServedEngine({
       model, core: config.core, waitReady: false,
+      ...(config.task === undefined ? {} : { task: config.task }),
       ...(config.servedModelName === undefined ? {} : { servedModelName: config.servedModelName }),
       ...(config.toolCallParser === undefined ? {} : { toolCallParser: config.toolCallParser }),
       ...(config.defaultMaxTokens === undefined ? {} : { defaultMaxTokens: config.defaultMaxTokens }),
@@ -226,6 +241,7 @@ export async function runServer(given: ServeConfig): Promise<void> {
   const name = engine.modelInfo().id;
   const app = createApp({
     engine, servedModelName: name, modelAliases: [model],
+    ...(engine instanceof PoolingEngine ? { pooling: engine } : {}),
     ...httpAppOptions(config.http ?? {}, config.host, config.port),
     ...(config.apiKey ? { apiKey: config.apiKey } : {}),
     ...(config.allowedOrigins ? { allowedOrigins: config.allowedOrigins } : {}),
@@ -284,6 +300,8 @@ export const serveCommand = defineCommand({
       description: "Model id clients see (default: the repo id, folder name, or .gguf file name without its quantization suffix)" },
     "api-key": { type: "string", description: "Require `Authorization: Bearer <key>` on every route but /health" },
     "allowed-origins": { type: "string", description: "CORS origins, comma-separated ('*' for any)" },
+    task: { type: "string",
+      description: "generate, embed or score/rerank (default: embedding and rerank models are found from their folder)" },
     "tool-call-parser": { type: "string",
       description: `How the model writes tool calls: ${TOOL_CALL_PARSERS.join(", ")} (default: found in the chat template, else the model family's)` },
     ...HTTP_ARGS,

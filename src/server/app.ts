@@ -5,6 +5,7 @@ import { bodyLimit } from "hono/body-limit";
 import { cors } from "hono/cors";
 import { requestId } from "hono/request-id";
 import type { Engine } from "../engine/protocol.ts";
+import type { PoolingService } from "../engine/pooling/protocol.ts";
 import { accessLog, type ServerLogger } from "./access-log.ts";
 import { requireApiKey } from "./auth.ts";
 import { ApiError, toApiError } from "./errors.ts";
@@ -14,6 +15,7 @@ import { logSafe } from "./log-safe.ts";
 import { ServerMetrics } from "./metrics.ts";
 import { registerChatRoute } from "./routes/chat.ts";
 import { registerCompletionsRoute } from "./routes/completions.ts";
+import { registerEmbeddingRoutes } from "./routes/embeddings.ts";
 import type { AppEnv, RouteDeps } from "./routes/context.ts";
 import { registerInfoRoutes } from "./routes/info.ts";
 import { registerMessagesRoutes } from "./routes/messages.ts";
@@ -58,6 +60,8 @@ export interface AppOptions {
   ui?: UiOptions;
   /** Serves `GET /v1/logs` (the live log, behind the API key); absent: no log endpoint. */
   logs?: LogHub;
+  /** The served model's pooling engine (embedding or rerank model): `/v1/embeddings`, `/v1/rerank`, `/v1/score`. */
+  pooling?: PoolingService;
 }
 
 /** The Hono app plus its live-generation registry (used by `serve` for graceful shutdown). */
@@ -81,6 +85,7 @@ export function createApp(options: AppOptions): ServerApp {
     keepAliveMs: options.keepAliveMs ?? 5000,
     inflight,
     logger,
+    ...(options.pooling ? { pooling: options.pooling } : {}),
   };
   const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
   const app = new Hono<AppEnv>();
@@ -118,6 +123,7 @@ export function createApp(options: AppOptions): ServerApp {
   registerMessagesRoutes(app, deps);
   registerResponsesRoutes(app, deps, responses);
   registerTokenizeRoutes(app, deps);
+  registerEmbeddingRoutes(app, deps);
   if (options.ui) registerUiRoutes(app, options.ui);
   if (options.logs) registerLogsRoute(app, options.logs);
   answerOtherMethods(app);

@@ -12,6 +12,7 @@ import { CompletionRequest } from "./schemas/completion.ts";
 import { CountTokensRequest, MessagesRequest } from "./schemas/messages.ts";
 import { ResponsesRequest } from "./schemas/responses.ts";
 import { DetokenizeRequest, TokenizeRequest } from "./schemas/tokenize.ts";
+import { EmbeddingRequest, RerankRequest, ScoreRequest } from "./schemas/embeddings.ts";
 
 /** The path the document is served at. */
 export const OPENAPI_PATH = "/openapi.json";
@@ -38,6 +39,7 @@ const ModelCard = z.looseObject({
     vision: z.boolean(),
     video: z.boolean(),
     embeddings: z.boolean(),
+    rerank: z.boolean(),
     tools: z.boolean(),
     reasoning: z.boolean(),
   }),
@@ -121,6 +123,30 @@ const Tokenized = z.looseObject({ count: z.number().int(), max_model_len: z.numb
 
 const Detokenized = z.looseObject({ prompt: z.string() });
 
+const PoolingUsage = z.looseObject({ prompt_tokens: z.number().int(), total_tokens: z.number().int() });
+
+const EmbeddingList = z.looseObject({
+  object: z.literal("list"),
+  data: z.array(z.looseObject({ object: z.literal("embedding"), index: z.number().int(), embedding: z.union([z.array(z.number()), z.string()]) })),
+  model: z.string(),
+  usage: PoolingUsage,
+});
+
+const RerankResult = z.looseObject({
+  id: z.string(),
+  model: z.string(),
+  usage: PoolingUsage,
+  results: z.array(z.looseObject({ index: z.number().int(), relevance_score: z.number(), document: z.looseObject({ text: z.string() }).optional() })),
+});
+
+const ScoreResult = z.looseObject({
+  id: z.string(),
+  object: z.literal("list"),
+  model: z.string(),
+  data: z.array(z.looseObject({ index: z.number().int(), object: z.literal("score"), score: z.number() })),
+  usage: PoolingUsage,
+});
+
 /** The documented response bodies, by component name (tests check real responses against them). */
 export const RESPONSE_SCHEMAS = {
   ChatCompletion,
@@ -137,6 +163,9 @@ export const RESPONSE_SCHEMAS = {
   ResponseDeleted,
   Tokenized,
   Detokenized,
+  EmbeddingList,
+  RerankResult,
+  ScoreResult,
 };
 
 type JsonSchema = Record<string, unknown>;
@@ -237,6 +266,9 @@ export function buildOpenApiDocument(options: { apiKey?: boolean; metricsPublic?
       },
       "/tokenize": { post: postOperation("Token ids of a prompt or of chat messages (vLLM)", "TokenizeRequest", "Tokenized", auth, "Error", false) },
       "/detokenize": { post: postOperation("Text of token ids (vLLM)", "DetokenizeRequest", "Detokenized", auth, "Error", false) },
+      "/v1/embeddings": { post: postOperation("Embeddings of texts or token ids (OpenAI)", "EmbeddingRequest", "EmbeddingList", auth, "Error", false) },
+      "/v1/rerank": { post: postOperation("Documents ranked by relevance to a query (vLLM, Jina, Cohere)", "RerankRequest", "RerankResult", auth, "Error", false) },
+      "/v1/score": { post: postOperation("Relevance scores of text pairs (vLLM)", "ScoreRequest", "ScoreResult", auth, "Error", false) },
       "/v1/models": { get: getOperation("Served models", ref("ModelList"), auth) },
       "/v1/models/{id}": {
         get: { ...getOperation("One served model", ref("Model"), auth, [404, 500]), parameters: [modelId] },
@@ -272,6 +304,9 @@ export function buildOpenApiDocument(options: { apiKey?: boolean; metricsPublic?
         CountTokensRequest: jsonSchemaOf(CountTokensRequest, "input"),
         ResponsesRequest: jsonSchemaOf(ResponsesRequest, "input"),
         TokenizeRequest: jsonSchemaOf(TokenizeRequest, "input"),
+        EmbeddingRequest: jsonSchemaOf(EmbeddingRequest, "input"),
+        RerankRequest: jsonSchemaOf(RerankRequest, "input"),
+        ScoreRequest: jsonSchemaOf(ScoreRequest, "input"),
         DetokenizeRequest: jsonSchemaOf(DetokenizeRequest, "input"),
         ...Object.fromEntries(Object.entries(RESPONSE_SCHEMAS).map(([name, schema]) => [name, jsonSchemaOf(schema)])),
       } as Record<string, JsonSchema>,

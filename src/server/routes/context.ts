@@ -1,6 +1,7 @@
 /** What every route needs, and the steps chat and completions share. */
 import type { Context } from "hono";
 import type { Engine, EngineEvent, GenerateRequest, ModelInfo } from "../../engine/protocol.ts";
+import type { PoolingService } from "../../engine/pooling/protocol.ts";
 import type { AccessRecord, ServerLogger } from "../access-log.ts";
 import { ApiError } from "../errors.ts";
 import { Generation } from "../generation.ts";
@@ -19,6 +20,8 @@ export interface RouteDeps {
   keepAliveMs: number;
   inflight: InflightRequests;
   logger: ServerLogger;
+  /** The embedding or rerank model's engine, when the served model is one. */
+  pooling?: PoolingService;
 }
 
 /**

@@ -8,12 +8,15 @@ const STARTED = Math.floor(Date.now() / 1000);
 
 function modelCard(deps: RouteDeps, id: string) {
   const info = deps.engine.modelInfo();
-  // What the model takes and gives beyond text; no model takes images or video yet, nor serves embeddings.
+  // What the model takes and gives beyond text; no model takes images or video yet. A pooling model serves
+  // embeddings or rerank and no chat.
+  const task = deps.pooling?.task;
   const capabilities = {
-    chat: true,
+    chat: deps.pooling === undefined,
     vision: false,
     video: false,
-    embeddings: false,
+    embeddings: task === "embed",
+    rerank: task === "score",
     tools: info.toolCallFormat !== "none",
     reasoning: info.reasoning !== undefined,
   };
