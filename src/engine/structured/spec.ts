@@ -1,0 +1,102 @@
+/**
+ * What a request constrains its output to, as plain data (it crosses to the model thread by structured clone):
+ * OpenAI's `response_format`, vLLM's `structured_outputs` extras, and forced tool calls.
+ */
+import type { ToolCallFormat } from "../protocol.ts";
+
+/** A tool whose call may be forced: its name and its parameters' JSON schema. */
+export interface ForcedTool {
+  name: string;
+  parameters: Record<string, unknown>;
+}
+
+export type StructuredOutputSpec =
+  /** Any JSON object. */
+  | { type: "json_object" }
+  /** JSON valid against `schema`. `strict: false` lets objects carry properties the schema does not name. */
+  | { type: "json_schema"; schema: Record<string, unknown> | boolean; strict?: boolean }
+  | { type: "regex"; pattern: string }
+  /** Exactly one of the strings. */
+  | { type: "choice"; choices: string[] }
+  /** An EBNF (GBNF, `root ::= ...`) or Lark (`start: ...`) grammar. */
+  | { type: "grammar"; grammar: string }
+  /** One call of one of `tools` in the model family's tool-call syntax, arguments valid against its schema. */
+  | { type: "tool_call"; format: ToolCallFormat; tools: ForcedTool[] };
+
+/** A request whose constraint cannot be served; the message names the feature. Surfaces as a 400. */
+export class StructuredOutputError extends Error {
+  override name = "StructuredOutputError";
+  constructor(message: string, readonly param: string) {
+    super(message);
+  }
+}
+
+/** Keywords xgrammar accepts but does not enforce (or enforces only in part): refused rather than ignored. */
+const UNENFORCED_KEYWORDS = [
+  "not", "if", "then", "else", "multipleOf", "uniqueItems", "contains", "minContains", "maxContains",
+  "dependentRequired", "dependentSchemas", "unevaluatedProperties", "unevaluatedItems", "$dynamicRef",
+] as const;
+
+/** String formats xgrammar turns into patterns. */
+const FORMATS = new Set([
+  "email", "date", "time", "date-time", "duration", "ipv4", "ipv6", "hostname", "uuid", "uri", "uri-reference",
+  "uri-template", "json-pointer", "relative-json-pointer",
+]);
+
+const SUBSCHEMA_MAPS = ["properties", "$defs", "definitions", "patternProperties", "dependentSchemas"];
+const SUBSCHEMA_LISTS = ["anyOf", "oneOf", "allOf", "prefixItems"];
+const SUBSCHEMAS = ["items", "additionalProperties", "propertyNames", "not", "if", "then", "else", "contains"];
+
+/**
+ * Refuses a JSON schema that uses a feature the grammar engine would not enforce, naming the keyword and where.
+ *
+ * @example
+ *   checkSchema({ type: "array", uniqueItems: true }, "response_format.json_schema.schema")
+ *   // throws StructuredOutputError("... 'uniqueItems' is not supported (at #) ...")
+ */
+export function checkSchema(schema: unknown, param: string, at = "#"): void {
+  if (typeof schema === "boolean") return;
+  if (schema === null || typeof schema !== "object" || Array.isArray(schema)) {
+    throw new StructuredOutputError(`${param}: a JSON schema must be an object or a boolean (at ${at})`, param);
+  }
+  const s = schema as Record<string, unknown>;
+  for (const k of UNENFORCED_KEYWORDS) {
+    if (k in s) throw new StructuredOutputError(`${param}: JSON schema keyword '${k}' is not supported (at ${at})`, param);
+  }
+  if (Array.isArray(s.allOf) && s.allOf.length > 1) {
+    throw new StructuredOutputError(`${param}: JSON schema keyword 'allOf' with more than one schema is not supported (at ${at})`, param);
+  }
+  if (typeof s.$ref === "string" && !s.$ref.startsWith("#")) {
+    throw new StructuredOutputError(`${param}: JSON schema '$ref' to another document ('${s.$ref}') is not supported (at ${at})`, param);
+  }
+  if (typeof s.format === "string" && !FORMATS.has(s.format)) {
+    throw new StructuredOutputError(`${param}: JSON schema string format '${s.format}' is not supported (at ${at})`, param);
+  }
+  for (const key of SUBSCHEMA_MAPS) {
+    const map = s[key];
+    if (map && typeof map === "object") for (const [name, sub] of Object.entries(map)) checkSchema(sub, param, `${at}/${key}/${name}`);
+  }
+  for (const key of SUBSCHEMA_LISTS) {
+    const list = s[key];
+    if (Array.isArray(list)) list.forEach((sub, i) => checkSchema(sub, param, `${at}/${key}/${i}`));
+  }
+  for (const key of SUBSCHEMAS) if (key in s && typeof s[key] === "object") checkSchema(s[key], param, `${at}/${key}`);
+}
+
+/** Checks a spec's own shape (schemas, lists) before any grammar is built. */
+export function checkSpec(spec: StructuredOutputSpec, param: string): void {
+  switch (spec.type) {
+    case "json_schema":
+      checkSchema(spec.schema, param);
+      return;
+    case "choice":
+      if (spec.choices.length === 0) throw new StructuredOutputError(`${param}: choice needs at least one string`, param);
+      return;
+    case "tool_call":
+      if (spec.tools.length === 0) throw new StructuredOutputError(`${param}: no tools to call`, param);
+      for (const t of spec.tools) checkSchema(t.parameters, param, `#(${t.name})`);
+      return;
+    default:
+      return;
+  }
+}
