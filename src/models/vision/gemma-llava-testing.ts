@@ -1,0 +1,97 @@
+/**
+ * Random-weight Gemma 3 and LLaVA folders at tiny shapes, in mlx-vlm's layout and names (full precision), for
+ * tests and fixtures: config.json plus model.safetensors.
+ */
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import * as mx from "../../mlx/index.ts";
+
+export const TINY_TEXT = {
+  hidden_size: 64, num_hidden_layers: 2, intermediate_size: 128, num_attention_heads: 4, num_key_value_heads: 2, head_dim: 16,
+  vocab_size: 512, max_position_embeddings: 4096,
+};
+export const TINY_VISION = { hidden_size: 64, intermediate_size: 128, num_attention_heads: 4, image_size: 32, patch_size: 4, num_channels: 3 };
+export const TINY_IMAGE_TOKEN = 300;
+
+type Shapes = Record<string, number[]>;
+
+function towerShapes(p: string, layers: number, clip: boolean): Shapes {
+  const { hidden_size: D, intermediate_size: I, patch_size: P, num_channels: C, image_size: S } = TINY_VISION;
+  const n = (S / P) ** 2 + (clip ? 1 : 0);
+  const s: Shapes = { [`${p}.embeddings.patch_embedding.weight`]: [D, P, P, C], [`${p}.embeddings.position_embedding.weight`]: [n, D] };
+  if (clip) Object.assign(s, { [`${p}.embeddings.class_embedding`]: [D], [`${p}.pre_layrnorm.weight`]: [D], [`${p}.pre_layrnorm.bias`]: [D] });
+  else s[`${p}.embeddings.patch_embedding.bias`] = [D];
+  for (let i = 0; i < layers; i++) {
+    const l = `${p}.encoder.layers.${i}`;
+    for (const n of ["layer_norm1", "layer_norm2"]) Object.assign(s, { [`${l}.${n}.weight`]: [D], [`${l}.${n}.bias`]: [D] });
+    for (const n of ["q_proj", "k_proj", "v_proj", "out_proj"]) Object.assign(s, { [`${l}.self_attn.${n}.weight`]: [D, D], [`${l}.self_attn.${n}.bias`]: [D] });
+    Object.assign(s, { [`${l}.mlp.fc1.weight`]: [I, D], [`${l}.mlp.fc1.bias`]: [I], [`${l}.mlp.fc2.weight`]: [D, I], [`${l}.mlp.fc2.bias`]: [D] });
+  }
+  return Object.assign(s, { [`${p}.post_layernorm.weight`]: [D], [`${p}.post_layernorm.bias`]: [D] });
+}
+
+function textShapes(gemma: boolean): Shapes {
+  const { hidden_size: D, intermediate_size: I, num_attention_heads: H, num_key_value_heads: K, head_dim: hd, vocab_size: V } = TINY_TEXT;
+  const m = "language_model.model";
+  const s: Shapes = { [`${m}.embed_tokens.weight`]: [V, D], [`${m}.norm.weight`]: [D] };
+  const norms = gemma ? ["input_layernorm", "post_attention_layernorm", "pre_feedforward_layernorm", "post_feedforward_layernorm"]
+    : ["input_layernorm", "post_attention_layernorm"];
+  for (let i = 0; i < TINY_TEXT.num_hidden_layers; i++) {
+    const l = `${m}.layers.${i}`;
+    Object.assign(s, {
+      [`${l}.self_attn.q_proj.weight`]: [H * hd, D], [`${l}.self_attn.k_proj.weight`]: [K * hd, D], [`${l}.self_attn.v_proj.weight`]: [K * hd, D],
+      [`${l}.self_attn.o_proj.weight`]: [D, H * hd], [`${l}.mlp.gate_proj.weight`]: [I, D], [`${l}.mlp.up_proj.weight`]: [I, D], [`${l}.mlp.down_proj.weight`]: [D, I],
+    });
+    for (const n of norms) s[`${l}.${n}.weight`] = [D];
+    if (gemma) Object.assign(s, { [`${l}.self_attn.q_norm.weight`]: [hd], [`${l}.self_attn.k_norm.weight`]: [hd] });
+  }
+  if (!gemma) s["language_model.lm_head.weight"] = [V, D];
+  return s;
+}
+
+/** The config.json of a tiny `gemma3` or `llava` folder. */
+export function tinyConfig(arch: "gemma3" | "llava"): Record<string, unknown> {
+  if (arch === "gemma3") {
+    return {
+      model_type: "gemma3", image_token_index: TINY_IMAGE_TOKEN, boi_token_index: 298, eoi_token_index: 299, mm_tokens_per_image: 16,
+      text_config: { ...TINY_TEXT, model_type: "gemma3_text", query_pre_attn_scalar: 16, sliding_window: 16, sliding_window_pattern: 2,
+        rope_local_base_freq: 10000, rope_global_base_freq: 1000000, mm_tokens_per_image: 16, rms_norm_eps: 1e-6 },
+      vision_config: { ...TINY_VISION, model_type: "siglip_vision_model", num_hidden_layers: 2, layer_norm_eps: 1e-6 },
+    };
+  }
+  return {
+    model_type: "llava", image_token_index: TINY_IMAGE_TOKEN, vision_feature_layer: -2, vision_feature_select_strategy: "default",
+    text_config: { ...TINY_TEXT, model_type: "llama", rms_norm_eps: 1e-5, rope_theta: 10000, tie_word_embeddings: false },
+    vision_config: { ...TINY_VISION, model_type: "clip_vision_model", num_hidden_layers: 3, layer_norm_eps: 1e-5 },
+  };
+}
+
+/**
+ * Writes a random-weight folder for `arch` into `dir` (normal weights scaled by 0.2; norms near 1).
+ *
+ * @example
+ *   writeTinyVlm(dir, "llava"); // then loadGemmaLlavaDir(dir)
+ */
+export function writeTinyVlm(dir: string, arch: "gemma3" | "llava", seed = 0): void {
+  mkdirSync(dir, { recursive: true });
+  const gemma = arch === "gemma3";
+  const shapes: Shapes = { ...towerShapes("vision_tower.vision_model", gemma ? 2 : 3, !gemma), ...textShapes(gemma) };
+  const D = TINY_VISION.hidden_size;
+  if (gemma) Object.assign(shapes, { "multi_modal_projector.mm_input_projection_weight": [D, TINY_TEXT.hidden_size], "multi_modal_projector.mm_soft_emb_norm.weight": [D] });
+  else {
+    const T = TINY_TEXT.hidden_size;
+    Object.assign(shapes, { "multi_modal_projector.linear_1.weight": [T, D], "multi_modal_projector.linear_1.bias": [T],
+      "multi_modal_projector.linear_2.weight": [T, T], "multi_modal_projector.linear_2.bias": [T] });
+  }
+  mx.seed(seed);
+  const arrays = new Map<string, mx.Array>();
+  for (const [name, shape] of Object.entries(shapes)) {
+    // 1-D weights of LayerNorms / RMSNorms near 1 (Gemma's (1 + w) near 0); everything else N(0, 0.2).
+    const isNormWeight = shape.length === 1 && name.endsWith("norm.weight") || name.includes("layernorm") && name.endsWith(".weight");
+    const loc = isNormWeight && !(gemma && name.startsWith("language_model")) && !name.includes("mm_soft_emb_norm") ? 1 : 0;
+    arrays.set(name, mx.normal(shape, "float32", undefined, loc, 0.2));
+  }
+  mx.saveSafetensors(join(dir, "model.safetensors"), arrays, { format: "mlx" });
+  for (const a of arrays.values()) a.dispose();
+  writeFileSync(join(dir, "config.json"), JSON.stringify(tinyConfig(arch), null, 2));
+}
