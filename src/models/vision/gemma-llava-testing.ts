@@ -72,7 +72,7 @@ export function tinyConfig(arch: "gemma3" | "llava"): Record<string, unknown> {
  * @example
  *   writeTinyVlm(dir, "llava"); // then loadGemmaLlavaDir(dir)
  */
-export function writeTinyVlm(dir: string, arch: "gemma3" | "llava", seed = 0): void {
+export function writeTinyVlm(dir: string, arch: "gemma3" | "llava", seed = 0, bits?: 4 | 8): void {
   mkdirSync(dir, { recursive: true });
   const gemma = arch === "gemma3";
   const shapes: Shapes = { ...towerShapes("vision_tower.vision_model", gemma ? 2 : 3, !gemma), ...textShapes(gemma) };
@@ -91,7 +91,33 @@ export function writeTinyVlm(dir: string, arch: "gemma3" | "llava", seed = 0): v
     const loc = isNormWeight && !(gemma && name.startsWith("language_model")) && !name.includes("mm_soft_emb_norm") ? 1 : 0;
     arrays.set(name, mx.normal(shape, "float32", undefined, loc, 0.2));
   }
+  if (bits) quantizeAll(arrays, bits);
+  if (bits && gemma) {
+    // mlx-vlm 0.7.10 copies embed_tokens.weight into an unquantized lm_head unless the file has a quantized one.
+    for (const part of ["weight", "scales", "biases"]) {
+      arrays.set(`language_model.lm_head.${part}`, mx.contiguous(arrays.get(`language_model.model.embed_tokens.${part}`)!));
+    }
+  }
   mx.saveSafetensors(join(dir, "model.safetensors"), arrays, { format: "mlx" });
   for (const a of arrays.values()) a.dispose();
-  writeFileSync(join(dir, "config.json"), JSON.stringify(tinyConfig(arch), null, 2));
+  const config = tinyConfig(arch);
+  if (bits) config.quantization = { group_size: 64, bits };
+  writeFileSync(join(dir, "config.json"), JSON.stringify(config, null, 2));
+}
+
+/**
+ * Quantizes what mlx-vlm's `nn.quantize` would (linears and embeddings whose input width is a multiple of 64),
+ * in place: `name.weight` becomes packed uint32 beside `name.scales` and `name.biases`.
+ */
+function quantizeAll(arrays: Map<string, mx.Array>, bits: number): void {
+  for (const [name, w] of [...arrays]) {
+    const skip = w.ndim !== 2 || w.shape[1]! % 64 !== 0 || !name.endsWith(".weight") || name.includes("mm_input_projection");
+    if (skip) continue;
+    const q = mx.quantize(w, { groupSize: 64, bits });
+    const base = name.slice(0, -".weight".length);
+    w.dispose();
+    arrays.set(name, q.wq);
+    arrays.set(`${base}.scales`, q.scales);
+    if (q.biases) arrays.set(`${base}.biases`, q.biases);
+  }
 }

@@ -64,3 +64,19 @@ test("vision_feature_select_strategy 'full' keeps the class token", async () => 
   using feats = model.encodeImages(px);
   expect(feats.shape).toEqual([2, 65, 64]);
 });
+
+test("a 4-bit folder loads and encodes like the dense one up to quantization error", async () => {
+  const q4 = join(dir, "q4");
+  writeTinyVlm(q4, "llava", 3, 4);
+  const { model } = await loadGemmaLlavaDir(q4);
+  const { model: dense } = await loadGemmaLlavaDir(dir);
+  using px = mx.uniform(-1, 1, [1, 3, 32, 32]);
+  using a = model.encodeImages(px);
+  using b = dense.encodeImages(px);
+  expect(a.shape).toEqual([1, 64, 64]);
+  using diff = mx.abs(mx.subtract(a, b));
+  using scale = mx.abs(b);
+  // Quantized, so not equal, but close relative to the features' size.
+  expect(mx.max(diff).item()).toBeGreaterThan(0);
+  expect(mx.mean(diff).item()).toBeLessThan(0.25 * mx.mean(scale).item());
+});
