@@ -1,4 +1,5 @@
-export { type BlockCopy, BlockManager, type BlockManagerOptions, type PrefixCacheStats } from "./block-manager.ts";
+export { BlockManager, type BlockManagerOptions } from "./block-manager.ts";
+export { PrefixCache, type PrefixCacheStats } from "./prefix-cache.ts";
 export { createSchedulerConfig, DEFAULT_SCHEDULER_CONFIG, type SchedulerConfig } from "./config.ts";
 export {
   InvalidRequestError,
@@ -9,6 +10,6 @@ export {
 } from "./errors.ts";
 export { FreeBlockQueue } from "./free-block-queue.ts";
 export { type BlockHasher, hashBlockTokens } from "./hashing.ts";
-export { Scheduler, type SchedulerOptions, type SchedulerStats, type StopChecker } from "./scheduler.ts";
+export { Scheduler, type SchedulerOptions, type SchedulerStats } from "./scheduler.ts";
 export type { ScheduledSequence, SchedulerOutput } from "./scheduler-output.ts";
-export { type FinishReason, Sequence, type SequenceOptions, type SequenceStatus } from "./sequence.ts";
+export { type FinishReason, PLACEHOLDER_TOKEN, Sequence, type SequenceOptions, type SequenceStatus } from "./sequence.ts";

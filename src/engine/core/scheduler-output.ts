@@ -1,4 +1,3 @@
-import type { BlockCopy } from "./block-manager.ts";
 import type { Sequence } from "./sequence.ts";
 
 /** One sequence's work in a step: KV slots `[numComputedTokens, numComputedTokens + numNewTokens)`. */
@@ -19,8 +18,6 @@ export interface SchedulerOutput<P = unknown> {
   scheduled: ScheduledSequence<P>[];
   /** Sequences evicted this step; they wait to recompute prompt plus outputs. */
   preempted: Sequence<P>[];
-  /** KV block copies (copy-on-write after a fork) to perform before this step writes KV. */
-  blockCopies: BlockCopy[];
   numScheduledTokens: number;
   numPrefillTokens: number;
   numDecodeTokens: number;
@@ -30,7 +27,6 @@ export interface SchedulerOutput<P = unknown> {
 export class StepBuilder<P> {
   readonly scheduled: ScheduledSequence<P>[] = [];
   readonly preempted: Sequence<P>[] = [];
-  readonly blockCopies: BlockCopy[] = [];
   #numPrefillTokens = 0;
   #numDecodeTokens = 0;
   /** Prefill entries (prompt chunks) in the step. */
@@ -45,25 +41,22 @@ export class StepBuilder<P> {
     return this.budget > 0 && this.scheduled.length < this.maxNumSeqs;
   }
 
-  add(seq: Sequence<P>, numNewTokens: number, copies: BlockCopy[]): void {
+  add(seq: Sequence<P>, numNewTokens: number): void {
     const isPrefill = !seq.isPrefillDone;
     const emitsToken = seq.numComputedTokens + numNewTokens === seq.numTokens;
     this.scheduled.push({ seq, numNewTokens, numComputedTokens: seq.numComputedTokens, isPrefill, emitsToken });
-    this.blockCopies.push(...copies);
-    seq.numNewTokens = numNewTokens;
     this.budget -= numNewTokens;
     if (isPrefill) {
       this.#numPrefillTokens += numNewTokens;
       this.numPrefills++;
-    }
-    else this.#numDecodeTokens += numNewTokens;
+    } else this.#numDecodeTokens += numNewTokens;
   }
 
   output(): SchedulerOutput<P> {
-    const { scheduled, preempted, blockCopies } = this;
+    const { scheduled, preempted } = this;
     const numPrefillTokens = this.#numPrefillTokens;
     const numDecodeTokens = this.#numDecodeTokens;
     const numScheduledTokens = numPrefillTokens + numDecodeTokens;
-    return { scheduled, preempted, blockCopies, numScheduledTokens, numPrefillTokens, numDecodeTokens };
+    return { scheduled, preempted, numScheduledTokens, numPrefillTokens, numDecodeTokens };
   }
 }

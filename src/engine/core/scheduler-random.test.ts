@@ -1,7 +1,8 @@
 import { describe, expect, test } from "bun:test";
 import { createSchedulerConfig } from "./config.ts";
 import { Scheduler } from "./scheduler.ts";
-import { Sequence } from "./sequence.ts";
+import type { SchedulerOutput } from "./scheduler-output.ts";
+import { PLACEHOLDER_TOKEN, Sequence } from "./sequence.ts";
 import { referenceNextToken, SimKvRunner } from "./testing.ts";
 
 /** Small deterministic PRNG (mulberry32) so a failing seed can be replayed. */
@@ -22,7 +23,7 @@ function referenceContinuation(tokens: readonly number[], count: number): number
 }
 
 describe("Scheduler under random load", () => {
-  test.each([1, 2, 3, 4, 5, 6])("seed %i: adds, aborts and forks keep outputs exact and return every block", (seed) => {
+  test.each([1, 2, 3, 4, 5, 6])("seed %i: adds, aborts and shared prompts, with steps scheduled ahead or not, keep outputs exact and return every block", (seed) => {
     const rand = prng(seed);
     const config = createSchedulerConfig({
       numBlocks: 12 + rand(20),
@@ -36,7 +37,10 @@ describe("Scheduler under random load", () => {
     const scheduler = new Scheduler(config);
     const runner = new SimKvRunner(scheduler.blockManager);
     const prefixes = [Array.from({ length: 9 }, (_, i) => 900 + i), Array.from({ length: 5 }, (_, i) => 950 + i)];
-    const all: { seq: Sequence; aborted: boolean; forkedAt: number }[] = [];
+    const all: { seq: Sequence; aborted: boolean }[] = [];
+    // Half the seeds schedule each step before the previous one's tokens are read, as the engine's async scheduling.
+    const ahead = seed % 2 === 0;
+    let inFlight: { output: SchedulerOutput; tokens: number[] } | null = null;
     let nextId = 1;
     for (let stepIndex = 0; stepIndex < 400 && (stepIndex < 60 || scheduler.hasUnfinished()); stepIndex++) {
       if (stepIndex < 60 && rand(3) === 0) {
@@ -45,7 +49,7 @@ describe("Scheduler under random load", () => {
         const seq = new Sequence({ id: nextId++, promptTokenIds: prompt, maxTokens: 1 + rand(12), arrivalTime: stepIndex });
         try {
           scheduler.add(seq);
-          all.push({ seq, aborted: false, forkedAt: 0 });
+          all.push({ seq, aborted: false });
         } catch {
           expect(Math.ceil((prompt.length + seq.maxTokens - 1) / config.blockSize)).toBeGreaterThan(config.numBlocks);
         }
@@ -54,29 +58,29 @@ describe("Scheduler under random load", () => {
         const victim = all[rand(all.length)]!;
         if (scheduler.abort(victim.seq.id)) victim.aborted = true;
       }
-      const parent = scheduler.running[rand(Math.max(1, scheduler.running.length))];
-      if (rand(8) === 0 && parent?.isPrefillDone && scheduler.running.length < config.maxNumSeqs) {
-        const child = new Sequence({
-          id: nextId++,
-          promptTokenIds: parent.promptTokenIds,
-          outputTokenIds: parent.outputTokenIds,
-          maxTokens: parent.maxTokens,
-          arrivalTime: stepIndex,
-        });
-        scheduler.fork(parent.id, child);
-        all.push({ seq: child, aborted: false, forkedAt: child.numOutputTokens });
+      const running = scheduler.running[rand(Math.max(1, scheduler.running.length))];
+      if (stepIndex < 60 && rand(8) === 0 && running) {
+        // The same prompt again (as a parent request's choices): it shares the prompt's blocks once they are cached.
+        const seq = new Sequence({ id: nextId++, promptTokenIds: running.promptTokenIds, maxTokens: running.maxTokens, arrivalTime: stepIndex });
+        scheduler.add(seq);
+        all.push({ seq, aborted: false });
       }
       const output = scheduler.schedule();
       expect(output.numScheduledTokens).toBeLessThanOrEqual(config.maxNumBatchedTokens);
       expect(output.scheduled.length).toBeLessThanOrEqual(config.maxNumSeqs);
-      scheduler.postprocess(output, runner.run(output));
+      if (inFlight) scheduler.updateFromOutput(inFlight.output, inFlight.tokens);
+      inFlight = { output, tokens: runner.run(output) };
+      if (!ahead) {
+        scheduler.updateFromOutput(output, inFlight.tokens);
+        inFlight = null;
+      }
     }
+    if (inFlight) scheduler.updateFromOutput(inFlight.output, inFlight.tokens);
     expect(scheduler.hasUnfinished()).toBe(false);
     expect(scheduler.blockManager.numFreeBlocks).toBe(config.numBlocks);
-    for (const { seq, aborted, forkedAt } of all) {
-      const base = seq.promptTokenIds.concat(seq.outputTokenIds.slice(0, forkedAt));
-      const generated = seq.outputTokenIds.slice(forkedAt);
-      expect(generated).toEqual(referenceContinuation(base, generated.length));
+    for (const { seq, aborted } of all) {
+      const generated = seq.outputTokenIds.filter((t) => t !== PLACEHOLDER_TOKEN);
+      expect(generated).toEqual(referenceContinuation(seq.promptTokenIds, generated.length));
       if (!aborted) expect(seq.numOutputTokens).toBe(seq.maxTokens);
     }
   });

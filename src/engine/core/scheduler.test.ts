@@ -3,7 +3,7 @@ import { createSchedulerConfig, type SchedulerConfig } from "./config.ts";
 import { InvalidRequestError, RequestTooLargeError, SchedulerError } from "./errors.ts";
 import { Scheduler, type SchedulerOptions } from "./scheduler.ts";
 import type { SchedulerOutput } from "./scheduler-output.ts";
-import { Sequence } from "./sequence.ts";
+import { PLACEHOLDER_TOKEN, Sequence } from "./sequence.ts";
 import { referenceNextToken, SimKvRunner } from "./testing.ts";
 
 const BS = 4;
@@ -15,14 +15,21 @@ function makeScheduler(config: Partial<SchedulerConfig> = {}, options: Scheduler
   return { scheduler, runner: new SimKvRunner(scheduler.blockManager) };
 }
 
-function seq(id: number, promptLength: number, maxTokens = 4, start = id * 1000) {
-  return new Sequence({ id, promptTokenIds: range(start, promptLength), maxTokens, arrivalTime: id });
+function seq(id: number, promptLength: number, maxTokens = 4, start = id * 1000, stopTokenIds = new Set<number>()) {
+  return new Sequence({ id, promptTokenIds: range(start, promptLength), maxTokens, arrivalTime: id, stopTokenIds });
 }
 
 function step(scheduler: Scheduler, runner: SimKvRunner): SchedulerOutput {
   const output = scheduler.schedule();
-  scheduler.postprocess(output, runner.run(output));
+  scheduler.updateFromOutput(output, runner.run(output));
   return output;
+}
+
+/** The fake model's outputs for `prompt` alone. */
+function reference5(prompt: readonly number[], maxTokens: number): number[] {
+  const tokens = [...prompt];
+  for (let i = 0; i < maxTokens; i++) tokens.push(referenceNextToken(tokens));
+  return tokens.slice(prompt.length);
 }
 
 const entryOf = (output: SchedulerOutput, id: number) => output.scheduled.find((e) => e.seq.id === id);
@@ -36,9 +43,8 @@ describe("Scheduler basics", () => {
     const first = scheduler.schedule();
     expect(first.scheduled).toEqual([{ seq: s, numNewTokens: 10, numComputedTokens: 0, isPrefill: true, emitsToken: true }]);
     expect(first.numPrefillTokens).toBe(10);
-    expect(s.numNewTokens).toBe(10);
     expect(s.status).toBe("running");
-    scheduler.postprocess(first, runner.run(first));
+    scheduler.updateFromOutput(first, runner.run(first));
     expect(s.outputTokenIds.length).toBe(1);
     expect(s.numComputedTokens).toBe(10);
     const second = step(scheduler, runner);
@@ -59,24 +65,68 @@ describe("Scheduler basics", () => {
     expect(output.numScheduledTokens).toBe(0);
   });
 
-  test("the stop checker finishes with reason stop; postprocess returns finished sequences", () => {
-    const { scheduler, runner } = makeScheduler({}, { stopChecker: (s) => s.numOutputTokens === 2 });
-    const a = seq(1, 5, 10);
+  test("a stop token finishes with reason stop; updateFromOutput returns finished sequences", () => {
+    const prompt = range(1000, 5);
+    const second = referenceNextToken([...prompt, referenceNextToken(prompt)]);
+    const { scheduler, runner } = makeScheduler();
+    const a = seq(1, 5, 10, 1000, new Set([second]));
     scheduler.add(a);
     step(scheduler, runner);
     const output = scheduler.schedule();
-    const finished = scheduler.postprocess(output, runner.run(output));
+    const finished = scheduler.updateFromOutput(output, runner.run(output));
     expect(finished).toEqual([a]);
     expect(a.finishReason).toBe("stop");
     expect(a.numOutputTokens).toBe(2);
+    expect(scheduler.blockManager.numFreeBlocks).toBe(64);
   });
 
-  test("postprocess rejects a wrong number of sampled tokens", () => {
+  test("updateFromOutput rejects a wrong number of sampled tokens", () => {
     const { scheduler } = makeScheduler();
     scheduler.add(seq(1, 5));
     const output = scheduler.schedule();
-    expect(() => scheduler.postprocess(output, [])).toThrow(SchedulerError);
-    expect(() => scheduler.postprocess(output, [1, 2])).toThrow(SchedulerError);
+    expect(() => scheduler.updateFromOutput(output, [])).toThrow(SchedulerError);
+    expect(() => scheduler.updateFromOutput(output, [1, 2])).toThrow(SchedulerError);
+  });
+
+  test("schedule commits the step: positions advance and each sampling entry holds a placeholder until its token is read", () => {
+    const { scheduler, runner } = makeScheduler();
+    const a = seq(1, 5, 3);
+    scheduler.add(a);
+    const first = scheduler.schedule();
+    expect(a.numComputedTokens).toBe(5);
+    expect(a.outputTokenIds).toEqual([PLACEHOLDER_TOKEN]);
+    const tokens = runner.run(first);
+    // The next step is scheduled before the first one's token is read (async scheduling).
+    const second = scheduler.schedule();
+    expect(second.scheduled.map((e) => [e.numComputedTokens, e.numNewTokens])).toEqual([[5, 1]]);
+    expect(scheduler.updateFromOutput(first, tokens)).toEqual([]);
+    expect(a.outputTokenIds).toEqual([tokens[0]!, PLACEHOLDER_TOKEN]);
+    const more = runner.run(second);
+    const third = scheduler.schedule();
+    expect(third.scheduled.length).toBe(1);
+    scheduler.updateFromOutput(second, more);
+    const last = runner.run(third);
+    // a holds its 3 tokens, one unread: nothing more is scheduled for it.
+    expect(scheduler.schedule().scheduled).toEqual([]);
+    expect(scheduler.updateFromOutput(third, last)).toEqual([a]);
+    expect(a.finishReason).toBe("length");
+    expect(a.outputTokenIds).toEqual(reference5(range(1000, 5), 3));
+  });
+
+  test("a stop token read after the next step was scheduled ends the sequence there and drops that step's placeholder", () => {
+    const prompt = range(1000, 5);
+    const first = referenceNextToken(prompt);
+    const { scheduler, runner } = makeScheduler();
+    const a = seq(1, 5, 10, 1000, new Set([first]));
+    scheduler.add(a);
+    const s1 = scheduler.schedule();
+    const t1 = runner.run(s1);
+    const s2 = scheduler.schedule();
+    expect(scheduler.updateFromOutput(s1, t1)).toEqual([a]);
+    expect(a.outputTokenIds).toEqual([first]);
+    expect(scheduler.updateFromOutput(s2, [0])).toEqual([]);
+    expect(a.outputTokenIds).toEqual([first]);
+    expect(scheduler.blockManager.numFreeBlocks).toBe(64);
   });
 });
 

@@ -1,15 +1,12 @@
-import { BlockManager, type PrefixCacheStats } from "./block-manager.ts";
+import { BlockManager } from "./block-manager.ts";
 import type { SchedulerConfig } from "./config.ts";
 import { InvalidRequestError, RequestTooLargeError, SchedulerError } from "./errors.ts";
 import type { BlockHasher } from "./hashing.ts";
+import type { PrefixCacheStats } from "./prefix-cache.ts";
 import { type SchedulerOutput, StepBuilder } from "./scheduler-output.ts";
-import type { FinishReason, Sequence } from "./sequence.ts";
+import { type FinishReason, PLACEHOLDER_TOKEN, type Sequence } from "./sequence.ts";
 
-/** Returns true when `tokenId`, just appended to `seq`, ends it (EOS, a stop token; not maxTokens). */
-export type StopChecker<P = unknown> = (seq: Sequence<P>, tokenId: number) => boolean;
-
-export interface SchedulerOptions<P = unknown> {
-  stopChecker?: StopChecker<P>;
+export interface SchedulerOptions {
   hasher?: BlockHasher;
 }
 
@@ -27,13 +24,18 @@ export interface SchedulerStats {
  * prefills, then newly admitted sequences. When a decode finds no free block, the most recently arrived
  * running sequence is preempted (blocks freed, put back at the front of `waiting`, outputs kept).
  *
+ * As in vLLM v1, `schedule()` already advances each scheduled sequence's computed tokens and appends a
+ * placeholder for each token it will sample, so the next step can be scheduled before this one's tokens are
+ * read (async scheduling). `updateFromOutput` settles the placeholders and is the one place where a sequence
+ * ends on a token: a stop token, or its maxTokens.
+ *
  * @example
- * const scheduler = new Scheduler(createSchedulerConfig({ numBlocks: 512 }), { stopChecker: (_, t) => t === EOS });
- * scheduler.add(new Sequence({ promptTokenIds: ids, maxTokens: 64 }));
+ * const scheduler = new Scheduler(createSchedulerConfig({ numBlocks: 512 }));
+ * scheduler.add(new Sequence({ promptTokenIds: ids, maxTokens: 64, stopTokenIds: new Set([EOS]) }));
  * while (scheduler.hasUnfinished()) {
  *   const output = scheduler.schedule();
  *   const tokenIds = runner.run(output); // one token per entry with emitsToken, in order
- *   for (const seq of scheduler.postprocess(output, tokenIds)) emitDone(seq);
+ *   for (const seq of scheduler.updateFromOutput(output, tokenIds)) emitDone(seq);
  * }
  */
 export class Scheduler<P = unknown> {
@@ -42,19 +44,17 @@ export class Scheduler<P = unknown> {
   /** Sorted by (arrivalTime, id): the last one is the preemption victim. */
   readonly #running: Sequence<P>[] = [];
   readonly #byId = new Map<number, Sequence<P>>();
-  readonly #stopChecker: StopChecker<P> | undefined;
   #numPreemptions = 0;
 
   constructor(
     readonly config: SchedulerConfig,
-    options: SchedulerOptions<P> = {},
+    options: SchedulerOptions = {},
   ) {
     this.blockManager = new BlockManager(config.numBlocks, config.blockSize, {
       enablePrefixCaching: config.enablePrefixCaching,
       ...(config.initialBlocks !== undefined ? { initialBlocks: config.initialBlocks } : {}),
       ...(options.hasher ? { hasher: options.hasher } : {}),
     });
-    this.#stopChecker = options.stopChecker;
   }
 
   get waiting(): readonly Sequence<P>[] {
@@ -92,30 +92,6 @@ export class Scheduler<P = unknown> {
     this.#waiting.push(seq);
   }
 
-  /**
-   * Adds `child` as a running copy of decoding `parent`, sharing its computed KV blocks copy-on-write.
-   * `child` must repeat the parent's first numComputedTokens tokens plus one last token of its own (e.g. its
-   * own sample from the parent's prefill logits, passed as `outputTokenIds`). The copies show up in the next output's `blockCopies`. Throws `SchedulerError` when
-   * maxNumSeqs sequences already run (submit a separate request instead: prefix caching still shares the prompt).
-   */
-  fork(parentId: number, child: Sequence<P>): void {
-    const parent = this.#byId.get(parentId);
-    if (parent?.status !== "running" || !parent.isPrefillDone) {
-      throw new InvalidRequestError(`sequence ${parentId} is not decoding`);
-    }
-    if (child.numTokens !== parent.numComputedTokens + 1) {
-      throw new InvalidRequestError(`fork child ${child.id} must hold exactly one token past the parent's KV`);
-    }
-    if (this.#byId.has(child.id)) throw new InvalidRequestError(`sequence ${child.id} is already scheduled`);
-    if (this.#running.length >= this.config.maxNumSeqs) {
-      throw new SchedulerError(`cannot fork ${parentId}: ${this.config.maxNumSeqs} sequences already running`);
-    }
-    this.blockManager.fork(parent, child);
-    child.status = "running";
-    this.#byId.set(child.id, child);
-    this.#insertRunning(child);
-  }
-
   /** Finishes a sequence with `reason` wherever it is; frees its blocks. Returns false for unknown ids. */
   finish(seqId: number, reason: FinishReason): boolean {
     const seq = this.#byId.get(seqId);
@@ -125,7 +101,6 @@ export class Scheduler<P = unknown> {
     this.blockManager.free(seq);
     seq.status = "finished";
     seq.finishReason = reason;
-    seq.numNewTokens = 0;
     this.#byId.delete(seqId);
     return true;
   }
@@ -135,42 +110,49 @@ export class Scheduler<P = unknown> {
     return this.finish(seqId, "abort");
   }
 
-  /** Plans the next step. */
+  /**
+   * Plans the next step and commits it: each scheduled sequence's KV positions advance and each entry that
+   * samples gets a placeholder token, settled by {@link updateFromOutput}.
+   */
   schedule(): SchedulerOutput<P> {
     const step = new StepBuilder<P>(this.config.maxNumBatchedTokens, this.config.maxNumSeqs);
-    for (const seq of this.#running) seq.numNewTokens = 0;
     this.#scheduleDecodes(step);
     this.#schedulePrefills(step);
     if (step.preempted.length === 0) this.#admitWaiting(step);
-    return step.output();
+    const output = step.output();
+    for (const entry of output.scheduled) {
+      entry.seq.numComputedTokens = entry.numComputedTokens + entry.numNewTokens;
+      if (entry.emitsToken) entry.seq.appendToken(PLACEHOLDER_TOKEN);
+    }
+    return output;
   }
 
   /**
-   * Applies a step's results: advances KV positions, caches newly full blocks, appends sampled tokens and
-   * finishes sequences (stop checker, then maxTokens). `tokenIds` holds one token per scheduled entry with
-   * `emitsToken`, in order. Entries finished meanwhile (aborted) are skipped. Returns newly finished sequences.
+   * Applies a step's sampled tokens: settles each placeholder, registers newly full blocks in the prefix cache
+   * and finishes sequences that sampled a stop token or reached maxTokens. `tokenIds` holds one token per
+   * scheduled entry with `emitsToken`, in order. Entries finished meanwhile (aborted) are skipped. Returns the
+   * sequences this finished (`finishReason` set).
    */
-  postprocess(output: SchedulerOutput<P>, tokenIds: readonly number[]): Sequence<P>[] {
+  updateFromOutput(output: SchedulerOutput<P>, tokenIds: readonly number[]): Sequence<P>[] {
     const numEmitting = output.scheduled.filter((e) => e.emitsToken).length;
     if (tokenIds.length !== numEmitting) {
-      throw new SchedulerError(`postprocess expects ${numEmitting} sampled tokens, got ${tokenIds.length}`);
+      throw new SchedulerError(`updateFromOutput expects ${numEmitting} sampled tokens, got ${tokenIds.length}`);
     }
     const finished: Sequence<P>[] = [];
     let k = 0;
     for (const entry of output.scheduled) {
       const tokenId = entry.emitsToken ? tokenIds[k++]! : undefined;
       const seq = entry.seq;
-      if (seq.status !== "running") continue;
-      seq.numComputedTokens = entry.numComputedTokens + entry.numNewTokens;
-      seq.numNewTokens = 0;
+      if (seq.status === "finished") continue;
+      const pos = entry.numComputedTokens + entry.numNewTokens; // where this step's token sits
+      if (tokenId !== undefined) seq.settleToken(pos, tokenId);
       this.blockManager.cacheBlocks(seq);
       if (tokenId === undefined) continue;
-      seq.appendToken(tokenId);
-      const reason = this.#stopChecker?.(seq, tokenId) ? "stop" : seq.numOutputTokens >= seq.maxTokens ? "length" : null;
-      if (reason) {
-        this.finish(seq.id, reason);
-        finished.push(seq);
-      }
+      const stop = seq.stopTokenIds.has(tokenId);
+      if (!stop && pos + 1 - seq.numPromptTokens < seq.maxTokens) continue;
+      seq.truncateAfter(pos);
+      this.finish(seq.id, stop ? "stop" : "length");
+      finished.push(seq);
     }
     return finished;
   }
@@ -188,14 +170,16 @@ export class Scheduler<P = unknown> {
   #scheduleDecodes(step: StepBuilder<P>): void {
     for (let i = 0; i < this.#running.length; i++) {
       const seq = this.#running[i]!;
-      if (!seq.isPrefillDone) continue;
+      // A sequence at maxTokens only waits for its last token to be read.
+      if (!seq.isPrefillDone || seq.numOutputTokens >= seq.maxTokens) continue;
       if (!step.hasRoom()) return;
       while (!this.blockManager.canAppend(seq)) {
         const victim = this.#running[this.#running.length - 1]!;
         this.#preempt(victim, step);
         if (victim === seq) return;
       }
-      step.add(seq, 1, this.blockManager.mayAppend(seq));
+      this.blockManager.mayAppend(seq);
+      step.add(seq, 1);
     }
   }
 
@@ -210,7 +194,8 @@ export class Scheduler<P = unknown> {
       if (!this.#prefillRoom(step)) return;
       const chunk = this.#chunkSize(seq, step.budget);
       if (!this.blockManager.canAppend(seq, chunk)) continue;
-      step.add(seq, chunk, this.blockManager.mayAppend(seq, chunk));
+      this.blockManager.mayAppend(seq, chunk);
+      step.add(seq, chunk);
     }
   }
 
@@ -223,7 +208,8 @@ export class Scheduler<P = unknown> {
       seq.status = "running";
       this.#insertRunning(seq);
       const chunk = this.#chunkSize(seq, step.budget);
-      step.add(seq, chunk, this.blockManager.mayAppend(seq, chunk));
+      this.blockManager.mayAppend(seq, chunk);
+      step.add(seq, chunk);
     }
   }
 
@@ -238,7 +224,6 @@ export class Scheduler<P = unknown> {
     seq.status = "preempted";
     seq.numComputedTokens = 0;
     seq.numCachedTokens = 0;
-    seq.numNewTokens = 0;
     seq.numPreemptions++;
     this.#numPreemptions++;
     this.#waiting.unshift(seq);

@@ -8,15 +8,20 @@ export interface SequenceOptions<P = unknown> {
   /** Unique id; defaults to a process-wide counter. */
   id?: number;
   promptTokenIds: readonly number[];
-  /** Outputs already generated (a forked child's own first sampled token); they count toward maxTokens. */
+  /** Outputs already generated; they count toward maxTokens. */
   outputTokenIds?: readonly number[];
   /** Most output tokens to generate (>= 1). */
   maxTokens: number;
+  /** Sampling one of these finishes the sequence with "stop" (EOS and the request's stop token ids). */
+  stopTokenIds?: ReadonlySet<number>;
   /** Opaque to the scheduler; carried for the sampler. */
   samplingParams?: P;
   /** Milliseconds; orders FCFS and picks the preemption victim. Defaults to `performance.now()`. */
   arrivalTime?: number;
 }
+
+/** The token a sequence holds from the schedule of the step that samples it until that step's output is read. */
+export const PLACEHOLDER_TOKEN = -1;
 
 let nextSequenceId = 0;
 
@@ -36,6 +41,7 @@ export class Sequence<P = unknown> {
   /** Prompt followed by outputs. */
   readonly tokenIds: number[];
   readonly maxTokens: number;
+  readonly stopTokenIds: ReadonlySet<number>;
   readonly samplingParams: P | undefined;
   readonly arrivalTime: number;
   status: SequenceStatus = "waiting";
@@ -44,8 +50,6 @@ export class Sequence<P = unknown> {
   numCachedTokens = 0;
   /** Tokens whose KV is computed (or reused); drives chunked prefill. */
   numComputedTokens = 0;
-  /** Tokens this sequence computes in the current step (a prefill chunk or 1 for a decode). */
-  numNewTokens = 0;
   /** Physical KV block ids, one per `blockSize` tokens. */
   blockTable: number[] = [];
   /** Times this sequence was preempted. */
@@ -57,6 +61,7 @@ export class Sequence<P = unknown> {
     this.tokenIds = [...options.promptTokenIds];
     for (const tokenId of options.outputTokenIds ?? []) this.appendToken(tokenId);
     this.maxTokens = options.maxTokens;
+    this.stopTokenIds = options.stopTokenIds ?? new Set();
     this.samplingParams = options.samplingParams;
     this.arrivalTime = options.arrivalTime ?? performance.now();
   }
@@ -97,10 +102,17 @@ export class Sequence<P = unknown> {
     this.outputTokenIds.push(tokenId);
   }
 
-  /** Replaces the newest output token (one appended as a placeholder before its sample was read). */
-  settleLastToken(tokenId: number): void {
-    if (this.outputTokenIds.length === 0) throw new RangeError(`sequence ${this.id} has no output token to settle`);
-    this.tokenIds[this.tokenIds.length - 1] = tokenId;
-    this.outputTokenIds[this.outputTokenIds.length - 1] = tokenId;
+  /** Settles the placeholder at token position `pos` (appended at schedule time) with the sampled token. */
+  settleToken(pos: number, tokenId: number): void {
+    const out = pos - this.promptTokenIds.length;
+    if (out < 0 || out >= this.outputTokenIds.length) throw new RangeError(`sequence ${this.id} has no output token at ${pos}`);
+    this.tokenIds[pos] = tokenId;
+    this.outputTokenIds[out] = tokenId;
+  }
+
+  /** Drops the tokens after position `pos` (placeholders of steps scheduled past the sequence's end). */
+  truncateAfter(pos: number): void {
+    this.tokenIds.length = Math.min(this.tokenIds.length, pos + 1);
+    this.outputTokenIds.length = Math.max(0, this.tokenIds.length - this.promptTokenIds.length);
   }
 }

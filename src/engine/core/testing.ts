@@ -6,12 +6,12 @@ import { Sequence } from "./sequence.ts";
 /**
  * Test double of a paged model runner: its "KV cache" stores each position's token id in the slot the block
  * table names, and its "model" picks the next token from the tokens read back through the block table.
- * A wrong block table, a bad prefix-cache hit or a missed copy-on-write changes the outputs, and writing into a
- * block another sequence shares throws.
+ * A wrong block table or a bad prefix-cache hit changes the outputs, and writing into a block another sequence
+ * shares throws.
  *
  * @example
  * const runner = new SimKvRunner(scheduler.blockManager);
- * while (scheduler.hasUnfinished()) { const out = scheduler.schedule(); scheduler.postprocess(out, runner.run(out)); }
+ * while (scheduler.hasUnfinished()) { const out = scheduler.schedule(); scheduler.updateFromOutput(out, runner.run(out)); }
  */
 export class SimKvRunner {
   readonly kv: Int32Array;
@@ -26,7 +26,6 @@ export class SimKvRunner {
 
   run(output: SchedulerOutput): number[] {
     const bs = this.blockManager.blockSize;
-    for (const { src, dst } of output.blockCopies) this.kv.copyWithin(dst * bs, src * bs, (src + 1) * bs);
     const sampled: number[] = [];
     for (const e of output.scheduled) {
       for (let p = e.numComputedTokens; p < e.numComputedTokens + e.numNewTokens; p++) {
@@ -68,7 +67,7 @@ export function runToCompletion(
     if (steps.length >= maxSteps) throw new Error(`no completion after ${maxSteps} steps`);
     const output = scheduler.schedule();
     steps.push(output);
-    finished.push(...scheduler.postprocess(output, runner.run(output)));
+    finished.push(...scheduler.updateFromOutput(output, runner.run(output)));
   }
   return { steps, finished };
 }

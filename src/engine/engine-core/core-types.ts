@@ -1,7 +1,7 @@
 /**
  * The contract between the engine frontend (tokenization, detokenization, stop strings) and an engine core
  * (scheduling and model execution). The batched core (engine-core.ts) implements {@link EngineCoreLike}; the
- * worker (worker-loop.ts) drives it, and tests drive scripted cores through the same interface.
+ * worker (worker/worker-loop.ts) drives it, and tests drive scripted cores through the same interface.
  */
 import { NoFreeBlocksError, SchedulerError } from "../core/errors.ts";
 import type { SamplingParams } from "../sampling/params.ts";
@@ -11,29 +11,57 @@ export interface EngineCoreRequest {
   requestId: string;
   promptTokenIds: number[];
   sampling: SamplingParams;
-  /** Completion tokens per choice. */
+  /** Most completion tokens. */
   maxTokens: number;
-  /** A choice finishes with "stop" after emitting one of these. */
+  /** The request finishes with "stop" after emitting one of these. */
   stopTokenIds: ReadonlySet<number>;
-  /** Choices generated for the prompt (default 1); outputs carry the choice `index`. */
-  n?: number;
 }
 
-/** One generated token of one choice. */
+/** One generated token of one request (n > 1 is n requests: the frontend's `ParentRequest`). */
 export interface TokenOutput {
   requestId: string;
-  /** Choice index, 0..n-1. */
-  index: number;
   token: number;
   /** The token's log-probability, when the request asked for logprobs. */
   logprob: number | null;
   /** The most likely alternatives, when the request asked for them. */
   top: { token: number; logprob: number }[] | null;
-  /** Set on the choice's last token. */
+  /** Set on the request's last token. */
   finishReason: "stop" | "length" | null;
   numPromptTokens: number;
   /** Prompt tokens served from the prefix cache. */
   numCachedTokens: number;
+}
+
+export interface EngineCoreConfig {
+  /** Tokens per KV block (default 16). */
+  blockSize: number;
+  /** The KV budget in blocks; when unset, from kvCacheMemoryBytes or gpuMemoryUtilization. */
+  numGpuBlocks?: number;
+  /** The KV budget in bytes. */
+  kvCacheMemoryBytes?: number;
+  /** When no budget is given: the budget is at most this share of the memory free after loading (default 0.5). */
+  gpuMemoryUtilization: number;
+  /** Bytes the KV pool starts with; it grows on demand up to the budget (default 64 MiB). */
+  initialKvBytes?: number;
+  /** MLX's buffer cache limit in bytes (default: 10% of MLX's memory limit, at most 1 GiB on unified memory). */
+  mlxCacheLimitBytes?: number;
+  /** Memory free for the KV pool (default: the OS's available memory and MLX's headroom); tests inject it. */
+  freeMemoryBytes?: () => number;
+  maxNumSeqs: number;
+  maxNumBatchedTokens: number;
+  enablePrefixCaching: boolean;
+  /** Most tokens (prompt plus output) one sequence may hold. */
+  maxModelLen: number;
+  /** Most prompt tokens one prefill chunk takes in a step (default: the step's token budget). */
+  longPrefillTokenThreshold?: number;
+  /** Most prompts prefilled (chunked) in one step (default: as many as the token budget allows). */
+  maxNumPartialPrefills?: number;
+  /**
+   * Schedule and queue step n+1 before reading step n's tokens (vLLM's async scheduling): the next step's graph
+   * is built and queued while the device still runs this one, its decode inputs taken from the device-side
+   * samples. While a request uses penalties (they count the latest output) steps run one at a time. Default true.
+   */
+  asyncScheduling: boolean;
 }
 
 /** EngineCore's defaults (the frontend reads maxNumSeqs from here too, without loading MLX). */

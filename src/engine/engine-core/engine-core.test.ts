@@ -3,6 +3,7 @@ import * as mx from "../../mlx/index.ts";
 import type { DecoderModel } from "../../models/decoder.ts";
 import { EngineCore, type EngineCoreConfig, type EngineCoreRequest, KvCacheTooSmallError, MaxModelLenError,
   RequestTooLargeError, type TokenOutput } from "./engine-core.ts";
+import { ParentRequest } from "../frontend/parent-request.ts";
 import { generate } from "../runner/generate.ts";
 import { tinyModel, type TinyFamily } from "../runner/testing.ts";
 import { GREEDY, samplingParams, type SamplingParams } from "../sampling/params.ts";
@@ -40,15 +41,23 @@ function request(requestId: string, ids: number[], maxTokens: number, extra: Par
   return { requestId, promptTokenIds: ids, sampling: GREEDY, maxTokens, stopTokenIds: new Set(), ...extra };
 }
 
-/** Steps until done; returns each request's outputs by choice index. */
-function drain(core: EngineCore, maxSteps = 5000): Map<string, TokenOutput[][]> {
+/**
+ * Steps until done; returns each request's outputs by choice index. `parents` are requests for n > 1 choices,
+ * fanned out as the frontend does (`ParentRequest`); their children are added here.
+ */
+function drain(core: EngineCore, parents: ParentRequest[] = [], maxSteps = 5000): Map<string, TokenOutput[][]> {
   const byRequest = new Map<string, TokenOutput[][]>();
+  for (const parent of parents) for (const child of parent.start()) core.addRequest(child);
   for (let i = 0; core.hasUnfinished(); i++) {
     if (i >= maxSteps) throw new Error("engine did not finish");
     for (const t of core.step()) {
-      const choices = byRequest.get(t.requestId) ?? [];
-      (choices[t.index] ??= []).push(t);
-      byRequest.set(t.requestId, choices);
+      const parent = parents.find((p) => p.indexOf(t.requestId) >= 0);
+      const { index, release } = parent ? parent.route(t) : { index: 0, release: [] };
+      for (const child of release) core.addRequest(child);
+      const id = parent?.request.requestId ?? t.requestId;
+      const choices = byRequest.get(id) ?? [];
+      (choices[index] ??= []).push(t);
+      byRequest.set(id, choices);
     }
   }
   return byRequest;
@@ -130,10 +139,13 @@ describe("EngineCore", () => {
     const core = engine(model, { maxNumBatchedTokens: 16, maxNumSeqs: 8 });
     for (let k = 0; k < 10; k++) {
       core.addRequest(request("victim", prompt(50, k), 8));
-      core.addRequest(request("other", prompt(20, k + 1), 4, { n: 2 }));
-      for (let s = 0; s < k; s++) core.step();
+      const other = new ParentRequest(request("other", prompt(20, k + 1), 4), 2);
+      for (const child of other.start()) core.addRequest(child);
+      for (let s = 0; s < k; s++) {
+        for (const t of core.step()) for (const child of other.route(t).release) core.addRequest(child);
+      }
       core.abortRequest("victim");
-      core.abortRequest("other");
+      for (const id of other.childIds) core.abortRequest(id);
       expect(core.hasUnfinished()).toBe(false);
       expect(core.stats()).toMatchObject({ running: 0, waiting: 0, usedBlocks: 0 });
     }
@@ -147,19 +159,20 @@ describe("EngineCore", () => {
     expect(() => core.addRequest(request("big", prompt(60, 1), 8))).toThrow(MaxModelLenError);
     core.addRequest(request("ok", prompt(10, 1), 4));
     expect(() => core.addRequest(request("ok", prompt(10, 1), 4))).toThrow(/already exists/);
-    expect(() => core.addRequest(request("n0", prompt(10, 1), 4, { n: 0 }))).toThrow(/n must be/);
+    expect(() => new ParentRequest(request("n0", prompt(10, 1), 4), 0)).toThrow(/n must be/);
     expect(() => engine(model, { maxModelLen: 4096, numGpuBlocks: 8 })).toThrow(KvCacheTooSmallError);
   });
 
-  test("n = 3 greedy choices fork after the prefill (copy-on-write of the partial block) and each equals solo", () => {
+  test("n = 3 greedy: a parent request's choices share the prompt's full block through the prefix cache and each equals solo", () => {
     const model = models.get("qwen3")!;
-    const ids = prompt(21, 5); // the last block is partial: the first decode of each choice copies it
+    const ids = prompt(21, 5); // one full block of 16, then a partial one each choice computes itself
     const core = engine(model);
-    core.addRequest(request("n3", ids, 10, { n: 3 }));
-    const out = drain(core).get("n3")!;
+    const out = drain(core, [new ParentRequest(request("n3", ids, 10), 3)]).get("n3")!;
     const want = solo(model, ids, 10);
     expect(out.length).toBe(3);
     for (const choice of out) expect(choice.map((t) => t.token)).toEqual(want.tokens);
+    expect(out.map((c) => c[0]!.numCachedTokens)).toEqual([0, 16, 16]);
+    expect(core.stats().prefixCacheHits).toBe(32);
     expect(core.stats().usedBlocks).toBe(0);
   });
 
@@ -169,8 +182,7 @@ describe("EngineCore", () => {
     const sampling = samplingParams({ temperature: 1.5, seed: 1234 });
     const run = () => {
       const core = engine(model);
-      core.addRequest(request("s", ids, 12, { n: 4, sampling }));
-      return drain(core).get("s")!.map((c) => c.map((t) => t.token));
+      return drain(core, [new ParentRequest(request("s", ids, 12, { sampling }), 4)]).get("s")!.map((c) => c.map((t) => t.token));
     };
     const a = run();
     expect(run()).toEqual(a);

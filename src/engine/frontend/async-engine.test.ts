@@ -108,6 +108,16 @@ describe("AsyncEngine", () => {
     expect(engine.stats()).toMatchObject({ running: 0, waiting: 0 });
   });
 
+  test("n = 2 fans out into two core requests: each choice streams and finishes, one usage counts both", async () => {
+    const list = await events(engine, completion(6, { n: 2, temperature: 0 }));
+    const text = (i: number) => list.map((e) => (e.type === "delta" && e.index === i ? e.text : "")).join("");
+    expect(list.filter((e) => e.type === "finish").map((e) => e.type === "finish" && [e.index, e.finishReason, e.completionTokens]))
+      .toEqual([[0, "length", 6], [1, "length", 6]]);
+    expect(text(1)).toBe(text(0));
+    expect(list.at(-1)).toEqual({ type: "usage", promptTokens: 4, completionTokens: 12 });
+    expect(engine.coreStats()).toMatchObject({ running: 0, waiting: 0, usedBlocks: 0 });
+  });
+
   test("stop strings across tokens trim the text and finish with stop", async () => {
     const full = textOf(await events(engine, completion(20)));
     const stop = full.slice(10, 13);

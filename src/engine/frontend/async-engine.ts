@@ -7,6 +7,7 @@ import { ModelTokenizer } from "../../tokenizer/index.ts";
 import { DEFAULT_ENGINE_CORE_CONFIG, EMPTY_CORE_STATS, type EngineCoreStats, type FailureKind, type TokenOutput } from "../engine-core/core-types.ts";
 import { EventQueue } from "./event-queue.ts";
 import { OutputProcessor } from "./output-processor.ts";
+import { ParentRequest } from "./parent-request.ts";
 import { detokenizeIds, tokenizeInput } from "./prompt.ts";
 import { PromptPreparer } from "./prompt-preparer.ts";
 import { type GenerationDefaults, toCoreSampling } from "./sampling.ts";
@@ -65,6 +66,8 @@ export interface AsyncEngineOptions {
 interface LiveRequest {
   queue: EventQueue<EngineEvent>;
   processor: OutputProcessor;
+  /** The core requests of its choices (n > 1 fans out). */
+  parent: ParentRequest;
 }
 
 const THINK = { start: "<think>", end: "</think>" };
@@ -80,6 +83,8 @@ const THINK = { start: "<think>", end: "</think>" };
 export class AsyncEngine implements Engine {
   readonly #options: AsyncEngineOptions;
   readonly #live = new Map<string, LiveRequest>();
+  /** Core request id -> the live request it is a choice of. */
+  readonly #childOf = new Map<string, string>();
   #client: WorkerClient;
   #tokenizer: ModelTokenizer | undefined;
   #tokens: TokenTextCache | undefined;
@@ -173,7 +178,10 @@ export class AsyncEngine implements Engine {
     });
     const sampling = toCoreSampling(request.sampling, this.#options.generationDefaults ?? {});
     const coreId = `${request.requestId}#${++this.#counter}`;
+    const parent = new ParentRequest({ requestId: coreId, promptTokenIds: prepared.tokenIds, sampling,
+      maxTokens: prepared.maxTokens, stopTokenIds: tokenizer.eosTokenIds }, request.sampling.n);
     const live: LiveRequest = {
+      parent,
       queue: new EventQueue(),
       processor: new OutputProcessor(tokenizer, this.#tokens!, {
         n: request.sampling.n,
@@ -185,6 +193,7 @@ export class AsyncEngine implements Engine {
     };
     const onAbort = () => this.#release(coreId);
     this.#live.set(coreId, live);
+    for (const childId of parent.childIds) this.#childOf.set(childId, coreId);
     const timers = this.#startTimers(coreId, live);
     try {
       yield {
@@ -194,14 +203,7 @@ export class AsyncEngine implements Engine {
       };
       if (signal.aborted) return;
       signal.addEventListener("abort", onAbort, { once: true });
-      this.#client.add({
-        requestId: coreId,
-        promptTokenIds: prepared.tokenIds,
-        sampling,
-        maxTokens: prepared.maxTokens,
-        stopTokenIds: tokenizer.eosTokenIds,
-        n: request.sampling.n,
-      });
+      for (const child of parent.start()) this.#client.add(child);
       yield* live.queue;
     } finally {
       for (const t of timers) clearTimeout(t);
@@ -265,13 +267,21 @@ export class AsyncEngine implements Engine {
     return this.#tokenizer;
   }
 
-  /** Stops a request: ends its stream and frees its sequences in the core. */
+  /** Stops a request: ends its stream and frees its choices in the core. */
   #release(coreId: string): void {
     const live = this.#live.get(coreId);
     if (!live) return;
-    this.#live.delete(coreId);
+    this.#forget(coreId, live);
     live.queue.end();
-    this.#client.abort(coreId);
+  }
+
+  /** Drops a live request and aborts its choices in the core. */
+  #forget(coreId: string, live: LiveRequest): void {
+    this.#live.delete(coreId);
+    for (const childId of live.parent.childIds) {
+      this.#childOf.delete(childId);
+      this.#client.abort(childId);
+    }
   }
 
   #onMessage(message: FromWorker): void {
@@ -286,8 +296,11 @@ export class AsyncEngine implements Engine {
       case "outputs":
         for (const output of message.outputs) this.#onOutput(output);
         return;
-      case "failed":
-        return this.#fail(message.requestIds === "all" ? [...this.#live.keys()] : message.requestIds, message.message, message.kind);
+      case "failed": {
+        const ids = message.requestIds === "all" ? [...this.#live.keys()]
+          : message.requestIds.map((id) => this.#childOf.get(id)).filter((id) => id !== undefined);
+        return this.#fail(ids, message.message, message.kind);
+      }
     }
   }
 
@@ -313,16 +326,20 @@ export class AsyncEngine implements Engine {
   }
 
   #onOutput(output: TokenOutput): void {
-    const live = this.#live.get(output.requestId);
-    if (!live) return;
+    const coreId = this.#childOf.get(output.requestId);
+    const live = coreId === undefined ? undefined : this.#live.get(coreId);
+    if (!live || coreId === undefined) return;
+    const { index, release } = live.parent.route(output);
+    for (const child of release) this.#client.add(child);
     try {
-      live.queue.push(...live.processor.process(output));
+      live.queue.push(...live.processor.process(output, index));
     } catch (e) {
       // A failure while turning tokens into text ends that request only; the server keeps running.
-      this.#fail([output.requestId], (e as Error).message);
+      this.#fail([coreId], (e as Error).message);
       return;
     }
-    if (live.processor.done) this.#release(output.requestId);
+    if (live.processor.done) this.#release(coreId);
+    else if (output.finishReason === null && live.processor.isFinished(index)) this.#client.abort(output.requestId); // a stop string
   }
 
   /** Ends requests the worker failed, with the error class their kind maps to (400, 503 or 500). */
@@ -339,8 +356,7 @@ export class AsyncEngine implements Engine {
   #end(coreId: string, error: Error): void {
     const live = this.#live.get(coreId);
     if (!live) return;
-    this.#live.delete(coreId);
-    this.#client.abort(coreId);
+    this.#forget(coreId, live);
     live.queue.end(error);
   }
 

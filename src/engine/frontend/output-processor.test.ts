@@ -14,11 +14,11 @@ beforeAll(async () => {
 });
 
 function out(token: number, extra: Partial<TokenOutput> = {}): TokenOutput {
-  return { requestId: "r", index: 0, token, logprob: null, top: null, finishReason: null, numPromptTokens: 3, numCachedTokens: 0, ...extra };
+  return { requestId: "r", token, logprob: null, top: null, finishReason: null, numPromptTokens: 3, numCachedTokens: 0, ...extra };
 }
 
 function feed(proc: OutputProcessor, ids: number[], last: "stop" | "length" | null = null, index = 0): EngineEvent[] {
-  return ids.flatMap((id, i) => proc.process(out(id, { index, finishReason: i === ids.length - 1 ? last : null })));
+  return ids.flatMap((id, i) => proc.process(out(id, { finishReason: i === ids.length - 1 ? last : null }), index));
 }
 
 const text = (events: EngineEvent[]) => events.filter((e): e is DeltaEvent => e.type === "delta").map((e) => e.text).join("");
@@ -51,7 +51,7 @@ describe("OutputProcessor", () => {
     const finish = events.find((e) => e.type === "finish");
     expect(finish).toMatchObject({ finishReason: "stop", stopString: "STOP now" });
     expect(proc.done).toBe(true);
-    expect(proc.process(out(ids[0]!))).toEqual([]);
+    expect(proc.process(out(ids[0]!), 0)).toEqual([]);
   });
 
   test("held-back text is released at the end when no stop matched", () => {
@@ -63,6 +63,7 @@ describe("OutputProcessor", () => {
     const proc = new OutputProcessor(tok, cache, { n: 2, stop: ["."], logprobs: false, promptTokens: 4 });
     const first = feed(proc, tok.encode("Hi. more"), null, 0);
     expect(text(first)).toBe("Hi");
+    expect([proc.isFinished(0), proc.isFinished(1)]).toEqual([true, false]);
     expect(first.some((e) => e.type === "usage")).toBe(false);
     const second = feed(proc, tok.encode("Yo"), "length", 1);
     expect(second.at(-1)).toEqual({ type: "usage", promptTokens: 4, completionTokens: proc.completionTokens });
@@ -78,7 +79,7 @@ describe("OutputProcessor", () => {
     const proc = new OutputProcessor(tok, cache, { n: 1, stop: [], logprobs: true, promptTokens: 1 });
     const [hello] = tok.encode("Hello");
     const [world] = tok.encode(" world");
-    const events = proc.process(out(hello!, { logprob: -0.5, top: [{ token: hello!, logprob: -0.5 }, { token: world!, logprob: -1.25 }] }));
+    const events = proc.process(out(hello!, { logprob: -0.5, top: [{ token: hello!, logprob: -0.5 }, { token: world!, logprob: -1.25 }] }), 0);
     expect((events[0] as DeltaEvent).logprobs).toEqual([{
       token: "Hello", logprob: -0.5, bytes: [72, 101, 108, 108, 111],
       topLogprobs: [{ token: "Hello", logprob: -0.5, bytes: [72, 101, 108, 108, 111] }, { token: " world", logprob: -1.25, bytes: [32, 119, 111, 114, 108, 100] }],

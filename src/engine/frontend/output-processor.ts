@@ -1,4 +1,8 @@
-/** A request's TokenOutputs -> protocol events: detokenization, stop strings, logprobs, finish and usage. */
+/**
+ * A request's TokenOutputs -> protocol events: detokenization, stop strings, logprobs, finish and usage. The core
+ * ends a choice on a token (stop token, length); a stop string is text, so it is found here, and the engine then
+ * aborts that choice in the core.
+ */
 import { IncrementalDetokenizer, type ModelTokenizer } from "../../tokenizer/index.ts";
 import type { TokenOutput } from "../engine-core/core-types.ts";
 import type { DeltaEvent, EngineEvent, FinishEvent, FinishReason } from "../protocol.ts";
@@ -26,7 +30,7 @@ export interface OutputProcessorOptions {
  *
  * @example
  *   const proc = new OutputProcessor(tok, cache, { n: 1, stop: ["\n\n"], logprobs: false, promptTokens: 12 });
- *   const events = proc.process(output);
+ *   const events = proc.process(output, 0);
  *   if (proc.done) ...; // every choice finished: the last event was `usage`
  */
 export class OutputProcessor {
@@ -59,22 +63,27 @@ export class OutputProcessor {
     return this.#choices.reduce((sum, c) => sum + c.completionTokens, 0);
   }
 
-  /** Events for one token output; outputs of finished choices (e.g. after a stop string) yield none. */
-  process(output: TokenOutput): EngineEvent[] {
-    const choice = this.#choices[output.index];
+  /** Whether choice `index` has finished (its core request may still run: a stop string ended it). */
+  isFinished(index: number): boolean {
+    return this.#choices[index]?.finishReason != null;
+  }
+
+  /** Events for one token output of choice `index`; outputs of finished choices (e.g. after a stop string) yield none. */
+  process(output: TokenOutput, index: number): EngineEvent[] {
+    const choice = this.#choices[index];
     if (!choice || choice.finishReason !== null) return [];
     choice.completionTokens++;
     let text = choice.detokenizer.push(output.token);
     if (output.finishReason !== null) text += choice.detokenizer.flush();
     const match = choice.stops.push(text);
     if (!match.stopped && output.finishReason !== null) match.text += choice.stops.flush();
-    const delta: DeltaEvent = { type: "delta", index: output.index, text: match.text, tokenIds: [output.token] };
+    const delta: DeltaEvent = { type: "delta", index, text: match.text, tokenIds: [output.token] };
     if (this.#options.logprobs && output.logprob !== null) {
       delta.logprobs = [this.#tokens.logprob(output.token, output.logprob, output.top)];
     }
     const events: EngineEvent[] = [delta];
     const reason: FinishReason | null = match.stopped ? "stop" : output.finishReason;
-    if (reason !== null) events.push(...this.#finish(output.index, reason, match.stop));
+    if (reason !== null) events.push(...this.#finish(index, reason, match.stop));
     return events;
   }
 

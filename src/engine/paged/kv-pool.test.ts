@@ -30,22 +30,6 @@ describe("PagedKvPool", () => {
     expect(pool.nbytes).toBe(8 * bytesPerBlock(spec));
   });
 
-  test("copyBlocks copies whole blocks in every layer", () => {
-    using pool = new PagedKvPool(spec);
-    using k = rows(4, 1);
-    using v = rows(4, 50);
-    using slots = mx.array([8, 9, 10, 11], { dtype: "int32" }); // block 2
-    for (let l = 0; l < 2; l++) pool.write(l, k, v, slots);
-    pool.copyBlocks([{ src: 2, dst: 6 }]);
-    for (let l = 0; l < 2; l++) {
-      for (let o = 0; o < 4; o++) {
-        expect(slotValues(pool.keys(l), 24 + o)).toEqual(slotValues(pool.keys(l), 8 + o));
-        expect(slotValues(pool.values(l), 24 + o)).toEqual(slotValues(pool.values(l), 8 + o));
-      }
-    }
-    expect(slotValues(pool.values(0), 27)).toEqual([68, 69, 70, 71, 72, 73]);
-  });
-
   test("resize grows and shrinks every pool, keeping the leading blocks' content and zeroing new blocks", () => {
     using pool = new PagedKvPool({ ...spec, numBlocks: 2 }); // 8 slots
     using k = rows(2, 1);

@@ -16,12 +16,6 @@ export interface KvPoolSpec {
   dtype: mx.Dtype;
 }
 
-/** A KV block copy (copy-on-write after a fork). */
-export interface KvBlockCopy {
-  src: number;
-  dst: number;
-}
-
 /** Bytes of one block across all layers, keys and values. */
 export function bytesPerBlock(spec: Omit<KvPoolSpec, "numBlocks">): number {
   return 2 * spec.numLayers * spec.blockSize * spec.numKvHeads * spec.headDim * mx.ITEM_SIZE[spec.dtype];
@@ -126,28 +120,6 @@ export class PagedKvPool {
     this.#replace(this.#values, layer, vv);
   }
 
-  /** Performs block copies (all layers) and evaluates them. */
-  copyBlocks(copies: readonly KvBlockCopy[]): void {
-    if (copies.length === 0) return;
-    const { blockSize: bs } = this.spec;
-    const src: number[] = [];
-    const dst: number[] = [];
-    for (const c of copies) {
-      for (let o = 0; o < bs; o++) {
-        src.push(c.src * bs + o);
-        dst.push(c.dst * bs + o);
-      }
-    }
-    using srcSlots = mx.array(src, { dtype: "int32" });
-    using dstSlots = mx.array(dst, { dtype: "int32" });
-    for (let layer = 0; layer < this.spec.numLayers; layer++) {
-      using k = this.#gatherSlots(this.#keys[layer]!, srcSlots);
-      using v = this.#gatherSlots(this.#values[layer]!, srcSlots);
-      this.write(layer, k, v, dstSlots); // the write takes the gathered rows as inputs: it runs after the gather
-    }
-    mx.evaluate(...this.arrays());
-  }
-
   dispose(): void {
     for (let l = 0; l < this.spec.numLayers; l++) {
       this.#replace(this.#keys, l, null);
@@ -173,13 +145,6 @@ export class PagedKvPool {
   #leadingSlots(pool: mx.Array, n: number, H: number, D: number): mx.Array {
     using flat = mx.reshape(pool, [this.numSlots, H, D]);
     return mx.slice(flat, [0, 0, 0], [n, H, D]);
-  }
-
-  #gatherSlots(pool: mx.Array, slots: mx.Array): mx.Array {
-    const { numKvHeads: H, headDim: D } = this.spec;
-    using flat = mx.reshape(pool, [this.numSlots, H, D]);
-    using ordered = mx.orderAfterWrite(slots, pool); // after a pending GPU write of the pool
-    return mx.take(flat, ordered, 0);
   }
 
   /** Sets layer `layer`'s current view, disposing the previous one unless it is the base array. */

@@ -6,7 +6,7 @@
 import { describe, expect, test } from "bun:test";
 import * as mx from "../../mlx/index.ts";
 import type { DecoderModel } from "../../models/decoder.ts";
-import type { BlockCopy, ScheduledSequence, SchedulerOutput } from "../core/index.ts";
+import type { ScheduledSequence, SchedulerOutput } from "../core/index.ts";
 import { Sequence } from "../core/index.ts";
 import { PagedKvPool } from "../paged/kv-pool.ts";
 import { prepareDecode, preparePrefill } from "./inputs.ts";
@@ -57,10 +57,10 @@ function advance(e: ScheduledSequence): void {
   e.seq.numComputedTokens = e.numComputedTokens + e.numNewTokens;
 }
 
-function stepOf(entries: ScheduledSequence[], blockCopies: BlockCopy[] = []): SchedulerOutput {
+function stepOf(entries: ScheduledSequence[]): SchedulerOutput {
   const prefill = entries.filter((e) => e.isPrefill).reduce((a, e) => a + e.numNewTokens, 0);
   const decode = entries.filter((e) => !e.isPrefill).reduce((a, e) => a + e.numNewTokens, 0);
-  return { scheduled: entries, preempted: [], blockCopies, numScheduledTokens: prefill + decode,
+  return { scheduled: entries, preempted: [], numScheduledTokens: prefill + decode,
     numPrefillTokens: prefill, numDecodeTokens: decode };
 }
 
@@ -184,16 +184,15 @@ describe("ModelRunner.execute", () => {
     runner.pool.dispose();
   });
 
-  test("the step's block copies land before its forwards read the pool", async () => {
+  test("a sequence that shares another's full prefix block (a prefix-cache hit) computes only its own tail", async () => {
     const model = await tinyModel("llama", { seed: 7 });
     const runner = runnerFor(model);
     const ids = tokens(7, 12);
-    const parent = sequence(ids, [3, 5]);
-    prefillAllButLast(runner, parent); // positions 4 and 5 land in block 5
-    // A fork shares block 3 and owns a copy of block 5 as block 8 (copy-on-write).
-    const child = sequence(ids, [3, 8]);
-    child.numComputedTokens = 6;
-    const [row] = executeRows(runner, stepOf([scheduled(child, 6, 1)], [{ src: 5, dst: 8 }]))!;
+    const first = sequence(ids, [3, 5]);
+    prefillAllButLast(runner, first); // positions 0-3 in block 3, 4-5 in block 5
+    const second = sequence(ids, [3, 8]); // block 3 shared, its own tail in block 8
+    second.numComputedTokens = 4;
+    const [row] = executeRows(runner, stepOf([scheduled(second, 4, 3)]))!;
     expect(maxDiff(row!, contiguousLogits(model, ids).at(-1)!)).toBeLessThan(TOLERANCE);
     runner.pool.dispose();
   });

@@ -22,14 +22,13 @@ export class ModelRunner {
   ) {}
 
   /**
-   * Performs the step's block copies, then builds its forwards, all lazy (the pool writes are in place, so
-   * nothing needs evaluating between them). `decodeTokens` (int32 `[D]`, one per decode entry in scheduled
+   * Builds the step's forwards, all lazy (the pool writes are in place, so nothing needs evaluating between
+   * them). `decodeTokens` (int32 `[D]`, one per decode entry in scheduled
    * order) replaces the decode rows' host token ids: a pipelined engine feeds the previous step's samples before
    * reading them. Returns lazy logits `[R, V]` for the entries that emit a token (null when none does; the pool
    * writes are then evaluated).
    */
   execute(output: SchedulerOutput<unknown>, decodeTokens: mx.Array | null = null): mx.Array | null {
-    this.pool.copyBlocks(output.blockCopies);
     const bs = this.pool.spec.blockSize;
     const forwards: { entries: ScheduledSequence<unknown>[]; inputs: ForwardInputs }[] = [];
     const decodes = output.scheduled.filter((e) => !e.isPrefill);

@@ -1,0 +1,48 @@
+/** A step queued on the device whose tokens are not read yet (async scheduling), and what the next step takes from it. */
+import * as mx from "../../mlx/index.ts";
+import { PLACEHOLDER_TOKEN, SchedulerError, type SchedulerOutput, type Sequence } from "../core/index.ts";
+import type { SampleResult } from "../sampling/sampler.ts";
+import type { RequestState } from "./requests.ts";
+
+/** A launched step: scheduled, its forward and sample queued on the device. */
+export interface InFlightStep {
+  output: SchedulerOutput<RequestState>;
+  /** The sequences that sample a token, in scheduled order: sampler row j is `emitting[j]`. */
+  emitting: Sequence<RequestState>[];
+  /** Null when no entry samples a token. */
+  sample: SampleResult | null;
+}
+
+/**
+ * Decode input ids `[D]` for `output`'s decode entries (scheduled order): the host id where it is known, else
+ * the row of prev's device-side sample that produced it. Null when every id is known on the host.
+ *
+ * @example
+ * using decodeTokens = pendingDecodeTokens(next.output, current);
+ * runner.execute(next.output, decodeTokens);
+ */
+export function pendingDecodeTokens(output: SchedulerOutput<RequestState>, prev: InFlightStep): mx.Array | null {
+  const decodes = output.scheduled.filter((e) => !e.isPrefill);
+  if (decodes.length === 0) return null;
+  const rowOf = new Map<Sequence<RequestState>, number>();
+  prev.emitting.forEach((seq, j) => rowOf.set(seq, j));
+  const host: number[] = [];
+  const rows: number[] = [];
+  for (const e of decodes) {
+    const id = e.seq.tokenIds[e.numComputedTokens]!;
+    const row = id === PLACEHOLDER_TOKEN ? rowOf.get(e.seq) : undefined;
+    if (id === PLACEHOLDER_TOKEN && row === undefined) {
+      throw new SchedulerError(`sequence ${e.seq.id}: pending input token with no queued sample`);
+    }
+    host.push(id === PLACEHOLDER_TOKEN ? 0 : id);
+    rows.push(row ?? -1);
+  }
+  // A pending id always has a row (checked above), and a row implies prev has a sample.
+  if (!prev.sample || rows.every((r) => r < 0)) return null;
+  using hostIds = mx.array(host, { dtype: "int32" });
+  using rowIdx = mx.array(rows.map((r) => Math.max(r, 0)), { dtype: "int32" });
+  using pending = mx.array(rows.map((r) => (r >= 0 ? 1 : 0)), { dtype: "bool" });
+  using fromDevice = mx.take(prev.sample.tokens, rowIdx, 0);
+  using asInt = mx.astype(fromDevice, "int32");
+  return mx.where(pending, asInt, hostIds);
+}
