@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The test command: every `bun test` suite, then the mlx-lm parity run when its Python oracle is present, then the
+# The test command: every `bun test` suite, then the mlx-lm and embedding parity runs, then the
 # reliability suite's short form.
 # Ends with one plain line "N passed, N failed".
 set -uo pipefail
@@ -38,6 +38,11 @@ if [ "$status" -ne 0 ] && [ "$failed" -eq 0 ]; then failed=1; fi  # a crash or l
 
 if [ "$#" -eq 0 ] && [ -x scripts/parity.sh ]; then
   if bash scripts/parity.sh; then passed=$((passed + 1)); else failed=$((failed + 1)); fi
+fi
+
+# Embedding parity: the packaged all-MiniLM-L6-v2 served by us against mlx-embeddings (scripts/embed-parity.sh).
+if [ "$#" -eq 0 ] && [ -x scripts/embed-parity.sh ]; then
+  if bash scripts/embed-parity.sh; then passed=$((passed + 1)); else failed=$((failed + 1)); fi
 fi
 
 # The release (scripts/release.ts): dist/vllm-mlx-linux-x64 and the darwin-arm64 binary cross-built with zig, their
