@@ -7,7 +7,7 @@ import { dirname, join } from "node:path";
 import { modelDisplayName, type ResolveOptions, resolveModel } from "../hub/index.ts";
 import { loadTokenizer, type ModelTokenizer } from "../tokenizer/index.ts";
 import type { DecoderModel } from "../models/decoder.ts";
-import { AsyncEngine } from "./frontend/async-engine.ts";
+import { AsyncEngine, type ServingLimits } from "./frontend/async-engine.ts";
 import type { EngineCoreLike } from "./engine-core/core-types.ts";
 import { generationDefaults } from "./frontend/sampling.ts";
 import * as mx from "../mlx/index.ts";
@@ -51,17 +51,11 @@ export function createCore(model: DecoderModel, options: CoreOptions): EngineCor
   return new EngineCore(model, config);
 }
 
-export interface CreateEngineOptions {
+export interface CreateEngineOptions extends ServingLimits {
   /** Local folder, .gguf file, or Hub repo id (`org/name[@revision]`). */
   model: string;
   /** The id clients see (default: {@link modelDisplayName} of the spec, e.g. the repo id or folder name). */
   servedModelName?: string;
-  defaultMaxTokens?: number;
-  contextLength?: number;
-  maxWaiting?: number;
-  queueTimeoutSeconds?: number;
-  requestTimeoutSeconds?: number;
-  core?: CoreOptions;
   /** Options for finding or downloading the model. */
   resolve?: ResolveOptions;
   /** Wait for the weights before resolving (default true). */

@@ -4,9 +4,10 @@
  * outputs back into text events (detokenization, stop strings, logprobs).
  */
 import { ModelTokenizer } from "../../tokenizer/index.ts";
-import { DEFAULT_ENGINE_CORE_CONFIG, EMPTY_CORE_STATS, type EngineCoreStats, type FailureKind, type TokenOutput } from "../engine-core/core-types.ts";
+import { DEFAULT_ENGINE_CORE_CONFIG, EMPTY_CORE_STATS, type EngineCoreStats } from "../engine-core/core-types.ts";
 import { EventQueue } from "./event-queue.ts";
 import { OutputProcessor } from "./output-processor.ts";
+import { EngineFailedError, type LiveRequest, LiveRequests } from "./live-requests.ts";
 import { ParentRequest } from "./parent-request.ts";
 import { detokenizeIds, tokenizeInput } from "./prompt.ts";
 import { PromptPreparer } from "./prompt-preparer.ts";
@@ -14,7 +15,6 @@ import { type GenerationDefaults, toCoreSampling } from "./sampling.ts";
 import { TokenTextCache } from "./token-text.ts";
 import {
   CapacityError,
-  InvalidRequestError,
   type Engine,
   type EngineEvent,
   type EngineStats,
@@ -28,24 +28,12 @@ import {
 import { toolCallMarkerIds } from "./tool-call-format.ts";
 import { WorkerClient } from "../worker/worker-client.ts";
 import type { CoreOptions, FromWorker, ModelFacts } from "../worker/worker-protocol.ts";
+import { requestSpec } from "../structured/request-spec.ts";
 
-/** The generation failed inside the engine (a model error or a worker crash). The server answers 500. */
-export class EngineFailedError extends Error {
-  override readonly name = "EngineFailedError";
-}
+export { EngineFailedError };
 
-export interface AsyncEngineOptions {
-  /** The model id shown to clients. */
-  id: string;
-  /** Model directory or .gguf file, as the worker loads it. */
-  modelPath: string;
-  /** The tokenizer, when it comes from files beside the weights; else the worker supplies its files. */
-  tokenizer?: ModelTokenizer;
-  /** The chat template source, to detect reasoning tags. */
-  chatTemplateSource?: string;
-  /** The tool-call format chosen by `--tool-call-parser` or the chat template; else the model family's default. */
-  toolCallFormat?: ToolCallFormat;
-  generationDefaults?: GenerationDefaults;
+/** What bounds a served engine's requests (the serve flags of the same names). */
+export interface ServingLimits {
   /** Completion tokens when a request sets none (default: the rest of the context). */
   defaultMaxTokens?: number;
   /** Overrides the model's context length. */
@@ -57,17 +45,24 @@ export interface AsyncEngineOptions {
   /** Seconds a request may take in all before it is ended with 503 (`--request-timeout`). */
   requestTimeoutSeconds?: number;
   core?: CoreOptions;
+}
+
+export interface AsyncEngineOptions extends ServingLimits {
+  /** The model id shown to clients. */
+  id: string;
+  /** Model directory or .gguf file, as the worker loads it. */
+  modelPath: string;
+  /** The tokenizer, when it comes from files beside the weights; else the worker supplies its files. */
+  tokenizer?: ModelTokenizer;
+  /** The chat template source, to detect reasoning tags. */
+  chatTemplateSource?: string;
+  /** The tool-call format chosen by `--tool-call-parser` or the chat template; else the model family's default. */
+  toolCallFormat?: ToolCallFormat;
+  generationDefaults?: GenerationDefaults;
   /** libvmlx's folder, for the worker (compiled binaries). */
   libraryDir?: string;
   /** Worker restarts after crashes before the engine reports "failed" (default 2). */
   maxRestarts?: number;
-}
-
-interface LiveRequest {
-  queue: EventQueue<EngineEvent>;
-  processor: OutputProcessor;
-  /** The core requests of its choices (n > 1 fans out). */
-  parent: ParentRequest;
 }
 
 const THINK = { start: "<think>", end: "</think>" };
@@ -82,9 +77,7 @@ const THINK = { start: "<think>", end: "</think>" };
  */
 export class AsyncEngine implements Engine {
   readonly #options: AsyncEngineOptions;
-  readonly #live = new Map<string, LiveRequest>();
-  /** Core request id -> the live request it is a choice of. */
-  readonly #childOf = new Map<string, string>();
+  readonly #live = new LiveRequests(() => this.#client);
   #client: WorkerClient;
   #tokenizer: ModelTokenizer | undefined;
   #tokens: TokenTextCache | undefined;
@@ -176,10 +169,11 @@ export class AsyncEngine implements Engine {
       ...(this.#options.defaultMaxTokens === undefined ? {} : { defaultMaxTokens: this.#options.defaultMaxTokens }),
       ...(info.reasoning ? { reasoningStart: info.reasoning.start } : {}),
     });
+    const structured = await requestSpec(request, info.toolCallFormat);
     const sampling = toCoreSampling(request.sampling, this.#options.generationDefaults ?? {});
     const coreId = `${request.requestId}#${++this.#counter}`;
     const parent = new ParentRequest({ requestId: coreId, promptTokenIds: prepared.tokenIds, sampling,
-      maxTokens: prepared.maxTokens, stopTokenIds: tokenizer.eosTokenIds }, request.sampling.n);
+      maxTokens: prepared.maxTokens, stopTokenIds: tokenizer.eosTokenIds, ...(structured ? { structured } : {}) }, request.sampling.n);
     const live: LiveRequest = {
       parent,
       queue: new EventQueue(),
@@ -191,10 +185,9 @@ export class AsyncEngine implements Engine {
         ...(this.#keepsMarkers(request) ? { keepSpecialTokenIds: this.#markerIds(tokenizer, info.toolCallFormat) } : {}),
       }),
     };
-    const onAbort = () => this.#release(coreId);
-    this.#live.set(coreId, live);
-    for (const childId of parent.childIds) this.#childOf.set(childId, coreId);
-    const timers = this.#startTimers(coreId, live);
+    const onAbort = () => this.#live.release(coreId);
+    this.#live.open(coreId, live);
+    const timers = this.#live.startTimers(coreId, this.#options.queueTimeoutSeconds, this.#options.requestTimeoutSeconds);
     try {
       yield {
         type: "start",
@@ -203,12 +196,12 @@ export class AsyncEngine implements Engine {
       };
       if (signal.aborted) return;
       signal.addEventListener("abort", onAbort, { once: true });
-      for (const child of parent.start()) this.#client.add(child);
+      this.#live.start(coreId);
       yield* live.queue;
     } finally {
       for (const t of timers) clearTimeout(t);
       signal.removeEventListener("abort", onAbort);
-      this.#release(coreId);
+      this.#live.release(coreId);
     }
   }
 
@@ -223,24 +216,6 @@ export class AsyncEngine implements Engine {
   #loadedTokenizer(): ModelTokenizer {
     if (this.#loadState !== "ready" || !this.#tokenizer) throw new CapacityError(`the model is not ready (${this.#loadState})`, 503);
     return this.#tokenizer;
-  }
-
-  /** The queue and request timeouts of one request: each ends it with a 503 and frees its blocks. */
-  #startTimers(coreId: string, live: LiveRequest): ReturnType<typeof setTimeout>[] {
-    const timers: ReturnType<typeof setTimeout>[] = [];
-    const { queueTimeoutSeconds: queue, requestTimeoutSeconds: total } = this.#options;
-    if (queue !== undefined && queue > 0) {
-      timers.push(setTimeout(() => {
-        if (live.processor.completionTokens > 0) return;
-        this.#end(coreId, new CapacityError(`the request waited more than ${queue} s for its first token (--queue-timeout); retry later`, 503, 1));
-      }, queue * 1000));
-    }
-    if (total !== undefined && total > 0) {
-      timers.push(setTimeout(() => {
-        this.#end(coreId, new CapacityError(`the request took more than ${total} s (--request-timeout)`, 503));
-      }, total * 1000));
-    }
-    return timers;
   }
 
   /** With tools offered, the tool-call format's special-token markers stay in the text for the parser. */
@@ -267,23 +242,6 @@ export class AsyncEngine implements Engine {
     return this.#tokenizer;
   }
 
-  /** Stops a request: ends its stream and frees its choices in the core. */
-  #release(coreId: string): void {
-    const live = this.#live.get(coreId);
-    if (!live) return;
-    this.#forget(coreId, live);
-    live.queue.end();
-  }
-
-  /** Drops a live request and aborts its choices in the core. */
-  #forget(coreId: string, live: LiveRequest): void {
-    this.#live.delete(coreId);
-    for (const childId of live.parent.childIds) {
-      this.#childOf.delete(childId);
-      this.#client.abort(childId);
-    }
-  }
-
   #onMessage(message: FromWorker): void {
     if ("stats" in message) this.#coreStats = message.stats;
     switch (message.type) {
@@ -294,12 +252,11 @@ export class AsyncEngine implements Engine {
         this.#settle.reject(new EngineFailedError(`model load failed: ${message.message}`));
         return;
       case "outputs":
-        for (const output of message.outputs) this.#onOutput(output);
+        for (const output of message.outputs) this.#live.onOutput(output);
         return;
       case "failed": {
-        const ids = message.requestIds === "all" ? [...this.#live.keys()]
-          : message.requestIds.map((id) => this.#childOf.get(id)).filter((id) => id !== undefined);
-        return this.#fail(ids, message.message, message.kind);
+        const ids = message.requestIds === "all" ? this.#live.ids() : this.#live.owners(message.requestIds);
+        return this.#live.fail(ids, message.message, message.kind);
       }
     }
   }
@@ -325,43 +282,8 @@ export class AsyncEngine implements Engine {
     this.#settle.resolve();
   }
 
-  #onOutput(output: TokenOutput): void {
-    const coreId = this.#childOf.get(output.requestId);
-    const live = coreId === undefined ? undefined : this.#live.get(coreId);
-    if (!live || coreId === undefined) return;
-    const { index, release } = live.parent.route(output);
-    for (const child of release) this.#client.add(child);
-    try {
-      live.queue.push(...live.processor.process(output, index));
-    } catch (e) {
-      // A failure while turning tokens into text ends that request only; the server keeps running.
-      this.#fail([coreId], (e as Error).message);
-      return;
-    }
-    if (live.processor.done) this.#release(coreId);
-    else if (output.finishReason === null && live.processor.isFinished(index)) this.#client.abort(output.requestId); // a stop string
-  }
-
-  /** Ends requests the worker failed, with the error class their kind maps to (400, 503 or 500). */
-  #fail(coreIds: string[], message: string, kind: FailureKind = "internal"): void {
-    for (const coreId of coreIds) {
-      const error = kind === "invalid" ? new InvalidRequestError(message)
-        : kind === "capacity" ? new CapacityError(message, 503, 5)
-        : new EngineFailedError(`generation failed: ${message}`);
-      this.#end(coreId, error);
-    }
-  }
-
-  /** Ends a live request with an error and frees it in the core. */
-  #end(coreId: string, error: Error): void {
-    const live = this.#live.get(coreId);
-    if (!live) return;
-    this.#forget(coreId, live);
-    live.queue.end(error);
-  }
-
   #onCrash(error: Error): void {
-    this.#fail([...this.#live.keys()], error.message);
+    this.#live.fail(this.#live.ids(), error.message);
     this.#coreStats = EMPTY_CORE_STATS;
     const wasReady = this.#loadState === "ready";
     if (this.#closing || !wasReady || this.#restarts >= (this.#options.maxRestarts ?? 2)) {
@@ -378,7 +300,7 @@ export class AsyncEngine implements Engine {
   async close(timeoutMs = 5000): Promise<void> {
     this.#closing = true;
     this.#preparer?.close();
-    for (const coreId of [...this.#live.keys()]) this.#release(coreId);
+    for (const coreId of this.#live.ids()) this.#live.release(coreId);
     await this.#client.close(timeoutMs);
   }
 }
