@@ -48,6 +48,16 @@ export interface ForwardOptions {
   deepstack?: readonly mx.Array[];
 }
 
+/**
+ * Forward options for a prompt whose embeddings or positions are not the plain ones: a VLM's merged image
+ * features and M-RoPE positions for each prefill chunk `[start, end)` (arrays the caller disposes after the
+ * chunk), and the options of every decode step (the rope delta).
+ */
+export interface PromptInputs {
+  prefill(start: number, end: number): ForwardOptions;
+  decode: ForwardOptions;
+}
+
 /** The surface every model has. */
 export interface Model {
   readonly spec: DecoderSpec;

@@ -24,6 +24,12 @@ export interface AttentionSpec {
   softcap: number | null;
 }
 
+/**
+ * Where a forward pass's tokens sit when not at `cache.ropeOffset + i`: explicit per-token ids (`[B, L]`, or
+ * `[3, B, L]` for M-RoPE), or a shift added to the cache offset (a VLM's rope delta in decode).
+ */
+export type RopePositions = { ids: mx.Array } | { shift: number };
+
 type Qkv = { q: Projection; k: Projection; v: Projection } | { fused: Projection };
 
 export class Attention {
@@ -56,16 +62,16 @@ export class Attention {
   }
 
   /** x: [B, L, hidden] -> [B, L, hidden] */
-  forward(x: mx.Array, cache: LayerCache): mx.Array {
+  forward(x: mx.Array, cache: LayerCache, positions?: RopePositions): mx.Array {
     const [B, L] = x.shape as [number, number];
     const { numHeads, numKvHeads, headDim } = this.spec;
     const [q0, k0, v0] = this.#project(x);
     using q = this.#heads(q0, B, L, numHeads, this.qNorm); // [B, H, L, D]
     using k = this.#heads(k0, B, L, numKvHeads, this.kNorm); // [B, Hkv, L, D]
     using v = this.#heads(v0, B, L, numKvHeads, null);
-    const offset = cache.ropeOffset;
-    using qr = this.rope.forward(q, offset);
-    using kr = this.rope.forward(k, offset);
+    const [qr, kr] = this.#rotate(q, k, cache, positions);
+    using _qr = qr;
+    using _kr = kr;
     using out = cache.attend(qr, kr, v, {
       scale: this.spec.scale,
       slidingWindow: this.spec.slidingWindow,
@@ -74,6 +80,16 @@ export class Attention {
     using ot = mx.transpose(out, [0, 2, 1, 3]);
     using flat = mx.reshape(ot, [B, L, numHeads * headDim]);
     return this.o.forward(flat);
+  }
+
+  #rotate(q: mx.Array, k: mx.Array, cache: LayerCache, positions?: RopePositions): [mx.Array, mx.Array] {
+    if (positions && "ids" in positions) return [this.rope.forwardAt(q, positions.ids), this.rope.forwardAt(k, positions.ids)];
+    const base = cache.ropeOffset;
+    const shift = positions?.shift ?? 0;
+    if (shift === 0) return [this.rope.forward(q, base), this.rope.forward(k, base)];
+    if (typeof base === "number") return [this.rope.forward(q, base + shift), this.rope.forward(k, base + shift)];
+    using offset = mx.add(base, shift);
+    return [this.rope.forward(q, offset), this.rope.forward(k, offset)];
   }
 
   #project(x: mx.Array): [mx.Array, mx.Array, mx.Array] {

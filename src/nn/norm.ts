@@ -17,3 +17,16 @@ export class RMSNorm {
     return mx.rmsNorm(x, this.weight, this.eps);
   }
 }
+
+/** LayerNorm with weight and bias (the ViT towers). */
+export class LayerNorm {
+  constructor(readonly weight: mx.Array, readonly bias: mx.Array | null, readonly eps: number) {}
+
+  static load(store: WeightStore, name: string, dims: number, eps: number): LayerNorm {
+    return new LayerNorm(store.get(`${name}.weight`, [dims]), store.optional(`${name}.bias`, [dims]), eps);
+  }
+
+  forward(x: mx.Array): mx.Array {
+    return mx.layerNorm(x, this.weight, this.bias, this.eps);
+  }
+}

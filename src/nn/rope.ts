@@ -3,6 +3,7 @@
  * longrope (su). Frequencies are computed with MLX ops, in float32, so they match mlx-lm bit for bit.
  */
 import * as mx from "../mlx/index.ts";
+import { applyRotary, cosSin, inverseFrequencies } from "./rotary.ts";
 
 export interface RopeScaling {
   type: string;
@@ -41,6 +42,39 @@ export class RoPE {
     if (this.inputScale === 1) return this.#rope(x, offset);
     using scaled = this.#scaleRotated(x);
     return this.#rope(scaled, offset);
+  }
+
+  /**
+   * x: [B, H, L, D] rotated at explicit per-token positions (int32 `[B, L]`), for positions that are not a
+   * contiguous run (M-RoPE overrides {@link anglesAt} to read `[3, B, L]`).
+   */
+  forwardAt(x: mx.Array, positions: mx.Array): mx.Array {
+    if (this.traditional) throw new RopeConfigError("explicit positions need a non-traditional RoPE");
+    using angles = this.anglesAt(positions); // [B, L, dims/2]
+    const [cos, sin] = cosSin(angles, x.dtype);
+    using c0 = cos;
+    using s0 = sin;
+    using c = mx.expandDims(c0, [1]); // [B, 1, L, dims]
+    using s = mx.expandDims(s0, [1]);
+    if (this.inputScale === 1) return applyRotary(x, c, s);
+    using scaled = this.#scaleRotated(x);
+    return applyRotary(scaled, c, s);
+  }
+
+  /** Rotation angles `[B, L, dims/2]` (float32) of positions `[B, L]`. */
+  anglesAt(positions: mx.Array): mx.Array {
+    using p = mx.astype(positions, "float32");
+    using ps = this.scale === 1 ? null : mx.multiply(p, this.scale);
+    using p3 = mx.expandDims(ps ?? p, [-1]);
+    return mx.multiply(p3, this.inverseFrequencies());
+  }
+
+  #invFreq: mx.Array | null = null;
+
+  /** `1 / freqs` (from the base, or the scaled frequencies this RoPE was built with), float32 `[dims/2]`. */
+  inverseFrequencies(): mx.Array {
+    this.#invFreq ??= this.freqs ? mx.divide(1, this.freqs) : inverseFrequencies(this.dims, this.base!);
+    return this.#invFreq;
   }
 
   #rope(x: mx.Array, offset: number | mx.Array): mx.Array {

@@ -4,7 +4,7 @@
  */
 import * as mx from "../../mlx/index.ts";
 import type { LayerCache } from "../../nn/cache.ts";
-import type { Model } from "../../models/decoder.ts";
+import type { Model, PromptInputs } from "../../models/decoder.ts";
 import { needsPenalties, type SamplingParams } from "../sampling/params.ts";
 import { sample, type SampleResult, type SamplerRow } from "../sampling/sampler.ts";
 
@@ -16,6 +16,20 @@ export interface GenerateOptions {
   /** Prompt tokens per prefill forward pass. */
   prefillStepSize?: number;
   signal?: AbortSignal;
+  /** A prompt that is more than its tokens (a VLM's; see {@link PromptInputs}). */
+  inputs?: PromptInputs;
+}
+
+function forwardChunk(model: Model, chunk: mx.Array, caches: readonly LayerCache[], start: number, inputs?: PromptInputs): mx.Array {
+  if (!inputs) return model.forward(chunk, caches, { lastOnly: true });
+  const opts = inputs.prefill(start, start + chunk.shape[1]!);
+  try {
+    return model.forward(chunk, caches, { ...opts, lastOnly: true });
+  } finally {
+    opts.inputEmbeds?.dispose();
+    if (opts.positions && "ids" in opts.positions) opts.positions.ids.dispose();
+    for (const d of opts.deepstack ?? []) d.dispose();
+  }
 }
 
 export interface GeneratedToken {
@@ -27,18 +41,19 @@ export interface GeneratedToken {
 }
 
 /** Runs the prompt through the model in chunks; returns the last position's logits [1, V]. */
-export function prefill(model: Model, prompt: readonly number[], caches: readonly LayerCache[], stepSize = 512): mx.Array {
+export function prefill(model: Model, prompt: readonly number[], caches: readonly LayerCache[], stepSize = 512,
+  inputs?: PromptInputs): mx.Array {
   if (prompt.length === 0) throw new RangeError("prompt must hold at least one token");
   let start = 0;
   while (prompt.length - start > stepSize) {
     using chunk = mx.array(prompt.slice(start, start + stepSize), { dtype: "int32", shape: [1, stepSize] });
-    using logits = model.forward(chunk, caches, { lastOnly: true });
+    using logits = forwardChunk(model, chunk, caches, start, inputs);
     logits.eval();
     start += stepSize;
   }
   const rest = prompt.slice(start);
   using chunk = mx.array(rest, { dtype: "int32", shape: [1, rest.length] });
-  using logits = model.forward(chunk, caches, { lastOnly: true });
+  using logits = forwardChunk(model, chunk, caches, start, inputs);
   return mx.reshape(logits, [1, logits.shape[2]!]);
 }
 
@@ -82,12 +97,12 @@ export function* generate(model: Model, prompt: readonly number[], opts: Generat
   try {
     let current: SampleResult;
     {
-      using logits = prefill(model, prompt, caches, opts.prefillStepSize);
+      using logits = prefill(model, prompt, caches, opts.prefillStepSize, opts.inputs);
       current = sample(logits, [row]);
     }
     mx.asyncEval(current.tokens);
     for (let n = 1; ; n++) {
-      next = pipelined && n < opts.maxTokens ? step(model, caches, current.tokens, row, n) : null;
+      next = pipelined && n < opts.maxTokens ? step(model, caches, current.tokens, row, n, opts.inputs) : null;
       const out = readToken(current);
       disposeResult(current);
       row.outputCounts.set(out.token, (row.outputCounts.get(out.token) ?? 0) + 1);
@@ -96,7 +111,7 @@ export function* generate(model: Model, prompt: readonly number[], opts: Generat
       if (finishReason || opts.signal?.aborted) return;
       if (!next) {
         using t = mx.array([out.token], { dtype: "int32" });
-        next = step(model, caches, t, row, n);
+        next = step(model, caches, t, row, n, opts.inputs);
       }
       current = next;
       next = null;
@@ -108,9 +123,10 @@ export function* generate(model: Model, prompt: readonly number[], opts: Generat
 }
 
 /** Queues one decode step on `token` ([1] int32) and returns its (lazy) sample. */
-function step(model: Model, caches: readonly LayerCache[], token: mx.Array, row: SamplerRow & { step: number }, n: number): SampleResult {
+function step(model: Model, caches: readonly LayerCache[], token: mx.Array, row: SamplerRow & { step: number }, n: number,
+  inputs?: PromptInputs): SampleResult {
   using input = mx.reshape(token, [1, 1]);
-  using logits = model.forward(input, caches, { lastOnly: true });
+  using logits = model.forward(input, caches, { ...inputs?.decode, lastOnly: true });
   using flat = mx.reshape(logits, [1, logits.shape[2]!]);
   row.step = n;
   const r = sample(flat, [row]);

@@ -1,0 +1,37 @@
+#!/usr/bin/env bun
+/**
+ * Random-weight model folders for tests and parity.
+ *
+ *   bun scripts/fixtures.ts vlm --arch qwen2_vl --out DIR [--bits 4] [--seed N]
+ *
+ * ARCH: qwen2_vl, qwen2_5_vl, qwen3_vl.
+ */
+import { parseArgs } from "node:util";
+import { QWEN_VL_ARCHS, writeQwenVlFixture, type QwenVlArch } from "./fixtures/vlm-qwen.ts";
+
+const VLM_WRITERS: Record<string, (dir: string, opts: { bits?: number; seed?: number }) => void> = Object.fromEntries(
+  QWEN_VL_ARCHS.map((a) => [a, (dir: string, opts: { bits?: number; seed?: number }) => writeQwenVlFixture(a as QwenVlArch, dir, opts)]),
+);
+
+const { values, positionals } = parseArgs({
+  args: Bun.argv.slice(2),
+  options: { arch: { type: "string" }, out: { type: "string" }, bits: { type: "string" }, seed: { type: "string" } },
+  allowPositionals: true,
+});
+const usage = `usage: bun scripts/fixtures.ts vlm --arch (${Object.keys(VLM_WRITERS).join("|")}) --out DIR [--bits 4] [--seed N]`;
+if (positionals[0] !== "vlm" || !values.arch || !values.out) {
+  console.error(usage);
+  process.exit(2);
+}
+const writer = VLM_WRITERS[values.arch];
+if (!writer) {
+  console.error(`unknown arch '${values.arch}'\n${usage}`);
+  process.exit(2);
+}
+const bits = values.bits ? Number(values.bits) : undefined;
+if (bits !== undefined && ![4, 8].includes(bits)) {
+  console.error("--bits must be 4 or 8");
+  process.exit(2);
+}
+writer(values.out, { bits, seed: values.seed ? Number(values.seed) : 1 });
+console.log(`fixtures: wrote ${values.arch}${bits ? ` ${bits}-bit` : " fp32"} to ${values.out}`);
