@@ -45,6 +45,11 @@ if [ "$#" -eq 0 ] && [ -x scripts/embed-parity.sh ]; then
   if bash scripts/embed-parity.sh; then passed=$((passed + 1)); else failed=$((failed + 1)); fi
 fi
 
+# VLM parity: the Qwen-VL fixtures (fp32 and 4-bit, images and video) against mlx-vlm (scripts/parity-vlm.sh).
+if [ "$#" -eq 0 ] && [ -x scripts/parity-vlm.sh ]; then
+  if bash scripts/parity-vlm.sh; then passed=$((passed + 1)); else failed=$((failed + 1)); fi
+fi
+
 # The release (scripts/release.ts): dist/vllm-mlx-linux-x64 and the darwin-arm64 binary cross-built with zig, their
 # tarballs, sums and Homebrew formula; then the darwin binary's structural checks, the release's and the macOS app bundle's
 # (scripts/app/app-bundle.check.ts runs bun run package:app), whose tests

@@ -69,7 +69,9 @@ export interface EngineStats {
 export type ContentPart =
   | { type: "text"; text: string }
   | { type: "image_url"; image_url: { url: string; detail?: string } }
-  | { type: "video_url"; video_url: { url: string } };
+  | { type: "video_url"; video_url: { url: string } }
+  | { type: "image"; image: string }
+  | { type: "video"; video: string };
 
 /** A tool call as it appears in an assistant message of the conversation history. */
 export interface MessageToolCall {
@@ -137,6 +139,8 @@ export interface ChatGenerateRequest {
   toolChoice?: ToolChoice;
   /** Extra template variables, e.g. `{ enable_thinking: false }`. */
   chatTemplateKwargs?: Record<string, unknown>;
+  /** Per-request video sampling (`video_fps`, `video_max_frames`); unset fields take the server's defaults. */
+  videoSampling?: { fps?: number; maxFrames?: number };
 }
 
 /** A raw completion: text to tokenize, or token ids. */

@@ -9,6 +9,8 @@ const contentPart = z.discriminatedUnion("type", [
   z.object({ type: z.literal("text"), text: z.string() }),
   z.object({ type: z.literal("image_url"), image_url: z.object({ url: z.string(), detail: z.string().optional() }) }),
   z.object({ type: z.literal("video_url"), video_url: z.object({ url: z.string() }) }),
+  z.object({ type: z.literal("image"), image: z.string() }),
+  z.object({ type: z.literal("video"), video: z.string() }),
 ]);
 
 const content = z.union([z.string(), z.array(contentPart)]);
@@ -62,6 +64,8 @@ export const ChatCompletionRequest = z
     parallel_tool_calls: z.boolean().nullish(),
     response_format: z.object({ type: z.string() }).nullish(),
     chat_template_kwargs: z.record(z.string(), z.unknown()).nullish(),
+    video_fps: z.number().positive().max(60).nullish(),
+    video_max_frames: z.number().int().min(2).max(1024).nullish(),
   })
   .superRefine((body, ctx) => {
     body.tools?.forEach((t, i) => {
@@ -145,6 +149,9 @@ export function toChatGenerateRequest(body: ChatCompletionBody, requestId: strin
       : {}),
     ...(toolChoice === undefined ? {} : { toolChoice }),
     ...(body.chat_template_kwargs ? { chatTemplateKwargs: body.chat_template_kwargs } : {}),
+    ...(body.video_fps != null || body.video_max_frames != null
+      ? { videoSampling: { ...(body.video_fps != null ? { fps: body.video_fps } : {}), ...(body.video_max_frames != null ? { maxFrames: body.video_max_frames } : {}) } }
+      : {}),
     sampling: toSampling(body, {
       maxTokens: body.max_completion_tokens ?? body.max_tokens,
       logprobs,
