@@ -8,11 +8,12 @@ function v4Octets(ip: string): number[] | null {
   return octets.every((o) => o >= 0 && o <= 255) ? octets : null;
 }
 
-function isSpecialV4([a, b, c]: number[]): boolean {
+function isSpecialV4(octets: number[]): boolean {
+  const [a = 0, b = 0, c = 0] = octets;
   if (a === 0 || a === 10 || a === 127 || a >= 224) return true; // this-network, private, loopback, multicast, reserved
-  if (a === 100 && b! >= 64 && b! <= 127) return true; // carrier-grade NAT
+  if (a === 100 && b >= 64 && b <= 127) return true; // carrier-grade NAT
   if (a === 169 && b === 254) return true; // link-local (cloud metadata lives here)
-  if (a === 172 && b! >= 16 && b! <= 31) return true;
+  if (a === 172 && b >= 16 && b <= 31) return true;
   if (a === 192 && b === 168) return true;
   if (a === 192 && b === 0 && (c === 0 || c === 2)) return true; // IETF protocol assignments, TEST-NET-1
   if (a === 198 && (b === 18 || b === 19)) return true; // benchmarking

@@ -1,5 +1,5 @@
 /** Image decoding with sharp: header-checked size, EXIF orientation, sRGB, alpha dropped, 8-bit RGB out. */
-import sharp from "sharp";
+import sharp, { type Metadata } from "sharp";
 import { MediaError } from "./errors.ts";
 
 /** Decoded pixels, row-major `[height, width, 3]` RGB bytes. */
@@ -18,7 +18,7 @@ export interface RgbImage {
  *   const { width, height, data } = await decodeImage(pngBytes, 64_000_000);
  */
 export async function decodeImage(bytes: Uint8Array, maxPixels: number): Promise<RgbImage> {
-  let meta: sharp.Metadata;
+  let meta: Metadata;
   try {
     meta = await sharp(bytes, { limitInputPixels: false }).metadata();
   } catch {

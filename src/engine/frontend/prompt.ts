@@ -24,7 +24,8 @@ function checkMessages(request: { messages: ChatMessage[] }): void {
     if (!Array.isArray(message.content)) return;
     const j = message.content.findIndex((part) => part.type !== "text");
     if (j !== -1) {
-      throw new InvalidRequestError(`this model takes text only; got a ${message.content[j]!.type} part`, `messages[${i}].content[${j}]`);
+      const kind = message.content[j]!.type.startsWith("video") ? "a video" : "an image";
+      throw new InvalidRequestError(`this model has no vision: it takes text only, and got ${kind} part`, `messages[${i}].content[${j}]`);
     }
   });
 }
