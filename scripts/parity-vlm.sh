@@ -13,5 +13,7 @@ for arch in qwen2_vl qwen2_5_vl qwen3_vl; do
   bun scripts/fixtures.ts vlm --arch "$arch" --out "$out/$arch-fp32" --seed 1
   bun scripts/fixtures.ts vlm --arch "$arch" --out "$out/$arch-q4" --bits 4 --seed 2
 done
+# Preprocessing first: pixel values, grids and image-token counts of every family's processor on generated images.
+bun scripts/parity-vlm-preprocess.ts "$python" .cache/parity-vlm-preprocess
 "$python" scripts/parity/vlm-oracle.py --fixtures "$out" --steps 32
 bun scripts/parity-vlm.ts "$out"

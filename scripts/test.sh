@@ -30,6 +30,17 @@ if ! command -v Xvfb >/dev/null 2>&1 || ! ldconfig -p 2>/dev/null | grep -q 'lib
   fi
 fi
 
+# Video input (src/media/video.ts) decodes with the ffmpeg executable; its tests make clips with it. Installed the
+# same way when missing; serving finds it on PATH or at --ffmpeg.
+if ! command -v ffmpeg >/dev/null 2>&1; then
+  if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "test: installing ffmpeg from Debian's packages (apt-get) for the video tests"
+    apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends ffmpeg >/dev/null
+  else
+    echo "test: ffmpeg is missing (apt-get install -y ffmpeg); the video tests will fail" >&2
+  fi
+fi
+
 bun test --timeout 60000 "$@" 2>&1 | tee "$log"
 status=${PIPESTATUS[0]}
 passed=$(grep -Eo '^ *[0-9]+ pass$' "$log" | tail -1 | grep -Eo '[0-9]+' || echo 0)
