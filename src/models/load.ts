@@ -11,6 +11,7 @@ import { DecoderModel } from "./decoder.ts";
 import { checkWeightsFit } from "./memory-budget.ts";
 import { factoryFor, type ModelFactory } from "./registry.ts";
 import { readSafetensorsHeader } from "./safetensors-header.ts";
+import { vlmFamily, VlmModel } from "./vision/vlm.ts";
 
 export interface LoadedModel {
   model: DecoderModel;
@@ -18,6 +19,8 @@ export interface LoadedModel {
   factory: ModelFactory;
   /** Where the weights came from (directory or .gguf file). */
   path: string;
+  /** A vision-language model (detected from its config): its tower and prompt preparation; `model` is its text decoder. */
+  vlm?: VlmModel;
 }
 
 export async function readConfig(dir: string): Promise<HfConfig> {
@@ -75,6 +78,10 @@ export async function loadWeights(dir: string, hf: HfConfig, quant = true): Prom
 export async function loadModelDir(dir: string): Promise<LoadedModel> {
   const hf = await readConfig(dir);
   const factory = factoryFor(hf.model_type);
+  if (vlmFamily(hf)) {
+    const vlm = VlmModel.load(await loadWeights(dir, hf), hf);
+    return { model: vlm.text, hfConfig: hf, factory, path: dir, vlm };
+  }
   const spec = factory.spec(hf);
   const store = await loadWeights(dir, hf);
   factory.sanitize(store, spec);

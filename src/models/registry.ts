@@ -8,6 +8,9 @@ import { llamaSpec, sanitizeCommon } from "./llama.ts";
 import { phi3Spec } from "./phi3.ts";
 import { qwen2Spec } from "./qwen2.ts";
 import { qwen3Spec } from "./qwen3.ts";
+import { qwen25VlTextSpec } from "./vision/qwen2-5-vl.ts";
+import { qwen2VlTextSpec } from "./vision/qwen2-vl.ts";
+import { qwen3VlTextSpec } from "./vision/qwen3-vl.ts";
 
 export interface ModelFactory {
   /** The family's spec from its HF config (throws ConfigError). */
@@ -26,6 +29,10 @@ export const MODEL_FACTORIES: Readonly<Record<string, ModelFactory>> = {
   mistral: { ...llama, toolCallFormat: "none" },
   qwen2: { ...qwen, spec: qwen2Spec },
   qwen3: { ...qwen, spec: qwen3Spec },
+  // Vision-language models: the text decoder's spec; load.ts loads the tower beside it (vision/vlm.ts).
+  qwen2_vl: { ...qwen, spec: qwen2VlTextSpec },
+  qwen2_5_vl: { ...qwen, spec: qwen25VlTextSpec },
+  qwen3_vl: { ...qwen, spec: qwen3VlTextSpec },
   gemma2: { spec: gemma2Spec, sanitize: sanitizeCommon, toolCallFormat: "none" },
   gemma3_text: {
     spec: gemma3Spec,

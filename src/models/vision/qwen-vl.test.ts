@@ -11,6 +11,7 @@ import { writeQwenVlFixture } from "../../../scripts/fixtures/vlm-qwen.ts";
 import { generate } from "../../engine/runner/generate.ts";
 import { GREEDY } from "../../engine/sampling/params.ts";
 import * as mx from "../../mlx/index.ts";
+import { loadModelDir } from "../load.ts";
 import { loadVlmDir } from "./load-vlm.ts";
 import { windowIndex } from "./qwen2-5-vl.ts";
 import { interpolationTaps } from "./qwen3-vl.ts";
@@ -88,6 +89,14 @@ describe("a random-weight Qwen2.5-VL folder", () => {
     expect(() => model.prepare([10, VS, IMG, VE], [input], [encoded])).toThrow(RangeError);
     disposePrepared(p);
     encoded.features.dispose();
+  });
+
+  test("loadModelDir detects the VLM from its config and hands back its text decoder", async () => {
+    const loaded = await loadModelDir(dir);
+    expect(loaded.vlm).toBeDefined();
+    expect(loaded.model).toBe(loaded.vlm!.text);
+    expect(loaded.factory.toolCallFormat).toBe("hermes");
+    expect(loaded.vlm!.vision.config.fullAttentionBlocks).toEqual([1, 3]);
   });
 
   test("a text-only prompt through the VLM path generates what the plain decoder does", async () => {
