@@ -217,7 +217,7 @@ describe("BlockManager prefix caching", () => {
     const bm = new BlockManager(16, BS);
     prefill(bm, range(0, 9));
     bm.allocate(seqOf(range(0, 9)));
-    expect(bm.prefixCacheStats).toEqual({ queries: 18, hits: 8 });
+    expect(bm.prefixCacheStats).toEqual({ queries: 18, hits: 8, requests: 2, requestHits: 1, mmHits: 0, evictions: 0 });
   });
 
   test("disabled prefix caching never hits", () => {
@@ -226,7 +226,7 @@ describe("BlockManager prefix caching", () => {
     const b = seqOf(range(0, 9));
     bm.allocate(b);
     expect(b.numCachedTokens).toBe(0);
-    expect(bm.prefixCacheStats).toEqual({ queries: 0, hits: 0 });
+    expect(bm.prefixCacheStats).toEqual({ queries: 0, hits: 0, requests: 0, requestHits: 0, mmHits: 0, evictions: 0 });
   });
 
   test("resetPrefixCache refuses while blocks are in use, reset always clears", () => {
@@ -240,6 +240,6 @@ describe("BlockManager prefix caching", () => {
     expect(b.numCachedTokens).toBe(0);
     bm.reset();
     expect(bm.numFreeBlocks).toBe(8);
-    expect(bm.prefixCacheStats).toEqual({ queries: 0, hits: 0 });
+    expect(bm.prefixCacheStats).toEqual({ queries: 0, hits: 0, requests: 0, requestHits: 0, mmHits: 0, evictions: 0 });
   });
 });

@@ -1,7 +1,8 @@
 import { InvalidRequestError, NoFreeBlocksError } from "./errors.ts";
 import { FreeBlockQueue } from "./free-block-queue.ts";
 import type { BlockHasher } from "./hashing.ts";
-import { type Block, emptyBlock, PrefixCache, type PrefixCacheStats } from "./prefix-cache.ts";
+import { blockExtraKeys } from "./mm-keys.ts";
+import { type Block, emptyBlock, type ExtraKeysOf, PrefixCache, type PrefixCacheStats } from "./prefix-cache.ts";
 import type { Sequence } from "./sequence.ts";
 
 export interface BlockManagerOptions {
@@ -131,10 +132,16 @@ export class BlockManager {
     seq.blockTable = table;
     seq.numCachedTokens = hits.length * this.blockSize;
     seq.numComputedTokens = seq.numCachedTokens;
-    if (this.enablePrefixCaching) {
-      this.#cache.stats.queries += seq.numTokens;
-      this.#cache.stats.hits += seq.numCachedTokens;
-    }
+    if (this.enablePrefixCaching) this.#count(seq, hits);
+  }
+
+  #count(seq: Sequence, hits: readonly number[]): void {
+    const stats = this.#cache.stats;
+    stats.queries += seq.numTokens;
+    stats.hits += seq.numCachedTokens;
+    stats.requests++;
+    if (hits.length > 0) stats.requestHits++;
+    if (hits.some((id) => this.#blocks[id]!.extraKeys !== null)) stats.mmHits++;
   }
 
   /** Whether the next `numNewTokens` KV slots of `seq` can be given blocks. */
@@ -153,11 +160,12 @@ export class BlockManager {
   cacheBlocks(seq: Sequence): void {
     if (!this.enablePrefixCaching) return;
     const numFull = Math.min(Math.floor(seq.numComputedTokens / this.blockSize), seq.blockTable.length);
+    const extraKeysOf = this.#extraKeysOf(seq);
     let i = numFull;
     while (i > 0 && this.#blocks[seq.blockTable[i - 1]!]!.hash === null) i--;
     for (; i < numFull; i++) {
       const tokenIds = seq.tokenIds.slice(i * this.blockSize, (i + 1) * this.blockSize);
-      this.#cache.register(seq.blockTable[i]!, i === 0 ? -1 : seq.blockTable[i - 1]!, tokenIds);
+      this.#cache.register(seq.blockTable[i]!, i === 0 ? -1 : seq.blockTable[i - 1]!, tokenIds, extraKeysOf(i));
     }
   }
 
@@ -199,7 +207,14 @@ export class BlockManager {
   }
 
   #findCachedBlocks(seq: Sequence): number[] {
-    return this.enablePrefixCaching ? this.#cache.find(seq.tokenIds) : [];
+    return this.enablePrefixCaching ? this.#cache.find(seq.tokenIds, this.#extraKeysOf(seq)) : [];
+  }
+
+  /** Block index -> the content hashes of the media items with tokens in that block. */
+  #extraKeysOf(seq: Sequence): ExtraKeysOf {
+    const items = seq.mmPlaceholders;
+    if (items.length === 0) return () => null;
+    return (i) => blockExtraKeys(items, i * this.blockSize, (i + 1) * this.blockSize);
   }
 
   #blocksNeeded(seq: Sequence, numNewTokens: number): number {

@@ -1,5 +1,6 @@
 export { BlockManager, type BlockManagerOptions } from "./block-manager.ts";
-export { PrefixCache, type PrefixCacheStats } from "./prefix-cache.ts";
+export { emptyPrefixCacheStats, PrefixCache, type PrefixCacheStats } from "./prefix-cache.ts";
+export { blockExtraKeys, checkPlaceholders, type MultiModalPlaceholder } from "./mm-keys.ts";
 export { createSchedulerConfig, DEFAULT_SCHEDULER_CONFIG, type SchedulerConfig } from "./config.ts";
 export {
   InvalidRequestError,

@@ -1,4 +1,5 @@
 import { type BlockHasher, hashBlockTokens } from "./hashing.ts";
+import { sameExtraKeys } from "./mm-keys.ts";
 
 /** One KV block's bookkeeping: its holders and, once full and computed, its content for the prefix cache. */
 export interface Block {
@@ -6,6 +7,8 @@ export interface Block {
   /** Chained content hash, set once the block is full and computed. */
   hash: bigint | null;
   tokenIds: readonly number[] | null;
+  /** Content hashes of the images and videos whose placeholder tokens the block holds (null: none). */
+  extraKeys: readonly string[] | null;
   /** The block before this one when it was hashed (-1 for a first block) and that block's generation then. */
   parent: number;
   parentGeneration: number;
@@ -14,13 +17,31 @@ export interface Block {
 }
 
 export function emptyBlock(generation: number): Block {
-  return { refCount: 0, hash: null, tokenIds: null, parent: -1, parentGeneration: 0, generation };
+  return { refCount: 0, hash: null, tokenIds: null, extraKeys: null, parent: -1, parentGeneration: 0, generation };
 }
 
-/** Prefix-cache counters, in tokens: `hits / queries` is the hit rate. */
+/**
+ * Prefix-cache counters. `queries` and `hits` are prompt tokens looked up and found (`hits / queries` is the hit
+ * rate, `hits` the prompt tokens saved); `requests` and `requestHits` count allocations and those that reused at
+ * least one block, `mmHits` those whose reused blocks hold an image's or video's tokens; `evictions` counts cached
+ * blocks whose content was dropped to make room (or memory).
+ */
 export interface PrefixCacheStats {
   queries: number;
   hits: number;
+  requests: number;
+  requestHits: number;
+  mmHits: number;
+  evictions: number;
+}
+
+/** The extra keys of block `index` of a sequence (see mm-keys.ts), null for a text-only block. */
+export type ExtraKeysOf = (blockIndex: number) => readonly string[] | null;
+
+const NO_EXTRA_KEYS: ExtraKeysOf = () => null;
+
+export function emptyPrefixCacheStats(): PrefixCacheStats {
+  return { queries: 0, hits: 0, requests: 0, requestHits: 0, mmHits: 0, evictions: 0 };
 }
 
 /**
@@ -37,7 +58,7 @@ export interface PrefixCacheStats {
 export class PrefixCache {
   readonly #hashToBlock = new Map<bigint, number>();
   readonly #hasher: BlockHasher;
-  stats: PrefixCacheStats = { queries: 0, hits: 0 };
+  stats: PrefixCacheStats = emptyPrefixCacheStats();
 
   constructor(
     /** The pool's blocks, owned by the block manager (elements are replaced, the array is kept). */
@@ -54,49 +75,57 @@ export class PrefixCache {
     return hash != null && this.#hashToBlock.get(hash) === id;
   }
 
-  /** The cached blocks that hold `tokenIds`' leading full blocks, all but the last token (which is always computed). */
-  find(tokenIds: readonly number[]): number[] {
+  /**
+   * The cached blocks that hold `tokenIds`' leading full blocks, all but the last token (which is always computed).
+   * `extraKeysOf` gives each block's media content hashes; a block matches only with the same ones.
+   */
+  find(tokenIds: readonly number[], extraKeysOf: ExtraKeysOf = NO_EXTRA_KEYS): number[] {
     const hits: number[] = [];
     const maxHits = Math.floor((tokenIds.length - 1) / this.blockSize);
     let parentHash: bigint | null = null;
     for (let i = 0; i < maxHits; i++) {
       const blockTokens = tokenIds.slice(i * this.blockSize, (i + 1) * this.blockSize);
-      const hash = this.#hasher(parentHash, blockTokens);
+      const extraKeys = extraKeysOf(i);
+      const hash = this.#hasher(parentHash, blockTokens, extraKeys);
       const id = this.#hashToBlock.get(hash);
-      if (id === undefined || !this.#matches(id, hits[i - 1] ?? -1, blockTokens)) break;
+      if (id === undefined || !this.#matches(id, hits[i - 1] ?? -1, blockTokens, extraKeys)) break;
       hits.push(id);
       parentHash = hash;
     }
     return hits;
   }
 
-  /** Registers full block `id` (holding `tokenIds`, after block `parent` or -1) under its chained hash. */
-  register(id: number, parent: number, tokenIds: readonly number[]): void {
+  /** Registers full block `id` (holding `tokenIds` and media `extraKeys`, after block `parent` or -1) under its chained hash. */
+  register(id: number, parent: number, tokenIds: readonly number[], extraKeys: readonly string[] | null = null): void {
     const block = this.blocks[id]!;
     const parentHash = parent < 0 ? null : this.blocks[parent]!.hash;
-    const hash = this.#hasher(parentHash, tokenIds);
+    const hash = this.#hasher(parentHash, tokenIds, extraKeys);
     block.hash = hash;
     block.tokenIds = tokenIds;
+    block.extraKeys = extraKeys;
     block.parent = parent;
     block.parentGeneration = parent < 0 ? 0 : this.blocks[parent]!.generation;
     const existing = this.#hashToBlock.get(hash);
     // Keep an exact duplicate already cached; replace a colliding or stale entry.
-    if (existing === undefined || !this.#matches(existing, parent, tokenIds)) this.#hashToBlock.set(hash, id);
+    if (existing === undefined || !this.#matches(existing, parent, tokenIds, extraKeys)) this.#hashToBlock.set(hash, id);
   }
 
-  /** Makes block `id`'s content unfindable (it is handed out fresh or given back). */
+  /** Makes block `id`'s content unfindable (it is handed out fresh or given back); counts an eviction if it was findable. */
   forget(id: number): void {
     const hash = this.blocks[id]!.hash;
-    if (hash !== null && this.#hashToBlock.get(hash) === id) this.#hashToBlock.delete(hash);
+    if (hash === null || this.#hashToBlock.get(hash) !== id) return;
+    this.#hashToBlock.delete(hash);
+    this.stats.evictions++;
   }
 
   clear(): void {
     this.#hashToBlock.clear();
-    this.stats = { queries: 0, hits: 0 };
+    this.stats = emptyPrefixCacheStats();
   }
 
-  #matches(id: number, parent: number, tokenIds: readonly number[]): boolean {
+  #matches(id: number, parent: number, tokenIds: readonly number[], extraKeys: readonly string[] | null): boolean {
     const block = this.blocks[id]!;
+    if (!sameExtraKeys(block.extraKeys, extraKeys)) return false;
     if (block.parent !== parent) return false;
     if (parent >= 0 && block.parentGeneration !== this.blocks[parent]!.generation) return false;
     const stored = block.tokenIds;

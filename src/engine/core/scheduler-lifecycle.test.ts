@@ -200,7 +200,7 @@ describe("Scheduler prefix caching", () => {
     expect(output.scheduled.find((e) => e.seq === b)).toMatchObject({ numComputedTokens: 8, numNewTokens: 1 });
     runToCompletion(scheduler, runner);
     expect(b.outputTokenIds).toEqual(reference([...prefix, 9], 3));
-    expect(scheduler.stats().prefixCache).toEqual({ queries: 11 + 9 + 9, hits: 8 });
+    expect(scheduler.stats().prefixCache).toEqual({ queries: 11 + 9 + 9, hits: 8, requests: 3, requestHits: 1, mmHits: 0, evictions: 0 });
   });
 
   test("an identical prompt recomputes at least its last block's tokens and matches the reference", () => {

@@ -1,3 +1,5 @@
+import type { MultiModalPlaceholder } from "./mm-keys.ts";
+
 /** Where a sequence is in its life: queued, in the running batch, evicted to recompute later, or done. */
 export type SequenceStatus = "waiting" | "running" | "preempted" | "finished";
 
@@ -18,6 +20,8 @@ export interface SequenceOptions<P = unknown> {
   samplingParams?: P;
   /** Milliseconds; orders FCFS and picks the preemption victim. Defaults to `performance.now()`. */
   arrivalTime?: number;
+  /** The prompt's images and videos, sorted by offset: their content hashes key the blocks holding their tokens. */
+  mmPlaceholders?: readonly MultiModalPlaceholder[];
 }
 
 /** The token a sequence holds from the schedule of the step that samples it until that step's output is read. */
@@ -44,6 +48,7 @@ export class Sequence<P = unknown> {
   readonly stopTokenIds: ReadonlySet<number>;
   readonly samplingParams: P | undefined;
   readonly arrivalTime: number;
+  readonly mmPlaceholders: readonly MultiModalPlaceholder[];
   status: SequenceStatus = "waiting";
   finishReason: FinishReason | null = null;
   /** Prompt tokens whose KV came from the prefix cache at the last allocation (block aligned). */
@@ -64,6 +69,7 @@ export class Sequence<P = unknown> {
     this.stopTokenIds = options.stopTokenIds ?? new Set();
     this.samplingParams = options.samplingParams;
     this.arrivalTime = options.arrivalTime ?? performance.now();
+    this.mmPlaceholders = options.mmPlaceholders ?? [];
   }
 
   get numTokens(): number {
