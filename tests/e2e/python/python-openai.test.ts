@@ -43,7 +43,7 @@ afterAll(async () => {
 });
 
 describe("python openai client", () => {
-  test(`openai==${OPENAI_PY}: chat, stream and tool call`, async () => {
+  test(`openai==${OPENAI_PY}: chat, stream and tool call; responses.create, responses.stream and a function call`, async () => {
     const r = await run([PYTHON, join(import.meta.dir, "smoke.py"), `${server.base}/v1`, "scripted-py"]);
     expect(r.stderr).toBe("");
     expect(r.code).toBe(0);
@@ -54,5 +54,14 @@ describe("python openai client", () => {
     expect(out.stream).toEqual({ content: TOOL_CALL_SCRIPT, finish_reason: "stop", completion_tokens: tokens });
     expect(out.tool).toMatchObject({ name: "get_weather", arguments: { city: "Paris" }, finish_reason: "tool_calls" });
     expect(out.tool!.content ?? "").toBe("");
+    expect(out.responses).toEqual({ output_text: TOOL_CALL_SCRIPT, status: "completed", output_tokens: tokens });
+    const rs = out.responses_stream as { deltas: string; output_text: string; status: string; first: string; last: string; types: string[] };
+    expect(rs.deltas).toBe(TOOL_CALL_SCRIPT);
+    expect(rs.output_text).toBe(TOOL_CALL_SCRIPT);
+    expect(rs.status).toBe("completed");
+    expect(rs.first).toBe("response.created");
+    expect(rs.last).toBe("response.completed");
+    expect(rs.types).toEqual(expect.arrayContaining(["response.output_text.delta", "response.output_text.done", "response.output_item.added"]));
+    expect(out.responses_tool).toEqual({ name: "get_weather", arguments: { city: "Paris" }, status: "completed" });
   }, 60_000);
 });
