@@ -6,6 +6,8 @@
  * engine, so any engine (the real scheduler, a fake in tests) plugs in through this file alone.
  */
 
+import type { StructuredOutputSpec } from "./structured/spec.ts";
+
 /**
  * How the model writes tool calls in its output text, by vLLM's `--tool-call-parser` names: `hermes` (Qwen,
  * Hermes `<tool_call>` JSON), `qwen3_coder` (Qwen3-Coder XML), `llama3_json`, `mistral` (`[TOOL_CALLS]`),
@@ -104,6 +106,12 @@ export interface ToolDefinition {
 export type ToolChoice = "auto" | "required" | { type: "function"; function: { name: string } };
 
 /**
+ * An output constraint the server asks for (`response_format`, `text.format`, vLLM's `structured_outputs`).
+ * Forced tool calls come from `toolChoice` instead: the engine knows the model's tool-call syntax.
+ */
+export type StructuredOutputRequest = Exclude<StructuredOutputSpec, { type: "tool_call" }>;
+
+/**
  * Sampling and output options. Optional fields left unset mean "the model's generation_config default, else
  * the neutral value" (temperature 1, topP 1, topK 0, minP 0, repetitionPenalty 1).
  */
@@ -163,6 +171,8 @@ export type GenerateRequest = (ChatGenerateRequest | CompletionGenerateRequest) 
   /** Unique per HTTP request; engines use it in logs. */
   requestId: string;
   sampling: SamplingParams;
+  /** Constrains the output (JSON, a schema, a regex, choices, a grammar); absent means free text. */
+  structured?: StructuredOutputRequest;
 };
 
 /** One alternative at a position. `bytes` are the token's UTF-8 bytes. */

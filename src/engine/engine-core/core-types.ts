@@ -5,6 +5,8 @@
  */
 import { NoFreeBlocksError, SchedulerError } from "../core/errors.ts";
 import type { SamplingParams } from "../sampling/params.ts";
+import type { TokenGrammar } from "../structured/token-grammar.ts";
+import type { StructuredOutputSpec } from "../structured/spec.ts";
 
 /** One request as the core sees it: token ids in, token ids out. */
 export interface EngineCoreRequest {
@@ -15,6 +17,8 @@ export interface EngineCoreRequest {
   maxTokens: number;
   /** The request finishes with "stop" after emitting one of these. */
   stopTokenIds: ReadonlySet<number>;
+  /** An output constraint; the worker compiles it into the `grammar` that {@link EngineCoreLike.addRequest} takes. */
+  structured?: StructuredOutputSpec;
 }
 
 /** One generated token of one request (n > 1 is n requests: the frontend's `ParentRequest`). */
@@ -111,7 +115,8 @@ export const EMPTY_CORE_STATS: EngineCoreStats = {
  *   while (core.hasUnfinished()) for (const out of core.step()) console.log(out.token);
  */
 export interface EngineCoreLike {
-  addRequest(req: EngineCoreRequest): void;
+  /** `grammar`, when given, constrains every sampled token of the request (the core disposes it). */
+  addRequest(req: EngineCoreRequest, grammar?: TokenGrammar): void;
   /** Frees the request's sequences; unknown or finished ids are ignored. */
   abortRequest(requestId: string): void;
   step(): TokenOutput[];

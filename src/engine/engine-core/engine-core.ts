@@ -6,12 +6,14 @@
 import * as mx from "../../mlx/index.ts";
 import { applyRecommendedWiredLimit } from "../../mlx/wired.ts";
 import type { Model } from "../../models/decoder.ts";
-import { createSchedulerConfig, InvalidRequestError, Scheduler } from "../core/index.ts";
+import { createSchedulerConfig, InvalidRequestError, Scheduler, type Sequence } from "../core/index.ts";
 import { KvMemory } from "../paged/kv-memory.ts";
 import type { PagedKvPool } from "../paged/kv-pool.ts";
 import { ModelRunner } from "../runner/model-runner.ts";
 import { disposeSample, readSample, sampleAsync } from "../runner/sample-step.ts";
 import { needsPenalties } from "../sampling/params.ts";
+import { bitmaskWords } from "../sampling/token-bitmask.ts";
+import type { TokenGrammar } from "../structured/token-grammar.ts";
 import { CoreStepError, DEFAULT_ENGINE_CORE_CONFIG, type EngineCoreConfig, type EngineCoreRequest, type EngineCoreStats,
   type TokenOutput } from "./core-types.ts";
 import { type InFlightStep, pendingDecodeTokens } from "./in-flight.ts";
@@ -37,6 +39,7 @@ export class EngineCore {
   /** The step queued ahead of the next `step()` call (asyncScheduling). */
   #inFlight: InFlightStep | null = null;
   #numLaunchedAhead = 0;
+  readonly #maskStats = { masks: 0, hostMs: 0 };
 
   constructor(
     readonly model: Model,
@@ -68,10 +71,13 @@ export class EngineCore {
     if (wired.warning) console.warn(`vllm-mlx: ${wired.warning}`);
   }
 
-  /** Queues a request. Throws `RequestTooLargeError` (never fits the pool), `MaxModelLenError`, `InvalidRequestError`. */
-  addRequest(req: EngineCoreRequest): void {
+  /**
+   * Queues a request, with the grammar its tokens must follow if any (the core disposes it when the request
+   * ends). Throws `RequestTooLargeError` (never fits the pool), `MaxModelLenError`, `InvalidRequestError`.
+   */
+  addRequest(req: EngineCoreRequest, grammar?: TokenGrammar): void {
     if (this.#requests.has(req.requestId)) throw new InvalidRequestError(`request ${req.requestId} already exists`);
-    const state = new RequestState(req);
+    const state = new RequestState(req, grammar ?? null);
     const total = req.promptTokenIds.length + req.maxTokens;
     if (total > this.config.maxModelLen) {
       throw new MaxModelLenError(req.requestId, state.seq.id, total, this.config.maxModelLen, this.config.blockSize);
@@ -86,6 +92,7 @@ export class EngineCore {
     if (!state) return;
     this.#scheduler.abort(state.seq.id);
     this.#requests.delete(requestId);
+    state.grammar?.dispose();
     if (this.#requests.size === 0) this.#dropInFlight(); // nothing left to report
   }
 
@@ -111,7 +118,11 @@ export class EngineCore {
       const next = this.config.asyncScheduling && this.#canLaunchAhead() ? this.#launch(current) : null;
       if (next) this.#numLaunchedAhead++;
       this.#inFlight = next;
-      return this.#updateFromOutput(current);
+      try {
+        return this.#updateFromOutput(current);
+      } finally {
+        if (next?.deferred) this.#sampleDeferred(next);
+      }
     } catch (e) {
       if (e instanceof CoreStepError) throw e; // the core already dropped the requests it names; the rest go on
       // The scheduler holds placeholders of steps that will never be read: no request can go on.
@@ -175,11 +186,54 @@ export class EngineCore {
       row.step = seq.numOutputTokens - 1; // the placeholder this step settles
       return row;
     });
+    const constrained = emitting.some((seq) => seq.samplingParams!.grammar !== null);
+    if (constrained && prev) {
+      // Launched ahead with a constrained row: queue the forward now; the masked sample waits for prev's tokens.
+      mx.asyncEval(logits, ...this.pool.arrays());
+      return { output, emitting, sample: null, deferred: { logits, rows } };
+    }
     try {
-      return { output, emitting, sample: sampleAsync(logits, emitting.map((_, j) => j), rows, this.pool.arrays()) };
+      const bitmask = constrained ? this.#grammarBitmask(emitting, logits.shape[1]!) : null;
+      return { output, emitting, sample: sampleAsync(logits, emitting.map((_, j) => j), rows, this.pool.arrays(), bitmask) };
     } finally {
       logits.dispose();
     }
+  }
+
+  /**
+   * The overlap, as vLLM does it: step n+1's forward was queued before step n's tokens were read; reading them
+   * let the grammars advance, and the masks for n+1 are computed here on the host while the device still runs
+   * n+1's forward. Only the masked sample (a few small ops) is queued after the masks.
+   */
+  #sampleDeferred(step: InFlightStep): void {
+    const { logits, rows } = step.deferred!;
+    delete step.deferred;
+    try {
+      const bitmask = this.#grammarBitmask(step.emitting, logits.shape[1]!);
+      step.sample = sampleAsync(logits, step.emitting.map((_, j) => j), rows, [], bitmask);
+    } finally {
+      logits.dispose();
+    }
+  }
+
+  /** Rows x ceil(V/32) words: each constrained row's allowed tokens, all ones for the others. */
+  #grammarBitmask(emitting: readonly Sequence<RequestState>[], V: number): Int32Array {
+    const t0 = performance.now();
+    const W = bitmaskWords(V);
+    const bitmask = new Int32Array(emitting.length * W).fill(-1);
+    emitting.forEach((seq, j) => {
+      const state = seq.samplingParams!;
+      const live = this.#requests.get(state.req.requestId) === state;
+      if (live && state.grammar && !state.grammar.isTerminated()) state.grammar.fillNextTokenBitmask(bitmask, j * W);
+    });
+    this.#maskStats.masks++;
+    this.#maskStats.hostMs += performance.now() - t0;
+    return bitmask;
+  }
+
+  /** Host time spent computing grammar masks (for benchmarks): bitmasks built and their total milliseconds. */
+  get maskStats(): { masks: number; hostMs: number } {
+    return { ...this.#maskStats };
   }
 
   /** Whether the next step may be built before the current one's tokens are read: not while penalties count them. */
@@ -202,13 +256,25 @@ export class EngineCore {
     }
     const finished = new Set(this.#scheduler.updateFromOutput(step.output, sampled.map((s) => s.token)));
     const results: TokenOutput[] = [];
+    const rejected: string[] = [];
     step.emitting.forEach((seq, j) => {
       const state = seq.samplingParams!;
       if (this.#requests.get(state.req.requestId) !== state) return; // aborted or ended since the launch
+      if (state.grammar && !state.grammar.acceptToken(sampled[j]!.token)) {
+        rejected.push(state.req.requestId); // the mask allowed it: a fault, not the client's
+        return;
+      }
       const reason = finished.has(seq) && seq.finishReason !== "abort" ? seq.finishReason : null;
       results.push(state.output(sampled[j]!, reason));
-      if (reason) this.#requests.delete(state.req.requestId);
+      if (reason) {
+        this.#requests.delete(state.req.requestId);
+        state.grammar?.dispose();
+      }
     });
+    if (rejected.length > 0) {
+      for (const id of rejected) this.abortRequest(id);
+      throw new CoreStepError(rejected, "the output grammar rejected a token its mask allowed", results);
+    }
     return results;
   }
 
@@ -231,6 +297,7 @@ export class EngineCore {
 
   #dropInFlight(): void {
     if (this.#inFlight?.sample) disposeSample(this.#inFlight.sample);
+    this.#inFlight?.deferred?.logits.dispose();
     this.#inFlight = null;
   }
 }

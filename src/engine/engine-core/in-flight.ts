@@ -1,7 +1,7 @@
 /** A step queued on the device whose tokens are not read yet (async scheduling), and what the next step takes from it. */
 import * as mx from "../../mlx/index.ts";
 import { PLACEHOLDER_TOKEN, SchedulerError, type SchedulerOutput, type Sequence } from "../core/index.ts";
-import type { SampleResult } from "../sampling/sampler.ts";
+import type { SampleResult, SamplerRow } from "../sampling/sampler.ts";
 import type { RequestState } from "./requests.ts";
 
 /** A launched step: scheduled, its forward and sample queued on the device. */
@@ -9,8 +9,13 @@ export interface InFlightStep {
   output: SchedulerOutput<RequestState>;
   /** The sequences that sample a token, in scheduled order: sampler row j is `emitting[j]`. */
   emitting: Sequence<RequestState>[];
-  /** Null when no entry samples a token. */
+  /** Null when no entry samples a token, or while the sample waits for grammar masks (`deferred`). */
   sample: SampleResult | null;
+  /**
+   * A constrained step launched ahead: its forward is queued, its logits and sampler rows wait here until the
+   * previous step's tokens are read and the masks computed from them (EngineCore's `#sampleDeferred`).
+   */
+  deferred?: { logits: mx.Array; rows: SamplerRow[] };
 }
 
 /**

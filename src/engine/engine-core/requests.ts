@@ -3,6 +3,7 @@ import { RequestTooLargeError, Sequence } from "../core/index.ts";
 import type { SampledToken } from "../runner/sample-step.ts";
 import type { SamplerRow } from "../sampling/sampler.ts";
 import type { EngineCoreRequest, TokenOutput } from "./core-types.ts";
+import type { TokenGrammar } from "../structured/token-grammar.ts";
 
 /** A request whose prompt plus maxTokens exceeds maxModelLen (a `RequestTooLargeError`: it can never run). */
 export class MaxModelLenError extends RequestTooLargeError {
@@ -33,7 +34,11 @@ export class RequestState {
   numCachedTokens = 0;
   #numOutputs = 0;
 
-  constructor(readonly req: EngineCoreRequest) {
+  constructor(
+    readonly req: EngineCoreRequest,
+    /** The request's output grammar; sampling masks every token it does not allow. */
+    readonly grammar: TokenGrammar | null = null,
+  ) {
     this.row = { params: req.sampling, outputCounts: new Map(), promptTokens: new Set(req.promptTokenIds), step: 0 };
     this.seq = new Sequence<RequestState>({
       promptTokenIds: req.promptTokenIds,

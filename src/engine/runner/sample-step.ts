@@ -1,5 +1,6 @@
 import * as mx from "../../mlx/index.ts";
 import { type SampleResult, type SamplerRow, sample } from "../sampling/sampler.ts";
+import { applyTokenBitmask } from "../sampling/token-bitmask.ts";
 
 /** One sampled token with its logprobs, as host numbers. */
 export interface SampledToken {
@@ -11,7 +12,8 @@ export interface SampledToken {
 /**
  * Samples one token per sampler row (row i reads logits row `source[i]` of `logits` `[R, V]`) and queues the
  * sample together with `alsoEval` (the step's KV pools). The result is computing on return: read it with
- * `readSample` (which waits), then dispose it with `disposeSample`.
+ * `readSample` (which waits), then dispose it with `disposeSample`. `bitmask` (rows x ceil(V/32) int32 words, see
+ * token-bitmask.ts) masks the tokens a row's grammar does not allow.
  *
  * @example
  * const r = sampleAsync(logits, [0], [row], pool.arrays());
@@ -19,11 +21,13 @@ export interface SampledToken {
  * disposeSample(r);
  */
 export function sampleAsync(logits: mx.Array, source: readonly number[], rows: readonly SamplerRow[],
-  alsoEval: readonly mx.Array[]): SampleResult {
+  alsoEval: readonly mx.Array[], bitmask: Int32Array | null = null): SampleResult {
   const identity = source.length === logits.shape[0] && source.every((s, i) => s === i);
   using idx = identity ? null : mx.array([...source], { dtype: "int32" });
   using picked = idx ? mx.take(logits, idx, 0) : null;
-  const r = sample(picked ?? logits, rows);
+  // Grammar masks apply to the raw logits, before penalties, temperature and filters (as vLLM does).
+  using masked = bitmask ? applyTokenBitmask(picked ?? logits, bitmask) : null;
+  const r = sample(masked ?? picked ?? logits, rows);
   try {
     mx.asyncEval(...sampleArrays(r), ...alsoEval);
   } catch (e) {

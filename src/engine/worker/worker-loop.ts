@@ -7,7 +7,11 @@ import type { DecoderModel } from "../../models/decoder.ts";
 import type { HfConfig } from "../../models/config.ts";
 import type { ModelFactory } from "../../models/registry.ts";
 import type { TokenizerFiles } from "../../tokenizer/config.ts";
-import { CoreStepError, EMPTY_CORE_STATS, failureKind, type EngineCoreLike, type EngineCoreStats } from "../engine-core/core-types.ts";
+import { loadTokenizer } from "../../tokenizer/load.ts";
+import { CoreStepError, EMPTY_CORE_STATS, failureKind, type EngineCoreLike, type EngineCoreRequest, type EngineCoreStats } from "../engine-core/core-types.ts";
+import { RequestGrammars } from "../structured/request-grammars.ts";
+import { StructuredOutputError } from "../structured/spec.ts";
+import type { TokenGrammar } from "../structured/token-grammar.ts";
 import type { CoreOptions, FromWorker, InitMessage, ModelFacts, ToWorker } from "./worker-protocol.ts";
 
 /** A loaded model as the worker needs it. */
@@ -60,6 +64,9 @@ function modelFacts(loaded: WorkerModel, maxModelLen: number | undefined): Model
 export class WorkerLoop {
   readonly #deps: WorkerDeps;
   #core: EngineCoreLike | null = null;
+  #grammars: RequestGrammars | null = null;
+  /** Constrained requests whose grammar is being compiled. */
+  readonly #compiling = new Set<string>();
   #closing = false;
   #running = false;
   #wake: (() => void) | null = null;
@@ -74,16 +81,11 @@ export class WorkerLoop {
         void this.#start(message);
         return;
       case "add":
-        try {
-          this.#requireCore().addRequest(message.request);
-        } catch (e) {
-          const kind = failureKind(e);
-          // A request error's own message is for the client; a fault keeps its class name for the log.
-          const text = kind === "internal" || !(e instanceof Error) ? errorMessage(e) : e.message;
-          this.#post({ type: "failed", requestIds: [message.request.requestId], message: text, kind, stats: this.#stats() });
-        }
+        if (message.request.structured) void this.#addConstrained(message.request);
+        else this.#add(message.request);
         break;
       case "abort":
+        this.#compiling.delete(message.requestId);
         this.#core?.abortRequest(message.requestId);
         this.#post({ type: "stats", stats: this.#stats() });
         break;
@@ -92,6 +94,40 @@ export class WorkerLoop {
         if (!this.#running) this.#post({ type: "closed" });
         break;
     }
+    this.#notify();
+  }
+
+  #add(request: EngineCoreRequest, grammar?: TokenGrammar): void {
+    try {
+      this.#requireCore().addRequest(request, grammar);
+    } catch (e) {
+      grammar?.dispose();
+      const kind = failureKind(e);
+      // A request error's own message is for the client; a fault keeps its class name for the log.
+      const text = kind === "internal" || !(e instanceof Error) ? errorMessage(e) : e.message;
+      this.#post({ type: "failed", requestIds: [request.requestId], message: text, kind, stats: this.#stats() });
+    }
+  }
+
+  /** Compiles the request's grammar (cached per spec), then adds it unless it was aborted meanwhile. */
+  async #addConstrained(request: EngineCoreRequest): Promise<void> {
+    const id = request.requestId;
+    this.#compiling.add(id);
+    let grammar: TokenGrammar;
+    try {
+      if (!this.#grammars) throw new Error("the model is not loaded yet");
+      grammar = await this.#grammars.create(request.structured!, [...request.stopTokenIds]);
+    } catch (e) {
+      if (!this.#compiling.delete(id)) return;
+      const kind = e instanceof StructuredOutputError ? "invalid" : "internal";
+      this.#post({ type: "failed", requestIds: [id], message: kind === "invalid" ? (e as Error).message : errorMessage(e), kind, stats: this.#stats() });
+      return;
+    }
+    if (!this.#compiling.delete(id)) {
+      grammar.dispose(); // aborted while compiling
+      return;
+    }
+    this.#add(request, grammar);
     this.#notify();
   }
 
@@ -119,6 +155,8 @@ export class WorkerLoop {
     try {
       loaded = await this.#deps.loadModel(init.modelPath);
       this.#core = this.#deps.createCore(loaded.model, init.core);
+      const files = loaded.tokenizerFiles;
+      this.#grammars = new RequestGrammars(async () => files ?? (await loadTokenizer(init.modelPath)).files, loaded.model.spec.config.vocabSize);
     } catch (e) {
       // The loaders' errors name the file and the fault; `serve` prints this as its one line.
       this.#post({ type: "load-failed", message: e instanceof Error ? e.message : String(e) });

@@ -4,6 +4,7 @@ import type { ChatMessage, GenerateRequest, MessageToolCall, ToolChoice } from "
 import { ApiError } from "../errors.ts";
 import { parseToolArguments, samplingFields, toSampling } from "./common.ts";
 import { toolParametersProblem } from "./tool-schema.ts";
+import { responseFormat, structuredFields, structuredRequest } from "./structured.ts";
 
 const contentPart = z.discriminatedUnion("type", [
   z.object({ type: z.literal("text"), text: z.string() }),
@@ -62,7 +63,8 @@ export const ChatCompletionRequest = z
     tools: z.array(tool).nullish(),
     tool_choice: toolChoice.nullish(),
     parallel_tool_calls: z.boolean().nullish(),
-    response_format: z.object({ type: z.string() }).nullish(),
+    response_format: responseFormat.nullish(),
+    ...structuredFields,
     chat_template_kwargs: z.record(z.string(), z.unknown()).nullish(),
     video_fps: z.number().positive().max(60).nullish(),
     video_max_frames: z.number().int().min(2).max(1024).nullish(),
@@ -74,13 +76,6 @@ export const ChatCompletionRequest = z
     });
     if (body.top_logprobs != null && body.top_logprobs > 0 && body.logprobs !== true) {
       ctx.addIssue({ code: "custom", path: ["top_logprobs"], message: "top_logprobs requires logprobs: true" });
-    }
-    if (body.response_format != null && body.response_format.type !== "text") {
-      ctx.addIssue({
-        code: "custom",
-        path: ["response_format"],
-        message: `response_format type '${body.response_format.type}' is not supported; only 'text'`,
-      });
     }
   });
 
@@ -130,6 +125,10 @@ export function toChatGenerateRequest(body: ChatCompletionBody, requestId: strin
     throw new ApiError(400, "tool_choice requires tools", { param: "tool_choice", code: "invalid_value" });
   }
   const toolChoice = toolsActive ? toToolChoice(body) : undefined;
+  const structured = structuredRequest(body);
+  if (structured && (toolChoice === "required" || typeof toolChoice === "object")) {
+    throw new ApiError(400, "tool_choice forcing a call cannot be combined with an output constraint", { param: "tool_choice", code: "invalid_value" });
+  }
   const logprobs = body.logprobs === true;
   return {
     kind: "chat",
@@ -152,6 +151,7 @@ export function toChatGenerateRequest(body: ChatCompletionBody, requestId: strin
     ...(body.video_fps != null || body.video_max_frames != null
       ? { videoSampling: { ...(body.video_fps != null ? { fps: body.video_fps } : {}), ...(body.video_max_frames != null ? { maxFrames: body.video_max_frames } : {}) } }
       : {}),
+    ...(structured ? { structured } : {}),
     sampling: toSampling(body, {
       maxTokens: body.max_completion_tokens ?? body.max_tokens,
       logprobs,

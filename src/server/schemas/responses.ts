@@ -8,6 +8,7 @@ import type { ChatMessage, ContentPart, GenerateRequest, ToolChoice, ToolDefinit
 import { ApiError } from "../errors.ts";
 import { parseToolArguments, toSampling } from "./common.ts";
 import { toolParametersProblem } from "./tool-schema.ts";
+import { fromTextFormat, textFormat } from "./structured.ts";
 
 const inputPart = z.discriminatedUnion("type", [
   z.object({ type: z.literal("input_text"), text: z.string() }),
@@ -62,12 +63,6 @@ const functionTool = z.object({
   strict: z.boolean().nullish(),
 });
 
-const textFormat = z.discriminatedUnion("type", [
-  z.object({ type: z.literal("text") }),
-  z.looseObject({ type: z.literal("json_object") }),
-  z.looseObject({ type: z.literal("json_schema") }),
-]);
-
 /** The Responses request body. Unknown keys (`include`, `truncation`, `service_tier`, …) are ignored. */
 export const ResponsesRequest = z
   .object({
@@ -105,14 +100,6 @@ export const ResponsesRequest = z
       const problem = parsed.data.parameters == null ? null : toolParametersProblem(parsed.data.parameters);
       if (problem) ctx.addIssue({ code: "custom", path: ["tools", i, "parameters"], message: problem });
     });
-    const format = body.text?.format?.type;
-    if (format === "json_object" || format === "json_schema") {
-      ctx.addIssue({
-        code: "custom",
-        path: ["text", "format"],
-        message: `text.format '${format}' needs constrained decoding, which this server does not have yet; only 'text'`,
-      });
-    }
   });
 
 export type ResponsesBody = z.infer<typeof ResponsesRequest>;
@@ -206,6 +193,10 @@ export function toResponsesGenerateRequest(body: ResponsesBody, history: ChatMes
     throw new ApiError(400, "tool_choice: requires tools", { param: "tool_choice", code: "invalid_value" });
   }
   const toolChoice = toolsActive ? toToolChoice(body, tools) : undefined;
+  const structured = fromTextFormat(body.text?.format);
+  if (structured && (toolChoice === "required" || typeof toolChoice === "object")) {
+    throw new ApiError(400, "tool_choice: forcing a call cannot be combined with text.format", { param: "tool_choice", code: "invalid_value" });
+  }
   const effort = body.reasoning?.effort;
   const instructions: ChatMessage[] = body.instructions ? [{ role: "system", content: body.instructions }] : [];
   return {
@@ -214,6 +205,7 @@ export function toResponsesGenerateRequest(body: ResponsesBody, history: ChatMes
     messages: [...instructions, ...history, ...inputMessages(body.input)],
     ...(toolsActive ? { tools } : {}),
     ...(toolChoice ? { toolChoice } : {}),
+    ...(structured ? { structured } : {}),
     ...(effort == null ? {} : { chatTemplateKwargs: { enable_thinking: effort !== "none" && effort !== "minimal" } }),
     sampling: toSampling(
       { temperature: body.temperature ?? null, top_p: body.top_p ?? null },
