@@ -140,15 +140,15 @@ describe("POST /v1/responses", () => {
     expect(metrics).toContain(`vllm_mlx_responses_store_budget_bytes ${64 * 1024 * 1024}\n`);
   });
 
-  test("400s: text.format json_object / json_schema name the missing constrained decoding; other tool types; images", async () => {
-    const { app: a } = app({ outputs: [["ok"]] });
-    for (const format of [{ type: "json_object" }, { type: "json_schema", name: "x", schema: { type: "object" } }]) {
-      const res = await post(a, "/v1/responses", { input: "Hi", text: { format } });
-      expect(res.status).toBe(400);
-      const error = (await res.json()).error;
-      expect(error.param).toBe("text.format");
-      expect(error.message).toContain("constrained decoding");
-    }
+  test("text.format json_object / json_schema reach the engine as its constraint; 400s: other tool types; images", async () => {
+    const { app: a, engine } = app({ outputs: [["{}"]] });
+    const schema = { type: "object", properties: { a: { type: "integer" } } };
+    expect((await post(a, "/v1/responses", { input: "Hi", text: { format: { type: "json_object" } } })).status).toBe(200);
+    expect((await post(a, "/v1/responses", { input: "Hi", text: { format: { type: "json_schema", name: "x", schema, strict: true } } })).status).toBe(200);
+    expect(engine.requests.map((r) => r.structured)).toEqual([{ type: "json_object" }, { type: "json_schema", schema, strict: true }]);
+    const missing = await post(a, "/v1/responses", { input: "Hi", text: { format: { type: "json_schema", name: "x" } } });
+    expect(missing.status).toBe(400);
+    expect((await missing.json()).error.param).toContain("text.format");
     const web = await post(a, "/v1/responses", { input: "Hi", tools: [{ type: "web_search" }] });
     expect((await web.json()).error).toMatchObject({ param: "tools[0].type" });
     const image = await post(a, "/v1/responses", { input: [{ role: "user", content: [{ type: "input_image", image_url: "data:," }] }] });
