@@ -35,6 +35,11 @@ export interface ForwardOptions {
   /** Compute logits for the last position only ([B, 1, V]): what generation needs. */
   lastOnly?: boolean;
   /**
+   * Compute logits only for these rows (int32 `[R]`) of a flattened batch (tokens `[T, 1]`, one token a row):
+   * `[R, 1, V]`. The engine's mixed steps ask for each sampling sequence's last token.
+   */
+  logitsRows?: mx.Array;
+  /**
    * Input embeddings `[B, L, D]` used instead of embedding `tokens` (a VLM's prompt: token embeddings with
    * image and video features at their placeholder positions). `tokens` still gives the shape.
    */
@@ -131,6 +136,7 @@ export class DecoderModel implements Model {
 
   forward(tokens: mx.Array, caches: readonly LayerCache[], opts: ForwardOptions = {}): mx.Array {
     let h = this.#trunk(tokens, caches, opts);
+    if (opts.logitsRows) h = consume(h, mx.take(h, opts.logitsRows, 0));
     if (opts.lastOnly && h.shape[1]! > 1) {
       const [B, L, D] = h.shape as [number, number, number];
       h = consume(h, mx.slice(h, [0, L - 1, 0], [B, L, D]));

@@ -1,7 +1,8 @@
-import { describe, expect, test } from "bun:test";
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import * as mx from "../../mlx/index.ts";
 import { type AttendOptions, attention } from "../../nn/cache.ts";
-import { type PagedBatch, pagedAttention } from "./attention.ts";
+import { pagedAttention } from "./attention.ts";
+import { PagedBatch } from "./batch.ts";
 
 const BS = 4;
 const H = 2;
@@ -22,18 +23,23 @@ function setup(tables: number[][], seed: number) {
   return { keyPool, valuePool, contiguous };
 }
 
-function batchOf(kind: PagedBatch["kind"], tables: number[][], numComputed: number[], seqLens: number[]): PagedBatch {
-  const M = Math.max(...tables.map((t) => t.length));
-  const padded = tables.flatMap((t) => [...t, ...new Array<number>(M - t.length).fill(0)]);
-  return {
-    kind,
-    slotMapping: mx.array([0], { dtype: "int32" }),
-    blockTables: mx.array(padded, { dtype: "int32", shape: [tables.length, M] }),
-    numComputedTokens: numComputed,
-    seqLens,
-    seqLensArray: mx.array(seqLens, { dtype: "int32", shape: [seqLens.length, 1] }),
-    blockSize: BS,
-  };
+/** A flat batch of entries (table, numComputedTokens, numTokens), in order. */
+function batchOf(entries: [number[], number, number][]): PagedBatch {
+  let start = 0;
+  const rows = entries.map(([, numComputedTokens, numTokens]) => {
+    const row = { start, numTokens, numComputedTokens, seqLen: numComputedTokens + numTokens };
+    start += numTokens;
+    return row;
+  });
+  const M = Math.max(...entries.map(([t]) => t.length));
+  const tables = entries.map(([t]) => [...t, ...new Array<number>(M - t.length).fill(0)]);
+  return new PagedBatch(rows, tables, mx.array([0], { dtype: "int32" }), BS);
+}
+
+/** Rows `[start, start + n)` of `[T, H, 1, D]` as one causal row `[1, H, n, D]`. */
+function asRow(x: mx.Array, start: number, n: number): mx.Array {
+  using s = mx.slice(x, [start, 0, 0, 0], [start + n, x.shape[1]!, 1, D]);
+  return mx.transpose(s, [2, 1, 0, 3]);
 }
 
 function maxDiff(a: mx.Array, b: mx.Array): number {
@@ -50,38 +56,55 @@ const VARIANTS: [string, AttendOptions][] = [
   ["soft-capped with window", { scale: D ** -0.5, slidingWindow: 5, softcap: 2 }],
 ];
 
-describe("pagedAttention matches contiguous attention", () => {
+// Every attention path: "auto" (the CPU kernel for float32 on this build, the GPU kernel for decodes on a GPU
+// build) and the MLX-ops reference path.
+for (const path of ["auto", "reference"] as const) describe(`pagedAttention (${path}) over a flattened batch matches contiguous attention`, () => {
+  const saved = process.env.VLLM_MLX_PAGED_ATTENTION;
+  beforeAll(() => {
+    if (path === "reference") process.env.VLLM_MLX_PAGED_ATTENTION = "reference";
+  });
+  afterAll(() => {
+    if (saved === undefined) delete process.env.VLLM_MLX_PAGED_ATTENTION;
+    else process.env.VLLM_MLX_PAGED_ATTENTION = saved;
+  });
   for (const [name, opts] of VARIANTS) {
     test(`prefill chunk starting mid-sequence (${name})`, () => {
       const table = [9, 2, 14];
       const { keyPool, valuePool, contiguous } = setup([table], 1);
       const start = 5;
       const L = 6; // positions 5..10
-      using q = mx.normal([1, 2 * H, L, D], "float32", mx.randomKey(7));
-      const batch = batchOf("prefill", [table], [start], [start + L]);
+      using q = mx.normal([L, 2 * H, 1, D], "float32", mx.randomKey(7));
+      using batch = batchOf([[table, start, L]]);
       using got = pagedAttention(q, keyPool, valuePool, batch, opts);
       using k = contiguous(keyPool, table, start + L);
       using v = contiguous(valuePool, table, start + L);
-      using want = attention(q, k, v, start, opts);
-      expect(got.shape).toEqual([1, 2 * H, L, D]);
-      expect(maxDiff(got, want)).toBeLessThan(1e-6);
+      using qRow = asRow(q, 0, L);
+      using want = attention(qRow, k, v, start, opts);
+      using gotRow = asRow(got, 0, L);
+      expect(got.shape).toEqual([L, 2 * H, 1, D]);
+      expect(maxDiff(gotRow, want)).toBeLessThan(1e-6);
     });
 
-    test(`batched decode with mixed lengths (${name})`, () => {
-      const tables = [[3], [7, 1, 12], [5, 6]];
-      const lens = [2, 11, 8];
-      const { keyPool, valuePool, contiguous } = setup(tables, 3);
-      using q = mx.normal([3, 2 * H, 1, D], "float32", mx.randomKey(11));
-      const batch = batchOf("decode", tables, lens.map((l) => l - 1), lens);
+    test(`decodes and prefill chunks in one batch (varlen queries), each as alone (${name})`, () => {
+      // decode, decode, a 4-token chunk at 3, a decode, a 1-token chunk at 0: groups [d d] [p] [d] [p]
+      const entries: [number[], number, number][] = [[[3], 1, 1], [[7, 1, 12], 10, 1], [[5, 6], 3, 4], [[11, 4], 7, 1], [[13], 0, 1]];
+      const { keyPool, valuePool, contiguous } = setup(entries.map(([t]) => t), 3);
+      const T = entries.reduce((n, [, , l]) => n + l, 0);
+      using q = mx.normal([T, 2 * H, 1, D], "float32", mx.randomKey(11));
+      using batch = batchOf(entries);
+      expect(batch.groups.map((g) => [g.kind, g.numTokens])).toEqual([["decodes", 2], ["prefill", 4], ["decodes", 2]]);
       using got = pagedAttention(q, keyPool, valuePool, batch, opts);
-      tables.forEach((table, b) => {
-        using qb = mx.slice(q, [b, 0, 0, 0], [b + 1, 2 * H, 1, D]);
-        using k = contiguous(keyPool, table, lens[b]!);
-        using v = contiguous(valuePool, table, lens[b]!);
-        using want = attention(qb, k, v, lens[b]! - 1, opts);
-        using row = mx.slice(got, [b, 0, 0, 0], [b + 1, 2 * H, 1, D]);
-        expect(maxDiff(row, want)).toBeLessThan(1e-5);
-      });
+      expect(got.shape).toEqual([T, 2 * H, 1, D]);
+      let start = 0;
+      for (const [table, first, n] of entries) {
+        using qRow = asRow(q, start, n);
+        using k = contiguous(keyPool, table, first + n);
+        using v = contiguous(valuePool, table, first + n);
+        using want = attention(qRow, k, v, first, opts);
+        using gotRow = asRow(got, start, n);
+        expect(maxDiff(gotRow, want)).toBeLessThan(1e-5);
+        start += n;
+      }
     });
   }
 });

@@ -1,63 +1,77 @@
 /**
- * Attention over block tables: a native kernel where one serves (GPU decode; every float32 step on the CPU),
- * else MLX ops (the reference path that runs on every backend). Everything the kernels need goes through one
- * function, `pagedAttention`.
+ * Attention over block tables for a flattened step (`PagedBatch`): q holds one query per row, `[T, Hq, 1, D]`.
+ * Each group of the batch takes a native kernel where one serves (the GPU kernel for decodes; the CPU kernel for
+ * every float32 group), else MLX ops (the reference path that runs on every backend).
  */
 import * as mx from "../../mlx/index.ts";
 import { type AttendOptions, attention, softcappedAttention } from "../../nn/cache.ts";
+import type { BatchGroup, PagedBatch } from "./batch.ts";
 
 /**
- * The per-step batch description attention needs (explicit, never global). Rows are sequences; a prefill
- * forward has one row of `L` queries, a decode forward has `B` rows of one query each.
- */
-export interface PagedBatch {
-  kind: "prefill" | "decode";
-  /** int32 `[B * L]`: pool slot (block * blockSize + offset) of each new token, row-major. */
-  slotMapping: mx.Array;
-  /** int32 `[B, maxBlocks]`: each row's block table, padded (with block 0) to the longest. */
-  blockTables: mx.Array;
-  /** Per row: KV positions before this step (the first query's position). */
-  numComputedTokens: readonly number[];
-  /** Per row: KV length after this step (numComputedTokens + L). */
-  seqLens: readonly number[];
-  /** int32 `[B, 1]` copy of seqLens (decode steps; null for prefill). */
-  seqLensArray: mx.Array | null;
-  blockSize: number;
-}
-
-/**
- * q: `[B, Hq, L, D]` against the pooled keys/values of each row's block table -> `[B, Hq, L, D]`.
+ * q: `[T, Hq, 1, D]` (token t at its row's position) against the pooled keys/values -> `[T, Hq, 1, D]`.
  *
  * @example
  * const out = pagedAttention(q, pool.keys(layer), pool.values(layer), batch, { scale, slidingWindow: null, softcap: null });
  */
 export function pagedAttention(q: mx.Array, keyPool: mx.Array, valuePool: mx.Array, batch: PagedBatch,
   opts: AttendOptions): mx.Array {
-  const gpuKernel = batch.kind === "decode" && useKernel();
-  if (gpuKernel || (!referenceAsked() && mx.pagedCpuKernelServes(q, keyPool, valuePool, opts))) {
-    // A fused kernel (Metal/CUDA decode, or the CPU one for every step) reads K/V through the block tables;
-    // unsupported shapes fall back inside.
-    using lens = batch.seqLensArray ? mx.reshape(batch.seqLensArray, [batch.seqLens.length])
-      : mx.array(batch.seqLens, { dtype: "int32" });
-    return mx.pagedAttention(q, keyPool, valuePool, batch.blockTables, lens, opts.scale, {
-      slidingWindow: opts.slidingWindow,
-      softcap: opts.softcap,
-      path: "auto",
-    });
+  const parts: mx.Array[] = [];
+  try {
+    for (const g of batch.groups) {
+      using qg = batch.groups.length === 1 ? null : rowsOf(q, g.tokenStart, g.numTokens);
+      const attend = g.kind === "decodes" ? attendDecodes : attendPrefill;
+      parts.push(attend(qg ?? q, keyPool, valuePool, g, opts));
+    }
+    return parts.length === 1 ? parts.pop()! : mx.concatenate(parts, 0);
+  } finally {
+    for (const p of parts) p.dispose();
   }
-  using k = gatherRows(keyPool, batch);
-  using v = gatherRows(valuePool, batch);
-  const B = q.shape[0]!;
-  if (B === 1) {
+}
+
+/** One query per entry: `[n, Hq, 1, D]`. */
+function attendDecodes(q: mx.Array, keyPool: mx.Array, valuePool: mx.Array, g: BatchGroup, opts: AttendOptions): mx.Array {
+  if (useKernel() || cpuKernelServes(q, keyPool, valuePool, opts)) return kernel(q, keyPool, valuePool, g, opts);
+  using k = gatherRows(keyPool, g.blockTables);
+  using v = gatherRows(valuePool, g.blockTables);
+  if (g.rows.length === 1) {
     // One row: exactly the contiguous cache's computation (keys cut to the sequence's length).
-    const len = batch.seqLens[0]!;
-    using ks = cut(k, len);
-    using vs = cut(v, len);
-    return attention(q, ks, vs, batch.numComputedTokens[0]!, opts);
+    const row = g.rows[0]!;
+    using ks = cut(k, row.seqLen);
+    using vs = cut(v, row.seqLen);
+    return attention(q, ks, vs, row.numComputedTokens, opts);
   }
-  if (batch.kind !== "decode") throw new RangeError("a batched paged forward must be a decode (one query per row)");
-  using mask = decodeMask(batch, k.shape[2]!, opts.slidingWindow);
+  using mask = decodeMask(g, opts.slidingWindow);
   return maskedAttention(q, k, v, mask, opts);
+}
+
+/** One prefill chunk of L tokens, attended as one causal row: `[L, Hq, 1, D]` in and out. */
+function attendPrefill(q: mx.Array, keyPool: mx.Array, valuePool: mx.Array, g: BatchGroup, opts: AttendOptions): mx.Array {
+  using row = mx.transpose(q, [2, 1, 0, 3]); // [1, Hq, L, D]
+  using out = cpuKernelServes(row, keyPool, valuePool, opts) ? kernel(row, keyPool, valuePool, g, opts)
+    : referencePrefill(row, keyPool, valuePool, g, opts);
+  return mx.transpose(out, [2, 1, 0, 3]);
+}
+
+function referencePrefill(q: mx.Array, keyPool: mx.Array, valuePool: mx.Array, g: BatchGroup, opts: AttendOptions): mx.Array {
+  const row = g.rows[0]!;
+  using k = gatherRows(keyPool, g.blockTables);
+  using v = gatherRows(valuePool, g.blockTables);
+  using ks = cut(k, row.seqLen);
+  using vs = cut(v, row.seqLen);
+  return attention(q, ks, vs, row.numComputedTokens, opts);
+}
+
+/** A fused kernel reads K/V through the block tables; unsupported shapes fall back inside. */
+function kernel(q: mx.Array, keyPool: mx.Array, valuePool: mx.Array, g: BatchGroup, opts: AttendOptions): mx.Array {
+  return mx.pagedAttention(q, keyPool, valuePool, g.blockTables, g.seqLens, opts.scale, {
+    slidingWindow: opts.slidingWindow,
+    softcap: opts.softcap,
+    path: "auto",
+  });
+}
+
+function cpuKernelServes(q: mx.Array, keyPool: mx.Array, valuePool: mx.Array, opts: AttendOptions): boolean {
+  return !referenceAsked() && mx.pagedCpuKernelServes(q, keyPool, valuePool, opts);
 }
 
 let kernelAvailable: boolean | undefined;
@@ -75,13 +89,19 @@ function referenceAsked(): boolean {
   return process.env.VLLM_MLX_PAGED_ATTENTION === "reference";
 }
 
-/** `[B, maxBlocks]` block tables -> keys `[B, H, maxBlocks * blockSize, D]`. */
-function gatherRows(pool: mx.Array, batch: PagedBatch): mx.Array {
-  const [B, M] = batch.blockTables.shape as [number, number];
+/** Rows `[start, start + n)` of `[T, H, 1, D]`. */
+function rowsOf(x: mx.Array, start: number, n: number): mx.Array {
+  const [, H, L, D] = x.shape as [number, number, number, number];
+  return mx.slice(x, [start, 0, 0, 0], [start + n, H, L, D]);
+}
+
+/** `[n, blocks]` block tables -> keys `[n, H, blocks * blockSize, D]`. */
+function gatherRows(pool: mx.Array, tables: mx.Array): mx.Array {
+  const [n, M] = tables.shape as [number, number];
   const [, bs, H, D] = pool.shape as [number, number, number, number];
-  using tables = mx.orderAfterWrite(batch.blockTables, pool); // after this step's write of the pool (GPU)
-  using blocks = mx.take(pool, tables, 0); // [B, M, bs, H, D]
-  using flat = mx.reshape(blocks, [B, M * bs, H, D]);
+  using ordered = mx.orderAfterWrite(tables, pool); // after this step's write of the pool (GPU)
+  using blocks = mx.take(pool, ordered, 0); // [n, M, bs, H, D]
+  using flat = mx.reshape(blocks, [n, M * bs, H, D]);
   return mx.transpose(flat, [0, 2, 1, 3]);
 }
 
@@ -90,21 +110,22 @@ function cut(x: mx.Array, len: number): mx.Array {
   return mx.slice(x, [0, 0, 0, 0], [B, H, len, D]);
 }
 
-/** Boolean `[B, 1, 1, ctx]`: key position p is visible to row b's query when p < seqLen (and in the window). */
-function decodeMask(batch: PagedBatch, ctx: number, window: number | null): mx.Array {
-  const lens = batch.seqLensArray!;
+/** Boolean `[n, 1, 1, ctx]`: key position p is visible to entry b's query when p < seqLen (and in the window). */
+function decodeMask(g: BatchGroup, window: number | null): mx.Array {
+  const n = g.rows.length;
+  const ctx = g.contextLength;
+  using lens = mx.reshape(g.seqLens, [n, 1]);
   using pos = mx.arange(0, ctx, 1, "int32");
-  using valid = mx.less(pos, lens); // [B, ctx]
-  const B = batch.seqLens.length;
-  if (window === null) return mx.reshape(valid, [B, 1, 1, ctx]);
+  using valid = mx.less(pos, lens); // [n, ctx]
+  if (window === null) return mx.reshape(valid, [n, 1, 1, ctx]);
   using lo = mx.subtract(lens, window);
   using inWindow = mx.greaterEqual(pos, lo);
   using both = mx.logicalAnd(valid, inWindow);
-  return mx.reshape(both, [B, 1, 1, ctx]);
+  return mx.reshape(both, [n, 1, 1, ctx]);
 }
 
 /** Attention with an explicit boolean mask broadcastable to `[B, Hq, L, ctx]`; soft-capped when asked. */
-export function maskedAttention(q: mx.Array, k: mx.Array, v: mx.Array, mask: mx.Array, opts: AttendOptions): mx.Array {
+function maskedAttention(q: mx.Array, k: mx.Array, v: mx.Array, mask: mx.Array, opts: AttendOptions): mx.Array {
   if (opts.softcap === null) return mx.scaledDotProductAttention(q, k, v, opts.scale, { mask });
   using m5 = mx.expandDims(mask, [2]); // [B, 1, 1, 1, ctx] against [B, Hkv, rep, L, ctx]
   return softcappedAttention(q, k, v, m5, opts.scale, opts.softcap);

@@ -1,15 +1,16 @@
 import * as mx from "../../mlx/index.ts";
 import type { AttendOptions, LayerCache } from "../../nn/cache.ts";
-import { type PagedBatch, pagedAttention } from "./attention.ts";
+import { pagedAttention } from "./attention.ts";
+import type { PagedBatch } from "./batch.ts";
 import type { PagedKvPool } from "./kv-pool.ts";
 
 /**
- * One layer's view of the paged KV pool for one forward: writes the new keys/values at the batch's slots,
- * then attends over each row's block table.
+ * One layer's view of the paged KV pool for one flattened forward (tokens `[T, 1]`): writes the new keys and
+ * values at the batch's slots, then attends over each entry's block table. `ropeOffset` is each token's position.
  *
  * @example
- * const caches = model.layers.map((_, i) => new PagedLayerCache(pool, i, batch, ropeOffset));
- * using logits = model.forward(tokens, caches, { lastOnly: true });
+ * const caches = model.layers.map((_, i) => new PagedLayerCache(pool, i, batch, positions));
+ * using logits = model.forward(tokens, caches, { logitsRows });
  */
 export class PagedLayerCache implements LayerCache {
   constructor(

@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { Sequence, type ScheduledSequence } from "../core/index.ts";
-import { prepareDecode, preparePrefill, slotOf } from "./inputs.ts";
+import { prepareStep, slotOf } from "./inputs.ts";
 
 function entry(tokens: number[], blockTable: number[], numComputedTokens: number, numNewTokens: number): ScheduledSequence {
   const seq = new Sequence({ promptTokenIds: tokens, maxTokens: 8 });
@@ -17,29 +17,32 @@ describe("runner inputs", () => {
     expect(() => slotOf([7], 4, 4)).toThrow(RangeError);
   });
 
-  test("a prefill chunk starting mid-sequence", () => {
+  test("a mixed step flattens decodes and prefill chunks in scheduled order", () => {
     const tokens = Array.from({ length: 10 }, (_, i) => 100 + i);
-    const inputs = preparePrefill(entry(tokens, [5, 2, 9], 3, 6), 4);
+    const decode = entry([1, 2, 3, 4, 5, 6], [4, 1], 5, 1);
+    const chunk = entry(tokens, [5, 2, 9], 3, 6); // positions 3..8 of 10: samples nothing
+    const short = entry([9, 8], [6], 1, 1);
+    const inputs = prepareStep([decode, chunk, short], 4);
     expect(inputs).toEqual({
-      kind: "prefill",
-      B: 1,
-      L: 6,
-      tokenIds: [103, 104, 105, 106, 107, 108],
-      slotMapping: [23, 8, 9, 10, 11, 36],
-      blockTables: [[5, 2, 9]],
-      numComputedTokens: [3],
-      seqLens: [9],
+      tokenIds: [6, 103, 104, 105, 106, 107, 108, 8],
+      positions: [5, 3, 4, 5, 6, 7, 8, 1],
+      slotMapping: [5, 23, 8, 9, 10, 11, 36, 25],
+      tokenRows: [0, 1, 1, 1, 1, 1, 1, 2],
+      rows: [
+        { start: 0, numTokens: 1, numComputedTokens: 5, seqLen: 6 },
+        { start: 1, numTokens: 6, numComputedTokens: 3, seqLen: 9 },
+        { start: 7, numTokens: 1, numComputedTokens: 1, seqLen: 2 },
+      ],
+      blockTables: [[4, 1, 0], [5, 2, 9], [6, 0, 0]],
+      logitsIndices: [0, 7],
+      decodeIndices: [0, 7],
     });
   });
 
-  test("decodes pad block tables to the longest row", () => {
-    const a = entry([1, 2, 3, 4, 5, 6], [4, 1], 5, 1);
-    const b = entry([9, 8], [6], 1, 1);
-    const inputs = prepareDecode([a, b], 4);
-    expect(inputs.tokenIds).toEqual([6, 8]);
-    expect(inputs.slotMapping).toEqual([5, 25]);
-    expect(inputs.blockTables).toEqual([[4, 1], [6, 0]]);
-    expect(inputs.numComputedTokens).toEqual([5, 1]);
-    expect(inputs.seqLens).toEqual([6, 2]);
+  test("a prefill chunk that ends its prompt samples its last token", () => {
+    const inputs = prepareStep([entry([1, 2, 3, 4, 5], [3, 7], 2, 3)], 4);
+    expect(inputs.logitsIndices).toEqual([2]);
+    expect(inputs.decodeIndices).toEqual([]);
+    expect(inputs.blockTables).toEqual([[3, 7]]);
   });
 });

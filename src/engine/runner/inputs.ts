@@ -1,24 +1,39 @@
 /**
- * Host-side preparation of one forward's flat inputs from scheduled sequences (plain numbers, no MLX):
- * token ids, slot mapping, padded block tables, sequence lengths and RoPE offsets.
+ * Host-side preparation of one step's flat inputs from scheduled sequences (plain numbers, no MLX). A step is
+ * one forward over every scheduled token, flattened: T tokens, each a row of its own (`[T, 1]`), with its own
+ * position and KV slot; the scheduled entries (prefill chunks and decodes alike) are contiguous runs of them.
  */
 import type { ScheduledSequence } from "../core/index.ts";
 
-/** One forward pass: `B` rows of `L` new tokens each. */
-export interface ForwardInputs {
-  kind: "prefill" | "decode";
-  B: number;
-  L: number;
-  /** Row-major `[B, L]`. */
+/** One scheduled entry in the flat batch: tokens `[start, start + numTokens)`, KV positions from numComputedTokens. */
+export interface BatchRow {
+  start: number;
+  /** Its query length: a prefill chunk's tokens, or 1 for a decode. */
+  numTokens: number;
+  /** KV positions already computed (the first token's position). */
+  numComputedTokens: number;
+  /** KV length after this step. */
+  seqLen: number;
+}
+
+/** One step's forward inputs. */
+export interface StepInputs {
+  /** `[T]`: the new tokens, entry after entry in scheduled order. */
   tokenIds: number[];
-  /** `[B * L]`: block * blockSize + offset of each new token. */
+  /** `[T]`: each token's position in its sequence (its RoPE position). */
+  positions: number[];
+  /** `[T]`: each token's pool slot (block * blockSize + offset). */
   slotMapping: number[];
-  /** `[B, maxBlocks]`, padded with block 0 (masked out by seqLens). */
+  /** `[T]`: the entry (row of `blockTables`) each token belongs to. */
+  tokenRows: number[];
+  /** One per scheduled entry, in scheduled order. */
+  rows: BatchRow[];
+  /** `[R, maxBlocks]`: each entry's block table up to its seqLen, padded with block 0 (masked by seqLen). */
   blockTables: number[][];
-  /** Per row: KV positions already computed (the first new token's position, its RoPE offset). */
-  numComputedTokens: number[];
-  /** Per row: KV length after this forward. */
-  seqLens: number[];
+  /** Flat index of the last token of each entry that samples, in scheduled order. */
+  logitsIndices: number[];
+  /** Flat index of each decode entry's token, in scheduled order (a pipelined engine feeds them from the device). */
+  decodeIndices: number[];
 }
 
 /** Slot of KV position `pos` of a sequence with `blockTable`. */
@@ -29,45 +44,30 @@ export function slotOf(blockTable: readonly number[], pos: number, blockSize: nu
 }
 
 /**
- * One prefill chunk: positions `[numComputedTokens, numComputedTokens + numNewTokens)` of one sequence.
+ * Flattens a step's entries (decodes and prefill chunks, in scheduled order) into one forward's inputs.
  *
  * @example
- * const inputs = preparePrefill(entry, 16); // inputs.B === 1, inputs.L === entry.numNewTokens
+ * const inputs = prepareStep(output.scheduled, 16);
+ * inputs.tokenIds.length === output.numScheduledTokens;
  */
-export function preparePrefill(entry: ScheduledSequence<unknown>, blockSize: number): ForwardInputs {
-  const { seq, numComputedTokens: start, numNewTokens: L } = entry;
-  const end = start + L;
-  const slotMapping: number[] = [];
-  for (let p = start; p < end; p++) slotMapping.push(slotOf(seq.blockTable, p, blockSize));
-  return {
-    kind: "prefill",
-    B: 1,
-    L,
-    tokenIds: seq.tokenIds.slice(start, end),
-    slotMapping,
-    blockTables: [seq.blockTable.slice(0, Math.ceil(end / blockSize))],
-    numComputedTokens: [start],
-    seqLens: [end],
-  };
-}
-
-/**
- * All decodes of a step as one `[B, 1]` forward: each row feeds its last token at position numComputedTokens.
- *
- * @example
- * const inputs = prepareDecode(output.scheduled.filter((e) => !e.isPrefill), 16);
- */
-export function prepareDecode(entries: readonly ScheduledSequence<unknown>[], blockSize: number): ForwardInputs {
-  const tables = entries.map((e) => e.seq.blockTable.slice(0, Math.floor(e.numComputedTokens / blockSize) + 1));
-  const maxBlocks = Math.max(...tables.map((t) => t.length));
-  return {
-    kind: "decode",
-    B: entries.length,
-    L: 1,
-    tokenIds: entries.map((e) => e.seq.tokenIds[e.numComputedTokens]!),
-    slotMapping: entries.map((e) => slotOf(e.seq.blockTable, e.numComputedTokens, blockSize)),
-    blockTables: tables.map((t) => [...t, ...new Array<number>(maxBlocks - t.length).fill(0)]),
-    numComputedTokens: entries.map((e) => e.numComputedTokens),
-    seqLens: entries.map((e) => e.numComputedTokens + 1),
-  };
+export function prepareStep(entries: readonly ScheduledSequence<unknown>[], blockSize: number): StepInputs {
+  const inputs: StepInputs = { tokenIds: [], positions: [], slotMapping: [], tokenRows: [], rows: [], blockTables: [],
+    logitsIndices: [], decodeIndices: [] };
+  entries.forEach((e, r) => {
+    const { seq, numComputedTokens: first, numNewTokens: n } = e;
+    const start = inputs.tokenIds.length;
+    for (let p = first; p < first + n; p++) {
+      inputs.tokenIds.push(seq.tokenIds[p]!);
+      inputs.positions.push(p);
+      inputs.slotMapping.push(slotOf(seq.blockTable, p, blockSize));
+      inputs.tokenRows.push(r);
+    }
+    inputs.rows.push({ start, numTokens: n, numComputedTokens: first, seqLen: first + n });
+    inputs.blockTables.push(seq.blockTable.slice(0, Math.ceil((first + n) / blockSize)));
+    if (e.emitsToken) inputs.logitsIndices.push(start + n - 1);
+    if (!e.isPrefill) inputs.decodeIndices.push(start);
+  });
+  const width = Math.max(...inputs.blockTables.map((t) => t.length));
+  inputs.blockTables = inputs.blockTables.map((t) => [...t, ...new Array<number>(width - t.length).fill(0)]);
+  return inputs;
 }

@@ -1,7 +1,8 @@
 /**
  * The model runner over a paged pool against the model's own contiguous forward (a fresh KVCache over the whole
- * sequence): prefill chunks at an offset, batched decodes of ragged lengths, a mixed step's row order,
- * pipelined decode tokens and block copies. Tiny random-weight models, fp32.
+ * sequence): prefill chunks at an offset, batched decodes of ragged lengths, mixed steps (decodes and prefill
+ * chunks in one flattened forward) and their row order, pipelined decode tokens and shared prefix blocks. Tiny
+ * random-weight models, fp32.
  */
 import { describe, expect, test } from "bun:test";
 import * as mx from "../../mlx/index.ts";
@@ -9,7 +10,6 @@ import type { DecoderModel } from "../../models/decoder.ts";
 import type { ScheduledSequence, SchedulerOutput } from "../core/index.ts";
 import { Sequence } from "../core/index.ts";
 import { PagedKvPool } from "../paged/kv-pool.ts";
-import { prepareDecode, preparePrefill } from "./inputs.ts";
 import { ModelRunner } from "./model-runner.ts";
 import { type TinyFamily, type TinyModelOptions, tinyModel } from "./testing.ts";
 
@@ -106,22 +106,21 @@ function maxDiff(a: readonly number[], b: readonly number[]): number {
 
 for (const [family, opts] of FAMILIES) {
   describe(`ModelRunner (${family}) matches the contiguous forward`, () => {
-    test("forward: two prefill chunks, the second at offset 6, over a scattered block table", async () => {
+    test("two prefill chunks, the second at offset 6, over a scattered block table", async () => {
       const model = await tinyModel(family, opts);
       const runner = runnerFor(model);
       const ids = tokens(11, 1);
       const seq = sequence(ids, [7, 2, 9]);
       const want = contiguousLogits(model, ids);
       const first = scheduled(seq, 0, 6);
-      const [a] = rowsOf(runner.forward(preparePrefill(first, BLOCK_SIZE)));
+      expect(runner.execute(stepOf([first]))).toBeNull();
       advance(first);
-      const [b] = rowsOf(runner.forward(preparePrefill(scheduled(seq, 6, 5), BLOCK_SIZE)));
-      expect(maxDiff(a!, want[5]!)).toBeLessThan(TOLERANCE);
+      const [b] = executeRows(runner, stepOf([scheduled(seq, 6, 5)]))!;
       expect(maxDiff(b!, want[10]!)).toBeLessThan(TOLERANCE);
       runner.pool.dispose();
     });
 
-    test("forward: batched decodes of ragged lengths, two steps", async () => {
+    test("batched decodes of ragged lengths, two steps", async () => {
       const model = await tinyModel(family, opts);
       const runner = runnerFor(model);
       const seqs = [sequence(tokens(3, 2), [4]), sequence(tokens(9, 3), [10, 1, 12]), sequence(tokens(6, 4), [5, 6])];
@@ -129,11 +128,31 @@ for (const [family, opts] of FAMILIES) {
       for (let step = 0; step < 2; step++) {
         if (step > 0) seqs.forEach((s, b) => s.appendToken(17 + b));
         const entries = seqs.map((s) => scheduled(s, s.numTokens - 1, 1));
-        const got = rowsOf(runner.forward(prepareDecode(entries, BLOCK_SIZE)));
+        const got = executeRows(runner, stepOf(entries))!;
         expect(got.length).toBe(3);
         seqs.forEach((s, b) => expect(maxDiff(got[b]!, contiguousLogits(model, s.tokenIds).at(-1)!)).toBeLessThan(TOLERANCE));
         entries.forEach(advance);
       }
+      runner.pool.dispose();
+    });
+
+    test("one forward for decodes, a chunk that ends its prompt and one that does not (varlen)", async () => {
+      const model = await tinyModel(family, opts);
+      const runner = runnerFor(model);
+      const a = sequence(tokens(8, 5), [1, 2]); // decodes at position 7
+      const b = sequence(tokens(9, 6), [3, 4, 11]); // positions 0..5: samples nothing
+      const c = sequence(tokens(7, 7), [5, 6]); // its last chunk, positions 3..6, samples
+      prefillAllButLast(runner, a);
+      const cHead = scheduled(c, 0, 3);
+      expect(runner.execute(stepOf([cHead]))).toBeNull();
+      advance(cHead);
+      const step = [scheduled(a, 7, 1), scheduled(b, 0, 6), scheduled(c, 3, 4)];
+      const rows = executeRows(runner, stepOf(step))!;
+      expect(rows.length).toBe(2);
+      [a, c].forEach((s, r) => expect(maxDiff(rows[r]!, contiguousLogits(model, s.tokenIds).at(-1)!)).toBeLessThan(TOLERANCE));
+      step.forEach(advance);
+      const [last] = executeRows(runner, stepOf([scheduled(b, 6, 3)]))!;
+      expect(maxDiff(last!, contiguousLogits(model, b.tokenIds).at(-1)!)).toBeLessThan(TOLERANCE);
       runner.pool.dispose();
     });
   });
