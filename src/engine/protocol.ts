@@ -226,6 +226,8 @@ export interface UsageEvent {
   type: "usage";
   promptTokens: number;
   completionTokens: number;
+  /** Prompt tokens whose KV came from the prefix cache (OpenAI's `prompt_tokens_details.cached_tokens`); 0 when absent. */
+  cachedTokens?: number;
 }
 
 export type EngineEvent = StartEvent | DeltaEvent | FinishEvent | UsageEvent;

@@ -9,6 +9,8 @@ export const IDLE = Symbol("idle");
 export interface GenerationMetrics {
   promptTokens: number;
   completionTokens: number;
+  /** Prompt tokens served from the engine's prefix cache. */
+  cachedTokens: number;
   /** Milliseconds from submit to the first text delta; null until then. */
   ttftMs: number | null;
   /** Milliseconds from submit to the end; null until then. */
@@ -24,7 +26,7 @@ export interface GenerationMetrics {
  *   for (let r = await gen.next(5000); r !== null; r = await gen.next(5000)) { ... }
  */
 export class Generation implements Abortable {
-  readonly metrics: GenerationMetrics = { promptTokens: 0, completionTokens: 0, ttftMs: null, totalMs: null };
+  readonly metrics: GenerationMetrics = { promptTokens: 0, completionTokens: 0, cachedTokens: 0, ttftMs: null, totalMs: null };
   readonly #controller = new AbortController();
   readonly #iterator: AsyncIterator<EngineEvent>;
   readonly #startedAt = performance.now();
@@ -102,6 +104,7 @@ export class Generation implements Abortable {
     else {
       this.metrics.promptTokens = event.promptTokens;
       this.metrics.completionTokens = event.completionTokens;
+      this.metrics.cachedTokens = event.cachedTokens ?? 0;
       this.metrics.totalMs = performance.now() - this.#startedAt;
     }
   }

@@ -52,7 +52,7 @@ describe("AsyncEngine", () => {
     const list = await events(engine, completion(undefined as unknown as number));
     expect(list[0]).toEqual({ type: "start", promptTokens: 4 });
     expect(list.at(-2)).toEqual({ type: "finish", index: 0, finishReason: "length", completionTokens: 8 });
-    expect(list.at(-1)).toEqual({ type: "usage", promptTokens: 4, completionTokens: 8 });
+    expect(list.at(-1)).toEqual({ type: "usage", promptTokens: 4, completionTokens: 8, cachedTokens: 0 });
     expect(list.filter((e) => e.type === "delta")).toHaveLength(8);
   });
 
@@ -114,7 +114,7 @@ describe("AsyncEngine", () => {
     expect(list.filter((e) => e.type === "finish").map((e) => e.type === "finish" && [e.index, e.finishReason, e.completionTokens]))
       .toEqual([[0, "length", 6], [1, "length", 6]]);
     expect(text(1)).toBe(text(0));
-    expect(list.at(-1)).toEqual({ type: "usage", promptTokens: 4, completionTokens: 12 });
+    expect(list.at(-1)).toEqual({ type: "usage", promptTokens: 4, completionTokens: 12, cachedTokens: 0 });
     expect(engine.coreStats()).toMatchObject({ running: 0, waiting: 0, usedBlocks: 0 });
   });
 
@@ -124,6 +124,17 @@ describe("AsyncEngine", () => {
     const list = await events(engine, completion(20, { stop: [stop] }));
     expect(textOf(list)).toBe(full.slice(0, full.indexOf(stop)));
     expect(list.find((e) => e.type === "finish")).toMatchObject({ finishReason: "stop" });
+  });
+
+  test("a repeated prompt reports its prefix-cache hit as usage cachedTokens", async () => {
+    const prompt = Array.from({ length: 40 }, (_, i) => 300 + i);
+    const request: GenerateRequest = { kind: "completion", requestId: "c", prompt, sampling: sampling({ maxTokens: 2 }) };
+    const before = engine.stats().prefixCacheHits!;
+    expect((await events(engine, request)).at(-1)).toMatchObject({ type: "usage", promptTokens: 40, cachedTokens: 0 });
+    // Two full 16-token blocks are cached; the third block is not full.
+    expect((await events(engine, request)).at(-1)).toMatchObject({ type: "usage", promptTokens: 40, cachedTokens: 32 });
+    await Bun.sleep(50); // stats ride on the worker's next message
+    expect(engine.stats().prefixCacheHits! - before).toBe(32);
   });
 });
 

@@ -30,8 +30,17 @@ describe("OutputProcessor", () => {
     const events = feed(proc, ids, "length");
     expect(text(events)).toBe("Hello, world! ✓");
     expect(events.at(-2)).toEqual({ type: "finish", index: 0, finishReason: "length", completionTokens: ids.length });
-    expect(events.at(-1)).toEqual({ type: "usage", promptTokens: 3, completionTokens: ids.length });
+    expect(events.at(-1)).toEqual({ type: "usage", promptTokens: 3, completionTokens: ids.length, cachedTokens: 0 });
     expect(proc.done).toBe(true);
+  });
+
+  test("usage reports the prompt tokens choice 0's first output says came from the prefix cache", () => {
+    const proc = new OutputProcessor(tok, cache, { n: 2, stop: [], logprobs: false, promptTokens: 40 });
+    // Choice 1 runs after choice 0 and hits more of the prompt; the prompt counts once, as choice 0 saw it.
+    proc.process(out(5, { numCachedTokens: 16 }), 0);
+    proc.process(out(6, { numCachedTokens: 32, finishReason: "length" }), 1);
+    const events = proc.process(out(7, { numCachedTokens: 16, finishReason: "length" }), 0);
+    expect(events.at(-1)).toEqual({ type: "usage", promptTokens: 40, completionTokens: 3, cachedTokens: 16 });
   });
 
   test("EOS counts as a token but adds no text", () => {
@@ -66,7 +75,7 @@ describe("OutputProcessor", () => {
     expect([proc.isFinished(0), proc.isFinished(1)]).toEqual([true, false]);
     expect(first.some((e) => e.type === "usage")).toBe(false);
     const second = feed(proc, tok.encode("Yo"), "length", 1);
-    expect(second.at(-1)).toEqual({ type: "usage", promptTokens: 4, completionTokens: proc.completionTokens });
+    expect(second.at(-1)).toEqual({ type: "usage", promptTokens: 4, completionTokens: proc.completionTokens, cachedTokens: 0 });
   });
 
   test("finishAll closes open choices with the given reason", () => {

@@ -38,6 +38,8 @@ export class OutputProcessor {
   readonly #options: OutputProcessorOptions;
   readonly #tokens: TokenTextCache;
   #usageSent = false;
+  /** Prompt tokens served from the prefix cache, as choice 0's first output reports them (the prompt counts once). */
+  #cachedTokens: number | null = null;
 
   constructor(tokenizer: ModelTokenizer, tokens: TokenTextCache, options: OutputProcessorOptions) {
     this.#options = options;
@@ -72,6 +74,7 @@ export class OutputProcessor {
   process(output: TokenOutput, index: number): EngineEvent[] {
     const choice = this.#choices[index];
     if (!choice || choice.finishReason !== null) return [];
+    if (index === 0) this.#cachedTokens ??= output.numCachedTokens;
     choice.completionTokens++;
     let text = choice.detokenizer.push(output.token);
     if (output.finishReason !== null) text += choice.detokenizer.flush();
@@ -103,6 +106,7 @@ export class OutputProcessor {
     if (stopString !== undefined) finish.stopString = stopString;
     if (this.#usageSent || this.#choices.some((c) => c.finishReason === null)) return [finish];
     this.#usageSent = true;
-    return [finish, { type: "usage", promptTokens: this.#options.promptTokens, completionTokens: this.completionTokens }];
+    const { promptTokens } = this.#options;
+    return [finish, { type: "usage", promptTokens, completionTokens: this.completionTokens, cachedTokens: this.#cachedTokens ?? 0 }];
   }
 }

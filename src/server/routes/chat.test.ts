@@ -19,10 +19,18 @@ describe("POST /v1/chat/completions, non-streaming", () => {
     expect(body.choices).toEqual([
       { index: 0, message: { role: "assistant", content: "Hello" }, logprobs: null, finish_reason: "stop" },
     ]);
-    expect(body.usage).toEqual({ prompt_tokens: 7, completion_tokens: 2, total_tokens: 9 });
+    expect(body.usage).toEqual({ prompt_tokens: 7, completion_tokens: 2, total_tokens: 9, prompt_tokens_details: { cached_tokens: 0 } });
     const request = engine.requests[0]!;
     expect(request.kind).toBe("chat");
     expect(request.sampling).toMatchObject({ maxTokens: 10, temperature: 0.5, n: 1, stop: [] });
+  });
+
+  test("usage.prompt_tokens_details.cached_tokens carries the engine's prefix-cache hits", async () => {
+    const { app } = testApp(new FakeEngine(() => ({ outputs: [["Hi"]], promptTokens: 40, cachedTokens: 32 })));
+    const body = await (await post(app, "/v1/chat/completions", chatBody())).json();
+    expect(body.usage).toEqual({ prompt_tokens: 40, completion_tokens: 1, total_tokens: 41, prompt_tokens_details: { cached_tokens: 32 } });
+    const sse = await readSse(await post(app, "/v1/chat/completions", chatBody({ stream: true, stream_options: { include_usage: true } })));
+    expect(sse.chunks.at(-1)!.usage.prompt_tokens_details).toEqual({ cached_tokens: 32 });
   });
 
   test("finish_reason length passes through", async () => {
@@ -157,7 +165,7 @@ describe("POST /v1/chat/completions, streaming", () => {
     expect(first!.usage).toBeNull();
     const usage = rest.at(-1)!;
     expect(usage.choices).toEqual([]);
-    expect(usage.usage).toEqual({ prompt_tokens: 3, completion_tokens: 3, total_tokens: 6 });
+    expect(usage.usage).toEqual({ prompt_tokens: 3, completion_tokens: 3, total_tokens: 6, prompt_tokens_details: { cached_tokens: 0 } });
     const finish = rest.at(-2)!;
     expect(finish.choices[0].finish_reason).toBe("stop");
     expect(joinDeltas(sse.chunks, "content")).toBe("Hello!");

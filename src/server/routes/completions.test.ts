@@ -10,9 +10,15 @@ describe("POST /v1/completions", () => {
     expect(body.object).toBe("text_completion");
     expect(body.id).toMatch(/^cmpl-/);
     expect(body.choices).toEqual([{ index: 0, text: " upon a time", logprobs: null, finish_reason: "stop" }]);
-    expect(body.usage).toEqual({ prompt_tokens: 1, completion_tokens: 2, total_tokens: 3 });
+    expect(body.usage).toEqual({ prompt_tokens: 1, completion_tokens: 2, total_tokens: 3, prompt_tokens_details: { cached_tokens: 0 } });
     expect(engine.requests[0]).toMatchObject({ kind: "completion", prompt: "Once", sampling: { maxTokens: 2, stop: ["\n"] } });
   });
+  test("usage.prompt_tokens_details.cached_tokens carries the engine's prefix-cache hits", async () => {
+    const { app } = testApp(new FakeEngine(() => ({ outputs: [["x"]], promptTokens: 20, cachedTokens: 16 })));
+    const body = await (await post(app, "/v1/completions", { prompt: "Once" })).json();
+    expect(body.usage.prompt_tokens_details).toEqual({ cached_tokens: 16 });
+  });
+
   test("token-id prompt and a one-element list prompt", async () => {
     const { app, engine } = testApp();
     await post(app, "/v1/completions", { prompt: [1, 2, 3] });

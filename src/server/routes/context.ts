@@ -66,14 +66,18 @@ export async function startGeneration(
   }
 }
 
-/** `{ prompt_tokens, completion_tokens, total_tokens }` from a generation's counts. */
+/** OpenAI's usage object from a generation's counts; `cached_tokens` are prompt tokens served from the prefix cache. */
 export function usageOf(generation: Generation): {
   prompt_tokens: number;
   completion_tokens: number;
   total_tokens: number;
+  prompt_tokens_details: { cached_tokens: number };
 } {
-  const { promptTokens, completionTokens } = generation.metrics;
-  return { prompt_tokens: promptTokens, completion_tokens: completionTokens, total_tokens: promptTokens + completionTokens };
+  const { promptTokens, completionTokens, cachedTokens } = generation.metrics;
+  return {
+    prompt_tokens: promptTokens, completion_tokens: completionTokens, total_tokens: promptTokens + completionTokens,
+    prompt_tokens_details: { cached_tokens: cachedTokens },
+  };
 }
 
 /** A response id such as `chatcmpl-3f2a…`. */

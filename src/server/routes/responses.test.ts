@@ -65,6 +65,12 @@ describe("POST /v1/responses", () => {
     expect(done.output[1].content[0]).toMatchObject({ type: "output_text", text: "Hi!" });
   });
 
+  test("usage.input_tokens_details.cached_tokens carries the engine's prefix-cache hits", async () => {
+    const { app: a } = app({ outputs: [["Hello"]], promptTokens: 50, cachedTokens: 48 });
+    const done = await (await post(a, "/v1/responses", { input: "Hi" })).json();
+    expect(done.usage).toMatchObject({ input_tokens: 50, input_tokens_details: { cached_tokens: 48 } });
+  });
+
   test("not streamed: the response object, and max_output_tokens reached makes it incomplete", async () => {
     const { app: a } = app((n) => ({ outputs: [["Hello"]], ...(n === 1 ? { finishReason: "length" as const } : {}) }));
     const done = await (await post(a, "/v1/responses", { input: "Hi", instructions: "Be brief.", temperature: 0.2 })).json();

@@ -54,10 +54,10 @@ function echo(body: ResponsesBody, model: string): Json {
 }
 
 function usage(generation: Generation): Json {
-  const { promptTokens, completionTokens } = generation.metrics;
+  const { promptTokens, completionTokens, cachedTokens } = generation.metrics;
   return {
     input_tokens: promptTokens,
-    input_tokens_details: { cached_tokens: 0 },
+    input_tokens_details: { cached_tokens: cachedTokens },
     output_tokens: completionTokens,
     output_tokens_details: { reasoning_tokens: 0 },
     total_tokens: promptTokens + completionTokens,

@@ -28,6 +28,8 @@ export interface FakeScript {
   /** Thrown after this many deltas (mid-stream). */
   throwAfterTokens?: { count: number; error: Error };
   promptOpensReasoning?: boolean;
+  /** Prompt tokens reported as served from the prefix cache (usage's `cachedTokens`). */
+  cachedTokens?: number;
 }
 
 const DEFAULT_INFO: ModelInfo = {
@@ -185,6 +187,6 @@ export class FakeEngine implements Engine {
       yield { type: "finish", index, finishReason, completionTokens: texts[index]?.length ?? 0, ...stop };
     }
     const completionTokens = texts.reduce((sum, t) => sum + t.length, 0);
-    yield { type: "usage", promptTokens, completionTokens };
+    yield { type: "usage", promptTokens, completionTokens, ...(script.cachedTokens === undefined ? {} : { cachedTokens: script.cachedTokens }) };
   }
 }
