@@ -7,6 +7,7 @@ import { NoFreeBlocksError, SchedulerError } from "../core/errors.ts";
 import type { SamplingParams } from "../sampling/params.ts";
 import type { TokenGrammar } from "../structured/token-grammar.ts";
 import type { StructuredOutputSpec } from "../structured/spec.ts";
+import type { MultiModalItem } from "../multimodal/mm-items.ts";
 
 /** One request as the core sees it: token ids in, token ids out. */
 export interface EngineCoreRequest {
@@ -19,6 +20,8 @@ export interface EngineCoreRequest {
   stopTokenIds: ReadonlySet<number>;
   /** An output constraint; the worker compiles it into the `grammar` that {@link EngineCoreLike.addRequest} takes. */
   structured?: StructuredOutputSpec;
+  /** The prompt's images and videos (preprocessed pixels, content hashes, placeholder ranges), sorted by offset. */
+  mm?: readonly MultiModalItem[];
 }
 
 /** One generated token of one request (n > 1 is n requests: the frontend's `ParentRequest`). */
@@ -66,6 +69,8 @@ export interface EngineCoreConfig {
    * samples. While a request uses penalties (they count the latest output) steps run one at a time. Default true.
    */
   asyncScheduling: boolean;
+  /** A VLM's encoder-output cache budget in bytes (`--mm-cache-bytes`; default 512 MiB, 0 turns it off). */
+  mmCacheBytes?: number;
 }
 
 /** EngineCore's defaults (the frontend reads maxNumSeqs from here too, without loading MLX). */

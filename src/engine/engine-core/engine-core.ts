@@ -9,6 +9,9 @@ import type { Model } from "../../models/decoder.ts";
 import { createSchedulerConfig, InvalidRequestError, Scheduler, type Sequence } from "../core/index.ts";
 import { KvMemory } from "../paged/kv-memory.ts";
 import type { PagedKvPool } from "../paged/kv-pool.ts";
+import { DEFAULT_MM_CACHE_BYTES, EncoderCache, type EncoderCacheStats } from "../multimodal/encoder-cache.ts";
+import { MultimodalStage } from "../multimodal/mm-stage.ts";
+import { disposeEncoderOutput, type EncoderOutput, type MultimodalModel } from "../multimodal/vision-model.ts";
 import { ModelRunner } from "../runner/model-runner.ts";
 import { disposeSample, readSample, sampleAsync } from "../runner/sample-step.ts";
 import { needsPenalties } from "../sampling/params.ts";
@@ -35,6 +38,8 @@ export class EngineCore {
   readonly #memory: KvMemory;
   readonly #scheduler: Scheduler<RequestState>;
   readonly #runner: ModelRunner;
+  /** A VLM's encoder stage and encoder-output cache; null for a text-only model. */
+  readonly #mm: MultimodalStage | null;
   readonly #requests = new Map<string, RequestState>();
   /** The step queued ahead of the next `step()` call (asyncScheduling). */
   #inFlight: InFlightStep | null = null;
@@ -44,6 +49,8 @@ export class EngineCore {
   constructor(
     readonly model: Model,
     config: Partial<EngineCoreConfig> & { maxModelLen: number },
+    /** The vision side of a VLM (`model` is then its text decoder): requests may carry images and videos. */
+    vision: MultimodalModel | null = null,
   ) {
     const cfg = (this.config = { ...DEFAULT_ENGINE_CORE_CONFIG, ...config });
     const c = model.spec.config;
@@ -65,7 +72,9 @@ export class EngineCore {
       maxNumBatchedTokens: cfg.maxNumBatchedTokens, enablePrefixCaching: cfg.enablePrefixCaching,
       ...(cfg.longPrefillTokenThreshold !== undefined ? { longPrefillTokenThreshold: cfg.longPrefillTokenThreshold } : {}),
       ...(cfg.maxNumPartialPrefills !== undefined ? { maxNumPartialPrefills: cfg.maxNumPartialPrefills } : {}) }));
-    this.#runner = new ModelRunner(model, this.pool);
+    this.#mm = vision ? new MultimodalStage(vision, new EncoderCache<EncoderOutput>(cfg.mmCacheBytes ?? DEFAULT_MM_CACHE_BYTES,
+      { onEvict: disposeEncoderOutput })) : null;
+    this.#runner = new ModelRunner(model, this.pool, this.#mm);
     // mlx-lm's wired limit on Metal (src/mlx/wired.ts); the memory active now is the loaded weights and the first KV.
     const wired = applyRecommendedWiredLimit(mx.getActiveMemory());
     if (wired.warning) console.warn(`vllm-mlx: ${wired.warning}`);
@@ -82,6 +91,10 @@ export class EngineCore {
     if (total > this.config.maxModelLen) {
       throw new MaxModelLenError(req.requestId, state.seq.id, total, this.config.maxModelLen, this.config.blockSize);
     }
+    if (req.mm && req.mm.length > 0) {
+      if (!this.#mm) throw new InvalidRequestError("this model takes text only: the request has images or videos");
+      this.#mm.add(state.seq, req.promptTokenIds, req.mm);
+    }
     this.#scheduler.add(state.seq);
     this.#requests.set(req.requestId, state);
   }
@@ -92,6 +105,7 @@ export class EngineCore {
     if (!state) return;
     this.#scheduler.abort(state.seq.id);
     this.#requests.delete(requestId);
+    this.#mm?.remove(state.seq);
     state.grammar?.dispose();
     if (this.#requests.size === 0) this.#dropInFlight(); // nothing left to report
   }
@@ -145,6 +159,12 @@ export class EngineCore {
       numPreemptions: s.numPreemptions,
       ...this.#memory.stats(),
     };
+  }
+
+  /** The encoder-output cache's counters (null for a text-only model) and the items run through the tower. */
+  encoderStats(): (EncoderCacheStats & { numEncoded: number }) | null {
+    const mm = this.#mm;
+    return mm?.cache ? { ...mm.cache.stats(), numEncoded: mm.numEncoded } : null;
   }
 
   /** The paged KV pool (it is reallocated as it grows and shrinks: borrow it, never keep it). */
@@ -268,6 +288,7 @@ export class EngineCore {
       results.push(state.output(sampled[j]!, reason));
       if (reason) {
         this.#requests.delete(state.req.requestId);
+        this.#mm?.remove(seq);
         state.grammar?.dispose();
       }
     });

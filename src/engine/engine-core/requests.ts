@@ -45,6 +45,7 @@ export class RequestState {
       maxTokens: req.maxTokens,
       stopTokenIds: req.stopTokenIds,
       samplingParams: this,
+      ...(req.mm && req.mm.length > 0 ? { mmPlaceholders: req.mm } : {}),
     });
   }
 

@@ -5,7 +5,8 @@
  */
 import * as mx from "../../mlx/index.ts";
 import type { Model } from "../../models/decoder.ts";
-import type { SchedulerOutput } from "../core/index.ts";
+import type { ScheduledSequence, SchedulerOutput } from "../core/index.ts";
+import type { MultimodalStage } from "../multimodal/mm-stage.ts";
 import { PagedBatch } from "../paged/batch.ts";
 import type { PagedKvPool } from "../paged/kv-pool.ts";
 import { PagedLayerCache } from "../paged/paged-cache.ts";
@@ -20,6 +21,8 @@ export class ModelRunner {
   constructor(
     readonly model: Model,
     readonly pool: PagedKvPool,
+    /** A VLM's encoder stage: input embeddings, M-RoPE positions and deepstack rows for steps with media. */
+    readonly mm: MultimodalStage | null = null,
   ) {}
 
   /**
@@ -34,7 +37,7 @@ export class ModelRunner {
     const emits = inputs.logitsIndices.length > 0;
     // A step that samples nothing still runs its forward for the KV writes; one row keeps the head's work small.
     const rows = emits ? inputs.logitsIndices : [inputs.tokenIds.length - 1];
-    using logits = this.#forward(inputs, rows, decodeTokens); // [R, 1, V]
+    using logits = this.#forward(output.scheduled, inputs, rows, decodeTokens); // [R, 1, V]
     if (!emits) {
       mx.evaluate(...this.pool.arrays());
       return null;
@@ -42,7 +45,7 @@ export class ModelRunner {
     return mx.reshape(logits, [rows.length, logits.shape[2]!]);
   }
 
-  #forward(inputs: StepInputs, logitsRows: number[], decodeTokens: mx.Array | null): mx.Array {
+  #forward(entries: readonly ScheduledSequence<unknown>[], inputs: StepInputs, logitsRows: number[], decodeTokens: mx.Array | null): mx.Array {
     const T = inputs.tokenIds.length;
     using tokens = this.#tokens(inputs, decodeTokens); // [T, 1]
     using slotMapping = mx.array(inputs.slotMapping, { dtype: "int32" });
@@ -51,7 +54,8 @@ export class ModelRunner {
     using rows = mx.array(logitsRows, { dtype: "int32" });
     const ropeOffset = positions ?? inputs.positions[0]!;
     const caches = this.model.layers.map((_, i) => new PagedLayerCache(this.pool, i, batch, ropeOffset));
-    return this.model.forward(tokens, caches, { logitsRows: rows });
+    using media = this.mm?.stepOptions(entries, inputs, tokens) ?? null; // null on a text-only step
+    return this.model.forward(tokens, caches, { ...media?.options, logitsRows: rows });
   }
 
   /** Token ids `[T, 1]`: the host ids, with the decode entries' taken from `decodeTokens` when given. */
