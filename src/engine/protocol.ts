@@ -54,9 +54,21 @@ export interface EngineStats {
   /** Paged KV cache blocks in use and in total (engines without a paged cache leave these out). */
   kvBlocksUsed?: number;
   kvBlocksTotal?: number;
-  /** Prompt tokens looked up in the prefix cache, and how many of them hit. */
+  /** Prompt tokens looked up in the prefix cache, and how many of them hit (the prompt tokens saved). */
   prefixCacheQueries?: number;
   prefixCacheHits?: number;
+  /** Requests looked up in the prefix cache, those that reused a block, and those whose reused blocks hold an image's or video's tokens. */
+  prefixCacheRequests?: number;
+  prefixCacheRequestHits?: number;
+  prefixCacheMmHits?: number;
+  /** Cached KV blocks whose content was dropped for room. */
+  prefixCacheEvictions?: number;
+  /** A VLM's encoder-output cache: lookups that hit and missed, entries evicted, bytes held and the budget. */
+  encoderCacheHits?: number;
+  encoderCacheMisses?: number;
+  encoderCacheEvictions?: number;
+  encoderCacheBytes?: number;
+  encoderCacheBudgetBytes?: number;
   /** Sequences preempted (recomputed) so far. */
   numPreemptions?: number;
   /** Memory, in bytes: the KV budget, the KV pool allocated now, MLX's buffer cache and its limit, MLX arrays. */

@@ -27,6 +27,37 @@ describe("metrics", () => {
     expect(text).toContain("vllm_mlx_prefix_cache_hit_rate 0.25");
   });
 
+  test("prefix and encoder cache counters: hits, misses, tokens saved, media hits, evictions", () => {
+    const text = new ServerMetrics().render({
+      running: 0, waiting: 0, capacity: 8, prefixCacheQueries: 400, prefixCacheHits: 96, prefixCacheRequests: 5,
+      prefixCacheRequestHits: 3, prefixCacheMmHits: 2, prefixCacheEvictions: 7, encoderCacheHits: 4, encoderCacheMisses: 6,
+      encoderCacheEvictions: 1, encoderCacheBytes: 2048, encoderCacheBudgetBytes: 4096,
+    });
+    const lines = text.split("\n");
+    for (const line of [
+      "vllm_mlx_prefix_cache_hit_rate 0.24",
+      "vllm_mlx_prefix_cache_queries_total 400",
+      "vllm_mlx_prefix_cache_hit_tokens_total 96",
+      "vllm_mlx_prefix_cache_hits_total 3",
+      "vllm_mlx_prefix_cache_misses_total 2",
+      "vllm_mlx_prefix_cache_mm_hits_total 2",
+      "vllm_mlx_prefix_cache_evictions_total 7",
+      "vllm_mlx_mm_encoder_cache_hits_total 4",
+      "vllm_mlx_mm_encoder_cache_misses_total 6",
+      "vllm_mlx_mm_encoder_cache_evictions_total 1",
+      "vllm_mlx_mm_encoder_cache_bytes 2048",
+      "vllm_mlx_mm_encoder_cache_budget_bytes 4096",
+      "# TYPE vllm_mlx_prefix_cache_hits_total counter",
+      "# TYPE vllm_mlx_mm_encoder_cache_bytes gauge",
+    ]) expect(lines).toContain(line);
+  });
+
+  test("a text-only engine shows no encoder cache series", () => {
+    const text = new ServerMetrics().render({ running: 0, waiting: 0, capacity: 8, prefixCacheRequests: 1, prefixCacheRequestHits: 0 });
+    expect(text).toContain("vllm_mlx_prefix_cache_misses_total 1");
+    expect(text).not.toContain("mm_encoder_cache");
+  });
+
   test("memory gauges: KV budget and pool, MLX buffer cache and its limit, live MLX bytes", () => {
     const text = new ServerMetrics().render({
       running: 0, waiting: 0, capacity: 8, kvBudgetBytes: 4096, kvPoolBytes: 1024, mlxCacheBytes: 7, mlxCacheLimitBytes: 64,

@@ -1,12 +1,39 @@
 /**
  * `GET /metrics` in Prometheus text format: request counters, token counters, TTFT and per-request
- * decode-rate histograms (fed by the access log), and the engine's live gauges (running and waiting
- * requests, KV blocks in use, prefix-cache hit rate).
+ * decode-rate histograms (fed by the access log), the engine's live gauges (running and waiting
+ * requests, KV blocks in use, prefix-cache hit rate), and the prefix and encoder caches' counters.
  */
 import type { EngineStats } from "../engine/protocol.ts";
 import type { GenerationMetrics } from "./generation.ts";
 
 const PREFIX = "vllm_mlx";
+
+type Render = (name: string, help: string, v: number) => string[];
+
+/**
+ * The prefix cache's and the encoder cache's counters: requests that hit (reused at least one KV block) and
+ * missed, prompt tokens looked up and saved, hits on blocks holding an image's or video's tokens, evictions; the
+ * encoder-output cache's hits, misses, evictions, bytes and budget. Absent counters are left out.
+ */
+function cacheCounters(stats: EngineStats, counter: Render, gauge: (name: string, help: string, v: number | undefined) => string[]): string[] {
+  const c = (name: string, help: string, v: number | undefined) => (v === undefined ? [] : counter(name, help, v));
+  const requests = stats.prefixCacheRequests;
+  const hits = stats.prefixCacheRequestHits;
+  return [
+    ...c("prefix_cache_queries_total", "Prompt tokens looked up in the prefix cache.", stats.prefixCacheQueries),
+    ...c("prefix_cache_hit_tokens_total", "Prompt tokens served from the prefix cache (prompt tokens saved).", stats.prefixCacheHits),
+    ...c("prefix_cache_hits_total", "Requests that reused at least one cached KV block.", hits),
+    ...c("prefix_cache_misses_total", "Requests that reused no cached KV block.",
+      requests === undefined || hits === undefined ? undefined : requests - hits),
+    ...c("prefix_cache_mm_hits_total", "Requests that reused cached KV blocks holding an image's or video's tokens.", stats.prefixCacheMmHits),
+    ...c("prefix_cache_evictions_total", "Cached KV blocks evicted.", stats.prefixCacheEvictions),
+    ...c("mm_encoder_cache_hits_total", "Images and videos whose encoder output came from the encoder cache.", stats.encoderCacheHits),
+    ...c("mm_encoder_cache_misses_total", "Images and videos the vision tower had to encode.", stats.encoderCacheMisses),
+    ...c("mm_encoder_cache_evictions_total", "Encoder outputs evicted from the encoder cache.", stats.encoderCacheEvictions),
+    ...gauge("mm_encoder_cache_bytes", "Bytes of encoder outputs held in the encoder cache.", stats.encoderCacheBytes),
+    ...gauge("mm_encoder_cache_budget_bytes", "Byte budget of the encoder cache (--mm-cache-bytes).", stats.encoderCacheBudgetBytes),
+  ];
+}
 
 export class Histogram {
   readonly #counts: number[];
@@ -81,6 +108,7 @@ export class ServerMetrics {
       ...gauge("mlx_cache_limit_bytes", "Limit of MLX's buffer cache.", stats.mlxCacheLimitBytes),
       ...gauge("mlx_active_bytes", "Bytes of live MLX arrays (weights, KV cache, running steps).", stats.mlxActiveBytes),
       ...(stats.numPreemptions === undefined ? [] : counter("num_preemptions_total", "Sequences preempted.", stats.numPreemptions)),
+      ...cacheCounters(stats, counter, gauge),
       ...counter("prompt_tokens_total", "Prompt tokens processed.", this.#promptTokens),
       ...counter("generation_tokens_total", "Tokens generated.", this.#completionTokens),
       `# HELP ${PREFIX}_requests_total Finished HTTP requests by status.`,

@@ -8,6 +8,7 @@ import type { SamplingParams } from "../sampling/params.ts";
 import type { TokenGrammar } from "../structured/token-grammar.ts";
 import type { StructuredOutputSpec } from "../structured/spec.ts";
 import type { MultiModalItem } from "../multimodal/mm-items.ts";
+import type { EncoderCacheStats } from "../multimodal/encoder-cache.ts";
 
 /** One request as the core sees it: token ids in, token ids out. */
 export interface EngineCoreRequest {
@@ -95,8 +96,16 @@ export interface EngineCoreStats {
   backedBlocks: number;
   /** Bytes of one KV block (every layer, keys and values). */
   bytesPerBlock: number;
+  /** Prefix cache, in prompt tokens: looked up and found (found = prompt tokens saved). */
   prefixCacheQueries: number;
   prefixCacheHits: number;
+  /** Prefix cache, in requests: allocations, those reusing a block, those reusing a block that holds media; and evicted blocks. */
+  prefixCacheRequests: number;
+  prefixCacheRequestHits: number;
+  prefixCacheMmHits: number;
+  prefixCacheEvictions: number;
+  /** A VLM's encoder-output cache (null for a text-only model). */
+  encoderCache: EncoderCacheStats | null;
   numPreemptions: number;
   /** MLX's buffer cache: bytes held now, and its limit. */
   mlxCacheBytes: number;
@@ -108,7 +117,8 @@ export interface EngineCoreStats {
 /** The stats of a core that holds nothing (before the model is loaded). */
 export const EMPTY_CORE_STATS: EngineCoreStats = {
   running: 0, waiting: 0, numBlocks: 0, usedBlocks: 0, backedBlocks: 0, bytesPerBlock: 0, prefixCacheQueries: 0,
-  prefixCacheHits: 0, numPreemptions: 0, mlxCacheBytes: 0, mlxCacheLimitBytes: 0, mlxActiveBytes: 0,
+  prefixCacheHits: 0, prefixCacheRequests: 0, prefixCacheRequestHits: 0, prefixCacheMmHits: 0, prefixCacheEvictions: 0,
+  encoderCache: null, numPreemptions: 0, mlxCacheBytes: 0, mlxCacheLimitBytes: 0, mlxActiveBytes: 0,
 };
 
 /**

@@ -156,6 +156,11 @@ export class EngineCore {
       usedBlocks: bm.numUsedBlocks,
       prefixCacheQueries: s.prefixCache.queries,
       prefixCacheHits: s.prefixCache.hits,
+      prefixCacheRequests: s.prefixCache.requests,
+      prefixCacheRequestHits: s.prefixCache.requestHits,
+      prefixCacheMmHits: s.prefixCache.mmHits,
+      prefixCacheEvictions: s.prefixCache.evictions,
+      encoderCache: this.#mm?.cache?.stats() ?? null,
       numPreemptions: s.numPreemptions,
       ...this.#memory.stats(),
     };

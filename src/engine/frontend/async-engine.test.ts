@@ -129,12 +129,17 @@ describe("AsyncEngine", () => {
   test("a repeated prompt reports its prefix-cache hit as usage cachedTokens", async () => {
     const prompt = Array.from({ length: 40 }, (_, i) => 300 + i);
     const request: GenerateRequest = { kind: "completion", requestId: "c", prompt, sampling: sampling({ maxTokens: 2 }) };
-    const before = engine.stats().prefixCacheHits!;
+    const before = engine.stats();
     expect((await events(engine, request)).at(-1)).toMatchObject({ type: "usage", promptTokens: 40, cachedTokens: 0 });
     // Two full 16-token blocks are cached; the third block is not full.
     expect((await events(engine, request)).at(-1)).toMatchObject({ type: "usage", promptTokens: 40, cachedTokens: 32 });
     await Bun.sleep(50); // stats ride on the worker's next message
-    expect(engine.stats().prefixCacheHits! - before).toBe(32);
+    const after = engine.stats();
+    expect(after.prefixCacheHits! - before.prefixCacheHits!).toBe(32);
+    expect(after.prefixCacheRequests! - before.prefixCacheRequests!).toBe(2);
+    expect(after.prefixCacheRequestHits! - before.prefixCacheRequestHits!).toBe(1);
+    expect(after.prefixCacheMmHits).toBe(0);
+    expect(after.encoderCacheHits).toBeUndefined(); // a text-only model has no encoder cache
   });
 });
 
