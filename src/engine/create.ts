@@ -12,6 +12,8 @@ import type { EngineCoreLike } from "./engine-core/core-types.ts";
 import { generationDefaults } from "./frontend/sampling.ts";
 import * as mx from "../mlx/index.ts";
 import { EngineCore, type EngineCoreConfig } from "./engine-core/engine-core.ts";
+import { multimodalModel } from "./multimodal/vision-model.ts";
+import type { VisionLanguageModel } from "../models/vision/vlm.ts";
 import type { ToolCallFormat } from "./protocol.ts";
 import { detectToolCallFormat } from "./frontend/tool-call-format.ts";
 import type { CoreOptions } from "./worker/worker-protocol.ts";
@@ -30,7 +32,7 @@ export const CPU_LONG_PREFILL_TOKEN_THRESHOLD = 64;
  * @example
  *   const core = createCore(model, { maxNumSeqs: 4 });
  */
-export function createCore(model: DecoderModel, options: CoreOptions): EngineCoreLike {
+export function createCore(model: DecoderModel, options: CoreOptions, vlm?: VisionLanguageModel): EngineCoreLike {
   const config: Partial<EngineCoreConfig> & { maxModelLen: number } = {
     maxModelLen: options.maxModelLen ?? model.spec.config.maxPositionEmbeddings,
   };
@@ -48,7 +50,8 @@ export function createCore(model: DecoderModel, options: CoreOptions): EngineCor
   const threshold = options.longPrefillTokenThreshold ?? (mx.gpuAvailable() ? undefined : CPU_LONG_PREFILL_TOKEN_THRESHOLD);
   if (threshold !== undefined) config.longPrefillTokenThreshold = threshold;
   if (options.prefillBatchSize !== undefined) config.maxNumPartialPrefills = options.prefillBatchSize;
-  return new EngineCore(model, config);
+  if (options.mmCacheBytes !== undefined) config.mmCacheBytes = options.mmCacheBytes;
+  return new EngineCore(model, config, vlm ? multimodalModel(vlm) : null);
 }
 
 export interface CreateEngineOptions extends ServingLimits {

@@ -6,6 +6,7 @@
 import type { DecoderModel } from "../../models/decoder.ts";
 import type { HfConfig } from "../../models/config.ts";
 import type { ModelFactory } from "../../models/registry.ts";
+import type { VisionLanguageModel } from "../../models/vision/vlm.ts";
 import type { TokenizerFiles } from "../../tokenizer/config.ts";
 import { loadTokenizer } from "../../tokenizer/load.ts";
 import { CoreStepError, EMPTY_CORE_STATS, failureKind, type EngineCoreLike, type EngineCoreRequest, type EngineCoreStats } from "../engine-core/core-types.ts";
@@ -21,6 +22,8 @@ export interface WorkerModel {
   factory: ModelFactory;
   /** Tokenizer files carried by the weights (GGUF). */
   tokenizerFiles?: TokenizerFiles;
+  /** A vision-language model (`model` is its text decoder): the core then takes images and videos. */
+  vlm?: VisionLanguageModel;
 }
 
 /** Idle seconds before the KV pool shrinks back and MLX's buffer cache is emptied (`--kv-idle-release`). */
@@ -29,7 +32,7 @@ export const DEFAULT_KV_IDLE_RELEASE_SECONDS = 300;
 /** Loads a model directory or a .gguf file. */
 export type ModelLoader = (path: string) => Promise<WorkerModel>;
 /** Builds the engine core around a loaded model. */
-export type CoreFactory = (model: DecoderModel, options: CoreOptions) => EngineCoreLike;
+export type CoreFactory = (model: DecoderModel, options: CoreOptions, vlm?: VisionLanguageModel) => EngineCoreLike;
 
 export interface WorkerDeps {
   loadModel: ModelLoader;
@@ -154,7 +157,7 @@ export class WorkerLoop {
     let loaded: WorkerModel;
     try {
       loaded = await this.#deps.loadModel(init.modelPath);
-      this.#core = this.#deps.createCore(loaded.model, init.core);
+      this.#core = this.#deps.createCore(loaded.model, init.core, loaded.vlm);
       const files = loaded.tokenizerFiles;
       this.#grammars = new RequestGrammars(async () => files ?? (await loadTokenizer(init.modelPath)).files, loaded.model.spec.config.vocabSize);
     } catch (e) {

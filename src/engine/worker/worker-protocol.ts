@@ -33,6 +33,8 @@ export interface CoreOptions {
   kvIdleReleaseSeconds?: number;
   /** MLX's buffer cache limit in bytes. */
   mlxCacheLimitBytes?: number;
+  /** A VLM's encoder-output cache budget in bytes (`--mm-cache-bytes`; 0 turns it off). */
+  mmCacheBytes?: number;
 }
 
 /** Starts the worker: where the model is and where libvmlx lives (compiled binaries pass it explicitly). */
