@@ -14,6 +14,7 @@ import { ProgressBar } from "../bench/progress.ts";
 import { type MlxMemory, type ResourceReport, resourceReport } from "../bench/resources.ts";
 import { BenchArgError, checkFlags, type FlagKind, parseIntFlag, parseNumberFlag } from "./bench-args.ts";
 import { benchServeCommand } from "./bench-serve.ts";
+import { parseVlmBenchArgs, runVlmBench, vlmFolder } from "./bench-vlm.ts";
 import { loadMlx } from "./load-mlx.ts";
 import { failWith } from "./logging.ts";
 
@@ -31,10 +32,12 @@ const ARGS = {
   concurrency: { type: "string", default: "1", description: "Requests in flight at once" },
   output: { type: "string", description: "Write results as JSON here" },
   markdown: { type: "boolean", default: false, description: "Print tables as markdown" },
+  video: { type: "boolean", default: false, description: "VLM: the video cases (2 to 32 frames) instead of images" },
+  quick: { type: "boolean", default: false, description: "VLM: fewer cases (4 resolutions, or 3 frame counts)" },
 } as const;
 
 const FLAG_KINDS: Record<string, FlagKind> = { prompts: "string", "max-tokens": "string", temperature: "string",
-  warmup: "string", concurrency: "string", output: "string", markdown: "boolean" };
+  warmup: "string", concurrency: "string", output: "string", markdown: "boolean", video: "boolean", quick: "boolean" };
 
 export interface BenchConfig {
   model: string;
@@ -156,6 +159,9 @@ export const benchCommand = defineCommand({
     if (firstPositional(rawArgs) === "serve") return;
     try {
       checkFlags(rawArgs, FLAG_KINDS);
+      const vlmDir = typeof args.model === "string" && args.model ? await vlmFolder(args.model) : null;
+      if (vlmDir) return void (await runVlmBench(parseVlmBenchArgs(args as RawArgs), vlmDir, (line) => console.log(line)));
+      if (args.video || args.quick) throw new BenchArgError("--video and --quick are for vision-language models");
       await runBench(parseBenchArgs(args as RawArgs), await loadEngineFactory(), (line) => console.log(line));
     } catch (error) {
       if (error instanceof BenchArgError) return failWith(error.message, 2);
