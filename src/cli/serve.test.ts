@@ -38,6 +38,13 @@ describe("memory and back-pressure flags", () => {
       mlxCacheLimitBytes: 256 * 2 ** 20, longPrefillTokenThreshold: 64 });
   });
 
+  test("--mm-cache-bytes reaches the core options; 0 turns the encoder cache off; a bad size names the flag", async () => {
+    expect((await parse(["m", "--mm-cache-bytes", "1G"])).core.mmCacheBytes).toBe(2 ** 30);
+    expect((await parse(["m", "--mm-cache-bytes", "0"])).core.mmCacheBytes).toBe(0);
+    expect((await parse(["m"])).core.mmCacheBytes).toBeUndefined();
+    await expect(parse(["m", "--mm-cache-bytes", "-5"])).rejects.toThrow(/--mm-cache-bytes must be a size in bytes/);
+  });
+
   test("admission flags: queue length and timeouts", async () => {
     const config = await parse(["m", "--max-queue-len", "8", "--queue-timeout", "2.5", "--request-timeout", "60"]);
     expect([config.maxQueueLen, config.queueTimeoutSeconds, config.requestTimeoutSeconds]).toEqual([8, 2.5, 60]);

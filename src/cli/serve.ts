@@ -85,6 +85,8 @@ const BYTES_FLAGS = {
   "kv-cache-memory": "KV cache budget in bytes, e.g. 4G (default: what --max-num-seqs requests of --max-model-len can use, " +
     "at most --gpu-memory-utilization of the free memory)",
   "mlx-cache-limit": "MLX buffer cache limit in bytes, e.g. 512M (default: 10% of MLX's memory limit, at most 1G on unified memory)",
+  "mm-cache-bytes": "A vision model's encoder-output cache: bytes of image and video features kept, least recently used out, " +
+    "e.g. 1G (default 512M, 0: off)",
 } as const;
 
 /** Parses `4G`, `512M`, `1073741824`; null when malformed. */
@@ -98,6 +100,7 @@ export function parseBytes(value: string): number | null {
 
 function bytesFlag(flag: keyof typeof BYTES_FLAGS, value: string | undefined): number | undefined {
   if (value === undefined) return undefined;
+  if (flag === "mm-cache-bytes" && value.trim() === "0") return 0;
   const bytes = parseBytes(value);
   if (bytes === null) throw new FlagError(`--${flag} must be a size in bytes such as 4G or 536870912 (got '${value}')`);
   return bytes;
@@ -139,6 +142,7 @@ function coreOptions(args: RawArgs): CoreOptions {
     ["maxModelLen", n("max-model-len")],
     ["kvCacheMemoryBytes", bytesFlag("kv-cache-memory", str(args, "kv-cache-memory"))],
     ["mlxCacheLimitBytes", bytesFlag("mlx-cache-limit", str(args, "mlx-cache-limit"))],
+    ["mmCacheBytes", bytesFlag("mm-cache-bytes", str(args, "mm-cache-bytes"))],
     ["kvIdleReleaseSeconds", secondsFlag("kv-idle-release", str(args, "kv-idle-release"))],
     ["enablePrefixCache", args["disable-prefix-cache"] === true ? false : args["enable-prefix-cache"] === true ? true : undefined],
     ["asyncScheduling", args["async-scheduling"] === false ? false : undefined],
