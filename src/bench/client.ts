@@ -5,6 +5,7 @@
  * server may pack several tokens into one frame. Fixed output lengths are asked for with `max_tokens` plus the
  * `min_tokens` / `ignore_eos` extra fields that vLLM-style servers honour and others ignore.
  */
+import { type BenchImageSource, chatContent } from "./images.ts";
 import type { RequestRecord } from "./metrics.ts";
 
 export type Endpoint = "chat" | "completions";
@@ -19,6 +20,8 @@ export interface ClientConfig {
   /** Adds `min_tokens` and `ignore_eos` fields for fixed output lengths (default true). */
   fixedOutput?: boolean;
   temperature?: number;
+  /** Images sent with every chat request (`--image-size`, `--images-per-request`); not in the prompt-length probes. */
+  images?: BenchImageSource;
 }
 
 /** The URL of an endpoint under `baseUrl`. */
@@ -27,8 +30,10 @@ export function endpointUrl(baseUrl: string, path: string): string {
   return `${root}/v1/${path}`;
 }
 
-/** The JSON body of one streaming request. */
-export function requestBody(config: ClientConfig, prompt: string, maxTokens: number): Record<string, unknown> {
+/** The JSON body of one streaming request; `imageUrls` go into a chat request's message (see {@link chatContent}). */
+export function requestBody(config: ClientConfig, prompt: string, maxTokens: number,
+  imageUrls: readonly string[] = []): Record<string, unknown> {
+  if (imageUrls.length > 0 && config.endpoint !== "chat") throw new BenchClientError("images need the chat endpoint");
   const body: Record<string, unknown> = {
     model: config.model,
     max_tokens: maxTokens,
@@ -36,7 +41,7 @@ export function requestBody(config: ClientConfig, prompt: string, maxTokens: num
     stream: true,
     stream_options: { include_usage: true },
   };
-  if (config.endpoint === "chat") body.messages = [{ role: "user", content: prompt }];
+  if (config.endpoint === "chat") body.messages = [{ role: "user", content: chatContent(prompt, imageUrls) }];
   else body.prompt = prompt;
   if (config.fixedOutput ?? true) {
     body.min_tokens = maxTokens;
@@ -99,12 +104,20 @@ export async function sendStreamingRequest(
   maxTokens: number,
   signal?: AbortSignal,
 ): Promise<RequestRecord> {
+  let imageUrls: string[] = [];
+  try {
+    if (config.images) imageUrls = await config.images.next();
+  } catch (error) {
+    const now = performance.now();
+    return { startMs: now, chunkTimesMs: [], endMs: now, promptTokens: 0, outputTokens: 0, ok: false,
+      error: `making the request's images failed: ${error instanceof Error ? error.message : String(error)}` };
+  }
   const record: RequestRecord = { startMs: performance.now(), chunkTimesMs: [], endMs: 0, promptTokens: 0,
     outputTokens: 0, ok: false };
   try {
     const path = config.endpoint === "chat" ? "chat/completions" : "completions";
     const response = await fetch(endpointUrl(config.baseUrl, path), {
-      method: "POST", headers: headers(config), body: JSON.stringify(requestBody(config, prompt, maxTokens)),
+      method: "POST", headers: headers(config), body: JSON.stringify(requestBody(config, prompt, maxTokens, imageUrls)),
       ...(signal ? { signal } : {}),
     });
     if (!response.ok || !response.body) {

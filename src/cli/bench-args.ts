@@ -104,3 +104,19 @@ export function parseChoice<T extends string>(name: string, value: string, choic
   }
   return value as T;
 }
+
+/**
+ * An image size `WxH` (each side 1 to 16384).
+ *
+ * @example
+ *   parseImageSize("1280x720"); // { width: 1280, height: 720 }
+ */
+export function parseImageSize(value: string): { width: number; height: number } {
+  const match = /^\s*(\d+)\s*[xX×]\s*(\d+)\s*$/.exec(value);
+  if (!match) throw new BenchArgError(`--image-size takes WIDTHxHEIGHT, e.g. 448x448 (got '${value}')`);
+  const [width, height] = [Number(match[1]), Number(match[2])];
+  if (width < 1 || height < 1 || width > 16384 || height > 16384) {
+    throw new BenchArgError(`--image-size sides must be between 1 and 16384 (got ${width}x${height})`);
+  }
+  return { width, height };
+}

@@ -8,6 +8,7 @@
 import { writeFileSync } from "node:fs";
 import { defineCommand } from "citty";
 import { type ClientConfig, type Endpoint, listModels } from "../bench/client.ts";
+import { BenchImageSource, type ImageRequestSpec } from "../bench/images.ts";
 import type { LoadShape } from "../bench/load.ts";
 import type { Slo } from "../bench/metrics.ts";
 import { ProgressBar } from "../bench/progress.ts";
@@ -16,7 +17,7 @@ import { serveBenchChart, serveBenchTable } from "../bench/serve-report.ts";
 import { fmt } from "../bench/table.ts";
 import {
   BenchArgError, checkFlags, type FlagKind, parseChoice, parseConcurrencyList, parseGoodput, parseIntFlag,
-  parseNumberFlag, parseRequestRate,
+  parseImageSize, parseNumberFlag, parseRequestRate,
 } from "./bench-args.ts";
 import { failWith } from "./logging.ts";
 
@@ -40,6 +41,8 @@ const ARGS = {
   temperature: { type: "string", default: "0", description: "Sampling temperature" },
   seed: { type: "string", default: "0", description: "Dataset seed" },
   "ignore-eos": { type: "boolean", default: true, description: "Send min_tokens/ignore_eos for fixed output lengths" },
+  "image-size": { type: "string", description: "Send synthetic JPEG images of WxH with each chat request (needs --endpoint chat)" },
+  "images-per-request": { type: "string", description: "Images per request with --image-size (default 1)" },
   "api-key": { type: "string", description: "Bearer token" },
   output: { type: "string", description: "Write results as JSON here" },
   svg: { type: "string", description: "Write a throughput/latency chart here" },
@@ -53,7 +56,9 @@ const FLAG_KINDS: Record<string, FlagKind> = Object.fromEntries(
 
 /** Everything `bench serve` needs, parsed and checked. */
 export interface BenchServeConfig {
-  client: Omit<ClientConfig, "model"> & { model?: string };
+  client: Omit<ClientConfig, "model" | "images"> & { model?: string };
+  /** Images with every request (chat endpoint only). */
+  images?: ImageRequestSpec;
   dataset: DatasetSpec;
   numPrompts: number;
   promptsPerConcurrency?: number;
@@ -72,6 +77,17 @@ type RawArgs = Partial<Record<keyof typeof ARGS, string | boolean | undefined>>;
 function str(args: RawArgs, name: keyof typeof ARGS): string | undefined {
   const value = args[name];
   return typeof value === "string" ? value : undefined;
+}
+
+function imageSpec(args: RawArgs, endpoint: Endpoint): ImageRequestSpec | undefined {
+  const size = str(args, "image-size");
+  const count = str(args, "images-per-request");
+  if (size === undefined) {
+    if (count !== undefined) throw new BenchArgError("--images-per-request needs --image-size");
+    return undefined;
+  }
+  if (endpoint !== "chat") throw new BenchArgError("--image-size needs --endpoint chat (images travel in chat messages)");
+  return { ...parseImageSize(size), perRequest: parseIntFlag("images-per-request", count ?? "1", 1) };
 }
 
 function datasetSpec(args: RawArgs): DatasetSpec {
@@ -113,7 +129,9 @@ export function parseBenchServeArgs(args: RawArgs): BenchServeConfig {
   const apiKey = str(args, "api-key");
   const model = str(args, "model");
   const optional = (name: "output" | "svg" | "title") => (str(args, name) ? { [name]: str(args, name) } : {});
+  const images = imageSpec(args, endpoint);
   return {
+    ...(images ? { images } : {}),
     client: { baseUrl: url, endpoint, fixedOutput: args["ignore-eos"] !== false,
       temperature: parseNumberFlag("temperature", str(args, "temperature") ?? "0", 0, 2),
       ...(apiKey ? { apiKey } : {}), ...(model ? { model } : {}) },
@@ -131,9 +149,10 @@ export function parseBenchServeArgs(args: RawArgs): BenchServeConfig {
   };
 }
 
-function datasetLabel(d: DatasetSpec): string {
-  return d.kind === "random" ? `random ${d.inputLen} in / ${d.outputLen} out`
-    : `prefix-repetition ${d.numPrefixes}x${d.prefixLen} + ${d.suffixLen} in / ${d.outputLen} out`;
+function datasetLabel(d: DatasetSpec, images?: ImageRequestSpec): string {
+  const withImages = images ? ` + ${images.perRequest} image${images.perRequest === 1 ? "" : "s"} of ${images.width}x${images.height}` : "";
+  return (d.kind === "random" ? `random ${d.inputLen} in / ${d.outputLen} out`
+    : `prefix-repetition ${d.numPrefixes}x${d.prefixLen} + ${d.suffixLen} in / ${d.outputLen} out`) + withImages;
 }
 
 /**
@@ -146,7 +165,7 @@ export async function runBenchServe(config: BenchServeConfig, print: (line: stri
   progress = new ProgressBar()): Promise<ServeBenchResult> {
   const model = config.client.model ?? (await listModels(config.client))[0];
   if (!model) throw new BenchArgError("the server lists no models; pass --model");
-  const client: ClientConfig = { ...config.client, model };
+  const client: ClientConfig = { ...config.client, model, ...(config.images ? { images: new BenchImageSource(config.images) } : {}) };
   const result = await runServeBenchmark({
     client, dataset: config.dataset, numPrompts: config.numPrompts, loads: config.loads, seed: config.seed,
     ...(config.promptsPerConcurrency ? { promptsPerConcurrency: config.promptsPerConcurrency } : {}),
@@ -155,7 +174,7 @@ export async function runBenchServe(config: BenchServeConfig, print: (line: stri
   });
   const cal = result.calibration;
   const perSlot = config.promptsPerConcurrency ? ` (at least ${config.promptsPerConcurrency} x concurrency)` : "";
-  print(`${model} @ ${client.baseUrl} (${client.endpoint}), ${datasetLabel(config.dataset)}, ${config.numPrompts} ` +
+  print(`${model} @ ${client.baseUrl} (${client.endpoint}), ${datasetLabel(config.dataset, config.images)}, ${config.numPrompts} ` +
     `prompts per run${perSlot}; prompt length fit: ${fmt(cal.overheadTokens, 1)} + ${fmt(cal.tokensPerWord, 3)} tokens/word`);
   print(serveBenchTable(result.rows, { markdown: config.markdown }));
   for (const row of result.rows) for (const e of row.errors) print(`${row.label}: failed request: ${e}`);
@@ -165,13 +184,13 @@ export async function runBenchServe(config: BenchServeConfig, print: (line: stri
   }
   if (config.output) {
     writeFileSync(config.output, `${JSON.stringify({ model, url: client.baseUrl, endpoint: client.endpoint,
-      dataset: config.dataset, numPrompts: config.numPrompts, promptsPerConcurrency: config.promptsPerConcurrency ?? null,
+      dataset: config.dataset, images: config.images ?? null, numPrompts: config.numPrompts, promptsPerConcurrency: config.promptsPerConcurrency ?? null,
       seed: config.seed, slo: config.slo ?? null,
       date: new Date().toISOString(), ...result }, null, 2)}\n`);
   }
   if (config.svg) {
     const title = config.title ?? model;
-    writeFileSync(config.svg, serveBenchChart([{ name: model, rows: result.rows }], title, datasetLabel(config.dataset)));
+    writeFileSync(config.svg, serveBenchChart([{ name: model, rows: result.rows }], title, datasetLabel(config.dataset, config.images)));
   }
   return result;
 }
