@@ -11,7 +11,8 @@ import { DecoderModel } from "./decoder.ts";
 import { checkWeightsFit } from "./memory-budget.ts";
 import { factoryFor, type ModelFactory } from "./registry.ts";
 import { readSafetensorsHeader } from "./safetensors-header.ts";
-import { vlmFamily, VlmModel } from "./vision/vlm.ts";
+import { loadVisionLanguageModel, vlmArch } from "./vision/families.ts";
+import type { VisionLanguageModel } from "./vision/vlm.ts";
 
 export interface LoadedModel {
   model: DecoderModel;
@@ -19,8 +20,8 @@ export interface LoadedModel {
   factory: ModelFactory;
   /** Where the weights came from (directory or .gguf file). */
   path: string;
-  /** A vision-language model (detected from its config): its tower and prompt preparation; `model` is its text decoder. */
-  vlm?: VlmModel;
+  /** A vision-language model (detected from its config, vision/families.ts): its tower; `model` is its text decoder. */
+  vlm?: VisionLanguageModel;
 }
 
 export async function readConfig(dir: string): Promise<HfConfig> {
@@ -78,8 +79,9 @@ export async function loadWeights(dir: string, hf: HfConfig, quant = true): Prom
 export async function loadModelDir(dir: string): Promise<LoadedModel> {
   const hf = await readConfig(dir);
   const factory = factoryFor(hf.model_type);
-  if (vlmFamily(hf)) {
-    const vlm = VlmModel.load(await loadWeights(dir, hf), hf);
+  const arch = vlmArch(hf);
+  if (arch) {
+    const vlm = loadVisionLanguageModel(await loadWeights(dir, hf), hf, arch);
     return { model: vlm.text, hfConfig: hf, factory, path: dir, vlm };
   }
   const spec = factory.spec(hf);

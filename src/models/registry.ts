@@ -11,6 +11,8 @@ import { qwen3Spec } from "./qwen3.ts";
 import { qwen25VlTextSpec } from "./vision/qwen2-5-vl.ts";
 import { qwen2VlTextSpec } from "./vision/qwen2-vl.ts";
 import { qwen3VlTextSpec } from "./vision/qwen3-vl.ts";
+import { gemma3VisionConfig } from "./vision/gemma3-vision.ts";
+import { llavaConfig } from "./vision/llava.ts";
 
 export interface ModelFactory {
   /** The family's spec from its HF config (throws ConfigError). */
@@ -33,6 +35,10 @@ export const MODEL_FACTORIES: Readonly<Record<string, ModelFactory>> = {
   qwen2_vl: { ...qwen, spec: qwen2VlTextSpec },
   qwen2_5_vl: { ...qwen, spec: qwen25VlTextSpec },
   qwen3_vl: { ...qwen, spec: qwen3VlTextSpec },
+  // Gemma 3 with images (a gemma3 config without vision_config fails here: its text model is gemma3_text) and LLaVA.
+  gemma3: { spec: (hf) => gemma3VisionConfig(hf).text, sanitize: sanitizeCommon, toolCallFormat: "none" },
+  llava: { spec: (hf) => llavaConfig(hf).text, sanitize: sanitizeCommon, toolCallFormat: "none" },
+  llava_next: { spec: (hf) => llavaConfig(hf).text, sanitize: sanitizeCommon, toolCallFormat: "none" },
   gemma2: { spec: gemma2Spec, sanitize: sanitizeCommon, toolCallFormat: "none" },
   gemma3_text: {
     spec: gemma3Spec,

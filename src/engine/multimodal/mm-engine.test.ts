@@ -119,7 +119,7 @@ for (const { arch, patchDim } of ARCHS) {
     let vlm: VlmModel;
     beforeAll(async () => {
       writeQwenVlFixture(arch, dir, { seed: 11 });
-      vlm = (await loadModelDir(dir)).vlm!;
+      vlm = (await loadModelDir(dir)).vlm as VlmModel;
     });
     afterAll(() => rmSync(dir, { recursive: true, force: true }));
     const engine = (config: Partial<EngineCoreConfig> = {}) =>
@@ -188,6 +188,19 @@ for (const { arch, patchDim } of ARCHS) {
       expect(core.encoderStats()!.numEncoded).toBe(after.numEncoded + 1);
       divergences += sameTokens(miss.map((t) => t.token), solo(vlm, diff.tokens, diff.items, 5), `${arch} miss`);
       expect(divergences).toBe(0);
+      core.dispose();
+    }, 60_000);
+
+    test("a request with an image preempted (recompute) takes its features again and still equals its solo run", () => {
+      const prompts = [0, 1, 2].map((k) => b([text(4, 50 + k), { kind: "image", grid: [1, 8, 12], seed: 60 + k }, text(5, 70 + k)]));
+      const core = engine({ numGpuBlocks: 12, mmCacheBytes: 0 }); // 96 KV slots for three 35-token prompts growing to 45
+      prompts.forEach((p, r) => core.addRequest(request(`p${r}`, p, 10)));
+      const got = drain(core);
+      expect(core.stats().numPreemptions).toBeGreaterThan(0);
+      let divergences = 0;
+      prompts.forEach((p, r) => (divergences += sameTokens(got.get(`p${r}`)!.map((t) => t.token), solo(vlm, p.tokens, p.items, 10), `${arch} p${r}`)));
+      expect(divergences).toBe(0);
+      expect(core.encoderStats()!.numEncoded).toBeGreaterThan(3); // a preempted image is encoded again
       core.dispose();
     }, 60_000);
 

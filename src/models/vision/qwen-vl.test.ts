@@ -16,7 +16,7 @@ import { loadVlmDir } from "./load-vlm.ts";
 import { windowIndex } from "./qwen2-5-vl.ts";
 import { interpolationTaps } from "./qwen3-vl.ts";
 import { ropeIndex, type RopeIndexConfig } from "./rope-index.ts";
-import { disposePrepared, promptInputs } from "./vlm.ts";
+import { disposePrepared, promptInputs, VlmModel } from "./vlm.ts";
 
 const [VS, VE, IMG, VID] = [151652, 151653, 151655, 151656];
 const CFG: RopeIndexConfig = { imageTokenId: IMG, videoTokenId: VID, visionStartTokenId: VS, mergeSize: 2, videoFramesSeparate: false };
@@ -96,7 +96,7 @@ describe("a random-weight Qwen2.5-VL folder", () => {
     expect(loaded.vlm).toBeDefined();
     expect(loaded.model).toBe(loaded.vlm!.text);
     expect(loaded.factory.toolCallFormat).toBe("hermes");
-    expect(loaded.vlm!.vision.config.fullAttentionBlocks).toEqual([1, 3]);
+    expect((loaded.vlm as VlmModel).vision.config.fullAttentionBlocks).toEqual([1, 3]);
   });
 
   test("a text-only prompt through the VLM path generates what the plain decoder does", async () => {
