@@ -193,7 +193,7 @@ for (const { arch, patchDim } of ARCHS) {
 
     test("a request with an image preempted (recompute) takes its features again and still equals its solo run", () => {
       const prompts = [0, 1, 2].map((k) => b([text(4, 50 + k), { kind: "image", grid: [1, 8, 12], seed: 60 + k }, text(5, 70 + k)]));
-      const core = engine({ numGpuBlocks: 12, mmCacheBytes: 0 }); // 96 KV slots for three 35-token prompts growing to 45
+      const core = engine({ numGpuBlocks: 11, maxModelLen: 88, mmCacheBytes: 0, enablePrefixCaching: false }); // 88 KV slots: two 35-token prompts fit, not both grown to 45
       prompts.forEach((p, r) => core.addRequest(request(`p${r}`, p, 10)));
       const got = drain(core);
       expect(core.stats().numPreemptions).toBeGreaterThan(0);
@@ -204,7 +204,7 @@ for (const { arch, patchDim } of ARCHS) {
       core.dispose();
     }, 60_000);
 
-    test("without an encoder cache (mmCacheBytes 0) a preempted or repeated image is encoded again and gives the same tokens", () => {
+    test("without an encoder cache (mmCacheBytes 0) a repeated image is encoded again and gives the same tokens", () => {
       const p = b([text(10, 30), { kind: "image", grid: [1, 8, 8], seed: 9 }, text(3, 31)]);
       const core = engine({ mmCacheBytes: 0, enablePrefixCaching: false });
       core.addRequest(request("x", p, 4));
