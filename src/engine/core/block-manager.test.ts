@@ -89,20 +89,15 @@ describe("BlockManager prefix caching", () => {
     expect(b.blockTable[2]).not.toBe(a.blockTable[2]);
   });
 
-  test("a different prompt gets no hit", () => {
+  test.each([
+    ["a different prompt gets no hit", range(1, 9), 0],
+    ["a prefix differing in the second block hits only the first", [...range(0, 4), 99, 5, 6, 7, 8], BS],
+  ])("%s", (_, prompt, cached) => {
     const bm = new BlockManager(16, BS);
     prefill(bm, range(0, 9));
-    const b = seqOf(range(1, 9));
+    const b = seqOf(prompt);
     bm.allocate(b);
-    expect(b.numCachedTokens).toBe(0);
-  });
-
-  test("a prefix differing in the second block hits only the first", () => {
-    const bm = new BlockManager(16, BS);
-    prefill(bm, range(0, 9));
-    const b = seqOf([...range(0, 4), 99, 5, 6, 7, 8]);
-    bm.allocate(b);
-    expect(b.numCachedTokens).toBe(BS);
+    expect(b.numCachedTokens).toBe(cached);
   });
 
   test("blocks not yet computed are not hit", () => {

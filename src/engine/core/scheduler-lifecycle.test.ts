@@ -1,17 +1,10 @@
 import { describe, expect, test } from "bun:test";
-import { createSchedulerConfig, type SchedulerConfig } from "./config.ts";
-import { Scheduler, type SchedulerOptions } from "./scheduler.ts";
+import type { Scheduler } from "./scheduler.ts";
 import { PLACEHOLDER_TOKEN, Sequence } from "./sequence.ts";
-import { referenceNextToken, runToCompletion, SimKvRunner } from "./testing.ts";
+import { makeScheduler, referenceNextToken, runToCompletion, type SimKvRunner, TEST_BLOCK_SIZE, tokenRange } from "./testing.ts";
 
-const BS = 4;
-const range = (start: number, n: number) => Array.from({ length: n }, (_, i) => start + i);
-
-function makeScheduler(config: Partial<SchedulerConfig> = {}, options: SchedulerOptions = {}) {
-  const full = createSchedulerConfig({ numBlocks: 64, blockSize: BS, maxNumBatchedTokens: 64, maxNumSeqs: 8, ...config });
-  const scheduler = new Scheduler(full, options);
-  return { scheduler, runner: new SimKvRunner(scheduler.blockManager) };
-}
+const BS = TEST_BLOCK_SIZE;
+const range = tokenRange;
 
 function seq(id: number, prompt: number[] | number, maxTokens = 4, stopTokenIds?: ReadonlySet<number>) {
   const promptTokenIds = typeof prompt === "number" ? range(id * 1000, prompt) : prompt;

@@ -1,5 +1,6 @@
 import type { BlockManager } from "./block-manager.ts";
-import type { Scheduler } from "./scheduler.ts";
+import { createSchedulerConfig, type SchedulerConfig } from "./config.ts";
+import { Scheduler, type SchedulerOptions } from "./scheduler.ts";
 import type { SchedulerOutput } from "./scheduler-output.ts";
 import { Sequence } from "./sequence.ts";
 
@@ -53,6 +54,16 @@ export function referenceNextToken(context: readonly number[], vocabSize = 1000)
   let h = 17;
   for (let i = 0; i < context.length; i++) h = (Math.imul(h, 31) + context[i]! * (i + 7)) | 0;
   return (h >>> 0) % vocabSize;
+}
+
+/** The block size of {@link makeScheduler}'s default config. */
+export const TEST_BLOCK_SIZE = 4;
+
+/** A scheduler (64 blocks of 4 tokens, a 64-token budget, 8 sequences unless `config` says otherwise) and its runner. */
+export function makeScheduler(config: Partial<SchedulerConfig> = {}, options: SchedulerOptions = {}) {
+  const full = createSchedulerConfig({ numBlocks: 64, blockSize: TEST_BLOCK_SIZE, maxNumBatchedTokens: 64, maxNumSeqs: 8, ...config });
+  const scheduler = new Scheduler(full, options);
+  return { scheduler, runner: new SimKvRunner(scheduler.blockManager) };
 }
 
 /** Runs a scheduler to completion with a `SimKvRunner`; returns each step's output and the finished sequences. */
