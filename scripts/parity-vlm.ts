@@ -3,9 +3,11 @@
  * Parity against mlx-vlm for the VLM fixtures: for every case that scripts/parity/vlm-oracle.py recorded,
  * run our model on mlx-vlm's own inputs (input_ids, pixel values, grids) and compare the vision tower's
  * features (max abs diff <= 1e-3 for fp32), the first-step logits (<= 1e-3 for fp32; reported for quantized)
- * and the greedy tokens (identical). One line per case; exits 1 on any mismatch.
+ * and the greedy tokens (identical). One line per case; exits 1 on any mismatch. A second folder holds the
+ * Gemma 3 and LLaVA fixtures that scripts/parity/vlm_gemma3_llava.py ran (scripts/parity/vlm-gemma-llava.ts checks
+ * each); the last line counts every family.
  *
- *   bun scripts/parity-vlm.ts .cache/parity-vlm
+ *   bun scripts/parity-vlm.ts .cache/parity-vlm [.cache/parity-vlm-gemma-llava]
  */
 import { existsSync, readdirSync } from "node:fs";
 import { join } from "node:path";
@@ -15,6 +17,7 @@ import { GREEDY } from "../src/engine/sampling/params.ts";
 import { loadVlmDir } from "../src/models/vision/load-vlm.ts";
 import type { Grid } from "../src/models/vision/qwen-vit.ts";
 import { disposePrepared, promptInputs, type VisionInput } from "../src/models/vision/vlm.ts";
+import { checkFixture } from "./parity/vlm-gemma-llava.ts";
 
 interface Oracle {
   kind: "image" | "video";
@@ -79,6 +82,20 @@ for (const name of fixtures) {
       `parity-vlm ${ok ? "ok  " : "FAIL"} ${`${name}/${kase}`.padEnd(28)} tokens ${tokensOk ? `${ours.length}/${oracle.tokens.length} identical` : `differ at ${mismatch} (ours ${ours[mismatch]}, mlx-vlm ${oracle.tokens[mismatch]})`}` +
         `  vision max|diff| ${visionDiff.toExponential(2)}  first-step logits max|diff| ${logitDiff.toExponential(2)}${exact ? ` (limit ${TOLERANCE})` : ""}`,
     );
+  }
+}
+const imageRoot = process.argv[3];
+if (imageRoot !== undefined) {
+  const names = existsSync(imageRoot) ? readdirSync(imageRoot).filter((d) => existsSync(join(imageRoot, d, "oracle/tokens.json"))).sort() : [];
+  if (names.length === 0) {
+    console.log(`parity-vlm FAIL no Gemma 3 / LLaVA oracle outputs in ${imageRoot}`);
+    failures++;
+  }
+  for (const name of names) {
+    total++;
+    const { ok, line } = await checkFixture(join(imageRoot, name), name);
+    if (!ok) failures++;
+    console.log(line);
   }
 }
 console.log(`parity-vlm: ${total - failures}/${total} fixtures match mlx-vlm`);

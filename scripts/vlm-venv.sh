@@ -1,15 +1,16 @@
 #!/usr/bin/env bash
-# The mlx-vlm oracle venv shared by the VLM parity runs: .cache/vlm-venv with mlx-vlm[cpu]==0.7.10 (PyPI, pinned),
-# marked done by .cache/vlm-venv/.ok-0.7.10. Prints the venv's python.
+# The mlx-vlm oracle venv shared by the VLM parity runs: .cache/vlm-venv with mlx-vlm[cpu]==0.7.10 and
+# mlx[cpu]==0.32.4 (PyPI, pinned), marked done by .cache/vlm-venv/.ok-0.7.10. Prints the venv's python.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 MLX_VLM_VERSION=0.7.10
+MLX_VERSION=0.32.4
 venv=.cache/vlm-venv
 if [ ! -f "$venv/.ok-$MLX_VLM_VERSION" ]; then
   echo "vlm-venv: installing mlx-vlm[cpu]==$MLX_VLM_VERSION into $venv" >&2
   rm -rf "$venv"
   python3 -m venv "$venv"
-  "$venv/bin/pip" install --quiet "mlx-vlm[cpu]==$MLX_VLM_VERSION" >&2
+  "$venv/bin/pip" install --quiet "mlx-vlm[cpu]==$MLX_VLM_VERSION" "mlx[cpu]==$MLX_VERSION" >&2
   touch "$venv/.ok-$MLX_VLM_VERSION"
 fi
 echo "$venv/bin/python"

@@ -11,6 +11,9 @@ folder is known to be loadable by mlx-vlm), then runs mlx-vlm on a fixed prompt 
 The model is checked apart from preprocessing: pixel values are a fixed tensor, not an image file.
 
     python scripts/parity/vlm_gemma3_llava.py --out .cache/parity-vlm
+
+With --existing, the folders <out>/{gemma3,llava}-{fp32,q4} are not built here: they were written by
+`bun scripts/fixtures.ts vlm --arch gemma3|llava` (our fixture writer), and mlx-vlm loads and runs them as they are.
 """
 
 import argparse
@@ -156,17 +159,22 @@ def image_features(model, family, pixels):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--out", required=True)
+    ap.add_argument("--existing", action="store_true", help="run on folders already written by scripts/fixtures.ts")
     args = ap.parse_args()
     mx.set_default_device(mx.cpu)
     for i, family in enumerate(FAMILIES):
         for bits in (None, 4):
             name = f"{family}-{'q4' if bits else 'fp32'}"
             out = Path(args.out) / name
-            os.makedirs(out, exist_ok=True)
-            weights, config = build(family, bits, seed=2000 + i)
-            mx.save_safetensors(str(out / "model.safetensors"), weights, metadata={"format": "mlx"})
-            with open(out / "config.json", "w") as f:
-                json.dump(config, f, indent=2)
+            if args.existing:
+                if not (out / "config.json").exists():
+                    raise SystemExit(f"oracle: {out} has no config.json (write it with bun scripts/fixtures.ts vlm --arch {family})")
+            else:
+                os.makedirs(out, exist_ok=True)
+                weights, config = build(family, bits, seed=2000 + i)
+                mx.save_safetensors(str(out / "model.safetensors"), weights, metadata={"format": "mlx"})
+                with open(out / "config.json", "w") as f:
+                    json.dump(config, f, indent=2)
             model = load_model(out)
             input_ids = mx.array([FAMILIES[family]["prompt"]], dtype=mx.int32)
             pixels = pixel_values(3000 + i)
@@ -178,7 +186,7 @@ def main():
             mx.save_safetensors(str(out / "oracle/outputs.safetensors"), {"image_features": feats[0], "first_logits": first})
             with open(out / "oracle/tokens.json", "w") as f:
                 json.dump(dict(tokens=tokens), f)
-            print(f"oracle: {name}: {len(weights)} tensors, features {feats.shape}, first tokens {tokens[:8]}")
+            print(f"oracle: {name}: features {feats.shape}, first tokens {tokens[:8]}")
 
 
 if __name__ == "__main__":
