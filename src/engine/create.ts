@@ -17,6 +17,9 @@ import type { VisionLanguageModel } from "../models/vision/vlm.ts";
 import type { ToolCallFormat } from "./protocol.ts";
 import { detectToolCallFormat } from "./frontend/tool-call-format.ts";
 import type { CoreOptions } from "./worker/worker-protocol.ts";
+import { loadVisionProcessor } from "../models/vision/load-processor.ts";
+import { DEFAULT_MEDIA_POLICY } from "../media/index.ts";
+import { DEFAULT_VIDEO_FPS, DEFAULT_VIDEO_MAX_FRAMES, type MediaServingOptions } from "./frontend/media-inputs.ts";
 
 /**
  * Most prompt tokens one prefill chunk takes on the CPU backend, so that no step runs long there (a decode
@@ -65,7 +68,14 @@ export interface CreateEngineOptions extends ServingLimits {
   waitReady?: boolean;
   /** `--tool-call-parser`: overrides the format found in the chat template and the family default. */
   toolCallParser?: ToolCallFormat;
+  /** How a VLM fetches and decodes media (the media flags); default: {@link DEFAULT_MEDIA_SERVING}. */
+  media?: MediaServingOptions;
 }
+
+/** No local files, no private URLs, 2 video frames per second, at most 128 frames. */
+export const DEFAULT_MEDIA_SERVING: MediaServingOptions = {
+  policy: DEFAULT_MEDIA_POLICY, videoFps: DEFAULT_VIDEO_FPS, videoMaxFrames: DEFAULT_VIDEO_MAX_FRAMES,
+};
 
 function readJsonObject(path: string): Record<string, unknown> | undefined {
   if (!existsSync(path)) return undefined;
@@ -106,6 +116,10 @@ export async function createEngine(options: CreateEngineOptions): Promise<AsyncE
   const tokenizer: ModelTokenizer | undefined = existsSync(join(resolved.dir, "tokenizer.json")) ? await loadTokenizer(resolved.dir) : undefined;
   const template = chatTemplateText(resolved.dir);
   const toolCallFormat = options.toolCallParser ?? detectToolCallFormat(template);
+  // A VLM folder (its config's model_type) prepares image and video parts; a bad processor config fails here.
+  const vision = resolved.format !== "gguf" && loadVisionProcessor(resolved.dir) !== null
+    ? { modelDir: resolved.dir, serving: options.media ?? DEFAULT_MEDIA_SERVING }
+    : undefined;
   const engine = new AsyncEngine({
     id: options.servedModelName ?? modelDisplayName(options.model, options.resolve?.cwd),
     modelPath,
@@ -119,6 +133,7 @@ export async function createEngine(options: CreateEngineOptions): Promise<AsyncE
     ...(options.queueTimeoutSeconds === undefined ? {} : { queueTimeoutSeconds: options.queueTimeoutSeconds }),
     ...(options.requestTimeoutSeconds === undefined ? {} : { requestTimeoutSeconds: options.requestTimeoutSeconds }),
     ...(options.core ? { core: options.core } : {}),
+    ...(vision ? { vision } : {}),
     libraryDir: await libraryDir(),
   });
   if (options.waitReady ?? true) await engine.ready;

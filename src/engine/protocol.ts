@@ -79,13 +79,16 @@ export interface EngineStats {
   mlxActiveBytes?: number;
 }
 
-/** One part of a multi-part message. Images and videos are kept for multimodal engines. */
+/**
+ * One part of a multi-part message. Images and videos are kept for multimodal engines; their `param` names the
+ * part in the client's API when a route translated it (e.g. `input[2].content[0]`), for error messages.
+ */
 export type ContentPart =
   | { type: "text"; text: string }
-  | { type: "image_url"; image_url: { url: string; detail?: string } }
-  | { type: "video_url"; video_url: { url: string } }
-  | { type: "image"; image: string }
-  | { type: "video"; video: string };
+  | { type: "image_url"; image_url: { url: string; detail?: string }; param?: string }
+  | { type: "video_url"; video_url: { url: string }; param?: string }
+  | { type: "image"; image: string; param?: string }
+  | { type: "video"; video: string; param?: string };
 
 /** A tool call as it appears in an assistant message of the conversation history. */
 export interface MessageToolCall {

@@ -10,7 +10,8 @@ import { OutputProcessor } from "./output-processor.ts";
 import { EngineFailedError, type LiveRequest, LiveRequests } from "./live-requests.ts";
 import { ParentRequest } from "./parent-request.ts";
 import { detokenizeIds, tokenizeInput } from "./prompt.ts";
-import { PromptPreparer } from "./prompt-preparer.ts";
+import { OFF_THREAD_CHARS, PromptPreparer } from "./prompt-preparer.ts";
+import type { PromptVision } from "./prompt-protocol.ts";
 import { type GenerationDefaults, toCoreSampling } from "./sampling.ts";
 import { TokenTextCache } from "./token-text.ts";
 import {
@@ -63,6 +64,8 @@ export interface AsyncEngineOptions extends ServingLimits {
   libraryDir?: string;
   /** Worker restarts after crashes before the engine reports "failed" (default 2). */
   maxRestarts?: number;
+  /** A VLM's processor folder and media options; without it, image and video parts are refused. */
+  vision?: PromptVision;
 }
 
 const THINK = { start: "<think>", end: "</think>" };
@@ -171,7 +174,7 @@ export class AsyncEngine implements Engine {
   async *#generate(request: GenerateRequest, signal: AbortSignal): AsyncGenerator<EngineEvent> {
     const tokenizer = this.#admit();
     const info = this.modelInfo();
-    this.#preparer ??= new PromptPreparer(tokenizer);
+    this.#preparer ??= new PromptPreparer(tokenizer, OFF_THREAD_CHARS, this.#options.vision);
     const prepared = await this.#preparer.prepare(request, {
       contextLength: info.contextLength,
       ...(this.#options.defaultMaxTokens === undefined ? {} : { defaultMaxTokens: this.#options.defaultMaxTokens }),

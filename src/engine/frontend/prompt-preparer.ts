@@ -1,12 +1,14 @@
 /**
  * Prepares prompts (template, tokenization, context check) without blocking the HTTP thread on large inputs:
  * small requests are prepared inline (a thread hop costs more than they do); larger ones go to a prompt
- * thread, one at a time in arrival order.
+ * thread, in arrival order. For a VLM, every prompt with images or videos goes to the prompt thread, which
+ * fetches, decodes, hashes and preprocesses them (media-prompt.ts).
  */
 import type { ModelTokenizer } from "../../tokenizer/index.ts";
 import type { GenerateRequest } from "../protocol.ts";
 import { type PreparedPrompt, type PromptLimits, preparePrompt } from "./prompt.ts";
-import { deserializePromptError, type PromptWorkerReply, type PromptWorkerRequest } from "./prompt-protocol.ts";
+import { hasMediaParts } from "./media-inputs.ts";
+import { deserializePromptError, type PromptVision, type PromptWorkerReply, type PromptWorkerRequest } from "./prompt-protocol.ts";
 
 /** Requests whose text is at least this many UTF-16 units are prepared on the prompt thread. */
 export const OFF_THREAD_CHARS = 16 * 1024;
@@ -45,10 +47,13 @@ export class PromptPreparer {
   constructor(
     readonly tokenizer: ModelTokenizer,
     private readonly threshold = OFF_THREAD_CHARS,
+    /** A VLM's media preparation; without it, a media part is refused as input a text-only model can't take. */
+    private readonly vision?: PromptVision,
   ) {}
 
   prepare(request: GenerateRequest, limits: PromptLimits): Promise<PreparedPrompt> {
-    if (requestTextSize(request) < this.threshold) {
+    const media = this.vision !== undefined && request.kind === "chat" && hasMediaParts(request.messages);
+    if (!media && requestTextSize(request) < this.threshold) {
       try {
         return Promise.resolve(preparePrompt(this.tokenizer, request, limits));
       } catch (e) {
@@ -85,7 +90,7 @@ export class PromptPreparer {
       this.#worker = null;
       this.#failAll(new Error(`the prompt thread failed: ${event.message}`));
     };
-    worker.postMessage({ type: "init", files: this.tokenizer.files } satisfies PromptWorkerRequest);
+    worker.postMessage({ type: "init", files: this.tokenizer.files, ...(this.vision ? { vision: this.vision } : {}) } satisfies PromptWorkerRequest);
     worker.unref();
     this.#worker = worker;
     return worker;

@@ -1,10 +1,17 @@
 /** Messages to and from the prompt thread, and the typed errors that cross it. */
 import type { TokenizerFiles } from "../../tokenizer/config.ts";
 import { ContextLengthError, type GenerateRequest, InvalidRequestError } from "../protocol.ts";
+import type { MediaServingOptions } from "./media-inputs.ts";
 import type { PreparedPrompt, PromptLimits } from "./prompt.ts";
 
+/** A VLM's media preparation: the model folder (its processor files) and the media options. */
+export interface PromptVision {
+  modelDir: string;
+  serving: MediaServingOptions;
+}
+
 export type PromptWorkerRequest =
-  | { type: "init"; files: TokenizerFiles }
+  | { type: "init"; files: TokenizerFiles; vision?: PromptVision }
   | { type: "prepare"; id: number; request: GenerateRequest; limits: PromptLimits };
 
 /** A request error as plain data: its class, message and fields. */

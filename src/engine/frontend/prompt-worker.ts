@@ -1,27 +1,47 @@
 /**
- * The prompt thread: renders chat templates and tokenizes large inputs off the HTTP thread. Spawned by
- * {@link PromptPreparer}; it builds its own tokenizer from the files it is sent.
+ * The prompt thread: renders chat templates and tokenizes large inputs off the HTTP thread, and prepares every
+ * prompt with images or videos (fetch, decode, hash, preprocess: see media-prompt.ts). Spawned by
+ * {@link PromptPreparer}; it builds its own tokenizer and vision processor from what it is sent.
  */
+import { loadVisionProcessor } from "../../models/vision/load-processor.ts";
+import type { VisionProcessor } from "../../models/vision/processor.ts";
 import { ModelTokenizer } from "../../tokenizer/index.ts";
+import { hasMediaParts, mediaTransferList } from "./media-inputs.ts";
+import { prepareMediaPrompt } from "./media-prompt.ts";
 import { preparePrompt } from "./prompt.ts";
-import { type PromptWorkerReply, type PromptWorkerRequest, serializePromptError } from "./prompt-protocol.ts";
+import { type PromptVision, type PromptWorkerReply, type PromptWorkerRequest, serializePromptError } from "./prompt-protocol.ts";
 
 declare const self: Worker;
 
 let tokenizer: ModelTokenizer | null = null;
+let vision: { processor: VisionProcessor; options: PromptVision } | null = null;
+
+async function prepare(message: Extract<PromptWorkerRequest, { type: "prepare" }>): Promise<void> {
+  let reply: PromptWorkerReply;
+  let transfer: ArrayBuffer[] = [];
+  try {
+    if (!tokenizer) throw new Error("the prompt thread has no tokenizer");
+    const { request, limits } = message;
+    if (vision && request.kind === "chat" && hasMediaParts(request.messages)) {
+      const prepared = await prepareMediaPrompt(tokenizer, vision.processor, request, limits, vision.options.serving);
+      transfer = mediaTransferList(prepared.media ?? []);
+      reply = { id: message.id, prepared };
+    } else {
+      reply = { id: message.id, prepared: preparePrompt(tokenizer, request, limits) };
+    }
+  } catch (e) {
+    reply = { id: message.id, error: serializePromptError(e) };
+  }
+  self.postMessage(reply, transfer);
+}
 
 self.onmessage = (event: MessageEvent<PromptWorkerRequest>) => {
   const message = event.data;
   if (message.type === "init") {
     tokenizer = ModelTokenizer.fromObjects(message.files);
+    const processor = message.vision ? loadVisionProcessor(message.vision.modelDir) : null;
+    vision = processor && message.vision ? { processor, options: message.vision } : null;
     return;
   }
-  let reply: PromptWorkerReply;
-  try {
-    if (!tokenizer) throw new Error("the prompt thread has no tokenizer");
-    reply = { id: message.id, prepared: preparePrompt(tokenizer, message.request, message.limits) };
-  } catch (e) {
-    reply = { id: message.id, error: serializePromptError(e) };
-  }
-  self.postMessage(reply);
+  void prepare(message);
 };

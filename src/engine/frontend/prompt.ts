@@ -1,10 +1,13 @@
 /** Request -> prompt token ids: chat templating, tokenization and the context-length check. */
 import { ChatTemplateError, type ChatMessage as TemplateMessage, type ModelTokenizer, TokenizerError } from "../../tokenizer/index.ts";
 import { type ChatMessage, ContextLengthError, type GenerateRequest, InvalidRequestError, type TokenizeInput } from "../protocol.ts";
+import { mediaParts, type PromptMedia } from "./media-inputs.ts";
 
 /** A tokenized prompt and the completion budget it leaves. */
 export interface PreparedPrompt {
   tokenIds: number[];
+  /** The request's images and videos, preprocessed, in prompt order (absent for a prompt without media). */
+  media?: PromptMedia[];
   /** Completion tokens per choice. */
   maxTokens: number;
   /** The rendered chat prompt ends inside a reasoning span (`<think>` opened, not closed). */
@@ -20,14 +23,11 @@ export interface PromptLimits {
 }
 
 function checkMessages(request: { messages: ChatMessage[] }): void {
-  request.messages.forEach((message, i) => {
-    if (!Array.isArray(message.content)) return;
-    const j = message.content.findIndex((part) => part.type !== "text");
-    if (j !== -1) {
-      const kind = message.content[j]!.type.startsWith("video") ? "a video" : "an image";
-      throw new InvalidRequestError(`this model has no vision: it takes text only, and got ${kind} part`, `messages[${i}].content[${j}]`);
-    }
-  });
+  const part = mediaParts(request.messages)[0];
+  if (part) {
+    const kind = part.kind === "video" ? "a video" : "an image";
+    throw new InvalidRequestError(`${part.param}: this model has no vision: it takes text only, and got ${kind} part`, part.param);
+  }
 }
 
 function renderChat(tokenizer: ModelTokenizer, request: Extract<GenerateRequest, { kind: "chat" }>): string {
@@ -68,15 +68,22 @@ export function preparePrompt(tokenizer: ModelTokenizer, request: GenerateReques
     tokenIds = completionTokens(tokenizer, request.prompt);
   }
   if (tokenIds.length === 0) throw new InvalidRequestError("the prompt is empty", request.kind === "chat" ? "messages" : "prompt");
+  return { tokenIds, maxTokens: completionBudget(tokenIds.length, request, limits), ...(opens === undefined ? {} : { promptOpensReasoning: opens }) };
+}
+
+/**
+ * Completion tokens left for a prompt of `numPromptTokens`: the request's own limit, else the server default
+ * capped by the context. Throws {@link ContextLengthError} when the prompt (plus the asked limit) does not fit.
+ */
+export function completionBudget(numPromptTokens: number, request: GenerateRequest, limits: PromptLimits): number {
   const { contextLength } = limits;
   const asked = request.sampling.maxTokens;
-  if (asked !== undefined && tokenIds.length + asked > contextLength) {
-    throw new ContextLengthError(tokenIds.length, contextLength, asked);
+  if (asked !== undefined && numPromptTokens + asked > contextLength) {
+    throw new ContextLengthError(numPromptTokens, contextLength, asked);
   }
-  if (tokenIds.length >= contextLength) throw new ContextLengthError(tokenIds.length, contextLength);
-  const room = contextLength - tokenIds.length;
-  const maxTokens = asked ?? Math.min(room, limits.defaultMaxTokens ?? room);
-  return { tokenIds, maxTokens, ...(opens === undefined ? {} : { promptOpensReasoning: opens }) };
+  if (numPromptTokens >= contextLength) throw new ContextLengthError(numPromptTokens, contextLength);
+  const room = contextLength - numPromptTokens;
+  return asked ?? Math.min(room, limits.defaultMaxTokens ?? room);
 }
 
 /**

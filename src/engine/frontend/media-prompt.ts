@@ -1,0 +1,128 @@
+/**
+ * A chat prompt with images and videos, prepared on the prompt thread: each media part is fetched, decoded and
+ * hashed (src/media), preprocessed by the model's vision processor, the template's markers are expanded to the
+ * items' placeholder tokens, and the prompt is tokenized and its items located. Every failure of one part is an
+ * {@link InvalidRequestError} whose message and `param` name that part.
+ */
+import { type DecodedMedia, loadMedia, MediaError, type VideoSampling } from "../../media/index.ts";
+import { expandPlaceholders, placeholderRanges, ProcessorConfigError, type ProcessedMedia, type VisionProcessor } from "../../models/vision/processor.ts";
+import { QwenVlProcessor } from "../../models/vision/qwen-vl-processor.ts";
+import { ChatTemplateError, type ChatMessage as TemplateMessage, type ModelTokenizer } from "../../tokenizer/index.ts";
+import { type ChatGenerateRequest, type GenerateRequest, InvalidRequestError } from "../protocol.ts";
+import { type MediaPart, type MediaServingOptions, mediaParts, type PromptMedia, templateMessages } from "./media-inputs.ts";
+import { completionBudget, type PreparedPrompt, type PromptLimits } from "./prompt.ts";
+
+type ChatRequest = Extract<GenerateRequest, { kind: "chat" }>;
+
+/** Qwen's video sampler bounds: at least 4 frames, counts in multiples of the temporal patch. */
+const MIN_VIDEO_FRAMES = 4;
+
+function partError(part: MediaPart, message: string): InvalidRequestError {
+  return new InvalidRequestError(`${part.param}: ${message}`, part.param);
+}
+
+/** The request's video sampling: its own `video_fps` / `video_max_frames`, else the server's. */
+export function videoSampling(request: Pick<ChatGenerateRequest, "videoSampling">, serving: MediaServingOptions, processor: VisionProcessor): VideoSampling {
+  return {
+    fps: request.videoSampling?.fps ?? serving.videoFps,
+    maxFrames: request.videoSampling?.maxFrames ?? serving.videoMaxFrames,
+    minFrames: MIN_VIDEO_FRAMES,
+    frameFactor: processor instanceof QwenVlProcessor ? processor.config.temporalPatchSize : 2,
+  };
+}
+
+/** Fetches and decodes every part concurrently; the first failing part, in request order, is the error. */
+async function loadParts(parts: MediaPart[], sampling: VideoSampling, processor: VisionProcessor, serving: MediaServingOptions): Promise<DecodedMedia[]> {
+  for (const part of parts) {
+    if (part.kind === "video" && processor.processVideo === null) throw partError(part, "this model takes images, not video");
+  }
+  const settled = await Promise.allSettled(
+    parts.map((part) => loadMedia(part.kind === "image" ? { kind: "image", ref: part.ref } : { kind: "video", ref: part.ref, sampling }, serving.policy)),
+  );
+  return settled.map((result, i) => {
+    if (result.status === "fulfilled") return result.value;
+    const e: unknown = result.reason;
+    if (e instanceof MediaError) throw partError(parts[i]!, e.message);
+    throw e;
+  });
+}
+
+function processPart(part: MediaPart, decoded: DecodedMedia, processor: VisionProcessor): ProcessedMedia {
+  try {
+    if (decoded.kind === "image") return processor.processImage(decoded.image);
+    return processor.processVideo!(decoded.video.frames);
+  } catch (e) {
+    if (e instanceof ProcessorConfigError || e instanceof MediaError) throw partError(part, e.message);
+    throw e;
+  }
+}
+
+function renderExpanded(tokenizer: ModelTokenizer, request: ChatRequest, processed: ProcessedMedia[], processor: VisionProcessor): string {
+  let text: string;
+  try {
+    text = tokenizer.applyChatTemplate(templateMessages(request.messages) as TemplateMessage[], {
+      ...(request.tools && request.tools.length > 0 ? { tools: request.tools } : {}),
+      ...(request.chatTemplateKwargs ? { chatTemplateKwargs: request.chatTemplateKwargs } : {}),
+    });
+  } catch (e) {
+    if (e instanceof ChatTemplateError) throw new InvalidRequestError(e.message, "messages");
+    throw e;
+  }
+  try {
+    return expandPlaceholders(text, processed, processor);
+  } catch (e) {
+    throw new InvalidRequestError(`the media parts do not match the rendered prompt: ${(e as Error).message}`, "messages");
+  }
+}
+
+/** Each kind's placeholder ranges, merged back into the items' order (image and video tokens are different ids). */
+function locate(tokenizer: ModelTokenizer, tokenIds: number[], processed: ProcessedMedia[], processor: VisionProcessor): [number, number][] {
+  const ranges: [number, number][] = new Array(processed.length);
+  for (const kind of ["image", "video"] as const) {
+    const indices = processed.flatMap((p, i) => (p.kind === kind ? [i] : []));
+    if (indices.length === 0) continue;
+    const token = processor.placeholderToken[kind]!;
+    const id = tokenizer.tokenToId(token);
+    if (id === undefined) throw new Error(`the tokenizer has no ${token} token`);
+    let found: [number, number][];
+    try {
+      found = placeholderRanges(tokenIds, id, indices.map((i) => processed[i]!.numTokens));
+    } catch (e) {
+      // The text itself spelled a placeholder token.
+      throw new InvalidRequestError(`the prompt's ${token} tokens do not match its ${kind} parts: ${(e as Error).message}`, "messages");
+    }
+    indices.forEach((i, k) => (ranges[i] = found[k]!));
+  }
+  return ranges;
+}
+
+/**
+ * Prepares a chat request that carries media. Throws {@link InvalidRequestError} naming the part for bad
+ * media, and {@link ContextLengthError} when the prompt with its image tokens does not fit.
+ *
+ * @example
+ *   const prepared = await prepareMediaPrompt(tokenizer, processor, request, { contextLength: 32768 }, serving);
+ *   prepared.media![0]!.offset; // the first image's first placeholder token
+ */
+export async function prepareMediaPrompt(
+  tokenizer: ModelTokenizer,
+  processor: VisionProcessor,
+  request: ChatRequest,
+  limits: PromptLimits,
+  serving: MediaServingOptions,
+): Promise<PreparedPrompt> {
+  const parts = mediaParts(request.messages);
+  const decoded = await loadParts(parts, videoSampling(request, serving, processor), processor, serving);
+  const processed = parts.map((part, i) => processPart(part, decoded[i]!, processor));
+  const text = renderExpanded(tokenizer, request, processed, processor);
+  const tokenIds = tokenizer.encode(text);
+  const ranges = locate(tokenizer, tokenIds, processed, processor);
+  const media = processed.map((p, i): PromptMedia => {
+    const d = decoded[i]!;
+    const [offset, end] = ranges[i]!;
+    return { ...p, hash: d.contentHash, offset, length: end - offset, ...(d.kind === "video" ? { sampling: d.sampling } : {}) };
+  });
+  const maxTokens = completionBudget(tokenIds.length, request, limits);
+  const opens = limits.reasoningStart ? text.trimEnd().endsWith(limits.reasoningStart) : undefined;
+  return { tokenIds, maxTokens, media, ...(opens === undefined ? {} : { promptOpensReasoning: opens }) };
+}
