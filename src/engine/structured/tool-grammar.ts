@@ -27,7 +27,8 @@ function callTag(format: ToolCallFormat, tool: ForcedTool): Tag {
     case "qwen3_coder":
       return {
         type: "tag", begin: `<tool_call>\n<function=${tool.name}>\n`,
-        content: { type: "qwen_xml_parameter", json_schema: tool.parameters }, end: "</function>\n</tool_call>",
+        // The template writes a newline after each `</parameter>`; the parameters grammar ends at the last one.
+        content: { type: "qwen_xml_parameter", json_schema: tool.parameters }, end: "\n</function>\n</tool_call>",
       };
     case "openai":
       return { type: "tag", begin: `<|channel|>commentary to=functions.${tool.name} <|constrain|>json<|message|>`, content: json, end: "<|call|>" };
