@@ -1,0 +1,82 @@
+"""One side of bench/vlm: mlx-vlm's own generation (mlx_vlm.generate.generate_step, the loop under
+mlx_vlm.stream_generate) on one image, timed as bench/vlm/ours.ts times ours. Prints one JSON object.
+
+    python bench/vlm/mlx_vlm_gen.py --model DIR --image IMG.png --prompt-file P.json --max-tokens 16 [--device gpu]
+
+encode_ms: model.vision_tower(pixel_values, grid_thw), evaluated (preprocessing excluded).
+ttft_ms: generate_step from its call to the first token (it encodes the image itself, then prefills).
+decode_tps: (generated - 1) / (last token time - first token time); end-of-sequence is not checked
+(generate_step has no stop test), so every run decodes --max-tokens tokens, as ours does.
+
+Needs only mlx and mlx-vlm (and what mlx-vlm pulls in: numpy, Pillow, transformers, ...).
+"""
+
+import argparse
+import json
+import time
+
+import mlx.core as mx
+from mlx_vlm.generate.ar import generate_step
+from mlx_vlm.utils import load
+from PIL import Image
+
+
+def reset_positions(model):
+    # mlx-vlm keeps the last prompt's M-RoPE positions on the language model; each run starts clean.
+    lm = model.language_model
+    for name in ("_rope_deltas", "_position_ids"):
+        if hasattr(lm, name):
+            setattr(lm, name, None)
+
+
+def encode(model, inputs):
+    tic = time.perf_counter()
+    out = model.vision_tower(inputs["pixel_values"], inputs["image_grid_thw"])
+    mx.eval(out)
+    return (time.perf_counter() - tic) * 1000
+
+
+def generate(model, inputs, max_tokens):
+    reset_positions(model)
+    times = []
+    tic = time.perf_counter()
+    for n, _ in enumerate(generate_step(inputs["input_ids"], model, inputs["pixel_values"], inputs.get("attention_mask"),
+                                        max_tokens=max_tokens, temperature=0.0, image_grid_thw=inputs["image_grid_thw"])):
+        times.append(time.perf_counter())
+        if n + 1 == max_tokens:
+            break
+    ttft = (times[0] - tic) * 1000
+    tps = (len(times) - 1) / (times[-1] - times[0]) if len(times) > 1 else float("nan")
+    return ttft, tps, len(times)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--model", required=True)
+    ap.add_argument("--image", required=True)
+    ap.add_argument("--prompt-file", required=True)
+    ap.add_argument("--max-tokens", type=int, default=16)
+    ap.add_argument("--warmup", type=int, default=1)
+    ap.add_argument("--device", choices=["cpu", "gpu"], default="cpu")
+    args = ap.parse_args()
+    mx.set_default_device(mx.gpu if args.device == "gpu" else mx.cpu)
+    with open(args.prompt_file) as f:
+        prompt = json.load(f)["text"]
+    model, processor = load(args.model)
+    image = Image.open(args.image).convert("RGB")
+    inputs = processor(text=[prompt], images=[image], return_tensors="mlx")
+    for _ in range(args.warmup):
+        encode(model, inputs)
+        generate(model, inputs, 2)
+    mx.reset_peak_memory()
+    encode_ms = encode(model, inputs)
+    ttft_ms, tps, n = generate(model, inputs, args.max_tokens)
+    grid = inputs["image_grid_thw"].tolist()[0]
+    merge = model.config.vision_config.spatial_merge_size
+    print(json.dumps(dict(side="mlx-vlm", prompt_tokens=int(inputs["input_ids"].shape[1]),
+                          media_tokens=int(grid[0] * grid[1] * grid[2] // (merge * merge)), generated=n,
+                          encode_ms=encode_ms, ttft_ms=ttft_ms, decode_tps=tps, peak_bytes=int(mx.get_peak_memory()))))
+
+
+if __name__ == "__main__":
+    main()
