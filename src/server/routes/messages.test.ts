@@ -137,11 +137,11 @@ describe("POST /v1/messages", () => {
     expect((await bad.json()).error.message).toContain("'nope'");
   });
 
-  test("errors in Anthropic's shape: image blocks, missing max_tokens, context length, unknown model, API key", async () => {
+  test("errors in Anthropic's shape: document blocks, missing max_tokens, context length, unknown model, API key", async () => {
     const { app: a } = app({ throwBeforeStart: new ContextLengthError(5000, 4096) });
-    const image = { type: "image", source: { type: "base64", media_type: "image/png", data: "iVBOR" } };
+    const document = { type: "document", source: { type: "base64", media_type: "application/pdf", data: "JVBER" } };
     const cases: [Record<string, unknown>, number, string, string][] = [
-      [body({ messages: [{ role: "user", content: [image] }] }), 400, "invalid_request_error", "text only"],
+      [body({ messages: [{ role: "user", content: [document] }] }), 400, "invalid_request_error", "messages[0].content[0]: document blocks are not supported"],
       [{ model: "test-model", messages: [{ role: "user", content: "Hi" }] }, 400, "invalid_request_error", "max_tokens"],
       [body(), 400, "invalid_request_error", "context length"],
       [body({ model: "other" }), 404, "not_found_error", "other"],

@@ -146,7 +146,7 @@ describe("POST /v1/responses", () => {
     expect(metrics).toContain(`vllm_mlx_responses_store_budget_bytes ${64 * 1024 * 1024}\n`);
   });
 
-  test("text.format json_object / json_schema reach the engine as its constraint; 400s: other tool types; images", async () => {
+  test("text.format json_object / json_schema reach the engine as its constraint; 400s: other tool types; audio parts", async () => {
     const { app: a, engine } = app({ outputs: [["{}"]] });
     const schema = { type: "object", properties: { a: { type: "integer" } } };
     expect((await post(a, "/v1/responses", { input: "Hi", text: { format: { type: "json_object" } } })).status).toBe(200);
@@ -157,9 +157,9 @@ describe("POST /v1/responses", () => {
     expect((await missing.json()).error.param).toContain("text.format");
     const web = await post(a, "/v1/responses", { input: "Hi", tools: [{ type: "web_search" }] });
     expect((await web.json()).error).toMatchObject({ param: "tools[0].type" });
-    const image = await post(a, "/v1/responses", { input: [{ role: "user", content: [{ type: "input_image", image_url: "data:," }] }] });
-    expect(image.status).toBe(400);
-    expect((await image.json()).error.message).toContain("text only");
+    const audio = await post(a, "/v1/responses", { input: [{ role: "user", content: [{ type: "input_audio", data: "AA" }] }] });
+    expect(audio.status).toBe(400);
+    expect((await audio.json()).error.message).toBe("input[0].content[0]: input_audio parts are not supported");
     expect((await post(a, "/v1/responses", { input: "Hi", text: { format: { type: "text" } } })).status).toBe(200);
   });
 

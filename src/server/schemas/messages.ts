@@ -110,14 +110,37 @@ export type MessagesBody = z.infer<typeof MessagesRequest>;
 export type CountTokensBody = z.infer<typeof CountTokensRequest>;
 type Block = z.infer<typeof contentBlock>;
 
-function textOnly(kind: string, param: string): never {
-  throw new ApiError(400, `${param}: this model takes text only; ${kind} blocks are not supported`, { param, code: "invalid_value" });
+function unsupported(kind: string, param: string): never {
+  throw new ApiError(400, `${param}: ${kind} blocks are not supported here`, { param, code: "invalid_value" });
+}
+
+/**
+ * An image block as a media part: `source` `{type: "base64", media_type, data}` becomes a data URL,
+ * `{type: "url", url}` the URL; `param` names the block for the engine's errors.
+ */
+function imagePart(block: z.infer<typeof imageBlock>, param: string): ContentPart {
+  const source = block.source as Record<string, unknown>;
+  if (source.type === "base64") {
+    if (typeof source.media_type !== "string" || typeof source.data !== "string") {
+      throw new ApiError(400, `${param}.source: a base64 image needs media_type and data strings`, { param: `${param}.source`, code: "invalid_value" });
+    }
+    return { type: "image_url", image_url: { url: `data:${source.media_type};base64,${source.data}` }, param };
+  }
+  if (source.type === "url") {
+    if (typeof source.url !== "string") throw new ApiError(400, `${param}.source: a url image needs a url string`, { param: `${param}.source`, code: "invalid_value" });
+    return { type: "image_url", image_url: { url: source.url }, param };
+  }
+  throw new ApiError(400, `${param}.source: image source type '${String(source.type)}' is not supported; use base64 or url`, { param: `${param}.source`, code: "invalid_value" });
 }
 
 function toolResultContent(block: z.infer<typeof toolResultBlock>, param: string): string | ContentPart[] {
   if (block.content === undefined) return "";
   if (typeof block.content === "string") return block.content;
-  return block.content.map((part, k) => (part.type === "text" ? { type: "text" as const, text: part.text } : textOnly(part.type, `${param}.content[${k}]`)));
+  return block.content.map((part, k) => {
+    if (part.type === "text") return { type: "text" as const, text: part.text };
+    if (part.type === "image") return imagePart(part, `${param}.content[${k}]`);
+    return unsupported(part.type, `${param}.content[${k}]`);
+  });
 }
 
 function userMessages(blocks: Block[], param: string): ChatMessage[] {
@@ -126,8 +149,9 @@ function userMessages(blocks: Block[], param: string): ChatMessage[] {
   blocks.forEach((block, j) => {
     const at = `${param}[${j}]`;
     if (block.type === "text") text.push({ type: "text", text: block.text });
+    else if (block.type === "image") text.push(imagePart(block, at));
     else if (block.type === "tool_result") out.push({ role: "tool", tool_call_id: block.tool_use_id, content: toolResultContent(block, at) });
-    else if (block.type === "image" || block.type === "document") textOnly(block.type, at);
+    else if (block.type === "document") unsupported(block.type, at);
     else throw new ApiError(400, `${at}: a user message cannot carry a ${block.type} block`, { param: at, code: "invalid_value" });
   });
   // Tool results answer the previous assistant turn, so they come before the user's own text.
@@ -144,7 +168,7 @@ function assistantMessage(blocks: Block[], param: string): ChatMessage {
     if (block.type === "text") text.push({ type: "text", text: block.text });
     else if (block.type === "thinking") reasoning += block.thinking;
     else if (block.type === "tool_use") calls.push({ id: block.id, type: "function", function: { name: block.name, arguments: block.input } });
-    else if (block.type === "image" || block.type === "document") textOnly(block.type, at);
+    else if (block.type === "image" || block.type === "document") unsupported(block.type, at);
     else if (block.type !== "redacted_thinking") {
       throw new ApiError(400, `${at}: an assistant message cannot carry a ${block.type} block`, { param: at, code: "invalid_value" });
     }

@@ -120,12 +120,20 @@ export function functionTools(body: ResponsesBody): ToolDefinition[] {
   });
 }
 
+/** An `input_image` part (`image_url`: an http(s) or data URL) as a media part labelled for the engine's errors. */
+function imagePart(part: Record<string, unknown>, param: string): ContentPart {
+  if (typeof part.image_url === "string" && part.image_url !== "") return { type: "image_url", image_url: { url: part.image_url }, param };
+  const why = part.file_id !== undefined ? "file_id images are not supported; send image_url" : "an input_image needs an image_url string";
+  throw new ApiError(400, `${param}: ${why}`, { param, code: "invalid_value" });
+}
+
 function textParts(parts: string | InputPart[], param: string): string | ContentPart[] {
   if (typeof parts === "string") return parts;
   return parts.map((part, k): ContentPart => {
     if (part.type === "input_text" || part.type === "output_text") return { type: "text", text: part.text };
     if (part.type === "refusal") return { type: "text", text: part.refusal };
-    throw new ApiError(400, `${param}[${k}]: this model takes text only; ${part.type} parts are not supported`, {
+    if (part.type === "input_image") return imagePart(part, `${param}[${k}]`);
+    throw new ApiError(400, `${param}[${k}]: ${part.type} parts are not supported`, {
       param: `${param}[${k}]`,
       code: "invalid_value",
     });
