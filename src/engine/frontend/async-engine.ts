@@ -184,7 +184,8 @@ export class AsyncEngine implements Engine {
     const sampling = toCoreSampling(request.sampling, this.#options.generationDefaults ?? {});
     const coreId = `${request.requestId}#${++this.#counter}`;
     const parent = new ParentRequest({ requestId: coreId, promptTokenIds: prepared.tokenIds, sampling,
-      maxTokens: prepared.maxTokens, stopTokenIds: tokenizer.eosTokenIds, ...(structured ? { structured } : {}) }, request.sampling.n);
+      maxTokens: prepared.maxTokens, stopTokenIds: tokenizer.eosTokenIds, ...(structured ? { structured } : {}),
+      ...(prepared.media && prepared.media.length > 0 ? { mm: prepared.media } : {}) }, request.sampling.n);
     const live: LiveRequest = {
       parent,
       queue: new EventQueue(),
