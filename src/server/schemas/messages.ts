@@ -215,8 +215,7 @@ export function toPromptOptions(body: CountTokensBody): {
         function: { name: t.name, parameters: t.input_schema, ...(t.description === undefined ? {} : { description: t.description }) },
       }))
     : undefined;
-  // "any" and a named tool travel to the engine as "required" and a named function; without constrained
-  // decoding the engine samples them as "auto" (see README).
+  // "any" and a named tool travel to the engine as "required" and a named function, which it forces by grammar.
   const toolChoice: ToolChoice | undefined = !toolsActive
     ? undefined
     : choice?.type === "any"
