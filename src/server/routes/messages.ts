@@ -28,7 +28,7 @@ const ANTHROPIC_DIALECT = (requestId: string): SseDialect => ({
 
 /**
  * Registers `/v1/messages` and `/v1/messages/count_tokens`. `tool_choice` "any" and a named tool reach the engine
- * as "required" and a named function, which it samples as "auto" until constrained decoding lands.
+ * as "required" and a named function, which it forces by grammar (a call of one of the tools, or of that tool).
  *
  * @example
  *   registerMessagesRoutes(app, deps);
