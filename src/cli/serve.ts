@@ -7,6 +7,8 @@ import type { ServeTask } from "../engine/pooling/create.ts";
 import { TOOL_CALL_PARSERS, toolCallParserByName } from "../engine/frontend/tool-call-format.ts";
 import { hostProblem, listenErrorMessage } from "./listen.ts";
 import { HTTP_ARGS, type HttpFlags, httpAppOptions, httpServeOptions, parseHttpFlags } from "./serve-http.ts";
+import { MEDIA_ARGS, parseMediaFlags } from "./serve-media.ts";
+import type { MediaServingOptions } from "../engine/frontend/media-inputs.ts";
 import { failWith, isLogLevel, LOG_LEVELS, setLogLevel } from "./logging.ts";
 
 /** Everything `serve` needs, parsed and validated. */
@@ -34,6 +36,8 @@ export interface ServeConfig {
   logEndpoint?: boolean;
   /** `--task`: generate, embed or score (default: found from the model folder). */
   task?: ServeTask;
+  /** A vision model's media sources, limits and video sampling (the media flags). */
+  media?: MediaServingOptions;
 }
 
 /** Parses a TCP port; null when it is not a whole number in 1..65535. */
@@ -177,7 +181,8 @@ export function parseServeArgs(args: RawArgs): ServeConfig {
   const http = parseHttpFlags(args, (message) => new FlagError(message));
   const ui = args.ui !== false;
   const logEndpoint = args["enable-log-endpoint"] === true;
-  return { model: str(args, "model"), host: String(args.host ?? "127.0.0.1"), port, ...defined, core: coreOptions(args), http, ui, logEndpoint };
+  const media = parseMediaFlags(args, (message) => new FlagError(message), parseBytes);
+  return { model: str(args, "model"), host: String(args.host ?? "127.0.0.1"), port, ...defined, core: coreOptions(args), http, ui, logEndpoint, media };
 }
 
 const TASKS: Record<string, ServeTask> = { generate: "generate", embed: "embed", embedding: "embed", score: "score", rerank: "score" };
@@ -237,6 +242,7 @@ export async function runServer(given: ServeConfig): Promise<void> {
       ...(config.maxQueueLen === undefined ? {} : { maxWaiting: config.maxQueueLen }),
       ...(config.queueTimeoutSeconds === undefined ? {} : { queueTimeoutSeconds: config.queueTimeoutSeconds }),
       ...(config.requestTimeoutSeconds === undefined ? {} : { requestTimeoutSeconds: config.requestTimeoutSeconds }),
+      ...(config.media ? { media: config.media } : {}),
     });
   } catch (e) {
     return failWith(`serve: ${(e as Error).message}`);
@@ -309,6 +315,7 @@ export const serveCommand = defineCommand({
     "tool-call-parser": { type: "string",
       description: `How the model writes tool calls: ${TOOL_CALL_PARSERS.join(", ")} (default: found in the chat template, else the model family's)` },
     ...HTTP_ARGS,
+    ...MEDIA_ARGS,
     "log-level": { type: "string", default: "info", description: `Log level: ${LOG_LEVELS.join(", ")}` },
     ...numberArgs,
     "gpu-memory-utilization": { type: "string",
