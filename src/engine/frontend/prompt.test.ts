@@ -87,7 +87,9 @@ describe("tokenizeInput / detokenizeIds", () => {
     expect(detokenizeIds(tok, tokenizeInput(tok, { kind: "text", prompt: "Hello there", addSpecialTokens: false }))).toBe("Hello there");
     const image = { type: "image_url" as const, image_url: { url: "data:," } };
     const input = { kind: "chat" as const, messages: [{ role: "user" as const, content: [image] }], addGenerationPrompt: true, addSpecialTokens: false };
-    expect(() => tokenizeInput(tok, input)).toThrow(InvalidRequestError);
+    expect(() => tokenizeInput(tok, input)).toThrow(
+      new InvalidRequestError("messages[0].content[0]: counting tokens takes text only (image and video tokens are counted when generating), and got an image part"),
+    );
     expect(() => detokenizeIds(tok, [tok.vocabSize])).toThrow(InvalidRequestError);
   });
 });

@@ -22,11 +22,12 @@ export interface PromptLimits {
   reasoningStart?: string;
 }
 
-function checkMessages(request: { messages: ChatMessage[] }): void {
+/** Refuses the first media part: `why` says what takes text only (this model, or tokenize). */
+function checkMessages(request: { messages: ChatMessage[] }, why = "this model has no vision: it takes text only"): void {
   const part = mediaParts(request.messages)[0];
   if (part) {
     const kind = part.kind === "video" ? "a video" : "an image";
-    throw new InvalidRequestError(`${part.param}: this model has no vision: it takes text only, and got ${kind} part`, part.param);
+    throw new InvalidRequestError(`${part.param}: ${why}, and got ${kind} part`, part.param);
   }
 }
 
@@ -95,7 +96,7 @@ export function completionBudget(numPromptTokens: number, request: GenerateReque
  */
 export function tokenizeInput(tokenizer: ModelTokenizer, input: TokenizeInput): number[] {
   if (input.kind === "text") return tokenizer.encode(input.prompt, { addSpecialTokens: input.addSpecialTokens });
-  checkMessages(input);
+  checkMessages(input, "counting tokens takes text only (image and video tokens are counted when generating)");
   let text: string;
   try {
     text = tokenizer.applyChatTemplate(input.messages as TemplateMessage[], {
