@@ -7,9 +7,10 @@
 #   engine       prefix-hit TTFT, batching gain (8 vs 1), EngineCore vs generate() at one request
 #   single       EngineCore at one request, async scheduling on and off, against generate()
 #   serving      us against mlx_lm.server, concurrency 1..64; ARCH (qwen3-0.6b | llama-3.2-1b), BITS (4 | 8)
+#   structured   decode tok/s with a JSON schema over without, same prompt (EngineCore, Qwen3-0.6B shapes, Qwen3 vocabulary)
 set -uo pipefail
 cd "$(dirname "$0")/../.."
-part="${1:?correctness | ffi | generation | engine | single | serving}"
+part="${1:?correctness | ffi | generation | engine | single | serving | structured}"
 OUT="${OUT:-/tmp/out}"
 mkdir -p "$OUT"
 nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader | tee "$OUT/gpu.txt"
@@ -46,6 +47,11 @@ case "$part" in
       CONCURRENCY="${CONCURRENCY:-1,2,4,8,16,32,64}" bash bench/peers/run.sh "$model" "$OUT/serving-$arch-${bits}bit" \
       > "$OUT/serving-$arch-${bits}bit.log" 2>&1
     tail -40 "$OUT/serving-$arch-${bits}bit.log"
+    ;;
+  structured)
+    for flag in "" --sync; do
+      bun bench/structured/engine-decode.ts --layers 28 --prompt 128 --tokens 128 --rounds 5 $flag 2>&1 | tee -a "$OUT/structured.log" | tail -2
+    done
     ;;
   *) echo "unknown part $part" >&2; exit 2 ;;
 esac
