@@ -38,6 +38,17 @@ export function nativeFiles(root: string): NativeFile[] {
   return paths.sort().map((abs) => ({ rel: relative(root, abs), abs, size: statSync(abs).size }));
 }
 
+/**
+ * libvips for sharp's addon (src/media/sharp.ts loads it before sharp), from the host's
+ * `@img/sharp-libvips-<platform>` package; a cross build carries none (that platform's package is not installed).
+ */
+export function libvipsFiles(target?: string): NativeFile[] {
+  const host = `${process.platform}-${process.arch}`;
+  if (target && target !== host) return [];
+  const dir = join(REPO_ROOT, "node_modules", "@img", `sharp-libvips-${host}`, "lib");
+  return filesIn(dir).filter((p) => /libvips-cpp\.(so|dylib)/.test(p)).map((abs) => ({ rel: join("sharp", relative(dir, abs)), abs, size: statSync(abs).size }));
+}
+
 function contentHash(files: NativeFile[]): string {
   const hasher = new Bun.CryptoHasher("sha256");
   for (const f of files) {
@@ -84,7 +95,7 @@ async function build(requested: Backend, target?: Target): Promise<void> {
     console.error(`build: ${join(root, library)} is missing; run: bun scripts/native.ts --backend ${backend}`);
     process.exit(1);
   }
-  const files = nativeFiles(root).filter((f) => !plan?.exclude.includes(relative(join("mlx", "lib"), f.rel)));
+  const files = [...nativeFiles(root).filter((f) => !plan?.exclude.includes(relative(join("mlx", "lib"), f.rel))), ...libvipsFiles(plan?.target)];
   const kernels = kernelsDescription(backend, join(root, library));
   const pkgVersion = (JSON.parse(readFileSync(join(REPO_ROOT, "package.json"), "utf8")) as { version: string }).version;
   const key = `${pkgVersion}-${MLX_VERSION}-${backend}-${contentHash(files)}`;

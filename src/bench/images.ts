@@ -4,7 +4,7 @@
  * is distinct (its own seed), so neither the prefix cache nor an encoder cache can serve one request from
  * another's image; the encoding happens before a request's clock starts.
  */
-import sharp from "sharp";
+import { loadSharp } from "../media/sharp.ts";
 import { syntheticImage } from "./vlm-cases.ts";
 
 export interface ImageRequestSpec {
@@ -21,7 +21,7 @@ export interface ImageRequestSpec {
  */
 export async function imageDataUrl(width: number, height: number, seed: number): Promise<string> {
   const image = syntheticImage(width, height, seed);
-  const jpeg = await sharp(image.data, { raw: { width, height, channels: 3 } }).jpeg({ quality: 85 }).toBuffer();
+  const jpeg = await loadSharp()(image.data, { raw: { width, height, channels: 3 } }).jpeg({ quality: 85 }).toBuffer();
   return `data:image/jpeg;base64,${jpeg.toString("base64")}`;
 }
 

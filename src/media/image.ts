@@ -1,6 +1,7 @@
 /** Image decoding with sharp: header-checked size, EXIF orientation, sRGB, alpha dropped, 8-bit RGB out. */
-import sharp, { type Metadata } from "sharp";
+import type { Metadata } from "sharp";
 import { MediaError } from "./errors.ts";
+import { loadSharp } from "./sharp.ts";
 
 /** Decoded pixels, row-major `[height, width, 3]` RGB bytes. */
 export interface RgbImage {
@@ -18,6 +19,7 @@ export interface RgbImage {
  *   const { width, height, data } = await decodeImage(pngBytes, 64_000_000);
  */
 export async function decodeImage(bytes: Uint8Array, maxPixels: number): Promise<RgbImage> {
+  const sharp = loadSharp();
   let meta: Metadata;
   try {
     meta = await sharp(bytes, { limitInputPixels: false }).metadata();

@@ -112,6 +112,16 @@ export function embeddedKernels(): string | null {
   return manifest?.kernels ?? null;
 }
 
+/**
+ * The unpacked path of the first embedded file under `dir` (e.g. `sharp` for libvips), or null outside a
+ * compiled binary or when the build carried none.
+ */
+export function embeddedPath(dir: string): string | null {
+  const file = manifest?.files.find((f) => f.rel.startsWith(`${dir}/`));
+  if (!manifest || !file) return null;
+  return join(materializeTo(nativeCacheRoot(), manifest), file.rel);
+}
+
 /** Copies embedded libraries to the private cache and returns libvmlx's path, or null when none are embedded. */
 export function materializeEmbedded(): string | null {
   if (!manifest) return null;
