@@ -1,0 +1,120 @@
+/**
+ * A VLM end to end: the compiled binary serves a tiny random-weight Qwen2.5-VL folder from an empty directory,
+ * and the official Python `openai` client sends an image by URL (a local HTTP server, hence
+ * --allow-private-media-urls), by base64 and by local path (--allowed-local-media-path), a video by base64,
+ * and two images in one message. Each answers 200 with `usage.prompt_tokens` counting the image tokens, as
+ * Qwen's processor counts them: smart_resize to multiples of 28 (patch 14 x merge 2) within the fixture's
+ * [4·28², 64·28²] pixels, then (h/14)·(w/14)/4 tokens (video: times ⌈frames/2⌉). The prefix cache's counters
+ * on /metrics show the repeated image hit.
+ */
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import os from "node:os";
+import { join, resolve } from "node:path";
+import sharp from "sharp";
+import { writeQwenVlFixture } from "../../scripts/fixtures/vlm-qwen.ts";
+import { type RunningServer, startServer } from "./scripted-harness.ts";
+
+const OPENAI_PY = "3.51.0";
+const ROOT = resolve(import.meta.dir, "..", "..");
+const VENV = join(ROOT, ".cache", "py-openai-venv");
+const PYTHON = join(VENV, "bin", "python");
+
+async function run(cmd: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  const child = Bun.spawn(cmd, { stdout: "pipe", stderr: "pipe" });
+  const [stdout, stderr, code] = await Promise.all([new Response(child.stdout).text(), new Response(child.stderr).text(), child.exited]);
+  return { code, stdout, stderr };
+}
+
+async function ensureVenv(): Promise<void> {
+  const version = existsSync(PYTHON) ? await run([PYTHON, "-c", "import openai; print(openai.__version__)"]) : null;
+  if (version?.code === 0 && version.stdout.trim() === OPENAI_PY) return;
+  rmSync(VENV, { recursive: true, force: true });
+  for (const cmd of [["python3", "-m", "venv", VENV], [join(VENV, "bin", "pip"), "install", "-q", `openai==${OPENAI_PY}`]]) {
+    const r = await run(cmd);
+    if (r.code !== 0) throw new Error(`${cmd.join(" ")} failed (${r.code}):\n${r.stderr}`);
+  }
+}
+
+/** A height x width RGB PNG of a deterministic pattern. */
+async function png(path: string, height: number, width: number, salt: number): Promise<void> {
+  const data = Buffer.alloc(height * width * 3);
+  for (let i = 0; i < data.length; i++) data[i] = (i * 37 + salt * 101 + ((i / 3) | 0) * 7) % 256;
+  await sharp(data, { raw: { width, height, channels: 3 } }).png().toFile(path);
+}
+
+/** Qwen2.5-VL's token count of an image (or video of `frames` frames) whose sides are already multiples of 28 in range. */
+function qwenTokens(height: number, width: number, frames = 1): number {
+  const t = frames === 1 ? 1 : Math.ceil(frames / 2);
+  return (t * (height / 14) * (width / 14)) / 4;
+}
+
+const scratch = mkdtempSync(join(os.tmpdir(), "vlm-e2e-"));
+const [modelDir, mediaDir] = [join(scratch, "model"), join(scratch, "media")];
+let server: RunningServer;
+let images: ReturnType<typeof Bun.serve>;
+
+beforeAll(async () => {
+  mkdirSync(modelDir);
+  mkdirSync(mediaDir);
+  writeQwenVlFixture("qwen2_5_vl", modelDir, { seed: 5 });
+  await png(join(mediaDir, "small.png"), 56, 84, 1); // 6 tokens
+  await png(join(scratch, "served.png"), 112, 112, 2); // 16 tokens
+  // 2 s at 4 fps, 56x56: sampled at 2 fps -> 4 frames -> 2 temporal patches of 4x4 patches -> 8 tokens.
+  const ff = await run(["ffmpeg", "-v", "error", "-f", "lavfi", "-i", "testsrc=size=56x56:rate=4", "-t", "2", "-c:v", "mpeg4",
+    "-pix_fmt", "yuv420p", join(mediaDir, "clip.mp4")]);
+  if (ff.code !== 0) throw new Error(`ffmpeg failed: ${ff.stderr}`);
+  const served = await Bun.file(join(scratch, "served.png")).arrayBuffer();
+  images = Bun.serve({ hostname: "127.0.0.1", port: 0, fetch: () => new Response(served, { headers: { "content-type": "image/png" } }) });
+  [server] = await Promise.all([
+    startServer(modelDir, "tiny-vl", ["--allow-private-media-urls", "--allowed-local-media-path", mediaDir]),
+    ensureVenv(),
+  ]);
+}, 240_000);
+
+afterAll(async () => {
+  await server?.stop();
+  images?.stop(true);
+  rmSync(scratch, { recursive: true, force: true });
+});
+
+interface Case {
+  prompt_tokens: number;
+  cached_tokens: number | null;
+  completion_tokens: number;
+  finish_reason: string;
+}
+
+describe("a Qwen2.5-VL folder served by the binary", () => {
+  test(`openai==${OPENAI_PY}: image by URL, base64 and path, a video by base64, two images; prompt_tokens count the image tokens`, async () => {
+    const url = `http://127.0.0.1:${images.port}/cat.png`;
+    const r = await run([PYTHON, join(import.meta.dir, "python", "vlm.py"), `${server.base}/v1`, "tiny-vl", url,
+      join(mediaDir, "small.png"), join(mediaDir, "clip.mp4")]);
+    expect(r.stderr).toBe("");
+    expect(r.code).toBe(0);
+    const out = JSON.parse(r.stdout) as Record<string, Case>;
+    const base = out.text!.prompt_tokens;
+    const wrap = 2; // <|vision_start|> and <|vision_end|> around each item's pads
+    const small = qwenTokens(56, 84);
+    const served = qwenTokens(112, 112);
+    expect([small, served, qwenTokens(56, 56, 4)]).toEqual([6, 16, 8]);
+    expect(out.url!.prompt_tokens).toBe(base + wrap + served);
+    expect(out.base64!.prompt_tokens).toBe(base + wrap + small);
+    expect(out.path!.prompt_tokens).toBe(base + wrap + small);
+    expect(out.video!.prompt_tokens).toBe(base + wrap + qwenTokens(56, 56, 4));
+    expect(out.two_images!.prompt_tokens).toBe(base + 2 * wrap + served + small);
+    for (const c of Object.values(out).filter((v): v is Case => typeof v === "object")) {
+      expect(c.completion_tokens).toBeGreaterThan(0);
+      expect(["stop", "length"]).toContain(c.finish_reason);
+    }
+    // The same picture again (base64, then by path: same decoded content) reuses the full blocks of its prompt.
+    const fullBlocks = Math.floor((base + wrap + small) / 16) * 16;
+    expect(out.base64!.cached_tokens).toBe(0);
+    expect(out.base64_again!.cached_tokens).toBe(fullBlocks);
+    expect(out.path!.cached_tokens).toBe(fullBlocks);
+    const metrics = await (await fetch(`${server.base}/metrics`)).text();
+    const value = (name: string) => Number(new RegExp(`^vllm_mlx_${name} (\\S+)$`, "m").exec(metrics)?.[1] ?? NaN);
+    expect(value("prefix_cache_mm_hits_total")).toBeGreaterThanOrEqual(2);
+    expect(value("prefix_cache_hit_tokens_total")).toBeGreaterThanOrEqual(2 * fullBlocks);
+  }, 180_000);
+});
