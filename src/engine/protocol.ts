@@ -41,6 +41,8 @@ export interface ModelInfo {
   loadState: LoadState;
   /** Token ids run from 0 to `vocabSize - 1`; absent until the tokenizer is loaded. */
   vocabSize?: number;
+  /** A vision model: chat takes image parts, and video parts when `video` (Qwen-VL families). */
+  vision?: { video: boolean };
 }
 
 /** Scheduler occupancy, reported by `/health`. */

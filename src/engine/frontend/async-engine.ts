@@ -12,6 +12,7 @@ import { ParentRequest } from "./parent-request.ts";
 import { detokenizeIds, tokenizeInput } from "./prompt.ts";
 import { OFF_THREAD_CHARS, PromptPreparer } from "./prompt-preparer.ts";
 import type { PromptVision } from "./prompt-protocol.ts";
+import { loadVisionProcessor } from "../../models/vision/load-processor.ts";
 import { type GenerationDefaults, toCoreSampling } from "./sampling.ts";
 import { TokenTextCache } from "./token-text.ts";
 import {
@@ -80,6 +81,8 @@ const THINK = { start: "<think>", end: "</think>" };
  */
 export class AsyncEngine implements Engine {
   readonly #options: AsyncEngineOptions;
+  /** What a vision model takes besides text (from its processor: video for the Qwen-VL families). */
+  readonly #vision: { video: boolean } | undefined;
   readonly #live = new LiveRequests(() => this.#client);
   #client: WorkerClient;
   #tokenizer: ModelTokenizer | undefined;
@@ -100,6 +103,8 @@ export class AsyncEngine implements Engine {
 
   constructor(options: AsyncEngineOptions) {
     this.#options = options;
+    const processor = options.vision ? loadVisionProcessor(options.vision.modelDir) : null;
+    this.#vision = processor ? { video: processor.processVideo !== null } : undefined;
     this.#tokenizer = options.tokenizer;
     this.#templateSource = options.chatTemplateSource;
     this.ready = new Promise((resolve, reject) => {
@@ -132,6 +137,7 @@ export class AsyncEngine implements Engine {
     return {
       id: this.#options.id, contextLength, toolCallFormat, ...(reasoning ? { reasoning } : {}), loadState: this.#loadState,
       ...(vocabSize === undefined ? {} : { vocabSize }),
+      ...(this.#vision ? { vision: this.#vision } : {}),
     };
   }
 

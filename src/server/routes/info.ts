@@ -8,13 +8,13 @@ const STARTED = Math.floor(Date.now() / 1000);
 
 function modelCard(deps: RouteDeps, id: string) {
   const info = deps.engine.modelInfo();
-  // What the model takes and gives beyond text; no model takes images or video yet. A pooling model serves
-  // embeddings or rerank and no chat.
+  // What the model takes and gives beyond text: a vision model takes images (and video, Qwen-VL). A pooling
+  // model serves embeddings or rerank and no chat.
   const task = deps.pooling?.task;
   const capabilities = {
     chat: deps.pooling === undefined,
-    vision: false,
-    video: false,
+    vision: info.vision !== undefined,
+    video: info.vision?.video === true,
     embeddings: task === "embed",
     rerank: task === "score",
     tools: info.toolCallFormat !== "none",

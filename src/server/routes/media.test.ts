@@ -11,7 +11,7 @@ import type { MediaServingOptions } from "../../engine/frontend/media-inputs.ts"
 import { DEFAULT_MEDIA_POLICY } from "../../media/index.ts";
 import { gradientImage, pngHeaderOnly, testVideo } from "../../media/testing.ts";
 import { loadTokenizer, type ModelTokenizer } from "../../tokenizer/index.ts";
-import { post, testApp } from "../testing/helpers.ts";
+import { post, request, testApp } from "../testing/helpers.ts";
 import { PreparingEngine } from "../testing/preparing-engine.ts";
 
 // Decoding, ffmpeg and preprocessing on a busy 2-core machine take seconds.
@@ -102,9 +102,16 @@ describe("chat completions with media", () => {
     expect((await post(app, "/v1/chat/completions", chat([image(dataUrl("image/png", png))]))).status).toBe(200);
   });
 
-  test("a text-only model refuses a media part by name", async () => {
+  test("/v1/models shows vision and video for a Qwen-VL model", async () => {
+    const res = await request(vlmApp().app, "/v1/models");
+    expect((await res.json()).data[0].capabilities).toMatchObject({ chat: true, vision: true, video: true });
+  });
+
+  test("a text-only model shows no vision and refuses a media part by name", async () => {
     const engine = new PreparingEngine(tok);
     engines.push(engine);
+    const caps = (await (await request(testApp(engine).app, "/v1/models")).json()).data[0].capabilities;
+    expect([caps.vision, caps.video]).toEqual([false, false]);
     const res = await post(testApp(engine).app, "/v1/chat/completions", chat([image(dataUrl("image/png", png))]));
     expect(res.status).toBe(400);
     expect((await res.json()).error).toMatchObject({ param: "messages[0].content[1]", message: "messages[0].content[1]: this model has no vision: it takes text only, and got an image part" });

@@ -7,6 +7,7 @@ import type { PreparedPrompt } from "../../engine/frontend/prompt.ts";
 import { OFF_THREAD_CHARS, PromptPreparer } from "../../engine/frontend/prompt-preparer.ts";
 import type { PromptVision } from "../../engine/frontend/prompt-protocol.ts";
 import type { EngineEvent, GenerateRequest } from "../../engine/protocol.ts";
+import { loadVisionProcessor } from "../../models/vision/load-processor.ts";
 import type { ModelTokenizer } from "../../tokenizer/index.ts";
 import { FakeEngine, type FakeScript } from "./fake-engine.ts";
 
@@ -25,6 +26,8 @@ export class PreparingEngine extends FakeEngine {
     super((request) => ({ ...script(request), promptTokens: prepared.get(request.requestId)?.tokenIds.length ?? 0 }));
     this.prepared = prepared;
     this.preparer = new PromptPreparer(tokenizer, OFF_THREAD_CHARS, vision);
+    const processor = vision ? loadVisionProcessor(vision.modelDir) : null;
+    if (processor) this.info = { ...this.info, vision: { video: processor.processVideo !== null } };
   }
 
   override submit(request: GenerateRequest, signal: AbortSignal): AsyncIterable<EngineEvent> {
