@@ -4,7 +4,7 @@
  *
  *   bun scripts/fixtures.ts vlm --arch qwen2_vl --out DIR [--bits 4] [--seed N]
  *
- * ARCH: qwen2_vl, qwen2_5_vl, qwen3_vl, gemma3, llava.
+ * ARCH: qwen2_vl, qwen2_5_vl, qwen3_vl, gemma3, llava, llava_next.
  */
 import { parseArgs } from "node:util";
 import { QWEN_VL_ARCHS, writeQwenVlFixture, type QwenVlArch } from "./fixtures/vlm-qwen.ts";
@@ -13,8 +13,9 @@ import { writeTinyVlm } from "../src/models/vision/gemma-llava-testing.ts";
 const VLM_WRITERS: Record<string, (dir: string, opts: { bits?: number; seed?: number }) => void> = Object.fromEntries(
   [
     ...QWEN_VL_ARCHS.map((a) => [a, (dir: string, opts: { bits?: number; seed?: number }) => writeQwenVlFixture(a as QwenVlArch, dir, opts)]),
-    // Gemma 3 (SigLIP) and LLaVA 1.5 (CLIP) in mlx-vlm's layout; 4- or 8-bit quantize what nn.quantize would.
-    ...(["gemma3", "llava"] as const).map((a) => [a, (dir: string, opts: { bits?: number; seed?: number }) =>
+    // Gemma 3 (SigLIP), LLaVA 1.5 and LLaVA-NeXT (CLIP; NeXT adds image_newline and 32-pixel grid pinpoints) in
+    // mlx-vlm's layout; 4- or 8-bit quantize what nn.quantize would.
+    ...(["gemma3", "llava", "llava_next"] as const).map((a) => [a, (dir: string, opts: { bits?: number; seed?: number }) =>
       writeTinyVlm(dir, a, opts.seed ?? 1, opts.bits as 4 | 8 | undefined)]),
   ],
 );

@@ -13,6 +13,7 @@ import { qwen2VlTextSpec } from "./vision/qwen2-vl.ts";
 import { qwen3VlTextSpec } from "./vision/qwen3-vl.ts";
 import { gemma3VisionConfig } from "./vision/gemma3-vision.ts";
 import { llavaConfig } from "./vision/llava.ts";
+import { llavaNextConfig } from "./vision/llava-next.ts";
 
 export interface ModelFactory {
   /** The family's spec from its HF config (throws ConfigError). */
@@ -38,7 +39,7 @@ export const MODEL_FACTORIES: Readonly<Record<string, ModelFactory>> = {
   // Gemma 3 with images (a gemma3 config without vision_config fails here: its text model is gemma3_text) and LLaVA.
   gemma3: { spec: (hf) => gemma3VisionConfig(hf).text, sanitize: sanitizeCommon, toolCallFormat: "none" },
   llava: { spec: (hf) => llavaConfig(hf).text, sanitize: sanitizeCommon, toolCallFormat: "none" },
-  llava_next: { spec: (hf) => llavaConfig(hf).text, sanitize: sanitizeCommon, toolCallFormat: "none" },
+  llava_next: { spec: (hf) => llavaNextConfig(hf).text, sanitize: sanitizeCommon, toolCallFormat: "none" },
   gemma2: { spec: gemma2Spec, sanitize: sanitizeCommon, toolCallFormat: "none" },
   gemma3_text: {
     spec: gemma3Spec,

@@ -8,10 +8,12 @@ import type { MultiModalPlaceholder } from "../core/mm-keys.ts";
 /** One preprocessed image or video of a prompt. */
 export interface MultiModalItem extends MultiModalPlaceholder {
   kind: "image" | "video";
-  /** Row-major float32 pixels as the family's processor writes them (Qwen: `[patches, 3·T·p·p]`; Gemma 3 / LLaVA: `[1, 3, H, W]`). */
+  /** Row-major float32 pixels as the family's processor writes them (Qwen: `[patches, 3·T·p·p]`; Gemma 3 / LLaVA: `[1, 3, H, W]`; LLaVA-NeXT: `[1 + tiles, 3, H, W]`). */
   pixelValues: { data: Float32Array; shape: number[] };
   /** Qwen-VL's `image_grid_thw` / `video_grid_thw` row (patches before merging). */
   gridThw?: [number, number, number];
+  /** LLaVA-NeXT's `image_sizes` row, the original `[height, width]` its tiles are packed by. */
+  imageSize?: [number, number];
 }
 
 /**

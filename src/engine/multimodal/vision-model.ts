@@ -81,7 +81,7 @@ class ImageAdapter implements MultimodalModel {
   encode(item: MultiModalItem): EncoderOutput {
     if (item.kind !== "image") throw new RangeError("this model takes images only");
     using px = pixels(item);
-    using feats = this.vlm.encodeImages(px); // [N, T, D]
+    using feats = this.vlm.encodeImages(px, item.imageSize); // [N, T, D]; LLaVA-NeXT packs its tiles to [1, T, D]
     const D = feats.shape[feats.ndim - 1]!;
     using rows = mx.reshape(feats, [-1, D]);
     // Gemma 3 scales image features by 1/sqrt(hidden_size) before the decoder's embedding scale (mlx-vlm).

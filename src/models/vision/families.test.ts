@@ -8,6 +8,7 @@ import { vlmArch } from "./families.ts";
 import { Gemma3VisionModel } from "./gemma3-vision.ts";
 import { tinyConfig, writeTinyVlm } from "./gemma-llava-testing.ts";
 import { LlavaModel } from "./llava.ts";
+import { LlavaNextModel } from "./llava-next.ts";
 
 const root = mkdtempSync(join(tmpdir(), "vlm-families-"));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -19,7 +20,7 @@ describe("vlmArch: one detection place for every VLM family", () => {
     expect(vlmArch({ model_type: "qwen3_vl", vision_config: {} })).toBe("qwen3_vl");
     expect(vlmArch(tinyConfig("gemma3"))).toBe("gemma3");
     expect(vlmArch(tinyConfig("llava"))).toBe("llava");
-    expect(vlmArch({ model_type: "llava_next", vision_config: {} })).toBe("llava_next");
+    expect(vlmArch(tinyConfig("llava_next"))).toBe("llava_next");
   });
 
   test("text models are not VLMs, Gemma 3 without a vision tower included", () => {
@@ -30,8 +31,8 @@ describe("vlmArch: one detection place for every VLM family", () => {
   });
 });
 
-describe("loadModelDir on Gemma 3 and LLaVA folders", () => {
-  for (const [arch, cls] of [["gemma3", Gemma3VisionModel], ["llava", LlavaModel]] as const) {
+describe("loadModelDir on Gemma 3, LLaVA and LLaVA-NeXT folders", () => {
+  for (const [arch, cls] of [["gemma3", Gemma3VisionModel], ["llava", LlavaModel], ["llava_next", LlavaNextModel]] as const) {
     for (const bits of [undefined, 4] as const) {
       test(`${arch} ${bits ? "4-bit" : "fp32"}: loaded as a VLM whose text decoder is the model`, async () => {
         const dir = join(root, `${arch}-${bits ?? 32}`);
@@ -45,10 +46,10 @@ describe("loadModelDir on Gemma 3 and LLaVA folders", () => {
     }
   }
 
-  test("a LLaVA-NeXT folder is refused with a message that names it", async () => {
-    const dir = join(root, "llava-next");
-    writeTinyVlm(dir, "llava", 1);
-    writeFileSync(join(dir, "config.json"), JSON.stringify({ ...tinyConfig("llava"), model_type: "llava_next" }));
+  test("a LLaVA-NeXT config without its 'default' feature strategy is refused with a message that names it", async () => {
+    const dir = join(root, "llava-next-full");
+    writeTinyVlm(dir, "llava_next", 1);
+    writeFileSync(join(dir, "config.json"), JSON.stringify({ ...tinyConfig("llava_next"), vision_feature_select_strategy: "full" }));
     const error = await loadModelDir(dir).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ConfigError);
     expect((error as Error).message).toContain("LLaVA-NeXT");

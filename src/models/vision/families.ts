@@ -1,13 +1,14 @@
 /**
  * The one place a model folder is recognised as a vision-language model, from its config alone (`serve` needs
  * no flag): Qwen2-VL, Qwen2.5-VL and Qwen3-VL (`model_type` with a `vision_config`), Gemma 3 (`gemma3` with a
- * `vision_config`; without one it is a text model) and LLaVA 1.5 (`llava`). LLaVA-NeXT (`llava_next`) is
- * recognised and refused until its any-resolution tiling runs in the model.
+ * `vision_config`; without one it is a text model), LLaVA 1.5 (`llava`) and LLaVA-NeXT (`llava_next`,
+ * any-resolution tiling).
  */
 import type { WeightStore } from "../../nn/weights.ts";
-import { ConfigError, type HfConfig } from "../config.ts";
+import type { HfConfig } from "../config.ts";
 import { gemma3VisionConfig, Gemma3VisionModel } from "./gemma3-vision.ts";
 import { llavaConfig, LlavaModel } from "./llava.ts";
+import { llavaNextConfig, LlavaNextModel } from "./llava-next.ts";
 import { type VisionLanguageModel, vlmFamily, VlmModel } from "./vlm.ts";
 
 export type VlmArch = "qwen2_vl" | "qwen2_5_vl" | "qwen3_vl" | "gemma3" | "llava" | "llava_next";
@@ -34,7 +35,7 @@ export function loadVisionLanguageModel(store: WeightStore, hf: HfConfig, arch: 
     case "llava":
       return LlavaModel.load(store, llavaConfig(hf));
     case "llava_next":
-      throw new ConfigError("LLaVA-NeXT (model_type 'llava_next', any-resolution tiling) is not supported yet; LLaVA 1.5 ('llava') is");
+      return LlavaNextModel.loadNext(store, llavaNextConfig(hf));
     default:
       return VlmModel.load(store, hf);
   }

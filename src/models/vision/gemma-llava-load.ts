@@ -7,6 +7,7 @@ import { loadWeights, readConfig } from "../load.ts";
 import type { HfConfig } from "../config.ts";
 import { gemma3VisionConfig, Gemma3VisionModel } from "./gemma3-vision.ts";
 import { llavaConfig, LlavaModel } from "./llava.ts";
+import { llavaNextConfig, LlavaNextModel } from "./llava-next.ts";
 import type { ImageLanguageModel } from "./image-vlm.ts";
 
 export type GemmaLlavaFamily = "gemma3" | "llava" | "llava_next";
@@ -27,6 +28,7 @@ export async function loadGemmaLlavaDir(dir: string): Promise<{ model: ImageLang
   const family = gemmaLlavaFamily(hf);
   if (!family) throw new TypeError(`${dir} is not a Gemma 3 or LLaVA vision model (model_type '${String(hf.model_type)}')`);
   const store = await loadWeights(dir, hf);
-  const model = family === "gemma3" ? Gemma3VisionModel.load(store, gemma3VisionConfig(hf)) : LlavaModel.load(store, llavaConfig(hf));
+  const model = family === "gemma3" ? Gemma3VisionModel.load(store, gemma3VisionConfig(hf))
+    : family === "llava" ? LlavaModel.load(store, llavaConfig(hf)) : LlavaNextModel.loadNext(store, llavaNextConfig(hf));
   return { model, hfConfig: hf, family };
 }

@@ -49,8 +49,13 @@ function textShapes(gemma: boolean): Shapes {
   return s;
 }
 
-/** The config.json of a tiny `gemma3` or `llava` folder. */
-export function tinyConfig(arch: "gemma3" | "llava"): Record<string, unknown> {
+export type TinyVlmArch = "gemma3" | "llava" | "llava_next";
+
+/** LLaVA-NeXT's grid pinpoints at the tiny 32-pixel tile: 1x2, 2x1, 2x2, 3x1 and 1x3 tiles (`[height, width]`). */
+export const TINY_PINPOINTS: [number, number][] = [[32, 64], [64, 32], [64, 64], [96, 32], [32, 96]];
+
+/** The config.json of a tiny `gemma3`, `llava` or `llava_next` folder. */
+export function tinyConfig(arch: TinyVlmArch): Record<string, unknown> {
   if (arch === "gemma3") {
     return {
       model_type: "gemma3", image_token_index: TINY_IMAGE_TOKEN, boi_token_index: 298, eoi_token_index: 299, mm_tokens_per_image: 16,
@@ -60,7 +65,7 @@ export function tinyConfig(arch: "gemma3" | "llava"): Record<string, unknown> {
     };
   }
   return {
-    model_type: "llava", image_token_index: TINY_IMAGE_TOKEN, vision_feature_layer: -2, vision_feature_select_strategy: "default",
+    model_type: arch, image_token_index: TINY_IMAGE_TOKEN, ...(arch === "llava_next" ? { image_grid_pinpoints: TINY_PINPOINTS } : {}), vision_feature_layer: -2, vision_feature_select_strategy: "default",
     text_config: { ...TINY_TEXT, model_type: "llama", rms_norm_eps: 1e-5, rope_theta: 10000, tie_word_embeddings: false },
     vision_config: { ...TINY_VISION, model_type: "clip_vision_model", num_hidden_layers: 3, layer_norm_eps: 1e-5 },
   };
@@ -72,7 +77,7 @@ export function tinyConfig(arch: "gemma3" | "llava"): Record<string, unknown> {
  * @example
  *   writeTinyVlm(dir, "llava"); // then loadGemmaLlavaDir(dir)
  */
-export function writeTinyVlm(dir: string, arch: "gemma3" | "llava", seed = 0, bits?: 4 | 8): void {
+export function writeTinyVlm(dir: string, arch: TinyVlmArch, seed = 0, bits?: 4 | 8): void {
   mkdirSync(dir, { recursive: true });
   const gemma = arch === "gemma3";
   const shapes: Shapes = { ...towerShapes("vision_tower.vision_model", gemma ? 2 : 3, !gemma), ...textShapes(gemma) };
@@ -82,6 +87,7 @@ export function writeTinyVlm(dir: string, arch: "gemma3" | "llava", seed = 0, bi
     const T = TINY_TEXT.hidden_size;
     Object.assign(shapes, { "multi_modal_projector.linear_1.weight": [T, D], "multi_modal_projector.linear_1.bias": [T],
       "multi_modal_projector.linear_2.weight": [T, T], "multi_modal_projector.linear_2.bias": [T] });
+    if (arch === "llava_next") shapes.image_newline = [T];
   }
   mx.seed(seed);
   const arrays = new Map<string, mx.Array>();

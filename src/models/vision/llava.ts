@@ -91,7 +91,7 @@ export class LlavaModel implements ImageLanguageModel {
   }
 
   /** pixels: [N, 3, S, S] -> [N, (S/p)^2 (+1 with "full"), textHidden] */
-  encodeImages(pixels: mx.Array): mx.Array {
+  encodeImages(pixels: mx.Array, _imageSize?: [number, number]): mx.Array {
     using states = this.tower.forward(pixels, this.tower.layersFor(this.config.featureLayer));
     const [B, N, D] = states.shape as [number, number, number];
     using selected = this.config.selectStrategy === "default" ? mx.slice(states, [0, 1, 0], [B, N, D]) : null;
