@@ -158,7 +158,7 @@ describe("serve: models we do not support", () => {
   test("an unknown model_type", async () => {
     const dir = modelDir("mamba", validWeights, (c) => (c.model_type = "mamba"));
     expectOneLine(await serve([dir]),
-      `${LOAD_FAILED} unknown model_type 'mamba' (supported: llama, mistral, qwen2, qwen3, gemma2, gemma3_text, phi3)`);
+      `${LOAD_FAILED} unknown model_type 'mamba' (supported: llama, mistral, qwen2, qwen3, qwen2_vl, qwen2_5_vl, qwen3_vl, gemma3, llava, llava_next, gemma2, gemma3_text, phi3)`);
   });
 
   test("7-bit quantization", async () => {

@@ -52,6 +52,6 @@ describe("GET /v1/models", () => {
     const { app } = testApp(new FakeEngine(undefined, { contextLength: 8192, reasoning: { start: "<think>", end: "</think>" } }));
     const card = (await (await request(app, "/v1/models")).json()).data[0];
     expect(card).toMatchObject({ id: "test-model", max_model_len: 8192 });
-    expect(card.capabilities).toEqual({ chat: true, vision: false, video: false, embeddings: false, tools: true, reasoning: true });
+    expect(card.capabilities).toEqual({ chat: true, vision: false, video: false, embeddings: false, rerank: false, tools: true, reasoning: true });
   });
 });
