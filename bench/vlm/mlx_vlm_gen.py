@@ -65,8 +65,7 @@ def main():
     model, processor = load(args.model)
     image = Image.open(args.image).convert("RGB")
     inputs = processor(text=[prompt], images=[image], return_tensors="mlx")
-    for _ in range(args.warmup):
-        encode(model, inputs)
+    for _ in range(args.warmup):  # a short generation, which runs the tower once too
         generate(model, inputs, 2)
     mx.reset_peak_memory()
     encode_ms = encode(model, inputs)

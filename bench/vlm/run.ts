@@ -16,7 +16,7 @@
  * layers and --vision-layers tower blocks; fp32 and 4-bit (group 64, every Linear with a 64-multiple input).
  * Env: PYTHON_MLX_VLM (a python with mlx + mlx-vlm; default .cache/vlm-venv/bin/python).
  */
-import { existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import sharp from "sharp";
@@ -99,6 +99,7 @@ for (const arch of args.archs!.split(",") as QwenVlArch[]) {
           `TTFT ${result.ttft_ms.toFixed(1)} ms, decode ${result.decode_tps.toFixed(2)} tok/s`);
       }
     }
+    rmSync(promptFile, { force: true });
     const a = runs.ours[0]!;
     const b = runs.theirs[0]!;
     if (a.prompt_tokens !== b.prompt_tokens || a.media_tokens !== b.media_tokens) {
