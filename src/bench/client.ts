@@ -5,7 +5,7 @@
  * server may pack several tokens into one frame. Fixed output lengths are asked for with `max_tokens` plus the
  * `min_tokens` / `ignore_eos` extra fields that vLLM-style servers honour and others ignore.
  */
-import { type BenchImageSource, chatContent } from "./images.ts";
+import { chatContent } from "./images.ts";
 import type { RequestRecord } from "./metrics.ts";
 
 export type Endpoint = "chat" | "completions";
@@ -21,7 +21,9 @@ export interface ClientConfig {
   fixedOutput?: boolean;
   temperature?: number;
   /** Images sent with every chat request (`--image-size`, `--images-per-request`); not in the prompt-length probes. */
-  images?: BenchImageSource;
+  images?: { next(): Promise<string[]> };
+  /** Put the images before the text in the message (default after). */
+  imagesFirst?: boolean;
 }
 
 /** The URL of an endpoint under `baseUrl`. */
@@ -41,7 +43,7 @@ export function requestBody(config: ClientConfig, prompt: string, maxTokens: num
     stream: true,
     stream_options: { include_usage: true },
   };
-  if (config.endpoint === "chat") body.messages = [{ role: "user", content: chatContent(prompt, imageUrls) }];
+  if (config.endpoint === "chat") body.messages = [{ role: "user", content: chatContent(prompt, imageUrls, config.imagesFirst) }];
   else body.prompt = prompt;
   if (config.fixedOutput ?? true) {
     body.min_tokens = maxTokens;

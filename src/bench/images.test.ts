@@ -33,6 +33,7 @@ describe("bench serve images", () => {
       { type: "image_url", image_url: { url: "data:a" } },
       { type: "image_url", image_url: { url: "data:b" } },
     ]);
+    expect(chatContent("hi", ["data:a"], true)).toEqual([{ type: "image_url", image_url: { url: "data:a" } }, { type: "text", text: "hi" }]);
     const chat = requestBody({ baseUrl: "http://x", model: "m", endpoint: "chat" }, "hi", 8, ["data:a"]);
     expect(chat.messages).toEqual([{ role: "user", content: [{ type: "text", text: "hi" }, { type: "image_url", image_url: { url: "data:a" } }] }]);
     expect(chat.max_tokens).toBe(8);

@@ -42,13 +42,15 @@ export class BenchImageSource {
 
 /**
  * A chat message's content with images, in OpenAI's format: the text first, then one `image_url` part per
- * image (as vLLM's serving benchmark orders them).
+ * image (as vLLM's serving benchmark orders them), or the images first.
  *
  * @example
  *   chatContent("Describe", ["data:image/jpeg;base64,..."]);
  *   // [{ type: "text", text: "Describe" }, { type: "image_url", image_url: { url: "data:image/jpeg;base64,..." } }]
  */
-export function chatContent(prompt: string, imageUrls: readonly string[]): string | Record<string, unknown>[] {
+export function chatContent(prompt: string, imageUrls: readonly string[], imagesFirst = false): string | Record<string, unknown>[] {
   if (imageUrls.length === 0) return prompt;
-  return [{ type: "text", text: prompt }, ...imageUrls.map((url) => ({ type: "image_url", image_url: { url } }))];
+  const images = imageUrls.map((url) => ({ type: "image_url", image_url: { url } }));
+  const text = { type: "text", text: prompt };
+  return imagesFirst ? [...images, text] : [text, ...images];
 }
