@@ -18,8 +18,8 @@ done
 images=.cache/parity-vlm-gemma-llava
 rm -rf "$images"
 for arch in gemma3 llava; do
-  bun scripts/fixtures.ts vlm --arch "$arch" --out "$images/$arch-fp32" --seed 5
-  bun scripts/fixtures.ts vlm --arch "$arch" --out "$images/$arch-q4" --bits 4 --seed 6
+  bun scripts/fixtures.ts vlm --arch "$arch" --out "$images/$arch-fp32" --seed 5 --tiny-vocab
+  bun scripts/fixtures.ts vlm --arch "$arch" --out "$images/$arch-q4" --bits 4 --seed 6 --tiny-vocab
 done
 # Preprocessing first: pixel values, grids and image-token counts of every family's processor on generated images.
 bun scripts/parity-vlm-preprocess.ts "$python" .cache/parity-vlm-preprocess

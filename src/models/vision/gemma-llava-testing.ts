@@ -13,6 +13,16 @@ export const TINY_TEXT = {
 export const TINY_VISION = { hidden_size: 64, intermediate_size: 128, num_attention_heads: 4, image_size: 32, patch_size: 4, num_channels: 3 };
 export const TINY_IMAGE_TOKEN = 300;
 
+/** The vocabulary a folder's config and embeddings use: the tiny one here, a real tokenizer's in `servable-vlm.ts`. */
+export interface TinyVocab {
+  vocabSize: number;
+  imageToken: number;
+  /** Gemma 3's `<start_of_image>` / `<end_of_image>`. */
+  boiToken: number;
+  eoiToken: number;
+}
+export const TINY_VOCAB: TinyVocab = { vocabSize: TINY_TEXT.vocab_size, imageToken: TINY_IMAGE_TOKEN, boiToken: 298, eoiToken: 299 };
+
 type Shapes = Record<string, number[]>;
 
 function towerShapes(p: string, layers: number, clip: boolean): Shapes {
@@ -30,8 +40,8 @@ function towerShapes(p: string, layers: number, clip: boolean): Shapes {
   return Object.assign(s, { [`${p}.post_layernorm.weight`]: [D], [`${p}.post_layernorm.bias`]: [D] });
 }
 
-function textShapes(gemma: boolean): Shapes {
-  const { hidden_size: D, intermediate_size: I, num_attention_heads: H, num_key_value_heads: K, head_dim: hd, vocab_size: V } = TINY_TEXT;
+function textShapes(gemma: boolean, V: number): Shapes {
+  const { hidden_size: D, intermediate_size: I, num_attention_heads: H, num_key_value_heads: K, head_dim: hd } = TINY_TEXT;
   const m = "language_model.model";
   const s: Shapes = { [`${m}.embed_tokens.weight`]: [V, D], [`${m}.norm.weight`]: [D] };
   const norms = gemma ? ["input_layernorm", "post_attention_layernorm", "pre_feedforward_layernorm", "post_feedforward_layernorm"]
@@ -55,18 +65,19 @@ export type TinyVlmArch = "gemma3" | "llava" | "llava_next";
 export const TINY_PINPOINTS: [number, number][] = [[32, 64], [64, 32], [64, 64], [96, 32], [32, 96]];
 
 /** The config.json of a tiny `gemma3`, `llava` or `llava_next` folder. */
-export function tinyConfig(arch: TinyVlmArch): Record<string, unknown> {
+export function tinyConfig(arch: TinyVlmArch, vocab: TinyVocab = TINY_VOCAB): Record<string, unknown> {
+  const text = { ...TINY_TEXT, vocab_size: vocab.vocabSize };
   if (arch === "gemma3") {
     return {
-      model_type: "gemma3", image_token_index: TINY_IMAGE_TOKEN, boi_token_index: 298, eoi_token_index: 299, mm_tokens_per_image: 16,
-      text_config: { ...TINY_TEXT, model_type: "gemma3_text", query_pre_attn_scalar: 16, sliding_window: 16, sliding_window_pattern: 2,
+      model_type: "gemma3", image_token_index: vocab.imageToken, boi_token_index: vocab.boiToken, eoi_token_index: vocab.eoiToken, mm_tokens_per_image: 16,
+      text_config: { ...text, model_type: "gemma3_text", query_pre_attn_scalar: 16, sliding_window: 16, sliding_window_pattern: 2,
         rope_local_base_freq: 10000, rope_global_base_freq: 1000000, mm_tokens_per_image: 16, rms_norm_eps: 1e-6 },
       vision_config: { ...TINY_VISION, model_type: "siglip_vision_model", num_hidden_layers: 2, layer_norm_eps: 1e-6 },
     };
   }
   return {
-    model_type: arch, image_token_index: TINY_IMAGE_TOKEN, ...(arch === "llava_next" ? { image_grid_pinpoints: TINY_PINPOINTS } : {}), vision_feature_layer: -2, vision_feature_select_strategy: "default",
-    text_config: { ...TINY_TEXT, model_type: "llama", rms_norm_eps: 1e-5, rope_theta: 10000, tie_word_embeddings: false },
+    model_type: arch, image_token_index: vocab.imageToken, ...(arch === "llava_next" ? { image_grid_pinpoints: TINY_PINPOINTS } : {}), vision_feature_layer: -2, vision_feature_select_strategy: "default",
+    text_config: { ...text, model_type: "llama", rms_norm_eps: 1e-5, rope_theta: 10000, tie_word_embeddings: false },
     vision_config: { ...TINY_VISION, model_type: "clip_vision_model", num_hidden_layers: 3, layer_norm_eps: 1e-5 },
   };
 }
@@ -77,10 +88,10 @@ export function tinyConfig(arch: TinyVlmArch): Record<string, unknown> {
  * @example
  *   writeTinyVlm(dir, "llava"); // then loadGemmaLlavaDir(dir)
  */
-export function writeTinyVlm(dir: string, arch: TinyVlmArch, seed = 0, bits?: 4 | 8): void {
+export function writeTinyVlm(dir: string, arch: TinyVlmArch, seed = 0, bits?: 4 | 8, vocab: TinyVocab = TINY_VOCAB): void {
   mkdirSync(dir, { recursive: true });
   const gemma = arch === "gemma3";
-  const shapes: Shapes = { ...towerShapes("vision_tower.vision_model", gemma ? 2 : 3, !gemma), ...textShapes(gemma) };
+  const shapes: Shapes = { ...towerShapes("vision_tower.vision_model", gemma ? 2 : 3, !gemma), ...textShapes(gemma, vocab.vocabSize) };
   const D = TINY_VISION.hidden_size;
   if (gemma) Object.assign(shapes, { "multi_modal_projector.mm_input_projection_weight": [D, TINY_TEXT.hidden_size], "multi_modal_projector.mm_soft_emb_norm.weight": [D] });
   else {
@@ -106,7 +117,7 @@ export function writeTinyVlm(dir: string, arch: TinyVlmArch, seed = 0, bits?: 4 
   }
   mx.saveSafetensors(join(dir, "model.safetensors"), arrays, { format: "mlx" });
   for (const a of arrays.values()) a.dispose();
-  const config = tinyConfig(arch);
+  const config = tinyConfig(arch, vocab);
   if (bits) config.quantization = { group_size: 64, bits };
   writeFileSync(join(dir, "config.json"), JSON.stringify(config, null, 2));
 }
