@@ -9,6 +9,7 @@ import { lenmlTokenizer } from "../../tokenizer/testdata/fixtures.ts";
 import type { ModelTokenizer } from "../../tokenizer/index.ts";
 import { specParam, StructuredCompiler, validateSpec } from "./compiler.ts";
 import { larkToEbnf, regexToEbnf } from "./lark.ts";
+import { RequestGrammars } from "./request-grammars.ts";
 import { requestSpec } from "./request-spec.ts";
 import { checkSchema, StructuredOutputError, type StructuredOutputSpec } from "./spec.ts";
 import { toolCallStructuralTag } from "./tool-grammar.ts";
@@ -257,4 +258,36 @@ describe("the compiled-grammar cache", () => {
     const bad: StructuredOutputSpec = { type: "grammar", grammar: "root ::= missing" };
     for (let i = 0; i < 2; i++) expect((await refusal(() => compiler.compile(bad))).param).toBe("structured_outputs.grammar");
   });
+});
+
+describe("request grammars on the model thread", () => {
+  test("warm() builds the token table once; create() reuses it and ends on the request's own stop tokens", async () => {
+    let loads = 0;
+    const grammars = new RequestGrammars(async () => {
+      loads++;
+      return tok.files;
+    }, QWEN3_VOCAB);
+    await grammars.warm();
+    expect(loads).toBe(1);
+    const stop = 30; // "?" as a stop token: the request's, not the model's EOS
+    const g = await grammars.create({ type: "choice", choices: ["ok"] }, [stop]);
+    for (const id of tok.encode("ok", { addSpecialTokens: false })) expect(g.acceptToken(id)).toBe(true);
+    expect(g.acceptToken([...tok.eosTokenIds][0]!)).toBe(false);
+    expect(g.acceptToken(stop)).toBe(true);
+    expect(g.isTerminated()).toBe(true);
+    g.dispose();
+    expect(loads).toBe(1);
+  }, 60_000);
+
+  test("a failed warm() is not fatal: the next create() tries again", async () => {
+    let loads = 0;
+    const grammars = new RequestGrammars(async () => {
+      if (loads++ === 0) throw new Error("tokenizer.json missing");
+      return tok.files;
+    }, QWEN3_VOCAB);
+    await grammars.warm();
+    const g = await grammars.create({ type: "json_object" }, [...tok.eosTokenIds]);
+    expect(loads).toBe(2);
+    g.dispose();
+  }, 60_000);
 });

@@ -28,7 +28,7 @@ const backlog: ToWorker[] = [];
 async function makeLoop(libraryDir: string | undefined): Promise<WorkerLoop> {
   if (libraryDir) process.env.VLLM_MLX_LIB_DIR = libraryDir;
   const [{ WorkerLoop }, { createCore }] = await Promise.all([import("./worker-loop.ts"), import("../create.ts")]);
-  return new WorkerLoop({ loadModel, createCore, post });
+  return new WorkerLoop({ loadModel, createCore, post, warmGrammars: true });
 }
 
 self.onmessage = (event: MessageEvent<ToWorker>) => {
