@@ -1,5 +1,7 @@
 /**
- * One VLM benchmark request, in-process: the family's processor, the vision tower, then single-sequence
+ * One VLM benchmark request, in-process, for every VLM family (Qwen2-VL, Qwen2.5-VL, Qwen3-VL through their
+ * grids and M-RoPE; Gemma 3, LLaVA 1.5, LLaVA-NeXT through their fixed image-token runs): the family's
+ * processor, the vision tower, then single-sequence
  * generation (`src/engine/runner/generate.ts`) on the merged prompt. Each stage is timed on its own: the
  * encoder time is the tower's forward pass evaluated; TTFT runs from the raw pixels to the first token, as a
  * server would see it (preprocess + encode + prefill + first sample).
@@ -8,16 +10,63 @@ import * as mx from "../mlx/index.ts";
 import { generate } from "../engine/runner/generate.ts";
 import { GREEDY } from "../engine/sampling/params.ts";
 import type { RgbImage } from "../media/index.ts";
-import { readConfig } from "../models/load.ts";
-import { loadVlmDir } from "../models/vision/load-vlm.ts";
+import type { DecoderModel, PromptInputs } from "../models/decoder.ts";
+import { loadModelDir, readConfig } from "../models/load.ts";
+import { vlmArch } from "../models/vision/families.ts";
+import type { ImageLanguageModel } from "../models/vision/image-vlm.ts";
 import { loadVisionProcessor } from "../models/vision/load-processor.ts";
 import { expandPlaceholders, type ProcessedMedia, type VisionProcessor } from "../models/vision/processor.ts";
-import { disposePrepared, promptInputs, vlmFamily, type VisionInput, type VlmModel } from "../models/vision/vlm.ts";
+import { disposePrepared, promptInputs, type VisionLanguageModel, VlmModel } from "../models/vision/vlm.ts";
 import { loadTokenizer, type ModelTokenizer } from "../tokenizer/index.ts";
+
+/** What the tower made of one item: features (and Qwen3-VL's deepstack features). */
+interface Encoded {
+  features: mx.Array;
+  deepstack: mx.Array[];
+}
+
+/** One family's encode and merge, over the model's own API. */
+interface VisionSide {
+  text: DecoderModel;
+  encode(item: ProcessedMedia, pixels: mx.Array): Encoded;
+  /** The decoder inputs of the prompt with `encoded` merged; `dispose` frees them. */
+  merge(tokens: readonly number[], item: ProcessedMedia, pixels: mx.Array, encoded: Encoded): { inputs: PromptInputs; dispose(): void };
+}
+
+function qwenSide(model: VlmModel): VisionSide {
+  const input = (item: ProcessedMedia, pixels: mx.Array) => {
+    if (!item.gridThw) throw new Error("the processor gave no grid for a Qwen-VL item");
+    return { kind: item.kind, pixels, grids: [item.gridThw] };
+  };
+  return {
+    text: model.text,
+    encode: (item, pixels) => model.encode(input(item, pixels)),
+    merge(tokens, item, pixels, encoded) {
+      const prepared = model.prepare(tokens, [input(item, pixels)], [encoded]);
+      return { inputs: promptInputs(prepared), dispose: () => disposePrepared(prepared) };
+    },
+  };
+}
+
+/** Gemma 3, LLaVA 1.5 and LLaVA-NeXT: a fixed run of image tokens at plain positions. */
+function imageSide(model: ImageLanguageModel): VisionSide {
+  return {
+    text: model.text,
+    encode: (item, pixels) => ({ features: model.encodeImages(pixels, item.imageSize), deepstack: [] }),
+    merge(tokens, _item, _pixels, encoded) {
+      const embeds = model.inputEmbeds(tokens, encoded.features);
+      const D = embeds.shape[2]!;
+      return {
+        inputs: { prefill: (start, end) => ({ inputEmbeds: mx.slice(embeds, [0, start, 0], [1, end, D]) }), decode: {} },
+        dispose: () => embeds.dispose(),
+      };
+    },
+  };
+}
 
 /** A loaded VLM folder ready to benchmark. */
 export interface VlmSubject {
-  model: VlmModel;
+  side: VisionSide;
   processor: VisionProcessor;
   tokenizer: ModelTokenizer;
 }
@@ -44,10 +93,10 @@ export interface CaseTiming {
   peakMemoryBytes: number;
 }
 
-/** Whether a folder's config names a VLM family this benchmark runs (Qwen2-VL, Qwen2.5-VL, Qwen3-VL). */
+/** Whether a folder's config names a VLM family (Qwen2-VL, Qwen2.5-VL, Qwen3-VL, Gemma 3, LLaVA 1.5, LLaVA-NeXT). */
 export async function isBenchVlm(dir: string): Promise<boolean> {
   try {
-    return vlmFamily(await readConfig(dir)) !== null;
+    return vlmArch(await readConfig(dir)) !== null;
   } catch {
     return false;
   }
@@ -62,8 +111,15 @@ export async function isBenchVlm(dir: string): Promise<boolean> {
 export async function loadVlmSubject(dir: string): Promise<VlmSubject> {
   const processor = loadVisionProcessor(dir);
   if (!processor) throw new Error(`${dir} has no vision processor (config.json's model_type is not a VLM family)`);
-  const [{ model }, tokenizer] = await Promise.all([loadVlmDir(dir), loadTokenizer(dir)]);
-  return { model, processor, tokenizer };
+  const [{ vlm }, tokenizer] = await Promise.all([loadModelDir(dir), loadTokenizer(dir)]);
+  if (!vlm) throw new Error(`${dir} loaded as a text model`);
+  return { side: vlmSide(vlm), processor, tokenizer };
+}
+
+function vlmSide(vlm: VisionLanguageModel): VisionSide {
+  if (vlm instanceof VlmModel) return qwenSide(vlm);
+  if ("encodeImages" in vlm && "inputEmbeds" in vlm) return imageSide(vlm as ImageLanguageModel);
+  throw new Error("this vision model has neither Qwen-VL's nor the image-token families' interface");
 }
 
 function preprocess(subject: VlmSubject, media: BenchMedia): ProcessedMedia {
@@ -91,23 +147,21 @@ export function runVlmCase(subject: VlmSubject, media: BenchMedia, opts: { maxTo
   mx.resetPeakMemory();
   const t0 = performance.now();
   const processed = preprocess(subject, media);
-  if (!processed.gridThw) throw new Error("the processor gave no grid for a Qwen-VL item");
   const t1 = performance.now();
   using pixels = mx.array(processed.pixelValues.data, { dtype: "float32", shape: processed.pixelValues.shape });
-  const input: VisionInput = { kind: processed.kind, pixels, grids: [processed.gridThw] };
-  const encoded = subject.model.encode(input);
+  const encoded = subject.side.encode(processed, pixels);
   mx.evaluate(encoded.features, ...encoded.deepstack);
   const t2 = performance.now();
   const tokens = promptTokens(subject, processed, opts.question);
-  const prepared = subject.model.prepare(tokens, [input], [encoded]);
+  const merged = subject.side.merge(tokens, processed, pixels, encoded);
   let first = 0;
   let n = 0;
   try {
-    const stream = generate(subject.model.text, tokens, { maxTokens: opts.maxTokens, sampling: GREEDY,
-      stopTokenIds: new Set(), inputs: promptInputs(prepared) });
+    const stream = generate(subject.side.text, tokens, { maxTokens: opts.maxTokens, sampling: GREEDY,
+      stopTokenIds: new Set(), inputs: merged.inputs });
     for (const _ of stream) if (++n === 1) first = performance.now();
   } finally {
-    disposePrepared(prepared);
+    merged.dispose();
     encoded.features.dispose();
     for (const d of encoded.deepstack) d.dispose();
   }

@@ -3,6 +3,7 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { writeQwenVlFixture } from "../../scripts/fixtures/vlm-qwen.ts";
+import { writeServableVlm } from "../models/vision/servable-vlm.ts";
 import { BenchArgError } from "./bench-args.ts";
 import { parseVlmBenchArgs, runVlmBench, vlmFolder } from "./bench-vlm.ts";
 
@@ -64,7 +65,7 @@ describe("the VLM benchmark on a tiny random-weight Qwen2.5-VL folder", () => {
     expect(text).toMatch(/^Peak memory \(MLX\): /m);
     const saved = JSON.parse(readFileSync(output, "utf8")) as { results: { timing: { generatedTokens: number } }[] };
     expect(saved.results.map((r) => r.timing.generatedTokens)).toEqual([4, 4, 4, 4]);
-  });
+  }, 60_000);
 
   test("the CLI runs a video case and refuses text-only flags for a VLM", () => {
     const run = (args: string[]) => Bun.spawnSync([process.execPath, MAIN, "bench", model, ...args], { stdout: "pipe", stderr: "pipe" });
@@ -77,5 +78,17 @@ describe("the VLM benchmark on a tiny random-weight Qwen2.5-VL folder", () => {
     const bad = run(["--concurrency", "2"]);
     expect(bad.exitCode).toBe(2);
     expect(bad.stderr.toString()).toContain("--concurrency is for text models");
+  }, 60_000);
+});
+
+describe("the VLM benchmark on the image-token families", () => {
+  test("a tiny LLaVA 1.5 folder: the image cases run; --video is refused up front", async () => {
+    const model = join(dir, "llava");
+    writeServableVlm(model, "llava", { seed: 2 });
+    const results = await runVlmBench(parseVlmBenchArgs({ model, quick: true, "max-tokens": "3", warmup: "0" }), model, () => {});
+    expect(results.map((r) => [r.error, r.timing?.generatedTokens])).toEqual([[undefined, 3], [undefined, 3], [undefined, 3], [undefined, 3]]);
+    // LLaVA 1.5 turns every image into the same number of placeholder tokens.
+    expect(new Set(results.map((r) => r.timing!.mediaTokens)).size).toBe(1);
+    await expect(runVlmBench(parseVlmBenchArgs({ model, video: true }), model, () => {})).rejects.toThrow("takes no video");
   }, 60_000);
 });

@@ -1,5 +1,6 @@
 /**
- * `vllm-mlx bench <vlm>`: the VLM benchmark, chosen when the model's config names a vision-language family.
+ * `vllm-mlx bench <vlm>`: the VLM benchmark, chosen when the model's config names a vision-language family
+ * (Qwen2-VL, Qwen2.5-VL, Qwen3-VL, Gemma 3, LLaVA 1.5, LLaVA-NeXT; video for the Qwen families).
  * Images at fixed resolutions (224×224 to 1920×1080), or with `--video` clips of 2 to 32 frames; `--quick`
  * runs fewer. Per case: encoder time, TTFT, decode tok/s and MLX peak memory.
  *
@@ -73,6 +74,9 @@ export async function vlmFolder(model: string): Promise<string | null> {
  */
 export async function runVlmBench(config: VlmBenchConfig, dir: string, print: (line: string) => void): Promise<VlmCaseResult[]> {
   const subject = await loadVlmSubject(dir);
+  if (config.video && !subject.processor.processVideo) {
+    throw new BenchArgError(`--video: this model (${subject.processor.family}) takes no video; its benchmark is the image one`);
+  }
   const cases = vlmCases({ video: config.video, quick: config.quick });
   print(`${config.model}: ${config.video ? "video" : "image"} benchmark, ${cases.length} cases, ${config.maxTokens} tokens each ` +
     `(greedy, end-of-sequence ignored), warm-up ${config.warmup}, in-process (processor -> vision tower -> generate)`);
