@@ -15,7 +15,7 @@ import { disposeEncoderOutput, type EncoderOutput, type MultimodalModel } from "
 import { ModelRunner } from "../runner/model-runner.ts";
 import { disposeSample, readSample, sampleAsync } from "../runner/sample-step.ts";
 import { needsPenalties } from "../sampling/params.ts";
-import { bitmaskWords } from "../sampling/token-bitmask.ts";
+import { GrammarBitmasks, type MaskStats } from "../structured/grammar-bitmask.ts";
 import type { TokenGrammar } from "../structured/token-grammar.ts";
 import { CoreStepError, DEFAULT_ENGINE_CORE_CONFIG, type EngineCoreConfig, type EngineCoreRequest, type EngineCoreStats,
   type TokenOutput } from "./core-types.ts";
@@ -44,7 +44,7 @@ export class EngineCore {
   /** The step queued ahead of the next `step()` call (asyncScheduling). */
   #inFlight: InFlightStep | null = null;
   #numLaunchedAhead = 0;
-  readonly #maskStats = { masks: 0, hostMs: 0 };
+  readonly #masks = new GrammarBitmasks();
 
   constructor(
     readonly model: Model,
@@ -218,7 +218,7 @@ export class EngineCore {
       return { output, emitting, sample: null, deferred: { logits, rows } };
     }
     try {
-      const bitmask = constrained ? this.#grammarBitmask(emitting, logits.shape[1]!) : null;
+      const bitmask = constrained ? this.#bitmask(emitting, logits.shape[1]!) : null;
       return { output, emitting, sample: sampleAsync(logits, emitting.map((_, j) => j), rows, this.pool.arrays(), bitmask) };
     } finally {
       logits.dispose();
@@ -234,31 +234,21 @@ export class EngineCore {
     const { logits, rows } = step.deferred!;
     delete step.deferred;
     try {
-      const bitmask = this.#grammarBitmask(step.emitting, logits.shape[1]!);
+      const bitmask = this.#bitmask(step.emitting, logits.shape[1]!);
       step.sample = sampleAsync(logits, step.emitting.map((_, j) => j), rows, [], bitmask);
     } finally {
       logits.dispose();
     }
   }
 
-  /** Rows x ceil(V/32) words: each constrained row's allowed tokens, all ones for the others. */
-  #grammarBitmask(emitting: readonly Sequence<RequestState>[], V: number): Int32Array {
-    const t0 = performance.now();
-    const W = bitmaskWords(V);
-    const bitmask = new Int32Array(emitting.length * W).fill(-1);
-    emitting.forEach((seq, j) => {
-      const state = seq.samplingParams!;
-      const live = this.#requests.get(state.req.requestId) === state;
-      if (live && state.grammar && !state.grammar.isTerminated()) state.grammar.fillNextTokenBitmask(bitmask, j * W);
-    });
-    this.#maskStats.masks++;
-    this.#maskStats.hostMs += performance.now() - t0;
-    return bitmask;
+  /** The step's grammar bitmask: each live request's grammar (one aborted since the launch counts as none). */
+  #bitmask(emitting: readonly Sequence<RequestState>[], V: number): Int32Array {
+    return this.#masks.build(emitting.map(({ samplingParams: s }) => (this.#requests.get(s!.req.requestId) === s ? s!.grammar : null)), V);
   }
 
   /** Host time spent computing grammar masks (for benchmarks): bitmasks built and their total milliseconds. */
-  get maskStats(): { masks: number; hostMs: number } {
-    return { ...this.#maskStats };
+  get maskStats(): MaskStats {
+    return this.#masks.stats;
   }
 
   /** Whether the next step may be built before the current one's tokens are read: not while penalties count them. */
