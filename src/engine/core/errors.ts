@@ -6,11 +6,12 @@ export class SchedulerError extends Error {
 /** The scheduler configuration is invalid (a field is missing, not an integer, or out of range). */
 export class SchedulerConfigError extends SchedulerError {
   override name = "SchedulerConfigError";
-  constructor(
-    readonly field: string,
-    message: string,
-  ) {
+  /** The config key at fault. */
+  readonly field: string;
+
+  constructor(field: string, message: string) {
     super(`invalid scheduler config \`${field}\`: ${message}`);
+    this.field = field;
   }
 }
 
