@@ -15,9 +15,11 @@
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join, relative } from "node:path";
+import { EMBEDDED_SHARP_DIR } from "../src/media/sharp.ts";
 import { encodeUiBundle } from "../src/server/ui.ts";
 import { buildUi, scriptAndStyleSize } from "../ui/build.ts";
 import { type Backend, MLX_VERSION, mlxRoot, parseBackendArg, REPO_ROOT, sharedLibName } from "./paths.ts";
+import { sharpNative } from "./sharp-native.ts";
 import { kernelsDescription, parseTargetArg, type Target, targetPlan } from "./targets.ts";
 
 interface NativeFile {
@@ -39,14 +41,15 @@ export function nativeFiles(root: string): NativeFile[] {
 }
 
 /**
- * libvips for sharp's addon (src/media/sharp.ts loads it before sharp), from the host's
- * `@img/sharp-libvips-<platform>` package; a cross build carries none (that platform's package is not installed).
+ * sharp's addon and libvips for the target (scripts/sharp-native.ts), under `sharp/` in their node_modules layout
+ * so the addon's relative RPATH finds libvips once unpacked; src/media/sharp.ts loads the unpacked addon.
  */
-export function libvipsFiles(target?: string): NativeFile[] {
-  const host = `${process.platform}-${process.arch}`;
-  if (target && target !== host) return [];
-  const dir = join(REPO_ROOT, "node_modules", "@img", `sharp-libvips-${host}`, "lib");
-  return filesIn(dir).filter((p) => /libvips-cpp\.(so|dylib)/.test(p)).map((abs) => ({ rel: join("sharp", relative(dir, abs)), abs, size: statSync(abs).size }));
+export async function sharpFiles(target?: string): Promise<NativeFile[]> {
+  const pair = await sharpNative(target ?? `${process.platform}-${process.arch}`);
+  return [pair.addon, pair.libvips].map((rel) => {
+    const abs = join(pair.root, rel);
+    return { rel: join(EMBEDDED_SHARP_DIR, rel), abs, size: statSync(abs).size };
+  });
 }
 
 function contentHash(files: NativeFile[]): string {
@@ -95,7 +98,8 @@ async function build(requested: Backend, target?: Target): Promise<void> {
     console.error(`build: ${join(root, library)} is missing; run: bun scripts/native.ts --backend ${backend}`);
     process.exit(1);
   }
-  const files = [...nativeFiles(root).filter((f) => !plan?.exclude.includes(relative(join("mlx", "lib"), f.rel))), ...libvipsFiles(plan?.target)];
+  const files = [...nativeFiles(root).filter((f) => !plan?.exclude.includes(relative(join("mlx", "lib"), f.rel))),
+    ...await sharpFiles(plan?.target)];
   const kernels = kernelsDescription(backend, join(root, library));
   const pkgVersion = (JSON.parse(readFileSync(join(REPO_ROOT, "package.json"), "utf8")) as { version: string }).version;
   const key = `${pkgVersion}-${MLX_VERSION}-${backend}-${contentHash(files)}`;
@@ -118,8 +122,10 @@ async function build(requested: Backend, target?: Target): Promise<void> {
   const appWorker = join(REPO_ROOT, "src", "desktop", "server-worker.ts");
   // The pooling engine's worker (embedding and rerank models): ./src/engine/pooling/worker.ts.
   const poolingWorker = join(REPO_ROOT, "src", "engine", "pooling", "worker.ts");
+  // sharp's addon packages stay external: src/media/sharp.ts points their require at the unpacked addon.
   const cmd = [process.execPath, "build", "--compile", "--no-compile-autoload-dotenv", "--no-compile-autoload-bunfig",
-    ...(plan ? [`--target=${plan.bunTarget}`] : []), `--root=${REPO_ROOT}`, "--outfile", outfile, entry, worker,
+    ...(plan ? [`--target=${plan.bunTarget}`] : []), "--external", "@img/sharp-*", `--root=${REPO_ROOT}`,
+    "--outfile", outfile, entry, worker,
     promptWorker, appWorker, poolingWorker];
   const proc = Bun.spawnSync(cmd, { cwd: REPO_ROOT, stdout: "inherit", stderr: "inherit" });
   if (proc.exitCode !== 0) {

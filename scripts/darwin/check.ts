@@ -1,6 +1,6 @@
 /**
  * The structural checks of the darwin-arm64 build (scripts/darwin/check_macho.py, with LIEF from the toolchain's
- * venv): the embedded dylibs and the Bun executable that carries them.
+ * venv): the embedded dylibs, sharp's addon and libvips, and the Bun executable that carries them.
  *
  * @example
  *   bun scripts/darwin/check.ts         # after `bun run build --target darwin-arm64`; exits 1 on a failed check
@@ -10,6 +10,7 @@ import os from "node:os";
 import { join } from "node:path";
 import { SYMBOLS } from "../../src/mlx/ffi/symbols.ts";
 import { mlxRoot, REPO_ROOT } from "../paths.ts";
+import { type SharpNative, sharpCacheDir, sharpNativeAt } from "../sharp-native.ts";
 import { DARWIN_CACHE, DARWIN_DIR, darwinPins, darwinToolchain, zigLibSystemTbd } from "./native.ts";
 
 export interface DarwinCheckConfig {
@@ -21,6 +22,8 @@ export interface DarwinCheckConfig {
   tsSymbols: string[];
   binary?: string;
   embedded: string[];
+  /** sharp's addon and libvips in their unpacked layout (scripts/sharp-native.ts). */
+  sharp: SharpNative;
 }
 
 export const DARWIN_BINARY = join(REPO_ROOT, "dist", "vllm-mlx-darwin-arm64");
@@ -28,6 +31,7 @@ export const DARWIN_BINARY = join(REPO_ROOT, "dist", "vllm-mlx-darwin-arm64");
 /** The checks' configuration for the build in .cache and dist/. */
 export function darwinCheckConfig(toolchain = darwinToolchain()): DarwinCheckConfig {
   const libDir = join(mlxRoot("metal"), "mlx", "lib");
+  const sharp = sharpNativeAt(sharpCacheDir("darwin-arm64"), "darwin-arm64");
   return {
     minos: darwinPins().MACOS_MIN!,
     libDir,
@@ -36,7 +40,9 @@ export function darwinCheckConfig(toolchain = darwinToolchain()): DarwinCheckCon
     libSystemTbd: zigLibSystemTbd(toolchain),
     tsSymbols: Object.keys(SYMBOLS),
     binary: DARWIN_BINARY,
-    embedded: ["libvmlx.dylib", "libmlx.dylib", "mlx.metallib"].map((f) => join(libDir, f)),
+    embedded: [...["libvmlx.dylib", "libmlx.dylib", "mlx.metallib"].map((f) => join(libDir, f)),
+      join(sharp.root, sharp.addon), join(sharp.root, sharp.libvips)],
+    sharp,
   };
 }
 

@@ -11,7 +11,10 @@ CONFIG: {
   "libSystemTbd": ".../libSystem.tbd",    # zig's stub of libSystem: the allowed libSystem symbols
   "tsSymbols": [...],                     # every symbol src/mlx/ffi binds
   "binary": "dist/vllm-mlx-darwin-arm64", # optional: the Bun executable that embeds `embedded`
-  "embedded": [".../libvmlx.dylib", ...]
+  "embedded": [".../libvmlx.dylib", ...],
+  "sharp": {"root": ".../sharp-npm/darwin-arm64",   # sharp's addon and libvips, in the layout the binary
+            "addon": "@img/sharp-darwin-arm64/lib/sharp-darwin-arm64-0.35.5.node",   # unpacks them in
+            "libvips": "@img/sharp-libvips-darwin-arm64/lib/libvips-cpp.8.18.7.dylib"}
 }
 Prints one line per check ("ok" or "FAIL") and exits 1 if any failed.
 """
@@ -186,6 +189,50 @@ def check_bindings(cfg: dict, vmlx: lief.MachO.Binary, libmlx: lief.MachO.Binary
            (f"; missing {missing}" if missing else ""))
 
 
+def resolve_load(dep: str, at: str, rpaths: list[str], root: str) -> str | None:
+    """The file inside `root` that dyld would load for `dep`, named by the Mach-O file at `at`, or None."""
+    candidates = [dep]
+    if dep.startswith("@rpath/"):
+        candidates = [os.path.join(r, dep[len("@rpath/"):]) for r in rpaths]
+    for c in candidates:
+        if not c.startswith("@loader_path"):
+            continue
+        path = os.path.normpath(os.path.join(os.path.dirname(at), c[len("@loader_path/"):]))
+        if path.startswith(os.path.normpath(root) + os.sep) and os.path.isfile(path):
+            return path
+    return None
+
+
+def check_sharp(cfg: dict) -> None:
+    """sharp's addon and libvips: arm64 Mach-O, minos <= the binary's floor, every non-system load command resolved
+    inside the unpacked layout (the addon's @rpath/libvips through its @loader_path-relative LC_RPATHs)."""
+    sharp = cfg["sharp"]
+    root = sharp["root"]
+    minos = tuple(int(x) for x in cfg["minos"].split("."))
+    kinds = {"addon": lief.MachO.Header.FILE_TYPE.BUNDLE, "libvips": lief.MachO.Header.FILE_TYPE.DYLIB}
+    for key, kind in kinds.items():
+        path = os.path.join(root, sharp[key])
+        name = os.path.basename(path)
+        b = parse(path)
+        check_platform(name, b, minos, exact=False)
+        report(b.header.file_type == kind, f"{name}: {kind.name}")
+        rpaths = [r.path for r in b.rpaths]
+        for dep in dependencies(b):
+            if dep.startswith("/usr/lib/") or dep.startswith(FRAMEWORKS):
+                continue
+            found = resolve_load(dep, path, rpaths, root)
+            report(found is not None, f"{name}: {dep} resolves inside the unpacked layout" +
+                   (f" to {os.path.relpath(found, root)}" if found else f" (LC_RPATH {rpaths})"))
+        if key == "addon":
+            libvips = os.path.normpath(os.path.join(root, sharp["libvips"]))
+            loads = [resolve_load(d, path, rpaths, root) for d in dependencies(b)]
+            report(libvips in loads, f"{name}: loads {os.path.basename(libvips)}")
+        else:
+            report(dylib_id(b) == f"@rpath/{name}", f"{name}: install name {dylib_id(b)}")
+        with open(path, "rb") as f:
+            check_signature(path, b, f.read(), executable=False)
+
+
 def check_binary(cfg: dict) -> None:
     path = cfg["binary"]
     name = os.path.basename(path)
@@ -209,12 +256,19 @@ def check_binary(cfg: dict) -> None:
             at = data.find(content[:65536], start, end)
             same = at >= 0 and data[at:at + len(content)] == content
             report(same, f"{name}: carries {os.path.basename(file)} ({len(content)} bytes) byte for byte in __BUN")
+        # The manifest unpacks sharp's pair under sharp/ in the checked layout; the loader's addon request stays a
+        # runtime require (external), which src/media/sharp.ts redirects to the unpacked addon.
+        sharp = cfg["sharp"]
+        platform = os.path.basename(os.path.dirname(os.path.dirname(sharp["addon"]))).removeprefix("sharp-")
+        for text in [f"sharp/{sharp['addon']}", f"sharp/{sharp['libvips']}", f"@img/sharp-{platform}/sharp.node"]:
+            report(data.find(text.encode(), start, end) >= 0, f"{name}: its bundle names {text}")
 
 
 def main() -> None:
     lief.logging.disable()
     cfg = json.load(open(sys.argv[1]))
     check_dylibs(cfg)
+    check_sharp(cfg)
     if cfg.get("binary"):
         check_binary(cfg)
     print(f"check_macho: {failures} failed")

@@ -19,6 +19,7 @@ beforeAll(() => {
   if (!existsSync(DARWIN_BINARY)) throw new Error(`${DARWIN_BINARY} is missing: run bun run build --target darwin-arm64`);
   toolchain = darwinToolchain();
   config = darwinCheckConfig(toolchain);
+  [addon, libvips] = [base(config.sharp.addon), base(config.sharp.libvips)];
   scratch = mkdtempSync(join(os.tmpdir(), "darwin-check-test-"));
 });
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
@@ -36,6 +37,9 @@ function libDirWith(name: string, change: (bytes: Buffer) => void): string {
   return dir;
 }
 
+const base = (rel: string) => rel.split("/").pop()!;
+let addon = "";
+let libvips = "";
 const failedLines = (report: string) => report.split("\n").filter((l) => l.startsWith("FAIL"));
 
 describe("dist/vllm-mlx-darwin-arm64 and its dylibs", () => {
@@ -51,7 +55,20 @@ describe("dist/vllm-mlx-darwin-arm64 and its dylibs", () => {
       "libmlx.dylib: macOS minos 14.0 (= 14.0)",
       "libvmlx.dylib: defines none of libc++'s symbols (no static libc++)",
       "vllm-mlx-darwin-arm64: carries mlx.metallib",
+      // sharp's pair: the addon finds libvips inside the layout the binary unpacks, both run on the floor.
+      `${addon}: @rpath/${libvips} resolves inside the unpacked layout to @img/sharp-libvips-darwin-arm64/lib/${libvips}`,
+      `${addon}: loads ${libvips}`,
+      `${addon}: BUNDLE`,
+      `${libvips}: install name @rpath/${libvips}`,
+      `vllm-mlx-darwin-arm64: carries ${addon}`,
+      `vllm-mlx-darwin-arm64: carries ${libvips}`,
+      `vllm-mlx-darwin-arm64: its bundle names sharp/${config.sharp.addon}`,
+      "vllm-mlx-darwin-arm64: its bundle names @img/sharp-darwin-arm64/sharp.node",
     ]) expect(r.report).toContain(line);
+    for (const name of [addon, libvips]) {
+      expect(r.report).toMatch(new RegExp(`ok {3}${name.replace(/\./g, "\\.")}: arm64`));
+      expect(r.report).toMatch(new RegExp(`ok {3}${name.replace(/\./g, "\\.")}: macOS minos 1[1-4]\\.\\d+ \\(<= 14\\.0\\)`));
+    }
     expect(r.report).toMatch(/libvmlx\.dylib: every imported symbol is exported by its library/);
     expect(r.report).toMatch(/vllm-mlx-darwin-arm64: CodeDirectory .* 0 bad/);
     expect(r.report).toMatch(/__BUN payload \d+\.\.\d+ inside the signed range/);
@@ -82,6 +99,25 @@ describe("dist/vllm-mlx-darwin-arm64 and its dylibs", () => {
     const r = runDarwinChecks({ ...config, binary: undefined, minos: "15.0" }, toolchain);
     expect(r.code).toBe(1);
     expect(r.report).toContain("FAIL libvmlx.dylib: macOS minos 14.0 (= 15.0)");
+  });
+
+  test("libvips outside the folder sharp's addon looks in fails, and a floor below sharp's minimum fails", () => {
+    const root = join(scratch, "sharp-moved");
+    const moved = join("@img", "elsewhere", "lib", libvips);
+    for (const [from, to] of [[config.sharp.addon, config.sharp.addon], [config.sharp.libvips, moved]] as const) {
+      Bun.spawnSync(["mkdir", "-p", join(root, to, "..")]);
+      copyFileSync(join(config.sharp.root, from), join(root, to));
+    }
+    const r = runDarwinChecks({ ...config, binary: undefined, sharp: { root, addon: config.sharp.addon, libvips: moved } },
+      toolchain);
+    expect(r.code).toBe(1);
+    expect(failedLines(r.report)).toEqual([
+      expect.stringMatching(new RegExp(`^FAIL ${addon.replace(/\./g, "\\.")}: @rpath/.* resolves inside the unpacked layout \\(LC_RPATH`)),
+      `FAIL ${addon}: loads ${libvips}`,
+    ]);
+    const low = runDarwinChecks({ ...config, binary: undefined, minos: "10.15" }, toolchain);
+    expect(low.report).toContain(`FAIL ${addon}: macOS minos 11.0 (<= 10.15)`);
+    expect(low.report).toContain(`FAIL ${libvips}: macOS minos 11.0 (<= 10.15)`);
   });
 
   test("a file the binary does not carry byte for byte fails", () => {

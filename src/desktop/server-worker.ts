@@ -2,14 +2,16 @@
  * The desktop app's worker: the control server and the model server run here, because the window's
  * `webview_run()` blocks the main thread. Messages in: `{ type: "start", libraryDir, uiBundle }` (a compiled
  * binary unpacks MLX in the parent and names its folder before anything here imports it, and names its embedded
- * UI, registered in the parent's module graph only), then `{ type: "shutdown" }`;
+ * UI, registered in the parent's module graph only, and its unpacked sharp addon: src/media/sharp.ts), then `{ type: "shutdown" }`;
  * out: `{ type: "ready", url }` or `{ type: "failed", message }`, and `{ type: "closed" }`.
  */
 import type { AppControl } from "./control.ts";
 
 declare const self: Worker;
 
-export type ToAppWorker = { type: "start"; libraryDir?: string; uiBundle?: string } | { type: "shutdown" };
+export type ToAppWorker =
+  | { type: "start"; libraryDir?: string; uiBundle?: string; sharpAddon?: string }
+  | { type: "shutdown" };
 export type FromAppWorker = { type: "ready"; url: string } | { type: "closed" } | { type: "failed"; message: string };
 
 let control: AppControl | null = null;
@@ -21,6 +23,7 @@ async function start(message: Extract<ToAppWorker, { type: "start" }>): Promise<
     import("consola"), import("../server/log-hub.ts"), import("../server/ui.ts"), import("./control.ts"),
   ]);
   if (message.uiBundle) registerEmbeddedUi(message.uiBundle);
+  if (message.sharpAddon) (await import("../media/sharp.ts")).useSharpAddon(message.sharpAddon);
   control = new AppControl();
   consola.addReporter(logHubReporter(control.logs));
   // Port 0 picks a free port; the Host check needs the real one, so the app is built after binding.

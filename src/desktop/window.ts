@@ -10,6 +10,7 @@
  */
 import { readFileSync } from "node:fs";
 import { dirname } from "node:path";
+import { sharpAddonPath } from "../media/sharp.ts";
 import { materializeEmbedded } from "../mlx/ffi/embedded.ts";
 import { embeddedUiSource } from "../server/ui.ts";
 import type { FromAppWorker, ToAppWorker } from "./server-worker.ts";
@@ -57,8 +58,10 @@ export async function runDesktopApp(options: DesktopOptions = {}): Promise<void>
   const worker = new Worker(workerSpecifier());
   const started = nextMessage(worker, 30_000);
   const uiBundle = embeddedUiSource();
+  const sharpAddon = sharpAddonPath();
   worker.postMessage({
     type: "start", ...(library === null ? {} : { libraryDir: dirname(library) }), ...(uiBundle === null ? {} : { uiBundle }),
+    ...(sharpAddon === null ? {} : { sharpAddon }),
   } satisfies ToAppWorker);
   const ready = await started;
   if (ready.type !== "ready") throw new Error(ready.type === "failed" ? ready.message : "the app's worker did not start");

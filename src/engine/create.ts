@@ -19,7 +19,7 @@ import { detectToolCallFormat } from "./frontend/tool-call-format.ts";
 import type { CoreOptions } from "./worker/worker-protocol.ts";
 import { loadVisionProcessor } from "../models/vision/load-processor.ts";
 import { DEFAULT_MEDIA_POLICY } from "../media/index.ts";
-import { loadSharp } from "../media/sharp.ts";
+import { sharpAddonPath } from "../media/sharp.ts";
 import { DEFAULT_VIDEO_FPS, DEFAULT_VIDEO_MAX_FRAMES, type MediaServingOptions } from "./frontend/media-inputs.ts";
 
 /**
@@ -118,11 +118,11 @@ export async function createEngine(options: CreateEngineOptions): Promise<AsyncE
   const template = chatTemplateText(resolved.dir);
   const toolCallFormat = options.toolCallParser ?? detectToolCallFormat(template);
   // A VLM folder (its config's model_type) prepares image and video parts; a bad processor config fails here.
+  // The prompt worker decodes images with sharp; a compiled binary's unpacked addon is found here (src/media/sharp.ts).
+  const sharpAddon = sharpAddonPath();
   const vision = resolved.format !== "gguf" && loadVisionProcessor(resolved.dir) !== null
-    ? { modelDir: resolved.dir, serving: options.media ?? DEFAULT_MEDIA_SERVING }
+    ? { modelDir: resolved.dir, serving: options.media ?? DEFAULT_MEDIA_SERVING, ...(sharpAddon ? { sharpAddon } : {}) }
     : undefined;
-  // The prompt worker decodes images with sharp; in a compiled binary its libvips is loaded here, for the process.
-  if (vision) loadSharp();
   const engine = new AsyncEngine({
     id: options.servedModelName ?? modelDisplayName(options.model, options.resolve?.cwd),
     modelPath,

@@ -8,6 +8,8 @@ import type { PreparedPrompt, PromptLimits } from "./prompt.ts";
 export interface PromptVision {
   modelDir: string;
   serving: MediaServingOptions;
+  /** A compiled binary's unpacked sharp addon (src/media/sharp.ts: sharpAddonPath), for the prompt thread. */
+  sharpAddon?: string;
 }
 
 export type PromptWorkerRequest =

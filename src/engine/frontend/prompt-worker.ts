@@ -3,6 +3,7 @@
  * prompt with images or videos (fetch, decode, hash, preprocess: see media-prompt.ts). Spawned by
  * {@link PromptPreparer}; it builds its own tokenizer and vision processor from what it is sent.
  */
+import { useSharpAddon } from "../../media/sharp.ts";
 import { loadVisionProcessor } from "../../models/vision/load-processor.ts";
 import type { VisionProcessor } from "../../models/vision/processor.ts";
 import { ModelTokenizer } from "../../tokenizer/index.ts";
@@ -39,6 +40,7 @@ self.onmessage = (event: MessageEvent<PromptWorkerRequest>) => {
   const message = event.data;
   if (message.type === "init") {
     tokenizer = ModelTokenizer.fromObjects(message.files);
+    if (message.vision?.sharpAddon) useSharpAddon(message.vision.sharpAddon);
     const processor = message.vision ? loadVisionProcessor(message.vision.modelDir) : null;
     vision = processor && message.vision ? { processor, options: message.vision } : null;
     return;

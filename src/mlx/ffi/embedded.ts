@@ -11,7 +11,7 @@
  */
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import os from "node:os";
-import { dirname, join } from "node:path";
+import { basename, dirname, join } from "node:path";
 import { NativeLibraryError } from "../errors.ts";
 
 export interface EmbeddedFile {
@@ -113,11 +113,11 @@ export function embeddedKernels(): string | null {
 }
 
 /**
- * The unpacked path of the first embedded file under `dir` (e.g. `sharp` for libvips), or null outside a
- * compiled binary or when the build carried none.
+ * The unpacked path of the first embedded file under `dir` whose name matches `name` (e.g. `sharp` and `/\.node$/`
+ * for sharp's addon), or null outside a compiled binary or when the build carried none.
  */
-export function embeddedPath(dir: string): string | null {
-  const file = manifest?.files.find((f) => f.rel.startsWith(`${dir}/`));
+export function embeddedPath(dir: string, name = /./): string | null {
+  const file = manifest?.files.find((f) => f.rel.startsWith(`${dir}/`) && name.test(basename(f.rel)));
   if (!manifest || !file) return null;
   return join(materializeTo(nativeCacheRoot(), manifest), file.rel);
 }
