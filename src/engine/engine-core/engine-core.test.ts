@@ -7,9 +7,7 @@ import { ParentRequest } from "../frontend/parent-request.ts";
 import { generate } from "../runner/generate.ts";
 import { tinyModel, type TinyFamily } from "../runner/testing.ts";
 import { GREEDY, samplingParams, type SamplingParams } from "../sampling/params.ts";
-
-/** A divergence from the solo run is accepted only where the solo top-2 logprob gap is below this. */
-const NEAR_TIE = 1e-4;
+import { expectSameTokens, NEAR_TIE, solo } from "./testing.ts";
 
 const models = new Map<TinyFamily, DecoderModel>();
 beforeAll(async () => {
@@ -19,22 +17,6 @@ afterAll(() => models.clear());
 
 function prompt(len: number, salt: number): number[] {
   return Array.from({ length: len }, (_, i) => (i * 31 + salt * 17 + ((i * i) % 13)) % 256);
-}
-
-interface Solo {
-  tokens: number[];
-  gaps: number[];
-  logprobs: number[];
-}
-
-function solo(model: DecoderModel, ids: number[], maxTokens: number, sampling: SamplingParams = GREEDY): Solo {
-  const out: Solo = { tokens: [], gaps: [], logprobs: [] };
-  for (const t of generate(model, ids, { maxTokens, sampling: { ...sampling, logprobs: 2 }, stopTokenIds: new Set() })) {
-    out.tokens.push(t.token);
-    out.logprobs.push(t.logprob!);
-    out.gaps.push(t.top![0]!.logprob - t.top![1]!.logprob);
-  }
-  return out;
 }
 
 function request(requestId: string, ids: number[], maxTokens: number, extra: Partial<EngineCoreRequest> = {}): EngineCoreRequest {
@@ -61,18 +43,6 @@ function drain(core: EngineCore, parents: ParentRequest[] = [], maxSteps = 5000)
     }
   }
   return byRequest;
-}
-
-/**
- * Token identity with the solo run, except that a first divergence is tolerated at a near-tie (solo top-2
- * logprob gap < NEAR_TIE); after it the contexts differ and nothing more is compared. Returns the divergences.
- */
-function expectSameTokens(got: number[], want: Solo, label: string): number {
-  expect(got.length).toBe(want.tokens.length);
-  const d = got.findIndex((t, i) => t !== want.tokens[i]);
-  if (d < 0) return 0;
-  if (!(want.gaps[d]! < NEAR_TIE)) throw new Error(`${label}: token ${d} differs (${got[d]} vs ${want.tokens[d]}), solo gap ${want.gaps[d]}`);
-  return 1;
 }
 
 function engine(model: DecoderModel, config: Partial<EngineCoreConfig> = {}): EngineCore {
