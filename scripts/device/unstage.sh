@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Device side of scripts/device/stage.sh. Call 1: `bash scripts/device/unstage.sh p1` keeps part 1 in /tmp/vm.
-# Call 2: `source scripts/device/unstage.sh p2` assembles the CUDA wheel layout, Bun and node_modules, and
-# exports PATH, LD_LIBRARY_PATH and VLLM_MLX_BACKEND=cuda for the commands that follow. Later calls on the same
-# warm machine: `source scripts/device/unstage.sh env`.
+# Call 2: `bash scripts/device/unstage.sh p2` assembles the CUDA wheel layout and Bun. Call 3:
+# `source scripts/device/unstage.sh p3` unpacks node_modules, the tokenizers and the Python wheels, and exports
+# PATH, LD_LIBRARY_PATH and VLLM_MLX_BACKEND=cuda for the commands that follow. Later calls on the same warm
+# machine: `source scripts/device/unstage.sh env`.
 set -o pipefail
 stage=/tmp/vm
 mkdir -p "$stage"
@@ -26,7 +27,7 @@ device_env() {
   export PYTHONPATH=/tmp/site PYTHON_MLX=python3
 }
 
-case "${1:?p1, p2 or env}" in
+case "${1:?p1, p2, p3 or env}" in
   env) device_env ;;
   p1) cp .dev/p1/* "$stage/" && ls -la "$stage" ;;
   p2)
@@ -37,10 +38,15 @@ case "${1:?p1, p2 or env}" in
     cat "$stage"/libmlx.part.* | xz -T0 -d > "$w/mlx/lib/libmlx.so"
     xz -T0 -d -c "$stage/wheel-rest.tar.xz" | tar -C "$w" -xf -
     xz -T0 -d -c "$stage/bun.xz" > /tmp/vm/bin/bun && chmod +x /tmp/vm/bin/bun
-    xz -T0 -d -c "$stage/node_modules.tar.xz" | tar -xf -
-    xz -T0 -d -c "$stage/tokenizers.tar.xz" | tar -xf -
-    touch "$w/.complete"
+    echo "unstage: libmlx $(du -h "$w/mlx/lib/libmlx.so" | cut -f1), bun $(/tmp/vm/bin/bun --version)"
+    ;;
+  p3)
+    mkdir -p "$stage/wheels"
+    cp .dev/p3/wheels/* "$stage/wheels/"
+    xz -T0 -d -c .dev/p3/node_modules.tar.xz | tar -xf -
+    xz -T0 -d -c .dev/p3/tokenizers.tar.xz | tar -xf -
+    rm -rf /tmp/site
     device_env
-    echo "unstage: libmlx $(du -h "$w/mlx/lib/libmlx.so" | cut -f1), bun $(bun --version)"
+    echo "unstage: node_modules $(ls node_modules | wc -l) entries, python mlx $(python3 -c 'import mlx.core as m; print(m.__version__)')"
     ;;
 esac
