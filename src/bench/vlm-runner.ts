@@ -15,7 +15,7 @@ import { loadModelDir, readConfig } from "../models/load.ts";
 import { vlmArch } from "../models/vision/families.ts";
 import type { ImageLanguageModel } from "../models/vision/image-vlm.ts";
 import { loadVisionProcessor } from "../models/vision/load-processor.ts";
-import { expandPlaceholders, type ProcessedMedia, type VisionProcessor } from "../models/vision/processor.ts";
+import { expandPlaceholders, type MediaTokens, type ProcessedMedia, type VisionProcessor } from "../models/vision/processor.ts";
 import { disposePrepared, promptInputs, type VisionLanguageModel, VlmModel } from "../models/vision/vlm.ts";
 import { loadTokenizer, type ModelTokenizer } from "../tokenizer/index.ts";
 
@@ -129,7 +129,7 @@ function preprocess(subject: VlmSubject, media: BenchMedia): ProcessedMedia {
 }
 
 /** The chat prompt's token ids with the item's placeholders expanded. */
-export function promptTokens(subject: VlmSubject, item: Pick<ProcessedMedia, "kind" | "numTokens">, question: string): number[] {
+export function promptTokens(subject: VlmSubject, item: MediaTokens, question: string): number[] {
   const text = subject.tokenizer.applyChatTemplate([
     { role: "user", content: [{ type: item.kind }, { type: "text", text: question }] },
   ]);

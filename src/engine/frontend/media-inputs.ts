@@ -12,7 +12,8 @@ import type { ChatMessage, ContentPart } from "../protocol.ts";
  * One image or video of a request, ready for the vision tower: the processor's tensors (`pixelValues`,
  * `gridThw`, `imageSize`, `numTokens`, see {@link ProcessedMedia}), the hex sha256 of its decoded content
  * (`hash`; video: with the fps and max frames that sampled it) and its placeholder tokens in the prompt
- * (`offset`, `length === numTokens`). Items are in prompt order. The shape is a superset of the engine core's
+ * (`offset`, `length`: from its first placeholder token to its last; `numTokens` of them, except that a Qwen3-VL
+ * video's range also spans the `<t.t seconds>` text and vision block tokens between its groups). Items are in prompt order. The shape is a superset of the engine core's
  * `MultiModalItem` (engine/multimodal/mm-items.ts) and of the prefix cache's `MultiModalPlaceholder`
  * (core/mm-keys.ts), so a prepared prompt's `media` is the core request's `mm` as it is.
  *

@@ -5,7 +5,7 @@
  * {@link InvalidRequestError} whose message and `param` name that part.
  */
 import { type DecodedMedia, loadMedia, MediaError, type VideoSampling } from "../../media/index.ts";
-import { expandPlaceholders, placeholderRanges, ProcessorConfigError, type ProcessedMedia, type VisionProcessor } from "../../models/vision/processor.ts";
+import { expandPlaceholders, placeholderRanges, placeholderRuns, ProcessorConfigError, type ProcessedMedia, type VisionProcessor } from "../../models/vision/processor.ts";
 import { QwenVlProcessor } from "../../models/vision/qwen-vl-processor.ts";
 import { ChatTemplateError, type ChatMessage as TemplateMessage, type ModelTokenizer } from "../../tokenizer/index.ts";
 import { type ChatGenerateRequest, type GenerateRequest, InvalidRequestError } from "../protocol.ts";
@@ -50,7 +50,8 @@ async function loadParts(parts: MediaPart[], sampling: VideoSampling, processor:
 function processPart(part: MediaPart, decoded: DecodedMedia, processor: VisionProcessor): ProcessedMedia {
   try {
     if (decoded.kind === "image") return processor.processImage(decoded.image);
-    return processor.processVideo!(decoded.video.frames);
+    // Qwen3-VL states each frame group's time: the source frame indices over the source frame rate.
+    return processor.processVideo!(decoded.video.frames, { sourceFps: decoded.video.sourceFps, indices: decoded.video.indices });
   } catch (e) {
     if (e instanceof ProcessorConfigError || e instanceof MediaError) throw partError(part, e.message);
     throw e;
@@ -86,7 +87,7 @@ function locate(tokenizer: ModelTokenizer, tokenIds: number[], processed: Proces
     if (id === undefined) throw new Error(`the tokenizer has no ${token} token`);
     let found: [number, number][];
     try {
-      found = placeholderRanges(tokenIds, id, indices.map((i) => processed[i]!.numTokens));
+      found = placeholderRanges(tokenIds, id, indices.map((i) => placeholderRuns(processed[i]!)));
     } catch (e) {
       // The text itself spelled a placeholder token.
       throw new InvalidRequestError(`the prompt's ${token} tokens do not match its ${kind} parts: ${(e as Error).message}`, "messages");

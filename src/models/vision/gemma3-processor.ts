@@ -2,7 +2,7 @@
 import type { RgbImage } from "../../media/index.ts";
 import { type Normalization, normalizeToChw } from "./image-ops.ts";
 import { pilResize } from "./pil-resample.ts";
-import type { ProcessedMedia, VisionProcessor } from "./processor.ts";
+import type { MediaTokens, ProcessedMedia, VisionProcessor } from "./processor.ts";
 
 export interface Gemma3ProcessorConfig {
   size: number;
@@ -26,7 +26,7 @@ export class Gemma3Processor implements VisionProcessor {
   }
 
   /** The processor's full image sequence: blank lines around begin-of-image, the soft tokens, end-of-image. */
-  expansion(_kind: "image" | "video", numTokens: number): string {
+  expansion({ numTokens }: MediaTokens): string {
     return `\n\n<start_of_image>${"<image_soft_token>".repeat(numTokens)}<end_of_image>\n\n`;
   }
 }

@@ -5,7 +5,7 @@
 import type { RgbImage } from "../../media/index.ts";
 import { centerCrop, cropImage, type Normalization, normalizeToChw, padImage } from "./image-ops.ts";
 import { pilResize } from "./pil-resample.ts";
-import type { ProcessedMedia, VisionFamily, VisionProcessor } from "./processor.ts";
+import type { MediaTokens, ProcessedMedia, VisionFamily, VisionProcessor } from "./processor.ts";
 
 export interface LlavaProcessorConfig {
   /** `size.shortest_edge` and the square crop. */
@@ -109,7 +109,7 @@ export class LlavaProcessor implements VisionProcessor {
     return c.dropsClsToken ? n - 1 : n;
   }
 
-  expansion(_kind: "image" | "video", numTokens: number): string {
+  expansion({ numTokens }: MediaTokens): string {
     return "<image>".repeat(numTokens);
   }
 }

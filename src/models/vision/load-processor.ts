@@ -60,6 +60,7 @@ function qwen(family: VisionFamily, pre: Json, video: Json | null): QwenVlProces
     mergeSize: num(pre, "merge_size", 2),
     temporalPatchSize: num(pre, "temporal_patch_size", 2),
     minPixels, maxPixels, videoMinPixels, videoMaxPixels,
+    videoFps: num(videoJson, "fps", 2),
     norm: norm(pre, [0.5, 0.5, 0.5], [0.5, 0.5, 0.5], "float32"),
   });
 }

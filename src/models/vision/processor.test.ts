@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { pilResize } from "./pil-resample.ts";
 import { loadVisionProcessor } from "./load-processor.ts";
 import { selectBestResolution } from "./llava-processor.ts";
-import { expandPlaceholders, placeholderRanges } from "./processor.ts";
+import { expandPlaceholders, placeholderRanges, placeholderRuns } from "./processor.ts";
 import { smartResize } from "./qwen-vl-processor.ts";
 
 const FIXTURES = join(import.meta.dir, "../../../scripts/parity/vlm-preprocess-fixtures");
@@ -67,9 +67,36 @@ describe("prompt side", () => {
     const out = expandPlaceholders(text, [{ kind: "image", numTokens: 2 }, { kind: "video", numTokens: 3 }], qwen);
     expect(out).toBe("a<|vision_start|><|image_pad|><|image_pad|><|vision_end|>b<|vision_start|><|video_pad|><|video_pad|><|video_pad|><|vision_end|>");
     expect(() => expandPlaceholders(text, [{ kind: "image", numTokens: 2 }], qwen)).toThrow();
-    expect(placeholderRanges([1, 9, 9, 2, 9, 9, 9], 9, [2, 3])).toEqual([[1, 3], [4, 7]]);
-    expect(() => placeholderRanges([9, 1, 9], 9, [2])).toThrow(/contiguous/);
-    expect(() => placeholderRanges([9], 9, [2])).toThrow(/holds 1/);
+    expect(placeholderRanges([1, 9, 9, 2, 9, 9, 9], 9, [[2], [3]])).toEqual([[1, 3], [4, 7]]);
+    expect(() => placeholderRanges([9, 1, 9], 9, [[2]])).toThrow(/contiguous/);
+    expect(() => placeholderRanges([9], 9, [[2]])).toThrow(/holds 1/);
+  });
+
+  test("a Qwen3-VL video is one timestamped block per temporal group; Qwen2.5-VL's stays one run of pads", () => {
+    const qwen3 = loadVisionProcessor(join(FIXTURES, "qwen3_vl"))!;
+    // 4 frames without source timing: spaced at the config's fps 2, groups at (0 + 0.5) / 2 and (1 + 1.5) / 2.
+    const video = qwen3.processVideo!([0, 1, 2, 3].map(() => solid(64, 64, 9)));
+    expect(video.gridThw).toEqual([2, 4, 4]);
+    expect(video.timestamps).toEqual([0.25, 1.25]);
+    const text = "a<|vision_start|><|video_pad|><|vision_end|>b";
+    const block = (t: string) => `<${t} seconds><|vision_start|>${"<|video_pad|>".repeat(4)}<|vision_end|>`;
+    // Python's "{:.1f}" rounds the exact ties 0.25 and 1.25 to even.
+    expect(expandPlaceholders(text, [video], qwen3)).toBe(`a${block("0.2")}${block("1.2")}b`);
+    expect(placeholderRuns(video)).toEqual([4, 4]);
+    // Source indices at the source's rate: [0, 7] and [14, 21] at 7 fps, the last index repeated to fill a group.
+    const timed = qwen3.processVideo!([0, 1, 2].map(() => solid(64, 64, 9)), { sourceFps: 7, indices: [0, 7, 14] });
+    expect(timed.timestamps).toEqual([0.5, 2]);
+    expect(() => qwen3.processVideo!([solid(64, 64, 9)], { sourceFps: 7, indices: [0, 7] })).toThrow(/2 frame indices for 1 frames/);
+    // The range covers both runs and the text between them; a broken run is refused.
+    const [VS, VE, PAD, T] = [1, 2, 9, 5];
+    const ids = [7, T, VS, PAD, PAD, VE, T, T, VS, PAD, PAD, VE, 8];
+    expect(placeholderRanges(ids, PAD, [[2, 2]])).toEqual([[3, 11]]);
+    expect(() => placeholderRanges([PAD, T, PAD, PAD, T, PAD], PAD, [[2, 2]])).toThrow(/contiguous/);
+    const qwen25 = loadVisionProcessor(join(FIXTURES, "qwen2_5_vl"))!;
+    const v25 = qwen25.processVideo!([0, 1, 2, 3].map(() => solid(56, 56, 9)), { sourceFps: 7, indices: [0, 7, 14, 21] });
+    expect(v25.timestamps).toBeUndefined();
+    expect(expandPlaceholders(text, [v25], qwen25)).toBe(`a<|vision_start|>${"<|video_pad|>".repeat(v25.numTokens)}<|vision_end|>b`);
+    expect(placeholderRuns(v25)).toEqual([v25.numTokens]);
   });
 
   test("Gemma 3's expansion wraps the soft tokens", () => {

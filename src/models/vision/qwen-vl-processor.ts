@@ -6,7 +6,8 @@
 import type { RgbImage } from "../../media/index.ts";
 import { type Normalization, normalizeToChw } from "./image-ops.ts";
 import { pilResize } from "./pil-resample.ts";
-import { ProcessorConfigError, type ProcessedMedia, type VisionFamily, type VisionProcessor } from "./processor.ts";
+import { type MediaTokens, ProcessorConfigError, type ProcessedMedia, type VisionFamily, type VisionProcessor } from "./processor.ts";
+import { timestampedVideo, type VideoTiming, VideoTimingError, videoGroupTimestamps } from "./video-timestamps.ts";
 
 export interface QwenVlProcessorConfig {
   patchSize: number;
@@ -16,6 +17,8 @@ export interface QwenVlProcessorConfig {
   maxPixels: number;
   videoMinPixels: number;
   videoMaxPixels: number;
+  /** The rate a video's frames are taken to be spaced at when no source timing comes with them (`fps`, 2). */
+  videoFps: number;
   norm: Normalization;
 }
 
@@ -82,16 +85,25 @@ function patchify(frames: Float32Array[], height: number, width: number, c: Qwen
   return { data, grid: [gridT, gridH, gridW] };
 }
 
+const VISION_START = "<|vision_start|>";
+const VISION_END = "<|vision_end|>";
+const VIDEO_PAD = "<|video_pad|>";
+
+/**
+ * Qwen2-VL and Qwen2.5-VL expand the bare pad token in place. Qwen3-VL takes the whole vision block of a video
+ * (`<|vision_start|><|video_pad|><|vision_end|>`), which becomes one `<t.t seconds>` and block per temporal group.
+ */
 export class QwenVlProcessor implements VisionProcessor {
-  readonly marker = { image: "<|image_pad|>", video: "<|video_pad|>" };
-  readonly placeholderToken = { image: "<|image_pad|>", video: "<|video_pad|>" };
-  readonly processVideo: (frames: RgbImage[]) => ProcessedMedia;
+  readonly marker: { image: string; video: string };
+  readonly placeholderToken = { image: "<|image_pad|>", video: VIDEO_PAD };
+  readonly processVideo: (frames: RgbImage[], timing?: VideoTiming) => ProcessedMedia;
 
   constructor(
     readonly family: VisionFamily,
     readonly config: QwenVlProcessorConfig,
   ) {
-    this.processVideo = (frames) => this.#video(frames);
+    this.marker = { image: "<|image_pad|>", video: family === "qwen3_vl" ? `${VISION_START}${VIDEO_PAD}${VISION_END}` : VIDEO_PAD };
+    this.processVideo = (frames, timing) => this.#video(frames, timing);
   }
 
   get factor(): number {
@@ -111,14 +123,24 @@ export class QwenVlProcessor implements VisionProcessor {
     return this.#result("image", frames, h, w);
   }
 
-  #video(frames: RgbImage[]): ProcessedMedia {
+  #video(frames: RgbImage[], timing: VideoTiming = { fps: this.config.videoFps }): ProcessedMedia {
     const first = frames[0];
     if (!first) throw new ProcessorConfigError("a video needs at least one frame");
+    if ("indices" in timing && timing.indices.length !== frames.length) {
+      throw new ProcessorConfigError(`${timing.indices.length} frame indices for ${frames.length} frames`);
+    }
     const c = this.config;
     const [h, w] = smartResize(first.height, first.width, this.factor, c.videoMinPixels, c.videoMaxPixels, frames.length, c.temporalPatchSize);
     const chw = frames.map((f) => normalizeToChw(pilResize(f, w, h, "bicubic"), c.norm));
     while (chw.length % c.temporalPatchSize !== 0) chw.push(chw.at(-1)!);
-    return this.#result("video", chw, h, w);
+    const out = this.#result("video", chw, h, w);
+    if (this.family !== "qwen3_vl") return out;
+    try {
+      return { ...out, timestamps: videoGroupTimestamps(out.gridThw![0], c.temporalPatchSize, timing) };
+    } catch (e) {
+      if (e instanceof VideoTimingError) throw new ProcessorConfigError(e.message);
+      throw e;
+    }
   }
 
   #result(kind: "image" | "video", frames: Float32Array[], h: number, w: number): ProcessedMedia {
@@ -128,7 +150,11 @@ export class QwenVlProcessor implements VisionProcessor {
     return { kind, pixelValues: { data, shape: [data.length / patchLen, patchLen] }, gridThw: grid, numTokens };
   }
 
-  expansion(kind: "image" | "video", numTokens: number): string {
-    return (kind === "image" ? this.placeholderToken.image : this.placeholderToken.video).repeat(numTokens);
+  expansion(item: MediaTokens): string {
+    if (item.kind === "image") return this.placeholderToken.image.repeat(item.numTokens);
+    if (this.family !== "qwen3_vl") return VIDEO_PAD.repeat(item.numTokens);
+    const groups = item.timestamps?.length ?? 0;
+    if (groups === 0 || item.numTokens % groups !== 0) throw new Error(`a Qwen3-VL video needs a timestamp per temporal group (${groups} for ${item.numTokens} tokens)`);
+    return timestampedVideo(item.timestamps!, item.numTokens / groups, { start: VISION_START, pad: VIDEO_PAD, end: VISION_END });
   }
 }
