@@ -6,8 +6,8 @@
 import * as mx from "../../mlx/index.ts";
 import { applyRecommendedWiredLimit } from "../../mlx/wired.ts";
 import type { Model } from "../../models/decoder.ts";
-import { createSchedulerConfig, InvalidRequestError, Scheduler, type Sequence } from "../core/index.ts";
-import { KvMemory } from "../paged/kv-memory.ts";
+import { InvalidRequestError, type Scheduler, type Sequence } from "../core/index.ts";
+import type { KvMemory } from "../paged/kv-memory.ts";
 import type { PagedKvPool } from "../paged/kv-pool.ts";
 import { DEFAULT_MM_CACHE_BYTES, EncoderCache, type EncoderCacheStats } from "../multimodal/encoder-cache.ts";
 import { MultimodalStage } from "../multimodal/mm-stage.ts";
@@ -21,6 +21,7 @@ import { CoreStepError, DEFAULT_ENGINE_CORE_CONFIG, type EngineCoreConfig, type 
   type TokenOutput } from "./core-types.ts";
 import { type InFlightStep, pendingDecodeTokens } from "./in-flight.ts";
 import { MaxModelLenError, RequestState } from "./requests.ts";
+import { buildCoreMemory, coreStats } from "./setup.ts";
 
 export { InvalidRequestError, RequestTooLargeError } from "../core/index.ts";
 export { KvCacheTooSmallError } from "../paged/sizing.ts";
@@ -53,25 +54,7 @@ export class EngineCore {
     vision: MultimodalModel | null = null,
   ) {
     const cfg = (this.config = { ...DEFAULT_ENGINE_CORE_CONFIG, ...config });
-    const c = model.spec.config;
-    const base = { numLayers: model.layers.length, blockSize: cfg.blockSize, numKvHeads: c.numKeyValueHeads,
-      headDim: c.headDim, dtype: activationDtype(model) };
-    this.#memory = new KvMemory(base, {
-      ...(cfg.numGpuBlocks !== undefined ? { numGpuBlocks: cfg.numGpuBlocks } : {}),
-      ...(cfg.kvCacheMemoryBytes !== undefined ? { kvCacheMemoryBytes: cfg.kvCacheMemoryBytes } : {}),
-      ...(cfg.initialKvBytes !== undefined ? { initialBytes: cfg.initialKvBytes } : {}),
-      ...(cfg.mlxCacheLimitBytes !== undefined ? { mlxCacheLimitBytes: cfg.mlxCacheLimitBytes } : {}),
-      ...(cfg.freeMemoryBytes !== undefined ? { freeMemoryBytes: cfg.freeMemoryBytes } : {}),
-      gpuMemoryUtilization: cfg.gpuMemoryUtilization,
-      maxModelLen: cfg.maxModelLen,
-      maxNumSeqs: cfg.maxNumSeqs,
-    });
-    const plan = this.#memory.plan;
-    this.#scheduler = new Scheduler<RequestState>(createSchedulerConfig({ numBlocks: plan.numBlocks,
-      initialBlocks: plan.initialBlocks, blockSize: cfg.blockSize, maxNumSeqs: cfg.maxNumSeqs,
-      maxNumBatchedTokens: cfg.maxNumBatchedTokens, enablePrefixCaching: cfg.enablePrefixCaching,
-      ...(cfg.longPrefillTokenThreshold !== undefined ? { longPrefillTokenThreshold: cfg.longPrefillTokenThreshold } : {}),
-      ...(cfg.maxNumPartialPrefills !== undefined ? { maxNumPartialPrefills: cfg.maxNumPartialPrefills } : {}) }));
+    ({ memory: this.#memory, scheduler: this.#scheduler } = buildCoreMemory(model, cfg));
     this.#mm = vision ? new MultimodalStage(vision, new EncoderCache<EncoderOutput>(cfg.mmCacheBytes ?? DEFAULT_MM_CACHE_BYTES,
       { onEvict: disposeEncoderOutput })) : null;
     this.#runner = new ModelRunner(model, this.pool, this.#mm);
@@ -147,23 +130,7 @@ export class EngineCore {
   }
 
   stats(): EngineCoreStats {
-    const s = this.#scheduler.stats();
-    const bm = this.#scheduler.blockManager;
-    return {
-      running: s.numRunning,
-      waiting: s.numWaiting,
-      numBlocks: bm.numBlocks,
-      usedBlocks: bm.numUsedBlocks,
-      prefixCacheQueries: s.prefixCache.queries,
-      prefixCacheHits: s.prefixCache.hits,
-      prefixCacheRequests: s.prefixCache.requests,
-      prefixCacheRequestHits: s.prefixCache.requestHits,
-      prefixCacheMmHits: s.prefixCache.mmHits,
-      prefixCacheEvictions: s.prefixCache.evictions,
-      encoderCache: this.#mm?.cache?.stats() ?? null,
-      numPreemptions: s.numPreemptions,
-      ...this.#memory.stats(),
-    };
+    return coreStats(this.#scheduler, this.#memory, this.#mm?.cache?.stats() ?? null);
   }
 
   /** The encoder-output cache's counters (null for a text-only model) and the items run through the tower. */
@@ -315,17 +282,5 @@ export class EngineCore {
     if (this.#inFlight?.sample) disposeSample(this.#inFlight.sample);
     this.#inFlight?.deferred?.logits.dispose();
     this.#inFlight = null;
-  }
-}
-
-/** The dtype of the model's activations (logits of a one-token probe forward). */
-function activationDtype(model: Model): mx.Dtype {
-  const caches = model.makeCache();
-  try {
-    using tokens = mx.array([0], { dtype: "int32", shape: [1, 1] });
-    using logits = model.forward(tokens, caches, { lastOnly: true });
-    return logits.dtype;
-  } finally {
-    for (const c of caches) c.dispose();
   }
 }
