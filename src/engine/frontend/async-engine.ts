@@ -7,6 +7,7 @@ import { ModelTokenizer } from "../../tokenizer/index.ts";
 import { DEFAULT_ENGINE_CORE_CONFIG, EMPTY_CORE_STATS, type EngineCoreStats } from "../engine-core/core-types.ts";
 import { EventQueue } from "./event-queue.ts";
 import { OutputProcessor } from "./output-processor.ts";
+import { engineStats } from "./engine-stats.ts";
 import { EngineFailedError, type LiveRequest, LiveRequests } from "./live-requests.ts";
 import { ParentRequest } from "./parent-request.ts";
 import { detokenizeIds, tokenizeInput } from "./prompt.ts";
@@ -27,7 +28,7 @@ import {
   type TokenizeInput,
   type ToolCallFormat,
 } from "../protocol.ts";
-import { toolCallMarkerIds } from "./tool-call-format.ts";
+import { ToolCallMarkers } from "./tool-call-format.ts";
 import { WorkerClient } from "../worker/worker-client.ts";
 import type { CoreOptions, FromWorker, ModelFacts } from "../worker/worker-protocol.ts";
 import { requestSpec } from "../structured/request-spec.ts";
@@ -87,7 +88,7 @@ export class AsyncEngine implements Engine {
   #client: WorkerClient;
   #tokenizer: ModelTokenizer | undefined;
   #tokens: TokenTextCache | undefined;
-  readonly #markerCache = new Map<ToolCallFormat, ReadonlySet<number>>();
+  #markers: ToolCallMarkers | undefined;
   /** Templates and tokenizes prompts; large ones on a thread of their own. */
   #preparer: PromptPreparer | undefined;
   #facts: ModelFacts | null = null;
@@ -142,30 +143,7 @@ export class AsyncEngine implements Engine {
   }
 
   stats(): EngineStats {
-    const s = this.#coreStats;
-    return {
-      running: s.running,
-      waiting: s.waiting,
-      capacity: this.#maxNumSeqs,
-      kvBlocksUsed: s.usedBlocks,
-      kvBlocksTotal: s.numBlocks,
-      prefixCacheQueries: s.prefixCacheQueries,
-      prefixCacheHits: s.prefixCacheHits,
-      prefixCacheRequests: s.prefixCacheRequests,
-      prefixCacheRequestHits: s.prefixCacheRequestHits,
-      prefixCacheMmHits: s.prefixCacheMmHits,
-      prefixCacheEvictions: s.prefixCacheEvictions,
-      ...(s.encoderCache ? {
-        encoderCacheHits: s.encoderCache.hits, encoderCacheMisses: s.encoderCache.misses, encoderCacheEvictions: s.encoderCache.evictions,
-        encoderCacheBytes: s.encoderCache.bytes, encoderCacheBudgetBytes: s.encoderCache.budgetBytes,
-      } : {}),
-      numPreemptions: s.numPreemptions,
-      kvBudgetBytes: s.numBlocks * s.bytesPerBlock,
-      kvPoolBytes: s.backedBlocks * s.bytesPerBlock,
-      mlxCacheBytes: s.mlxCacheBytes,
-      mlxCacheLimitBytes: s.mlxCacheLimitBytes,
-      mlxActiveBytes: s.mlxActiveBytes,
-    };
+    return engineStats(this.#coreStats, this.#maxNumSeqs);
   }
 
   /** The core's full counters (blocks, prefix cache, preemptions). */
@@ -200,7 +178,7 @@ export class AsyncEngine implements Engine {
         stop: request.sampling.stop,
         logprobs: request.sampling.logprobs,
         promptTokens: prepared.tokenIds.length,
-        ...(this.#keepsMarkers(request) ? { keepSpecialTokenIds: this.#markerIds(tokenizer, info.toolCallFormat) } : {}),
+        ...(this.#keepsMarkers(request) ? { keepSpecialTokenIds: (this.#markers ??= new ToolCallMarkers(tokenizer)).ids(info.toolCallFormat) } : {}),
       }),
     };
     const onAbort = () => this.#live.release(coreId);
@@ -239,15 +217,6 @@ export class AsyncEngine implements Engine {
   /** With tools offered, the tool-call format's special-token markers stay in the text for the parser. */
   #keepsMarkers(request: GenerateRequest): boolean {
     return request.kind === "chat" && (request.tools?.length ?? 0) > 0;
-  }
-
-  #markerIds(tokenizer: ModelTokenizer, format: ToolCallFormat): ReadonlySet<number> {
-    let ids = this.#markerCache.get(format);
-    if (!ids) {
-      ids = toolCallMarkerIds(format, (t) => tokenizer.tokenToId(t), tokenizer.specialTokenIds);
-      this.#markerCache.set(format, ids);
-    }
-    return ids;
   }
 
   #admit(): ModelTokenizer {

@@ -37,6 +37,28 @@ export function toolCallMarkerIds(format: ToolCallFormat, tokenToId: (text: stri
   return ids;
 }
 
+/**
+ * {@link toolCallMarkerIds} of one tokenizer, per format, computed once.
+ *
+ * @example
+ *   const markers = new ToolCallMarkers(tok);
+ *   markers.ids("hermes") // the same Set on every call
+ */
+export class ToolCallMarkers {
+  readonly #cache = new Map<ToolCallFormat, ReadonlySet<number>>();
+
+  constructor(readonly tokenizer: { tokenToId(text: string): number | undefined; readonly specialTokenIds: ReadonlySet<number> }) {}
+
+  ids(format: ToolCallFormat): ReadonlySet<number> {
+    let ids = this.#cache.get(format);
+    if (!ids) {
+      ids = toolCallMarkerIds(format, (t) => this.tokenizer.tokenToId(t), this.tokenizer.specialTokenIds);
+      this.#cache.set(format, ids);
+    }
+    return ids;
+  }
+}
+
 /** Markers a chat template writes for each format, most specific first (Qwen3-Coder's also has `<tool_call>`). */
 const TEMPLATE_MARKERS: [ToolCallFormat, RegExp][] = [
   ["openai", /<\|channel\|>|<\|constrain\|>|to=functions\./],
