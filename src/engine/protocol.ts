@@ -8,6 +8,8 @@
 
 import type { StructuredOutputSpec } from "./structured/spec.ts";
 
+export { CapacityError, ContextLengthError, InvalidRequestError } from "./errors.ts";
+
 /**
  * How the model writes tool calls in its output text, by vLLM's `--tool-call-parser` names: `hermes` (Qwen,
  * Hermes `<tool_call>` JSON), `qwen3_coder` (Qwen3-Coder XML), `llama3_json`, `mistral` (`[TOOL_CALLS]`),
@@ -285,44 +287,4 @@ export interface Engine {
   detokenize(tokenIds: readonly number[]): Promise<string>;
   modelInfo(): ModelInfo;
   stats(): EngineStats;
-}
-
-/** The prompt (plus `maxTokens`) does not fit the context. The server answers 413. */
-export class ContextLengthError extends Error {
-  override readonly name = "ContextLengthError";
-  constructor(
-    readonly promptTokens: number,
-    readonly contextLength: number,
-    readonly maxTokens?: number,
-  ) {
-    const asked = maxTokens === undefined ? "" : ` plus max_tokens ${maxTokens}`;
-    super(`prompt of ${promptTokens} tokens${asked} exceeds the context length of ${contextLength} tokens`);
-  }
-}
-
-/**
- * The engine cannot take the request now. `status` 429 means "too many requests queued, retry later";
- * 503 means "not serving" (loading, shutting down, out of memory).
- */
-export class CapacityError extends Error {
-  override readonly name = "CapacityError";
-  constructor(
-    message: string,
-    readonly status: 429 | 503 = 429,
-    readonly retryAfterSeconds?: number,
-  ) {
-    super(message);
-  }
-}
-
-/** A request the engine cannot honour (e.g. an image for a text-only model). The server answers 400. */
-export class InvalidRequestError extends Error {
-  override readonly name = "InvalidRequestError";
-  constructor(
-    message: string,
-    /** The offending request parameter, OpenAI-style (`messages[1].content`). */
-    readonly param: string | null = null,
-  ) {
-    super(message);
-  }
 }
