@@ -108,6 +108,17 @@ describe("AsyncEngine", () => {
     expect(engine.stats()).toMatchObject({ running: 0, waiting: 0 });
   });
 
+  test("abort of an n = 3 request frees every choice in the core", async () => {
+    const controller = new AbortController();
+    const indices = new Set<number>();
+    for await (const e of engine.submit(completion(40, { n: 3 }), controller.signal)) {
+      if (e.type === "delta") indices.add(e.index);
+      if (indices.size === 3) controller.abort(); // the third choice started (maxNumSeqs 1 runs them in turn)
+    }
+    for (let i = 0; i < 100 && engine.coreStats().usedBlocks !== 0; i++) await Bun.sleep(10);
+    expect(engine.coreStats()).toMatchObject({ running: 0, waiting: 0, usedBlocks: 0 });
+  });
+
   test("n = 2 fans out into two core requests: each choice streams and finishes, one usage counts both", async () => {
     const list = await events(engine, completion(6, { n: 2, temperature: 0 }));
     const text = (i: number) => list.map((e) => (e.type === "delta" && e.index === i ? e.text : "")).join("");
