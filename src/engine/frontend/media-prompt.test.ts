@@ -135,3 +135,49 @@ describe("a prompt with images and a video, on the prompt thread", () => {
     plain.close();
   });
 });
+
+describe("a Qwen3-VL video, on the prompt thread", () => {
+  let qwen3Dir: string;
+  let qwen3: PromptPreparer;
+  beforeAll(async () => {
+    qwen3Dir = await qwenVlPromptDir("qwen3_vl");
+    qwen3 = new PromptPreparer(tok, 16 * 1024, { modelDir: qwen3Dir, serving: SERVING });
+  });
+  afterAll(async () => {
+    qwen3.close();
+    await rm(qwen3Dir, { recursive: true, force: true });
+  });
+
+  test("is one '<t.t seconds>' and vision block per temporal group; the item spans them all", async () => {
+    // 8 frames at 4 fps sampled at 2 fps: indices [0, 2, 5, 7] (linspace rounded), at 0, 0.5, 1.25 and 1.75 s.
+    // Groups: (0 + 0.5) / 2 = 0.25 -> "0.2" (Python's tie to even), (1.25 + 1.75) / 2 = 1.5. 48x64 -> 64x64: (2, 4, 4).
+    const video = dataUrl("video/mp4", await testVideo(8, 4));
+    const prepared = await qwen3.prepare(mediaRequest([{ type: "video_url", video_url: { url: video } }, { type: "text", text: "What moves?" }]), LIMITS);
+    const [item] = prepared.media!;
+    expect(item!.gridThw).toEqual([2, 4, 4]);
+    expect(item!.numTokens).toBe(8);
+    expect(item!.timestamps).toEqual([0.25, 1.5]);
+    const pads = "<|video_pad|>".repeat(4);
+    const want = `<|im_start|>user\n<0.2 seconds><|vision_start|>${pads}<|vision_end|><1.5 seconds><|vision_start|>${pads}<|vision_end|>What moves?<|im_end|>\n<|im_start|>assistant\n`;
+    expect(prepared.tokenIds).toEqual(tok.encode(want));
+    const pad = tok.tokenToId("<|video_pad|>")!;
+    const first = prepared.tokenIds.indexOf(pad);
+    const last = prepared.tokenIds.lastIndexOf(pad);
+    expect([item!.offset, item!.length]).toEqual([first, last + 1 - first]);
+    // Between the two runs: <|vision_end|>, the timestamp's text and <|vision_start|>.
+    expect(item!.length).toBeGreaterThan(8 + 2);
+    expect(prepared.tokenIds.slice(item!.offset, item!.offset + 4)).toEqual([pad, pad, pad, pad]);
+    expect(prepared.tokenIds.slice(last - 3, last + 1)).toEqual([pad, pad, pad, pad]);
+  });
+
+  test("images beside it keep their single run; text that spells a video pad is a 400", async () => {
+    const video = dataUrl("video/mp4", await testVideo(8, 4));
+    const prepared = await qwen3.prepare(mediaRequest([{ type: "image_url", image_url: { url: png } }, { type: "video_url", video_url: { url: video } }]), LIMITS);
+    const [image, clip] = prepared.media!;
+    // 56x84 -> 64x96 in 32-pixel cells: a (1, 4, 6) grid, 6 tokens.
+    expect([image!.numTokens, image!.length]).toEqual([6, 6]);
+    expect(clip!.offset).toBeGreaterThan(image!.offset + image!.length);
+    const spelled = await failure(qwen3.prepare(mediaRequest([{ type: "text", text: "<|video_pad|>" }, { type: "video_url", video_url: { url: video } }]), LIMITS));
+    expect(spelled.param).toBe("messages");
+  });
+});

@@ -20,14 +20,17 @@ export const QWEN_VL_TEMPLATE = [
 
 /**
  * A temporary Qwen2.5-VL processor folder: patch 14, merge 2, 4 to 64 merged tokens per image (as the tiny
- * fixtures), so a 56x84 image takes 6 tokens.
+ * fixtures), so a 56x84 image takes 6 tokens. `qwen3_vl`: patch 16, the same token budget in 32-pixel cells.
  */
-export async function qwenVlPromptDir(): Promise<string> {
+export async function qwenVlPromptDir(arch: "qwen2_5_vl" | "qwen3_vl" = "qwen2_5_vl"): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), "vmlx-vlm-prompt-"));
-  await writeFile(join(dir, "config.json"), JSON.stringify({ model_type: "qwen2_5_vl" }));
+  await writeFile(join(dir, "config.json"), JSON.stringify({ model_type: arch }));
+  const cell = arch === "qwen3_vl" ? 32 : 28;
   await writeFile(join(dir, "preprocessor_config.json"), JSON.stringify({
-    min_pixels: 4 * 28 * 28, max_pixels: 64 * 28 * 28, patch_size: 14, temporal_patch_size: 2, merge_size: 2,
-    image_mean: [0.48145466, 0.4578275, 0.40821073], image_std: [0.26862954, 0.26130258, 0.27577711],
+    min_pixels: 4 * cell * cell, max_pixels: 64 * cell * cell, patch_size: cell / 2, temporal_patch_size: 2, merge_size: 2,
+    ...(arch === "qwen3_vl"
+      ? { image_mean: [0.5, 0.5, 0.5], image_std: [0.5, 0.5, 0.5] }
+      : { image_mean: [0.48145466, 0.4578275, 0.40821073], image_std: [0.26862954, 0.26130258, 0.27577711] }),
   }));
   await writeFile(join(dir, "tokenizer.json"), await readFile(join(lenmlDir("qwen3"), "tokenizer.json")));
   const config = JSON.parse(await readFile(join(lenmlDir("qwen3"), "tokenizer_config.json"), "utf8")) as Record<string, unknown>;
