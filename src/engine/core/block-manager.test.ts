@@ -223,18 +223,4 @@ describe("BlockManager prefix caching", () => {
     expect(b.numCachedTokens).toBe(0);
     expect(bm.prefixCacheStats).toEqual({ queries: 0, hits: 0, requests: 0, requestHits: 0, mmHits: 0, evictions: 0 });
   });
-
-  test("resetPrefixCache refuses while blocks are in use, reset always clears", () => {
-    const bm = new BlockManager(8, BS);
-    const a = prefill(bm, range(0, 9));
-    expect(bm.resetPrefixCache()).toBe(false);
-    bm.free(a);
-    expect(bm.resetPrefixCache()).toBe(true);
-    const b = seqOf(range(0, 9));
-    bm.allocate(b);
-    expect(b.numCachedTokens).toBe(0);
-    bm.reset();
-    expect(bm.numFreeBlocks).toBe(8);
-    expect(bm.prefixCacheStats).toEqual({ queries: 0, hits: 0, requests: 0, requestHits: 0, mmHits: 0, evictions: 0 });
-  });
 });

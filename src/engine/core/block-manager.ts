@@ -175,20 +175,6 @@ export class BlockManager {
     seq.blockTable = [];
   }
 
-  /** Forgets all cached content if no block is in use; returns false (and changes nothing) otherwise. */
-  resetPrefixCache(): boolean {
-    if (this.numUsedBlocks !== 0) return false;
-    this.reset();
-    return true;
-  }
-
-  /** Returns the pool to its initial state; sequences still holding blocks must be discarded. */
-  reset(): void {
-    for (let id = 0; id < this.numBlocks; id++) this.#blocks[id] = emptyBlock(this.#blocks[id]!.generation + 1);
-    this.#cache.clear();
-    this.#free.reset(this.#numBacked);
-  }
-
   /**
    * Gives back backed blocks past `target` (default: the initial count) when no block is in use. Cached
    * content in the blocks kept stays findable; the rest is forgotten. Returns the new backed count, or null

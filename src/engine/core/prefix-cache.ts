@@ -118,11 +118,6 @@ export class PrefixCache {
     this.stats.evictions++;
   }
 
-  clear(): void {
-    this.#hashToBlock.clear();
-    this.stats = emptyPrefixCacheStats();
-  }
-
   #matches(id: number, parent: number, tokenIds: readonly number[], extraKeys: readonly string[] | null): boolean {
     const block = this.blocks[id]!;
     if (!sameExtraKeys(block.extraKeys, extraKeys)) return false;

@@ -69,10 +69,6 @@ export class Scheduler<P = unknown> {
     return this.#waiting.length + this.#running.length > 0;
   }
 
-  get(seqId: number): Sequence<P> | undefined {
-    return this.#byId.get(seqId);
-  }
-
   /** Queues a new sequence; throws `RequestTooLargeError` if it could never fit the pool. */
   add(seq: Sequence<P>): void {
     if (this.#byId.has(seq.id)) throw new InvalidRequestError(`sequence ${seq.id} is already scheduled`);

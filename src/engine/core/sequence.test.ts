@@ -8,7 +8,6 @@ describe("Sequence", () => {
     expect(seq.numTokens).toBe(3);
     expect(seq.numPromptTokens).toBe(3);
     expect(seq.numOutputTokens).toBe(0);
-    expect(seq.lastToken).toBe(7);
     expect(seq.blockTable).toEqual([]);
     expect(seq.finishReason).toBeNull();
   });
@@ -20,7 +19,6 @@ describe("Sequence", () => {
     expect(seq.outputTokenIds).toEqual([9, 8]);
     expect(seq.tokenIds).toEqual([1, 2, 9, 8]);
     expect(seq.promptTokenIds).toEqual([1, 2]);
-    expect(seq.lastToken).toBe(8);
   });
 
   test("copies the prompt array it is given", () => {

@@ -84,18 +84,9 @@ export class Sequence<P = unknown> {
     return this.outputTokenIds.length;
   }
 
-  /** The newest token (the input of the next decode). */
-  get lastToken(): number {
-    return this.tokenIds[this.tokenIds.length - 1] ?? -1;
-  }
-
   /** True once every token but the last sampled one has its KV computed (the sequence decodes next). */
   get isPrefillDone(): boolean {
     return this.numComputedTokens >= this.numTokens - 1;
-  }
-
-  get isFinished(): boolean {
-    return this.status === "finished";
   }
 
   /** Blocks needed to hold the KV of all current tokens. */

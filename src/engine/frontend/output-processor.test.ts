@@ -78,12 +78,6 @@ describe("OutputProcessor", () => {
     expect(second.at(-1)).toEqual({ type: "usage", promptTokens: 4, completionTokens: proc.completionTokens, cachedTokens: 0 });
   });
 
-  test("finishAll closes open choices with the given reason", () => {
-    const proc = new OutputProcessor(tok, cache, { n: 2, stop: [], logprobs: false, promptTokens: 1 });
-    feed(proc, tok.encode("a"), "length", 0);
-    expect(proc.finishAll("abort").map((e) => e.type)).toEqual(["finish", "usage"]);
-  });
-
   test("logprobs carry token text, bytes and alternatives", () => {
     const proc = new OutputProcessor(tok, cache, { n: 1, stop: [], logprobs: true, promptTokens: 1 });
     const [hello] = tok.encode("Hello");

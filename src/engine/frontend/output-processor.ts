@@ -90,15 +90,6 @@ export class OutputProcessor {
     return events;
   }
 
-  /** Finishes every open choice with `reason` (e.g. "abort"), then usage. */
-  finishAll(reason: FinishReason): EngineEvent[] {
-    const events: EngineEvent[] = [];
-    this.#choices.forEach((choice, index) => {
-      if (choice.finishReason === null) events.push(...this.#finish(index, reason));
-    });
-    return events;
-  }
-
   #finish(index: number, reason: FinishReason, stopString?: string): EngineEvent[] {
     const choice = this.#choices[index]!;
     choice.finishReason = reason;
