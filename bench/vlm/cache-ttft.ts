@@ -28,7 +28,7 @@ const server = Bun.spawn([process.execPath, `${import.meta.dir}/../../src/cli/ma
   { stdout: "ignore", stderr: "pipe" });
 try {
   for (let i = 0; ; i++) {
-    if (await fetch(`${base}/v1/models`).then((r) => r.ok, () => false)) break;
+    if (await fetch(`${base}/health`).then((r) => r.ok, () => false)) break;
     if (i > 300) throw new Error("the server did not start");
     await Bun.sleep(500);
   }
