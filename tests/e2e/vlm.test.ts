@@ -5,7 +5,8 @@
  * and two images in one message. Each answers 200 with `usage.prompt_tokens` counting the image tokens, as
  * Qwen's processor counts them: smart_resize to multiples of 28 (patch 14 x merge 2) within the fixture's
  * [4·28², 64·28²] pixels, then (h/14)·(w/14)/4 tokens (video: times ⌈frames/2⌉). The prefix cache's counters
- * on /metrics show the repeated image hit.
+ * on /metrics show the repeated image hit. A tiny Qwen3-VL folder answers the same video with the prompt mlx-vlm
+ * 0.7.10 builds: one `<t.t seconds>` and vision block per temporal group, counted exactly in `prompt_tokens`.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
@@ -50,14 +51,17 @@ function qwenTokens(height: number, width: number, frames = 1): number {
 }
 
 const scratch = mkdtempSync(join(os.tmpdir(), "vlm-e2e-"));
-const [modelDir, mediaDir] = [join(scratch, "model"), join(scratch, "media")];
+const [modelDir, mediaDir, qwen3Dir] = [join(scratch, "model"), join(scratch, "media"), join(scratch, "qwen3")];
 let server: RunningServer;
+let qwen3: RunningServer;
 let images: ReturnType<typeof Bun.serve>;
 
 beforeAll(async () => {
   mkdirSync(modelDir);
   mkdirSync(mediaDir);
+  mkdirSync(qwen3Dir);
   writeQwenVlFixture("qwen2_5_vl", modelDir, { seed: 5 });
+  writeQwenVlFixture("qwen3_vl", qwen3Dir, { seed: 6 });
   await png(join(mediaDir, "small.png"), 56, 84, 1); // 6 tokens
   await png(join(scratch, "served.png"), 112, 112, 2); // 16 tokens
   // 2 s at 4 fps, 56x56: sampled at 2 fps -> 4 frames -> 2 temporal patches of 4x4 patches -> 8 tokens.
@@ -66,14 +70,16 @@ beforeAll(async () => {
   if (ff.code !== 0) throw new Error(`ffmpeg failed: ${ff.stderr}`);
   const served = await Bun.file(join(scratch, "served.png")).arrayBuffer();
   images = Bun.serve({ hostname: "127.0.0.1", port: 0, fetch: () => new Response(served, { headers: { "content-type": "image/png" } }) });
-  [server] = await Promise.all([
+  [server, qwen3] = await Promise.all([
     startServer(modelDir, "tiny-vl", ["--allow-private-media-urls", "--allowed-local-media-path", mediaDir]),
+    startServer(qwen3Dir, "tiny-qwen3-vl", []),
     ensureVenv(),
   ]);
 }, 240_000);
 
 afterAll(async () => {
   await server?.stop();
+  await qwen3?.stop();
   images?.stop(true);
   rmSync(scratch, { recursive: true, force: true });
 });
@@ -117,4 +123,23 @@ describe("a Qwen2.5-VL folder served by the binary", () => {
     expect(value("prefix_cache_mm_hits_total")).toBeGreaterThanOrEqual(2);
     expect(value("prefix_cache_hit_tokens_total")).toBeGreaterThanOrEqual(2 * fullBlocks);
   }, 180_000);
+});
+
+describe("a Qwen3-VL folder served by the binary", () => {
+  test(`openai==${OPENAI_PY}: a video by base64 is one timestamped block per temporal group, counted exactly`, async () => {
+    const r = await run([PYTHON, join(import.meta.dir, "python", "vlm.py"), "--video", `${qwen3.base}/v1`, "tiny-qwen3-vl", join(mediaDir, "clip.mp4")]);
+    expect(r.stderr).toBe("");
+    expect(r.code).toBe(0);
+    const out = JSON.parse(r.stdout) as Record<string, Case>;
+    // 8 frames at 4 fps sampled at 2 fps: indices [0, 2, 5, 7], at 0, 0.5, 1.25 and 1.75 s; 56x56 -> 64x64 (patch 16,
+    // merge 2): a (2, 4, 4) grid, 4 tokens per group. Groups at 0.25 -> "<0.2 seconds>" (Python's tie to even) and
+    // 1.5 -> "<1.5 seconds>", 6 Qwen tokens each (< 0 . 2 ␣seconds >), then <|vision_start|>, 4 pads, <|vision_end|>.
+    const group = 6 + 1 + 4 + 1;
+    expect(out.video!.prompt_tokens).toBe(out.text!.prompt_tokens + 2 * group);
+    expect(out.video!.completion_tokens).toBeGreaterThan(0);
+    // The same video again: its prompt's full blocks come from the prefix cache.
+    expect(out.video_again!.prompt_tokens).toBe(out.video!.prompt_tokens);
+    expect(out.video_again!.cached_tokens).toBe(Math.floor((out.video!.prompt_tokens - 1) / 16) * 16);
+    expect(out.video_again!.content).toBe(out.video!.content);
+  }, 120_000);
 });
