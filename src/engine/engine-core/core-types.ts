@@ -72,6 +72,11 @@ export interface EngineCoreConfig {
   asyncScheduling: boolean;
   /** A VLM's encoder-output cache budget in bytes (`--mm-cache-bytes`; default 512 MiB, 0 turns it off). */
   mmCacheBytes?: number;
+  /**
+   * Pad each step's tokens to a bucket (1, 2, 4, then multiples of 8 up to 512) so that a backend compiling
+   * kernels per shape (MLX's CUDA backend) sees a bounded set of step shapes. Default: on GPU backends.
+   */
+  padSteps?: boolean;
 }
 
 /** EngineCore's defaults (the frontend reads maxNumSeqs from here too, without loading MLX). */

@@ -75,6 +75,21 @@ describe("EngineCore", () => {
     });
   }
 
+  test(`padded steps (padSteps: tokens repeated up to 1, 2, 4, 8k) give the solo tokens; divergence only at near-ties (< ${NEAR_TIE})`, () => {
+    const model = models.get("qwen3")!;
+    const lengths = [1, 5, 17, 33, 70, 3, 9];
+    const core = engine(model, { padSteps: true });
+    lengths.forEach((len, r) => core.addRequest(request(`r${r}`, prompt(len, r), 10 + r)));
+    const got = drain(core);
+    let divergences = 0;
+    lengths.forEach((len, r) => {
+      divergences += expectSameTokens(got.get(`r${r}`)![0]!.map((t) => t.token), solo(model, prompt(len, r), 10 + r), `padded r${r}`);
+    });
+    expect(divergences).toBe(0);
+    expect(core.stats()).toMatchObject({ running: 0, waiting: 0, usedBlocks: 0 });
+    core.dispose();
+  });
+
   test("a prompt served from the prefix cache gives the cold run's tokens", () => {
     const model = models.get("qwen3")!;
     const ids = prompt(90, 3);

@@ -57,7 +57,7 @@ export class EngineCore {
     ({ memory: this.#memory, scheduler: this.#scheduler } = buildCoreMemory(model, cfg));
     this.#mm = vision ? new MultimodalStage(vision, new EncoderCache<EncoderOutput>(cfg.mmCacheBytes ?? DEFAULT_MM_CACHE_BYTES,
       { onEvict: disposeEncoderOutput })) : null;
-    this.#runner = new ModelRunner(model, this.pool, this.#mm);
+    this.#runner = new ModelRunner(model, this.pool, this.#mm, cfg.padSteps ?? mx.gpuAvailable());
     // mlx-lm's wired limit on Metal (src/mlx/wired.ts); the memory active now is the loaded weights and the first KV.
     const wired = applyRecommendedWiredLimit(mx.getActiveMemory());
     if (wired.warning) console.warn(`vllm-mlx: ${wired.warning}`);

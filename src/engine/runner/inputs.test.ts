@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { Sequence, type ScheduledSequence } from "../core/index.ts";
-import { prepareStep, slotOf } from "./inputs.ts";
+import { paddedSize, padRows, prepareStep, slotOf } from "./inputs.ts";
 
 function entry(tokens: number[], blockTable: number[], numComputedTokens: number, numNewTokens: number): ScheduledSequence {
   const seq = new Sequence({ promptTokenIds: tokens, maxTokens: 8 });
@@ -36,7 +36,24 @@ describe("runner inputs", () => {
       blockTables: [[4, 1, 0], [5, 2, 9], [6, 0, 0]],
       logitsIndices: [0, 7],
       decodeIndices: [0, 7],
+      padSource: null,
     });
+  });
+
+  test("paddedSize buckets: 1, 2, 4, then multiples of 8 up to 512", () => {
+    expect([1, 2, 3, 4, 5, 8, 9, 17, 512, 513].map((n) => paddedSize(n))).toEqual([1, 2, 4, 4, 8, 8, 16, 24, 512, 513]);
+  });
+
+  test("padRows repeats the last token as rows of its own (same position, slot and table), sampling nothing", () => {
+    const inputs = prepareStep([entry([1, 2, 3, 4, 5, 6], [4, 1], 5, 1), entry([9, 8, 7], [6], 0, 3)], 4);
+    padRows(inputs, 8);
+    expect(inputs.tokenIds).toEqual([6, 9, 8, 7, 7, 7, 7, 7]);
+    expect(inputs.positions).toEqual([5, 0, 1, 2, 2, 2, 2, 2]);
+    expect(inputs.slotMapping).toEqual([5, 24, 25, 26, 26, 26, 26, 26]);
+    expect(inputs.rows.slice(2)).toEqual([4, 5, 6, 7].map((start) => ({ start, numTokens: 1, numComputedTokens: 2, seqLen: 3 })));
+    expect(inputs.blockTables.slice(2)).toEqual([[6, 0], [6, 0], [6, 0], [6, 0]]);
+    expect(inputs.logitsIndices).toEqual([0, 3]);
+    expect(inputs.padSource).toBe(3);
   });
 
   test("a prefill chunk that ends its prompt samples its last token", () => {

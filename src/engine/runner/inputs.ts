@@ -34,6 +34,43 @@ export interface StepInputs {
   logitsIndices: number[];
   /** Flat index of each decode entry's token, in scheduled order (a pipelined engine feeds them from the device). */
   decodeIndices: number[];
+  /** Tokens past the scheduled ones (see {@link padRows}): each repeats this flat index. */
+  padSource: number | null;
+}
+
+/** The largest step {@link paddedSize} pads (larger ones keep their size, as vLLM's CUDA-graph sizes stop at 512). */
+export const MAX_PADDED_TOKENS = 512;
+
+/**
+ * The bucket a step of `numTokens` tokens is padded to: 1, 2, 4, then multiples of 8 up to MAX_PADDED_TOKENS
+ * (vLLM's CUDA-graph capture sizes), so a backend that compiles per shape sees a bounded set of step shapes.
+ *
+ * @example
+ * [1, 3, 5, 9, 600].map((n) => paddedSize(n)) // [1, 4, 8, 16, 600]
+ */
+export function paddedSize(numTokens: number): number {
+  if (numTokens > MAX_PADDED_TOKENS) return numTokens;
+  if (numTokens <= 4) return numTokens <= 1 ? 1 : numTokens <= 2 ? 2 : 4;
+  return Math.ceil(numTokens / 8) * 8;
+}
+
+/**
+ * Pads a step to `size` tokens by repeating its last token as rows of their own: the same position, slot and
+ * block table, so the repeats write the very K/V that token writes and attend as it does. Nothing samples them.
+ */
+export function padRows(inputs: StepInputs, size: number): void {
+  const last = inputs.tokenIds.length - 1;
+  const row = inputs.rows[inputs.tokenRows[last]!]!;
+  if (size <= last + 1) return;
+  inputs.padSource = last;
+  for (let t = last + 1; t < size; t++) {
+    inputs.tokenIds.push(inputs.tokenIds[last]!);
+    inputs.positions.push(inputs.positions[last]!);
+    inputs.slotMapping.push(inputs.slotMapping[last]!);
+    inputs.tokenRows.push(inputs.rows.length);
+    inputs.rows.push({ start: t, numTokens: 1, numComputedTokens: row.seqLen - 1, seqLen: row.seqLen });
+    inputs.blockTables.push(inputs.blockTables[inputs.tokenRows[last]!]!);
+  }
 }
 
 /** Slot of KV position `pos` of a sequence with `blockTable`. */
@@ -52,7 +89,7 @@ export function slotOf(blockTable: readonly number[], pos: number, blockSize: nu
  */
 export function prepareStep(entries: readonly ScheduledSequence<unknown>[], blockSize: number): StepInputs {
   const inputs: StepInputs = { tokenIds: [], positions: [], slotMapping: [], tokenRows: [], rows: [], blockTables: [],
-    logitsIndices: [], decodeIndices: [] };
+    logitsIndices: [], decodeIndices: [], padSource: null };
   entries.forEach((e, r) => {
     const { seq, numComputedTokens: first, numNewTokens: n } = e;
     const start = inputs.tokenIds.length;

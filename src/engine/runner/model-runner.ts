@@ -10,7 +10,7 @@ import type { MultimodalStage } from "../multimodal/mm-stage.ts";
 import { PagedBatch } from "../paged/batch.ts";
 import type { PagedKvPool } from "../paged/kv-pool.ts";
 import { PagedLayerCache } from "../paged/paged-cache.ts";
-import { prepareStep, type StepInputs } from "./inputs.ts";
+import { paddedSize, padRows, prepareStep, type StepInputs } from "./inputs.ts";
 
 /**
  * @example
@@ -23,6 +23,8 @@ export class ModelRunner {
     readonly pool: PagedKvPool,
     /** A VLM's encoder stage: input embeddings, M-RoPE positions and deepstack rows for steps with media. */
     readonly mm: MultimodalStage | null = null,
+    /** Pad each step's tokens to a bucket ({@link paddedSize}): backends that compile per shape see few shapes. */
+    readonly padSteps = false,
   ) {}
 
   /**
@@ -34,6 +36,8 @@ export class ModelRunner {
   execute(output: SchedulerOutput<unknown>, decodeTokens: mx.Array | null = null): mx.Array | null {
     if (output.scheduled.length === 0) return null;
     const inputs = prepareStep(output.scheduled, this.pool.spec.blockSize);
+    // A VLM's media rows are per scheduled token: its steps keep their size.
+    if (this.padSteps && !this.mm) padRows(inputs, paddedSize(inputs.tokenIds.length));
     const emits = inputs.logitsIndices.length > 0;
     // A step that samples nothing still runs its forward for the KV writes; one row keeps the head's work small.
     const rows = emits ? inputs.logitsIndices : [inputs.tokenIds.length - 1];
@@ -66,6 +70,8 @@ export class ModelRunner {
     using both = mx.concatenate([host, decodeTokens], 0); // [T + D]
     const pick = Array.from({ length: T }, (_, t) => t);
     inputs.decodeIndices.forEach((t, j) => (pick[t] = T + j));
+    const src = inputs.padSource;
+    if (src !== null) for (let t = src + 1; t < T; t++) pick[t] = pick[src]!;
     using idx = mx.array(pick, { dtype: "int32" });
     using picked = mx.take(both, idx, 0);
     return mx.reshape(picked, [T, 1]);
