@@ -75,6 +75,9 @@ describe("the VLM benchmark on a tiny random-weight Qwen2.5-VL folder", () => {
     expect(out).toContain("| Configuration");
     expect(out).toContain("4 frames @ 1fps");
     expect(out).toContain("16 frames @ 2fps");
+    const notVlm = Bun.spawnSync([process.execPath, MAIN, "bench", join(dir, "no-such-model"), "--video"], { stdout: "pipe", stderr: "pipe" });
+    expect(notVlm.exitCode).toBe(2);
+    expect(notVlm.stderr.toString()).toContain("--video and --quick are for vision-language models");
     const bad = run(["--concurrency", "2"]);
     expect(bad.exitCode).toBe(2);
     expect(bad.stderr.toString()).toContain("--concurrency is for text models");
