@@ -89,6 +89,7 @@ interface Case {
   cached_tokens: number | null;
   completion_tokens: number;
   finish_reason: string;
+  content: string | null;
 }
 
 describe("a Qwen2.5-VL folder served by the binary", () => {
