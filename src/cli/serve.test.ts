@@ -16,6 +16,12 @@ describe("serve flags", () => {
       .toEqual({ enablePrefixCache: false, maxNumSeqs: 8 });
   });
 
+  test("--warmup / --no-warmup set it; left to the engine's default (GPU backends) otherwise", async () => {
+    expect((await parse(["m", "--warmup"])).core.warmup).toBe(true);
+    expect((await parse(["m", "--no-warmup"])).core.warmup).toBe(false);
+    expect((await parse(["m"])).core.warmup).toBeUndefined();
+  });
+
   test("the chat UI is on unless --no-ui", async () => {
     expect((await parse(["m"])).ui).toBe(true);
     expect((await parse(["m", "--no-ui"])).ui).toBe(false);

@@ -150,6 +150,7 @@ function coreOptions(args: RawArgs): CoreOptions {
     ["kvIdleReleaseSeconds", secondsFlag("kv-idle-release", str(args, "kv-idle-release"))],
     ["enablePrefixCache", args["disable-prefix-cache"] === true ? false : args["enable-prefix-cache"] === true ? true : undefined],
     ["asyncScheduling", args["async-scheduling"] === false ? false : undefined],
+    ["warmup", typeof args.warmup === "boolean" ? args.warmup : undefined],
   ];
   return Object.fromEntries(entries.filter(([, v]) => v !== undefined)) as CoreOptions;
 }
@@ -324,6 +325,8 @@ export const serveCommand = defineCommand({
     "disable-prefix-cache": { type: "boolean", description: "Turn the prefix cache off" },
     "async-scheduling": { type: "boolean",
       description: "Queue step n+1 before step n's tokens are read (default on; --no-async-scheduling turns it off)" },
+    warmup: { type: "boolean",
+      description: "Pad steps to a few batch sizes (1, 2, 4, multiples of 8) and compile each at start-up (default on GPU; --no-warmup turns it off)" },
     "continuous-batching": { type: "boolean", description: "Accepted for compatibility (always on)" },
     "use-paged-cache": { type: "boolean", description: "Accepted for compatibility (always on)" },
     ui: { type: "boolean", default: true, description: "Serve the chat UI at / (--no-ui turns it off)" },

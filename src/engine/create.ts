@@ -55,7 +55,11 @@ export function createCore(model: DecoderModel, options: CoreOptions, vlm?: Visi
   if (threshold !== undefined) config.longPrefillTokenThreshold = threshold;
   if (options.prefillBatchSize !== undefined) config.maxNumPartialPrefills = options.prefillBatchSize;
   if (options.mmCacheBytes !== undefined) config.mmCacheBytes = options.mmCacheBytes;
-  return new EngineCore(model, config, vlm ? multimodalModel(vlm) : null);
+  const warmup = options.warmup ?? mx.gpuAvailable();
+  config.padSteps = warmup;
+  const core = new EngineCore(model, config, vlm ? multimodalModel(vlm) : null);
+  if (warmup) core.warmup();
+  return core;
 }
 
 export interface CreateEngineOptions extends ServingLimits {

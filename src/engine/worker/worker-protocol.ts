@@ -16,6 +16,8 @@ export interface CoreOptions {
   enablePrefixCache?: boolean;
   /** Queue step n+1 before reading step n (default true). */
   asyncScheduling?: boolean;
+  /** Pad steps to a few batch sizes and run one decode step at each when the model loads (default: GPU backends). */
+  warmup?: boolean;
   /** The original project's prefix cache size: accepted and ignored (cached prefixes share the KV budget). */
   prefixCacheSize?: number;
   /** Tokens per KV block. */

@@ -1,0 +1,50 @@
+/**
+ * Start-up warm-up: one decode step at each padded batch size, so a backend that compiles kernels per shape
+ * (MLX's CUDA backend) compiles them before the first request rather than during it.
+ */
+import { Sequence } from "../core/index.ts";
+import { StepBuilder } from "../core/scheduler-output.ts";
+import { paddedSize } from "../runner/inputs.ts";
+import type { ModelRunner } from "../runner/model-runner.ts";
+import { disposeSample, readSample, sampleAsync } from "../runner/sample-step.ts";
+import { GREEDY } from "../sampling/params.ts";
+import type { SamplerRow } from "../sampling/sampler.ts";
+
+/** The padded decode batch sizes up to `maxNumSeqs`: 1, 2, 4, then multiples of 8. */
+export function decodeBucketSizes(maxNumSeqs: number): number[] {
+  const sizes: number[] = [];
+  for (let n = 1; n <= maxNumSeqs; n++) if (paddedSize(n) === n) sizes.push(n);
+  if (sizes.at(-1) !== paddedSize(maxNumSeqs)) sizes.push(paddedSize(maxNumSeqs));
+  return sizes;
+}
+
+/**
+ * Runs a decode step (forward and greedy sample) of each size in `sizes` over block 0 of the pool. Only before
+ * the first request: it writes one KV slot of block 0, which no sequence holds yet and any later one overwrites
+ * before it reads it. Returns the sizes run.
+ *
+ * @example
+ * warmDecodeSteps(runner, decodeBucketSizes(64)); // [1, 2, 4, 8, 16, ..., 64]
+ */
+export function warmDecodeSteps(runner: ModelRunner, sizes: readonly number[]): number[] {
+  for (const size of sizes) {
+    const step = new StepBuilder<unknown>(size, size);
+    for (let i = 0; i < size; i++) {
+      const seq = new Sequence({ promptTokenIds: [0, 0], maxTokens: 1 });
+      seq.blockTable = [0];
+      seq.numComputedTokens = 1; // decodes its second token at position 1
+      step.add(seq, 1);
+    }
+    const logits = runner.execute(step.output());
+    if (!logits) continue;
+    const rows: SamplerRow[] = Array.from({ length: size }, () => ({ params: GREEDY, outputCounts: new Map(), promptTokens: new Set(), step: 0 }));
+    try {
+      const sample = sampleAsync(logits, rows.map((_, j) => j), rows, runner.pool.arrays());
+      readSample(sample);
+      disposeSample(sample);
+    } finally {
+      logits.dispose();
+    }
+  }
+  return [...sizes];
+}
