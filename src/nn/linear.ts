@@ -18,8 +18,7 @@ export class Linear implements Projection {
     return this.weight.shape[0]!;
   }
   forward(x: mx.Array): mx.Array {
-    if (this.bias) return mx.addmm(this.bias, x, this.#wt);
-    return mx.matmul(x, this.#wt);
+    return overRows(x, (rows) => (this.bias ? mx.addmm(this.bias, rows, this.#wt) : mx.matmul(rows, this.#wt)));
   }
 }
 
@@ -37,11 +36,27 @@ export class QuantizedLinear implements Projection {
   }
   forward(x: mx.Array): mx.Array {
     const { groupSize, bits } = this.params;
-    const y = mx.quantizedMatmul(x, this.weight, this.scales, this.biases, { transpose: true, groupSize, bits });
-    if (!this.bias) return y;
-    using _y = y;
-    return mx.add(y, this.bias);
+    return overRows(x, (rows) => {
+      const y = mx.quantizedMatmul(rows, this.weight, this.scales, this.biases, { transpose: true, groupSize, bits });
+      if (!this.bias) return y;
+      using _y = y;
+      return mx.add(y, this.bias);
+    });
   }
+}
+
+/**
+ * Applies a projection to `x` `[..., K]` as one `[M, K]` matrix and restores the leading shape. A flattened step
+ * is `[T, 1, K]`; MLX treats that as T batched matrix-vector products, which on CUDA read the weights T times
+ * (measured on an H100: 2.67 ms for `[2048, 1, 1024]` against 0.14 ms for `[2048, 1024]`, 4-bit 1024 -> 3072).
+ */
+function overRows(x: mx.Array, project: (rows: mx.Array) => mx.Array): mx.Array {
+  const shape = x.shape;
+  if (shape.length <= 2) return project(x);
+  const k = shape[shape.length - 1]!;
+  using rows = mx.reshape(x, [-1, k]);
+  using y = project(rows);
+  return mx.reshape(y, [...shape.slice(0, -1), y.shape[1]!]);
 }
 
 /**
