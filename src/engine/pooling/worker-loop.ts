@@ -3,8 +3,9 @@
  * padded forward, posting each request's vectors once all its inputs are done. It yields to the event
  * loop between batches, so requests that arrive meanwhile join the next one.
  */
-import type { PoolingModel } from "../../models/pooling-model.ts";
+import type { PoolerInput, PoolingModel } from "../../models/pooling-model.ts";
 import { PoolingBatcher } from "./batcher.ts";
+import { LoopGate, yieldToMessages } from "../worker/loop-gate.ts";
 import type { FromPoolingWorker, PoolingInit, PoolingStats, ToPoolingWorker } from "./protocol.ts";
 
 export interface PoolingWorkerDeps {
@@ -20,9 +21,7 @@ export interface PoolingWorkerDeps {
 export class PoolingWorkerLoop {
   readonly #deps: PoolingWorkerDeps;
   #batcher: PoolingBatcher | null = null;
-  #closing = false;
-  #running = false;
-  #wake: (() => void) | null = null;
+  readonly #gate = new LoopGate();
   #forwards = 0;
   #inputs = 0;
 
@@ -31,28 +30,16 @@ export class PoolingWorkerLoop {
   }
 
   handle(message: ToPoolingWorker): void {
-    switch (message.type) {
-      case "init":
-        void this.#start(message);
-        return;
-      case "run":
-        if (!this.#batcher) {
-          this.#deps.post({ type: "failed", requestIds: [message.requestId], message: "the model is not loaded yet", stats: this.#stats() });
-          return;
-        }
-        this.#batcher.add(message.requestId, message.inputs);
-        break;
-      case "abort":
-        this.#batcher?.abort(message.requestId);
-        break;
-      case "shutdown":
-        this.#closing = true;
-        if (!this.#running) this.#deps.post({ type: "closed" });
-        break;
-    }
-    const wake = this.#wake;
-    this.#wake = null;
-    wake?.();
+    if (message.type === "init") return void this.#start(message);
+    if (message.type === "run") this.#queue(message.requestId, message.inputs);
+    else if (message.type === "abort") this.#batcher?.abort(message.requestId);
+    else if (this.#gate.close()) this.#deps.post({ type: "closed" });
+    this.#gate.notify();
+  }
+
+  #queue(requestId: string, inputs: readonly PoolerInput[]): void {
+    if (this.#batcher) return this.#batcher.add(requestId, inputs);
+    this.#deps.post({ type: "failed", requestIds: [requestId], message: "the model is not loaded yet", stats: this.#stats() });
   }
 
   #stats(): PoolingStats {
@@ -70,18 +57,16 @@ export class PoolingWorkerLoop {
     const batcher = new PoolingBatcher(init.maxBatchTokens);
     this.#batcher = batcher;
     this.#deps.post({ type: "ready", facts: { config: model.config, maxModelLen: model.maxModelLen, dimensions: model.dimensions } });
-    this.#running = true;
-    while (!this.#closing) {
+    this.#gate.setRunning(true);
+    while (!this.#gate.closing) {
       if (batcher.waiting === 0) {
-        await new Promise<void>((resolve) => {
-          this.#wake = resolve;
-        });
+        await this.#gate.sleep(null);
         continue;
       }
       this.#step(model, batcher);
-      await new Promise<void>((resolve) => setImmediate(resolve));
+      await yieldToMessages();
     }
-    this.#running = false;
+    this.#gate.setRunning(false);
     this.#deps.post({ type: "closed" });
   }
 

@@ -13,6 +13,7 @@ import { CoreStepError, EMPTY_CORE_STATS, failureKind, type EngineCoreLike, type
 import { RequestGrammars } from "../structured/request-grammars.ts";
 import { StructuredOutputError } from "../structured/spec.ts";
 import type { TokenGrammar } from "../structured/token-grammar.ts";
+import { LoopGate, yieldToMessages } from "./loop-gate.ts";
 import type { CoreOptions, FromWorker, InitMessage, ModelFacts, ToWorker } from "./worker-protocol.ts";
 
 /** A loaded model as the worker needs it. */
@@ -75,9 +76,7 @@ export class WorkerLoop {
   #grammars: RequestGrammars | null = null;
   /** Constrained requests whose grammar is being compiled. */
   readonly #compiling = new Set<string>();
-  #closing = false;
-  #running = false;
-  #wake: (() => void) | null = null;
+  readonly #gate = new LoopGate();
 
   constructor(deps: WorkerDeps) {
     this.#deps = deps;
@@ -98,11 +97,10 @@ export class WorkerLoop {
         this.#post({ type: "stats", stats: this.#stats() });
         break;
       case "shutdown":
-        this.#closing = true;
-        if (!this.#running) this.#post({ type: "closed" });
+        if (this.#gate.close()) this.#post({ type: "closed" });
         break;
     }
-    this.#notify();
+    this.#gate.notify();
   }
 
   #add(request: EngineCoreRequest, grammar?: TokenGrammar): void {
@@ -136,7 +134,7 @@ export class WorkerLoop {
       return;
     }
     this.#add(request, grammar);
-    this.#notify();
+    this.#gate.notify();
   }
 
   #requireCore(): EngineCoreLike {
@@ -146,12 +144,6 @@ export class WorkerLoop {
 
   #post(message: FromWorker): void {
     this.#deps.post(message);
-  }
-
-  #notify(): void {
-    const wake = this.#wake;
-    this.#wake = null;
-    wake?.();
   }
 
   #stats(): EngineCoreStats {
@@ -172,19 +164,19 @@ export class WorkerLoop {
     }
     this.#post({ type: "ready", model: modelFacts(loaded, init.core.maxModelLen), stats: this.#stats() });
     if (this.#deps.warmGrammars) void this.#grammars.warm(); // built while nothing runs yet
-    this.#running = true;
+    this.#gate.setRunning(true);
     await this.#run(this.#core, (init.core.kvIdleReleaseSeconds ?? DEFAULT_KV_IDLE_RELEASE_SECONDS) * 1000);
-    this.#running = false;
+    this.#gate.setRunning(false);
     this.#post({ type: "closed" });
   }
 
   /** Steps while there is work; idle for `idleReleaseMs` (0: never), it gives memory back once. */
   async #run(core: EngineCoreLike, idleReleaseMs: number): Promise<void> {
     let released = true; // nothing to give back before the first request
-    while (!this.#closing) {
+    while (!this.#gate.closing) {
       if (!core.hasUnfinished()) {
-        const woken = await this.#sleep(released || idleReleaseMs <= 0 ? null : idleReleaseMs);
-        if (!woken && !this.#closing && core.releaseIdleMemory && !core.hasUnfinished()) {
+        const woken = await this.#gate.sleep(released || idleReleaseMs <= 0 ? null : idleReleaseMs);
+        if (!woken && !this.#gate.closing && core.releaseIdleMemory && !core.hasUnfinished()) {
           core.releaseIdleMemory();
           released = true;
           this.#post({ type: "stats", stats: this.#stats() });
@@ -194,24 +186,8 @@ export class WorkerLoop {
       released = false;
       this.#step(core);
       if (!core.hasUnfinished()) this.#post({ type: "stats", stats: this.#stats() });
-      // Let queued messages (adds, aborts) run before the next step. setImmediate, not setTimeout(0): Bun's
-      // zero timeout waits ~1 ms, as long as a whole decode step on a GPU.
-      await new Promise<void>((resolve) => setImmediate(resolve));
+      await yieldToMessages();
     }
-  }
-
-  /** Waits for a message (true) or `ms` (false; null waits only for a message). */
-  #sleep(ms: number | null): Promise<boolean> {
-    return new Promise<boolean>((resolve) => {
-      const timer = ms === null ? null : setTimeout(() => {
-        this.#wake = null;
-        resolve(false);
-      }, ms);
-      this.#wake = () => {
-        if (timer) clearTimeout(timer);
-        resolve(true);
-      };
-    });
   }
 
   #step(core: EngineCoreLike): void {

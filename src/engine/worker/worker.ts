@@ -4,7 +4,8 @@
  * (a compiled binary unpacks it in the parent) before any module that touches MLX is imported.
  * `bun build --compile` needs this file as an extra entrypoint (scripts/build.ts adds it).
  */
-import type { ModelLoader, WorkerLoop } from "./worker-loop.ts";
+import { serveWorker } from "./bootstrap.ts";
+import type { ModelLoader } from "./worker-loop.ts";
 import type { FromWorker, ToWorker } from "./worker-protocol.ts";
 
 declare const self: Worker;
@@ -21,27 +22,8 @@ const loadModel: ModelLoader = async (path) => {
 };
 
 const post = (message: FromWorker) => self.postMessage(message);
-let loop: WorkerLoop | null = null;
-let pending: Promise<WorkerLoop> | null = null;
-const backlog: ToWorker[] = [];
 
-async function makeLoop(libraryDir: string | undefined): Promise<WorkerLoop> {
-  if (libraryDir) process.env.VLLM_MLX_LIB_DIR = libraryDir;
+serveWorker<ToWorker>(async () => {
   const [{ WorkerLoop }, { createCore }] = await Promise.all([import("./worker-loop.ts"), import("../create.ts")]);
   return new WorkerLoop({ loadModel, createCore, post, warmGrammars: true });
-}
-
-self.onmessage = (event: MessageEvent<ToWorker>) => {
-  const message = event.data;
-  if (loop) return loop.handle(message);
-  backlog.push(message);
-  if (message.type !== "init" || pending) return;
-  pending = makeLoop(message.libraryDir);
-  pending.then(
-    (ready) => {
-      loop = ready;
-      for (const queued of backlog.splice(0)) ready.handle(queued);
-    },
-    (e: unknown) => post({ type: "load-failed", message: e instanceof Error ? e.message : String(e) }),
-  );
-};
+}, (message) => post({ type: "load-failed", message }));
