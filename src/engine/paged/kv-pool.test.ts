@@ -2,6 +2,8 @@ import { describe, expect, test } from "bun:test";
 import * as mx from "../../mlx/index.ts";
 import { bytesPerBlock, PagedKvPool } from "./kv-pool.ts";
 
+/** MLX's CUDA backend compiles a kernel (NVRTC) on its first use: a few seconds that the default 5 s can't hold. */
+const FIRST_USE_TIMEOUT_MS = 60_000;
 const spec = { numLayers: 2, numBlocks: 8, blockSize: 4, numKvHeads: 2, headDim: 3, dtype: "float32" as const };
 
 function rows(T: number, base: number): mx.Array {
@@ -58,6 +60,48 @@ describe("PagedKvPool", () => {
     expect(pool.nbytes).toBe(bytesPerBlock(spec));
   });
 
+  /** Sum of |a - b| over every element: 0 exactly when they are equal (a float sum of positives is never 0). */
+  function absDiff(a: mx.Array, b: mx.Array): number {
+    using d = mx.subtract(a, b);
+    using ad = mx.abs(d);
+    using total = mx.sum(ad);
+    return total.item();
+  }
+
+  // On CUDA the copy once ran beside the still-pending write it should follow and read zeros (the write declares
+  // only its token to MLX's kernel ordering). Large pending writes make that window wide; every row is checked.
+  test("resize after large pending writes copies every written row, round after round", () => {
+    const big = { numLayers: 2, numBlocks: 16, blockSize: 16, numKvHeads: 8, headDim: 64, dtype: "float32" as const };
+    const row = big.numKvHeads * big.headDim;
+    using pool = new PagedKvPool(big);
+    for (const grown of [32, 48, 64]) {
+      const T = pool.numSlots; // fill the whole pool, then grow it with the writes still pending
+      using slots = mx.arange(0, T, 1, "int32");
+      using ramp = mx.arange(0, T * row, 1, "float32");
+      using rowsK = mx.reshape(ramp, [T, big.numKvHeads, big.headDim]);
+      const written: mx.Array[] = [];
+      for (let l = 0; l < big.numLayers; l++) {
+        const k = mx.add(rowsK, 1 + 2 * l * T * row + grown);
+        const v = mx.add(rowsK, 1 + (2 * l + 1) * T * row + grown);
+        pool.write(l, k, v, slots);
+        written.push(k, v);
+      }
+      pool.resize(grown);
+      for (let l = 0; l < big.numLayers; l++) {
+        for (const [i, p] of [pool.keys(l), pool.values(l)].entries()) {
+          using flat = mx.reshape(p, [grown * big.blockSize, big.numKvHeads, big.headDim]);
+          using kept = mx.slice(flat, [0, 0, 0], [T, big.numKvHeads, big.headDim]);
+          using fresh = mx.slice(flat, [T, 0, 0], [grown * big.blockSize, big.numKvHeads, big.headDim]);
+          using absFresh = mx.abs(fresh);
+          using freshSum = mx.sum(absFresh);
+          expect({ layer: l, pool: i, diff: absDiff(kept, written[2 * l + i]!) }).toEqual({ layer: l, pool: i, diff: 0 });
+          expect(freshSum.item()).toBe(0);
+        }
+      }
+      for (const a of written) a.dispose();
+    }
+  });
+
   test("resize gives the old buffers back to MLX", () => {
     using pool = new PagedKvPool({ ...spec, numLayers: 1, numBlocks: 64, numKvHeads: 8, headDim: 64 });
     Bun.gc(true); // earlier tests' garbage is freed now, not inside the measured window
@@ -104,5 +148,5 @@ describe("PagedKvPool", () => {
     // Control: MLX's scatter into the held pool must copy it, and the same measurement sees the copy.
     const scattered = writePeak(4096, true);
     expect(scattered - small).toBeGreaterThan(0.9 * poolBytes);
-  });
+  }, FIRST_USE_TIMEOUT_MS);
 });

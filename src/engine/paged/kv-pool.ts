@@ -66,6 +66,11 @@ export class PagedKvPool {
    * Reallocates every pool to `numBlocks` blocks, keeping the content of the first `min(old, new)` blocks (new
    * blocks are zero). Waits for pending writes (it evaluates), and frees the old buffers.
    *
+   * Ordering on GPU streams: the copy reads the old buffers as plain arrays, and MLX's CUDA backend orders
+   * kernels within an evaluation only by the arrays they declare, which a pending in-place write does not (it
+   * declares its token). So the pending writes are evaluated first, in an evaluation of their own; the copies
+   * are evaluated before the new buffers are handed out, so later readers and writers follow them.
+   *
    * @example
    * pool.resize(2 * pool.numBlocks); // blocks 0..old-1 keep their KV
    */
@@ -74,6 +79,7 @@ export class PagedKvPool {
     if (numBlocks === this.#numBlocks) return;
     const { numKvHeads: H, headDim: D, blockSize: bs } = this.spec;
     const kept = Math.min(numBlocks, this.#numBlocks) * bs;
+    mx.evaluate(...this.#keys, ...this.#values); // the pending writes land before the copy reads the old pools
     using slots = mx.arange(0, kept, 1, "int32");
     for (let layer = 0; layer < this.spec.numLayers; layer++) {
       const k = this.#zeros(numBlocks);

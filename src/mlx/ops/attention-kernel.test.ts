@@ -2,11 +2,14 @@
  * vmlx's float32 CPU attention kernel (`path: "kernel"`) against MLX's fused op (`path: "mlx"`): no mask and
  * causal, grouped-query heads, prefill (L > 1, queries at the last L key positions) and decode (L = 1), head
  * dims that are and are not multiples of 8. Tolerance 2e-5 absolute on outputs of magnitude ~1 (float32 sums
- * in another order).
+ * in another order). The kernel serves CPU streams only, so every op here runs on `cpu` (MLX's op too): the tests
+ * mean the same on the CPU, Metal and CUDA builds.
  */
 import { describe, expect, test } from "bun:test";
 import * as mx from "../index.ts";
 import { expectClose, seeded } from "./nn-test-util.ts";
+
+const cpu = mx.cpuStream();
 
 function tensor(shape: number[], seed: number): mx.Array {
   return mx.array(seeded(shape.reduce((a, b) => a * b, 1), seed), { shape, dtype: "float32" });
@@ -20,8 +23,8 @@ describe("CPU attention kernel", () => {
         using k = tensor([B!, Hkv!, S!, D!], 2);
         using v = tensor([B!, Hkv!, S!, D!], 3);
         const scale = 1 / Math.sqrt(D!);
-        using ours = mx.scaledDotProductAttention(q, k, v, scale, { mask, path: "kernel" });
-        using theirs = mx.scaledDotProductAttention(q, k, v, scale, { mask, path: "mlx" });
+        using ours = mx.scaledDotProductAttention(q, k, v, scale, { mask, path: "kernel" }, cpu);
+        using theirs = mx.scaledDotProductAttention(q, k, v, scale, { mask, path: "mlx" }, cpu);
         expect(ours.shape).toEqual([B!, H!, L!, D!]);
         expectClose(ours.toList(), theirs.toList(), 2e-5);
       });
@@ -29,12 +32,12 @@ describe("CPU attention kernel", () => {
   }
 
   test("kernel refuses what it does not serve; auto falls back to MLX's op", () => {
-    using q = mx.astype(tensor([1, 2, 3, 8], 1), "float16");
-    using k = mx.astype(tensor([1, 2, 3, 8], 2), "float16");
-    using v = mx.astype(tensor([1, 2, 3, 8], 3), "float16");
-    expect(() => mx.scaledDotProductAttention(q, k, v, 0.5, { path: "kernel" })).toThrow(mx.MlxError);
-    using a = mx.scaledDotProductAttention(q, k, v, 0.5, { mask: "causal" });
-    using b = mx.scaledDotProductAttention(q, k, v, 0.5, { mask: "causal", path: "mlx" });
+    using q = mx.astype(tensor([1, 2, 3, 8], 1), "float16", cpu);
+    using k = mx.astype(tensor([1, 2, 3, 8], 2), "float16", cpu);
+    using v = mx.astype(tensor([1, 2, 3, 8], 3), "float16", cpu);
+    expect(() => mx.scaledDotProductAttention(q, k, v, 0.5, { path: "kernel" }, cpu)).toThrow(mx.MlxError);
+    using a = mx.scaledDotProductAttention(q, k, v, 0.5, { mask: "causal" }, cpu);
+    using b = mx.scaledDotProductAttention(q, k, v, 0.5, { mask: "causal", path: "mlx" }, cpu);
     expect(a.toList()).toEqual(b.toList());
   });
 });

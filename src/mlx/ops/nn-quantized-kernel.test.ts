@@ -6,37 +6,41 @@
  * roundings of the sum of |x_k w_k| (`mag`): 1e-5 * mag. float16/bfloat16 results add one rounding of the output
  * (eps = 2^-11 / 2^-8 of |ref|) against the float64 reference; against MLX's op, whose float16/bfloat16 results
  * are the less accurate ones here (bfloat16 off the reference by up to ~6e-3 * mag), 8 * eps * mag.
+ *
+ * The kernel serves CPU streams only, so every op here runs on `cpu` (MLX's op too, so both sides compute on the
+ * same device): the tests mean the same on the CPU, Metal and CUDA builds.
  */
 import { afterAll, describe, expect, test } from "bun:test";
 import * as mx from "../index.ts";
 import { expectClose, matmulRef, seeded } from "./nn-test-util.ts";
 
+const cpu = mx.cpuStream();
 const K = 256;
 const N = 37;
 const LOW_PRECISION_EPS = { float16: 2 ** -11, bfloat16: 2 ** -8 } as const;
 
 function weights(bits: number, groupSize: number, dtype: mx.Dtype, n = N, k = K) {
   using w32 = mx.array(seeded(n * k, 11 + bits + groupSize).map((v) => v * 0.2), { shape: [n, k], dtype: "float32" });
-  using w = mx.astype(w32, dtype);
-  const q = mx.quantize(w, { groupSize, bits });
+  using w = mx.astype(w32, dtype, cpu);
+  const q = mx.quantize(w, { groupSize, bits }, cpu);
   // The weight the kernel multiplies by: s * q + b evaluated in float32 (MLX's dequantize computes in the
   // scales' dtype, so it gets float32 copies of them).
-  using s32 = mx.astype(q.scales, "float32");
-  using b32 = mx.astype(q.biases!, "float32");
-  using deq = mx.dequantize(q.wq, s32, b32, { groupSize, bits });
+  using s32 = mx.astype(q.scales, "float32", cpu);
+  using b32 = mx.astype(q.biases!, "float32", cpu);
+  using deq = mx.dequantize(q.wq, s32, b32, { groupSize, bits }, cpu);
   return { ...q, deq: deq.toList(), [Symbol.dispose]: () => [q.wq, q.scales, q.biases!].forEach((a) => a.dispose()) };
 }
 
 function input(m: number, dtype: mx.Dtype, k = K) {
   using x32 = mx.array(seeded(m * k, 3 + m), { shape: [m, k], dtype: "float32" });
-  const x = mx.astype(x32, dtype);
-  using back = mx.astype(x, "float32");
+  const x = mx.astype(x32, dtype, cpu);
+  using back = mx.astype(x, "float32", cpu);
   return { x, values: back.toList() };
 }
 
 function run(x: mx.Array, w: ReturnType<typeof weights>, bits: number, groupSize: number, path: mx.QuantizedMatmulPath) {
-  using y = mx.quantizedMatmul(x, w.wq, w.scales, w.biases, { groupSize, bits, path });
-  using y32 = mx.astype(y, "float32");
+  using y = mx.quantizedMatmul(x, w.wq, w.scales, w.biases, { groupSize, bits, path }, cpu);
+  using y32 = mx.astype(y, "float32", cpu);
   return { dtype: y.dtype, shape: y.shape, values: y32.toList() };
 }
 
@@ -111,7 +115,7 @@ describe("CPU quantized matmul routing", () => {
     expect(ours.shape).toEqual([2, 5, N]);
     expectClose(ours.values, theirs.values, 1e-4);
     using xt = mx.array(seeded(K * 3, 6), { shape: [K, 3], dtype: "float32" });
-    using view = mx.transpose(xt); // [3, K], column-major
+    using view = mx.transpose(xt, undefined, cpu); // [3, K], column-major
     const a = run(view, w, 4, 64, "kernel");
     const b = run(view, w, 4, 64, "mlx");
     expectClose(a.values, b.values, 1e-4);
