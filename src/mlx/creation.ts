@@ -31,7 +31,15 @@ function defaultDtype(flat: ArrayLike<number | boolean>): Dtype {
 }
 
 /** Encodes numbers into a host buffer of `dtype`. */
+/** Typed arrays whose bytes already are a dtype's: `encode` passes them through (fromBuffer copies them). */
+const SAME_LAYOUT: Partial<Record<Dtype, abstract new (...args: never[]) => NodeJS.TypedArray>> = {
+  float32: Float32Array, float64: Float64Array, int32: Int32Array, uint32: Uint32Array,
+  int16: Int16Array, uint16: Uint16Array, int8: Int8Array, uint8: Uint8Array,
+};
+
 export function encode(flat: ArrayLike<number | boolean>, dtype: Dtype): NodeJS.TypedArray {
+  const same = SAME_LAYOUT[dtype];
+  if (same && flat instanceof same) return flat; // no per-element copy: 9.5k int32 took ~125 µs that way
   const n = flat.length;
   const nums = (i: number) => Number(flat[i]);
   switch (dtype) {

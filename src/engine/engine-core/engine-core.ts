@@ -210,11 +210,13 @@ export class EngineCore {
   #sampleDeferred(step: InFlightStep): void {
     const { logits, rows } = step.deferred!;
     delete step.deferred;
+    const t0 = performance.now();
     try {
       const bitmask = this.#bitmask(step.emitting, logits.shape[1]!);
       step.sample = sampleAsync(logits, step.emitting.map((_, j) => j), rows, [], bitmask);
     } finally {
       logits.dispose();
+      this.#masks.recordSample(performance.now() - t0);
     }
   }
 

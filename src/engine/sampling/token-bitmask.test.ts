@@ -38,6 +38,17 @@ describe("applyTokenBitmask", () => {
     expect(best.toList()).toEqual([41]);
   });
 
+  test("a bitmask that is a view into a larger buffer reads its own words", () => {
+    const V = 64;
+    const W = bitmaskWords(V);
+    const big = new Int32Array(3 * W).fill(-1);
+    big.set([1 << 5, 1 << 31], W); // row 1 of big: tokens 5 and 63
+    using x = mx.zeros([1, V]);
+    using masked = applyTokenBitmask(x, big.subarray(W, 2 * W));
+    const got = masked.toList() as number[];
+    expect(got.flatMap((v, t) => (v === 0 ? [t] : []))).toEqual([5, 63]);
+  });
+
   test("a bitmask of the wrong size is a RangeError", () => {
     using x = mx.zeros([2, 64]);
     expect(() => applyTokenBitmask(x, new Int32Array(3))).toThrow(RangeError);

@@ -6,6 +6,8 @@ import type { TokenGrammar } from "./token-grammar.ts";
 export interface MaskStats {
   masks: number;
   hostMs: number;
+  /** Host ms from a mask's start to its masked sample queued (masks, expand and sampler graphs, async_eval). */
+  sampleMs: number;
 }
 
 /**
@@ -15,7 +17,7 @@ export interface MaskStats {
  *   sampleAsync(logits, rows, samplingRows, arrays, bitmask);
  */
 export class GrammarBitmasks {
-  readonly #stats: MaskStats = { masks: 0, hostMs: 0 };
+  readonly #stats: MaskStats = { masks: 0, hostMs: 0, sampleMs: 0 };
 
   /**
    * Rows x ceil(V/32) int32 words: each row's allowed next tokens, all ones for a row without a grammar (null)
@@ -31,6 +33,11 @@ export class GrammarBitmasks {
     this.#stats.masks++;
     this.#stats.hostMs += performance.now() - t0;
     return bitmask;
+  }
+
+  /** Counts the host time of queueing one masked sample, its mask included (`sampleMs`). */
+  recordSample(ms: number): void {
+    this.#stats.sampleMs += ms;
   }
 
   get stats(): MaskStats {
