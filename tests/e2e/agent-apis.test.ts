@@ -188,12 +188,13 @@ describe("OpenAI Responses API (openai)", () => {
     expect(continued.usage!.input_tokens).toBeGreaterThan(final.usage!.input_tokens);
   });
 
-  test("text.format json_schema is a 400 naming the missing constrained decoding", async () => {
+  test("text.format json_schema with a keyword the grammar engine cannot enforce is a 400 naming it", async () => {
+    const schema = { type: "object", properties: { tags: { type: "array", items: { type: "string" }, uniqueItems: true } } };
     const error = await tool.client.responses
-      .create({ model: "tool", input: "x", text: { format: { type: "json_schema", name: "x", schema: { type: "object" } } } })
+      .create({ model: "tool", input: "x", text: { format: { type: "json_schema", name: "x", schema } } })
       .catch((e: unknown) => e);
     expect((error as { status?: number }).status).toBe(400);
-    expect(String((error as Error).message)).toContain("constrained decoding");
+    expect(String((error as Error).message)).toContain("uniqueItems");
   });
 });
 
