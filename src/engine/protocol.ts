@@ -6,7 +6,10 @@
  * engine, so any engine (the real scheduler, a fake in tests) plugs in through this file alone.
  */
 
+import type { SamplingParams } from "./sampling/params.ts";
 import type { StructuredOutputSpec } from "./structured/spec.ts";
+
+export type { SamplingParams } from "./sampling/params.ts";
 
 export { CapacityError, ContextLengthError, InvalidRequestError } from "./errors.ts";
 
@@ -129,33 +132,6 @@ export type ToolChoice = "auto" | "required" | { type: "function"; function: { n
  * Forced tool calls come from `toolChoice` instead: the engine knows the model's tool-call syntax.
  */
 export type StructuredOutputRequest = Exclude<StructuredOutputSpec, { type: "tool_call" }>;
-
-/**
- * Sampling and output options. Optional fields left unset mean "the model's generation_config default, else
- * the neutral value" (temperature 1, topP 1, topK 0, minP 0, repetitionPenalty 1).
- */
-export interface SamplingParams {
-  /** Completion token limit; unset means "up to the context length". */
-  maxTokens?: number;
-  temperature?: number;
-  topP?: number;
-  /** 0 disables top-k. */
-  topK?: number;
-  minP?: number;
-  seed?: number;
-  presencePenalty: number;
-  frequencyPenalty: number;
-  repetitionPenalty?: number;
-  /** Token id -> bias added to its logit, in [-100, 100]. */
-  logitBias: Record<number, number>;
-  /** Stop strings; the engine trims them (and what follows) from the text. */
-  stop: string[];
-  /** Number of choices generated together for one prompt; events carry the choice `index`. */
-  n: number;
-  logprobs: boolean;
-  /** Alternatives per position, 0-20; only meaningful with `logprobs`. */
-  topLogprobs: number;
-}
 
 /** A chat request: the engine applies the chat template. */
 export interface ChatGenerateRequest {

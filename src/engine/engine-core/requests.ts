@@ -1,6 +1,7 @@
 /** A request's state inside the engine core: its sequence, its sampler row, and the outputs it reports. */
 import { RequestTooLargeError, Sequence } from "../core/index.ts";
 import type { SampledToken } from "../runner/sample-step.ts";
+import { logprobsCount } from "../sampling/params.ts";
 import type { SamplerRow } from "../sampling/sampler.ts";
 import type { EngineCoreRequest, TokenOutput } from "./core-types.ts";
 import type { TokenGrammar } from "../structured/token-grammar.ts";
@@ -54,7 +55,7 @@ export class RequestState {
     const { req } = this;
     if (this.#numOutputs++ === 0) this.numCachedTokens = this.seq.numCachedTokens;
     this.row.outputCounts.set(s.token, (this.row.outputCounts.get(s.token) ?? 0) + 1);
-    const k = req.sampling.logprobs;
+    const k = logprobsCount(req.sampling);
     return {
       requestId: req.requestId,
       token: s.token,

@@ -14,7 +14,7 @@ import { detokenizeIds, tokenizeInput } from "./prompt.ts";
 import { OFF_THREAD_CHARS, PromptPreparer } from "./prompt-preparer.ts";
 import type { PromptVision } from "./prompt-protocol.ts";
 import { loadVisionProcessor } from "../../models/vision/load-processor.ts";
-import { type GenerationDefaults, toCoreSampling } from "./sampling.ts";
+import { type GenerationDefaults, withGenerationDefaults } from "./sampling.ts";
 import { TokenTextCache } from "./token-text.ts";
 import {
   CapacityError,
@@ -165,7 +165,7 @@ export class AsyncEngine implements Engine {
       ...(info.reasoning ? { reasoningStart: info.reasoning.start } : {}),
     });
     const structured = await requestSpec(request, info.toolCallFormat);
-    const sampling = toCoreSampling(request.sampling, this.#options.generationDefaults ?? {});
+    const sampling = withGenerationDefaults(request.sampling, this.#options.generationDefaults ?? {});
     const coreId = `${request.requestId}#${++this.#counter}`;
     const parent = new ParentRequest({ requestId: coreId, promptTokenIds: prepared.tokenIds, sampling,
       maxTokens: prepared.maxTokens, stopTokenIds: tokenizer.eosTokenIds, ...(structured ? { structured } : {}),

@@ -40,7 +40,7 @@ describe("ParentRequest", () => {
     expect(seeds()).toEqual(a);
     expect(a[2]).toBe(choiceSeed(1234, 2));
     const unseeded = new ParentRequest(request(), 2);
-    expect([...unseeded.start(), ...unseeded.route(output("p/0")).release].map((r) => r.sampling.seed)).toEqual([null, null]);
+    expect([...unseeded.start(), ...unseeded.route(output("p/0")).release].map((r) => r.sampling.seed)).toEqual([undefined, undefined]);
   });
 
   test("n below 1 or not an integer is an InvalidRequestError", () => {

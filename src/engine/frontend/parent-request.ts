@@ -55,7 +55,7 @@ export class ParentRequest {
 
   #child(index: number): EngineCoreRequest {
     const { sampling } = this.request;
-    const seed = sampling.seed === null ? null : choiceSeed(sampling.seed, index);
+    const seed = sampling.seed === undefined ? undefined : choiceSeed(sampling.seed, index);
     return { ...this.request, requestId: this.#childIds[index]!, sampling: seed === sampling.seed ? sampling : { ...sampling, seed } };
   }
 }

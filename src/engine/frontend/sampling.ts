@@ -1,6 +1,5 @@
-/** The server's sampling options -> the core's SamplingParams, with the model's generation_config defaults. */
-import type { SamplingParams as RequestSampling } from "../protocol.ts";
-import { DEFAULT_SAMPLING, type SamplingParams } from "../sampling/params.ts";
+/** The model's generation_config sampling defaults, filled into a request's unset {@link SamplingParams} fields. */
+import type { SamplingParams } from "../sampling/params.ts";
 
 /** The generation_config.json keys that set sampling defaults. */
 export interface GenerationDefaults {
@@ -10,6 +9,9 @@ export interface GenerationDefaults {
   minP?: number;
   repetitionPenalty?: number;
 }
+
+const KEYS = [["temperature", "temperature"], ["topP", "top_p"], ["topK", "top_k"], ["minP", "min_p"],
+  ["repetitionPenalty", "repetition_penalty"]] as const;
 
 function finite(value: unknown): number | undefined {
   return typeof value === "number" && Number.isFinite(value) ? value : undefined;
@@ -24,9 +26,7 @@ function finite(value: unknown): number | undefined {
 export function generationDefaults(config: Record<string, unknown> | undefined): GenerationDefaults {
   if (!config) return {};
   const out: GenerationDefaults = {};
-  const pairs = [["temperature", "temperature"], ["topP", "top_p"], ["topK", "top_k"], ["minP", "min_p"],
-    ["repetitionPenalty", "repetition_penalty"]] as const;
-  for (const [key, hfKey] of pairs) {
+  for (const [key, hfKey] of KEYS) {
     const value = finite(config[hfKey]);
     if (value !== undefined) out[key] = value;
   }
@@ -34,24 +34,14 @@ export function generationDefaults(config: Record<string, unknown> | undefined):
 }
 
 /**
- * Fills unset request options from the model's defaults, then the neutral values.
+ * The request's params with its unset fields taken from the model's defaults (vLLM's default sampling params
+ * from generation_config); fields the model leaves unset stay unset and mean the neutral value.
  *
  * @example
- *   toCoreSampling({ temperature: undefined, presencePenalty: 0, ... }, { temperature: 0.7 }).temperature // 0.7
+ *   withGenerationDefaults({ ...DEFAULT_SAMPLING, topP: 0.5 }, { temperature: 0.7, topP: 0.9 }) // temperature 0.7, topP 0.5
  */
-export function toCoreSampling(request: RequestSampling, defaults: GenerationDefaults): SamplingParams {
-  const logitBias = new Map<number, number>();
-  for (const [id, bias] of Object.entries(request.logitBias)) logitBias.set(Number(id), bias);
-  return {
-    temperature: request.temperature ?? defaults.temperature ?? DEFAULT_SAMPLING.temperature,
-    topP: request.topP ?? defaults.topP ?? DEFAULT_SAMPLING.topP,
-    topK: request.topK ?? defaults.topK ?? DEFAULT_SAMPLING.topK,
-    minP: request.minP ?? defaults.minP ?? DEFAULT_SAMPLING.minP,
-    repetitionPenalty: request.repetitionPenalty ?? defaults.repetitionPenalty ?? DEFAULT_SAMPLING.repetitionPenalty,
-    presencePenalty: request.presencePenalty,
-    frequencyPenalty: request.frequencyPenalty,
-    logitBias,
-    seed: request.seed ?? null,
-    logprobs: request.logprobs ? request.topLogprobs : null,
-  };
+export function withGenerationDefaults(params: SamplingParams, defaults: GenerationDefaults): SamplingParams {
+  const out = { ...params };
+  for (const [key] of KEYS) if (out[key] === undefined && defaults[key] !== undefined) out[key] = defaults[key];
+  return out;
 }

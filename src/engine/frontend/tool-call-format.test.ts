@@ -2,6 +2,7 @@ import { describe, expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
 import { IncrementalDetokenizer } from "../../tokenizer/index.ts";
 import { lenmlTokenizer } from "../../tokenizer/testdata/fixtures.ts";
+import type { ToolCallFormat } from "../protocol.ts";
 import { detectToolCallFormat, TOOL_CALL_PARSERS, toolCallMarkerIds, toolCallParserByName } from "./tool-call-format.ts";
 
 function realTemplate(pkg: string): string {
@@ -19,11 +20,14 @@ describe("tool-call format selection", () => {
     expect(detectToolCallFormat(undefined)).toBeUndefined();
   });
   test("markers of the other formats (written here: no real template ships in a package)", () => {
-    expect(detectToolCallFormat("{{- '<tool_call>\\n<function=' + tool_call.name + '>\\n' }}{{- '<parameter=' + k + '>' }}")).toBe("qwen3_coder");
-    expect(detectToolCallFormat("{{- '<|python_tag|>' + tool_call | tojson }}")).toBe("llama3_json");
-    expect(detectToolCallFormat("{{ '[TOOL_CALLS]' + tool_calls | tojson }}")).toBe("mistral");
-    expect(detectToolCallFormat("{{ '<|start|>assistant<|channel|>commentary to=functions.' + name }}")).toBe("openai");
-    expect(detectToolCallFormat("you MUST put it in the format of [func_name1(params_name1=params_value1)]")).toBe("pythonic");
+    const markers: Partial<Record<ToolCallFormat, string>> = {
+      qwen3_coder: "{{- '<tool_call>\\n<function=' + tool_call.name + '>\\n' }}{{- '<parameter=' + k + '>' }}",
+      llama3_json: "{{- '<|python_tag|>' + tool_call | tojson }}",
+      mistral: "{{ '[TOOL_CALLS]' + tool_calls | tojson }}",
+      openai: "{{ '<|start|>assistant<|channel|>commentary to=functions.' + name }}",
+      pythonic: "you MUST put it in the format of [func_name1(params_name1=params_value1)]",
+    };
+    for (const [format, template] of Object.entries(markers)) expect(detectToolCallFormat(template)).toBe(format as ToolCallFormat);
   });
   test("--tool-call-parser names are vLLM's", () => {
     expect(TOOL_CALL_PARSERS).toEqual(["hermes", "qwen3_coder", "llama3_json", "mistral", "pythonic", "openai"]);

@@ -15,57 +15,31 @@ import * as mx from "../../mlx/index.ts";
 import { loadGemmaLlavaDir } from "../../models/vision/gemma-llava-load.ts";
 import { TINY_IMAGE_TOKEN, TINY_VISION, writeTinyVlm } from "../../models/vision/gemma-llava-testing.ts";
 import type { ImageLanguageModel } from "../../models/vision/image-vlm.ts";
-import { EngineCore, type EngineCoreRequest, type TokenOutput } from "../engine-core/engine-core.ts";
-import { generate } from "../runner/generate.ts";
+import { EngineCore } from "../engine-core/engine-core.ts";
+import { drain, NEAR_TIE, solo, type Solo } from "../engine-core/testing.ts";
 import { GREEDY } from "../sampling/params.ts";
-import type { MultiModalItem } from "./mm-items.ts";
+import { lcgPixels, type MmPrompt, mmRequest } from "./testing.ts";
 import { multimodalModel } from "./vision-model.ts";
 
-const NEAR_TIE = 1e-4;
-const SAMPLING = { ...GREEDY, logprobs: 2 };
 const S = TINY_VISION.image_size;
-
-function pixels(seed: number): Float32Array {
-  let s = seed >>> 0 || 1;
-  return Float32Array.from({ length: 3 * S * S }, () => {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    return s / 2 ** 31 - 1;
-  });
-}
 
 function text(n: number, salt: number): number[] {
   return Array.from({ length: n }, (_, i) => 1 + ((i * 37 + salt * 101) % 290));
 }
 
 /** `before`, an image of `n` placeholder tokens, `after`. */
-function withImage(before: number[], n: number, after: number[], seed: number): { tokens: number[]; items: MultiModalItem[] } {
+function withImage(before: number[], n: number, after: number[], seed: number): MmPrompt {
   const tokens = [...before, ...new Array<number>(n).fill(TINY_IMAGE_TOKEN), ...after];
   return { tokens, items: [{ kind: "image", hash: `img-${seed}`, offset: before.length, length: n,
-    pixelValues: { data: pixels(seed), shape: [1, 3, S, S] } }] };
+    pixelValues: { data: lcgPixels(3 * S * S, seed), shape: [1, 3, S, S] } }] };
 }
 
-function solo(vlm: ImageLanguageModel, p: { tokens: number[]; items: MultiModalItem[] }, maxTokens: number): { tokens: number[]; gaps: number[]; logprobs: number[] } {
+function soloImage(vlm: ImageLanguageModel, p: MmPrompt, maxTokens: number): Solo {
   using px = p.items.length > 0 ? mx.array(p.items[0]!.pixelValues.data, { dtype: "float32", shape: [1, 3, S, S] }) : null;
   using feats = px ? vlm.encodeImages(px) : null;
   using embeds = vlm.inputEmbeds(p.tokens, feats);
   const D = embeds.shape[2]!;
-  const inputs = { prefill: (a: number, b: number) => ({ inputEmbeds: mx.slice(embeds, [0, a, 0], [1, b, D]) }), decode: {} };
-  const out = { tokens: [] as number[], gaps: [] as number[], logprobs: [] as number[] };
-  for (const t of generate(vlm.text, p.tokens, { maxTokens, sampling: SAMPLING, stopTokenIds: new Set(), inputs })) {
-    out.tokens.push(t.token);
-    out.logprobs.push(t.logprob!);
-    out.gaps.push(t.top![0]!.logprob - t.top![1]!.logprob);
-  }
-  return out;
-}
-
-function drain(core: EngineCore): Map<string, TokenOutput[]> {
-  const got = new Map<string, TokenOutput[]>();
-  for (let i = 0; core.hasUnfinished(); i++) {
-    if (i > 2000) throw new Error("engine did not finish");
-    for (const t of core.step()) got.set(t.requestId, [...(got.get(t.requestId) ?? []), t]);
-  }
-  return got;
+  return solo(vlm.text, p.tokens, maxTokens, GREEDY, { prefill: (a, b) => ({ inputEmbeds: mx.slice(embeds, [0, a, 0], [1, b, D]) }), decode: {} });
 }
 
 for (const arch of ["gemma3", "llava"] as const) {
@@ -92,13 +66,11 @@ for (const arch of ["gemma3", "llava"] as const) {
       ];
       const core = new EngineCore(vlm.text, { maxModelLen: 256, numGpuBlocks: 128, blockSize: 8, maxNumBatchedTokens: 20, maxNumSeqs: 8 },
         multimodalModel(vlm));
-      const request = (id: string, p: (typeof prompts)[number]): EngineCoreRequest => ({ requestId: id, promptTokenIds: p.tokens,
-        sampling: SAMPLING, maxTokens: 6, stopTokenIds: new Set(), ...(p.items.length > 0 ? { mm: p.items } : {}) });
-      prompts.forEach((p, r) => core.addRequest(request(`r${r}`, p)));
+      prompts.forEach((p, r) => core.addRequest(mmRequest(`r${r}`, p, 6)));
       const got = drain(core);
       let divergences = 0;
       prompts.forEach((p, r) => {
-        const want = solo(vlm, p, 6);
+        const want = soloImage(vlm, p, 6);
         const outs = got.get(`r${r}`)!;
         const tokens = outs.map((t) => t.token);
         const d = tokens.findIndex((t, i) => t !== want.tokens[i]);

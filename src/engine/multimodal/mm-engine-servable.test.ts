@@ -31,7 +31,7 @@ import { multimodalModel } from "./vision-model.ts";
 // Writing and loading 128k-262k-token vocabularies and decoding images take seconds on a busy 2-core machine.
 setDefaultTimeout(120_000);
 
-const SAMPLING = { ...GREEDY, logprobs: 1 };
+const SAMPLING = { ...GREEDY, logprobs: true, topLogprobs: 1 };
 const SERVING = { policy: DEFAULT_MEDIA_POLICY, videoFps: 2, videoMaxFrames: 128 };
 const PARITY = join(import.meta.dir, "../../../scripts/parity/vlm-preprocess-fixtures");
 const root = mkdtempSync(join(tmpdir(), "mm-servable-"));

@@ -14,20 +14,16 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { writeQwenVlFixture } from "../../../scripts/fixtures/vlm-qwen.ts";
-import * as mx from "../../mlx/index.ts";
 import { loadModelDir } from "../../models/load.ts";
 import { loadVisionProcessor } from "../../models/vision/load-processor.ts";
 import { expandPlaceholders, placeholderRanges, placeholderRuns, type ProcessedMedia, type VisionProcessor } from "../../models/vision/processor.ts";
-import { disposePrepared, promptInputs, type VisionInput, type VlmModel } from "../../models/vision/vlm.ts";
+import type { VlmModel } from "../../models/vision/vlm.ts";
 import { loadTokenizer, type ModelTokenizer } from "../../tokenizer/index.ts";
-import { EngineCore, type EngineCoreRequest, type TokenOutput } from "../engine-core/engine-core.ts";
-import { expectSameTokens, type Solo } from "../engine-core/testing.ts";
-import { generate } from "../runner/generate.ts";
-import { GREEDY } from "../sampling/params.ts";
+import { EngineCore } from "../engine-core/engine-core.ts";
+import { drain, expectSameTokens } from "../engine-core/testing.ts";
 import type { MultiModalItem } from "./mm-items.ts";
+import { batchAgainstSolo, type MmPrompt, mmRequest, soloQwenVl } from "./testing.ts";
 import { multimodalModel } from "./vision-model.ts";
-
-const SAMPLING = { ...GREEDY, logprobs: 2 };
 
 function frames(n: number, width: number, height: number, seed: number) {
   return Array.from({ length: n }, (_, t) => {
@@ -37,13 +33,8 @@ function frames(n: number, width: number, height: number, seed: number) {
   });
 }
 
-interface Prompt {
-  tokens: number[];
-  items: MultiModalItem[];
-}
-
 /** The chat prompt with `media` expanded, tokenized and located, as the prompt thread prepares it. */
-function prompt(tok: ModelTokenizer, processor: VisionProcessor, media: (ProcessedMedia & { hash: string })[], question: string): Prompt {
+function prompt(tok: ModelTokenizer, processor: VisionProcessor, media: (ProcessedMedia & { hash: string })[], question: string): MmPrompt {
   const content = [...media.map((m) => ({ type: m.kind })), { type: "text", text: question }];
   const text = tok.applyChatTemplate([{ role: "user", content } as never]);
   const tokens = tok.encode(expandPlaceholders(text, media, processor));
@@ -52,36 +43,6 @@ function prompt(tok: ModelTokenizer, processor: VisionProcessor, media: (Process
     return { kind: m.kind, hash: m.hash, offset, length: end - offset, gridThw: m.gridThw!, pixelValues: m.pixelValues };
   });
   return { tokens, items };
-}
-
-function solo(vlm: VlmModel, p: Prompt, maxTokens: number): Solo {
-  const inputs: VisionInput[] = p.items.map((it) => ({ kind: it.kind, grids: [it.gridThw!],
-    pixels: mx.array(it.pixelValues.data, { dtype: "float32", shape: it.pixelValues.shape }) }));
-  const encoded = inputs.map((i) => vlm.encode(i));
-  const prepared = vlm.prepare(p.tokens, inputs, encoded);
-  const out: Solo = { tokens: [], gaps: [], logprobs: [] };
-  for (const t of generate(vlm.text, p.tokens, { maxTokens, sampling: SAMPLING, stopTokenIds: new Set(), inputs: promptInputs(prepared) })) {
-    out.tokens.push(t.token);
-    out.logprobs.push(t.logprob!);
-    out.gaps.push(t.top![0]!.logprob - t.top![1]!.logprob);
-  }
-  disposePrepared(prepared);
-  for (const e of encoded) [e.features, ...e.deepstack].forEach((a) => a.dispose());
-  for (const i of inputs) i.pixels.dispose();
-  return out;
-}
-
-function drain(core: EngineCore): Map<string, TokenOutput[]> {
-  const got = new Map<string, TokenOutput[]>();
-  for (let i = 0; core.hasUnfinished(); i++) {
-    if (i > 2000) throw new Error("engine did not finish");
-    for (const t of core.step()) got.set(t.requestId, [...(got.get(t.requestId) ?? []), t]);
-  }
-  return got;
-}
-
-function request(requestId: string, p: Prompt, maxTokens: number): EngineCoreRequest {
-  return { requestId, promptTokenIds: p.tokens, sampling: SAMPLING, maxTokens, stopTokenIds: new Set(), ...(p.items.length > 0 ? { mm: p.items } : {}) };
 }
 
 describe("VLM engine: a Qwen3-VL video with timestamped groups", () => {
@@ -114,27 +75,21 @@ describe("VLM engine: a Qwen3-VL video with timestamped groups", () => {
     const maxTokens = 6;
     const engine = () => new EngineCore(vlm.text, { maxModelLen: 512, numGpuBlocks: 128, blockSize: 8, maxNumBatchedTokens: 12, maxNumSeqs: 8 }, multimodalModel(vlm));
     const core = engine();
-    prompts.forEach((q, r) => core.addRequest(request(`r${r}`, q, maxTokens)));
-    const got = drain(core);
-    let divergences = 0;
-    prompts.forEach((q, r) => {
-      const out = got.get(`r${r}`)!;
-      expect(out[0]!.numPromptTokens).toBe(q.tokens.length);
-      divergences += expectSameTokens(out.map((t) => t.token), solo(vlm, q, maxTokens), `r${r}`);
-    });
+    const { got, divergences: batched } = batchAgainstSolo(core, prompts, maxTokens, (q) => soloQwenVl(vlm, q, maxTokens), "video");
+    let divergences = batched;
     // The same video and question again: every full block from the cache, the encoder output too.
     const before = core.encoderStats()!;
-    core.addRequest(request("again", p, maxTokens));
+    core.addRequest(mmRequest("again", p, maxTokens));
     const again = drain(core).get("again")!;
     expect(again.map((t) => t.token)).toEqual(got.get("r0")!.map((t) => t.token));
     expect(again[0]!.numCachedTokens).toBe(Math.floor((p.tokens.length - 1) / 8) * 8);
     expect(core.encoderStats()!.numEncoded).toBe(before.numEncoded);
     // Another video at the same place misses from the block holding its first tokens.
     const other = prompt(tok, processor, [{ ...processor.processVideo!(frames(6, 64, 64, 3), { fps: 2 }), hash: "video-3" }], "What happens?");
-    core.addRequest(request("other", other, maxTokens));
+    core.addRequest(mmRequest("other", other, maxTokens));
     const miss = drain(core).get("other")!;
     expect(miss[0]!.numCachedTokens).toBe(Math.floor(other.items[0]!.offset / 8) * 8);
-    divergences += expectSameTokens(miss.map((t) => t.token), solo(vlm, other, maxTokens), "other");
+    divergences += expectSameTokens(miss.map((t) => t.token), soloQwenVl(vlm, other, maxTokens), "other");
     expect(divergences).toBe(0);
     core.dispose();
   }, 120_000);

@@ -12,27 +12,15 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type QwenVlArch, writeQwenVlFixture } from "../../../scripts/fixtures/vlm-qwen.ts";
-import * as mx from "../../mlx/index.ts";
 import { loadModelDir } from "../../models/load.ts";
-import { disposePrepared, promptInputs, type VisionInput, type VlmModel } from "../../models/vision/vlm.ts";
-import { EngineCore, type EngineCoreConfig, type EngineCoreRequest, type TokenOutput } from "../engine-core/engine-core.ts";
-import { generate } from "../runner/generate.ts";
-import { GREEDY } from "../sampling/params.ts";
+import type { VlmModel } from "../../models/vision/vlm.ts";
+import { EngineCore, type EngineCoreConfig } from "../engine-core/engine-core.ts";
+import { drain, expectSameTokens } from "../engine-core/testing.ts";
 import type { MultiModalItem } from "./mm-items.ts";
+import { batchAgainstSolo, lcgPixels, type MmPrompt, mmRequest, soloQwenVl } from "./testing.ts";
 import { multimodalModel } from "./vision-model.ts";
 
-const NEAR_TIE = 1e-4;
 const [VS, VE, IMG, VID] = [151652, 151653, 151655, 151656];
-const SAMPLING = { ...GREEDY, logprobs: 2 };
-
-/** Deterministic pixels in [-1, 1]. */
-function pixels(rows: number, cols: number, seed: number): Float32Array {
-  let s = seed >>> 0 || 1;
-  return Float32Array.from({ length: rows * cols }, () => {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    return s / 2 ** 31 - 1;
-  });
-}
 
 interface Media {
   kind: "image" | "video";
@@ -41,7 +29,7 @@ interface Media {
 }
 
 /** A prompt of text runs and media items; returns its tokens and the items at their placeholder ranges. */
-function build(parts: (number[] | Media)[], patchDim: number, merge: number): { tokens: number[]; items: MultiModalItem[] } {
+function build(parts: (number[] | Media)[], patchDim: number, merge: number): MmPrompt {
   const tokens: number[] = [];
   const items: MultiModalItem[] = [];
   for (const part of parts) {
@@ -56,56 +44,13 @@ function build(parts: (number[] | Media)[], patchDim: number, merge: number): { 
     for (let i = 0; i < n; i++) tokens.push(part.kind === "image" ? IMG : VID);
     tokens.push(VE);
     items.push({ kind: part.kind, hash: `${part.kind}-${part.seed}`, offset, length: n, gridThw: part.grid,
-      pixelValues: { data: pixels(t * h * w, patchDim, part.seed), shape: [t * h * w, patchDim] } });
+      pixelValues: { data: lcgPixels(t * h * w * patchDim, part.seed), shape: [t * h * w, patchDim] } });
   }
   return { tokens, items };
 }
 
 function text(n: number, salt: number): number[] {
   return Array.from({ length: n }, (_, i) => 100 + ((i * 7919 + salt * 104729) % 150000));
-}
-
-interface Solo {
-  tokens: number[];
-  gaps: number[];
-}
-
-/** The single-sequence VLM path: vlm.prepare + generate(), chunked by prefillStepSize. */
-function solo(vlm: VlmModel, tokens: number[], items: readonly MultiModalItem[], maxTokens: number): Solo {
-  const inputs: VisionInput[] = items.map((it) => ({ kind: it.kind, grids: [it.gridThw!],
-    pixels: mx.array(it.pixelValues.data, { dtype: "float32", shape: it.pixelValues.shape }) }));
-  const encoded = inputs.map((i) => vlm.encode(i));
-  const prepared = vlm.prepare(tokens, inputs, encoded);
-  const out: Solo = { tokens: [], gaps: [] };
-  for (const t of generate(vlm.text, tokens, { maxTokens, sampling: SAMPLING, stopTokenIds: new Set(), inputs: promptInputs(prepared) })) {
-    out.tokens.push(t.token);
-    out.gaps.push(t.top![0]!.logprob - t.top![1]!.logprob);
-  }
-  disposePrepared(prepared);
-  for (const e of encoded) [e.features, ...e.deepstack].forEach((a) => a.dispose());
-  for (const i of inputs) i.pixels.dispose();
-  return out;
-}
-
-function drain(core: EngineCore): Map<string, TokenOutput[]> {
-  const got = new Map<string, TokenOutput[]>();
-  for (let i = 0; core.hasUnfinished(); i++) {
-    if (i > 2000) throw new Error("engine did not finish");
-    for (const t of core.step()) got.set(t.requestId, [...(got.get(t.requestId) ?? []), t]);
-  }
-  return got;
-}
-
-function sameTokens(got: number[], want: Solo, label: string): number {
-  expect(got.length).toBe(want.tokens.length);
-  const d = got.findIndex((t, i) => t !== want.tokens[i]);
-  if (d < 0) return 0;
-  if (!(want.gaps[d]! < NEAR_TIE)) throw new Error(`${label}: token ${d} differs (${got[d]} vs ${want.tokens[d]}), solo gap ${want.gaps[d]}`);
-  return 1;
-}
-
-function request(requestId: string, p: { tokens: number[]; items: MultiModalItem[] }, maxTokens: number): EngineCoreRequest {
-  return { requestId, promptTokenIds: p.tokens, sampling: SAMPLING, maxTokens, stopTokenIds: new Set(), ...(p.items.length > 0 ? { mm: p.items } : {}) };
 }
 
 const ARCHS: { arch: QwenVlArch; patchDim: number }[] = [
@@ -139,19 +84,12 @@ for (const { arch, patchDim } of ARCHS) {
       ];
       const maxTokens = 6;
       const core = engine();
-      prompts.forEach((p, r) => core.addRequest(request(`r${r}`, p, maxTokens)));
-      const got = drain(core);
-      let divergences = 0;
-      prompts.forEach((p, r) => {
-        const out = got.get(`r${r}`)!;
-        divergences += sameTokens(out.map((t) => t.token), solo(vlm, p.tokens, p.items, maxTokens), `${arch} r${r}`);
-        expect(out[0]!.numPromptTokens).toBe(p.tokens.length);
-      });
+      const { got, divergences } = batchAgainstSolo(core, prompts, maxTokens, (p) => soloQwenVl(vlm, p, maxTokens), arch);
       expect(divergences).toBe(0);
       // Each request alone in the engine gives the same tokens as in the batch.
       const alone = engine();
       for (const r of [0, 2, 4]) {
-        alone.addRequest(request(`a${r}`, prompts[r]!, maxTokens));
+        alone.addRequest(mmRequest(`a${r}`, prompts[r]!, maxTokens));
         expect(drain(alone).get(`a${r}`)!.map((t) => t.token)).toEqual(got.get(`r${r}`)!.map((t) => t.token));
       }
       expect(core.stats()).toMatchObject({ running: 0, waiting: 0, usedBlocks: 0 });
@@ -163,30 +101,30 @@ for (const { arch, patchDim } of ARCHS) {
     test("the same image again hits the prefix cache; a hit that starts inside the image takes its encoder output from the cache; another image misses", () => {
       const core = engine();
       const first = b([text(3, 20), { kind: "image", grid: [1, 8, 12], seed: 7 }, text(5, 21)]); // image at [4, 28)
-      core.addRequest(request("cold", first, 5));
+      core.addRequest(mmRequest("cold", first, 5));
       const cold = drain(core).get("cold")!;
       expect(cold[0]!.numCachedTokens).toBe(0);
-      core.addRequest(request("warm", first, 5));
+      core.addRequest(mmRequest("warm", first, 5));
       const warm = drain(core).get("warm")!;
       expect(warm.map((t) => t.token)).toEqual(cold.map((t) => t.token));
       expect(warm[0]!.numCachedTokens).toBe(32); // every full block of the 34-token prompt
       // Same image, other question: blocks [0, 24) are shared; the chunk starts at 24, inside the image [4, 28).
       const other = b([text(3, 20), { kind: "image", grid: [1, 8, 12], seed: 7 }, text(5, 22)]);
       const before = core.encoderStats()!;
-      core.addRequest(request("shared", other, 5));
+      core.addRequest(mmRequest("shared", other, 5));
       const shared = drain(core).get("shared")!;
       expect(shared[0]!.numCachedTokens).toBe(24);
       const after = core.encoderStats()!;
       expect(after.hits).toBe(before.hits + 1);
       expect(after.numEncoded).toBe(before.numEncoded);
-      let divergences = sameTokens(shared.map((t) => t.token), solo(vlm, other.tokens, other.items, 5), `${arch} shared`);
+      let divergences = expectSameTokens(shared.map((t) => t.token), soloQwenVl(vlm, other, 5), `${arch} shared`);
       // A different image at the same place misses from the first block holding its tokens.
       const diff = b([text(3, 20), { kind: "image", grid: [1, 8, 12], seed: 8 }, text(5, 21)]);
-      core.addRequest(request("miss", diff, 5));
+      core.addRequest(mmRequest("miss", diff, 5));
       const miss = drain(core).get("miss")!;
       expect(miss[0]!.numCachedTokens).toBe(0); // the image starts in block 0
       expect(core.encoderStats()!.numEncoded).toBe(after.numEncoded + 1);
-      divergences += sameTokens(miss.map((t) => t.token), solo(vlm, diff.tokens, diff.items, 5), `${arch} miss`);
+      divergences += expectSameTokens(miss.map((t) => t.token), soloQwenVl(vlm, diff, 5), `${arch} miss`);
       expect(divergences).toBe(0);
       core.dispose();
     }, 60_000);
@@ -194,11 +132,11 @@ for (const { arch, patchDim } of ARCHS) {
     test("a request with an image preempted (recompute) takes its features again and still equals its solo run", () => {
       const prompts = [0, 1, 2].map((k) => b([text(4, 50 + k), { kind: "image", grid: [1, 8, 12], seed: 60 + k }, text(5, 70 + k)]));
       const core = engine({ numGpuBlocks: 11, maxModelLen: 88, mmCacheBytes: 0, enablePrefixCaching: false }); // 88 KV slots: two 35-token prompts fit, not both grown to 45
-      prompts.forEach((p, r) => core.addRequest(request(`p${r}`, p, 10)));
+      prompts.forEach((p, r) => core.addRequest(mmRequest(`p${r}`, p, 10)));
       const got = drain(core);
       expect(core.stats().numPreemptions).toBeGreaterThan(0);
       let divergences = 0;
-      prompts.forEach((p, r) => (divergences += sameTokens(got.get(`p${r}`)!.map((t) => t.token), solo(vlm, p.tokens, p.items, 10), `${arch} p${r}`)));
+      prompts.forEach((p, r) => (divergences += expectSameTokens(got.get(`p${r}`)!.map((t) => t.token), soloQwenVl(vlm, p, 10), `${arch} p${r}`)));
       expect(divergences).toBe(0);
       expect(core.encoderStats()!.numEncoded).toBeGreaterThan(3); // a preempted image is encoded again
       core.dispose();
@@ -207,9 +145,9 @@ for (const { arch, patchDim } of ARCHS) {
     test("without an encoder cache (mmCacheBytes 0) a repeated image is encoded again and gives the same tokens", () => {
       const p = b([text(10, 30), { kind: "image", grid: [1, 8, 8], seed: 9 }, text(3, 31)]);
       const core = engine({ mmCacheBytes: 0, enablePrefixCaching: false });
-      core.addRequest(request("x", p, 4));
+      core.addRequest(mmRequest("x", p, 4));
       const x = drain(core).get("x")!;
-      core.addRequest(request("y", p, 4));
+      core.addRequest(mmRequest("y", p, 4));
       const y = drain(core).get("y")!;
       expect(y.map((t) => t.token)).toEqual(x.map((t) => t.token));
       expect(core.encoderStats()).toMatchObject({ numEncoded: 2, entries: 0, hits: 0 });
@@ -219,13 +157,13 @@ for (const { arch, patchDim } of ARCHS) {
     test("media for a text-only core, or items that don't fit the prompt, are refused", () => {
       const p = b([text(3, 40), { kind: "image", grid: [1, 4, 4], seed: 10 }]);
       const textOnly = new EngineCore(vlm.text, { maxModelLen: 256, numGpuBlocks: 32, blockSize: 8 });
-      expect(() => textOnly.addRequest(request("t", p, 2))).toThrow(/text only/);
+      expect(() => textOnly.addRequest(mmRequest("t", p, 2))).toThrow(/text only/);
       textOnly.dispose();
       const core = engine();
       const shifted = { ...p, items: [{ ...p.items[0]!, offset: p.items[0]!.offset + 1 }] };
-      expect(() => core.addRequest(request("bad", shifted, 2))).toThrow(/placeholder tokens|past the prompt/);
+      expect(() => core.addRequest(mmRequest("bad", shifted, 2))).toThrow(/placeholder tokens|past the prompt/);
       const wrongGrid = { ...p, items: [{ ...p.items[0]!, gridThw: [1, 8, 8] as [number, number, number] }] };
-      expect(() => core.addRequest(request("grid", wrongGrid, 2))).toThrow(/grid/);
+      expect(() => core.addRequest(mmRequest("grid", wrongGrid, 2))).toThrow(/grid/);
       core.dispose();
     });
   });

@@ -80,7 +80,7 @@ describe("sampleAsync / readSample", () => {
 
   test("greedy with logprobs: chosen logprob and the top alternatives in order", () => {
     using logits = randomLogits(3, 2);
-    const rows = [row({ temperature: 0, logprobs: 3 }), row({ temperature: 0, logprobs: 0 }), row({ temperature: 0 })];
+    const rows = [row({ temperature: 0, logprobs: true, topLogprobs: 3 }), row({ temperature: 0, logprobs: true, topLogprobs: 0 }), row({ temperature: 0 })];
     const got = asyncSample(logits, [0, 1, 2], rows);
     expectSame(got, syncSample(logits, [0, 1, 2], rows));
     // The widest request sets the width for every row; the top alternative of a greedy row is its token.
@@ -94,7 +94,7 @@ describe("sampleAsync / readSample", () => {
   test("a source map that repeats and reorders rows samples the rows it names", () => {
     using logits = randomLogits(3, 3);
     const source = [2, 0, 2];
-    const rows = source.map(() => row({ temperature: 0, logprobs: 1 }));
+    const rows = source.map(() => row({ temperature: 0, logprobs: true, topLogprobs: 1 }));
     const got = asyncSample(logits, source, rows);
     expectSame(got, syncSample(logits, source, rows));
     const argmax = argmaxRows(logits);
@@ -105,7 +105,7 @@ describe("sampleAsync / readSample", () => {
     using logits = randomLogits(4, 4);
     const source = [3, 1, 1, 0];
     const rows = [
-      row({ temperature: 0.9, seed: 7, logprobs: 2 }, 0),
+      row({ temperature: 0.9, seed: 7, logprobs: true, topLogprobs: 2 }, 0),
       row({ temperature: 1.3, seed: 7, topK: 10 }, 1),
       row({ temperature: 0 }),
       row({ temperature: 0.7, seed: 123, topP: 0.9 }, 5),
@@ -125,7 +125,7 @@ describe("sampleAsync / readSample", () => {
 
   test("disposeSample frees every array of the result", () => {
     using logits = randomLogits(2, 6);
-    const r = sampleAsync(logits, [1, 0], [row({ temperature: 0, logprobs: 2 }), row({ temperature: 0 })], []);
+    const r = sampleAsync(logits, [1, 0], [row({ temperature: 0, logprobs: true, topLogprobs: 2 }), row({ temperature: 0 })], []);
     readSample(r);
     const arrays = [r.tokens, r.logprobs, r.topIds, r.topLogprobs];
     expect(arrays.every((a) => a !== null && !a.disposed)).toBe(true);

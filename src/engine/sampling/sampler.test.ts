@@ -28,8 +28,8 @@ const ln = Math.log;
 describe("sampler", () => {
   test("greedy picks the argmax; logit bias can move it", () => {
     expect(pick([0.1, 2, 0.5, 1.9], row({ temperature: 0 }))).toBe(1);
-    expect(pick([0.1, 2, 0.5, 1.9], row({ temperature: 0, logitBias: new Map([[1, -100]]) }))).toBe(3);
-    expect(pick([0.1, 2, 0.5, 1.9], row({ temperature: 0, logitBias: new Map([[0, 100]]) }))).toBe(0);
+    expect(pick([0.1, 2, 0.5, 1.9], row({ temperature: 0, logitBias: { 1: -100 } }))).toBe(3);
+    expect(pick([0.1, 2, 0.5, 1.9], row({ temperature: 0, logitBias: { 0: 100 } }))).toBe(0);
   });
 
   test("repetition penalty divides positive and multiplies negative logits of seen tokens", () => {
@@ -69,7 +69,7 @@ describe("sampler", () => {
 
   test("a batch mixes greedy and sampled rows, and reports logprobs with sorted alternatives", () => {
     using x = mx.array([[0, 3, 1], [5, 0, 0]], { dtype: "float32" });
-    const r = sample(x, [row({ temperature: 0, logprobs: 2 }), row({ temperature: 1, seed: 1, topK: 1 })]);
+    const r = sample(x, [row({ temperature: 0, logprobs: true, topLogprobs: 2 }), row({ temperature: 1, seed: 1, topK: 1 })]);
     expect(r.tokens.toList()).toEqual([1, 0]);
     const lse = Math.log(Math.exp(0) + Math.exp(3) + Math.exp(1));
     const lp = r.logprobs!.toList();

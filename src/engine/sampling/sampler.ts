@@ -4,7 +4,7 @@
  * Everything stays lazy: the caller evaluates the returned arrays when it needs the numbers.
  */
 import * as mx from "../../mlx/index.ts";
-import { isGreedy, needsPenalties, type SamplingParams } from "./params.ts";
+import { hasLogitBias, isGreedy, logprobsCount, needsPenalties, NEUTRAL_SAMPLING as NEUTRAL, type SamplingParams } from "./params.ts";
 
 /** What the sampler needs to know about one row (sequence) besides its parameters. */
 export interface SamplerRow {
@@ -45,7 +45,7 @@ function padded(rows: Map<number, number>[]): { idx: mx.Array; vals: mx.Array } 
 }
 
 function applyLogitBias(x: mx.Array, rows: readonly SamplerRow[]): mx.Array {
-  const { idx, vals } = padded(rows.map((r) => new Map(r.params.logitBias)));
+  const { idx, vals } = padded(rows.map((r) => new Map(Object.entries(r.params.logitBias).map(([id, bias]) => [Number(id), bias]))));
   using _i = idx;
   using _v = vals;
   using g = mx.takeAlongAxis(x, idx, -1);
@@ -60,7 +60,7 @@ function applyPenalties(x: mx.Array, rows: readonly SamplerRow[]): mx.Array {
   const seen = rows.map((r) => {
     const m = new Map<number, number>();
     if (needsPenalties(r.params)) {
-      if (r.params.repetitionPenalty !== 1) for (const t of r.promptTokens) m.set(t, 0);
+      if ((r.params.repetitionPenalty ?? NEUTRAL.repetitionPenalty) !== 1) for (const t of r.promptTokens) m.set(t, 0);
       for (const [t, c] of r.outputCounts) m.set(t, c);
     }
     return m;
@@ -72,7 +72,7 @@ function applyPenalties(x: mx.Array, rows: readonly SamplerRow[]): mx.Array {
   using counts = mx.where(nanMask, 0, counts0);
   const col = (f: (p: SamplingParams) => number) =>
     mx.array(rows.map((r) => f(r.params)), { dtype: "float32", shape: [rows.length, 1] });
-  using rep = col((p) => p.repetitionPenalty);
+  using rep = col((p) => p.repetitionPenalty ?? NEUTRAL.repetitionPenalty);
   using pres = col((p) => p.presencePenalty);
   using freq = col((p) => p.frequencyPenalty);
   using g = mx.takeAlongAxis(x, idx, -1);
@@ -94,21 +94,24 @@ function applyPenalties(x: mx.Array, rows: readonly SamplerRow[]): mx.Array {
 /** A PRNG key for a row: seeded rows are reproducible per (seed, step). */
 function rowKey(row: SamplerRow): mx.Array | null {
   const seed = row.params.seed;
-  if (seed === null) return null;
+  if (seed === undefined) return null;
   return mx.randomKey((Math.imul(seed >>> 0, 0x9e3779b1) ^ row.step) >>> 0);
 }
 
 function sampleRows(x: mx.Array, rows: readonly SamplerRow[]): mx.Array {
   const B = rows.length;
   const V = x.shape[1]!;
-  using temps = mx.array(rows.map((r) => (isGreedy(r.params) ? 1 : r.params.temperature)), { dtype: "float32", shape: [B, 1] });
+  using temps = mx.array(rows.map((r) => (isGreedy(r.params) ? 1 : (r.params.temperature ?? NEUTRAL.temperature))), { dtype: "float32", shape: [B, 1] });
   using scaled = mx.divide(x, temps);
-  const filtered = rows.some((r) => (r.params.topK > 0 && r.params.topK < V) || r.params.topP < 1 || r.params.minP > 0);
+  const filtered = rows.some(({ params: p }) => {
+    const topK = p.topK ?? NEUTRAL.topK;
+    return (topK > 0 && topK < V) || (p.topP ?? NEUTRAL.topP) < 1 || (p.minP ?? NEUTRAL.minP) > 0;
+  });
   using order = filtered ? mx.argsort(scaled, -1) : null; // ascending
   using space = order ? mx.takeAlongAxis(scaled, order, -1) : null;
   using masked = space ? filterSorted(space, rows, V) : null;
   const logits = masked ?? scaled;
-  const seeded = rows.some((r) => r.params.seed !== null);
+  const seeded = rows.some((r) => r.params.seed !== undefined);
   let choice: mx.Array;
   if (!seeded) {
     choice = mx.categorical(logits, { axis: -1 });
@@ -133,16 +136,16 @@ function filterSorted(sorted: mx.Array, rows: readonly SamplerRow[], V: number):
   const B = rows.length;
   const vec = (f: (p: SamplingParams) => number) => mx.array(rows.map((r) => f(r.params)), { dtype: "float32", shape: [B, 1] });
   using positions = mx.arange(0, V, 1, "float32");
-  using kFirst = vec((p) => (p.topK > 0 && p.topK < V ? V - p.topK : 0));
+  using kFirst = vec(({ topK = NEUTRAL.topK }) => (topK > 0 && topK < V ? V - topK : 0));
   using keepK = mx.greaterEqual(positions, kFirst);
   using probs = mx.softmax(sorted, -1, true);
   using cum = mx.cumsum(probs, -1);
-  using pLimit = vec((p) => 1 - p.topP);
+  using pLimit = vec(({ topP = NEUTRAL.topP }) => 1 - topP);
   using keepP0 = mx.greater(cum, pLimit);
-  using topPOff = vec((p) => (p.topP >= 1 ? 1 : 0));
+  using topPOff = vec(({ topP = NEUTRAL.topP }) => (topP >= 1 ? 1 : 0));
   using keepP = mx.logicalOr(keepP0, mx.greater(topPOff, 0));
   using maxProb = mx.slice(probs, [0, V - 1], [B, V]);
-  using minP = vec((p) => p.minP);
+  using minP = vec(({ minP = NEUTRAL.minP }) => minP);
   using floor = mx.multiply(maxProb, minP);
   using keepM = mx.greaterEqual(probs, floor);
   using k1 = mx.logicalAnd(keepK, keepP);
@@ -159,7 +162,7 @@ function filterSorted(sorted: mx.Array, rows: readonly SamplerRow[], V: number):
 export function sample(logits: mx.Array, rows: readonly SamplerRow[]): SampleResult {
   if (logits.shape[0] !== rows.length) throw new RangeError(`logits have ${logits.shape[0]} rows, ${rows.length} given`);
   let x = logits.dtype === "float32" ? mx.astype(logits, "float32") : mx.astype(logits, "float32");
-  if (rows.some((r) => r.params.logitBias.size > 0)) x = swap(x, applyLogitBias(x, rows));
+  if (rows.some((r) => hasLogitBias(r.params))) x = swap(x, applyLogitBias(x, rows));
   if (rows.some((r) => needsPenalties(r.params))) x = swap(x, applyPenalties(x, rows));
   const anyGreedy = rows.some((r) => isGreedy(r.params));
   const allGreedy = rows.every((r) => isGreedy(r.params));
@@ -177,7 +180,7 @@ export function sample(logits: mx.Array, rows: readonly SamplerRow[]): SampleRes
       tokens = mx.where(mask, g, d);
     }
   }
-  const n = Math.max(-1, ...rows.map((r) => r.params.logprobs ?? -1));
+  const n = Math.max(-1, ...rows.map((r) => logprobsCount(r.params) ?? -1));
   if (n < 0) {
     x.dispose();
     return { tokens, logprobs: null, topIds: null, topLogprobs: null };
