@@ -4,33 +4,12 @@
  * (tests/e2e/python/embeddings.py, venv .cache/py-openai-venv), and `/v1/rerank` by plain fetch on a cross-encoder.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { existsSync, rmSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { rmSync } from "node:fs";
+import { join } from "node:path";
 import OpenAI from "openai";
 import { writePoolingModel } from "../../src/models/pooling-testing.ts";
+import { ensureVenv, OPENAI_PY, PYTHON, run } from "./python/venv.ts";
 import { type RunningServer, startServer } from "./scripted-harness.ts";
-
-const OPENAI_PY = "3.51.0";
-const ROOT = resolve(import.meta.dir, "..", "..");
-const VENV = join(ROOT, ".cache", "py-openai-venv");
-const PYTHON = join(VENV, "bin", "python");
-
-async function run(cmd: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const child = Bun.spawn(cmd, { stdout: "pipe", stderr: "pipe" });
-  const [stdout, stderr, code] = await Promise.all([new Response(child.stdout).text(), new Response(child.stderr).text(), child.exited]);
-  return { code, stdout, stderr };
-}
-
-/** The same venv and pin as tests/e2e/python/python-openai.test.ts. */
-async function ensureVenv(): Promise<void> {
-  const version = existsSync(PYTHON) ? await run([PYTHON, "-c", "import openai; print(openai.__version__)"]) : null;
-  if (version?.code === 0 && version.stdout.trim() === OPENAI_PY) return;
-  rmSync(VENV, { recursive: true, force: true });
-  for (const cmd of [["python3", "-m", "venv", VENV], [join(VENV, "bin", "pip"), "install", "-q", `openai==${OPENAI_PY}`]]) {
-    const r = await run(cmd);
-    if (r.code !== 0) throw new Error(`${cmd.join(" ")} failed (${r.code}):\n${r.stderr}`);
-  }
-}
 
 let embedDir: string;
 let rerankDir: string;

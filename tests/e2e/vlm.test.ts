@@ -9,33 +9,13 @@
  * 0.7.10 builds: one `<t.t seconds>` and vision block per temporal group, counted exactly in `prompt_tokens`.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import sharp from "sharp";
 import { writeQwenVlFixture } from "../../scripts/fixtures/vlm-qwen.ts";
+import { ensureVenv, OPENAI_PY, PYTHON, run } from "./python/venv.ts";
 import { type RunningServer, startServer } from "./scripted-harness.ts";
-
-const OPENAI_PY = "3.51.0";
-const ROOT = resolve(import.meta.dir, "..", "..");
-const VENV = join(ROOT, ".cache", "py-openai-venv");
-const PYTHON = join(VENV, "bin", "python");
-
-async function run(cmd: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const child = Bun.spawn(cmd, { stdout: "pipe", stderr: "pipe" });
-  const [stdout, stderr, code] = await Promise.all([new Response(child.stdout).text(), new Response(child.stderr).text(), child.exited]);
-  return { code, stdout, stderr };
-}
-
-async function ensureVenv(): Promise<void> {
-  const version = existsSync(PYTHON) ? await run([PYTHON, "-c", "import openai; print(openai.__version__)"]) : null;
-  if (version?.code === 0 && version.stdout.trim() === OPENAI_PY) return;
-  rmSync(VENV, { recursive: true, force: true });
-  for (const cmd of [["python3", "-m", "venv", VENV], [join(VENV, "bin", "pip"), "install", "-q", `openai==${OPENAI_PY}`]]) {
-    const r = await run(cmd);
-    if (r.code !== 0) throw new Error(`${cmd.join(" ")} failed (${r.code}):\n${r.stderr}`);
-  }
-}
 
 /** A height x width RGB PNG of a deterministic pattern. */
 async function png(path: string, height: number, width: number, salt: number): Promise<void> {
