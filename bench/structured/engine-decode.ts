@@ -16,11 +16,8 @@ import * as mx from "../../src/mlx/index.ts";
 import { EngineCore } from "../../src/engine/engine-core/engine-core.ts";
 import { tinyModel } from "../../src/engine/runner/testing.ts";
 import { GREEDY } from "../../src/engine/sampling/params.ts";
-import { StructuredCompiler } from "../../src/engine/structured/compiler.ts";
-import type { StructuredOutputSpec } from "../../src/engine/structured/spec.ts";
 import { XgrammarTokenGrammar } from "../../src/engine/structured/token-grammar.ts";
-import { loadTokenizer } from "../../src/tokenizer/index.ts";
-import { lenmlDir } from "../../src/tokenizer/testdata/fixtures.ts";
+import { qwen3Subject, TWELVE_ITEMS, VOCAB } from "./subject.ts";
 
 const { values } = parseArgs({
   options: {
@@ -31,7 +28,6 @@ const { values } = parseArgs({
     sync: { type: "boolean", default: false },
   },
 });
-const VOCAB = 151936;
 const numLayers = Number(values.layers);
 const maxTokens = Number(values.tokens);
 const rounds = Number(values.rounds);
@@ -41,22 +37,9 @@ const model = await tinyModel("qwen3", {
   seed: 1, hiddenSize: 1024, numLayers, numHeads: 16, numKvHeads: 8, headDim: 128, intermediateSize: 3072,
   vocabSize: VOCAB, dtype: "bfloat16", quantBits: 4,
 });
-const tok = await loadTokenizer(lenmlDir("qwen3"));
-const eos = [...tok.eosTokenIds];
-const compiler = await StructuredCompiler.create(tok.files, VOCAB, eos);
-const spec: StructuredOutputSpec = {
-  type: "json_schema",
-  schema: {
-    type: "array", minItems: 12, maxItems: 12,
-    items: {
-      type: "object",
-      properties: { name: { type: "string", minLength: 4, maxLength: 24 }, qty: { type: "integer", minimum: 0, maximum: 9999 } },
-      required: ["name", "qty"], additionalProperties: false,
-    },
-  },
-};
+const { tok, eos, compiler } = await qwen3Subject();
 const t1 = performance.now();
-const compiled = await compiler.compile(spec);
+const compiled = await compiler.compile(TWELVE_ITEMS);
 const compileMs = performance.now() - t1;
 console.log(`model: qwen3-0.6B shapes, ${numLayers} layers, 4-bit bf16; Qwen3 vocabulary; ready in ${((performance.now() - t0) / 1000).toFixed(1)} s ` +
   `(schema compiled in ${compileMs.toFixed(0)} ms); device ${mx.gpuAvailable() ? "gpu" : "cpu"}; async scheduling ${values.sync ? "off" : "on"}`);

@@ -13,31 +13,14 @@
 import { parseArgs } from "node:util";
 import * as mx from "../../src/mlx/index.ts";
 import { applyTokenBitmask, bitmaskWords } from "../../src/engine/sampling/token-bitmask.ts";
-import { StructuredCompiler } from "../../src/engine/structured/compiler.ts";
 import { GrammarBitmasks } from "../../src/engine/structured/grammar-bitmask.ts";
-import type { StructuredOutputSpec } from "../../src/engine/structured/spec.ts";
 import { XgrammarTokenGrammar } from "../../src/engine/structured/token-grammar.ts";
-import { loadTokenizer } from "../../src/tokenizer/index.ts";
-import { lenmlDir } from "../../src/tokenizer/testdata/fixtures.ts";
+import { qwen3Subject, TWELVE_ITEMS, VOCAB } from "./subject.ts";
 
 const { values } = parseArgs({ options: { tokens: { type: "string", default: "256" }, walks: { type: "string", default: "3" } } });
-const VOCAB = 151936;
 const W = bitmaskWords(VOCAB);
-const tok = await loadTokenizer(lenmlDir("qwen3"));
-const eos = [...tok.eosTokenIds];
-const compiler = await StructuredCompiler.create(tok.files, VOCAB, eos);
-const spec: StructuredOutputSpec = {
-  type: "json_schema",
-  schema: {
-    type: "array", minItems: 12, maxItems: 12,
-    items: {
-      type: "object",
-      properties: { name: { type: "string", minLength: 4, maxLength: 24 }, qty: { type: "integer", minimum: 0, maximum: 9999 } },
-      required: ["name", "qty"], additionalProperties: false,
-    },
-  },
-};
-const compiled = await compiler.compile(spec);
+const { eos, compiler } = await qwen3Subject();
+const compiled = await compiler.compile(TWELVE_ITEMS);
 using logits = mx.zeros([1, VOCAB], "float32");
 
 /** Allowed token ids of a one-row bitmask. */
