@@ -4,8 +4,9 @@
  * and `<|start|>assistant<|channel|>final<|message|>…<|return|>` for the answer. The prompt ends with
  * `<|start|>assistant`, so the output starts at the first header.
  */
+import { BufferedToolParser } from "./buffered.ts";
 import { partialTagLength } from "./holdback.ts";
-import { type ToolCallParser, type ToolEvent, ToolEvents } from "./tool-call.ts";
+import { ToolEvents } from "./tool-call.ts";
 
 const MESSAGE = "<|message|>";
 const ENDS = ["<|end|>", "<|call|>", "<|return|>"];
@@ -23,35 +24,23 @@ type Route = "reasoning" | "content" | "call";
  *   new HarmonyParser().push('<|channel|>analysis<|message|>why<|end|><|start|>assistant<|channel|>commentary to=functions.f <|constrain|>json<|message|>{}<|call|>')
  *   // reasoning "why", call f, arguments "{}", end
  */
-export class HarmonyParser implements ToolCallParser {
-  #buffer = "";
+export class HarmonyParser extends BufferedToolParser {
   #state: "header" | "body" | "between" | "plain" = "header";
   #route: Route = "content";
 
-  push(text: string): ToolEvent[] {
-    this.#buffer += text;
-    const out = new ToolEvents();
-    while (this.#step(out));
-    return out.list;
-  }
-
-  flush(): ToolEvent[] {
-    const out = new ToolEvents();
-    while (this.#step(out));
+  protected finish(out: ToolEvents): void {
     if (this.#state === "body") {
-      this.#emit(this.#buffer, out);
+      this.#emit(this.buffer, out);
       if (this.#route === "call") out.end();
-    } else if (this.#state === "header" || this.#state === "plain") out.content(this.#buffer);
-    this.#buffer = "";
+    } else if (this.#state === "header" || this.#state === "plain") out.content(this.buffer);
     this.#state = "between";
-    return out.list;
   }
 
-  #step(out: ToolEvents): boolean {
-    const buffer = this.#buffer;
+  protected step(out: ToolEvents): boolean {
+    const buffer = this.buffer;
     if (this.#state === "plain") {
       out.content(buffer);
-      this.#buffer = "";
+      this.buffer = "";
       return false;
     }
     if (this.#state === "between") {
@@ -79,7 +68,7 @@ export class HarmonyParser implements ToolCallParser {
     if (end < 0) {
       const keep = Math.max(...ENDS.map((t) => partialTagLength(buffer, t)), partialTagLength(buffer, START));
       this.#emit(buffer.slice(0, buffer.length - keep), out);
-      this.#buffer = buffer.slice(buffer.length - keep);
+      this.buffer = buffer.slice(buffer.length - keep);
       return false;
     }
     this.#emit(buffer.slice(0, end), out);
@@ -106,7 +95,7 @@ export class HarmonyParser implements ToolCallParser {
 
   #enter(state: "header" | "body" | "between" | "plain", buffer: string): boolean {
     this.#state = state;
-    this.#buffer = buffer;
+    this.buffer = buffer;
     return true;
   }
 }

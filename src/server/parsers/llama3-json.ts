@@ -1,6 +1,7 @@
 /** Llama 3.x JSON tool calls: `<|python_tag|>{"name": ..., "parameters": {...}}; {...}` or a bare object. */
+import { BufferedToolParser } from "./buffered.ts";
 import { JsonCallStream } from "./json-call.ts";
-import { type ToolCallParser, type ToolEvent, ToolEvents } from "./tool-call.ts";
+import { ToolEvents } from "./tool-call.ts";
 
 const PYTHON_TAG = "<|python_tag|>";
 
@@ -14,47 +15,35 @@ type Mode = "start" | "json" | "text";
  * @example
  *   new Llama3JsonToolParser().push('{"name":"f","parameters":{"x":1}}') // call f, arguments '{"x":1}', end
  */
-export class Llama3JsonToolParser implements ToolCallParser {
-  #buffer = "";
+export class Llama3JsonToolParser extends BufferedToolParser {
   #mode: Mode = "start";
   #sawCall = false;
   /** Everything consumed so far while no call was found (content if the first object is not a call). */
   #consumed = "";
   #call: JsonCallStream | null = null;
 
-  push(text: string): ToolEvent[] {
-    this.#buffer += text;
-    const out = new ToolEvents();
-    while (this.#step(out));
-    return out.list;
-  }
-
-  flush(): ToolEvent[] {
-    const out = new ToolEvents();
-    while (this.#step(out));
+  protected finish(out: ToolEvents): void {
     if (this.#call) {
       this.#call.finish(out);
       if (this.#call.status === "invalid") this.#toText(this.#call.raw);
       this.#call = null;
     }
-    const rest = this.#sawCall ? this.#buffer : this.#consumed + this.#buffer;
+    const rest = this.#sawCall ? this.buffer : this.#consumed + this.buffer;
     if (!(this.#sawCall && rest.trim() === "")) out.content(rest);
-    this.#buffer = "";
     this.#consumed = "";
-    return out.list;
   }
 
-  #step(out: ToolEvents): boolean {
+  protected step(out: ToolEvents): boolean {
     if (this.#mode === "start") return this.#decideStart();
     if (this.#mode === "text") {
-      out.content(this.#consumed + this.#buffer);
+      out.content(this.#consumed + this.buffer);
       this.#consumed = "";
-      this.#buffer = "";
+      this.buffer = "";
       return false;
     }
     if (this.#call) {
-      const used = this.#call.feed(this.#buffer, out);
-      this.#buffer = this.#buffer.slice(used);
+      const used = this.#call.feed(this.buffer, out);
+      this.buffer = this.buffer.slice(used);
       if (this.#call.status === "open") return false;
       if (this.#call.status === "invalid") this.#toText(this.#call.raw);
       else {
@@ -64,15 +53,15 @@ export class Llama3JsonToolParser implements ToolCallParser {
       this.#call = null;
       return true;
     }
-    const rest = this.#buffer.replace(/^[\s;]+/, "");
+    const rest = this.buffer.replace(/^[\s;]+/, "");
     if (rest === "") return false;
     if (!rest.startsWith("{")) {
-      if (this.#sawCall) this.#buffer = rest;
+      if (this.#sawCall) this.buffer = rest;
       this.#mode = "text";
       return true;
     }
-    if (!this.#sawCall) this.#consumed += this.#buffer.slice(0, this.#buffer.length - rest.length);
-    this.#buffer = rest;
+    if (!this.#sawCall) this.#consumed += this.buffer.slice(0, this.buffer.length - rest.length);
+    this.buffer = rest;
     this.#call = new JsonCallStream();
     return true;
   }
@@ -80,16 +69,16 @@ export class Llama3JsonToolParser implements ToolCallParser {
   #toText(raw: string): void {
     this.#mode = "text";
     if (!this.#sawCall) this.#consumed += raw;
-    else this.#buffer = raw + this.#buffer;
+    else this.buffer = raw + this.buffer;
   }
 
   /** Returns false while the beginning is still ambiguous. */
   #decideStart(): boolean {
-    const trimmed = this.#buffer.trimStart();
+    const trimmed = this.buffer.trimStart();
     if (trimmed === "" || (PYTHON_TAG.startsWith(trimmed) && trimmed !== PYTHON_TAG)) return false;
     if (trimmed.startsWith(PYTHON_TAG)) {
-      this.#consumed = this.#buffer.slice(0, this.#buffer.length - trimmed.length + PYTHON_TAG.length);
-      this.#buffer = trimmed.slice(PYTHON_TAG.length);
+      this.#consumed = this.buffer.slice(0, this.buffer.length - trimmed.length + PYTHON_TAG.length);
+      this.buffer = trimmed.slice(PYTHON_TAG.length);
       this.#mode = "json";
     } else this.#mode = trimmed.startsWith("{") ? "json" : "text";
     return true;

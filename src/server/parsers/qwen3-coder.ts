@@ -3,10 +3,11 @@
  * `<tool_call>\n<function=name>\n<parameter=p>\nvalue\n</parameter>\n</function>\n</tool_call>`.
  * Parameter values are text; they become JSON by the type the tool's schema gives them, as Qwen's parser does.
  */
+import { StateToolParser } from "./buffered.ts";
 import type { ToolDefinition } from "../../engine/protocol.ts";
 import { partialTagLength, scanToMarker } from "./holdback.ts";
 import { parsePythonLiteral } from "./python-literal.ts";
-import { type ToolCallParser, type ToolEvent, ToolEvents, type ToolParserContext } from "./tool-call.ts";
+import { ToolEvents, type ToolParserContext } from "./tool-call.ts";
 
 const OPEN = "<tool_call>";
 const CLOSE = "</tool_call>";
@@ -79,78 +80,66 @@ function toolProperties(tools: ToolDefinition[] | undefined, name: string): Reco
  *   new Qwen3CoderToolParser({}).push("<tool_call>\n<function=f>\n<parameter=x>\n1\n</parameter>\n</function>\n</tool_call>")
  *   // call f, arguments '{"x":"1"}', end
  */
-export class Qwen3CoderToolParser implements ToolCallParser {
+export class Qwen3CoderToolParser extends StateToolParser<State> {
   readonly #tools: ToolDefinition[] | undefined;
-  #buffer = "";
-  #state: State = "text";
-  #sawCall = false;
+  protected state: State = "text";
   #junk = "";
   #properties: Record<string, Record<string, unknown>> | undefined;
   #params = 0;
 
   constructor(context: ToolParserContext) {
+    super();
     this.#tools = context.tools;
   }
 
-  push(text: string): ToolEvent[] {
-    this.#buffer += text;
-    const out = new ToolEvents();
-    while (this.#step(out));
-    return out.list;
+  protected finish(out: ToolEvents): void {
+    if (this.state === "text") this.emitText(this.buffer, out);
+    else if (this.state === "function" || this.state === "junk") out.content(OPEN + this.#junk + this.buffer);
+    else if (this.state === "body") this.#endCall(out);
+    this.state = "text";
   }
 
-  flush(): ToolEvent[] {
-    const out = new ToolEvents();
-    while (this.#step(out));
-    if (this.#state === "text") this.#emitText(this.#buffer, out);
-    else if (this.#state === "function" || this.#state === "junk") out.content(OPEN + this.#junk + this.#buffer);
-    else if (this.#state === "body") this.#endCall(out);
-    this.#buffer = "";
-    this.#state = "text";
-    return out.list;
-  }
-
-  #step(out: ToolEvents): boolean {
-    const buffer = this.#buffer;
-    if (this.#state === "text") {
+  protected step(out: ToolEvents): boolean {
+    const buffer = this.buffer;
+    if (this.state === "text") {
       const scan = scanToMarker(buffer, OPEN);
-      this.#emitText(scan.text, out);
+      this.emitText(scan.text, out);
       if (scan.found) {
         this.#junk = "";
-        return this.#enter("function", scan.rest);
+        return this.enter("function", scan.rest);
       }
-      this.#buffer = scan.rest;
+      this.buffer = scan.rest;
       return false;
     }
-    if (this.#state === "function") {
+    if (this.state === "function") {
       const body = buffer.trimStart();
       if (body === "" || (FUNCTION.startsWith(body) && body !== FUNCTION)) return false;
       const end = body.indexOf(">");
       const name = end < 0 ? "" : body.slice(FUNCTION.length, end).trim();
-      if (!body.startsWith(FUNCTION) || (end >= 0 && (name === "" || /[\n<]/.test(name)))) return this.#enter("junk", buffer);
-      if (end < 0) return body.includes("\n") ? this.#enter("junk", buffer) : false;
+      if (!body.startsWith(FUNCTION) || (end >= 0 && (name === "" || /[\n<]/.test(name)))) return this.enter("junk", buffer);
+      if (end < 0) return body.includes("\n") ? this.enter("junk", buffer) : false;
       out.call(name);
       this.#properties = toolProperties(this.#tools, name);
       this.#params = 0;
-      return this.#enter("body", body.slice(end + 1));
+      return this.enter("body", body.slice(end + 1));
     }
-    if (this.#state === "body") return this.#body(out);
+    if (this.state === "body") return this.#body(out);
     const close = buffer.indexOf(CLOSE);
     if (close < 0) {
-      if (this.#state === "after") this.#buffer = buffer.slice(buffer.length - partialTagLength(buffer, CLOSE));
+      if (this.state === "after") this.buffer = buffer.slice(buffer.length - partialTagLength(buffer, CLOSE));
       return false;
     }
-    if (this.#state === "junk") out.content(OPEN + this.#junk + buffer.slice(0, close) + CLOSE);
-    else this.#sawCall = true;
-    return this.#enter("text", buffer.slice(close + CLOSE.length));
+    if (this.state === "junk") out.content(OPEN + this.#junk + buffer.slice(0, close) + CLOSE);
+    else this.sawCall = true;
+    return this.enter("text", buffer.slice(close + CLOSE.length));
   }
 
   /** Inside `<function=…>`: parameters, then `</function>`; `</tool_call>` ends the call too. */
   #body(out: ToolEvents): boolean {
-    const body = this.#buffer.trimStart();
+    const body = this.buffer.trimStart();
     if (body.startsWith(FUNCTION_END) || body.startsWith(CLOSE)) {
       this.#endCall(out);
-      return this.#enter("after", body.startsWith(CLOSE) ? body : body.slice(FUNCTION_END.length));
+      return this.enter("after", body.startsWith(CLOSE) ? body : body.slice(FUNCTION_END.length));
     }
     if (body.startsWith(PARAMETER)) {
       const nameEnd = body.indexOf(">");
@@ -159,7 +148,7 @@ export class Qwen3CoderToolParser implements ToolCallParser {
       if (nameEnd < 0 || valueEnd < 0 || (close >= 0 && close < valueEnd)) {
         if (close < 0) return false;
         this.#endCall(out);
-        return this.#enter("after", body.slice(close));
+        return this.enter("after", body.slice(close));
       }
       const name = body.slice(PARAMETER.length, nameEnd).trim();
       let value = body.slice(nameEnd + 1, valueEnd);
@@ -167,30 +156,19 @@ export class Qwen3CoderToolParser implements ToolCallParser {
       if (value.endsWith("\n")) value = value.slice(0, -1);
       const json = JSON.stringify(convertParameter(value, this.#properties?.[name]));
       out.arguments(`${this.#params++ === 0 ? "{" : ","}${JSON.stringify(name)}:${json}`);
-      return this.#enter("body", body.slice(valueEnd + PARAMETER_END.length));
+      return this.enter("body", body.slice(valueEnd + PARAMETER_END.length));
     }
     const viable = [FUNCTION_END, CLOSE, PARAMETER].some((tag) => tag.startsWith(body));
     if (viable) return false;
     // Stray text inside the function: skipped up to the next tag.
     const next = body.indexOf("<", 1);
-    this.#buffer = next < 0 ? "" : body.slice(next);
+    this.buffer = next < 0 ? "" : body.slice(next);
     return next >= 0;
   }
 
   #endCall(out: ToolEvents): void {
     out.arguments(this.#params === 0 ? "{}" : "}");
     out.end();
-    this.#sawCall = true;
-  }
-
-  #enter(state: State, buffer: string): boolean {
-    this.#state = state;
-    this.#buffer = buffer;
-    return true;
-  }
-
-  #emitText(text: string, out: ToolEvents): void {
-    if (this.#sawCall && text.trim() === "") return;
-    out.content(text);
+    this.sawCall = true;
   }
 }
