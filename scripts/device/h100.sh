@@ -10,6 +10,8 @@
 #   structured   decode tok/s with a JSON schema over without (Qwen3-0.6B shapes, real Qwen3 vocabulary)
 #   serving      us against mlx_lm.server, concurrency 1..64; ARCH (qwen3-0.6b | llama-3.2-1b), BITS (4 | 8)
 #   structured   decode tok/s with a JSON schema over without, same prompt (EngineCore, Qwen3-0.6B shapes, Qwen3 vocabulary)
+#   vlm          bench/vlm against mlx-vlm (Qwen2.5-VL-3B / Qwen3-VL-4B widths, full depth, 4-bit), then the repeated-image
+#                TTFT through `serve`; needs .dev/p4 (mlx-vlm and its wheels, `bash scripts/device/stage.sh vlm`) carried
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 part="${1:?correctness | ffi | generation | engine | single | serving | structured}"
@@ -55,6 +57,19 @@ case "$part" in
   structured)
     for flag in "" --sync; do
       bun bench/structured/engine-decode.ts --layers 28 --prompt 128 --tokens 128 --rounds 5 $flag 2>&1 | tee -a "$OUT/structured.log" | tail -2
+    done
+    ;;
+  vlm)
+    if [ ! -d /tmp/site-vlm/mlx_vlm ]; then
+      python3 -m pip install -q --no-index --no-deps --no-compile --target /tmp/site-vlm .dev/p4/wheels/*.whl || exit 1
+    fi
+    export PYTHONPATH="/tmp/site:/tmp/site-vlm"
+    PYTHON_MLX_VLM=python3 bun bench/vlm/run.ts --backend cuda --archs "${VLM_ARCHS:-qwen2_5_vl,qwen3_vl}" --precisions "${VLM_PRECISIONS:-4bit}" \
+      --image "${VLM_IMAGE:-1024x1024}" --max-tokens 128 --rounds "${VLM_ROUNDS:-3}" --text-layers 36 --vision-layers full \
+      --models-dir /tmp/bench-vlm --out "$OUT" 2>&1 | tee "$OUT/vlm.log" | tail -30
+    for arch in ${VLM_TTFT_ARCHS:-qwen2_5_vl qwen3_vl}; do
+      bun bench/vlm/cache-ttft.ts --model "/tmp/bench-vlm/$arch-t36-vfull-4bit" --image "${VLM_IMAGE:-1024x1024}" --rounds 3 \
+        2>&1 | tee -a "$OUT/vlm-cache-ttft.log" | tail -8
     done
     ;;
   profile)

@@ -5,12 +5,27 @@
 # the wheel's vendored libraries and libvmlx (CUDA build); .dev/p3 = the runtime node_modules, the benchmark
 # tokenizers and the Python wheels. Device side: scripts/device/unstage.sh.
 #   bash scripts/device/stage.sh
+# `bash scripts/device/stage.sh vlm` stages only .dev/p4: mlx-vlm 0.7.10 and the wheels its Qwen-VL path imports
+# (bench/vlm/README.md lists them; mlx itself comes from p3), for `scripts/device/h100.sh vlm`.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 v="$(cat scripts/mlx-version.txt)"
+if [ "${1:-}" = vlm ]; then
+  rm -rf .dev/p4 && mkdir -p .dev/p4/wheels
+  python3 -m pip download --quiet --no-deps --only-binary=:all: --python-version 3.12 --implementation cp \
+    --platform manylinux_2_35_x86_64 --platform manylinux_2_28_x86_64 --platform manylinux_2_17_x86_64 \
+    --platform manylinux2014_x86_64 -d .dev/p4/wheels \
+    mlx-vlm==0.7.10 transformers==5.25.0 tokenizers==0.23.3 huggingface_hub==2.4.0 safetensors==0.8.0 numpy==2.4.6 \
+    pillow==13.0.0 regex==2026.12.2 PyYAML==6.0.4 Jinja2==3.1.6 MarkupSafe==3.0.4 sentencepiece==0.2.3 tqdm==4.70.1 \
+    packaging==26.4 filelock==4.3.2 typing_extensions==4.16.0 requests==2.34.2 urllib3==2.8.0 idna==3.21 \
+    certifi==2026.10.19.post1 charset-normalizer==3.5.3 httpx2==2.17.0 httpcore2==2.17.0 h11==0.16.0 anyio==4.16.0 \
+    truststore==0.10.5
+  du -sh .dev/p4
+  exit 0
+fi
 w=".cache/mlx/$v/cuda"
 test -f "$w/mlx/lib/libvmlx.so" || { echo "stage: build first: bun scripts/native.ts --backend cuda" >&2; exit 1; }
-rm -rf .dev && mkdir -p .dev/p1 .dev/p2 .dev/p3 .dev/tmp
+rm -rf .dev/p1 .dev/p2 .dev/p3 .dev/tmp && mkdir -p .dev/p1 .dev/p2 .dev/p3 .dev/tmp
 xz -T2 -6 -c "$w/mlx/lib/libmlx.so" > .dev/tmp/libmlx.so.xz
 split -b 58m .dev/tmp/libmlx.so.xz .dev/tmp/libmlx.part.
 mv .dev/tmp/libmlx.part.aa .dev/p1/
