@@ -10,3 +10,19 @@
 export class MediaError extends Error {
   override readonly name = "MediaError";
 }
+
+/** Media work stopped because its request was cancelled (the client went away, or another part failed). */
+export class MediaCancelledError extends MediaError {
+  constructor() {
+    super("the request was cancelled before its media was loaded");
+  }
+}
+
+export function cancelledError(): MediaCancelledError {
+  return new MediaCancelledError();
+}
+
+/** Throws {@link cancelledError} once `signal` has aborted. */
+export function throwIfCancelled(signal: AbortSignal | undefined): void {
+  if (signal?.aborted) throw cancelledError();
+}

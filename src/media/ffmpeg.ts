@@ -1,7 +1,7 @@
 /** Finding and running the ffmpeg executable, bounded in time and output. */
 import { accessSync, constants } from "node:fs";
 import { delimiter, join } from "node:path";
-import { MediaError } from "./errors.ts";
+import { cancelledError, MediaError, throwIfCancelled } from "./errors.ts";
 
 const INSTALL_HINT =
   "ffmpeg is needed for video input and was not found; install it (Debian/Ubuntu: apt-get install ffmpeg, macOS: brew install ffmpeg) or pass --ffmpeg PATH";
@@ -41,26 +41,49 @@ export interface FfmpegRun {
   exitCode: number;
 }
 
-/** Runs ffmpeg with `args`, killing it after `timeoutMs` or when `onStdout` throws. */
-export async function runFfmpeg(ffmpeg: string, args: string[], timeoutMs: number, onStdout?: (chunk: Uint8Array) => void): Promise<FfmpegRun> {
+/** One ffmpeg run's limits: its time, the request's cancellation, and where stdout goes (else collected). */
+export interface FfmpegLimits {
+  timeoutMs: number;
+  signal?: AbortSignal;
+  onStdout?: (chunk: Uint8Array) => void;
+}
+
+/**
+ * Runs ffmpeg with `args`. The child is killed (SIGKILL) after `timeoutMs`, when `signal` aborts, or when
+ * `onStdout` throws; the first two are a {@link MediaError}.
+ *
+ * @example
+ *   const { stderr } = await runFfmpeg(findFfmpeg(), ["-i", file, "-f", "null", "-"], { timeoutMs: 60_000, signal });
+ */
+export async function runFfmpeg(ffmpeg: string, args: string[], limits: FfmpegLimits): Promise<FfmpegRun> {
+  throwIfCancelled(limits.signal);
   const child = Bun.spawn([ffmpeg, "-hide_banner", "-nostdin", ...args], { stdin: "ignore", stdout: "pipe", stderr: "pipe" });
-  const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
+  let stopped: "timeout" | "cancelled" | null = null;
+  const stop = (why: "timeout" | "cancelled") => {
+    stopped ??= why;
+    child.kill("SIGKILL");
+  };
+  const timer = setTimeout(() => stop("timeout"), limits.timeoutMs);
+  const onAbort = () => stop("cancelled");
+  limits.signal?.addEventListener("abort", onAbort, { once: true });
   try {
     const chunks: Uint8Array[] = [];
     const reading = (async () => {
       for await (const chunk of child.stdout) {
-        if (onStdout) onStdout(chunk);
+        if (limits.onStdout) limits.onStdout(chunk);
         else chunks.push(chunk);
       }
     })();
     const stderrText = new Response(child.stderr).text();
     const [exitCode, stderr] = await Promise.all([child.exited, stderrText, reading]);
-    if (child.signalCode === "SIGKILL") throw new MediaError(`decoding the video took longer than ${timeoutMs / 1000} s`);
+    if (stopped === "cancelled") throw cancelledError();
+    if (stopped === "timeout") throw new MediaError(`decoding the video took longer than ${limits.timeoutMs / 1000} s`);
     return { stdout: Buffer.concat(chunks), stderr: stderr.slice(-4000), exitCode };
   } catch (e) {
     child.kill("SIGKILL");
     throw e;
   } finally {
     clearTimeout(timer);
+    limits.signal?.removeEventListener("abort", onAbort);
   }
 }

@@ -1,6 +1,6 @@
 /** Image decoding with sharp: header-checked size, EXIF orientation, sRGB, alpha dropped, 8-bit RGB out. */
 import type { Metadata } from "sharp";
-import { MediaError } from "./errors.ts";
+import { MediaError, throwIfCancelled } from "./errors.ts";
 import { loadSharp } from "./sharp.ts";
 
 /** Decoded pixels, row-major `[height, width, 3]` RGB bytes. */
@@ -13,12 +13,14 @@ export interface RgbImage {
 /**
  * Decodes image bytes to RGB. The pixel count is read from the header and checked against `maxPixels`
  * before any pixel is decoded. Orientation follows EXIF; colour goes to sRGB; an alpha channel is dropped, as
- * PIL's `convert("RGB")` in the reference processors does.
+ * PIL's `convert("RGB")` in the reference processors does. sharp's work cannot be interrupted: an aborted
+ * `signal` is checked before each step and on return.
  *
  * @example
  *   const { width, height, data } = await decodeImage(pngBytes, 64_000_000);
  */
-export async function decodeImage(bytes: Uint8Array, maxPixels: number): Promise<RgbImage> {
+export async function decodeImage(bytes: Uint8Array, maxPixels: number, signal?: AbortSignal): Promise<RgbImage> {
+  throwIfCancelled(signal);
   const sharp = loadSharp();
   let meta: Metadata;
   try {
@@ -32,6 +34,7 @@ export async function decodeImage(bytes: Uint8Array, maxPixels: number): Promise
     const mp = (n: number) => (n / 1e6).toFixed(1);
     throw new MediaError(`the image is ${width}x${height} (${mp(width * height)} megapixels), over the ${mp(maxPixels)}-megapixel limit`);
   }
+  throwIfCancelled(signal);
   try {
     const { data, info } = await sharp(bytes, { limitInputPixels: maxPixels, failOn: "error" })
       .autoOrient()
@@ -39,6 +42,7 @@ export async function decodeImage(bytes: Uint8Array, maxPixels: number): Promise
       .removeAlpha()
       .raw({ depth: "uchar" })
       .toBuffer({ resolveWithObject: true });
+    throwIfCancelled(signal);
     if (info.channels !== 3) throw new MediaError(`the image decoded to ${info.channels} channels, not RGB`);
     return { width: info.width, height: info.height, data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength) };
   } catch (e) {

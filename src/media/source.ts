@@ -1,6 +1,6 @@
 /** One media reference (data URL, http(s) URL or local path) to checked bytes of a supported type. */
-import { MediaError } from "./errors.ts";
-import { fetchRemoteMedia } from "./fetch.ts";
+import { MediaError, throwIfCancelled } from "./errors.ts";
+import { type FetchOptions, fetchRemoteMedia } from "./fetch.ts";
 import { readLocalMedia } from "./local.ts";
 import type { MediaPolicy } from "./policy.ts";
 import { isSupportedMime, type MediaKind, sniffMime } from "./sniff.ts";
@@ -25,9 +25,9 @@ export function decodeDataUrl(url: string, kind: MediaKind, maxBytes: number): U
   return new Uint8Array(Buffer.from(payload, "base64"));
 }
 
-async function rawBytes(ref: string, kind: MediaKind, policy: MediaPolicy): Promise<Uint8Array> {
+async function rawBytes(ref: string, kind: MediaKind, policy: MediaPolicy, options: FetchOptions): Promise<Uint8Array> {
   if (/^data:/i.test(ref)) return decodeDataUrl(ref, kind, policy.maxBytes);
-  if (/^https?:\/\//i.test(ref)) return fetchRemoteMedia(ref, policy);
+  if (/^https?:\/\//i.test(ref)) return fetchRemoteMedia(ref, policy, options);
   if (/^[a-z][a-z0-9+.-]*:/i.test(ref) && !/^file:/i.test(ref)) {
     throw new MediaError(`unsupported media URL scheme '${ref.slice(0, ref.indexOf(":"))}'; use http(s), data: or a local path`);
   }
@@ -36,13 +36,14 @@ async function rawBytes(ref: string, kind: MediaKind, policy: MediaPolicy): Prom
 
 /**
  * Loads a media reference and checks what its bytes are: empty files and types this server does not decode as
- * `kind` are a {@link MediaError}.
+ * `kind` are a {@link MediaError}. `options.signal` cancels a remote fetch (see {@link fetchRemoteMedia}).
  *
  * @example
  *   const { bytes, mime } = await loadMediaBytes("data:image/png;base64,iVBOR...", "image", DEFAULT_MEDIA_POLICY);
  */
-export async function loadMediaBytes(ref: string, kind: MediaKind, policy: MediaPolicy): Promise<MediaBytes> {
-  const bytes = await rawBytes(ref, kind, policy);
+export async function loadMediaBytes(ref: string, kind: MediaKind, policy: MediaPolicy, options: FetchOptions = {}): Promise<MediaBytes> {
+  const bytes = await rawBytes(ref, kind, policy, options);
+  throwIfCancelled(options.signal);
   if (bytes.length === 0) throw new MediaError(`the ${kind} file is empty`);
   const mime = sniffMime(bytes);
   if (mime === null) throw new MediaError(`the ${kind} data is not a recognised ${kind} format`);

@@ -2,7 +2,7 @@
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { MediaError } from "./errors.ts";
+import { MediaError, throwIfCancelled } from "./errors.ts";
 import { findFfmpeg, runFfmpeg } from "./ffmpeg.ts";
 import type { RgbImage } from "./image.ts";
 import type { MediaPolicy } from "./policy.ts";
@@ -63,8 +63,8 @@ function parseFps(stderr: string): number | null {
   return Number.isFinite(v) && v > 0 ? v : null;
 }
 
-async function probe(ffmpeg: string, file: string, timeoutMs: number): Promise<Probe> {
-  const run = await runFfmpeg(ffmpeg, ["-i", file, "-map", "0:v:0", "-c", "copy", "-f", "null", "-"], timeoutMs);
+async function probe(ffmpeg: string, file: string, timeoutMs: number, signal?: AbortSignal): Promise<Probe> {
+  const run = await runFfmpeg(ffmpeg, ["-i", file, "-map", "0:v:0", "-c", "copy", "-f", "null", "-"], { timeoutMs, ...(signal ? { signal } : {}) });
   if (/matches no streams|does not contain any stream/.test(run.stderr)) throw new MediaError("the video has no video stream");
   if (run.exitCode !== 0) throw new MediaError("the video data is corrupt or not a supported video");
   const frames = [...run.stderr.matchAll(/frame=\s*(\d+)/g)].at(-1)?.[1];
@@ -75,14 +75,14 @@ async function probe(ffmpeg: string, file: string, timeoutMs: number): Promise<P
   return { totalFrames, fps };
 }
 
-async function decodeFrames(ffmpeg: string, file: string, indices: number[], policy: MediaPolicy): Promise<RgbImage[]> {
+async function decodeFrames(ffmpeg: string, file: string, indices: number[], policy: MediaPolicy, signal?: AbortSignal): Promise<RgbImage[]> {
   const wanted = new Set(indices);
   const frames: RgbImage[] = [];
   const ppm = new PpmStream(policy.maxImagePixels, (frame, index) => {
     if (wanted.has(index)) frames.push(frame);
   });
   const args = ["-i", file, "-map", "0:v:0", "-fps_mode", "passthrough", "-f", "image2pipe", "-c:v", "ppm", "-pix_fmt", "rgb24", "pipe:1"];
-  const run = await runFfmpeg(ffmpeg, args, policy.decodeTimeoutMs, (chunk) => ppm.push(chunk));
+  const run = await runFfmpeg(ffmpeg, args, { timeoutMs: policy.decodeTimeoutMs, onStdout: (chunk) => ppm.push(chunk), ...(signal ? { signal } : {}) });
   if (run.exitCode !== 0 && frames.length === 0) throw new MediaError("the video data is corrupt or not a supported video");
   // A stream whose container over-counts frames: repeat the last decoded frame, as a short read would.
   while (frames.length > 0 && frames.length < indices.length) frames.push(frames.at(-1)!);
@@ -92,20 +92,21 @@ async function decodeFrames(ffmpeg: string, file: string, indices: number[], pol
 
 /**
  * Decodes the sampled frames of a video. Bytes go to a private temporary file (containers such as MP4 need
- * seeking), which is removed afterwards.
+ * seeking), which is removed afterwards. `signal` (the request's) kills a running ffmpeg.
  *
  * @example
  *   const video = await decodeVideo(mp4Bytes, { fps: 2, minFrames: 4, maxFrames: 64, frameFactor: 2 }, policy);
  */
-export async function decodeVideo(bytes: Uint8Array, sampling: VideoSampling, policy: MediaPolicy): Promise<DecodedVideo> {
+export async function decodeVideo(bytes: Uint8Array, sampling: VideoSampling, policy: MediaPolicy, signal?: AbortSignal): Promise<DecodedVideo> {
+  throwIfCancelled(signal);
   const ffmpeg = findFfmpeg(policy.ffmpegPath);
   const dir = await mkdtemp(join(tmpdir(), "vllm-mlx-video-"));
   try {
     const file = join(dir, "input");
     await writeFile(file, bytes, { mode: 0o600 });
-    const { totalFrames, fps } = await probe(ffmpeg, file, policy.decodeTimeoutMs);
+    const { totalFrames, fps } = await probe(ffmpeg, file, policy.decodeTimeoutMs, signal);
     const indices = sampleFrameIndices(totalFrames, fps, sampling);
-    const frames = await decodeFrames(ffmpeg, file, indices, policy);
+    const frames = await decodeFrames(ffmpeg, file, indices, policy, signal);
     return { frames, sourceFps: fps, totalFrames, indices };
   } finally {
     await rm(dir, { recursive: true, force: true });

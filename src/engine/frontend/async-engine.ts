@@ -163,7 +163,7 @@ export class AsyncEngine implements Engine {
       contextLength: info.contextLength,
       ...(this.#options.defaultMaxTokens === undefined ? {} : { defaultMaxTokens: this.#options.defaultMaxTokens }),
       ...(info.reasoning ? { reasoningStart: info.reasoning.start } : {}),
-    });
+    }, signal);
     const structured = await requestSpec(request, info.toolCallFormat);
     const sampling = withGenerationDefaults(request.sampling, this.#options.generationDefaults ?? {});
     const coreId = `${request.requestId}#${++this.#counter}`;

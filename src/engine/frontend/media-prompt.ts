@@ -4,7 +4,7 @@
  * items' placeholder tokens, and the prompt is tokenized and its items located. Every failure of one part is an
  * {@link InvalidRequestError} whose message and `param` name that part.
  */
-import { type DecodedMedia, loadMedia, MediaError, type VideoSampling } from "../../media/index.ts";
+import { type DecodedMedia, loadMedia, MediaCancelledError, MediaError, type VideoSampling } from "../../media/index.ts";
 import { expandPlaceholders, placeholderRanges, placeholderRuns, ProcessorConfigError, type ProcessedMedia, type VisionProcessor } from "../../models/vision/processor.ts";
 import { QwenVlProcessor } from "../../models/vision/qwen-vl-processor.ts";
 import { ChatTemplateError, type ChatMessage as TemplateMessage, type ModelTokenizer } from "../../tokenizer/index.ts";
@@ -31,20 +31,35 @@ export function videoSampling(request: Pick<ChatGenerateRequest, "videoSampling"
   };
 }
 
-/** Fetches and decodes every part concurrently; the first failing part, in request order, is the error. */
-async function loadParts(parts: MediaPart[], sampling: VideoSampling, processor: VisionProcessor, serving: MediaServingOptions): Promise<DecodedMedia[]> {
+/**
+ * Fetches and decodes every part concurrently. The first failure cancels the other parts' fetches and ffmpeg
+ * runs, as `signal` (the request's) does; the error is the first failing part in request order that was not
+ * cancelled.
+ */
+async function loadParts(parts: MediaPart[], sampling: VideoSampling, processor: VisionProcessor, serving: MediaServingOptions, signal?: AbortSignal): Promise<DecodedMedia[]> {
   for (const part of parts) {
     if (part.kind === "video" && processor.processVideo === null) throw partError(part, "this model takes images, not video");
   }
+  const failed = new AbortController();
+  const options = { signal: signal ? AbortSignal.any([signal, failed.signal]) : failed.signal };
   const settled = await Promise.allSettled(
-    parts.map((part) => loadMedia(part.kind === "image" ? { kind: "image", ref: part.ref } : { kind: "video", ref: part.ref, sampling }, serving.policy)),
+    parts.map((part) => {
+      const input = part.kind === "image" ? { kind: "image" as const, ref: part.ref } : { kind: "video" as const, ref: part.ref, sampling };
+      return loadMedia(input, serving.policy, options).catch((e: unknown) => {
+        failed.abort();
+        throw e;
+      });
+    }),
   );
-  return settled.map((result, i) => {
-    if (result.status === "fulfilled") return result.value;
-    const e: unknown = result.reason;
-    if (e instanceof MediaError) throw partError(parts[i]!, e.message);
+  // Parts cancelled because another failed report that one: the first failure that is not a cancellation wins.
+  const first = settled.findIndex((r) => r.status === "rejected" && !(r.reason instanceof MediaCancelledError));
+  const reported = first >= 0 ? settled[first]! : settled.find((r) => r.status === "rejected");
+  if (reported) {
+    const e: unknown = (reported as PromiseRejectedResult).reason;
+    if (e instanceof MediaError) throw partError(parts[settled.indexOf(reported)]!, e.message);
     throw e;
-  });
+  }
+  return settled.map((result) => (result as PromiseFulfilledResult<DecodedMedia>).value);
 }
 
 function processPart(part: MediaPart, decoded: DecodedMedia, processor: VisionProcessor): ProcessedMedia {
@@ -99,7 +114,8 @@ function locate(tokenizer: ModelTokenizer, tokenIds: number[], processed: Proces
 
 /**
  * Prepares a chat request that carries media. Throws {@link InvalidRequestError} naming the part for bad
- * media, and {@link ContextLengthError} when the prompt with its image tokens does not fit.
+ * media, and {@link ContextLengthError} when the prompt with its image tokens does not fit. `signal` (the
+ * request's) cancels the media fetches and decodes still running.
  *
  * @example
  *   const prepared = await prepareMediaPrompt(tokenizer, processor, request, { contextLength: 32768 }, serving);
@@ -111,9 +127,10 @@ export async function prepareMediaPrompt(
   request: ChatRequest,
   limits: PromptLimits,
   serving: MediaServingOptions,
+  signal?: AbortSignal,
 ): Promise<PreparedPrompt> {
   const parts = mediaParts(request.messages);
-  const decoded = await loadParts(parts, videoSampling(request, serving, processor), processor, serving);
+  const decoded = await loadParts(parts, videoSampling(request, serving, processor), processor, serving, signal);
   const processed = parts.map((part, i) => processPart(part, decoded[i]!, processor));
   const text = renderExpanded(tokenizer, request, processed, processor);
   const tokenIds = tokenizer.encode(text);

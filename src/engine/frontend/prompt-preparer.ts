@@ -5,10 +5,15 @@
  * fetches, decodes, hashes and preprocesses them (media-prompt.ts).
  */
 import type { ModelTokenizer } from "../../tokenizer/index.ts";
-import type { GenerateRequest } from "../protocol.ts";
+import { type GenerateRequest, InvalidRequestError } from "../protocol.ts";
 import { type PreparedPrompt, type PromptLimits, preparePrompt } from "./prompt.ts";
 import { hasMediaParts } from "./media-inputs.ts";
 import { deserializePromptError, type PromptVision, type PromptWorkerReply, type PromptWorkerRequest } from "./prompt-protocol.ts";
+
+/** What a prompt whose request was cancelled rejects with (no client is left to read it). */
+function cancelled(): InvalidRequestError {
+  return new InvalidRequestError("the request was cancelled while its prompt was prepared", null);
+}
 
 /** Requests whose text is at least this many UTF-16 units are prepared on the prompt thread. */
 export const OFF_THREAD_CHARS = 16 * 1024;
@@ -51,7 +56,11 @@ export class PromptPreparer {
     private readonly vision?: PromptVision,
   ) {}
 
-  prepare(request: GenerateRequest, limits: PromptLimits): Promise<PreparedPrompt> {
+  /**
+   * Prepares `request`. When `signal` (the request's) aborts first, the promise rejects at once and the prompt
+   * thread is told to cancel the request's media fetches and decodes.
+   */
+  prepare(request: GenerateRequest, limits: PromptLimits, signal?: AbortSignal): Promise<PreparedPrompt> {
     const media = this.vision !== undefined && request.kind === "chat" && hasMediaParts(request.messages);
     if (!media && requestTextSize(request) < this.threshold) {
       try {
@@ -63,7 +72,21 @@ export class PromptPreparer {
     const worker = this.#spawn();
     const id = ++this.#nextId;
     return new Promise<PreparedPrompt>((resolve, reject) => {
-      this.#pending.set(id, { resolve, reject });
+      if (signal?.aborted) {
+        reject(cancelled());
+        return;
+      }
+      const onAbort = () => {
+        if (!this.#pending.delete(id)) return;
+        this.#worker?.postMessage({ type: "cancel", id } satisfies PromptWorkerRequest);
+        reject(cancelled());
+      };
+      signal?.addEventListener("abort", onAbort, { once: true });
+      const settle = () => signal?.removeEventListener("abort", onAbort);
+      this.#pending.set(id, {
+        resolve: (p) => (settle(), resolve(p)),
+        reject: (e) => (settle(), reject(e)),
+      });
       worker.postMessage({ type: "prepare", id, request, limits } satisfies PromptWorkerRequest);
     });
   }

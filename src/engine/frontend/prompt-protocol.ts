@@ -14,7 +14,9 @@ export interface PromptVision {
 
 export type PromptWorkerRequest =
   | { type: "init"; files: TokenizerFiles; vision?: PromptVision }
-  | { type: "prepare"; id: number; request: GenerateRequest; limits: PromptLimits };
+  | { type: "prepare"; id: number; request: GenerateRequest; limits: PromptLimits }
+  /** The request behind `prepare` #id was cancelled: stop its media fetches and decodes; no reply is read. */
+  | { type: "cancel"; id: number };
 
 /** A request error as plain data: its class, message and fields. */
 export type SerializedPromptError =

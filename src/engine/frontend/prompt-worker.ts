@@ -16,6 +16,8 @@ declare const self: Worker;
 
 let tokenizer: ModelTokenizer | null = null;
 let vision: { processor: VisionProcessor; options: PromptVision } | null = null;
+/** The media work of each prompt in flight, aborted by a `cancel` message. */
+const inFlight = new Map<number, AbortController>();
 
 async function prepare(message: Extract<PromptWorkerRequest, { type: "prepare" }>): Promise<void> {
   let reply: PromptWorkerReply;
@@ -24,7 +26,9 @@ async function prepare(message: Extract<PromptWorkerRequest, { type: "prepare" }
     if (!tokenizer) throw new Error("the prompt thread has no tokenizer");
     const { request, limits } = message;
     if (vision && request.kind === "chat" && hasMediaParts(request.messages)) {
-      const prepared = await prepareMediaPrompt(tokenizer, vision.processor, request, limits, vision.options.serving);
+      const cancel = new AbortController();
+      inFlight.set(message.id, cancel);
+      const prepared = await prepareMediaPrompt(tokenizer, vision.processor, request, limits, vision.options.serving, cancel.signal);
       transfer = mediaTransferList(prepared.media ?? []);
       reply = { id: message.id, prepared };
     } else {
@@ -32,6 +36,8 @@ async function prepare(message: Extract<PromptWorkerRequest, { type: "prepare" }
     }
   } catch (e) {
     reply = { id: message.id, error: serializePromptError(e) };
+  } finally {
+    inFlight.delete(message.id);
   }
   self.postMessage(reply, transfer);
 }
@@ -43,6 +49,10 @@ self.onmessage = (event: MessageEvent<PromptWorkerRequest>) => {
     if (message.vision?.sharpAddon) useSharpAddon(message.vision.sharpAddon);
     const processor = message.vision ? loadVisionProcessor(message.vision.modelDir) : null;
     vision = processor && message.vision ? { processor, options: message.vision } : null;
+    return;
+  }
+  if (message.type === "cancel") {
+    inFlight.get(message.id)?.abort();
     return;
   }
   void prepare(message);
