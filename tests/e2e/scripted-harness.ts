@@ -17,6 +17,18 @@ export interface RunningServer {
   stop: () => Promise<void>;
 }
 
+/** The KV budget each server gets unless its flags set one: the tests' models are tiny, and the pool would grow toward the machine's memory. */
+export const DEFAULT_KV_CACHE_MEMORY = "64M";
+
+/** Flags that set the KV budget themselves. */
+const KV_BUDGET_FLAGS = ["--kv-cache-memory", "--max-cache-blocks"];
+
+/** `flags`, plus `--kv-cache-memory` {@link DEFAULT_KV_CACHE_MEMORY} when none of them sets the KV budget. */
+export function withKvBudget(flags: readonly string[]): string[] {
+  const sets = flags.some((f) => KV_BUDGET_FLAGS.some((k) => f === k || f.startsWith(`${k}=`)));
+  return sets ? [...flags] : [...flags, "--kv-cache-memory", DEFAULT_KV_CACHE_MEMORY];
+}
+
 function freePort(): number {
   const probe = Bun.serve({ port: 0, fetch: () => new Response() });
   const port = probe.port!;
@@ -30,7 +42,8 @@ async function drain(stream: ReadableStream<Uint8Array>, sink: (text: string) =>
 }
 
 /**
- * Serves `modelDir` as `name` with extra flags; resolves once /health answers 200.
+ * Serves `modelDir` as `name` with extra flags (and a small KV budget unless they set one: {@link withKvBudget});
+ * resolves once /health answers 200.
  *
  * @example
  *   const server = await startServer(dir, "scripted", ["--max-num-seqs", "16"]);
@@ -45,7 +58,7 @@ export async function startServer(modelDir: string, name: string, flags: string[
   const port = freePort();
   const base = `http://127.0.0.1:${port}`;
   let logs = "";
-  const child = Bun.spawn([BINARY, "serve", modelDir, "--port", String(port), "--served-model-name", name, ...flags], {
+  const child = Bun.spawn([BINARY, "serve", modelDir, "--port", String(port), "--served-model-name", name, ...withKvBudget(flags)], {
     cwd,
     env: { PATH: "/usr/bin:/bin", HOME: home, XDG_CACHE_HOME: join(home, "cache"), HF_HUB_OFFLINE: "1" },
     stdout: "pipe",
