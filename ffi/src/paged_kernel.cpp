@@ -1,5 +1,5 @@
 // Launch of the paged-attention decode kernel, shared by the Metal and CUDA builds: one threadgroup (CUDA
-// block) of PAGED_SIMDGROUPS x 32 threads per (row, query head). The kernel source and MLX's kernel factory
+// block) of 32 x simdgroups_for(keys) threads per (row, query head). The kernel source and MLX's kernel factory
 // are backend-specific (src/metal/paged_metal.cpp, src/cuda/paged_cuda.cpp).
 #include <stdexcept>
 #include <string>
@@ -17,7 +17,10 @@ const mx::fast::CustomKernelFunction& decode_kernel();
 namespace {
 
 #if defined(VMLX_WITH_METAL) || defined(VMLX_WITH_CUDA)
-constexpr int PAGED_SIMDGROUPS = 4;
+// Simdgroups (warps) per threadgroup: each walks its share of a row's keys one after another, so a long context
+// takes more of them (a row's 2,048 keys are 512 serial steps for 4 warps, 128 for 16). By the keys the block
+// tables reach, a bound known on the host: 4 below 1,024, 8 below 2,048, else 16 (three compiled variants).
+int simdgroups_for(int max_keys) { return max_keys < 1024 ? 4 : max_keys < 2048 ? 8 : 16; }
 
 bool head_dim_supported(int d) { return d == 64 || d == 80 || d == 96 || d == 128 || d == 256; }
 
@@ -52,7 +55,8 @@ mx::array kernel(const Args& a, const mx::Stream& s) {
 #if defined(VMLX_WITH_METAL) || defined(VMLX_WITH_CUDA)
   const auto& q = a.queries;
   int B = q.shape(0), Hq = q.shape(1), D = q.shape(3);
-  int threads = 32 * PAGED_SIMDGROUPS;
+  int nsg = simdgroups_for(a.block_tables.shape(1) * a.k_pool.shape(1));
+  int threads = 32 * nsg;
   mx::array params({a.scale, a.softcap.value_or(0.0f)});  // float32 [2]: scale, softcap (0: none)
   mx::array window({a.window.value_or(0)}, mx::int32);     // int32 [1]: sliding window (0: none)
   // `after`: the pools' write token when they come from this step's write (orders the kernel after it), else
@@ -60,7 +64,7 @@ mx::array kernel(const Args& a, const mx::Stream& s) {
   auto after = cache_write::write_token(a.k_pool).value_or(a.seq_lens);
   auto outs = decode_kernel()({q, a.k_pool, a.v_pool, a.block_tables, a.seq_lens, params, window, after}, {q.shape()},
                               {q.dtype()}, {threads, Hq, B}, {threads, 1, 1},
-                              {{"T", q.dtype()}, {"D", D}, {"NSG", PAGED_SIMDGROUPS}}, std::nullopt, false, s);
+                              {{"T", q.dtype()}, {"D", D}, {"NSG", nsg}}, std::nullopt, false, s);
   return outs[0];
 #else
   throw std::logic_error("unreachable");

@@ -22,7 +22,7 @@ import { CoreStepError, DEFAULT_ENGINE_CORE_CONFIG, type EngineCoreConfig, type 
 import { type InFlightStep, pendingDecodeTokens } from "./in-flight.ts";
 import { MaxModelLenError, RequestState } from "./requests.ts";
 import { buildCoreMemory, coreStats } from "./setup.ts";
-import { decodeBucketSizes, warmDecodeSteps } from "./warmup.ts";
+import { decodeBucketSizes, kernelWarmContexts, warmDecodeSteps } from "./warmup.ts";
 
 export { InvalidRequestError, RequestTooLargeError } from "../core/index.ts";
 export { KvCacheTooSmallError } from "../paged/sizing.ts";
@@ -146,12 +146,14 @@ export class EngineCore {
   }
 
   /**
-   * Runs a decode step at each padded batch size up to maxNumSeqs (`--warmup`), so shape-compiling backends
-   * compile before the first request. Only while no request was added. Returns the sizes run.
+   * Runs a decode step at each padded batch size up to maxNumSeqs, and at the contexts of the attention kernel's
+   * variants (`--warmup`), so compiling backends compile before the first request. Only while no request was
+   * added. Returns the sizes run.
    */
   warmup(): number[] {
     if (this.hasUnfinished() || this.#scheduler.blockManager.numUsedBlocks > 0) throw new InvalidRequestError("warm up before the first request");
-    return warmDecodeSteps(this.#runner, decodeBucketSizes(this.config.maxNumSeqs));
+    const { maxNumSeqs, maxModelLen } = this.config;
+    return warmDecodeSteps(this.#runner, decodeBucketSizes(maxNumSeqs), kernelWarmContexts(maxModelLen));
   }
 
   /** Shrinks the KV pool to its initial size and empties MLX's buffer cache while idle; returns the bytes released. */

@@ -23,8 +23,8 @@ function setup(tables: number[][], seed: number) {
   return { keyPool, valuePool, contiguous };
 }
 
-/** A flat batch of entries (table, numComputedTokens, numTokens), in order. */
-function batchOf(entries: [number[], number, number][]): PagedBatch {
+/** A flat batch of entries (table, numComputedTokens, numTokens), in order; `split` prefill chunks as decode rows. */
+function batchOf(entries: [number[], number, number][], split = false): PagedBatch {
   let start = 0;
   const rows = entries.map(([, numComputedTokens, numTokens]) => {
     const row = { start, numTokens, numComputedTokens, seqLen: numComputedTokens + numTokens };
@@ -33,7 +33,7 @@ function batchOf(entries: [number[], number, number][]): PagedBatch {
   });
   const M = Math.max(...entries.map(([t]) => t.length));
   const tables = entries.map(([t]) => [...t, ...new Array<number>(M - t.length).fill(0)]);
-  return new PagedBatch(rows, tables, mx.array([0], { dtype: "int32" }), BS);
+  return new PagedBatch(rows, tables, mx.array([0], { dtype: "int32" }), BS, () => split);
 }
 
 /** Rows `[start, start + n)` of `[T, H, 1, D]` as one causal row `[1, H, n, D]`. */
@@ -83,6 +83,29 @@ for (const path of ["auto", "reference"] as const) describe(`pagedAttention (${p
       using gotRow = asRow(got, 0, L);
       expect(got.shape).toEqual([L, 2 * H, 1, D]);
       expect(maxDiff(gotRow, want)).toBeLessThan(1e-6);
+    });
+
+    test(`prefill chunks split into single-query rows attend as the chunks do (${name})`, () => {
+      // a decode, a 6-token chunk at 5, a 3-token chunk at 0: one group of 10 single-query rows
+      const entries: [number[], number, number][] = [[[3, 8], 4, 1], [[9, 2, 14], 5, 6], [[13], 0, 3]];
+      const { keyPool, valuePool, contiguous } = setup(entries.map(([t]) => t), 5);
+      const T = 10;
+      using q = mx.normal([T, 2 * H, 1, D], "float32", mx.randomKey(13));
+      using batch = batchOf(entries, true);
+      expect(batch.groups.map((g) => [g.kind, g.numTokens, g.rows.map((r) => r.seqLen)])).toEqual([
+        ["decodes", T, [5, 6, 7, 8, 9, 10, 11, 1, 2, 3]],
+      ]);
+      using got = pagedAttention(q, keyPool, valuePool, batch, opts);
+      let start = 0;
+      for (const [table, first, n] of entries) {
+        using qRow = asRow(q, start, n);
+        using k = contiguous(keyPool, table, first + n);
+        using v = contiguous(valuePool, table, first + n);
+        using want = attention(qRow, k, v, first, opts);
+        using gotRow = asRow(got, start, n);
+        expect(maxDiff(gotRow, want)).toBeLessThan(1e-5);
+        start += n;
+      }
     });
 
     test(`decodes and prefill chunks in one batch (varlen queries), each as alone (${name})`, () => {

@@ -5,6 +5,7 @@
  */
 import * as mx from "../../mlx/index.ts";
 import { type AttendOptions, attention, softcappedAttention } from "../../nn/cache.ts";
+import type { BatchRow } from "../runner/inputs.ts";
 import type { BatchGroup, PagedBatch } from "./batch.ts";
 
 /**
@@ -27,6 +28,33 @@ export function pagedAttention(q: mx.Array, keyPool: mx.Array, valuePool: mx.Arr
     for (const p of parts) p.dispose();
   }
 }
+
+/**
+ * Query-key pairs (chunk tokens x keys after the step) up to which a prefill chunk attends through the decode
+ * kernel as one single-query row per token, on CUDA: a chunk on a cached prefix (16 tokens over 2,048) then
+ * costs one kernel call a layer, as decodes do, instead of the dense path's gather, transposes and cuDNN
+ * attention (about 14 graph nodes a layer). Past it the kernel, which re-reads a row's keys for every query,
+ * costs more than the dense path's one read.
+ */
+export const PREFILL_KERNEL_MAX_PAIRS = 16 * 4096;
+
+/**
+ * Whether prefill chunk `row` attends as single-query rows through the GPU kernel (`PagedBatch`'s split):
+ * on CUDA under {@link PREFILL_KERNEL_MAX_PAIRS}. `VLLM_MLX_PAGED_PREFILL=kernel` (every chunk, where the build
+ * has the kernel) or `=dense` (none) override it, to measure one path against the other.
+ *
+ * @example
+ * using batch = new PagedBatch(inputs.rows, inputs.blockTables, slotMapping, blockSize, prefillAsDecodes);
+ */
+export function prefillAsDecodes(row: BatchRow): boolean {
+  if (!useKernel()) return false;
+  const mode = process.env.VLLM_MLX_PAGED_PREFILL;
+  if (mode === "dense") return false;
+  if (mode === "kernel") return true;
+  cudaBuild ??= mx.info().backend === "cuda";
+  return cudaBuild && row.numTokens * row.seqLen <= PREFILL_KERNEL_MAX_PAIRS;
+}
+let cudaBuild: boolean | undefined;
 
 /** One query per entry: `[n, Hq, 1, D]`. */
 function attendDecodes(q: mx.Array, keyPool: mx.Array, valuePool: mx.Array, g: BatchGroup, opts: AttendOptions): mx.Array {

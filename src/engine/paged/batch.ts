@@ -24,8 +24,16 @@ export interface BatchGroup {
 }
 
 /**
+ * Whether a prefill chunk attends as single-query rows, one per token (each seeing keys up to its own position,
+ * the causal mask), so that it joins the decodes' group and kernel instead of a dense path of its own.
+ */
+export type PrefillSplit = (row: BatchRow) => boolean;
+
+const NEVER_SPLIT: PrefillSplit = () => false;
+
+/**
  * @example
- * using batch = new PagedBatch(inputs.rows, inputs.blockTables, slotMapping, blockSize);
+ * using batch = new PagedBatch(inputs.rows, inputs.blockTables, slotMapping, blockSize, prefillAsDecodes);
  * const caches = model.layers.map((_, i) => new PagedLayerCache(pool, i, batch, positions));
  */
 export class PagedBatch {
@@ -37,7 +45,9 @@ export class PagedBatch {
     /** int32 `[T]`: pool slot of each token of the flat batch. */
     readonly slotMapping: mx.Array,
     readonly blockSize: number,
+    splitPrefill: PrefillSplit = NEVER_SPLIT,
   ) {
+    [rows, blockTables] = splitRows(rows, blockTables, splitPrefill);
     let i = 0;
     while (i < rows.length) {
       let j = i + 1;
@@ -73,4 +83,25 @@ export class PagedBatch {
   [Symbol.dispose](): void {
     this.dispose();
   }
+}
+
+/** Rows with each prefill chunk that `split` picks replaced by one single-query row per token (same block table). */
+function splitRows(rows: readonly BatchRow[], tables: readonly (readonly number[])[], split: PrefillSplit):
+  [readonly BatchRow[], readonly (readonly number[])[]] {
+  if (!rows.some((r) => r.numTokens > 1 && split(r))) return [rows, tables];
+  const outRows: BatchRow[] = [];
+  const outTables: (readonly number[])[] = [];
+  rows.forEach((r, i) => {
+    if (r.numTokens === 1 || !split(r)) {
+      outRows.push(r);
+      outTables.push(tables[i]!);
+      return;
+    }
+    for (let t = 0; t < r.numTokens; t++) {
+      const numComputedTokens = r.numComputedTokens + t;
+      outRows.push({ start: r.start + t, numTokens: 1, numComputedTokens, seqLen: numComputedTokens + 1 });
+      outTables.push(tables[i]!);
+    }
+  });
+  return [outRows, outTables];
 }

@@ -7,6 +7,7 @@ import * as mx from "../../mlx/index.ts";
 import type { Model } from "../../models/decoder.ts";
 import type { ScheduledSequence, SchedulerOutput } from "../core/index.ts";
 import type { MultimodalStage } from "../multimodal/mm-stage.ts";
+import { prefillAsDecodes } from "../paged/attention.ts";
 import { PagedBatch } from "../paged/batch.ts";
 import type { PagedKvPool } from "../paged/kv-pool.ts";
 import { PagedLayerCache } from "../paged/paged-cache.ts";
@@ -54,7 +55,7 @@ export class ModelRunner {
     using tokens = this.#tokens(inputs, decodeTokens); // [T, 1]
     using slotMapping = mx.array(inputs.slotMapping, { dtype: "int32" });
     using positions = T > 1 ? mx.array(inputs.positions, { dtype: "int32" }) : null;
-    using batch = new PagedBatch(inputs.rows, inputs.blockTables, slotMapping, this.pool.spec.blockSize);
+    using batch = new PagedBatch(inputs.rows, inputs.blockTables, slotMapping, this.pool.spec.blockSize, prefillAsDecodes);
     using rows = mx.array(logitsRows, { dtype: "int32" });
     const ropeOffset = positions ?? inputs.positions[0]!;
     const caches = this.model.layers.map((_, i) => new PagedLayerCache(this.pool, i, batch, ropeOffset));
