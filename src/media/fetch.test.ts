@@ -1,11 +1,10 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { createServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { isPrivateAddress } from "./address.ts";
 import { MediaCancelledError, MediaError } from "./errors.ts";
 import { fetchRemoteMedia, type MediaNetwork } from "./fetch.ts";
 import { DEFAULT_MEDIA_POLICY } from "./policy.ts";
+import { type TrickleServer, trickleServer, waitForLength } from "./testing.ts";
 
 const policy = { ...DEFAULT_MEDIA_POLICY, fetchTimeoutMs: 5000 };
 const TESTDATA = join(import.meta.dir, "testdata");
@@ -106,49 +105,33 @@ describe("the connection goes to the checked address", () => {
 });
 
 describe("cancellation", () => {
-  let trickle: Server;
-  let port: number;
-  const closed: number[] = [];
-  const opened: number[] = [];
+  let trickle: TrickleServer;
   beforeAll(async () => {
-    // Sends a PNG-looking header, then one byte every 50 ms, forever.
-    trickle = createServer((req, res) => {
-      opened.push(performance.now());
-      req.socket.on("close", () => closed.push(performance.now()));
-      res.writeHead(200, { "content-type": "image/png" });
-      res.write(new Uint8Array([0x89, 0x50, 0x4e, 0x47]));
-      const timer = setInterval(() => res.write(new Uint8Array([0])), 50);
-      res.on("close", () => clearInterval(timer));
-    });
-    await new Promise<void>((resolve) => trickle.listen(0, "127.0.0.1", resolve));
-    port = (trickle.address() as AddressInfo).port;
+    trickle = await trickleServer();
   });
-  afterAll(() => {
-    trickle.closeAllConnections();
-    trickle.close();
-  });
+  afterAll(() => trickle.stop());
 
   test("aborting the request's signal closes the connection mid-body at once", async () => {
     const controller = new AbortController();
     const open = { ...policy, allowPrivateUrls: true, fetchTimeoutMs: 30_000 };
-    const fetching = fetchRemoteMedia(`http://127.0.0.1:${port}/slow.png`, open, { signal: controller.signal });
-    while (opened.length === 0) await Bun.sleep(10);
+    const fetching = fetchRemoteMedia(trickle.url, open, { signal: controller.signal });
+    await waitForLength(trickle.opened, 1);
     await Bun.sleep(200);
     const abortedAt = performance.now();
     controller.abort();
     const e = await failure(fetching);
     expect(e).toBeInstanceOf(MediaCancelledError);
     expect(performance.now() - abortedAt).toBeLessThan(200);
-    for (let i = 0; i < 100 && closed.length === 0; i++) await Bun.sleep(10);
-    expect(closed.length).toBe(1);
-    expect(closed[0]! - abortedAt).toBeLessThan(500);
+    await waitForLength(trickle.closed, 1);
+    expect(trickle.closed.length).toBe(1);
+    expect(trickle.closed[0]! - abortedAt).toBeLessThan(500);
   });
 
   test("a signal aborted before the fetch starts never connects", async () => {
-    const before = opened.length;
-    const e = await failure(fetchRemoteMedia(`http://127.0.0.1:${port}/slow.png`, { ...policy, allowPrivateUrls: true }, { signal: AbortSignal.abort() }));
+    const before = trickle.opened.length;
+    const e = await failure(fetchRemoteMedia(trickle.url, { ...policy, allowPrivateUrls: true }, { signal: AbortSignal.abort() }));
     expect(e).toBeInstanceOf(MediaCancelledError);
     await Bun.sleep(100);
-    expect(opened.length).toBe(before);
+    expect(trickle.opened.length).toBe(before);
   });
 });

@@ -1,4 +1,6 @@
-/** Media files for tests, made on the spot: images through sharp, videos through ffmpeg, crafted headers. */
+/** Media for tests, made on the spot: images through sharp, videos through ffmpeg, crafted headers, a trickling server. */
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { crc32, deflateSync } from "node:zlib";
 import sharp from "sharp";
 import { findFfmpeg } from "./ffmpeg.ts";
@@ -53,4 +55,39 @@ export async function testVideo(frames: number, fps: number, width = 64, height 
   const bytes = new Uint8Array(await file.arrayBuffer());
   await file.delete();
   return bytes;
+}
+
+/** A local HTTP server that sends a PNG signature and then one byte every 50 ms, forever, recording when each connection opens and closes. */
+export interface TrickleServer {
+  url: string;
+  /** `performance.now()` of each connection's request and of each connection's close. */
+  opened: number[];
+  closed: number[];
+  stop: () => void;
+}
+
+/** Starts a {@link TrickleServer} on 127.0.0.1; `/late-404` answers 404 after 300 ms instead (not recorded). */
+export async function trickleServer(): Promise<TrickleServer> {
+  const opened: number[] = [];
+  const closed: number[] = [];
+  const server = createServer((req, res) => {
+    if (req.url === "/late-404") {
+      setTimeout(() => res.writeHead(404).end(), 300);
+      return;
+    }
+    opened.push(performance.now());
+    req.socket.on("close", () => closed.push(performance.now()));
+    res.writeHead(200, { "content-type": "image/png" });
+    res.write(new Uint8Array([0x89, 0x50, 0x4e, 0x47]));
+    const timer = setInterval(() => res.write(new Uint8Array([0])), 50);
+    res.on("close", () => clearInterval(timer));
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/slow.png`;
+  return { url, opened, closed, stop: () => (server.closeAllConnections(), server.close()) };
+}
+
+/** Waits (up to 5 s) until `list` has `n` entries. */
+export async function waitForLength(list: readonly unknown[], n: number): Promise<void> {
+  for (let i = 0; i < 500 && list.length < n; i++) await Bun.sleep(10);
 }

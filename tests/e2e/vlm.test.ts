@@ -11,12 +11,11 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
-import { createServer } from "node:http";
-import type { AddressInfo } from "node:net";
 import os from "node:os";
 import { join } from "node:path";
 import sharp from "sharp";
 import { writeQwenVlFixture } from "../../scripts/fixtures/vlm-qwen.ts";
+import { trickleServer, waitForLength } from "../../src/media/testing.ts";
 import { ensureVenv, OPENAI_PY, PYTHON, run } from "./python/venv.ts";
 import { type RunningServer, startServer } from "./scripted-harness.ts";
 
@@ -111,42 +110,29 @@ describe("a Qwen2.5-VL folder served by the binary", () => {
 
 describe("a client that disconnects while its image downloads", () => {
   test("closes the server's fetch of the image at once, and the server keeps serving", async () => {
-    const opened: number[] = [];
-    const closed: number[] = [];
-    // A PNG signature, then one byte every 50 ms, forever.
-    const trickle = createServer((req, res) => {
-      opened.push(performance.now());
-      req.socket.on("close", () => closed.push(performance.now()));
-      res.writeHead(200, { "content-type": "image/png" });
-      res.write(new Uint8Array([0x89, 0x50, 0x4e, 0x47]));
-      const timer = setInterval(() => res.write(new Uint8Array([0])), 50);
-      res.on("close", () => clearInterval(timer));
-    });
-    await new Promise<void>((resolve) => trickle.listen(0, "127.0.0.1", resolve));
+    const trickle = await trickleServer();
     try {
-      const url = `http://127.0.0.1:${(trickle.address() as AddressInfo).port}/slow.png`;
       const controller = new AbortController();
-      const body = { model: "tiny-vl", max_tokens: 4, messages: [{ role: "user", content: [{ type: "image_url", image_url: { url } }] }] };
-      const request = fetch(`${server.base}/v1/chat/completions`, { method: "POST", headers: { "content-type": "application/json" },
-        body: JSON.stringify(body), signal: controller.signal }).catch((e: unknown) => e);
-      for (let i = 0; i < 500 && opened.length === 0; i++) await Bun.sleep(10);
-      expect(opened.length).toBe(1);
+      const body = { model: "tiny-vl", max_tokens: 4, messages: [{ role: "user", content: [{ type: "image_url", image_url: { url: trickle.url } }] }] };
+      const post = (json: unknown, signal?: AbortSignal) =>
+        fetch(`${server.base}/v1/chat/completions`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(json), ...(signal ? { signal } : {}) });
+      const request = post(body, controller.signal).catch((e: unknown) => e);
+      await waitForLength(trickle.opened, 1);
+      expect(trickle.opened.length).toBe(1);
       await Bun.sleep(300);
       const abortedAt = performance.now();
       controller.abort();
       expect(await request).toBeInstanceOf(Error);
-      for (let i = 0; i < 300 && closed.length === 0; i++) await Bun.sleep(10);
-      expect(closed.length).toBe(1);
-      expect(closed[0]! - abortedAt).toBeLessThan(2000);
+      await waitForLength(trickle.closed, 1);
+      expect(trickle.closed.length).toBe(1);
+      expect(trickle.closed[0]! - abortedAt).toBeLessThan(2000);
       expect((await fetch(`${server.base}/health`)).status).toBe(200);
       const small = `data:image/png;base64,${Buffer.from(await Bun.file(join(mediaDir, "small.png")).arrayBuffer()).toString("base64")}`;
-      const ok = await fetch(`${server.base}/v1/chat/completions`, { method: "POST", headers: { "content-type": "application/json" },
-        body: JSON.stringify({ ...body, messages: [{ role: "user", content: [{ type: "image_url", image_url: { url: small } }] }] }) });
+      const ok = await post({ ...body, messages: [{ role: "user", content: [{ type: "image_url", image_url: { url: small } }] }] });
       expect(ok.status).toBe(200);
       expect(((await ok.json()) as { usage: { prompt_tokens: number } }).usage.prompt_tokens).toBeGreaterThan(qwenTokens(56, 84));
     } finally {
-      trickle.closeAllConnections();
-      trickle.close();
+      trickle.stop();
     }
   }, 60_000);
 });

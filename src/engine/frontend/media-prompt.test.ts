@@ -1,9 +1,7 @@
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { rm } from "node:fs/promises";
-import { createServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
 import { DEFAULT_MEDIA_POLICY } from "../../media/index.ts";
-import { gradientImage, testVideo } from "../../media/testing.ts";
+import { gradientImage, testVideo, type TrickleServer, trickleServer, waitForLength } from "../../media/testing.ts";
 import { loadTokenizer, type ModelTokenizer } from "../../tokenizer/index.ts";
 import { ContextLengthError, InvalidRequestError } from "../protocol.ts";
 import type { MediaServingOptions } from "./media-inputs.ts";
@@ -185,64 +183,42 @@ describe("a Qwen3-VL video, on the prompt thread", () => {
 });
 
 describe("cancelling a prompt's media work across the thread boundary", () => {
-  let trickle: Server;
-  let slowUrl: string;
+  let trickle: TrickleServer;
   let open: PromptPreparer;
-  const opened: number[] = [];
-  const closed: number[] = [];
   beforeAll(async () => {
-    // A PNG signature, then one byte every 50 ms, forever; `/late-404` answers 404 after 300 ms.
-    trickle = createServer((req, res) => {
-      if (req.url === "/late-404") {
-        setTimeout(() => res.writeHead(404).end(), 300);
-        return;
-      }
-      opened.push(performance.now());
-      req.socket.on("close", () => closed.push(performance.now()));
-      res.writeHead(200, { "content-type": "image/png" });
-      res.write(new Uint8Array([0x89, 0x50, 0x4e, 0x47]));
-      const timer = setInterval(() => res.write(new Uint8Array([0])), 50);
-      res.on("close", () => clearInterval(timer));
-    });
-    await new Promise<void>((resolve) => trickle.listen(0, "127.0.0.1", resolve));
-    slowUrl = `http://127.0.0.1:${(trickle.address() as AddressInfo).port}/slow.png`;
+    trickle = await trickleServer();
     const policy = { ...DEFAULT_MEDIA_POLICY, allowPrivateUrls: true, fetchTimeoutMs: 60_000 };
     open = new PromptPreparer(tok, 16 * 1024, { modelDir: dir, serving: { ...SERVING, policy } });
   });
   afterAll(() => {
     open.close();
-    trickle.closeAllConnections();
-    trickle.close();
+    trickle.stop();
   });
-
-  async function waitFor(list: number[], n: number): Promise<void> {
-    for (let i = 0; i < 500 && list.length < n; i++) await Bun.sleep(10);
-  }
 
   test("the request's signal rejects the prompt at once and the prompt thread closes the fetch's socket", async () => {
     const controller = new AbortController();
-    const preparing = open.prepare(mediaRequest([{ type: "image_url", image_url: { url: slowUrl } }]), LIMITS, controller.signal);
-    await waitFor(opened, 1);
+    const preparing = open.prepare(mediaRequest([{ type: "image_url", image_url: { url: trickle.url } }]), LIMITS, controller.signal);
+    await waitForLength(trickle.opened, 1);
     await Bun.sleep(200);
     const abortedAt = performance.now();
     controller.abort();
     const e = await failure(preparing);
     expect(e.message).toBe("the request was cancelled while its prompt was prepared");
-    await waitFor(closed, 1);
-    expect(closed.length).toBe(1);
-    expect(closed[0]! - abortedAt).toBeLessThan(1000);
+    await waitForLength(trickle.closed, 1);
+    expect(trickle.closed.length).toBe(1);
+    expect(trickle.closed[0]! - abortedAt).toBeLessThan(1000);
     // The thread keeps serving.
     expect((await open.prepare(mediaRequest([{ type: "image_url", image_url: { url: png } }]), LIMITS)).media!.length).toBe(1);
   });
 
   test("a part that fails cancels the request's other fetches: the 400 names it without waiting for them", async () => {
-    const before = opened.length;
-    const request = mediaRequest([{ type: "image_url", image_url: { url: slowUrl } }, { type: "image_url", image_url: { url: slowUrl.replace("/slow.png", "/late-404") } }]);
-    const e = await failure(open.prepare(request, LIMITS));
+    const before = trickle.opened.length;
+    const late404 = trickle.url.replace("/slow.png", "/late-404");
+    const e = await failure(open.prepare(mediaRequest([{ type: "image_url", image_url: { url: trickle.url } }, { type: "image_url", image_url: { url: late404 } }]), LIMITS));
     expect(e.message).toBe("messages[0].content[1]: fetching the media URL failed with HTTP 404");
     // The slow part was connected (and trickling) when the other failed; its socket closes with the failure.
-    expect(opened.length).toBe(before + 1);
-    await waitFor(closed, opened.length);
-    expect(closed.length).toBe(opened.length);
+    expect(trickle.opened.length).toBe(before + 1);
+    await waitForLength(trickle.closed, trickle.opened.length);
+    expect(trickle.closed.length).toBe(trickle.opened.length);
   });
 });
