@@ -121,10 +121,10 @@ describe("cancellation", () => {
     controller.abort();
     const e = await failure(fetching);
     expect(e).toBeInstanceOf(MediaCancelledError);
-    expect(performance.now() - abortedAt).toBeLessThan(200);
+    expect(performance.now() - abortedAt).toBeLessThan(1000);
     await waitForLength(trickle.closed, 1);
     expect(trickle.closed.length).toBe(1);
-    expect(trickle.closed[0]! - abortedAt).toBeLessThan(500);
+    expect(trickle.closed[0]! - abortedAt).toBeLessThan(1000);
   });
 
   test("a signal aborted before the fetch starts never connects", async () => {
