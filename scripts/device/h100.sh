@@ -7,6 +7,7 @@
 #   engine       prefix-hit TTFT, batching gain (8 vs 1), EngineCore vs generate() at one request
 #   single       EngineCore at one request, async scheduling on and off, against generate()
 #   profile      a step's time phase by phase (decode-only and mixed steps), Qwen3-0.6B shapes, batch 8
+#   prefix       a prefix hit's step phase by phase under each prefill attention path, then hit/cold TTFT with each
 #   structured   decode tok/s with a JSON schema over without (Qwen3-0.6B shapes, real Qwen3 vocabulary)
 #   serving      us against mlx_lm.server, concurrency 1..64; ARCH (qwen3-0.6b | llama-3.2-1b), BITS (4 | 8)
 #   structured   decode tok/s with a JSON schema over without, same prompt (EngineCore, Qwen3-0.6B shapes, Qwen3 vocabulary)
@@ -70,6 +71,14 @@ case "$part" in
     for arch in ${VLM_TTFT_ARCHS:-qwen2_5_vl qwen3_vl}; do
       bun bench/vlm/cache-ttft.ts --model "/tmp/bench-vlm/$arch-t36-vfull-4bit" --image "${VLM_IMAGE:-1024x1024}" --rounds 3 \
         2>&1 | tee -a "$OUT/vlm-cache-ttft.log" | tail -8
+    done
+    ;;
+  prefix)
+    bun bench/engine-step-profile.ts --layers 28 --steps 16 --only hit --prefix 2048 --hit 16 --dtype bfloat16 2>&1 \
+      | tee "$OUT/prefix-profile.log" | grep -E "^(machine|prefill)"
+    for mode in default dense; do
+      VLLM_MLX_PAGED_PREFILL=$mode bun bench/engine-batching.ts --layers 28 --prefix 2048 --tokens 64 --concurrency 8 \
+        --rounds 5 2>&1 | tee -a "$OUT/prefix-ttft.log" | grep -E "^(prefix|  rounds)"
     done
     ;;
   profile)
