@@ -44,6 +44,8 @@ export function pendingDecodeTokens(output: SchedulerOutput<RequestState>, prev:
   }
   // A pending id always has a row (checked above), and a row implies prev has a sample.
   if (!prev.sample || rows.every((r) => r < 0)) return null;
+  // Every id is prev's sample row for row, in order (steady decoding): the samples themselves.
+  if (rows.length === prev.sample.tokens.shape[0] && rows.every((r, j) => r === j)) return mx.astype(prev.sample.tokens, "int32");
   using hostIds = mx.array(host, { dtype: "int32" });
   using rowIdx = mx.array(rows.map((r) => Math.max(r, 0)), { dtype: "int32" });
   using pending = mx.array(rows.map((r) => (r >= 0 ? 1 : 0)), { dtype: "bool" });

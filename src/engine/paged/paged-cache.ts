@@ -31,6 +31,7 @@ export class PagedLayerCache implements LayerCache {
 /** `[B, H, L, D]` -> `[B * L, H, D]` (row-major over batch then position, as the slot mapping). */
 function tokenRows(x: mx.Array): mx.Array {
   const [B, H, L, D] = x.shape as [number, number, number, number];
+  if (L === 1) return mx.reshape(x, [B, H, D]); // a flattened step's rows: already in token order
   using t = mx.transpose(x, [0, 2, 1, 3]);
   return mx.reshape(t, [B * L, H, D]);
 }

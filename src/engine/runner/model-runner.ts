@@ -56,17 +56,20 @@ export class ModelRunner {
     using slotMapping = mx.array(inputs.slotMapping, { dtype: "int32" });
     using positions = T > 1 ? mx.array(inputs.positions, { dtype: "int32" }) : null;
     using batch = new PagedBatch(inputs.rows, inputs.blockTables, slotMapping, this.pool.spec.blockSize, prefillAsDecodes);
-    using rows = mx.array(logitsRows, { dtype: "int32" });
+    // Every token samples (decodes, no padding): the head takes all rows as they are.
+    using rows = logitsRows.length === T && logitsRows.every((r, i) => r === i) ? null : mx.array(logitsRows, { dtype: "int32" });
     const ropeOffset = positions ?? inputs.positions[0]!;
     const caches = this.model.layers.map((_, i) => new PagedLayerCache(this.pool, i, batch, ropeOffset));
     using media = this.mm?.stepOptions(entries, inputs, tokens) ?? null; // null on a text-only step
-    return this.model.forward(tokens, caches, { ...media?.options, logitsRows: rows });
+    return this.model.forward(tokens, caches, { ...media?.options, ...(rows ? { logitsRows: rows } : {}) });
   }
 
   /** Token ids `[T, 1]`: the host ids, with the decode entries' taken from `decodeTokens` when given. */
   #tokens(inputs: StepInputs, decodeTokens: mx.Array | null): mx.Array {
     const T = inputs.tokenIds.length;
     if (!decodeTokens) return mx.array(inputs.tokenIds, { dtype: "int32", shape: [T, 1] });
+    // A step of decodes alone, unpadded: the device ids are the tokens.
+    if (decodeTokens.shape[0] === T && inputs.decodeIndices.every((t, j) => t === j)) return mx.reshape(decodeTokens, [T, 1]);
     using host = mx.array(inputs.tokenIds, { dtype: "int32" });
     using both = mx.concatenate([host, decodeTokens], 0); // [T + D]
     const pick = Array.from({ length: T }, (_, t) => t);
