@@ -5,9 +5,12 @@
 import type { TokenizerFiles } from "../../tokenizer/index.ts";
 import { larkToEbnf } from "./lark.ts";
 import { checkSpec, StructuredOutputError, type StructuredOutputSpec } from "./spec.ts";
+import { addTailLookaheads } from "./tail-lookahead.ts";
 import { toolCallStructuralTag } from "./tool-grammar.ts";
 import { grammarVocab } from "./vocab.ts";
-import { type CompiledGrammar, GrammarCompileError, type GrammarCompiler, type GrammarMatcher, xgr, xgrammarCall } from "./xgrammar.ts";
+import {
+  type CompiledGrammar, type Grammar, GrammarCompileError, type GrammarCompiler, type GrammarMatcher, xgr, xgrammarCall,
+} from "./xgrammar.ts";
 
 /** Most compiled grammars kept (least recently used go first). */
 const CACHE_SIZE = 64;
@@ -44,6 +47,23 @@ function sourceOf(spec: StructuredOutputSpec): Source {
     case "tool_call":
       return { kind: "tag", tag: toolCallStructuralTag(spec.format, spec.tools) };
   }
+}
+
+/**
+ * A JSON schema's grammar with lookaheads on its bounded repetitions' rules (tail-lookahead.ts: the mask cache
+ * then decides their tokens ahead of time). The printed grammar must parse back to itself, else it is kept as is.
+ */
+async function schemaGrammar(schema: string, strictMode: boolean): Promise<Grammar> {
+  const grammar = await xgr.Grammar.fromJSONSchema(schema, JSON_LAYOUT.anyWhitespace, JSON_LAYOUT.indent, JSON_LAYOUT.separators, strictMode);
+  const text = grammar.toString();
+  const tuned = addTailLookaheads(text);
+  if (tuned === null || tuned === text) return grammar;
+  const reparsed = await xgr.Grammar.fromEBNF(text);
+  const same = reparsed.toString() === text;
+  reparsed.dispose();
+  if (!same) return grammar;
+  grammar.dispose();
+  return xgr.Grammar.fromEBNF(tuned);
 }
 
 /** Which request field a spec came from, for error messages. */
@@ -126,9 +146,16 @@ export class StructuredCompiler {
     const src = sourceOf(spec);
     let compiled: CompiledGrammar;
     try {
-      compiled = await xgrammarCall(() => src.kind === "schema"
-        ? this.#compiler.compileJSONSchema(src.schema, JSON_LAYOUT.anyWhitespace, JSON_LAYOUT.indent, JSON_LAYOUT.separators, src.strictMode)
-        : src.kind === "ebnf" ? this.#compiler.compileGrammar(src.ebnf) : this.#compiler.compileStructuralTag(src.tag));
+      compiled = await xgrammarCall(async () => {
+        if (src.kind === "ebnf") return this.#compiler.compileGrammar(src.ebnf);
+        if (src.kind === "tag") return this.#compiler.compileStructuralTag(src.tag);
+        const grammar = await schemaGrammar(src.schema, src.strictMode);
+        try {
+          return await this.#compiler.compileGrammar(grammar);
+        } finally {
+          grammar.dispose();
+        }
+      });
     } catch (e) {
       if (e instanceof GrammarCompileError) throw new StructuredOutputError(`${param}: ${e.message}`, param);
       throw e;

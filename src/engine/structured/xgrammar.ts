@@ -5,7 +5,7 @@
  */
 import xgr from "@mlc-ai/web-xgrammar";
 
-export type { CompiledGrammar, GrammarCompiler, GrammarMatcher, TokenizerInfo } from "@mlc-ai/web-xgrammar";
+export type { CompiledGrammar, Grammar, GrammarCompiler, GrammarMatcher, TokenizerInfo } from "@mlc-ai/web-xgrammar";
 export { xgr };
 
 /** A grammar or schema that xgrammar could not compile; the message is xgrammar's own. */
