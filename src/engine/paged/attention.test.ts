@@ -42,6 +42,21 @@ function asRow(x: mx.Array, start: number, n: number): mx.Array {
   return mx.transpose(s, [2, 1, 0, 3]);
 }
 
+/** Each entry's rows of `got` equal contiguous attention of its queries over its own keys. */
+function expectEachAsAlone(got: mx.Array, q: mx.Array, entries: [number[], number, number][],
+  { keyPool, valuePool, contiguous }: ReturnType<typeof setup>, opts: AttendOptions): void {
+  let start = 0;
+  for (const [table, first, n] of entries) {
+    using qRow = asRow(q, start, n);
+    using k = contiguous(keyPool, table, first + n);
+    using v = contiguous(valuePool, table, first + n);
+    using want = attention(qRow, k, v, first, opts);
+    using gotRow = asRow(got, start, n);
+    expect(maxDiff(gotRow, want)).toBeLessThan(1e-5);
+    start += n;
+  }
+}
+
 function maxDiff(a: mx.Array, b: mx.Array): number {
   using d = mx.subtract(a, b);
   using ad = mx.abs(d);
@@ -88,7 +103,8 @@ for (const path of ["auto", "reference"] as const) describe(`pagedAttention (${p
     test(`prefill chunks split into single-query rows attend as the chunks do (${name})`, () => {
       // a decode, a 6-token chunk at 5, a 3-token chunk at 0: one group of 10 single-query rows
       const entries: [number[], number, number][] = [[[3, 8], 4, 1], [[9, 2, 14], 5, 6], [[13], 0, 3]];
-      const { keyPool, valuePool, contiguous } = setup(entries.map(([t]) => t), 5);
+      const setupOf = setup(entries.map(([t]) => t), 5);
+      const { keyPool, valuePool } = setupOf;
       const T = 10;
       using q = mx.normal([T, 2 * H, 1, D], "float32", mx.randomKey(13));
       using batch = batchOf(entries, true);
@@ -96,38 +112,21 @@ for (const path of ["auto", "reference"] as const) describe(`pagedAttention (${p
         ["decodes", T, [5, 6, 7, 8, 9, 10, 11, 1, 2, 3]],
       ]);
       using got = pagedAttention(q, keyPool, valuePool, batch, opts);
-      let start = 0;
-      for (const [table, first, n] of entries) {
-        using qRow = asRow(q, start, n);
-        using k = contiguous(keyPool, table, first + n);
-        using v = contiguous(valuePool, table, first + n);
-        using want = attention(qRow, k, v, first, opts);
-        using gotRow = asRow(got, start, n);
-        expect(maxDiff(gotRow, want)).toBeLessThan(1e-5);
-        start += n;
-      }
+      expectEachAsAlone(got, q, entries, setupOf, opts);
     });
 
     test(`decodes and prefill chunks in one batch (varlen queries), each as alone (${name})`, () => {
       // decode, decode, a 4-token chunk at 3, a decode, a 1-token chunk at 0: groups [d d] [p] [d] [p]
       const entries: [number[], number, number][] = [[[3], 1, 1], [[7, 1, 12], 10, 1], [[5, 6], 3, 4], [[11, 4], 7, 1], [[13], 0, 1]];
-      const { keyPool, valuePool, contiguous } = setup(entries.map(([t]) => t), 3);
+      const setupOf = setup(entries.map(([t]) => t), 3);
+      const { keyPool, valuePool } = setupOf;
       const T = entries.reduce((n, [, , l]) => n + l, 0);
       using q = mx.normal([T, 2 * H, 1, D], "float32", mx.randomKey(11));
       using batch = batchOf(entries);
       expect(batch.groups.map((g) => [g.kind, g.numTokens])).toEqual([["decodes", 2], ["prefill", 4], ["decodes", 2]]);
       using got = pagedAttention(q, keyPool, valuePool, batch, opts);
       expect(got.shape).toEqual([T, 2 * H, 1, D]);
-      let start = 0;
-      for (const [table, first, n] of entries) {
-        using qRow = asRow(q, start, n);
-        using k = contiguous(keyPool, table, first + n);
-        using v = contiguous(valuePool, table, first + n);
-        using want = attention(qRow, k, v, first, opts);
-        using gotRow = asRow(got, start, n);
-        expect(maxDiff(gotRow, want)).toBeLessThan(1e-5);
-        start += n;
-      }
+      expectEachAsAlone(got, q, entries, setupOf, opts);
     });
   }
 });
