@@ -59,6 +59,7 @@ function run(prompts: number[][], tokens: number): { ttft: number[]; decodeTps: 
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+core.warmup(); // as the server does on start-up (decode sizes, the attention kernel's long-context variants)
 run([ids(64, 999)], 4); // warm-up (kernel compilation, allocations)
 
 const cold: number[] = [];
