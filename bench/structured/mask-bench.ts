@@ -3,11 +3,15 @@
  * For each case it compiles the grammar, then walks the tokens of a valid document: per token it times the
  * next-token bitmask (the work the engine does on the host while the device runs the forward) and the accept.
  *   bun bench/structured/mask-bench.ts            # table on stdout
+ *   bun bench/structured/mask-bench.ts --plain    # schemas as xgrammar's own grammar, without our lookaheads
  * llguidance's figures come from mask-bench-llguidance.py on the same cases.
  */
 import { Tokenizer } from "@huggingface/tokenizers";
 import { StructuredCompiler } from "../../src/engine/structured/compiler.ts";
 import type { StructuredOutputSpec } from "../../src/engine/structured/spec.ts";
+import { plainSchemaSpec } from "./subject.ts";
+
+const plain = process.argv.includes("--plain");
 
 interface Case { name: string; schema?: Record<string, unknown>; regex?: string; document: string }
 const spec = JSON.parse(await Bun.file(new URL("cases.json", import.meta.url)).text()) as {
@@ -31,6 +35,7 @@ for (const [vocabName, path] of Object.entries(spec.vocabularies)) {
   const compiler = await StructuredCompiler.create({ tokenizerJson, tokenizerConfig: {} }, V, eos);
   for (const c of spec.cases) {
     const s: StructuredOutputSpec = c.regex !== undefined ? { type: "regex", pattern: c.regex }
+      : plain ? await plainSchemaSpec(c.schema!)
       : c.name === "json_object" ? { type: "json_object" } : { type: "json_schema", schema: c.schema! };
     const t0 = performance.now();
     const compiled = await compiler.compile(s);

@@ -8,19 +8,26 @@
  *   accept  acceptToken of the chosen token
  *   jump    findJumpForwardString (what a jump-forward shortcut would cost to ask)
  *
- *   bun bench/structured/mask-breakdown.ts [--tokens 256] [--walks 3]
+ * With --plain the schema compiles to xgrammar's own grammar, without the lookaheads the compiler adds to bounded
+ * repetitions (the state before tail-lookahead.ts), for a before/after on the same machine.
+ *
+ *   bun bench/structured/mask-breakdown.ts [--tokens 256] [--walks 3] [--plain]
  */
 import { parseArgs } from "node:util";
 import * as mx from "../../src/mlx/index.ts";
 import { applyTokenBitmask, bitmaskWords } from "../../src/engine/sampling/token-bitmask.ts";
 import { GrammarBitmasks } from "../../src/engine/structured/grammar-bitmask.ts";
 import { XgrammarTokenGrammar } from "../../src/engine/structured/token-grammar.ts";
-import { qwen3Subject, TWELVE_ITEMS, VOCAB } from "./subject.ts";
+import { plainSchemaSpec, qwen3Subject, TWELVE_ITEMS, VOCAB } from "./subject.ts";
 
-const { values } = parseArgs({ options: { tokens: { type: "string", default: "256" }, walks: { type: "string", default: "3" } } });
+const { values } = parseArgs({
+  options: { tokens: { type: "string", default: "256" }, walks: { type: "string", default: "3" }, plain: { type: "boolean", default: false } },
+});
 const W = bitmaskWords(VOCAB);
 const { eos, compiler } = await qwen3Subject();
-const compiled = await compiler.compile(TWELVE_ITEMS);
+const t0 = performance.now();
+const compiled = await compiler.compile(values.plain && TWELVE_ITEMS.type === "json_schema" ? await plainSchemaSpec(TWELVE_ITEMS.schema) : TWELVE_ITEMS);
+const compileMs = performance.now() - t0;
 using logits = mx.zeros([1, VOCAB], "float32");
 
 /** Allowed token ids of a one-row bitmask. */
@@ -69,7 +76,7 @@ for (let walk = 0; walk < Number(values.walks); walk++) {
 }
 const q = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(p * xs.length))]!;
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
-console.log(`Qwen3 vocabulary (${VOCAB}), engine-decode schema, ${t.fill.length} tokens over ${values.walks} walks; µs per token`);
+console.log(`Qwen3 vocabulary (${VOCAB}), engine-decode schema${values.plain ? " (--plain: xgrammar's own grammar)" : ""}, compiled in ${compileMs.toFixed(0)} ms; ${t.fill.length} tokens over ${values.walks} walks; µs per token`);
 console.log("| part | mean | median | p90 | max |\n|---|---|---|---|---|");
 for (const [k, xs] of Object.entries(t)) {
   const us = (v: number) => (v * 1000).toFixed(0);

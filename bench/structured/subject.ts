@@ -3,8 +3,9 @@
  * of exactly 12 objects with a length-bounded string and a bounded integer) that a random-weight model cannot end
  * early. Shared by engine-decode.ts and mask-breakdown.ts so that both time the same grammar.
  */
-import { StructuredCompiler } from "../../src/engine/structured/compiler.ts";
+import { JSON_LAYOUT, StructuredCompiler } from "../../src/engine/structured/compiler.ts";
 import type { StructuredOutputSpec } from "../../src/engine/structured/spec.ts";
+import { xgr, xgrammarCall } from "../../src/engine/structured/xgrammar.ts";
 import { loadTokenizer } from "../../src/tokenizer/index.ts";
 import { lenmlDir } from "../../src/tokenizer/testdata/fixtures.ts";
 
@@ -28,4 +29,16 @@ export async function qwen3Subject() {
   const tok = await loadTokenizer(lenmlDir("qwen3"));
   const eos = [...tok.eosTokenIds];
   return { tok, eos, compiler: await StructuredCompiler.create(tok.files, VOCAB, eos) };
+}
+
+/**
+ * xgrammar's own grammar for a JSON schema, as an EBNF spec, without the lookaheads that the compiler adds to
+ * bounded repetitions (src/engine/structured/tail-lookahead.ts): the "before" of `--plain` in the benches.
+ */
+export async function plainSchemaSpec(schema: unknown): Promise<StructuredOutputSpec> {
+  const { anyWhitespace, indent, separators } = JSON_LAYOUT;
+  const g = await xgrammarCall(() => xgr.Grammar.fromJSONSchema(JSON.stringify(schema), anyWhitespace, indent, separators, true));
+  const grammar = g.toString();
+  g.dispose();
+  return { type: "grammar", grammar };
 }

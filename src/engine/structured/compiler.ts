@@ -19,7 +19,7 @@ const CACHE_SIZE = 64;
  * JSON layout: one line, `", "` and `": "` between items (indent -1 means none in the WASM binding), no free
  * whitespace: a model cannot stall in blank space, and the text matches what the tool-call parsers expect.
  */
-const JSON_LAYOUT = { anyWhitespace: false, indent: -1, separators: [", ", ": "] as [string, string] };
+export const JSON_LAYOUT = { anyWhitespace: false, indent: -1, separators: [", ", ": "] as [string, string] };
 
 /** A string as an EBNF literal. */
 export function ebnfLiteral(s: string): string {

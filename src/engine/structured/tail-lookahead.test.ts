@@ -161,4 +161,36 @@ describe("rewritten schema grammars on the real vocabulary", () => {
       for (const t of doc.tags) expect([...t].length).toBeLessThanOrEqual(3);
     }
   }, 60_000);
+
+  test("bounded numbers, optional fields and open arrays: the same masks along valid documents, which still pass", async () => {
+    const schema = {
+      type: "object", additionalProperties: false, required: ["id", "status", "tags"],
+      properties: {
+        id: { type: "integer", minimum: 1, maximum: 100000 },
+        status: { enum: ["active", "closed"] },
+        score: { type: "number", minimum: 0, maximum: 1 },
+        tags: { type: "array", items: { type: "string" } },
+        note: { type: "string", maxLength: 6 },
+      },
+    };
+    const tuned = await compiler.compile({ type: "json_schema", schema });
+    const plain = await plainGrammar(schema);
+    const docs = [
+      '{"id": 4512, "status": "active", "score": 0.875, "tags": ["a", "bc"], "note": "héllo!"}',
+      '{"id": 100000, "status": "closed", "score": 1, "tags": []}',
+      '{"id": 7, "status": "active", "score": 0.123456, "tags": ["x"], "note": ""}',
+    ];
+    for (const doc of docs) {
+      const a = compiler.matcher(tuned);
+      const b = compiler.matcher(plain);
+      for (const id of [...tok.encode(doc, { addSpecialTokens: false }), [...tok.eosTokenIds][0]!]) {
+        expect(Buffer.from(a.getNextTokenBitmaskSync().buffer).equals(Buffer.from(b.getNextTokenBitmaskSync().buffer))).toBe(true);
+        expect(a.acceptToken(id)).toBe(true);
+        expect(b.acceptToken(id)).toBe(true);
+      }
+      expect(a.isTerminated()).toBe(true);
+      a.dispose();
+      b.dispose();
+    }
+  }, 60_000);
 });
