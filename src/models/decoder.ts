@@ -3,7 +3,7 @@
  * `DecoderSpec` (what differs: norms, activation, scaling, per-layer attention) and this file runs it.
  */
 import * as mx from "../mlx/index.ts";
-import { Attention, type AttentionSpec, type RopePositions } from "../nn/attention.ts";
+import { Attention, suffix, type AttentionSpec, type RopePositions } from "../nn/attention.ts";
 import { KVCache, type LayerCache } from "../nn/cache.ts";
 import { Embedding, loadLinear, type Projection } from "../nn/linear.ts";
 import { GatedMLP, type Activation } from "../nn/mlp.ts";
@@ -32,7 +32,10 @@ export interface DecoderSpec {
 }
 
 export interface ForwardOptions {
-  /** Compute logits for the last position only ([B, 1, V]): what generation needs. */
+  /**
+   * Compute logits for the last position only ([B, 1, V]): what generation needs. With caches that take
+   * suffix queries, the last layer also runs its queries, output projection and MLP on that position alone.
+   */
   lastOnly?: boolean;
   /**
    * Compute logits only for these rows (int32 `[R]`) of a flattened batch (tokens `[T, 1]`, one token a row):
@@ -80,21 +83,27 @@ export class DecoderLayer {
     readonly style: DecoderSpec["blockStyle"],
   ) {}
 
-  forward(x: mx.Array, cache: LayerCache, positions?: RopePositions): mx.Array {
+  /**
+   * x: [B, L, D] -> [B, L, D]; with `lastOnly`, [B, 1, D]: every position's keys and values are cached, but
+   * attention's queries, the output projection and the MLP run on the last position alone.
+   */
+  forward(x: mx.Array, cache: LayerCache, positions?: RopePositions, lastOnly = false): mx.Array {
+    using xLast = lastOnly ? suffix(x, x.shape[1]! - 1, 1) : null;
+    const residual = xLast ?? x;
     if (this.style === "pre_norm") {
       const [inputNorm, postAttnNorm] = this.norms as [RMSNorm, RMSNorm];
       using n1 = inputNorm.forward(x);
-      using r1 = this.attention.forward(n1, cache, positions);
-      using h = mx.add(x, r1);
+      using r1 = this.attention.forward(n1, cache, positions, lastOnly);
+      using h = mx.add(residual, r1);
       using n2 = postAttnNorm.forward(h);
       using r2 = this.mlp.forward(n2);
       return mx.add(h, r2);
     }
     const [inputNorm, postAttnNorm, preFfNorm, postFfNorm] = this.norms as [RMSNorm, RMSNorm, RMSNorm, RMSNorm];
     using n1 = inputNorm.forward(x);
-    using r1 = this.attention.forward(n1, cache, positions);
+    using r1 = this.attention.forward(n1, cache, positions, lastOnly);
     using r1n = postAttnNorm.forward(r1);
-    using h = mx.add(x, r1n);
+    using h = mx.add(residual, r1n);
     using n2 = preFfNorm.forward(h);
     using r2 = this.mlp.forward(n2);
     using r2n = postFfNorm.forward(r2);
@@ -173,8 +182,13 @@ export class DecoderModel implements Model {
     let h = opts.inputEmbeds ? mx.contiguous(opts.inputEmbeds) : this.embed.forward(tokens); // [B, L, D]
     if (this.spec.embedScale !== null) h = consume(h, mx.multiply(h, this.spec.embedScale));
     const { positions, deepstack } = opts;
+    const last = this.layers.length - 1;
+    // Only the last position leaves the trunk: the last layer queries it alone (mlx-lm's prefill gets the same
+    // by evaluating only the caches of all but its last token).
+    const lastOnly = opts.lastOnly === true && !opts.logitsRows && h.shape[1]! > 1 && !deepstack?.[last] &&
+      caches[last]!.suffixQueries === true;
     for (let i = 0; i < this.layers.length; i++) {
-      h = consume(h, this.layers[i]!.forward(h, caches[i]!, positions));
+      h = consume(h, this.layers[i]!.forward(h, caches[i]!, positions, lastOnly && i === last));
       const extra = deepstack?.[i];
       if (extra) h = consume(h, mx.add(h, extra));
     }

@@ -151,6 +151,38 @@ function chunkedAttention(x: mx.Array, w: Weights, v: Variant): mx.Array {
   return mx.concatenate(outs, 1);
 }
 
+/**
+ * Ours with each prefill chunk queried at its last position only (`lastOnly`, as a prefill's last layer runs),
+ * optionally at explicit RoPE ids: the outputs `[B, chunks, D]` at each chunk's last position.
+ */
+function lastOnlyAttention(x: mx.Array, w: Weights, v: Variant, explicitIds: boolean): mx.Array {
+  using sc = new Scope();
+  const attention = Attention.load(storeOf(w, v.fused), "self_attn", v.spec, makeRope(v.spec.headDim, ROPE_BASE, false, null, 4096));
+  const cache = new KVCache();
+  const [B, , D] = x.shape as [number, number, number];
+  const outs: mx.Array[] = [];
+  let start = 0;
+  for (const L of v.chunks) {
+    const chunk = sc.k(mx.slice(x, [0, start, 0], [B, start + L, D]));
+    const ids = Array.from({ length: B * L }, (_, i) => start + (i % L));
+    const positions = explicitIds ? { ids: sc.k(mx.array(ids, { dtype: "int32", shape: [B, L] })) } : undefined;
+    const out = sc.k(attention.forward(chunk, cache, positions, true));
+    expect(out.shape).toEqual([B, 1, D]);
+    outs.push(out);
+    start += L;
+  }
+  expect(cache.offset).toBe(start);
+  cache.dispose();
+  return mx.concatenate(outs, 1);
+}
+
+/** The rows of `x` `[B, T, D]` at each chunk's last position: `[B, chunks, D]`. */
+function chunkEnds(x: mx.Array, chunks: number[]): mx.Array {
+  let end = 0;
+  using idx = mx.array(chunks.map((L) => (end += L) - 1), { dtype: "int32" });
+  return mx.take(x, idx, 1);
+}
+
 /** fp32, outputs of magnitude ~1; measured differences are at most about 1.1e-6 (summation order). */
 const TOLERANCE = 1e-5;
 
@@ -165,6 +197,21 @@ describe("Attention matches a naive reference", () => {
       expect(got.shape).toEqual([v.B, T, v.spec.hiddenSize]);
       expect(maxAbs(want)).toBeGreaterThan(0.1);
       expect(maxAbsDiff(got, want)).toBeLessThan(TOLERANCE);
+      for (const a of Object.values(w)) a?.dispose();
+    });
+  });
+
+  VARIANTS.forEach((v, i) => {
+    test(`${v.name}: only each chunk's last query (lastOnly), RoPE from the cache offset and at explicit ids`, () => {
+      const T = v.chunks.reduce((a, b) => a + b, 0);
+      using x = randn([v.B, T, v.spec.hiddenSize], 1000 + i);
+      const w = randomWeights(v.spec, i + 1);
+      using full = naiveAttention(x, w, v.spec);
+      using want = chunkEnds(full, v.chunks);
+      for (const explicitIds of [false, true]) {
+        using got = lastOnlyAttention(x, w, v, explicitIds);
+        expect(maxAbsDiff(got, want)).toBeLessThan(TOLERANCE);
+      }
       for (const a of Object.values(w)) a?.dispose();
     });
   });

@@ -61,15 +61,20 @@ export class Attention {
     return new Attention(spec, qkv, o, qNorm, kNorm, rope);
   }
 
-  /** x: [B, L, hidden] -> [B, L, hidden] */
-  forward(x: mx.Array, cache: LayerCache, positions?: RopePositions): mx.Array {
+  /**
+   * x: [B, L, hidden] -> [B, L, hidden]; with `lastOnly`, [B, 1, hidden]: keys and values of all L positions go
+   * to the cache, but only the last position is queried (the cache must accept fewer queries than new keys,
+   * {@link LayerCache.suffixQueries}).
+   */
+  forward(x: mx.Array, cache: LayerCache, positions?: RopePositions, lastOnly = false): mx.Array {
     const [B, L] = x.shape as [number, number];
+    const Lq = lastOnly ? 1 : L;
     const { numHeads, numKvHeads, headDim } = this.spec;
-    const [q0, k0, v0] = this.#project(x);
-    using q = this.#heads(q0, B, L, numHeads, this.qNorm); // [B, H, L, D]
+    const [q0, k0, v0] = this.#project(x, L - Lq);
+    using q = this.#heads(q0, B, Lq, numHeads, this.qNorm); // [B, H, Lq, D]
     using k = this.#heads(k0, B, L, numKvHeads, this.kNorm); // [B, Hkv, L, D]
     using v = this.#heads(v0, B, L, numKvHeads, null);
-    const [qr, kr] = this.#rotate(q, k, cache, positions);
+    const [qr, kr] = this.#rotate(q, k, cache, positions, L - Lq);
     using _qr = qr;
     using _kr = kr;
     using out = cache.attend(qr, kr, v, {
@@ -78,25 +83,36 @@ export class Attention {
       softcap: this.spec.softcap,
     });
     using ot = mx.transpose(out, [0, 2, 1, 3]);
-    using flat = mx.reshape(ot, [B, L, numHeads * headDim]);
+    using flat = mx.reshape(ot, [B, Lq, numHeads * headDim]);
     return this.o.forward(flat);
   }
 
-  #rotate(q: mx.Array, k: mx.Array, cache: LayerCache, positions?: RopePositions): [mx.Array, mx.Array] {
-    if (positions && "ids" in positions) return [this.rope.forwardAt(q, positions.ids), this.rope.forwardAt(k, positions.ids)];
+  /** RoPE on q (whose first position is `qStart` positions after k's) and k. */
+  #rotate(q: mx.Array, k: mx.Array, cache: LayerCache, positions: RopePositions | undefined, qStart: number): [mx.Array, mx.Array] {
+    if (positions && "ids" in positions) {
+      using qIds = qStart === 0 ? null : suffix(positions.ids, qStart);
+      return [this.rope.forwardAt(q, qIds ?? positions.ids), this.rope.forwardAt(k, positions.ids)];
+    }
     const base = cache.ropeOffset;
     const shift = positions?.shift ?? 0;
-    if (shift === 0) return [this.rope.forward(q, base), this.rope.forward(k, base)];
-    if (typeof base === "number") return [this.rope.forward(q, base + shift), this.rope.forward(k, base + shift)];
-    using offset = mx.add(base, shift);
-    return [this.rope.forward(q, offset), this.rope.forward(k, offset)];
+    if (typeof base === "number") return [this.rope.forward(q, base + shift + qStart), this.rope.forward(k, base + shift)];
+    using offset = shift === 0 ? null : mx.add(base, shift);
+    using qOffset = qStart === 0 ? null : mx.add(offset ?? base, qStart);
+    return [this.rope.forward(q, qOffset ?? offset ?? base), this.rope.forward(k, offset ?? base)];
   }
 
-  #project(x: mx.Array): [mx.Array, mx.Array, mx.Array] {
-    if (!("fused" in this.qkv)) return [this.qkv.q.forward(x), this.qkv.k.forward(x), this.qkv.v.forward(x)];
+  /** q, k, v of `x` [B, L, hidden]; q only from position `qStart` on. */
+  #project(x: mx.Array, qStart: number): [mx.Array, mx.Array, mx.Array] {
+    if (!("fused" in this.qkv)) {
+      using xq = qStart === 0 ? null : suffix(x, qStart, 1);
+      return [this.qkv.q.forward(xq ?? x), this.qkv.k.forward(x), this.qkv.v.forward(x)];
+    }
     const { numHeads: h, numKvHeads: kv, headDim: hd } = this.spec;
     using all = this.qkv.fused.forward(x);
-    return mx.split(all, [h * hd, (h + kv) * hd], -1) as [mx.Array, mx.Array, mx.Array];
+    const [q, k, v] = mx.split(all, [h * hd, (h + kv) * hd], -1) as [mx.Array, mx.Array, mx.Array];
+    if (qStart === 0) return [q, k, v];
+    using _q = q;
+    return [suffix(q, qStart, 1), k, v];
   }
 
   /** [B, L, H*D] -> [B, H, L, D], normalizing each head first when asked. Consumes `x`. */
@@ -106,4 +122,11 @@ export class Attention {
     using n = norm ? norm.forward(r) : null;
     return mx.transpose(n ?? r, [0, 2, 1, 3]);
   }
+}
+
+/** `x` from index `start` on along `axis` (default: the last). */
+export function suffix(x: mx.Array, start: number, axis = x.ndim - 1): mx.Array {
+  const stop = [...x.shape];
+  const begin = stop.map((_, i) => (i === axis ? start : 0));
+  return mx.slice(x, begin, stop);
 }

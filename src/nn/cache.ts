@@ -19,9 +19,12 @@ export interface LayerCache {
   readonly ropeOffset: number | mx.Array;
   /**
    * Stores k, v (`[B, Hkv, L, D]`, RoPE applied) and returns attention of q (`[B, Hq, L, D]`) over every
-   * cached position so far, causally masked: `[B, Hq, L, D]`.
+   * cached position so far, causally masked: `[B, Hq, L, D]`. Where {@link suffixQueries} is set, q may hold
+   * only the last `Lq <= L` of the new positions (`[B, Hq, Lq, D]` in and out).
    */
   attend(q: mx.Array, k: mx.Array, v: mx.Array, opts: AttendOptions): mx.Array;
+  /** attend() accepts queries for a suffix of the new positions (a prefill that needs only the last one). */
+  readonly suffixQueries?: boolean;
 }
 
 const STEP = 256;
@@ -34,6 +37,7 @@ export class KVCache implements LayerCache {
   #keys: mx.Array | null = null;
   #values: mx.Array | null = null;
   offset = 0;
+  readonly suffixQueries = true;
 
   get ropeOffset(): number {
     return this.offset;
@@ -48,7 +52,7 @@ export class KVCache implements LayerCache {
     this.offset = prev + L;
     using keys = prefix(this.#keys, this.offset);
     using values = prefix(this.#values, this.offset);
-    return attention(q, keys, values, prev, opts);
+    return attention(q, keys, values, this.offset - q.shape[2]!, opts);
   }
 
   /** Drops everything after `length` positions (prompt-cache reuse). */
