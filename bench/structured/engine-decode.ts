@@ -6,7 +6,10 @@
  * the medians and their ratio are printed, with the host time spent computing masks per constrained token and the
  * whole serial host time of the masked sample (masks, expand and sampler graphs, async_eval).
  *
- *   bun bench/structured/engine-decode.ts [--layers 28] [--prompt 128] [--tokens 128] [--rounds 5] [--sync]
+ *   bun bench/structured/engine-decode.ts [--layers 28] [--prompt 128] [--tokens 128] [--rounds 5] [--sync] [--plain]
+ *
+ * --plain compiles the schema to xgrammar's own grammar, without the lookaheads the compiler adds to bounded
+ * repetitions (src/engine/structured/tail-lookahead.ts): the figure before them, on the same machine.
  *
  * The schema is an array of exactly 12 objects with a bounded string and a bounded integer: a random-weight
  * model cannot close it early, so the constrained run decodes its whole budget (the printout shows the tokens).
@@ -17,7 +20,7 @@ import { EngineCore } from "../../src/engine/engine-core/engine-core.ts";
 import { tinyModel } from "../../src/engine/runner/testing.ts";
 import { GREEDY } from "../../src/engine/sampling/params.ts";
 import { XgrammarTokenGrammar } from "../../src/engine/structured/token-grammar.ts";
-import { qwen3Subject, TWELVE_ITEMS, VOCAB } from "./subject.ts";
+import { plainSchemaSpec, qwen3Subject, TWELVE_ITEMS, VOCAB } from "./subject.ts";
 
 const { values } = parseArgs({
   options: {
@@ -26,6 +29,7 @@ const { values } = parseArgs({
     tokens: { type: "string", default: "128" },
     rounds: { type: "string", default: "5" },
     sync: { type: "boolean", default: false },
+    plain: { type: "boolean", default: false },
   },
 });
 const numLayers = Number(values.layers);
@@ -39,10 +43,11 @@ const model = await tinyModel("qwen3", {
 });
 const { tok, eos, compiler } = await qwen3Subject();
 const t1 = performance.now();
-const compiled = await compiler.compile(TWELVE_ITEMS);
+const compiled = await compiler.compile(values.plain && TWELVE_ITEMS.type === "json_schema" ? await plainSchemaSpec(TWELVE_ITEMS.schema) : TWELVE_ITEMS);
 const compileMs = performance.now() - t1;
 console.log(`model: qwen3-0.6B shapes, ${numLayers} layers, 4-bit bf16; Qwen3 vocabulary; ready in ${((performance.now() - t0) / 1000).toFixed(1)} s ` +
-  `(schema compiled in ${compileMs.toFixed(0)} ms); device ${mx.gpuAvailable() ? "gpu" : "cpu"}; async scheduling ${values.sync ? "off" : "on"}`);
+  `(schema compiled in ${compileMs.toFixed(0)} ms); device ${mx.gpuAvailable() ? "gpu" : "cpu"}; async scheduling ${values.sync ? "off" : "on"}` +
+  `${values.plain ? "; --plain: xgrammar's own grammar, no lookaheads" : ""}`);
 
 const prompt = tok.encode("List twelve grocery items with quantities as JSON.").concat(
   Array.from({ length: Math.max(0, Number(values.prompt) - 12) }, (_, i) => (i * 7919 + 13) % 150000));
