@@ -5,7 +5,7 @@
 import type { TokenizerFiles } from "../../tokenizer/index.ts";
 import { larkToEbnf } from "./lark.ts";
 import { checkSpec, StructuredOutputError, type StructuredOutputSpec } from "./spec.ts";
-import { addTailLookaheads } from "./tail-lookahead.ts";
+import { rewriteSchemaEbnf } from "./schema-ebnf.ts";
 import { toolCallStructuralTag } from "./tool-grammar.ts";
 import { grammarVocab } from "./vocab.ts";
 import {
@@ -50,14 +50,14 @@ function sourceOf(spec: StructuredOutputSpec): Source {
 }
 
 /**
- * A JSON schema's grammar with lookaheads on its bounded repetitions' rules (tail-lookahead.ts: the mask cache
- * then decides their tokens ahead of time). The printed grammar must parse back to itself, else it is kept as is.
+ * A JSON schema's grammar as rewritten by schema-ebnf.ts (bounded strings without control characters, lookaheads
+ * on bounded repetitions' rules). The printed grammar must parse back to itself, else it is kept as is.
  */
 async function schemaGrammar(schema: string, strictMode: boolean): Promise<Grammar> {
   const grammar = await xgr.Grammar.fromJSONSchema(schema, JSON_LAYOUT.anyWhitespace, JSON_LAYOUT.indent, JSON_LAYOUT.separators, strictMode);
   const text = grammar.toString();
-  const tuned = addTailLookaheads(text);
-  if (tuned === null || tuned === text) return grammar;
+  const tuned = rewriteSchemaEbnf(text);
+  if (tuned === text) return grammar;
   const reparsed = await xgr.Grammar.fromEBNF(text);
   const same = reparsed.toString() === text;
   reparsed.dispose();
