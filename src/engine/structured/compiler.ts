@@ -58,12 +58,18 @@ async function schemaGrammar(schema: string, strictMode: boolean): Promise<Gramm
   const text = grammar.toString();
   const tuned = rewriteSchemaEbnf(text);
   if (tuned === text) return grammar;
-  const reparsed = await xgr.Grammar.fromEBNF(text);
-  const same = reparsed.toString() === text;
-  reparsed.dispose();
-  if (!same) return grammar;
+  let rewritten: Grammar | undefined;
+  try {
+    const reparsed = await xgr.Grammar.fromEBNF(text);
+    const same = reparsed.toString() === text;
+    reparsed.dispose();
+    if (same) rewritten = await xgr.Grammar.fromEBNF(tuned);
+  } catch {
+    // xgrammar could not read its own print back: its grammar stays as it is
+  }
+  if (!rewritten) return grammar;
   grammar.dispose();
-  return xgr.Grammar.fromEBNF(tuned);
+  return rewritten;
 }
 
 /** Which request field a spec came from, for error messages. */
