@@ -154,6 +154,12 @@ int mlx_array_set(mlx_array* res, const mlx_array src) { VMLX_TRY(assign(res, ar
 
 size_t mlx_array_ndim(const mlx_array a) { return arr(a).ndim(); }
 const int* mlx_array_shape(const mlx_array a) { return arr(a).shape().data(); }
+int vmlx_array_dims(const mlx_array a, int* out, int cap) {
+  const auto& shape = arr(a).shape();
+  const int n = static_cast<int>(shape.size());
+  for (int i = 0; i < n && i < cap; i++) out[i] = shape[i];
+  return n;
+}
 int mlx_array_dim(const mlx_array a, int dim) { return arr(a).shape(dim); }
 size_t mlx_array_size(const mlx_array a) { return arr(a).size(); }
 size_t mlx_array_nbytes(const mlx_array a) { return arr(a).nbytes(); }

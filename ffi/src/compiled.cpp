@@ -1,6 +1,7 @@
 // Elementwise chains fused with mx::compile (shapeless: one trace serves every shape and dtype).
 #include <cmath>
 
+#include "fused_ops.h"
 #include "ops_nn_util.h"
 
 using namespace vmlx;
@@ -37,6 +38,16 @@ mx::array run(const Fn& f, std::vector<mx::array> in, mlx_stream s) {
   return f(in)[0];
 }
 }  // namespace
+
+mx::array vmlx::swiglu(const mx::array& gate, const mx::array& up, const mx::Stream& s) {
+  mx::StreamContext ctx(s);
+  return swiglu_fn()({gate, up})[0];
+}
+
+mx::array vmlx::gelu_approx(const mx::array& x, const mx::Stream& s) {
+  mx::StreamContext ctx(s);
+  return gelu_fn()({x})[0];
+}
 
 extern "C" {
 

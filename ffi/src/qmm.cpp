@@ -8,6 +8,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "fused_ops.h"
 #include "ops_nn_util.h"
 #include "qmm_cpu.h"
 
@@ -124,6 +125,12 @@ std::optional<qmm_cpu::Isa> parse_isa(const std::string& name) {
 }
 
 }  // namespace
+
+mx::array vmlx::quantized_matmul_auto(const mx::array& x, const mx::array& w, const mx::array& scales,
+                                      const std::optional<mx::array>& biases, int group_size, int bits,
+                                      const mx::Stream& s) {
+  return quantized_matmul(x, w, scales, biases, true, group_size, bits, "affine", "auto", s);
+}
 
 extern "C" {
 

@@ -53,4 +53,15 @@ describe("array basics", () => {
     expect(mx.info().liveArrays).toBe(before);
     expect(() => a.shape).toThrow(mx.MlxError);
   });
+
+  test("shapes of every rank: scalars, the common ranks, and ranks past the one-call slot (16)", () => {
+    using s = mx.scalar(3);
+    expect(s.shape).toEqual([]);
+    using m = mx.zeros([2, 3, 4], "float32");
+    expect(m.shape).toEqual([2, 3, 4]);
+    const big = Array.from({ length: 18 }, (_, i) => (i % 3) + 1);
+    using b = mx.zeros(big, "int8");
+    expect(b.shape).toEqual(big);
+    expect(b.size).toBe(big.reduce((x, y) => x * y, 1));
+  });
 });

@@ -9,8 +9,13 @@
  */
 import { ptr, toArrayBuffer, type Pointer } from "bun:ffi";
 import { MlxError } from "./errors.ts";
-import { check, checkHandle, N, SCRATCH, scratchF32, scratchI32 } from "./ffi/call.ts";
+import { check, checkHandle, N, pin, SCRATCH, scratchF32, scratchI32 } from "./ffi/call.ts";
 import { DTYPE_CODES, dtypeFromCode, ITEM_SIZE, type Dtype } from "./dtype.ts";
+
+// A pinned slot for shapes: one call writes up to MAX_DIMS dimensions here (larger ranks take a second call).
+const MAX_DIMS = 16;
+const DIMS = pin(MAX_DIMS * 4);
+const dims = new Int32Array(DIMS.buffer);
 
 const registry = new FinalizationRegistry<Pointer>((h) => {
   N.mlx_array_free(h);
@@ -43,9 +48,9 @@ export class Array implements Disposable {
   get shape(): number[] {
     if (this.#shape === undefined) {
       const h = this._h;
-      const ndim = Number(N.mlx_array_ndim(h));
-      if (ndim === 0) {
-        this.#shape = [];
+      const ndim = N.vmlx_array_dims(h, DIMS.ptr, MAX_DIMS);
+      if (ndim <= MAX_DIMS) {
+        this.#shape = globalThis.Array.from(dims.subarray(0, ndim));
       } else {
         const p = N.mlx_array_shape(h) as Pointer;
         this.#shape = globalThis.Array.from(new Int32Array(toArrayBuffer(p, 0, ndim * 4)));

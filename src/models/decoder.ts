@@ -92,22 +92,12 @@ export class DecoderLayer {
     const residual = xLast ?? x;
     if (this.style === "pre_norm") {
       const [inputNorm, postAttnNorm] = this.norms as [RMSNorm, RMSNorm];
-      using n1 = inputNorm.forward(x);
-      using r1 = this.attention.forward(n1, cache, positions, lastOnly);
-      using h = mx.add(residual, r1);
-      using n2 = postAttnNorm.forward(h);
-      using r2 = this.mlp.forward(n2);
-      return mx.add(h, r2);
+      using r1 = this.attention.forwardNormed(x, inputNorm, cache, positions, lastOnly);
+      return this.mlp.residual(residual, r1, { pre: postAttnNorm });
     }
     const [inputNorm, postAttnNorm, preFfNorm, postFfNorm] = this.norms as [RMSNorm, RMSNorm, RMSNorm, RMSNorm];
-    using n1 = inputNorm.forward(x);
-    using r1 = this.attention.forward(n1, cache, positions, lastOnly);
-    using r1n = postAttnNorm.forward(r1);
-    using h = mx.add(residual, r1n);
-    using n2 = preFfNorm.forward(h);
-    using r2 = this.mlp.forward(n2);
-    using r2n = postFfNorm.forward(r2);
-    return mx.add(h, r2n);
+    using r1 = this.attention.forwardNormed(x, inputNorm, cache, positions, lastOnly);
+    return this.mlp.residual(residual, r1, { after: postAttnNorm, pre: preFfNorm, post: postFfNorm });
   }
 }
 

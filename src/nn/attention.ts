@@ -33,6 +33,9 @@ export type RopePositions = { ids: mx.Array } | { shift: number };
 type Qkv = { q: Projection; k: Projection; v: Projection } | { fused: Projection };
 
 export class Attention {
+  /** Projections, q/k norms and RoPE held natively: a step's attention input is one call, its output one more. */
+  readonly #native: mx.NativeAttention;
+
   constructor(
     readonly spec: AttentionSpec,
     readonly qkv: Qkv,
@@ -40,7 +43,10 @@ export class Attention {
     readonly qNorm: RMSNorm | null,
     readonly kNorm: RMSNorm | null,
     readonly rope: RoPE,
-  ) {}
+  ) {
+    this.#native = nativeBlock(spec, qkv, o, qNorm, kNorm, rope);
+  }
+
 
   static load(store: WeightStore, prefix: string, spec: AttentionSpec, rope: RoPE): Attention {
     const { hiddenSize: d, numHeads: h, numKvHeads: kv, headDim: hd } = spec;
@@ -67,6 +73,7 @@ export class Attention {
    * {@link LayerCache.suffixQueries}).
    */
   forward(x: mx.Array, cache: LayerCache, positions?: RopePositions, lastOnly = false): mx.Array {
+    if (fusable(positions, lastOnly)) return this.#fused(x, null, cache, shiftOf(positions));
     const [B, L] = x.shape as [number, number];
     const Lq = lastOnly ? 1 : L;
     const { numHeads, numKvHeads, headDim } = this.spec;
@@ -85,6 +92,29 @@ export class Attention {
     using ot = mx.transpose(out, [0, 2, 1, 3]);
     using flat = mx.reshape(ot, [B, Lq, numHeads * headDim]);
     return this.o.forward(flat);
+  }
+
+  /** `forward(norm(x), ...)`, with the norm inside the first native call where the fused path serves. */
+  forwardNormed(x: mx.Array, norm: RMSNorm, cache: LayerCache, positions?: RopePositions, lastOnly = false): mx.Array {
+    if (fusable(positions, lastOnly)) return this.#fused(x, norm, cache, shiftOf(positions));
+    using n = norm.forward(x);
+    return this.forward(n, cache, positions, lastOnly);
+  }
+
+  /**
+   * Every query, RoPE from the cache's offset (plus `shift`): q, k, v in one native call (the same ops as the
+   * path below), the cache write and attention, then the output projection in one more.
+   */
+  #fused(x: mx.Array, norm: RMSNorm | null, cache: LayerCache, shift: number): mx.Array {
+    const base = cache.ropeOffset;
+    using shifted = shift !== 0 && typeof base !== "number" ? mx.add(base, shift) : null;
+    const offset = shifted ?? (typeof base === "number" ? base + shift : base);
+    const [q, k, v] = mx.attentionQkv(this.#native, x, norm, offset); // [B, H, L, D], [B, Hkv, L, D] x2
+    using _q = q;
+    using _k = k;
+    using _v = v;
+    using out = cache.attend(q, k, v, { scale: this.spec.scale, slidingWindow: this.spec.slidingWindow, softcap: this.spec.softcap });
+    return mx.attentionOut(this.#native, out);
   }
 
   /** RoPE on q (whose first position is `qStart` positions after k's) and k. */
@@ -122,6 +152,30 @@ export class Attention {
     using n = norm ? norm.forward(r) : null;
     return mx.transpose(n ?? r, [0, 2, 1, 3]);
   }
+}
+
+/** Whether the fused path serves: RoPE from the cache's offset (no explicit positions) and every query. */
+function fusable(positions: RopePositions | undefined, lastOnly: boolean): boolean {
+  return !lastOnly && !(positions && "ids" in positions);
+}
+
+function shiftOf(positions: RopePositions | undefined): number {
+  return positions && "shift" in positions ? positions.shift : 0;
+}
+
+function nativeBlock(spec: AttentionSpec, qkv: Qkv, o: Projection, qNorm: RMSNorm | null, kNorm: RMSNorm | null,
+  rope: RoPE): mx.NativeAttention {
+  if ((qNorm === null) !== (kNorm === null) || (qNorm && kNorm && qNorm.eps !== kNorm.eps)) {
+    throw new RangeError("q_norm and k_norm come together, with one epsilon");
+  }
+  const [q, k, v] = "fused" in qkv ? [qkv.fused.native, null, null] : [qkv.q.native, qkv.k.native, qkv.v.native];
+  const { dims, traditional, base, scale, freqs, inputScale } = rope;
+  return new mx.NativeAttention({
+    q, k, v, o: o.native,
+    qkNorm: qNorm && kNorm ? { q: qNorm.weight, k: kNorm.weight, eps: qNorm.eps } : null,
+    numHeads: spec.numHeads, numKvHeads: spec.numKvHeads, headDim: spec.headDim,
+    rope: { dims, traditional, base, scale, freqs, inputScale },
+  });
 }
 
 /** `x` from index `start` on along `axis` (default: the last). */

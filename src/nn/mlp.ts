@@ -1,17 +1,24 @@
 /** Gated MLPs: SwiGLU (Llama, Qwen, Phi-3) and GeGLU with tanh-approximate GELU (Gemma). */
 import * as mx from "../mlx/index.ts";
 import { loadLinear, type Projection } from "./linear.ts";
+import type { RMSNorm } from "./norm.ts";
 import type { WeightStore } from "./weights.ts";
 
 export type Activation = "silu" | "gelu_approx";
 
 export class GatedMLP {
+  /** The projections as the fused native helpers take them. */
+  readonly #native: mx.GatedMlpProjections;
+
   constructor(
     /** Either separate gate/up projections or one fused `gate_up_proj` (Phi-3), split in half. */
     readonly gateUp: { gate: Projection; up: Projection } | { fused: Projection },
     readonly down: Projection,
     readonly activation: Activation,
-  ) {}
+  ) {
+    const [gate, up] = "fused" in gateUp ? [gateUp.fused.native, null] : [gateUp.gate.native, gateUp.up.native];
+    this.#native = { gate, up, down: down.native, activation };
+  }
 
   static load(store: WeightStore, prefix: string, dims: number, hidden: number, activation: Activation, bias = false): GatedMLP {
     const down = loadLinear(store, `${prefix}.down_proj`, hidden, dims, bias);
@@ -23,25 +30,22 @@ export class GatedMLP {
     return new GatedMLP({ gate, up }, down, activation);
   }
 
+  /**
+   * `down(act(gate(x)) * up(x))` in one native call: SwiGLU is `mx.swiglu(gate, up)`, GeGLU
+   * `geluApprox(gate) * up` (mlx's tanh approximation: 0.5x(1 + tanh(sqrt(2/pi)(x + 0.044715x^3)))).
+   */
   forward(x: mx.Array): mx.Array {
-    let gate: mx.Array;
-    let up: mx.Array;
-    if ("fused" in this.gateUp) {
-      using gu = this.gateUp.fused.forward(x);
-      [gate, up] = mx.split(gu, 2, -1) as [mx.Array, mx.Array];
-    } else {
-      gate = this.gateUp.gate.forward(x);
-      up = this.gateUp.up.forward(x);
-    }
-    using _g = gate;
-    using _u = up;
-    using h = this.activation === "silu" ? mx.swiglu(gate, up) : geglu(gate, up);
-    return this.down.forward(h);
+    return mx.gatedMlp(this.#native, x);
   }
-}
 
-/** gelu_approx(gate) * up, with mlx's tanh approximation: 0.5x(1 + tanh(sqrt(2/pi)(x + 0.044715x^3))). */
-function geglu(gate: mx.Array, up: mx.Array): mx.Array {
-  using g = mx.geluApprox(gate);
-  return mx.multiply(g, up);
+  /**
+   * The MLP half of a decoder block in one native call, over the attention output `r`: `h = x + after(r)`, then
+   * `h + post(mlp(pre(h)))` (`after` and `post` only in Gemma's sandwich blocks).
+   *
+   * @example
+   *   const out = layer.mlp.residual(x, attnOut, { pre: postAttentionNorm });
+   */
+  residual(x: mx.Array, r: mx.Array, norms: { pre: RMSNorm; after?: RMSNorm; post?: RMSNorm }): mx.Array {
+    return mx.residualMlp(this.#native, x, r, { pre: norms.pre, residual: norms.after ?? null, post: norms.post ?? null });
+  }
 }

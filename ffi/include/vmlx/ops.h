@@ -20,5 +20,6 @@ typedef struct mlx_optional_float_ { float value; bool has_value; } mlx_optional
 #include "vmlx/memory.h"     /* memory stats and limits, device info */
 #include "vmlx/paged.h"      /* paged attention over block tables */
 #include "vmlx/qmm.h"        /* quantized matmul with the CPU kernel */
+#include "vmlx/fused.h"      /* fused per-layer helpers: linear, gated MLP, attention projections */
 
 #endif

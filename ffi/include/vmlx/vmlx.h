@@ -61,6 +61,8 @@ VMLX_API mlx_array mlx_array_new_bool(bool val);
 VMLX_API int mlx_array_set(mlx_array* arr, const mlx_array src);
 VMLX_API size_t mlx_array_ndim(const mlx_array arr);
 VMLX_API const int* mlx_array_shape(const mlx_array arr);
+/* Writes the first min(ndim, cap) dimensions into `out` and returns ndim: a shape in one call (vmlx extension). */
+VMLX_API int vmlx_array_dims(const mlx_array arr, int* out, int cap);
 VMLX_API int mlx_array_dim(const mlx_array arr, int dim);
 VMLX_API size_t mlx_array_size(const mlx_array arr);
 VMLX_API size_t mlx_array_nbytes(const mlx_array arr);

@@ -62,25 +62,39 @@ export function take(op: string, status: number): Pointer {
   return h as unknown as Pointer;
 }
 
-// A second out-parameter slot, for the few calls that return two arrays; same invariant as OUT.
+// Second and third out-parameter slots, for the few calls that return several arrays; same invariant as OUT.
 const out2Pinned = pin(8);
 const out2Words = new Uint32Array(out2Pinned.buffer);
 /** Address of the second out-parameter slot. */
 export const OUT2: Pointer = out2Pinned.ptr;
+const out3Pinned = pin(8);
+const out3Words = new Uint32Array(out3Pinned.buffer);
+/** Address of the third out-parameter slot. */
+export const OUT3: Pointer = out3Pinned.ptr;
 
-/** Checks `status`, then takes ownership of the handles left in OUT and OUT2. */
-export function takePair(op: string, status: number): [Pointer, Pointer] {
-  const handles = [outWords, out2Words].map((w) => {
+/** Checks `status`, then takes ownership of the handles left in the first `slots` out-parameter slots. */
+function takeSlots(op: string, status: number, slots: readonly Uint32Array[]): Pointer[] {
+  const handles = slots.map((w) => {
     const h = w[0]! + w[1]! * TWO_32;
     w[0] = 0;
     w[1] = 0;
     return h as unknown as Pointer;
   });
-  if (status !== 0 || !handles[0] || !handles[1]) {
+  if (status !== 0 || handles.some((h) => !h)) {
     for (const h of handles) if (h) N.mlx_array_free(h);
     throw new MlxError(op, status !== 0 ? lastError() : "returned no array");
   }
-  return [handles[0], handles[1]];
+  return handles;
+}
+
+/** Checks `status`, then takes ownership of the handles left in OUT and OUT2. */
+export function takePair(op: string, status: number): [Pointer, Pointer] {
+  return takeSlots(op, status, [outWords, out2Words]) as [Pointer, Pointer];
+}
+
+/** Checks `status`, then takes ownership of the handles left in OUT, OUT2 and OUT3. */
+export function takeTriple(op: string, status: number): [Pointer, Pointer, Pointer] {
+  return takeSlots(op, status, [outWords, out2Words, out3Words]) as [Pointer, Pointer, Pointer];
 }
 
 /** Checks a handle returned directly by a constructor (null means failure). */

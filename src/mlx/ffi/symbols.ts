@@ -6,6 +6,7 @@
 import { FFIType, type FFIFunction } from "bun:ffi";
 import { fn } from "./signature.ts";
 import { CORE_SYMBOLS } from "./symbols-core.ts";
+import { FUSED_SYMBOLS } from "./symbols-fused.ts";
 import { IO_SYMBOLS } from "./symbols-io.ts";
 import { MEMORY_SYMBOLS } from "./symbols-memory.ts";
 import { NN_SYMBOLS } from "./symbols-nn.ts";
@@ -28,6 +29,7 @@ export const SYMBOLS = {
   mlx_array_new_bool: fn(["bool"], "ptr"),
   mlx_array_ndim: fn(["ptr"], FFIType.u64_fast),
   mlx_array_shape: fn(["ptr"], "ptr"),
+  vmlx_array_dims: fn(["ptr", "ptr", "i32"], "i32"),
   mlx_array_size: fn(["ptr"], FFIType.u64_fast),
   mlx_array_nbytes: fn(["ptr"], FFIType.u64_fast),
   mlx_array_dtype: fn(["ptr"], "i32"),
@@ -51,6 +53,7 @@ export const SYMBOLS = {
   ...MEMORY_SYMBOLS,
   ...PAGED_SYMBOLS,
   ...QMM_SYMBOLS,
+  ...FUSED_SYMBOLS,
 } as const satisfies Record<string, FFIFunction>;
 
 export type NativeSymbols = typeof SYMBOLS;

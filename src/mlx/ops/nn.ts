@@ -2,4 +2,5 @@
 export * from "./nn-matmul.ts";
 export * from "./nn-quantized.ts";
 export * from "./nn-fast.ts";
+export * from "./fused.ts";
 export * from "../compiled.ts";

@@ -1,0 +1,94 @@
+// Fused helpers, part 1: projections, the gated MLP and the MLP half of a decoder block (vmlx/fused.h). Each
+// builds the graph src/nn built op by op: the same MLX ops, in the same order, with the same dtypes.
+#include "fused_ops.h"
+
+#include "ops_nn_util.h"
+
+using namespace vmlx;
+
+namespace vmlx {
+
+mx::array Projection::apply_rows(const mx::array& rows, const mx::Stream& s) const {
+  if (!scales) return bias ? mx::addmm(*bias, rows, wt, 1.0f, 1.0f, s) : mx::matmul(rows, wt, s);
+  auto y = quantized_matmul_auto(rows, w, *scales, biases, group_size, bits, s);
+  return bias ? mx::add(y, *bias, s) : y;
+}
+
+mx::array Projection::apply(const mx::array& x, const mx::Stream& s) const {
+  if (x.ndim() <= 2) return apply_rows(x, s);
+  auto rows = mx::reshape(x, {-1, x.shape(-1)}, s);
+  auto y = apply_rows(rows, s);
+  auto shape = x.shape();
+  shape.back() = y.shape(1);
+  return mx::reshape(y, std::move(shape), s);
+}
+
+mx::array gated_mlp(const Projection& gate, const Projection* up, const Projection& down, int activation,
+                    const mx::array& x, const mx::Stream& s) {
+  VMLX_REQUIRE("gated_mlp", activation == VMLX_ACT_SILU || activation == VMLX_ACT_GELU_APPROX,
+               "unknown activation " + std::to_string(activation));
+  std::optional<mx::array> g, u;
+  if (up) {
+    g = gate.apply(x, s);
+    u = up->apply(x, s);
+  } else {
+    auto parts = mx::split(gate.apply(x, s), 2, -1, s);
+    g = parts[0];
+    u = parts[1];
+  }
+  auto h = activation == VMLX_ACT_SILU ? swiglu(*g, *u, s) : mx::multiply(gelu_approx(*g, s), *u, s);
+  return down.apply(h, s);
+}
+
+}  // namespace vmlx
+
+namespace {
+const Projection& proj(vmlx_projection p) {
+  VMLX_REQUIRE("projection", p.ctx != nullptr, "a null projection handle");
+  return *static_cast<Projection*>(p.ctx);
+}
+const Projection* opt_proj(vmlx_projection p) { return static_cast<Projection*>(p.ctx); }
+}  // namespace
+
+extern "C" {
+
+vmlx_projection vmlx_projection_new(const mlx_array w, const mlx_array scales, const mlx_array biases,
+                                    const mlx_array bias, int group_size, int bits) {
+  auto make = [&]() {
+    const auto& weight = arr(w);
+    VMLX_REQUIRE("projection", weight.ndim() == 2, "the weight must be 2-D, got " + shape_str(weight));
+    auto wt = scales.ctx ? weight : mx::transpose(weight);
+    return new Projection{weight, wt, opt_arr(scales), opt_arr(biases), opt_arr(bias), group_size, bits};
+  };
+  VMLX_TRY_HANDLE(vmlx_projection, return vmlx_projection{make()})
+}
+
+int vmlx_projection_free(vmlx_projection p) {
+  VMLX_TRY(delete static_cast<Projection*>(p.ctx))
+}
+
+int vmlx_linear(mlx_array* res, const vmlx_projection p, const mlx_array x, const mlx_stream s) {
+  VMLX_TRY(assign(res, proj(p).apply(arr(x), stream(s))))
+}
+
+int vmlx_gated_mlp(mlx_array* res, const vmlx_projection gate, const vmlx_projection up, const vmlx_projection down,
+                   int activation, const mlx_array x, const mlx_stream s) {
+  VMLX_TRY(assign(res, gated_mlp(proj(gate), opt_proj(up), proj(down), activation, arr(x), stream(s))))
+}
+
+int vmlx_residual_mlp(mlx_array* res, const vmlx_projection gate, const vmlx_projection up,
+                      const vmlx_projection down, int activation, const mlx_array x, const mlx_array r,
+                      const mlx_array r_norm, float r_norm_eps, const mlx_array pre_norm, float pre_norm_eps,
+                      const mlx_array post_norm, float post_norm_eps, const mlx_stream s) {
+  VMLX_TRY({
+    const auto& st = stream(s);
+    auto h = r_norm.ctx ? mx::add(arr(x), mx::fast::rms_norm(arr(r), arr(r_norm), r_norm_eps, st), st)
+                        : mx::add(arr(x), arr(r), st);
+    auto n = mx::fast::rms_norm(h, arr(pre_norm), pre_norm_eps, st);
+    auto m = gated_mlp(proj(gate), opt_proj(up), proj(down), activation, n, st);
+    if (post_norm.ctx) m = mx::fast::rms_norm(m, arr(post_norm), post_norm_eps, st);
+    assign(res, mx::add(h, m, st));
+  })
+}
+
+}  // extern "C"
