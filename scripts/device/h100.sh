@@ -7,6 +7,8 @@
 #   engine       prefix-hit TTFT, batching gain (8 vs 1), EngineCore vs generate() at one request
 #   single       EngineCore at one request, async scheduling on and off, against generate()
 #   profile      a step's time phase by phase (decode-only and mixed steps), Qwen3-0.6B shapes, batch 8
+#   build        FFI calls and host graph-building ms of one step's forward, Llama-3.1-8B shapes (32 layers), 4-bit:
+#                generate()'s decode, the engine's batch-8 decode and mixed steps
 #   prefix       a prefix hit's step phase by phase under each prefill attention path, then hit/cold TTFT with each
 #   structured   decode tok/s with a JSON schema over without (Qwen3-0.6B shapes, real Qwen3 vocabulary)
 #   serving      us against mlx_lm.server, concurrency 1..64; ARCH (qwen3-0.6b | llama-3.2-1b), BITS (4 | 8)
@@ -84,6 +86,9 @@ case "$part" in
     ;;
   profile)
     bun bench/engine-step-profile.ts --layers 28 --batch 8 --chunk 64 --steps 24 --dtype bfloat16 2>&1 | tee "$OUT/step-profile.log" | tail -30
+    ;;
+  build)
+    bun bench/generation/ffi-calls.ts --family llama --layers 32 --vocab 128256 --steps 40 2>&1 | tee "$OUT/ffi-calls.log" | tail -8
     ;;
   *) echo "unknown part $part" >&2; exit 2 ;;
 esac
