@@ -5,7 +5,6 @@
  */
 import { beforeAll, describe, expect, test } from "bun:test";
 import { InvalidRequestError, type GenerateRequest, type ToolDefinition } from "../protocol.ts";
-import { lenmlTokenizer } from "../../tokenizer/testdata/fixtures.ts";
 import type { ModelTokenizer } from "../../tokenizer/index.ts";
 import { specParam, StructuredCompiler, validateSpec } from "./compiler.ts";
 import { larkToEbnf, regexToEbnf } from "./lark.ts";
@@ -14,14 +13,13 @@ import { requestSpec } from "./request-spec.ts";
 import { checkSchema, StructuredOutputError, type StructuredOutputSpec } from "./spec.ts";
 import { toolCallStructuralTag } from "./tool-grammar.ts";
 import { xgr, xgrammarCall } from "./xgrammar.ts";
+import { QWEN3_VOCAB, qwen3Compiler } from "./testing.ts";
 
-const QWEN3_VOCAB = 151936;
 let tok: ModelTokenizer;
 let compiler: StructuredCompiler;
 
 beforeAll(async () => {
-  tok = await lenmlTokenizer("qwen3");
-  compiler = await StructuredCompiler.create(tok.files, QWEN3_VOCAB, [...tok.eosTokenIds]);
+  ({ tok, compiler } = await qwen3Compiler());
 }, 60_000);
 
 /** Feeds `text`'s tokens and then EOS to a fresh matcher: true when every token is accepted and it terminates. */

@@ -5,19 +5,17 @@
  * control characters).
  */
 import { beforeAll, describe, expect, test } from "bun:test";
-import { lenmlTokenizer } from "../../tokenizer/testdata/fixtures.ts";
 import type { ModelTokenizer } from "../../tokenizer/index.ts";
 import { StructuredCompiler } from "./compiler.ts";
 import { jsonSafeBoundedStrings, rewriteSchemaEbnf } from "./schema-ebnf.ts";
 import { type CompiledGrammar, xgr, xgrammarCall } from "./xgrammar.ts";
+import { QWEN3_VOCAB, qwen3Compiler } from "./testing.ts";
 
-const QWEN3_VOCAB = 151936;
 let tok: ModelTokenizer;
 let compiler: StructuredCompiler;
 
 beforeAll(async () => {
-  tok = await lenmlTokenizer("qwen3");
-  compiler = await StructuredCompiler.create(tok.files, QWEN3_VOCAB, [...tok.eosTokenIds]);
+  ({ tok, compiler } = await qwen3Compiler());
 }, 60_000);
 
 /** xgrammar's own grammar for a schema with JSON-safe bounded strings and no lookaheads, compiled as EBNF. */
