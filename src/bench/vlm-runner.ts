@@ -79,8 +79,9 @@ export interface CaseTiming {
   /** Placeholder tokens the image or video takes in the prompt. */
   mediaTokens: number;
   generatedTokens: number;
+  /** The family's processor, up to its pixel values as an MLX array. */
   preprocessMs: number;
-  /** The vision tower's forward pass, evaluated. */
+  /** The vision tower's forward pass on that array, evaluated. */
   encodeMs: number;
   /** From the raw pixels to the first generated token. */
   ttftMs: number;
@@ -147,8 +148,9 @@ export function runVlmCase(subject: VlmSubject, media: BenchMedia, opts: { maxTo
   mx.resetPeakMemory();
   const t0 = performance.now();
   const processed = preprocess(subject, media);
-  const t1 = performance.now();
+  // The pixel array is the processor's output (mlx-vlm's processor returns it as an mx.array too): preprocessing.
   using pixels = mx.array(processed.pixelValues.data, { dtype: "float32", shape: processed.pixelValues.shape });
+  const t1 = performance.now();
   const encoded = subject.side.encode(processed, pixels);
   mx.evaluate(encoded.features, ...encoded.deepstack);
   const t2 = performance.now();

@@ -60,11 +60,41 @@ test("windowIndex: windows tile each frame row-major, partial at the edges, empt
 
 test("interpolationTaps: corners hit the table's corners with weight 1; weights sum to 1", () => {
   const { rows, weights } = interpolationTaps([[1, 2, 2]], 4, 2);
-  // Patches in merge-block order: (0,0), (0,1), (1,0), (1,1) -> table corners 0, 3, 12, 15.
-  expect(rows[0]).toEqual([0, 3, 12, 15]);
-  expect(weights[0]).toEqual([1, 1, 1, 1]);
+  // Tap-major [4, N]; patches in merge-block order: (0,0), (0,1), (1,0), (1,1) -> table corners 0, 3, 12, 15.
+  expect(Array.from(rows.subarray(0, 4))).toEqual([0, 3, 12, 15]);
+  expect(Array.from(weights.subarray(0, 4))).toEqual([1, 1, 1, 1]);
   const big = interpolationTaps([[1, 4, 6]], 8, 2);
-  for (let p = 0; p < 24; p++) expect(big.weights.reduce((s, w) => s + w[p]!, 0)).toBeCloseTo(1, 6);
+  for (let p = 0; p < 24; p++) expect([0, 1, 2, 3].reduce((s, k) => s + big.weights[k * 24 + p]!, 0)).toBeCloseTo(1, 6);
+});
+
+test("interpolationTaps: float32 weights of mx.linspace's grid (side - 1) * (i / (n - 1)), bit for bit", () => {
+  // A 98 x 74 grid on a 48 x 48 table with merge 1 (raster order); the expected values from MLX ops in float32.
+  const [h, w, side] = [98, 74, 48];
+  const axis = (n: number) => {
+    using i = mx.arange(0, n, 1, "float32");
+    using t = mx.divide(i, n - 1);
+    using v = mx.multiply(t, side - 1);
+    using lo = mx.floor(v);
+    using frac = mx.subtract(v, lo);
+    return { lo: lo.toList() as number[], frac: frac.toList() as number[] };
+  };
+  const [y, x] = [axis(h), axis(w)];
+  const { rows, weights } = interpolationTaps([[1, h, w]], side, 1);
+  const N = h * w;
+  const f = Math.fround;
+  let mismatches = 0;
+  for (let r = 0; r < h; r++) {
+    for (let c = 0; c < w; c++) {
+      const p = r * w + c;
+      const [dy, dx] = [y.frac[r]!, x.frac[c]!];
+      const y1 = Math.min(y.lo[r]! + 1, side - 1);
+      if (rows[p] !== y.lo[r]! * side + x.lo[c]! || rows[3 * N + p] !== y1 * side + Math.min(x.lo[c]! + 1, side - 1)) mismatches++;
+      if (weights[p] !== f(f(1 - dy) * f(1 - dx)) || weights[N + p] !== f(f(1 - dy) * dx)) mismatches++;
+      if (weights[2 * N + p] !== f(dy * f(1 - dx)) || weights[3 * N + p] !== f(dy * dx)) mismatches++;
+    }
+  }
+  expect(mismatches).toBe(0);
+  expect(weights[N + 1]).not.toBe(0); // column 1 of 74 falls between table columns
 });
 
 describe("a random-weight Qwen2.5-VL folder", () => {
