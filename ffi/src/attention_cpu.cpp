@@ -8,6 +8,7 @@
 #include <cstring>
 
 #include "attention_cpu_tile.h"
+#include "fused_ops.h"
 #include "ops_nn_util.h"
 
 using namespace vmlx;
@@ -62,9 +63,13 @@ bool kernel_serves(const mx::array& q, const mx::array& k, const mx::array& v, c
   return k.shape(2) > 0 && (mask_mode != "causal" || q.shape(2) <= k.shape(2));
 }
 
-mx::array attention(const mx::array& q, const mx::array& k, const mx::array& v, float scale,
-                    const std::string& mask_mode, const std::optional<mx::array>& mask,
-                    const std::optional<mx::array>& sinks, const std::string& path, const mx::Stream& s) {
+}  // namespace
+
+namespace vmlx {
+mx::array scaled_dot_product_attention(const mx::array& q, const mx::array& k, const mx::array& v, float scale,
+                                       const std::string& mask_mode, const std::optional<mx::array>& mask,
+                                       const std::optional<mx::array>& sinks, const std::string& path,
+                                       const mx::Stream& s) {
   REQUIRE(path == "auto" || path == "mlx" || path == "kernel",
           "path must be \"auto\", \"mlx\" or \"kernel\", got \"" + path + "\"");
   bool serves = path != "mlx" && kernel_serves(q, k, v, mask_mode, mask, sinks, s);
@@ -77,8 +82,7 @@ mx::array attention(const mx::array& q, const mx::array& k, const mx::array& v, 
   return mx::array(q.shape(), mx::float32, std::make_shared<CpuAttention>(s, scale, causal),
                    {mx::contiguous(q, false, s), mx::contiguous(k, false, s), mx::contiguous(v, false, s)});
 }
-
-}  // namespace
+}  // namespace vmlx
 
 extern "C" {
 
@@ -86,8 +90,9 @@ int vmlx_scaled_dot_product_attention(mlx_array* res, const mlx_array queries, c
                                       const mlx_array values, float scale, const char* mask_mode,
                                       const mlx_array mask_arr, const mlx_array sinks, const char* path,
                                       const mlx_stream s) {
-  VMLX_TRY(assign(res, attention(arr(queries), arr(keys), arr(values), scale, str_or(mask_mode, ""),
-                                 opt_arr(mask_arr), opt_arr(sinks), str_or(path, "auto"), stream(s))))
+  VMLX_TRY(assign(res, scaled_dot_product_attention(arr(queries), arr(keys), arr(values), scale,
+                                                    str_or(mask_mode, ""), opt_arr(mask_arr), opt_arr(sinks),
+                                                    str_or(path, "auto"), stream(s))))
 }
 
 }  // extern "C"

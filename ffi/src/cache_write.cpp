@@ -87,13 +87,16 @@ void validate(const cache_write::Args& a) {
   }
 }
 
-std::pair<mx::array, mx::array> reshape_and_cache(mlx_array k_pool, mlx_array v_pool, mlx_array k, mlx_array v,
-                                                  mlx_array slot_mapping, const mx::Stream& s) {
-  const auto& slots_in = arr(slot_mapping);
+}  // namespace
+
+namespace vmlx::cache_write {
+std::pair<mx::array, mx::array> write(const mx::array& k_pool, const mx::array& v_pool, const mx::array& k,
+                                      const mx::array& v, const mx::array& slot_mapping, const mx::Stream& s) {
+  const auto& slots_in = slot_mapping;
   REQUIRE(slots_in.ndim() == 1, "slot_mapping must be [T], got " + shape_str(slots_in));
   REQUIRE(mx::issubdtype(slots_in.dtype(), mx::integer), "slot_mapping must be an integer array");
-  const auto& kp = arr(k_pool);
-  cache_write::Args a{kp, arr(v_pool), arr(k), arr(v), slots_in};
+  const auto& kp = k_pool;
+  cache_write::Args a{kp, v_pool, k, v, slots_in};
   validate(a);
   REQUIRE(mx::issubdtype(kp.dtype(), mx::floating), "the pools must have a floating dtype");
   a.k = mx::contiguous(mx::astype(a.k, kp.dtype(), s), false, s);
@@ -116,6 +119,9 @@ std::pair<mx::array, mx::array> reshape_and_cache(mlx_array k_pool, mlx_array v_
                                      std::make_shared<KvCacheWrite>(s), {k_plain, v_plain, a.k, a.v, a.slot_mapping});
   return {outs[0], outs[1]};
 }
+}  // namespace vmlx::cache_write
+
+namespace {
 
 void assign_pair(mlx_array* first, mlx_array* second, std::pair<mx::array, mx::array> arrays) {
   assign(first, std::move(arrays.first));
@@ -156,7 +162,8 @@ int vmlx_order_after_write(mlx_array* res, const mlx_array x, const mlx_array po
 
 int vmlx_reshape_and_cache(mlx_array* k_res, mlx_array* v_res, const mlx_array k_pool, const mlx_array v_pool,
                            const mlx_array k, const mlx_array v, const mlx_array slot_mapping, const mlx_stream s) {
-  VMLX_TRY(assign_pair(k_res, v_res, reshape_and_cache(k_pool, v_pool, k, v, slot_mapping, stream(s))))
+  VMLX_TRY(assign_pair(k_res, v_res,
+                       cache_write::write(arr(k_pool), arr(v_pool), arr(k), arr(v), arr(slot_mapping), stream(s))))
 }
 
 }  // extern "C"

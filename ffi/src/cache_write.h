@@ -25,6 +25,11 @@ std::optional<mx::array> write_token(const mx::array& pool);
 // whatever reads the pool through x runs after the write; `x` itself when there is no token.
 mx::array order_after_write(const mx::array& x, const mx::array& pool, const mx::Stream& s);
 
+// vmlx_reshape_and_cache: validates, casts k and v to the pools' dtype, then writes (the GPU kernel, or on the CPU
+// a primitive whose outputs share the pools' buffers). Returns the written pools' views.
+std::pair<mx::array, mx::array> write(const mx::array& k_pool, const mx::array& v_pool, const mx::array& k,
+                                      const mx::array& v, const mx::array& slot_mapping, const mx::Stream& s);
+
 // The GPU builds' kernel: writes through the pools' buffers and returns views of them that depend on the write.
 // Throws std::invalid_argument on a build without one.
 std::pair<mx::array, mx::array> kernel(const Args& a, const mx::Stream& s);

@@ -85,6 +85,16 @@ const Projection& proj(vmlx_projection p, const char* what) {
 
 }  // namespace
 
+namespace vmlx {
+std::vector<mx::array> attention_qkv(vmlx_attention a, const mx::array& x, const std::optional<mx::array>& norm,
+                                     float norm_eps, int offset, const std::optional<mx::array>& offsets,
+                                     const mx::Stream& s) {
+  return block(a).qkv(x, norm, norm_eps, offset, offsets, s);
+}
+
+mx::array attention_out(vmlx_attention a, const mx::array& attn, const mx::Stream& s) { return block(a).out(attn, s); }
+}  // namespace vmlx
+
 extern "C" {
 
 vmlx_attention vmlx_attention_new(const vmlx_projection q, const vmlx_projection k, const vmlx_projection v,
@@ -113,7 +123,7 @@ int vmlx_attention_free(vmlx_attention a) {
 int vmlx_attention_qkv(mlx_array* q, mlx_array* k, mlx_array* v, const vmlx_attention a, const mlx_array x,
                        const mlx_array norm, float norm_eps, int offset, const mlx_array offsets, const mlx_stream s) {
   VMLX_TRY({
-    auto out = block(a).qkv(arr(x), opt_arr(norm), norm_eps, offset, opt_arr(offsets), stream(s));
+    auto out = attention_qkv(a, arr(x), opt_arr(norm), norm_eps, offset, opt_arr(offsets), stream(s));
     assign(q, std::move(out[0]));
     assign(k, std::move(out[1]));
     assign(v, std::move(out[2]));
@@ -121,7 +131,7 @@ int vmlx_attention_qkv(mlx_array* q, mlx_array* k, mlx_array* v, const vmlx_atte
 }
 
 int vmlx_attention_out(mlx_array* res, const vmlx_attention a, const mlx_array out, const mlx_stream s) {
-  VMLX_TRY(assign(res, block(a).out(arr(out), stream(s))))
+  VMLX_TRY(assign(res, attention_out(a, arr(out), stream(s))))
 }
 
 }  // extern "C"

@@ -2,6 +2,8 @@
 // its unfused calls build.
 #pragma once
 #include <optional>
+#include <string>
+#include <vector>
 
 #include "common.h"
 
@@ -14,6 +16,16 @@ mx::array swiglu(const mx::array& gate, const mx::array& up, const mx::Stream& s
 mx::array gelu_approx(const mx::array& x, const mx::Stream& s);
 // A 0-d array of `val` typed as MLX Python types a scalar beside `like` (ops_core_creation.cpp).
 mx::array weak_scalar(double val, const mx::array* like);
+// vmlx_scaled_dot_product_attention (attention_cpu.cpp).
+mx::array scaled_dot_product_attention(const mx::array& q, const mx::array& k, const mx::array& v, float scale,
+                                       const std::string& mask_mode, const std::optional<mx::array>& mask,
+                                       const std::optional<mx::array>& sinks, const std::string& path,
+                                       const mx::Stream& s);
+// vmlx_attention_qkv's [q, k, v] and vmlx_attention_out (fused_attention.cpp).
+std::vector<mx::array> attention_qkv(vmlx_attention a, const mx::array& x, const std::optional<mx::array>& norm,
+                                     float norm_eps, int offset, const std::optional<mx::array>& offsets,
+                                     const mx::Stream& s);
+mx::array attention_out(vmlx_attention a, const mx::array& attn, const mx::Stream& s);
 }  // namespace vmlx
 
 namespace vmlx {

@@ -43,22 +43,24 @@ mx::array run(const paged::Args& a, const std::string& path, const mx::Stream& s
   return paged::cpu_kernel_supports(a, s) ? paged::cpu_kernel(a, s) : paged::reference(a, s);
 }
 
-mx::array paged_attention(mlx_array queries, mlx_array k_pool, mlx_array v_pool, mlx_array block_tables,
-                          mlx_array seq_lens, float scale, mlx_optional_int window, mlx_optional_float softcap,
-                          const char* path, const mx::Stream& s) {
-  paged::Args a{arr(queries),
-                arr(k_pool),
-                arr(v_pool),
-                as_index(arr(block_tables), "block_tables", s),
-                as_index(arr(seq_lens), "seq_lens", s),
-                scale,
-                opt_int(window),
-                opt_float(softcap)};
-  validate(a);
-  return run(a, str_or(path, "auto"), s);
-}
-
 }  // namespace
+
+namespace vmlx::paged {
+mx::array attention(const mx::array& queries, const mx::array& k_pool, const mx::array& v_pool,
+                    const mx::array& block_tables, const mx::array& seq_lens, float scale, std::optional<int> window,
+                    std::optional<float> softcap, const std::string& path, const mx::Stream& s) {
+  Args a{queries,
+         k_pool,
+         v_pool,
+         as_index(block_tables, "block_tables", s),
+         as_index(seq_lens, "seq_lens", s),
+         scale,
+         window,
+         softcap};
+  validate(a);
+  return run(a, path, s);
+}
+}  // namespace vmlx::paged
 
 extern "C" {
 
@@ -66,8 +68,9 @@ int vmlx_paged_attention(mlx_array* res, const mlx_array queries, const mlx_arra
                          const mlx_array block_tables, const mlx_array seq_lens, float scale,
                          mlx_optional_int sliding_window, mlx_optional_float softcap, const char* path,
                          const mlx_stream s) {
-  VMLX_TRY(assign(res, paged_attention(queries, k_pool, v_pool, block_tables, seq_lens, scale, sliding_window,
-                                       softcap, path, stream(s))))
+  VMLX_TRY(assign(res, paged::attention(arr(queries), arr(k_pool), arr(v_pool), arr(block_tables), arr(seq_lens),
+                                        scale, opt_int(sliding_window), opt_float(softcap), str_or(path, "auto"),
+                                        stream(s))))
 }
 
 int vmlx_paged_attention_has_kernel(void) {

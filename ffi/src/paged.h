@@ -1,6 +1,7 @@
 // Paged attention, internal: the arguments shared by the reference path and the GPU kernels.
 #pragma once
 #include <optional>
+#include <string>
 
 #include "common.h"
 
@@ -16,6 +17,12 @@ struct Args {
   std::optional<int> window;
   std::optional<float> softcap;
 };
+
+// vmlx_paged_attention: validates, casts the indices to int32, then runs `path` ("auto", "reference", "kernel" or
+// "cpu").
+mx::array attention(const mx::array& queries, const mx::array& k_pool, const mx::array& v_pool,
+                    const mx::array& block_tables, const mx::array& seq_lens, float scale, std::optional<int> window,
+                    std::optional<float> softcap, const std::string& path, const mx::Stream& s);
 
 // MLX ops only: gather, mask, SDPA (or an explicit softmax when soft-capping). Any backend, any L.
 mx::array reference(const Args& a, const mx::Stream& s);

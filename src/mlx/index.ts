@@ -13,6 +13,7 @@ export { MlxError, NativeLibraryError } from "./errors.ts";
 export * from "./ops/core.ts";
 export * from "./ops/nn.ts";
 export * from "./ops/paged.ts";
+export * from "./ops/paged-block.ts";
 export * from "./io.ts";
 export * from "./memory.ts";
 export { cpuStream, defaultStream, gpuAvailable, gpuStream, Stream } from "./stream.ts";

@@ -102,10 +102,14 @@ export class Attention {
   }
 
   /**
-   * Every query, RoPE from the cache's offset (plus `shift`): q, k, v in one native call (the same ops as the
-   * path below), the cache write and attention, then the output projection in one more.
+   * Every query, RoPE from the cache's offset (plus `shift`): the whole block in one native call where the cache
+   * takes it (`attendBlock`); else q, k, v in one native call (the same ops as the path below), the cache write
+   * and attention, then the output projection in one more.
    */
   #fused(x: mx.Array, norm: RMSNorm | null, cache: LayerCache, shift: number): mx.Array {
+    const opts = { scale: this.spec.scale, slidingWindow: this.spec.slidingWindow, softcap: this.spec.softcap };
+    const whole = shift === 0 ? cache.attendBlock?.(this.#native, x, norm, opts) : null;
+    if (whole) return whole;
     const base = cache.ropeOffset;
     using shifted = shift !== 0 && typeof base !== "number" ? mx.add(base, shift) : null;
     const offset = shifted ?? (typeof base === "number" ? base + shift : base);
@@ -113,7 +117,7 @@ export class Attention {
     using _q = q;
     using _k = k;
     using _v = v;
-    using out = cache.attend(q, k, v, { scale: this.spec.scale, slidingWindow: this.spec.slidingWindow, softcap: this.spec.softcap });
+    using out = cache.attend(q, k, v, opts);
     return mx.attentionOut(this.#native, out);
   }
 

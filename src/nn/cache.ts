@@ -25,6 +25,12 @@ export interface LayerCache {
   attend(q: mx.Array, k: mx.Array, v: mx.Array, opts: AttendOptions): mx.Array;
   /** attend() accepts queries for a suffix of the new positions (a prefill that needs only the last one). */
   readonly suffixQueries?: boolean;
+  /**
+   * The whole attention block in one native call, where this cache can take it (a paged step of decodes): x
+   * `[B, 1, hidden]` (normed by `norm` first when given), RoPE at {@link ropeOffset} -> `[B, 1, hidden]`, the
+   * same values as the block's q/k/v, {@link attend} and output projection. Null where it cannot.
+   */
+  attendBlock?(block: mx.NativeAttention, x: mx.Array, norm: mx.NormWeight | null, opts: AttendOptions): mx.Array | null;
 }
 
 const STEP = 256;

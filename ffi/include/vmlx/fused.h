@@ -60,6 +60,22 @@ VMLX_API int vmlx_attention_qkv(mlx_array* q, mlx_array* k, mlx_array* v, const 
 /* The attention output [B, H, L, D] -> o_proj of [B, L, H * D]. */
 VMLX_API int vmlx_attention_out(mlx_array* res, const vmlx_attention a, const mlx_array out, const mlx_stream s);
 
+/* One attention block of a flattened decode step (T rows of one token each) over paged KV pools, in one call with
+ * the ops of the calls it replaces: q, k, v of x [T, 1, hidden] as vmlx_attention_qkv; k and v written into the
+ * pools at slot_mapping as vmlx_reshape_and_cache; each row's query against its blocks (block_tables [T, M],
+ * seq_lens [T]); then vmlx_attention_out. The attention is vmlx_paged_attention's "auto" path where `kernels` is
+ * true and this build has a GPU kernel or the CPU kernel serves; else MLX ops over the gathered blocks: one row
+ * (T == 1) cut to `row_len` keys and attended as a contiguous cache does, several rows under a mask of their
+ * valid keys (`mask`, bool [T, 1, 1, M * block_size], built here when null). No soft-capping.
+ * res [T, 1, hidden]; k_res, v_res: the written pools' views, as vmlx_reshape_and_cache returns them. */
+VMLX_API int vmlx_paged_attention_block(mlx_array* res, mlx_array* k_res, mlx_array* v_res, const vmlx_attention a,
+                                        const mlx_array x, const mlx_array norm /* may be null */, float norm_eps,
+                                        int offset, const mlx_array offsets /* may be null */,
+                                        const mlx_array k_pool, const mlx_array v_pool, const mlx_array slot_mapping,
+                                        const mlx_array block_tables, const mlx_array seq_lens, int row_len,
+                                        float scale, mlx_optional_int sliding_window, bool kernels,
+                                        const mlx_array mask /* may be null */, const mlx_stream s);
+
 #ifdef __cplusplus
 }
 #endif

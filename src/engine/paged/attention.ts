@@ -68,8 +68,28 @@ function attendDecodes(q: mx.Array, keyPool: mx.Array, valuePool: mx.Array, g: B
     using vs = cut(v, row.seqLen);
     return attention(q, ks, vs, row.numComputedTokens, opts);
   }
-  using mask = decodeMask(g, opts.slidingWindow);
-  return maskedAttention(q, k, v, mask, opts);
+  return maskedAttention(q, k, v, decodeMaskOf(g, opts.slidingWindow), opts);
+}
+
+/** The decode group's mask for `window`, built on first use and kept with the group (the batch disposes it). */
+export function decodeMaskOf(g: BatchGroup, window: number | null): mx.Array {
+  const key = window ?? "none";
+  let mask = g.masks.get(key);
+  if (!mask) g.masks.set(key, (mask = decodeMask(g, window)));
+  return mask;
+}
+
+/**
+ * Whether the paged kernels may serve attention (the GPU kernel where the build has one, the CPU kernel where it
+ * serves): not under `VLLM_MLX_PAGED_ATTENTION=reference`.
+ */
+export function kernelsAllowed(): boolean {
+  return !referenceAsked();
+}
+
+/** Whether decodes attend through MLX ops with a mask: no GPU kernel, and pools the CPU kernel cannot read. */
+export function decodesNeedMask(pool: mx.Array): boolean {
+  return !useKernel() && (referenceAsked() || pool.dtype !== "float32");
 }
 
 /** One prefill chunk of L tokens, attended as one causal row: `[L, Hq, 1, D]` in and out. */

@@ -21,6 +21,8 @@ export interface BatchGroup {
   seqLens: mx.Array;
   /** Keys gathered per entry (`blocks * blockSize`), for the MLX-ops path. */
   contextLength: number;
+  /** The MLX-ops path's decode masks by sliding window ("none" for none), built once a step, shared by every layer. */
+  masks: Map<number | "none", mx.Array>;
 }
 
 /**
@@ -70,6 +72,7 @@ export class PagedBatch {
       blockTables: mx.array(flat, { dtype: "int32", shape: [rows.length, width] }),
       seqLens: mx.array(lens, { dtype: "int32" }),
       contextLength: width * this.blockSize,
+      masks: new Map(),
     };
   }
 
@@ -77,6 +80,7 @@ export class PagedBatch {
     for (const g of this.groups) {
       g.blockTables.dispose();
       g.seqLens.dispose();
+      for (const m of g.masks.values()) m.dispose();
     }
   }
 

@@ -122,6 +122,16 @@ export class PagedKvPool {
    */
   write(layer: number, k: mx.Array, v: mx.Array, slots: mx.Array): void {
     const [kv, vv] = mx.reshapeAndCache(this.#baseKeys[layer]!, this.#baseValues[layer]!, k, v, slots);
+    this.written(layer, kv, vv);
+  }
+
+  /** `layer`'s key and value buffers, for a native call that writes them itself (then {@link written}). */
+  bases(layer: number): [mx.Array, mx.Array] {
+    return [this.#baseKeys[layer]!, this.#baseValues[layer]!];
+  }
+
+  /** Takes the views a write of `layer`'s {@link bases} returned: `keys(layer)` / `values(layer)` are now them. */
+  written(layer: number, kv: mx.Array, vv: mx.Array): void {
     this.#replace(this.#keys, layer, kv);
     this.#replace(this.#values, layer, vv);
   }

@@ -1,12 +1,13 @@
 import * as mx from "../../mlx/index.ts";
 import type { AttendOptions, LayerCache } from "../../nn/cache.ts";
-import { pagedAttention } from "./attention.ts";
+import { decodeMaskOf, decodesNeedMask, kernelsAllowed, pagedAttention } from "./attention.ts";
 import type { PagedBatch } from "./batch.ts";
 import type { PagedKvPool } from "./kv-pool.ts";
 
 /**
  * One layer's view of the paged KV pool for one flattened forward (tokens `[T, 1]`): writes the new keys and
  * values at the batch's slots, then attends over each entry's block table. `ropeOffset` is each token's position.
+ * A step of decodes takes the whole attention block in one native call (`attendBlock`).
  *
  * @example
  * const caches = model.layers.map((_, i) => new PagedLayerCache(pool, i, batch, positions));
@@ -26,7 +27,25 @@ export class PagedLayerCache implements LayerCache {
     this.pool.write(this.layer, kRows, vRows, this.batch.slotMapping);
     return pagedAttention(q, this.pool.keys(this.layer), this.pool.values(this.layer), this.batch, opts);
   }
+
+  /** A step of decodes alone (one group), without soft-capping: the block, pool write included, in one call. */
+  attendBlock(block: mx.NativeAttention, x: mx.Array, norm: mx.NormWeight | null, opts: AttendOptions): mx.Array | null {
+    const { groups, slotMapping } = this.batch;
+    const g = groups.length === 1 ? groups[0]! : null;
+    if (!g || g.kind !== "decodes" || opts.softcap !== null || BLOCK_OFF) return null;
+    const [kBase, vBase] = this.pool.bases(this.layer);
+    const mask = g.rows.length > 1 && decodesNeedMask(kBase) ? decodeMaskOf(g, opts.slidingWindow) : null;
+    const [out, kv, vv] = mx.pagedAttentionBlock(block, x, norm, this.ropeOffset, kBase, vBase, {
+      slotMapping, blockTables: g.blockTables, seqLens: g.seqLens, rowLen: g.rows[0]!.seqLen, scale: opts.scale,
+      slidingWindow: opts.slidingWindow, kernels: kernelsAllowed(), mask,
+    });
+    this.pool.written(this.layer, kv, vv);
+    return out;
+  }
 }
+
+/** `VLLM_MLX_PAGED_BLOCK=off` (read at load): no fused block, to measure one path against the other. */
+const BLOCK_OFF = process.env.VLLM_MLX_PAGED_BLOCK === "off";
 
 /** `[B, H, L, D]` -> `[B * L, H, D]` (row-major over batch then position, as the slot mapping). */
 function tokenRows(x: mx.Array): mx.Array {

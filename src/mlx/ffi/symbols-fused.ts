@@ -20,4 +20,9 @@ export const FUSED_SYMBOLS = {
   vmlx_attention_free: fn(["ptr"], "i32"),
   vmlx_attention_qkv: fn(["ptr", "ptr", "ptr", "ptr", "ptr", "ptr", "f32", "i32", "ptr", "ptr"], "i32"),
   vmlx_attention_out: fn(["ptr", "ptr", "ptr", "ptr"], "i32"),
+  vmlx_paged_attention_block: fn(
+    ["ptr", "ptr", "ptr", "ptr", "ptr", "ptr", "f32", "i32", "ptr", "ptr", "ptr", "ptr", "ptr", "ptr", "i32", "f32",
+      "u64", "bool", "ptr", "ptr"],
+    "i32",
+  ),
 } as const;
