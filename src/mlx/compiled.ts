@@ -29,6 +29,25 @@ export function geluApprox(x: Array, s?: Stream): Array {
 }
 
 /**
+ * A grammar's token bitmask applied to logits `[B, V]`: tokens whose bit is 0 become -inf. `bitmask` holds B rows
+ * of ceil(V/32) int32 words, bit j of word w allowing token 32w + j (xgrammar's and vLLM's layout); it is copied
+ * before the call returns, so the caller may reuse its buffer. One native call; the bit test and select are one
+ * compiled kernel on GPU backends.
+ *
+ * @example
+ *   const masked = mx.applyTokenBitmask(logits, new Int32Array([0b101, 0])); // V = 40: only tokens 0 and 2 stay
+ */
+export function applyTokenBitmask(logits: Array, bitmask: Int32Array, s?: Stream): Array {
+  const [B, V] = logits.shape as [number, number];
+  const words = Math.ceil(V / 32);
+  if (logits.shape.length !== 2 || bitmask.length !== B * words) {
+    throw new RangeError(`bitmask has ${bitmask.length} words; ${B} rows of ${words} expected for logits [${logits.shape.join(", ")}]`);
+  }
+  return new Array(take("vmlx_apply_token_bitmask",
+    N.vmlx_apply_token_bitmask(OUT, logits._h, bitmask, B, words, S(s))));
+}
+
+/**
  * Turns graph compilation on or off process-wide (on by default). With it off, the fused functions above
  * run as their plain op graphs: useful to compare results and timings.
  *

@@ -13,13 +13,13 @@ import { DEFAULT_MM_CACHE_BYTES, EncoderCache, type EncoderCacheStats } from "..
 import { MultimodalStage } from "../multimodal/mm-stage.ts";
 import { disposeEncoderOutput, type EncoderOutput, type MultimodalModel } from "../multimodal/vision-model.ts";
 import { ModelRunner } from "../runner/model-runner.ts";
-import { disposeSample, readSample, sampleAsync } from "../runner/sample-step.ts";
+import { buildSample, disposeSample, readSample, sampleAsync } from "../runner/sample-step.ts";
 import { needsPenalties } from "../sampling/params.ts";
 import { GrammarBitmasks, type MaskStats } from "../structured/grammar-bitmask.ts";
 import type { TokenGrammar } from "../structured/token-grammar.ts";
 import { CoreStepError, DEFAULT_ENGINE_CORE_CONFIG, type EngineCoreConfig, type EngineCoreRequest, type EngineCoreStats,
   type TokenOutput } from "./core-types.ts";
-import { type InFlightStep, pendingDecodeTokens } from "./in-flight.ts";
+import { type InFlightStep, pendingDecodeTokens, takeUnqueued } from "./in-flight.ts";
 import { MaxModelLenError, RequestState } from "./requests.ts";
 import { buildCoreMemory, coreStats } from "./setup.ts";
 import { decodeBucketSizes, kernelWarmContexts, warmDecodeSteps } from "./warmup.ts";
@@ -116,6 +116,7 @@ export class EngineCore {
       const next = this.config.asyncScheduling && this.#canLaunchAhead() ? this.#launch(current) : null;
       if (next) this.#numLaunchedAhead++;
       this.#inFlight = next;
+      if (current.unqueued) mx.asyncEval(...takeUnqueued(current)); // no launch queued its deferred sample
       try {
         return this.#updateFromOutput(current);
       } finally {
@@ -193,12 +194,13 @@ export class EngineCore {
     const constrained = emitting.some((seq) => seq.samplingParams!.grammar !== null);
     if (constrained && prev) {
       // Launched ahead with a constrained row: queue the forward now; the masked sample waits for prev's tokens.
-      mx.asyncEval(logits, ...this.pool.arrays());
+      mx.asyncEval(...takeUnqueued(prev), logits, ...this.pool.arrays());
       return { output, emitting, sample: null, deferred: { logits, rows } };
     }
     try {
       const bitmask = constrained ? this.#bitmask(emitting, logits.shape[1]!) : null;
-      return { output, emitting, sample: sampleAsync(logits, emitting.map((_, j) => j), rows, this.pool.arrays(), bitmask) };
+      const alsoEval = [...this.pool.arrays(), ...takeUnqueued(prev)];
+      return { output, emitting, sample: sampleAsync(logits, emitting.map((_, j) => j), rows, alsoEval, bitmask) };
     } finally {
       logits.dispose();
     }
@@ -207,7 +209,8 @@ export class EngineCore {
   /**
    * The overlap, as vLLM does it: step n+1's forward was queued before step n's tokens were read; reading them
    * let the grammars advance, and the masks for n+1 are computed here on the host while the device still runs
-   * n+1's forward. Only the masked sample (a few small ops) is queued after the masks.
+   * n+1's forward. Only the masked sample (a few small ops) is built after the masks; the next launch queues it in
+   * its forward's async_eval (one a step, as unconstrained), or `step()` does when nothing is launched.
    */
   #sampleDeferred(step: InFlightStep): void {
     const { logits, rows } = step.deferred!;
@@ -215,7 +218,8 @@ export class EngineCore {
     const t0 = performance.now();
     try {
       const bitmask = this.#bitmask(step.emitting, logits.shape[1]!);
-      step.sample = sampleAsync(logits, step.emitting.map((_, j) => j), rows, [], bitmask);
+      step.sample = buildSample(logits, step.emitting.map((_, j) => j), rows, bitmask);
+      step.unqueued = true;
     } finally {
       logits.dispose();
       this.#masks.recordSample(performance.now() - t0);

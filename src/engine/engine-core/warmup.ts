@@ -9,6 +9,7 @@ import type { ModelRunner } from "../runner/model-runner.ts";
 import { disposeSample, readSample, sampleAsync } from "../runner/sample-step.ts";
 import { GREEDY } from "../sampling/params.ts";
 import type { SamplerRow } from "../sampling/sampler.ts";
+import { bitmaskWords } from "../sampling/token-bitmask.ts";
 
 /** The padded decode batch sizes up to `maxNumSeqs`: 1, 2, 4, then multiples of 8. */
 export function decodeBucketSizes(maxNumSeqs: number): number[] {
@@ -27,7 +28,7 @@ export function kernelWarmContexts(maxModelLen: number): number[] {
 }
 
 /**
- * Runs a decode step (forward and greedy sample) of each size in `sizes` over block 0 of the pool, then one
+ * Runs a decode step (forward, greedy sample, and the sample under a grammar mask) of each size in `sizes` over block 0 of the pool, then one
  * decode at each context in `contexts` (a block table of block 0 repeated). Only before the first request: it
  * writes one KV slot of block 0, which no sequence holds yet and any later one overwrites before it reads it.
  * Returns the sizes run.
@@ -58,6 +59,10 @@ function warmStep(runner: ModelRunner, size: number, context: number): void {
     const sample = sampleAsync(logits, rows.map((_, j) => j), rows, runner.pool.arrays());
     readSample(sample);
     disposeSample(sample);
+    // The grammar-masked sampler too (its bit test is a compiled kernel): an all-ones mask.
+    const masked = sampleAsync(logits, rows.map((_, j) => j), rows, [], new Int32Array(size * bitmaskWords(logits.shape[1]!)).fill(-1));
+    readSample(masked);
+    disposeSample(masked);
   } finally {
     logits.dispose();
   }

@@ -22,12 +22,7 @@ export interface SampledToken {
  */
 export function sampleAsync(logits: mx.Array, source: readonly number[], rows: readonly SamplerRow[],
   alsoEval: readonly mx.Array[], bitmask: Int32Array | null = null): SampleResult {
-  const identity = source.length === logits.shape[0] && source.every((s, i) => s === i);
-  using idx = identity ? null : mx.array([...source], { dtype: "int32" });
-  using picked = idx ? mx.take(logits, idx, 0) : null;
-  // Grammar masks apply to the raw logits, before penalties, temperature and filters (as vLLM does).
-  using masked = bitmask ? applyTokenBitmask(picked ?? logits, bitmask) : null;
-  const r = sample(masked ?? picked ?? logits, rows);
+  const r = buildSample(logits, source, rows, bitmask);
   try {
     mx.asyncEval(...sampleArrays(r), ...alsoEval);
   } catch (e) {
@@ -37,11 +32,30 @@ export function sampleAsync(logits: mx.Array, source: readonly number[], rows: r
   return r;
 }
 
+/**
+ * {@link sampleAsync}'s sample graph, not queued: the caller queues `sampleArrays(r)` itself (EngineCore queues a
+ * deferred masked sample in the next step's async_eval, beside the forward that takes its tokens).
+ *
+ * @example
+ * const r = buildSample(logits, [0], [row], bitmask);
+ * mx.asyncEval(...sampleArrays(r), ...nextForward);
+ */
+export function buildSample(logits: mx.Array, source: readonly number[], rows: readonly SamplerRow[],
+  bitmask: Int32Array | null = null): SampleResult {
+  const identity = source.length === logits.shape[0] && source.every((s, i) => s === i);
+  using idx = identity ? null : mx.array([...source], { dtype: "int32" });
+  using picked = idx ? mx.take(logits, idx, 0) : null;
+  // Grammar masks apply to the raw logits, before penalties, temperature and filters (as vLLM does).
+  using masked = bitmask ? applyTokenBitmask(picked ?? logits, bitmask) : null;
+  return sample(masked ?? picked ?? logits, rows);
+}
+
 export function disposeSample(r: SampleResult): void {
   for (const a of sampleArrays(r)) a.dispose();
 }
 
-function sampleArrays(r: SampleResult): mx.Array[] {
+/** The arrays a sample's numbers are read from (what evaluating it means). */
+export function sampleArrays(r: SampleResult): mx.Array[] {
   return [r.tokens, r.logprobs, r.topIds, r.topLogprobs].filter((a): a is mx.Array => a !== null);
 }
 

@@ -1,6 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import * as mx from "../../mlx/index.ts";
 import { applyTokenBitmask, bitmaskWords } from "./token-bitmask.ts";
+import { applyTokenBitmaskOps } from "./token-bitmask-ops.ts";
 
 /** The host's reading of a bitmask, for comparison. */
 function allowedOnHost(bitmask: Int32Array, row: number, V: number): boolean[] {
@@ -52,5 +53,78 @@ describe("applyTokenBitmask", () => {
   test("a bitmask of the wrong size is a RangeError", () => {
     using x = mx.zeros([2, 64]);
     expect(() => applyTokenBitmask(x, new Int32Array(3))).toThrow(RangeError);
+    using flat = mx.zeros([64]);
+    expect(() => applyTokenBitmask(flat, new Int32Array(2))).toThrow(RangeError);
+  });
+});
+
+/** A seeded xorshift: random words with every bit pattern, sign bit included. */
+function randomWords(n: number, seed: number): Int32Array {
+  let s = seed >>> 0 || 1;
+  return Int32Array.from({ length: n }, () => {
+    s ^= s << 13;
+    s ^= s >>> 17;
+    s ^= s << 5;
+    return s | 0;
+  });
+}
+
+/** The bytes of an array's values (bit-exact comparison: -inf, signed zeros and NaN payloads included). */
+function bytesOf(a: mx.Array): Uint8Array {
+  using f = mx.astype(a, "float32"); // exact for bfloat16, float16 and float32
+  return new Uint8Array(new Float32Array(f.toList() as number[]).buffer);
+}
+
+describe("applyTokenBitmask (native) against the op-by-op formulation", () => {
+  const cases: [number, number, mx.Dtype][] = [
+    [1, 64, "float32"], [3, 75, "bfloat16"], [2, 100, "float16"], [4, 4096, "bfloat16"], [2, 151_936, "bfloat16"],
+    [1, 49_153, "float32"],
+  ];
+  for (const [B, V, dtype] of cases) {
+    test(`bit-exact, ${B} x ${V} ${dtype}: random words, an all-ones row, an all-zeros row`, () => {
+      const W = bitmaskWords(V);
+      const bitmask = randomWords(B * W, B * 7919 + V);
+      if (B > 1) bitmask.fill(-1, W, 2 * W);
+      if (B > 2) bitmask.fill(0, 2 * W, 3 * W);
+      using key = mx.randomKey(V);
+      using x0 = mx.normal([B, V], "float32", key, 0, 5);
+      using x = mx.astype(x0, dtype);
+      using fast = applyTokenBitmask(x, bitmask);
+      using ref = applyTokenBitmaskOps(x, bitmask);
+      expect(fast.dtype).toBe(ref.dtype);
+      expect(fast.shape).toEqual([B, V]);
+      expect(Buffer.from(bytesOf(fast)).equals(Buffer.from(bytesOf(ref)))).toBe(true);
+      const got = fast.toList() as number[];
+      const kept = got.filter((v) => v !== -Infinity).length;
+      const allowed = Array.from({ length: B }, (_, b) => allowedOnHost(bitmask, b, V).filter(Boolean).length).reduce((a, c) => a + c, 0);
+      expect(kept).toBe(allowed);
+    });
+  }
+
+  test("the same result with graph compilation off (the plain op graph)", () => {
+    const V = 200;
+    const bitmask = randomWords(2 * bitmaskWords(V), 5);
+    using key = mx.randomKey(1);
+    using x = mx.normal([2, V], "float32", key);
+    using on = applyTokenBitmask(x, bitmask);
+    const want = on.toList();
+    mx.setCompileEnabled(false);
+    try {
+      using off = applyTokenBitmask(x, bitmask);
+      expect(off.toList()).toEqual(want);
+    } finally {
+      mx.setCompileEnabled(true);
+    }
+  });
+
+  test("the bitmask is copied at the call: reusing its buffer before evaluation changes nothing", () => {
+    const V = 64;
+    const bitmask = new Int32Array(2).fill(0);
+    bitmask[0] = 1 << 3;
+    using x = mx.zeros([1, V]);
+    using masked = applyTokenBitmask(x, bitmask);
+    bitmask.fill(-1);
+    const got = masked.toList() as number[];
+    expect(got.flatMap((v, t) => (v === 0 ? [t] : []))).toEqual([3]);
   });
 });

@@ -6,7 +6,10 @@ import type { TokenGrammar } from "./token-grammar.ts";
 export interface MaskStats {
   masks: number;
   hostMs: number;
-  /** Host ms from a mask's start to its masked sample queued (masks, expand and sampler graphs, async_eval). */
+  /**
+   * Host ms from a mask's start to its masked sample built (masks, mask and sampler graphs); the sample is queued
+   * by the next step's launch, in the same async_eval as its forward.
+   */
   sampleMs: number;
 }
 
@@ -18,15 +21,20 @@ export interface MaskStats {
  */
 export class GrammarBitmasks {
   readonly #stats: MaskStats = { masks: 0, hostMs: 0, sampleMs: 0 };
+  /** The host buffer, reused from step to step (it grows with the batch). */
+  #buffer = new Int32Array(0);
 
   /**
    * Rows x ceil(V/32) int32 words: each row's allowed next tokens, all ones for a row without a grammar (null)
-   * or whose grammar has ended.
+   * or whose grammar has ended. The array is a view of a buffer that the next `build` overwrites: hand it to the
+   * device (`applyTokenBitmask` copies it) before building again.
    */
   build(grammars: readonly (TokenGrammar | null)[], vocabSize: number): Int32Array {
     const t0 = performance.now();
     const W = bitmaskWords(vocabSize);
-    const bitmask = new Int32Array(grammars.length * W).fill(-1);
+    const n = grammars.length * W;
+    if (this.#buffer.length < n) this.#buffer = new Int32Array(n);
+    const bitmask = this.#buffer.subarray(0, n).fill(-1);
     grammars.forEach((g, j) => {
       if (g && !g.isTerminated()) g.fillNextTokenBitmask(bitmask, j * W);
     });

@@ -1,0 +1,135 @@
+/**
+ * Constrained rows in EngineCore with a stand-in grammar (any TokenGrammar drives the core): every emitted token
+ * is one its mask allowed, async scheduling (the deferred masked sample, queued by the next launch) gives the same
+ * tokens and logprobs as synchronous steps, and a steady constrained step makes one async_eval, not two.
+ */
+import { beforeAll, describe, expect, test } from "bun:test";
+import { native } from "../../mlx/ffi/library.ts";
+import type { DecoderModel } from "../../models/decoder.ts";
+import { tinyModel } from "../runner/testing.ts";
+import { GREEDY, type SamplingParams } from "../sampling/params.ts";
+import type { TokenGrammar } from "../structured/token-grammar.ts";
+import { EngineCore, type EngineCoreRequest, type TokenOutput } from "./engine-core.ts";
+
+const V = 256;
+let model: DecoderModel;
+beforeAll(async () => {
+  model = await tinyModel("qwen3", { seed: 11, vocabSize: V });
+});
+
+/** Allows about a seventh of the vocabulary, a different set after each accepted token; records what it saw. */
+class HashGrammar implements TokenGrammar {
+  readonly accepted: number[] = [];
+  readonly rejected: number[] = [];
+  constructor(readonly salt: number) {}
+
+  allows(token: number, step: number): boolean {
+    return ((Math.imul(token + 1, 0x9e3779b1) ^ Math.imul(step + this.salt, 0x85ebca6b)) >>> 0) % 7 === 0;
+  }
+
+  fillNextTokenBitmask(out: Int32Array, offset: number): void {
+    out.fill(0, offset, offset + V / 32);
+    for (let t = 0; t < V; t++) if (this.allows(t, this.accepted.length)) out[offset + (t >> 5)]! |= 1 << (t & 31);
+  }
+
+  acceptToken(token: number): boolean {
+    if (!this.allows(token, this.accepted.length)) {
+      this.rejected.push(token);
+      return false;
+    }
+    this.accepted.push(token);
+    return true;
+  }
+
+  isTerminated = () => false;
+  dispose(): void {}
+}
+
+const ids = (salt: number, n: number) => Array.from({ length: n }, (_, i) => (i * 37 + salt * 11) % V);
+const LOGPROBS: SamplingParams = { ...GREEDY, logprobs: true, topLogprobs: 2 };
+
+function request(id: string, salt: number, maxTokens: number, sampling: SamplingParams = LOGPROBS): EngineCoreRequest {
+  return { requestId: id, promptTokenIds: ids(salt, 9 + salt), sampling, maxTokens, stopTokenIds: new Set() };
+}
+
+/** Runs two constrained and one free request to their ends; async_eval calls are counted per step(). */
+function run(asyncScheduling: boolean) {
+  const core = new EngineCore(model, { maxModelLen: 256, numGpuBlocks: 64, maxNumBatchedTokens: 64, asyncScheduling });
+  const grammars = [new HashGrammar(1), new HashGrammar(2)];
+  core.addRequest(request("c0", 0, 24), grammars[0]);
+  core.addRequest(request("f", 1, 20));
+  core.addRequest(request("c1", 2, 17), grammars[1]);
+  const out = new Map<string, TokenOutput[]>();
+  const evalsPerStep: number[] = [];
+  const table = native() as unknown as Record<string, (...a: unknown[]) => unknown>;
+  const asyncEval = table.vmlx_async_eval_n!;
+  let evals = 0;
+  table.vmlx_async_eval_n = (...a: unknown[]) => (evals++, asyncEval(...a));
+  try {
+    while (core.hasUnfinished()) {
+      evals = 0;
+      for (const t of core.step()) out.set(t.requestId, [...(out.get(t.requestId) ?? []), t]);
+      evalsPerStep.push(evals);
+    }
+  } finally {
+    table.vmlx_async_eval_n = asyncEval;
+  }
+  const launchedAhead = core.numLaunchedAhead;
+  core.dispose();
+  return { out, grammars, evalsPerStep, launchedAhead };
+}
+
+describe("EngineCore with grammars", () => {
+  test("every token is allowed; async scheduling equals synchronous steps, logprobs included", () => {
+    const sync = run(false);
+    const ahead = run(true);
+    expect(sync.launchedAhead).toBe(0);
+    expect(ahead.launchedAhead).toBeGreaterThan(10);
+    for (const r of [sync, ahead]) {
+      expect(r.out.get("c0")!.length).toBe(24);
+      expect(r.out.get("c1")!.length).toBe(17);
+      expect(r.out.get("f")!.length).toBe(20);
+      r.grammars.forEach((g, k) => {
+        expect(g.rejected).toEqual([]);
+        expect(g.accepted).toEqual(r.out.get(`c${k}`)!.map((t) => t.token));
+        g.accepted.forEach((t, step) => expect(g.allows(t, step)).toBe(true));
+      });
+    }
+    for (const id of ["c0", "c1", "f"]) {
+      const a = ahead.out.get(id)!;
+      const s = sync.out.get(id)!;
+      expect(a.map((t) => t.token)).toEqual(s.map((t) => t.token));
+      a.forEach((t, i) => {
+        expect(t.logprob!).toBeCloseTo(s[i]!.logprob!, 5);
+        expect(t.top!.map((x) => x.token)).toEqual(s[i]!.top!.map((x) => x.token));
+      });
+    }
+    // The masks change the tokens: the constrained rows differ from the free run of the same prompt.
+    const free = new EngineCore(model, { maxModelLen: 256, numGpuBlocks: 64 });
+    free.addRequest(request("c0", 0, 24));
+    const unmasked: number[] = [];
+    while (free.hasUnfinished()) for (const t of free.step()) unmasked.push(t.token);
+    free.dispose();
+    expect(unmasked).not.toEqual(ahead.out.get("c0")!.map((t) => t.token));
+  });
+
+  test("a steady constrained step makes one async_eval: the deferred sample rides the next launch's", () => {
+    const { evalsPerStep } = run(true);
+    const steady = evalsPerStep.slice(2, 15); // every request decoding, none finished
+    expect(steady).toEqual(steady.map(() => 1));
+    // The last step launches nothing: its deferred sample is queued on its own, then read.
+    expect(evalsPerStep.at(-1)).toBe(1);
+  });
+
+  test("a masked row stays masked under temperature sampling with a seed", () => {
+    const core = new EngineCore(model, { maxModelLen: 256, numGpuBlocks: 64 });
+    const g = new HashGrammar(5);
+    core.addRequest(request("t", 3, 30, { ...GREEDY, temperature: 1.5, seed: 9, topP: 0.9 }), g);
+    let n = 0;
+    while (core.hasUnfinished()) n += core.step().length;
+    core.dispose();
+    expect(n).toBe(30);
+    expect(g.rejected).toEqual([]);
+    expect(g.accepted.length).toBe(30);
+  });
+});
