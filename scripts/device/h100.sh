@@ -6,6 +6,7 @@
 #   generation   single-stream prefill/decode against mlx_lm (0.6B and 1B shapes, 4- and 8-bit)
 #   engine       prefix-hit TTFT, batching gain (8 vs 1), EngineCore vs generate() at one request
 #   single       EngineCore at one request, async scheduling on and off, against generate()
+#   block        the fused paged attention block (VLLM_MLX_PAGED_BLOCK=off|on): FFI calls a step, EngineCore/generate()
 #   profile      a step's time phase by phase (decode-only and mixed steps), Qwen3-0.6B shapes, batch 8
 #   build        FFI calls and host graph-building ms of one step's forward, Llama-3.1-8B shapes (32 layers), 4-bit:
 #                generate()'s decode, the engine's batch-8 decode and mixed steps
@@ -47,6 +48,14 @@ case "$part" in
       bun bench/engine-single.ts --layers 28 --prompt 128 --tokens 128 --rounds 3 $flag 2>&1 | tee -a "$OUT/engine-single.log" | tail -4
     done
     ;;
+  block)
+    # The fused paged attention block (vmlx_paged_attention_block) against the step-by-step calls, same card.
+    bun bench/engine-step-calls.ts --layers 14 2>&1 | tee "$OUT/engine-block.log"
+    for m in off on off on; do
+      echo "VLLM_MLX_PAGED_BLOCK=$m" | tee -a "$OUT/engine-block.log"
+      VLLM_MLX_PAGED_BLOCK=$m bun bench/engine-single.ts --layers 28 --prompt 128 --tokens 128 --rounds 3 2>&1 | tee -a "$OUT/engine-block.log" | tail -2
+    done
+    ;;
   serving)
     arch="${ARCH:-qwen3-0.6b}" bits="${BITS:-4}"
     model="/tmp/models/$arch-${bits}bit-served"
@@ -58,6 +67,8 @@ case "$part" in
     tail -40 "$OUT/serving-$arch-${bits}bit.log"
     ;;
   structured)
+    # Host µs of one masked sample, the op-by-op mask against the native one (vmlx_apply_token_bitmask), on the card
+    bun bench/structured/masked-sample-host.ts --iters 300 2>&1 | tee -a "$OUT/structured.log" | tail -3
     # --plain: xgrammar's own grammar, without the lookaheads on bounded repetitions (the figure before them)
     for flag in "" --sync --plain; do
       bun bench/structured/engine-decode.ts --layers 28 --prompt 128 --tokens 128 --rounds 5 $flag 2>&1 | tee -a "$OUT/structured.log" | tail -2
