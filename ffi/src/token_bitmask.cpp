@@ -14,15 +14,14 @@ using namespace vmlx;
 namespace {
 using Fn = std::function<std::vector<mx::array>(const std::vector<mx::array>&)>;
 
-// in: words uint32 [B, W, 1], shifts uint32 [32], logits [B, W, 32] -> the masked logits [B, W, 32].
+// in: words uint32 [B, W, 1], shifts uint32 [32], logits [B, W, 32] -> the masked logits [B, W, 32] in the
+// dtype of the ninf scalar (in[3]): a conversion the caller would make next (the sampler's float32) fuses in.
 // Not shapeless: the broadcasts it traces hold their shapes, so each (B, V) gets its own trace.
 const Fn& masked_fn() {
   static const Fn f = mx::compile([](const std::vector<mx::array>& in) {
-    const auto& x = in[2];
     auto top = mx::left_shift(in[0], in[1]);
     auto allowed = mx::greater_equal(top, mx::array(0x80000000u, mx::uint32));
-    auto ninf = mx::array(-std::numeric_limits<float>::infinity(), x.dtype());
-    return std::vector<mx::array>{mx::where(allowed, x, ninf)};
+    return std::vector<mx::array>{mx::where(allowed, mx::astype(in[2], in[3].dtype()), in[3])};
   });
   return f;
 }
@@ -38,7 +37,7 @@ const mx::array& shifts() {
   return s;
 }
 
-mx::array apply(const mx::array& logits, const int32_t* bitmask, int rows, int words) {
+mx::array apply(const mx::array& logits, const int32_t* bitmask, int rows, int words, mx::Dtype dtype) {
   VMLX_REQUIRE("apply_token_bitmask", logits.ndim() == 2, "logits must be [B, V], got " + shape_str(logits));
   const int B = logits.shape(0);
   const int V = logits.shape(1);
@@ -52,7 +51,8 @@ mx::array apply(const mx::array& logits, const int32_t* bitmask, int rows, int w
     auto pad = mx::full({B, 32 * W - V}, mx::array(-std::numeric_limits<float>::infinity(), x.dtype()));
     x = mx::concatenate({x, pad}, 1);
   }
-  auto masked = mx::reshape(masked_fn()({w, shifts(), mx::reshape(x, {B, W, 32})})[0], {B, 32 * W});
+  auto ninf = mx::array(-std::numeric_limits<float>::infinity(), dtype);
+  auto masked = mx::reshape(masked_fn()({w, shifts(), mx::reshape(x, {B, W, 32}), ninf})[0], {B, 32 * W});
   return V == 32 * W ? masked : mx::slice(masked, {0, 0}, {B, V});
 }
 }  // namespace
@@ -60,10 +60,12 @@ mx::array apply(const mx::array& logits, const int32_t* bitmask, int rows, int w
 extern "C" {
 
 int vmlx_apply_token_bitmask(mlx_array* res, const mlx_array logits, const int32_t* bitmask, int rows, int words,
-                             const mlx_stream s) {
+                             mlx_dtype dtype, const mlx_stream s) {
   VMLX_TRY({
     mx::StreamContext ctx(stream(s));
-    assign(res, apply(arr(logits), bitmask, rows, words));
+    auto dt = to_dtype(dtype);
+    VMLX_REQUIRE("apply_token_bitmask", mx::issubdtype(dt, mx::floating), "the result dtype must be floating");
+    assign(res, apply(arr(logits), bitmask, rows, words, dt));
   })
 }
 

@@ -5,7 +5,9 @@
  * to JIT the kernel, falling back to the plain graph when no compiler is found.
  */
 import { Array } from "./array.ts";
+import type { Dtype } from "./dtype.ts";
 import { check, N, OUT, take } from "./ffi/call.ts";
+import { dtypeCode } from "./ops/core-args.ts";
 import { type Stream, streamHandle as S } from "./stream.ts";
 
 /**
@@ -29,22 +31,22 @@ export function geluApprox(x: Array, s?: Stream): Array {
 }
 
 /**
- * A grammar's token bitmask applied to logits `[B, V]`: tokens whose bit is 0 become -inf. `bitmask` holds B rows
- * of ceil(V/32) int32 words, bit j of word w allowing token 32w + j (xgrammar's and vLLM's layout); it is copied
- * before the call returns, so the caller may reuse its buffer. One native call; the bit test and select are one
- * compiled kernel on GPU backends.
+ * A grammar's token bitmask applied to logits `[B, V]`: tokens whose bit is 0 become -inf, in `dtype` (the logits'
+ * own by default; a floating dtype). `bitmask` holds B rows of ceil(V/32) int32 words, bit j of word w allowing
+ * token 32w + j (xgrammar's and vLLM's layout); it is copied before the call returns, so the caller may reuse its
+ * buffer. One native call; the bit test, conversion and select are one compiled kernel on GPU backends.
  *
  * @example
  *   const masked = mx.applyTokenBitmask(logits, new Int32Array([0b101, 0])); // V = 40: only tokens 0 and 2 stay
  */
-export function applyTokenBitmask(logits: Array, bitmask: Int32Array, s?: Stream): Array {
+export function applyTokenBitmask(logits: Array, bitmask: Int32Array, dtype: Dtype = logits.dtype, s?: Stream): Array {
   const [B, V] = logits.shape as [number, number];
   const words = Math.ceil(V / 32);
   if (logits.shape.length !== 2 || bitmask.length !== B * words) {
     throw new RangeError(`bitmask has ${bitmask.length} words; ${B} rows of ${words} expected for logits [${logits.shape.join(", ")}]`);
   }
   return new Array(take("vmlx_apply_token_bitmask",
-    N.vmlx_apply_token_bitmask(OUT, logits._h, bitmask, B, words, S(s))));
+    N.vmlx_apply_token_bitmask(OUT, logits._h, bitmask, B, words, dtypeCode(dtype), S(s))));
 }
 
 /**

@@ -65,11 +65,12 @@ VMLX_API int mlx_fast_scaled_dot_product_attention(mlx_array* res, const mlx_arr
 VMLX_API int vmlx_swiglu(mlx_array* res, const mlx_array gate, const mlx_array up, const mlx_stream s);
 /* 0.5 * x * (1 + tanh(sqrt(2/pi) * (x + 0.044715 x^3))) */
 VMLX_API int vmlx_gelu_approx(mlx_array* res, const mlx_array x, const mlx_stream s);
-/* Grammar masks: where(allowed, logits, -inf) for logits [B, V] and a host bitmask of `rows` x `words` int32
- * (words = ceil(V / 32); bit j of word w allows token 32w + j; the data is copied before the call returns).
- * The bit test and select are one compiled kernel (ffi/src/token_bitmask.cpp). */
+/* Grammar masks: where(allowed, astype(logits, dtype), -inf) for logits [B, V] and a host bitmask of `rows` x
+ * `words` int32 (words = ceil(V / 32); bit j of word w allows token 32w + j; the data is copied before the call
+ * returns); `dtype` is floating. The bit test, conversion and select are one compiled kernel
+ * (ffi/src/token_bitmask.cpp). */
 VMLX_API int vmlx_apply_token_bitmask(mlx_array* res, const mlx_array logits, const int32_t* bitmask, int rows,
-                                      int words, const mlx_stream s);
+                                      int words, mlx_dtype dtype, const mlx_stream s);
 VMLX_API int mlx_enable_compile(void);
 VMLX_API int mlx_disable_compile(void);
 

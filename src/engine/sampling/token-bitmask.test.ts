@@ -50,6 +50,11 @@ describe("applyTokenBitmask", () => {
     expect(got.flatMap((v, t) => (v === 0 ? [t] : []))).toEqual([5, 63]);
   });
 
+  test("an integer result dtype is refused", () => {
+    using x = mx.zeros([1, 64]);
+    expect(() => mx.applyTokenBitmask(x, new Int32Array(2), "int32")).toThrow("the result dtype must be floating");
+  });
+
   test("a bitmask of the wrong size is a RangeError", () => {
     using x = mx.zeros([2, 64]);
     expect(() => applyTokenBitmask(x, new Int32Array(3))).toThrow(RangeError);
@@ -89,10 +94,13 @@ describe("applyTokenBitmask (native) against the op-by-op formulation", () => {
       using key = mx.randomKey(V);
       using x0 = mx.normal([B, V], "float32", key, 0, 5);
       using x = mx.astype(x0, dtype);
-      using fast = applyTokenBitmask(x, bitmask);
       using ref = applyTokenBitmaskOps(x, bitmask);
-      expect(fast.dtype).toBe(ref.dtype);
+      using same = mx.applyTokenBitmask(x, bitmask); // the logits' dtype
+      using fast = applyTokenBitmask(x, bitmask); // float32, the sampler's
+      expect(same.dtype).toBe(ref.dtype);
+      expect(fast.dtype).toBe("float32");
       expect(fast.shape).toEqual([B, V]);
+      expect(Buffer.from(bytesOf(same)).equals(Buffer.from(bytesOf(ref)))).toBe(true);
       expect(Buffer.from(bytesOf(fast)).equals(Buffer.from(bytesOf(ref)))).toBe(true);
       const got = fast.toList() as number[];
       const kept = got.filter((v) => v !== -Infinity).length;

@@ -24,7 +24,7 @@ export const NN_SYMBOLS = {
 
   vmlx_swiglu: BINARY,
   vmlx_gelu_approx: UNARY,
-  vmlx_apply_token_bitmask: fn(["ptr", "ptr", "ptr", "i32", "i32", "ptr"], "i32"),
+  vmlx_apply_token_bitmask: fn(["ptr", "ptr", "ptr", "i32", "i32", "i32", "ptr"], "i32"),
   mlx_enable_compile: fn([], "i32"),
   mlx_disable_compile: fn([], "i32"),
 } as const;
