@@ -55,6 +55,8 @@ const CASES: Record<Exclude<ToolCallFormat, "none">, Case[]> = {
       expected: { content: "Sure.\nAfter.", calls: [{ name: "write", arguments: '{"body":"line 1\\n  line 2\\n"}' }, { name: "noop", arguments: "{}" }] } },
     { name: "malformed block is content", text: "a <tool_call>\nplain words\n</tool_call> b",
       expected: { content: "a<tool_call>\nplain words\n</tool_call> b", calls: [] } },
+    { name: "no parameters, as a forced call of a tool without parameters writes it (a blank line)", text: "<tool_call>\n<function=noop>\n\n</function>\n</tool_call>",
+      expected: { content: "", calls: [{ name: "noop", arguments: "{}" }] } },
     { name: "cut off: the call ends with the parameters it has", text: "<tool_call>\n<function=get_weather>\n<parameter=days>\n4\n</parameter>\n<parameter=city>\nPa",
       expected: { content: "", calls: [{ name: "get_weather", arguments: '{"days":4}' }] } },
   ],
