@@ -11,14 +11,15 @@
 #   build        FFI calls and host graph-building ms of one step's forward, Llama-3.1-8B shapes (32 layers), 4-bit:
 #                generate()'s decode, the engine's batch-8 decode and mixed steps
 #   prefix       a prefix hit's step phase by phase under each prefill attention path, then hit/cold TTFT with each
-#   structured   decode tok/s with a JSON schema over without (Qwen3-0.6B shapes, real Qwen3 vocabulary)
 #   serving      us against mlx_lm.server, concurrency 1..64; ARCH (qwen3-0.6b | llama-3.2-1b), BITS (4 | 8)
 #   structured   decode tok/s with a JSON schema over without, same prompt (EngineCore, Qwen3-0.6B shapes, Qwen3 vocabulary)
 #   vlm          bench/vlm against mlx-vlm (Qwen2.5-VL-3B / Qwen3-VL-4B widths, full depth, 4-bit), then the repeated-image
 #                TTFT through `serve`; needs .dev/p4 (mlx-vlm and its wheels, `bash scripts/device/stage.sh vlm`) carried
+#   pending      what session 3 changed and could not measure, in one call (~8 min): correctness, then structured,
+#                block and prefix, each under its own time limit
 set -uo pipefail
 cd "$(dirname "$0")/../.."
-part="${1:?correctness | ffi | generation | engine | single | serving | structured}"
+part="${1:?a part named in the header}"
 OUT="${OUT:-/tmp/out}"
 mkdir -p "$OUT"
 nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader | tee "$OUT/gpu.txt"
@@ -94,6 +95,13 @@ case "$part" in
       VLLM_MLX_PAGED_PREFILL=$mode bun bench/engine-batching.ts --layers 28 --prefix 2048 --tokens 64 --concurrency 8 \
         --rounds 5 2>&1 | tee -a "$OUT/prefix-ttft.log" | grep -E "^(prefix|  rounds)"
     done
+    ;;
+  pending)
+    here="$(dirname "$0")/h100.sh"
+    timeout 240 bash "$here" correctness
+    timeout 120 bash -c "bun bench/structured/masked-sample-host.ts --iters 300 | tail -3; for f in '' --plain; do bun bench/structured/engine-decode.ts --layers 28 --prompt 128 --tokens 128 --rounds 5 \$f | tail -1; done" 2>&1 | tee "$OUT/structured.log"
+    timeout 120 bash "$here" block 2>&1 | grep -E "FFI|ratio|BLOCK"
+    timeout 100 bash "$here" prefix
     ;;
   profile)
     bun bench/engine-step-profile.ts --layers 28 --batch 8 --chunk 64 --steps 24 --dtype bfloat16 2>&1 | tee "$OUT/step-profile.log" | tail -30
