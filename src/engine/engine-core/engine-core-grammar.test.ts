@@ -9,6 +9,7 @@ import type { DecoderModel } from "../../models/decoder.ts";
 import { tinyModel } from "../runner/testing.ts";
 import { GREEDY, type SamplingParams } from "../sampling/params.ts";
 import type { TokenGrammar } from "../structured/token-grammar.ts";
+import { CoreStepError } from "./core-types.ts";
 import { EngineCore, type EngineCoreRequest, type TokenOutput } from "./engine-core.ts";
 
 const V = 256;
@@ -119,6 +120,36 @@ describe("EngineCore with grammars", () => {
     expect(steady).toEqual(steady.map(() => 1));
     // The last step launches nothing: its deferred sample is queued on its own, then read.
     expect(evalsPerStep.at(-1)).toBe(1);
+  });
+
+  test("a grammar that rejects a token its mask allowed fails its request alone, with the next step launched ahead", () => {
+    // The last request's rejection empties the core while its next step waits, launched ahead, for its masks.
+    class Faulty extends HashGrammar {
+      override acceptToken(token: number): boolean {
+        return this.accepted.length === 4 ? (this.rejected.push(token), false) : super.acceptToken(token);
+      }
+    }
+    const core = new EngineCore(model, { maxModelLen: 256, numGpuBlocks: 64, asyncScheduling: true });
+    const g = new Faulty(3);
+    core.addRequest(request("bad", 1, 20), g);
+    let error: unknown = null;
+    let emitted = 0;
+    try {
+      while (core.hasUnfinished()) emitted += core.step().length;
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(CoreStepError);
+    expect((error as CoreStepError).requestIds).toEqual(["bad"]);
+    expect([emitted, g.accepted.length, g.rejected.length]).toEqual([4, 4, 1]);
+    expect(core.numLaunchedAhead).toBeGreaterThan(0);
+    expect(core.hasUnfinished()).toBe(false);
+    // The core goes on serving.
+    core.addRequest(request("next", 2, 6), new HashGrammar(4));
+    let n = 0;
+    while (core.hasUnfinished()) n += core.step().length;
+    core.dispose();
+    expect(n).toBe(6);
   });
 
   test("a masked row stays masked under temperature sampling with a seed", () => {

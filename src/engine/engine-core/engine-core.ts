@@ -296,9 +296,15 @@ export class EngineCore {
       `(${((bm.numBackedBlocks * this.#memory.bytesPerBlock) / 2 ** 20).toFixed(0)} MiB held); retry later`, [], "capacity");
   }
 
+  /**
+   * Disposes the queued step. Its `deferred` goes too: `step()` may still hold the step (a rejected token that
+   * aborts the last request drops it mid-step), and must not build its sample from the disposed logits.
+   */
   #dropInFlight(): void {
-    if (this.#inFlight?.sample) disposeSample(this.#inFlight.sample);
-    this.#inFlight?.deferred?.logits.dispose();
+    const step = this.#inFlight;
     this.#inFlight = null;
+    if (step?.sample) disposeSample(step.sample);
+    step?.deferred?.logits.dispose();
+    delete step?.deferred;
   }
 }
