@@ -21,7 +21,7 @@ import { CoreStepError, DEFAULT_ENGINE_CORE_CONFIG, type EngineCoreConfig, type 
   type TokenOutput } from "./core-types.ts";
 import { type InFlightStep, pendingDecodeTokens, takeUnqueued } from "./in-flight.ts";
 import { MaxModelLenError, RequestState } from "./requests.ts";
-import { buildCoreMemory, coreStats } from "./setup.ts";
+import { buildCoreMemory, coreStats, stuckUnderPressure } from "./setup.ts";
 import { decodeBucketSizes, kernelWarmContexts, warmDecodeSteps } from "./warmup.ts";
 
 export { InvalidRequestError, RequestTooLargeError } from "../core/index.ts";
@@ -279,27 +279,15 @@ export class EngineCore {
     return results;
   }
 
-  /**
-   * Nothing could be scheduled although requests wait and none runs: with growth held back by memory pressure,
-   * nothing will free blocks, so the first waiting request is refused (a 503) instead of waiting forever.
-   */
+  /** Refuses (a 503) the first waiting request when memory pressure leaves nothing schedulable (`stuckUnderPressure`). */
   #refuseUnderPressure(): void {
-    const bm = this.#scheduler.blockManager;
-    const { numRunning, numWaiting } = this.#scheduler.stats();
-    if (numWaiting === 0 || numRunning > 0 || !bm.growthLimited) return;
-    const seq = this.#scheduler.waiting[0]!;
-    this.#memory.limitGrowth(bm, true); // the memory may have come back since the last reading
-    if (bm.canAllocate(seq)) return; // the next step admits it
-    const id = seq.samplingParams!.req.requestId;
-    this.abortRequest(id);
-    throw new CoreStepError([id], `not enough free memory to grow the KV cache for this request ` +
-      `(${((bm.numBackedBlocks * this.#memory.bytesPerBlock) / 2 ** 20).toFixed(0)} MiB held); retry later`, [], "capacity");
+    const stuck = stuckUnderPressure(this.#scheduler, this.#memory);
+    if (!stuck) return;
+    this.abortRequest(stuck.id);
+    throw new CoreStepError([stuck.id], stuck.reason, [], "capacity");
   }
 
-  /**
-   * Disposes the queued step. Its `deferred` goes too: `step()` may still hold the step (a rejected token that
-   * aborts the last request drops it mid-step), and must not build its sample from the disposed logits.
-   */
+  /** Disposes the queued step, `deferred` too: `step()` may still hold it (dropped mid-step by an abort). */
   #dropInFlight(): void {
     const step = this.#inFlight;
     this.#inFlight = null;

@@ -69,3 +69,20 @@ function activationDtype(model: Model): mx.Dtype {
     for (const c of caches) c.dispose();
   }
 }
+
+/**
+ * Nothing could be scheduled although requests wait and none runs: with growth held back by memory pressure,
+ * nothing will free blocks, so the first waiting request must be refused instead of waiting forever. Returns its
+ * id and the reason, or null when nothing is stuck.
+ */
+export function stuckUnderPressure(scheduler: Scheduler<RequestState>, memory: KvMemory): { id: string; reason: string } | null {
+  const bm = scheduler.blockManager;
+  const { numRunning, numWaiting } = scheduler.stats();
+  if (numWaiting === 0 || numRunning > 0 || !bm.growthLimited) return null;
+  const seq = scheduler.waiting[0]!;
+  memory.limitGrowth(bm, true); // the memory may have come back since the last reading
+  if (bm.canAllocate(seq)) return null; // the next step admits it
+  const held = ((bm.numBackedBlocks * memory.bytesPerBlock) / 2 ** 20).toFixed(0);
+  const reason = `not enough free memory to grow the KV cache for this request (${held} MiB held); retry later`;
+  return { id: seq.samplingParams!.req.requestId, reason };
+}
