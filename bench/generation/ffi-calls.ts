@@ -17,7 +17,7 @@ import { PagedKvPool } from "../../src/engine/paged/kv-pool.ts";
 import { ModelRunner } from "../../src/engine/runner/model-runner.ts";
 import { type TinyFamily, tinyModel } from "../../src/engine/runner/testing.ts";
 import type { DecoderModel } from "../../src/models/decoder.ts";
-import { native } from "../../src/mlx/ffi/library.ts";
+import { countCalls, totalCalls as sum } from "./ours.ts";
 
 const { values } = parseArgs({
   options: {
@@ -43,7 +43,6 @@ const SHAPES = {
 const model = await tinyModel(family, { seed: 1, numLayers, vocabSize: VOCAB, dtype: "bfloat16", quantBits: 4,
   ...SHAPES[family as "llama" | "qwen3"] });
 
-const sum = (m: Map<string, number>) => [...m.values()].reduce((a, b) => a + b, 0);
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? 0;
 const top = (m: Map<string, number>, n = 12) => [...m.entries()].sort((a, b) => b[1] - a[1]).slice(0, n)
   .map(([k, v]) => `${k} ${v}`).join(", ");
@@ -127,29 +126,10 @@ function countLayer<T>(m: DecoderModel, fn: () => T): { result: T; calls: number
     return out;
   };
   try {
-    const result = countCalls(fn, counts);
+    const { result } = countCalls(fn, counts);
     return { result, calls: sum(counts), layer };
   } finally {
     target.forward = original;
-  }
-}
-
-/** Runs `fn` with every native symbol wrapped to count its calls into `counts` (live while `fn` runs). */
-function countCalls<T>(fn: () => T, counts: Map<string, number>): T {
-  const table = native() as unknown as Record<string, (...a: unknown[]) => unknown>;
-  const saved = new Map<string, (...a: unknown[]) => unknown>();
-  for (const [name, f] of Object.entries(table)) {
-    if (typeof f !== "function") continue;
-    saved.set(name, f);
-    table[name] = (...a: unknown[]) => {
-      counts.set(name, (counts.get(name) ?? 0) + 1);
-      return f(...a);
-    };
-  }
-  try {
-    return fn();
-  } finally {
-    for (const [name, f] of saved) table[name] = f;
   }
 }
 

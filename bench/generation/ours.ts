@@ -66,10 +66,12 @@ export interface StepProfile {
   stepMs: number;
 }
 
-/** Counts the FFI calls of `fn` by wrapping every native symbol for its duration. */
-export function countCalls<T>(fn: () => T): { result: T; counts: Map<string, number> } {
+/**
+ * Counts the FFI calls of `fn` by wrapping every native symbol for its duration, by symbol into `counts` (a fresh map
+ * unless given; a given one is updated live, so a caller can diff it around a part of `fn`).
+ */
+export function countCalls<T>(fn: () => T, counts = new Map<string, number>()): { result: T; counts: Map<string, number> } {
   const table = native() as unknown as Record<string, (...a: unknown[]) => unknown>;
-  const counts = new Map<string, number>();
   const saved = new Map<string, (...a: unknown[]) => unknown>();
   for (const name of Object.keys(table)) {
     const f = table[name]!;
@@ -86,6 +88,9 @@ export function countCalls<T>(fn: () => T): { result: T; counts: Map<string, num
     for (const [name, f] of saved) table[name] = f;
   }
 }
+
+/** All the calls in a `countCalls` map. */
+export const totalCalls = (counts: Map<string, number>): number => [...counts.values()].reduce((a, b) => a + b, 0);
 
 /**
  * Profiles decode after a prefill of `prompt`: the same pipelined loop as generate() (queue step n+1, then

@@ -10,7 +10,6 @@
  */
 import { parseArgs } from "node:util";
 import * as mx from "../../src/mlx/index.ts";
-import { native } from "../../src/mlx/ffi/library.ts";
 import { disposeSample } from "../../src/engine/runner/sample-step.ts";
 import { GREEDY } from "../../src/engine/sampling/params.ts";
 import { type SampleResult, sample, type SamplerRow } from "../../src/engine/sampling/sampler.ts";
@@ -18,6 +17,7 @@ import { applyTokenBitmask } from "../../src/engine/sampling/token-bitmask.ts";
 import { applyTokenBitmaskOps } from "../../src/engine/sampling/token-bitmask-ops.ts";
 import { GrammarBitmasks } from "../../src/engine/structured/grammar-bitmask.ts";
 import { XgrammarTokenGrammar } from "../../src/engine/structured/token-grammar.ts";
+import { countCalls, totalCalls } from "../generation/ours.ts";
 import { qwen3Subject, TWELVE_ITEMS, VOCAB } from "./subject.ts";
 
 const { values } = parseArgs({ options: { batch: { type: "string", default: "1" }, iters: { type: "string", default: "200" } } });
@@ -40,17 +40,10 @@ const times: Record<Form, { mask: number[]; graph: number[]; queue: number[]; ca
   native: { mask: [], graph: [], queue: [], calls: 0 },
 };
 
-/** Counts every native call `fn` makes. */
+/** `fn`'s result and how many FFI calls it made. */
 function counted<T>(fn: () => T): { result: T; calls: number } {
-  const table = native() as unknown as Record<string, (...a: unknown[]) => unknown>;
-  const saved = Object.entries(table).filter(([, v]) => typeof v === "function");
-  let calls = 0;
-  for (const [name, v] of saved) table[name] = (...a: unknown[]) => (calls++, v(...a));
-  try {
-    return { result: fn(), calls };
-  } finally {
-    for (const [name, v] of saved) table[name] = v;
-  }
+  const { result, counts } = countCalls(fn);
+  return { result, calls: totalCalls(counts) };
 }
 
 const masks = new GrammarBitmasks();

@@ -13,11 +13,11 @@
  */
 import { parseArgs } from "node:util";
 import * as mx from "../../src/mlx/index.ts";
-import { native } from "../../src/mlx/ffi/library.ts";
 import { syntheticImage } from "../../src/bench/vlm-cases.ts";
 import { loadVlmDir } from "../../src/models/vision/load-vlm.ts";
 import { loadVisionProcessor } from "../../src/models/vision/load-processor.ts";
 import type { VisionInput } from "../../src/models/vision/vlm.ts";
+import { countCalls, totalCalls } from "../generation/ours.ts";
 
 const { values: args } = parseArgs({
   options: {
@@ -38,21 +38,10 @@ const processed = processor.processImage(syntheticImage(width, height));
 if (!processed.gridThw) throw new Error("not a Qwen-VL processor (no grid)");
 const grids = [processed.gridThw];
 
-/** Runs `fn` with every native symbol wrapped to count its calls. */
-function countCalls<T>(fn: () => T): { result: T; calls: number } {
-  const table = native() as unknown as Record<string, (...a: unknown[]) => unknown>;
-  const saved = new Map<string, (...a: unknown[]) => unknown>();
-  let calls = 0;
-  for (const [name, f] of Object.entries(table)) {
-    if (typeof f !== "function") continue;
-    saved.set(name, f);
-    table[name] = (...a: unknown[]) => (calls++, f(...a));
-  }
-  try {
-    return { result: fn(), calls };
-  } finally {
-    for (const [name, f] of saved) table[name] = f;
-  }
+/** `fn`'s result and how many FFI calls it made. */
+function countAll<T>(fn: () => T): { result: T; calls: number } {
+  const { result, counts } = countCalls(fn);
+  return { result, calls: totalCalls(counts) };
 }
 
 const dispose = (o: { features: mx.Array; deepstack: mx.Array[] }) => [o.features, ...o.deepstack].forEach((a) => a.dispose());
@@ -76,14 +65,14 @@ using pixels = mx.array(processed.pixelValues.data, { dtype: "float32", shape: p
 const tower = model.vision as unknown as { blocks?: { forward: (...a: never[]) => mx.Array }[] };
 if (!tower.blocks) throw new Error("this tower has no blocks to count");
 const blocks = tower.blocks;
-const whole = countCalls(() => model.encode({ kind: "image", pixels, grids }));
+const whole = countAll(() => model.encode({ kind: "image", pixels, grids }));
 dispose(whole.result);
 const noBlocks = blocks.map((b) => b.forward);
 let blockCalls = 0;
 for (const b of blocks) {
   const f = b.forward;
   b.forward = (...a: never[]) => {
-    const c = countCalls(() => f.apply(b, a));
+    const c = countAll(() => f.apply(b, a));
     blockCalls += c.calls;
     return c.result;
   };
