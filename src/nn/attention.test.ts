@@ -133,29 +133,12 @@ function naiveAttention(x: mx.Array, w: Weights, s: AttentionSpec): mx.Array {
   return naiveLinear(flat, w.o, w.ob);
 }
 
-/** Ours: the layer loaded from the tensors, fed `chunks` in turn through one KVCache; outputs concatenated. */
-function chunkedAttention(x: mx.Array, w: Weights, v: Variant): mx.Array {
-  using sc = new Scope();
-  const attention = Attention.load(storeOf(w, v.fused), "self_attn", v.spec, makeRope(v.spec.headDim, ROPE_BASE, false, null, 4096));
-  const cache = new KVCache();
-  const [B, , D] = x.shape as [number, number, number];
-  const outs: mx.Array[] = [];
-  let start = 0;
-  for (const L of v.chunks) {
-    const chunk = sc.k(mx.slice(x, [0, start, 0], [B, start + L, D]));
-    outs.push(sc.k(attention.forward(chunk, cache)));
-    start += L;
-  }
-  expect(cache.offset).toBe(start);
-  cache.dispose();
-  return mx.concatenate(outs, 1);
-}
-
 /**
- * Ours with each prefill chunk queried at its last position only (`lastOnly`, as a prefill's last layer runs),
- * optionally at explicit RoPE ids: the outputs `[B, chunks, D]` at each chunk's last position.
+ * Ours: the layer loaded from the tensors, fed `chunks` in turn through one KVCache; outputs concatenated. With
+ * `lastOnly`, each prefill chunk is queried at its last position only (as a prefill's last layer runs), optionally
+ * at explicit RoPE ids: the outputs are then `[B, chunks, D]`, each chunk's last position.
  */
-function lastOnlyAttention(x: mx.Array, w: Weights, v: Variant, explicitIds: boolean): mx.Array {
+function chunkedAttention(x: mx.Array, w: Weights, v: Variant, lastOnly?: { explicitIds: boolean }): mx.Array {
   using sc = new Scope();
   const attention = Attention.load(storeOf(w, v.fused), "self_attn", v.spec, makeRope(v.spec.headDim, ROPE_BASE, false, null, 4096));
   const cache = new KVCache();
@@ -164,11 +147,15 @@ function lastOnlyAttention(x: mx.Array, w: Weights, v: Variant, explicitIds: boo
   let start = 0;
   for (const L of v.chunks) {
     const chunk = sc.k(mx.slice(x, [0, start, 0], [B, start + L, D]));
-    const ids = Array.from({ length: B * L }, (_, i) => start + (i % L));
-    const positions = explicitIds ? { ids: sc.k(mx.array(ids, { dtype: "int32", shape: [B, L] })) } : undefined;
-    const out = sc.k(attention.forward(chunk, cache, positions, true));
-    expect(out.shape).toEqual([B, 1, D]);
-    outs.push(out);
+    if (lastOnly) {
+      const ids = Array.from({ length: B * L }, (_, i) => start + (i % L));
+      const positions = lastOnly.explicitIds ? { ids: sc.k(mx.array(ids, { dtype: "int32", shape: [B, L] })) } : undefined;
+      const out = sc.k(attention.forward(chunk, cache, positions, true));
+      expect(out.shape).toEqual([B, 1, D]);
+      outs.push(out);
+    } else {
+      outs.push(sc.k(attention.forward(chunk, cache)));
+    }
     start += L;
   }
   expect(cache.offset).toBe(start);
@@ -209,7 +196,7 @@ describe("Attention matches a naive reference", () => {
       using full = naiveAttention(x, w, v.spec);
       using want = chunkEnds(full, v.chunks);
       for (const explicitIds of [false, true]) {
-        using got = lastOnlyAttention(x, w, v, explicitIds);
+        using got = chunkedAttention(x, w, v, { explicitIds });
         expect(maxAbsDiff(got, want)).toBeLessThan(TOLERANCE);
       }
       for (const a of Object.values(w)) a?.dispose();
