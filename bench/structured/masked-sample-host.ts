@@ -10,9 +10,9 @@
  */
 import { parseArgs } from "node:util";
 import * as mx from "../../src/mlx/index.ts";
-import { disposeSample } from "../../src/engine/runner/sample-step.ts";
+import { disposeSample, sampleArrays } from "../../src/engine/runner/sample-step.ts";
 import { GREEDY } from "../../src/engine/sampling/params.ts";
-import { type SampleResult, sample, type SamplerRow } from "../../src/engine/sampling/sampler.ts";
+import { sample, type SamplerRow } from "../../src/engine/sampling/sampler.ts";
 import { applyTokenBitmask } from "../../src/engine/sampling/token-bitmask.ts";
 import { applyTokenBitmaskOps } from "../../src/engine/sampling/token-bitmask-ops.ts";
 import { GrammarBitmasks } from "../../src/engine/structured/grammar-bitmask.ts";
@@ -47,7 +47,6 @@ function counted<T>(fn: () => T): { result: T; calls: number } {
 }
 
 const masks = new GrammarBitmasks();
-const arrays = (r: SampleResult) => [r.tokens, r.logprobs, r.topIds, r.topLogprobs].filter((a): a is mx.Array => a !== null);
 let firstTokens: Record<Form, number[]> = { ops: [], native: [] };
 for (let i = 0; i < iters + 10; i++) {
   for (const form of (i % 2 ? ["ops", "native"] : ["native", "ops"]) as Form[]) {
@@ -60,7 +59,7 @@ for (let i = 0; i < iters + 10; i++) {
       return sample(masked, rows);
     });
     const t2 = performance.now();
-    const q = count(() => mx.asyncEval(...arrays(r)));
+    const q = count(() => mx.asyncEval(...sampleArrays(r)));
     const t3 = performance.now();
     firstTokens[form] = r.tokens.toList();
     disposeSample(r);
