@@ -47,7 +47,6 @@ export class Attention {
     this.#native = nativeBlock(spec, qkv, o, qNorm, kNorm, rope);
   }
 
-
   static load(store: WeightStore, prefix: string, spec: AttentionSpec, rope: RoPE): Attention {
     const { hiddenSize: d, numHeads: h, numKvHeads: kv, headDim: hd } = spec;
     let qkv: Qkv;
