@@ -3,9 +3,11 @@
  *  - prefix-hit TTFT over cold TTFT for a shared prefix (default 2048 tokens): a cold request, then a request
  *    with the same prefix and a new 16-token suffix (served from the prefix cache), medians over rounds;
  *  - batching gain: aggregate decode tok/s with 8 concurrent greedy requests over 1 request.
- * Random weights at Qwen3-0.6B shapes in 4-bit; `--layers N` shrinks the depth on slow machines.
+ * Random weights in 4-bit at the shapes of `--arch` (Qwen3-0.6B by default; Llama-3.2-1B, Llama-3.1-8B); `--layers N`
+ * shrinks the depth on slow machines (default: the arch's own). `--prefix-only` skips the batching figure.
  *
- *   bun bench/engine-batching.ts [--layers 28] [--prefix 2048] [--tokens 64] [--concurrency 8] [--rounds 3]
+ *   bun bench/engine-batching.ts [--arch qwen3-0.6b] [--layers N] [--prefix 2048] [--tokens 64] [--concurrency 8]
+ *     [--rounds 3] [--prefix-only]
  */
 import { parseArgs } from "node:util";
 import * as mx from "../src/mlx/index.ts";
@@ -16,7 +18,9 @@ import { describeMachine } from "./ffi/machine.ts";
 
 const { values } = parseArgs({
   options: {
-    layers: { type: "string", default: "28" },
+    arch: { type: "string", default: "qwen3-0.6b" },
+    layers: { type: "string" },
+    "prefix-only": { type: "boolean", default: false },
     prefix: { type: "string", default: "2048" },
     tokens: { type: "string", default: "64" },
     concurrency: { type: "string", default: "8" },
@@ -28,12 +32,19 @@ const prefixLen = Number(values.prefix);
 const maxTokens = Number(values.tokens);
 const conc = Number(values.concurrency);
 const rounds = Number(values.rounds);
-const VOCAB = 151936;
+/** The real models' shapes (their config.json). */
+const ARCHS = {
+  "qwen3-0.6b": { family: "qwen3", hiddenSize: 1024, numLayers: 28, numHeads: 16, numKvHeads: 8, headDim: 128, intermediateSize: 3072, vocabSize: 151936 },
+  "llama-3.2-1b": { family: "llama", hiddenSize: 2048, numLayers: 16, numHeads: 32, numKvHeads: 8, headDim: 64, intermediateSize: 8192, vocabSize: 128256 },
+  "llama-3.1-8b": { family: "llama", hiddenSize: 4096, numLayers: 32, numHeads: 32, numKvHeads: 8, headDim: 128, intermediateSize: 14336, vocabSize: 128256 },
+} as const;
+const arch = ARCHS[values.arch as keyof typeof ARCHS];
+if (!arch) throw new Error(`--arch must be one of ${Object.keys(ARCHS).join(", ")}`);
+const { family, ...shape } = arch;
+const VOCAB = shape.vocabSize;
+const layers = Number(values.layers ?? shape.numLayers);
 
-const model = await tinyModel("qwen3", {
-  seed: 1, hiddenSize: 1024, numLayers: Number(values.layers), numHeads: 16, numKvHeads: 8, headDim: 128,
-  intermediateSize: 3072, vocabSize: VOCAB, dtype: values.dtype as mx.Dtype, quantBits: 4,
-});
+const model = await tinyModel(family, { ...shape, seed: 1, numLayers: layers, dtype: values.dtype as mx.Dtype, quantBits: 4 });
 const core = new EngineCore(model, { maxModelLen: prefixLen + 256, maxNumSeqs: Math.max(conc, 8), maxNumBatchedTokens: 4096 });
 const ids = (n: number, seed: number) => Array.from({ length: n }, (_, i) => (i * 7919 + seed * 104729 + 13) % VOCAB);
 let next = 0;
@@ -71,17 +82,17 @@ for (let r = 0; r < rounds; r++) {
 }
 const single: number[] = [];
 const batched: number[] = [];
-for (let r = 0; r < rounds; r++) {
+for (let r = 0; r < (values["prefix-only"] ? 0 : rounds); r++) {
   single.push(run([ids(128, 300 + r)], maxTokens).decodeTps);
   batched.push(run(Array.from({ length: conc }, (_, i) => ids(128, 400 + r * conc + i)), maxTokens).decodeTps);
 }
 const stats = core.stats();
 const m = describeMachine();
-console.log(`machine: ${m.gpu ?? `${m.cpuModel} x${m.logicalCores}`} · backend ${mx.info().backend} · ${values.layers} layers`);
+console.log(`machine: ${m.gpu ?? `${m.cpuModel} x${m.logicalCores}`} · backend ${mx.info().backend} · ${values.arch} shapes, ${layers} layers, 4-bit`);
 console.log(`prefix ${prefixLen} tokens: cold TTFT ${median(cold).toFixed(1)} ms, prefix-hit TTFT ${median(hit).toFixed(1)} ms, ` +
   `ratio ${(median(hit) / median(cold)).toFixed(3)} (goal <= 0.25); prefix-cache hits ${stats.prefixCacheHits}/${stats.prefixCacheQueries} tokens`);
 // Round 0 holds the first use of the cold and hit shapes (kernel compiles, pool growth): shown, and outvoted by the median.
 console.log(`  rounds (ms): cold ${cold.map((x) => x.toFixed(1)).join(", ")}; hit ${hit.map((x) => x.toFixed(1)).join(", ")}` +
   `; prefill attention ${process.env.VLLM_MLX_PAGED_PREFILL || "default"}`);
-console.log(`decode: 1 request ${median(single).toFixed(1)} tok/s, ${conc} concurrent ${median(batched).toFixed(1)} tok/s aggregate, ` +
+if (single.length) console.log(`decode: 1 request ${median(single).toFixed(1)} tok/s, ${conc} concurrent ${median(batched).toFixed(1)} tok/s aggregate, ` +
   `batching gain ${(median(batched) / median(single)).toFixed(2)}x`);
