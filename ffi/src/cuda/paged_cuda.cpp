@@ -1,15 +1,88 @@
-// The paged-attention decode kernel for MLX's CUDA backend, from ffi/kernels/paged_attention.cu (embedded at
-// configure time into paged_kernel_source.h; MLX compiles it with NVRTC on first use).
+// The paged-attention decode kernels for MLX's CUDA backend (MLX compiles them with NVRTC on first use), from
+// ffi/kernels/ (embedded at configure time): paged_attention.cuh, the device code they share (their header);
+// paged_attention.cu, one pass over a row's keys; paged_attention_split.cu and paged_attention_merge.cu, the
+// same split over partitions of PARTITION keys, then merged (flash-decoding).
+// scripts/check-cuda-kernels.py compiles every variant launched here with NVRTC, without a GPU.
+#include <cstring>
+
+#include "../cache_write.h"
 #include "../paged.h"
+#include "paged_kernel_header.h"
+#include "paged_kernel_merge_source.h"
 #include "paged_kernel_source.h"
+#include "paged_kernel_split_source.h"
 
 namespace vmlx::paged {
 
+namespace {
+
+// Keys a partition. A row's keys past one partition go to several blocks, so a batch-1 step still fills the card:
+// Qwen3-0.6B's 16 query heads over 2,064 keys make 9 x 16 = 144 blocks for an H100's 132 SMs (at 512, 80),
+// while a partition still gives each of the 8 warps 32 keys (2 to 16 of them in flight at once) and the merge
+// reads at most ceil(keys / 256) partial states. At most one partition (the host's bound from the block tables'
+// width), the one-pass kernel writes the output itself: no scratch, no second launch.
+constexpr int PARTITION = 256;
+constexpr int WARPS = 8;  // per block
+
+const std::vector<std::string> DECODE_INPUTS = {"q", "k_pool", "v_pool", "block_tables", "seq_lens", "after"};
+
 const mx::fast::CustomKernelFunction& decode_kernel() {
-  static const mx::fast::CustomKernelFunction k = mx::fast::cuda_kernel(
-      "vmlx_paged_attention_decode", {"q", "k_pool", "v_pool", "block_tables", "seq_lens", "params", "window", "after"},
-      {"out"}, PAGED_KERNEL_SOURCE, /*header=*/"", /*ensure_row_contiguous=*/true, /*shared_memory=*/0);
+  static const mx::fast::CustomKernelFunction k =
+      mx::fast::cuda_kernel("vmlx_paged_attention_decode", DECODE_INPUTS, {"out"}, PAGED_KERNEL_SOURCE,
+                            PAGED_KERNEL_HEADER, /*ensure_row_contiguous=*/true, /*shared_memory=*/0);
   return k;
+}
+
+const mx::fast::CustomKernelFunction& partition_kernel() {
+  static const mx::fast::CustomKernelFunction k = mx::fast::cuda_kernel(
+      "vmlx_paged_attention_partition", DECODE_INPUTS, {"part_ml", "part_acc"}, PAGED_KERNEL_SPLIT_SOURCE,
+      PAGED_KERNEL_HEADER, /*ensure_row_contiguous=*/true, /*shared_memory=*/0);
+  return k;
+}
+
+const mx::fast::CustomKernelFunction& merge_kernel() {
+  static const mx::fast::CustomKernelFunction k =
+      mx::fast::cuda_kernel("vmlx_paged_attention_merge", {"part_ml", "part_acc"}, {"out"}, PAGED_KERNEL_MERGE_SOURCE,
+                            /*header=*/"", /*ensure_row_contiguous=*/true, /*shared_memory=*/0);
+  return k;
+}
+
+// A float's bits as an int template constant (the kernels reinterpret it): positive floats give positive ints,
+// which MLX writes into the kernel's name.
+int bits_of(float x) {
+  int i;
+  std::memcpy(&i, &x, sizeof i);
+  return i;
+}
+
+}  // namespace
+
+mx::array launch_decode(const Args& a, const mx::Stream& s) {
+  const auto& q = a.queries;
+  const int B = q.shape(0), Hq = q.shape(1), D = q.shape(3);
+  const int max_keys = a.block_tables.shape(1) * a.k_pool.shape(1);
+  const int parts = (max_keys + PARTITION - 1) / PARTITION;
+  const int threads = 32 * WARPS;
+  std::vector<std::pair<std::string, mx::fast::TemplateArg>> constants = {
+      {"T", q.dtype()},
+      {"D", D},
+      {"NW", WARPS},
+      {"SCALE_BITS", bits_of(a.scale)},
+      {"SOFTCAP_BITS", bits_of(a.softcap.value_or(0.0f))},
+      {"WINDOW", a.window.value_or(0)}};
+  // `after`: the pools' write token when they come from this step's write (orders the kernel after it), else
+  // any small array already among the inputs. The kernels do not read it.
+  auto after = cache_write::write_token(a.k_pool).value_or(a.seq_lens);
+  std::vector<mx::array> inputs = {q, a.k_pool, a.v_pool, a.block_tables, a.seq_lens, after};
+  if (parts <= 1) {
+    return decode_kernel()(inputs, {q.shape()}, {q.dtype()}, {threads, Hq, B}, {threads, 1, 1}, constants,
+                           std::nullopt, false, s)[0];
+  }
+  constants.push_back({"PART", PARTITION});
+  auto partial = partition_kernel()(inputs, {{B, Hq, parts, 2}, {B, Hq, parts, D}}, {mx::float32, mx::float32},
+                                    {threads * parts, Hq, B}, {threads, 1, 1}, constants, std::nullopt, false, s);
+  return merge_kernel()(partial, {q.shape()}, {q.dtype()}, {D, Hq, B}, {D, 1, 1}, {{"T", q.dtype()}, {"D", D}},
+                        std::nullopt, false, s)[0];
 }
 
 }  // namespace vmlx::paged

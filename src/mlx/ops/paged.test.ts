@@ -253,6 +253,44 @@ if (PATHS.includes("kernel")) {
   });
 }
 
+/**
+ * Rows past one partition of the CUDA kernel (256 keys: ffi/src/cuda/paged_cuda.cpp), so it splits them and merges:
+ * ends off the partition grid, rows with empty partitions, windows starting mid-partition or leaving partitions
+ * empty, GQA, soft-capping, every head dim. GPU builds only (the kernel path).
+ */
+const SPLIT_CASES: Case[] = [
+  { name: "3 partitions, uneven ends, a row with empty ones, GQA 2:1", hq: 4, hkv: 2, d: 128, blockSize: 16,
+    seqLens: [257, 600, 3] },
+  { name: "window across partitions, softcap, GQA 4:1", hq: 8, hkv: 2, d: 64, blockSize: 16, seqLens: [1100, 700],
+    scale: 0.2, slidingWindow: 300, softcap: 5 },
+  { name: "head dim 80, window inside one partition", hq: 2, hkv: 1, d: 80, blockSize: 8, seqLens: [512, 513, 260],
+    slidingWindow: 100 },
+  { name: "head dim 96, a row ending on the partition grid", hq: 3, hkv: 1, d: 96, blockSize: 32, seqLens: [512, 511] },
+  { name: "head dim 256, softcap", hq: 4, hkv: 4, d: 256, blockSize: 16, seqLens: [300, 45], scale: 0.1, softcap: 3 },
+];
+
+if (PATHS.includes("kernel")) {
+  describe("pagedAttention kernel over rows split into partitions", () => {
+    for (const c of SPLIT_CASES) {
+      for (const dtype of DTYPES) {
+        test(`${c.name}, ${dtype}: matches a naive attention and the reference path`, () => {
+          const x = makeInputs(c, dtype, c.d + 3 * c.hq);
+          try {
+            using ker = run(c, x, "kernel");
+            using ref = run(c, x, "reference");
+            expect(ker.shape).toEqual([c.seqLens.length, c.hq, 1, c.d]);
+            expect(ker.dtype).toBe(dtype);
+            expectClose(ker.toList(), naivePagedAttention(c, x.host), tolerance(dtype, false));
+            expectClose(ker.toList(), ref.toList(), tolerance(dtype, true));
+          } finally {
+            dispose(x);
+          }
+        });
+      }
+    }
+  });
+}
+
 /** The CPU kernel's cases: prefill chunks at several offsets (offset = seqLen - l), ragged decode, GQA, windows. */
 const CPU_CASES: Case[] = [
   ...CASES.filter((c) => c.softcap === undefined),
