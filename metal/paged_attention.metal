@@ -1,5 +1,5 @@
 // Paged attention, decode step: the body of an MLX `fast::metal_kernel` named vmlx_paged_attention_decode.
-// MLX writes the signature from the call (ffi/src/paged_kernel.cpp), so this file holds the body alone:
+// MLX writes the signature from the call (ffi/src/metal/paged_metal.cpp), so this file holds the body alone:
 //   inputs   q [B, Hq, 1, D], k_pool and v_pool [num_blocks, block_size, Hkv, D] (all of type T),
 //            block_tables int [B, max_blocks], seq_lens int [B], params float [scale, softcap (0: none)],
 //            window int [1] (0: none); their shapes arrive as q_shape, k_pool_shape, block_tables_shape;
