@@ -10,7 +10,7 @@ import type { HfConfig } from "../config.ts";
 import type { DecoderSpec } from "../decoder.ts";
 import { qwen3Spec } from "../qwen3.ts";
 import {
-  checkGrids, frameSegments, PatchMerger, qwenVisionConfig, visionRotary, type Grid, type QwenVisionConfig,
+  checkGrids, frameSegments, PatchMerger, queueEvery, qwenVisionConfig, visionRotary, type Grid, type QwenVisionConfig,
   type VisionOutput, type VisionTower,
 } from "./qwen-vit.ts";
 import { loadBlocks, loadQwenPatchEmbed, textConfig, withMRope } from "./qwen2-vl.ts";
@@ -138,6 +138,7 @@ export class Qwen3VisionTower implements VisionTower {
         const next = b.forward(h, cu, rotary);
         h.dispose();
         h = next;
+        queueEvery(i, this.blocks.length, h);
         const k = c.deepstackLayers.indexOf(i);
         if (k >= 0) deepstack.push(this.deepstackMergers[k]!.forward(h));
       });
