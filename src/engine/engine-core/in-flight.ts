@@ -32,7 +32,7 @@ export function takeUnqueued(step: InFlightStep | null): mx.Array[] {
 }
 
 /**
- * Decode input ids `[D]` for `output`'s decode entries (scheduled order): the host id where it is known, else
+ * Decode input ids `[D]` (integers) for `output`'s decode entries (scheduled order): the host id where it is known, else
  * the row of prev's device-side sample that produced it. Null when every id is known on the host.
  *
  * @example
@@ -57,8 +57,9 @@ export function pendingDecodeTokens(output: SchedulerOutput<RequestState>, prev:
   }
   // A pending id always has a row (checked above), and a row implies prev has a sample.
   if (!prev.sample || rows.every((r) => r < 0)) return null;
-  // Every id is prev's sample row for row, in order (steady decoding): the samples themselves.
-  if (rows.length === prev.sample.tokens.shape[0] && rows.every((r, j) => r === j)) return mx.astype(prev.sample.tokens, "int32");
+  // Every id is prev's sample row for row, in order (steady decoding): the samples themselves (the sampler's
+  // uint32, which the embedding takes as it is; a new handle, the caller disposes it).
+  if (rows.length === prev.sample.tokens.shape[0] && rows.every((r, j) => r === j)) return mx.reshape(prev.sample.tokens, [rows.length]);
   using hostIds = mx.array(host, { dtype: "int32" });
   using rowIdx = mx.array(rows.map((r) => Math.max(r, 0)), { dtype: "int32" });
   using pending = mx.array(rows.map((r) => (r >= 0 ? 1 : 0)), { dtype: "bool" });

@@ -33,7 +33,7 @@ function batchOf(entries: [number[], number, number][], split = false): PagedBat
   });
   const M = Math.max(...entries.map(([t]) => t.length));
   const tables = entries.map(([t]) => [...t, ...new Array<number>(M - t.length).fill(0)]);
-  return new PagedBatch(rows, tables, mx.array([0], { dtype: "int32" }), BS, () => split);
+  return new PagedBatch(rows, tables, [0], BS, () => split);
 }
 
 /** Rows `[start, start + n)` of `[T, H, 1, D]` as one causal row `[1, H, n, D]`. */

@@ -44,7 +44,7 @@ export const PREFILL_KERNEL_MAX_PAIRS = 16 * 4096;
  * has the kernel) or `=dense` (none) override it, to measure one path against the other.
  *
  * @example
- * using batch = new PagedBatch(inputs.rows, inputs.blockTables, slotMapping, blockSize, prefillAsDecodes);
+ * using batch = new PagedBatch(inputs.rows, inputs.blockTables, inputs.slotMapping, blockSize, prefillAsDecodes);
  */
 export function prefillAsDecodes(row: BatchRow): boolean {
   if (!useKernel()) return false;

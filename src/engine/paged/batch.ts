@@ -4,8 +4,9 @@
  * consecutive decodes (one query each) attends as one batch, a prefill chunk (L > 1 queries) as one causal row.
  * The group arrays are built once per forward and shared by every layer.
  */
-import * as mx from "../../mlx/index.ts";
+import type * as mx from "../../mlx/index.ts";
 import type { BatchRow } from "../runner/inputs.ts";
+import { type Int32Part, packInt32 } from "./int32-pack.ts";
 
 /** Consecutive entries attended together: `decodes` (one query each) or one `prefill` chunk. */
 export interface BatchGroup {
@@ -34,49 +35,60 @@ export type PrefillSplit = (row: BatchRow) => boolean;
 const NEVER_SPLIT: PrefillSplit = () => false;
 
 /**
+ * The step's int32 inputs are views of one host array ({@link packInt32}): the slot mapping, the positions and each
+ * group's block tables and KV lengths. The batch owns them.
+ *
  * @example
- * using batch = new PagedBatch(inputs.rows, inputs.blockTables, slotMapping, blockSize, prefillAsDecodes);
- * const caches = model.layers.map((_, i) => new PagedLayerCache(pool, i, batch, positions));
+ * using batch = new PagedBatch(inputs.rows, inputs.blockTables, inputs.slotMapping, blockSize, prefillAsDecodes, inputs.positions);
+ * const caches = model.layers.map((_, i) => new PagedLayerCache(pool, i, batch, batch.positions!));
  */
 export class PagedBatch {
   readonly groups: BatchGroup[] = [];
+  /** int32 `[T]`: pool slot of each token of the flat batch. */
+  readonly slotMapping: mx.Array;
+  /** int32 `[T]`: each token's position (its RoPE offset), when given. */
+  readonly positions: mx.Array | null;
 
   constructor(
     rows: readonly BatchRow[],
     blockTables: readonly (readonly number[])[],
-    /** int32 `[T]`: pool slot of each token of the flat batch. */
-    readonly slotMapping: mx.Array,
+    slotMapping: readonly number[],
     readonly blockSize: number,
     splitPrefill: PrefillSplit = NEVER_SPLIT,
+    positions: readonly number[] | null = null,
   ) {
     [rows, blockTables] = splitRows(rows, blockTables, splitPrefill);
+    const layouts: GroupLayout[] = [];
     let i = 0;
     while (i < rows.length) {
       let j = i + 1;
       if (rows[i]!.numTokens === 1) while (j < rows.length && rows[j]!.numTokens === 1) j++;
-      this.groups.push(this.#group(rows.slice(i, j), blockTables.slice(i, j)));
+      layouts.push(this.#layout(rows.slice(i, j), blockTables.slice(i, j)));
       i = j;
+    }
+    const parts: Int32Part[] = [{ values: slotMapping }];
+    if (positions) parts.push({ values: positions });
+    for (const g of layouts) parts.push({ values: g.seqLens }, { values: g.tables, shape: [g.rows.length, g.width] });
+    const arrays = packInt32(parts);
+    this.slotMapping = arrays.shift()!;
+    this.positions = positions ? arrays.shift()! : null;
+    for (const g of layouts) {
+      const [seqLens, tables] = arrays.splice(0, 2) as [mx.Array, mx.Array];
+      this.groups.push({ kind: g.rows[0]!.numTokens === 1 ? "decodes" : "prefill", tokenStart: g.rows[0]!.start,
+        numTokens: g.rows.reduce((n, r) => n + r.numTokens, 0), rows: g.rows, blockTables: tables, seqLens,
+        contextLength: g.width * this.blockSize, masks: new Map() });
     }
   }
 
-  #group(rows: readonly BatchRow[], tables: readonly (readonly number[])[]): BatchGroup {
-    const kind = rows[0]!.numTokens === 1 ? "decodes" : "prefill";
-    const lens = rows.map((r) => r.seqLen);
-    const width = Math.ceil(Math.max(...lens) / this.blockSize);
-    const flat = tables.flatMap((t) => t.slice(0, width));
-    return {
-      kind,
-      tokenStart: rows[0]!.start,
-      numTokens: rows.reduce((n, r) => n + r.numTokens, 0),
-      rows,
-      blockTables: mx.array(flat, { dtype: "int32", shape: [rows.length, width] }),
-      seqLens: mx.array(lens, { dtype: "int32" }),
-      contextLength: width * this.blockSize,
-      masks: new Map(),
-    };
+  #layout(rows: readonly BatchRow[], tables: readonly (readonly number[])[]): GroupLayout {
+    const seqLens = rows.map((r) => r.seqLen);
+    const width = Math.ceil(Math.max(...seqLens) / this.blockSize);
+    return { rows, seqLens, width, tables: tables.flatMap((t) => t.slice(0, width)) };
   }
 
   dispose(): void {
+    this.slotMapping.dispose();
+    this.positions?.dispose();
     for (const g of this.groups) {
       g.blockTables.dispose();
       g.seqLens.dispose();
@@ -87,6 +99,14 @@ export class PagedBatch {
   [Symbol.dispose](): void {
     this.dispose();
   }
+}
+
+/** A group's host side: its rows, KV lengths and block tables cut to `width` blocks (row-major). */
+interface GroupLayout {
+  rows: readonly BatchRow[];
+  seqLens: number[];
+  width: number;
+  tables: number[];
 }
 
 /** Rows with each prefill chunk that `split` picks replaced by one single-query row per token (same block table). */

@@ -37,17 +37,18 @@ function pools(model: DecoderModel, dtype: mx.Dtype, tables: number[][], lens: n
  * One decode step of `tables.length` rows (row b at position lens[b]) through layer 0's attention: the fused
  * block (`attendBlock`) against the calls it replaces (a cache without it), bit for bit, output and pools.
  */
-async function expectSameStep(family: TinyFamily, dtype: mx.Dtype, tables: number[][], lens: number[]): Promise<void> {
+async function expectSameStep(family: TinyFamily, dtype: mx.Dtype, tables: number[][], lens: number[],
+  numberOffset = false): Promise<void> {
   const model = await modelOf(family, dtype);
   const [fusedPool, plainPool] = pools(model, dtype, tables, lens);
   const T = tables.length;
   const rows = lens.map((n, b) => ({ start: b, numTokens: 1, numComputedTokens: n, seqLen: n + 1 }));
   const M = Math.max(...rows.map((r) => Math.ceil(r.seqLen / BS)));
   const padded = tables.map((t) => [...t, ...new Array<number>(M).fill(0)].slice(0, M));
-  using slots = mx.array(rows.map((r, b) => tables[b]![Math.floor(r.numComputedTokens / BS)]! * BS + (r.numComputedTokens % BS)), { dtype: "int32" });
-  using positions = T > 1 ? mx.array(lens, { dtype: "int32" }) : null;
-  using batch = new PagedBatch(rows, padded, slots, BS);
-  const offset = positions ?? lens[0]!;
+  const slots = rows.map((r, b) => tables[b]![Math.floor(r.numComputedTokens / BS)]! * BS + (r.numComputedTokens % BS));
+  // RoPE at the batch's positions (the engine's way), or at a number for one row (a contiguous cache's).
+  using batch = new PagedBatch(rows, padded, slots, BS, undefined, numberOffset ? null : lens);
+  const offset = batch.positions ?? lens[0]!;
   const fused = new PagedLayerCache(fusedPool, 0, batch, offset);
   const inner = new PagedLayerCache(plainPool, 0, batch, offset);
   const plain: LayerCache = { ropeOffset: offset, attend: (q, k, v, o) => inner.attend(q, k, v, o) };
@@ -71,6 +72,7 @@ async function expectSameStep(family: TinyFamily, dtype: mx.Dtype, tables: numbe
 describe("PagedLayerCache.attendBlock equals the calls it replaces", () => {
   test("one row, bfloat16 (MLX ops, keys cut to the row)", async () => {
     await expectSameStep("qwen3", "bfloat16", [[3, 7, 1]], [9]);
+    await expectSameStep("qwen3", "bfloat16", [[3, 7, 1]], [9], true);
   });
   test("three rows, bfloat16 (MLX ops under the step's mask)", async () => {
     await expectSameStep("llama", "bfloat16", [[2, 5], [6], [8, 9, 10]], [5, 1, 10]);
@@ -98,11 +100,9 @@ test("a soft-capped model (gemma2) or a prefill chunk keeps the step-by-step pat
   const model = await modelOf("gemma2", "float32");
   const [pool, spare] = pools(model, "float32", [[1, 2]], [5]);
   spare.dispose();
-  using one = mx.array([9], { dtype: "int32" }); // position 5 of blocks [1, 2]
-  using two = mx.array([8, 9], { dtype: "int32" });
   const steps: [PagedBatch, number][] = [
-    [new PagedBatch([{ start: 0, numTokens: 1, numComputedTokens: 5, seqLen: 6 }], [[1, 2]], one, BS), 1],
-    [new PagedBatch([{ start: 0, numTokens: 2, numComputedTokens: 4, seqLen: 6 }], [[1, 2]], two, BS), 2],
+    [new PagedBatch([{ start: 0, numTokens: 1, numComputedTokens: 5, seqLen: 6 }], [[1, 2]], [9], BS), 1], // position 5 of blocks [1, 2]
+    [new PagedBatch([{ start: 0, numTokens: 2, numComputedTokens: 4, seqLen: 6 }], [[1, 2]], [8, 9], BS), 2],
   ];
   for (const [batch, T] of steps) {
     const cache = new PagedLayerCache(pool, 0, batch, T === 1 ? 5 : 4);

@@ -29,7 +29,7 @@ export class ModelRunner {
   ) {}
 
   /**
-   * Builds the step's forward, lazily. `decodeTokens` (int32 `[D]`, one per decode entry in scheduled order)
+   * Builds the step's forward, lazily. `decodeTokens` (integer `[D]`, one per decode entry in scheduled order)
    * replaces the decode entries' host token ids: a pipelined engine feeds the previous step's samples before
    * reading them. Returns lazy logits `[R, V]` for the entries that emit a token (null when none does; the pool
    * writes are then evaluated).
@@ -53,13 +53,12 @@ export class ModelRunner {
   #forward(entries: readonly ScheduledSequence<unknown>[], inputs: StepInputs, logitsRows: number[], decodeTokens: mx.Array | null): mx.Array {
     const T = inputs.tokenIds.length;
     using tokens = this.#tokens(inputs, decodeTokens); // [T, 1]
-    using slotMapping = mx.array(inputs.slotMapping, { dtype: "int32" });
-    using positions = T > 1 ? mx.array(inputs.positions, { dtype: "int32" }) : null;
-    using batch = new PagedBatch(inputs.rows, inputs.blockTables, slotMapping, this.pool.spec.blockSize, prefillAsDecodes);
+    // Positions as a device array even for one token: RoPE given a number makes a host scalar of it per call (two a layer).
+    using batch = new PagedBatch(inputs.rows, inputs.blockTables, inputs.slotMapping, this.pool.spec.blockSize, prefillAsDecodes,
+      inputs.positions);
     // Every token samples (decodes, no padding): the head takes all rows as they are.
     using rows = logitsRows.length === T && logitsRows.every((r, i) => r === i) ? null : mx.array(logitsRows, { dtype: "int32" });
-    const ropeOffset = positions ?? inputs.positions[0]!;
-    const caches = this.model.layers.map((_, i) => new PagedLayerCache(this.pool, i, batch, ropeOffset));
+    const caches = this.model.layers.map((_, i) => new PagedLayerCache(this.pool, i, batch, batch.positions!));
     using media = this.mm?.stepOptions(entries, inputs, tokens) ?? null; // null on a text-only step
     return this.model.forward(tokens, caches, { ...media?.options, ...(rows ? { logitsRows: rows } : {}) });
   }
@@ -71,7 +70,8 @@ export class ModelRunner {
     // A step of decodes alone, unpadded: the device ids are the tokens.
     if (decodeTokens.shape[0] === T && inputs.decodeIndices.every((t, j) => t === j)) return mx.reshape(decodeTokens, [T, 1]);
     using host = mx.array(inputs.tokenIds, { dtype: "int32" });
-    using both = mx.concatenate([host, decodeTokens], 0); // [T + D]
+    using device = decodeTokens.dtype === "int32" ? null : mx.astype(decodeTokens, "int32"); // a sampler's uint32
+    using both = mx.concatenate([host, device ?? decodeTokens], 0); // [T + D]
     const pick = Array.from({ length: T }, (_, t) => t);
     inputs.decodeIndices.forEach((t, j) => (pick[t] = T + j));
     const src = inputs.padSource;
