@@ -17,6 +17,9 @@
 #                TTFT through `serve`; needs .dev/p4 (mlx-vlm and its wheels, `bash scripts/device/stage.sh vlm`) carried
 #   pending      what session 3 changed and could not measure, in one call (~8 min): correctness, then structured,
 #                block and prefix, each under its own time limit
+#   step-inputs  a step's int32 inputs from one host array (views) and RoPE at the positions array (no host scalars in
+#                fast::rope): the engine's tests on the card, a host-made array's cost in a GPU graph, EngineCore/generate()
+#                with VLLM_MLX_STEP_INPUTS=separate (as before) and packed, alternating
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 part="${1:?a part named in the header}"
@@ -102,6 +105,18 @@ case "$part" in
     timeout 120 bash -c "bun bench/structured/masked-sample-host.ts --iters 300 | tail -3; for f in '' --plain; do bun bench/structured/engine-decode.ts --layers 28 --prompt 128 --tokens 128 --rounds 5 \$f | tail -1; done" 2>&1 | tee "$OUT/structured.log"
     timeout 120 bash "$here" block 2>&1 | grep -E "FFI|ratio|BLOCK"
     timeout 100 bash "$here" prefix
+    ;;
+  step-inputs)
+    MLX_ENABLE_TF32=0 timeout 240 bun test --timeout 180000 src/engine/paged src/engine/engine-core src/engine/runner \
+      > "$OUT/step-inputs-tests.log" 2>&1
+    grep -E "^\(fail\)|^ *[0-9]+ (pass|fail)$" "$OUT/step-inputs-tests.log"
+    timeout 120 python3 bench/cuda/host_arrays.py --ops 560 --rounds 15 2>&1 | tee "$OUT/host-arrays.log"
+    # VLLM_MLX_STEP_INPUTS=separate: the step's inputs as before (three host arrays, RoPE at a number), same card
+    for m in separate packed separate packed; do
+      echo "VLLM_MLX_STEP_INPUTS=$m" | tee -a "$OUT/engine-single.log"
+      VLLM_MLX_STEP_INPUTS=$m bun bench/engine-single.ts --layers 28 --prompt 128 --tokens 128 --rounds 3 2>&1 \
+        | tee -a "$OUT/engine-single.log" | tail -2
+    done
     ;;
   profile)
     bun bench/engine-step-profile.ts --layers 28 --batch 8 --chunk 64 --steps 24 --dtype bfloat16 2>&1 | tee "$OUT/step-profile.log" | tail -30

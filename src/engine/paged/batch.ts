@@ -35,6 +35,12 @@ export type PrefillSplit = (row: BatchRow) => boolean;
 const NEVER_SPLIT: PrefillSplit = () => false;
 
 /**
+ * `VLLM_MLX_STEP_INPUTS=separate` (read at load): a host array per step input and RoPE at a number for a one-token
+ * step (two host scalars a layer inside MLX's rope), as before packing, to measure one against the other.
+ */
+export const SEPARATE_STEP_INPUTS = process.env.VLLM_MLX_STEP_INPUTS === "separate";
+
+/**
  * The step's int32 inputs are views of one host array ({@link packInt32}): the slot mapping, the positions and each
  * group's block tables and KV lengths. The batch owns them.
  *
@@ -69,7 +75,7 @@ export class PagedBatch {
     const parts: Int32Part[] = [{ values: slotMapping }];
     if (positions) parts.push({ values: positions });
     for (const g of layouts) parts.push({ values: g.seqLens }, { values: g.tables, shape: [g.rows.length, g.width] });
-    const arrays = packInt32(parts);
+    const arrays = packInt32(parts, SEPARATE_STEP_INPUTS);
     this.slotMapping = arrays.shift()!;
     this.positions = positions ? arrays.shift()! : null;
     for (const g of layouts) {

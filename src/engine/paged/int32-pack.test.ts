@@ -38,3 +38,12 @@ test("packInt32: one part is that array; a shape that does not hold its values i
   one!.dispose();
   expect(() => packInt32([{ values: [1] }, { values: [1, 2, 3], shape: [2, 2] }])).toThrow(RangeError);
 });
+
+test("packInt32 separate: a host array a part, the same values (VLLM_MLX_STEP_INPUTS=separate)", () => {
+  const parts = [{ values: [37, 38] }, { values: [4, 5, 6, 7], shape: [2, 2] }];
+  const [arrays, made] = hostArraysMadeBy(() => packInt32(parts, true));
+  expect(made).toBe(2);
+  expect(arrays.map((a) => a.shape)).toEqual([[2], [2, 2]]);
+  expect(arrays.map((a) => a.toList())).toEqual([[37, 38], [4, 5, 6, 7]]);
+  for (const a of arrays) a.dispose();
+});

@@ -12,19 +12,20 @@ export interface Int32Part {
 }
 
 /**
- * The parts as int32 arrays, in order, all views of one host array (one part: that array itself). The caller owns
- * every returned array; the shared buffer lives as long as any of them.
+ * The parts as int32 arrays, in order, all views of one host array (one part: that array itself; `separate`: each
+ * part a host array of its own, as before packing, to measure one against the other). The caller owns every
+ * returned array; the shared buffer lives as long as any of them.
  *
  * @example
  * const [slots, lens] = packInt32([{ values: [37] }, { values: [38] }]);
  */
-export function packInt32(parts: readonly Int32Part[]): mx.Array[] {
+export function packInt32(parts: readonly Int32Part[], separate = false): mx.Array[] {
   const shapes = parts.map((p) => p.shape ?? [p.values.length]);
   parts.forEach((p, i) => {
     const size = shapes[i]!.reduce((a, b) => a * b, 1);
     if (size !== p.values.length) throw new RangeError(`part ${i}: ${p.values.length} values for shape [${shapes[i]}]`);
   });
-  if (parts.length === 1) return [mx.array(parts[0]!.values, { dtype: "int32", shape: shapes[0]! })];
+  if (parts.length === 1 || separate) return parts.map((p, i) => mx.array(p.values, { dtype: "int32", shape: shapes[i]! }));
   const total = parts.reduce((n, p) => n + p.values.length, 0);
   const host = new Int32Array(total);
   let at = 0;

@@ -8,7 +8,7 @@ import type { Model } from "../../models/decoder.ts";
 import type { ScheduledSequence, SchedulerOutput } from "../core/index.ts";
 import type { MultimodalStage } from "../multimodal/mm-stage.ts";
 import { prefillAsDecodes } from "../paged/attention.ts";
-import { PagedBatch } from "../paged/batch.ts";
+import { PagedBatch, SEPARATE_STEP_INPUTS } from "../paged/batch.ts";
 import type { PagedKvPool } from "../paged/kv-pool.ts";
 import { PagedLayerCache } from "../paged/paged-cache.ts";
 import { paddedSize, padRows, prepareStep, type StepInputs } from "./inputs.ts";
@@ -54,11 +54,13 @@ export class ModelRunner {
     const T = inputs.tokenIds.length;
     using tokens = this.#tokens(inputs, decodeTokens); // [T, 1]
     // Positions as a device array even for one token: RoPE given a number makes a host scalar of it per call (two a layer).
+    const positions = SEPARATE_STEP_INPUTS && T === 1 ? null : inputs.positions;
     using batch = new PagedBatch(inputs.rows, inputs.blockTables, inputs.slotMapping, this.pool.spec.blockSize, prefillAsDecodes,
-      inputs.positions);
+      positions);
     // Every token samples (decodes, no padding): the head takes all rows as they are.
     using rows = logitsRows.length === T && logitsRows.every((r, i) => r === i) ? null : mx.array(logitsRows, { dtype: "int32" });
-    const caches = this.model.layers.map((_, i) => new PagedLayerCache(this.pool, i, batch, batch.positions!));
+    const ropeOffset = batch.positions ?? inputs.positions[0]!;
+    const caches = this.model.layers.map((_, i) => new PagedLayerCache(this.pool, i, batch, ropeOffset));
     using media = this.mm?.stepOptions(entries, inputs, tokens) ?? null; // null on a text-only step
     return this.model.forward(tokens, caches, { ...media?.options, ...(rows ? { logitsRows: rows } : {}) });
   }
