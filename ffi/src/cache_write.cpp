@@ -99,11 +99,13 @@ std::pair<mx::array, mx::array> write(const mx::array& k_pool, const mx::array& 
   cache_write::Args a{kp, v_pool, k, v, slots_in};
   validate(a);
   REQUIRE(mx::issubdtype(kp.dtype(), mx::floating), "the pools must have a floating dtype");
-  a.k = mx::contiguous(mx::astype(a.k, kp.dtype(), s), false, s);
-  a.v = mx::contiguous(mx::astype(a.v, kp.dtype(), s), false, s);
-  a.slot_mapping = mx::contiguous(mx::astype(a.slot_mapping, mx::int32, s), false, s);
+  a.k = mx::astype(a.k, kp.dtype(), s);  // no node where the dtype already matches
+  a.v = mx::astype(a.v, kp.dtype(), s);
+  a.slot_mapping = mx::astype(a.slot_mapping, mx::int32, s);
   if (s.device == mx::Device::gpu) {
-    // The kernel writes through the pools' buffers: they must exist and be plain row-major memory now.
+    // The kernel copies rows and slots that are not row-contiguous itself (ensure_row_contiguous): no contiguous()
+    // nodes here, three a layer of every step. It writes through the pools' buffers: they must exist and be plain
+    // row-major memory now.
     for (const auto* pool : {&a.k_pool, &a.v_pool}) {
       REQUIRE(pool->status() != mx::array::Status::unscheduled,
               "on a GPU stream the pools must be evaluated before they are written");
@@ -112,7 +114,11 @@ std::pair<mx::array, mx::array> write(const mx::array& k_pool, const mx::array& 
     }
     return cache_write::kernel(a, s);
   }
-  // A pool that is already a plain buffer passes through contiguous() unchanged (shared); others are copied.
+  // The primitive reads plain memory. A pool that is already a plain buffer passes through contiguous() unchanged
+  // (shared); others are copied.
+  a.k = mx::contiguous(a.k, false, s);
+  a.v = mx::contiguous(a.v, false, s);
+  a.slot_mapping = mx::contiguous(a.slot_mapping, false, s);
   auto k_plain = mx::contiguous(a.k_pool, false, s);
   auto v_plain = mx::contiguous(a.v_pool, false, s);
   auto outs = mx::array::make_arrays({kp.shape(), kp.shape()}, {kp.dtype(), kp.dtype()},
