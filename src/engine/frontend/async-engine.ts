@@ -32,6 +32,7 @@ import { ToolCallMarkers } from "./tool-call-format.ts";
 import { WorkerClient } from "../worker/worker-client.ts";
 import type { CoreOptions, FromWorker, ModelFacts } from "../worker/worker-protocol.ts";
 import { requestSpec } from "../structured/request-spec.ts";
+import { traceMark } from "../trace.ts";
 
 export { EngineFailedError };
 
@@ -164,6 +165,7 @@ export class AsyncEngine implements Engine {
       ...(this.#options.defaultMaxTokens === undefined ? {} : { defaultMaxTokens: this.#options.defaultMaxTokens }),
       ...(info.reasoning ? { reasoningStart: info.reasoning.start } : {}),
     }, signal);
+    traceMark("eng.prepared", request.requestId, { tokens: prepared.tokenIds.length });
     const structured = await requestSpec(request, info.toolCallFormat);
     const sampling = withGenerationDefaults(request.sampling, this.#options.generationDefaults ?? {});
     const coreId = `${request.requestId}#${++this.#counter}`;

@@ -7,6 +7,7 @@ import { CapacityError, type EngineEvent, InvalidRequestError } from "../protoco
 import type { EventQueue } from "./event-queue.ts";
 import type { OutputProcessor } from "./output-processor.ts";
 import type { ParentRequest } from "./parent-request.ts";
+import { traceMark } from "../trace.ts";
 
 /** The generation failed inside the engine (a model error or a worker crash). The server answers 500. */
 export class EngineFailedError extends Error {
@@ -56,7 +57,11 @@ export class LiveRequests {
   /** Sends the request's first choices to the core. */
   start(coreId: string): void {
     const live = this.#live.get(coreId);
-    if (live) for (const child of live.parent.start()) this.core().add(child);
+    if (!live) return;
+    for (const child of live.parent.start()) {
+      traceMark("eng.add", child.requestId);
+      this.core().add(child);
+    }
   }
 
   /** The live requests that the core requests `childIds` belong to. */
@@ -69,6 +74,7 @@ export class LiveRequests {
     const coreId = this.#childOf.get(output.requestId);
     const live = coreId === undefined ? undefined : this.#live.get(coreId);
     if (!live || coreId === undefined) return;
+    if (live.processor.completionTokens === 0) traceMark("eng.out", output.requestId);
     const { index, release } = live.parent.route(output);
     for (const child of release) this.core().add(child);
     try {

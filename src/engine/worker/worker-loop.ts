@@ -9,10 +9,12 @@ import type { ModelFactory } from "../../models/registry.ts";
 import type { VisionLanguageModel } from "../../models/vision/vlm.ts";
 import type { TokenizerFiles } from "../../tokenizer/config.ts";
 import { loadTokenizer } from "../../tokenizer/load.ts";
-import { CoreStepError, EMPTY_CORE_STATS, failureKind, type EngineCoreLike, type EngineCoreRequest, type EngineCoreStats } from "../engine-core/core-types.ts";
+import { CoreStepError, EMPTY_CORE_STATS, failureKind, type EngineCoreLike, type EngineCoreRequest, type EngineCoreStats,
+  type TokenOutput } from "../engine-core/core-types.ts";
 import { RequestGrammars } from "../structured/request-grammars.ts";
 import { StructuredOutputError } from "../structured/spec.ts";
 import type { TokenGrammar } from "../structured/token-grammar.ts";
+import { TRACING, epochMs, traceMark } from "../trace.ts";
 import { LoopGate, yieldToMessages } from "./loop-gate.ts";
 import type { CoreOptions, FromWorker, InitMessage, ModelFacts, ToWorker } from "./worker-protocol.ts";
 
@@ -77,6 +79,9 @@ export class WorkerLoop {
   /** Constrained requests whose grammar is being compiled. */
   readonly #compiling = new Set<string>();
   readonly #gate = new LoopGate();
+  /** Tracing only: the steps run, and the requests that have emitted a token. */
+  #numSteps = 0;
+  readonly #emitted = new Set<string>();
 
   constructor(deps: WorkerDeps) {
     this.#deps = deps;
@@ -88,6 +93,7 @@ export class WorkerLoop {
         void this.#start(message);
         return;
       case "add":
+        traceMark("w.add", message.request.requestId);
         if (message.request.structured) void this.#addConstrained(message.request);
         else this.#add(message.request);
         break;
@@ -192,8 +198,10 @@ export class WorkerLoop {
 
   #step(core: EngineCoreLike): void {
     try {
+      const t0 = TRACING ? epochMs() : 0;
       const outputs = core.step();
       if (outputs.length > 0) this.#post({ type: "outputs", outputs, stats: core.stats() });
+      if (TRACING) this.#traceStep(core, t0, outputs);
     } catch (e) {
       if (e instanceof CoreStepError) {
         if (e.outputs.length > 0) this.#post({ type: "outputs", outputs: [...e.outputs], stats: core.stats() });
@@ -202,5 +210,17 @@ export class WorkerLoop {
       }
       this.#post({ type: "failed", requestIds: "all", message: errorMessage(e), kind: "internal", stats: core.stats() });
     }
+  }
+
+  /** `VLLM_MLX_TRACE`: one mark a step, with when it began, what it emitted and which requests got their first token. */
+  #traceStep(core: EngineCoreLike, t0: number, outputs: readonly TokenOutput[]): void {
+    const first: string[] = [];
+    for (const o of outputs) {
+      if (!this.#emitted.has(o.requestId)) first.push(o.requestId);
+      if (o.finishReason) this.#emitted.delete(o.requestId);
+      else this.#emitted.add(o.requestId);
+    }
+    const { waiting, running } = core.stats();
+    traceMark("w.step", null, { t0, n: ++this.#numSteps, emitted: outputs.length, first, waiting, running });
   }
 }
