@@ -59,7 +59,9 @@ export function pendingDecodeTokens(output: SchedulerOutput<RequestState>, prev:
   if (!prev.sample || rows.every((r) => r < 0)) return null;
   // Every id is prev's sample row for row, in order (steady decoding): the samples themselves (the sampler's
   // uint32, which the embedding takes as it is; a new handle, the caller disposes it).
-  if (rows.length === prev.sample.tokens.shape[0] && rows.every((r, j) => r === j)) return mx.reshape(prev.sample.tokens, [rows.length]);
+  if (rows.length === prev.sample.tokens.shape[0] && rows.every((r, j) => r === j)) {
+    return mx.reshape(prev.sample.tokens, [rows.length]);
+  }
   using hostIds = mx.array(host, { dtype: "int32" });
   using rowIdx = mx.array(rows.map((r) => Math.max(r, 0)), { dtype: "int32" });
   using pending = mx.array(rows.map((r) => (r >= 0 ? 1 : 0)), { dtype: "bool" });

@@ -45,7 +45,8 @@ export const SEPARATE_STEP_INPUTS = process.env.VLLM_MLX_STEP_INPUTS === "separa
  * group's block tables and KV lengths. The batch owns them.
  *
  * @example
- * using batch = new PagedBatch(inputs.rows, inputs.blockTables, inputs.slotMapping, blockSize, prefillAsDecodes, inputs.positions);
+ * const { rows, blockTables, slotMapping, positions } = inputs;
+ * using batch = new PagedBatch(rows, blockTables, slotMapping, blockSize, prefillAsDecodes, positions);
  * const caches = model.layers.map((_, i) => new PagedLayerCache(pool, i, batch, batch.positions!));
  */
 export class PagedBatch {

@@ -25,7 +25,9 @@ export function packInt32(parts: readonly Int32Part[], separate = false): mx.Arr
     const size = shapes[i]!.reduce((a, b) => a * b, 1);
     if (size !== p.values.length) throw new RangeError(`part ${i}: ${p.values.length} values for shape [${shapes[i]}]`);
   });
-  if (parts.length === 1 || separate) return parts.map((p, i) => mx.array(p.values, { dtype: "int32", shape: shapes[i]! }));
+  if (parts.length === 1 || separate) {
+    return parts.map((p, i) => mx.array(p.values, { dtype: "int32", shape: shapes[i]! }));
+  }
   const total = parts.reduce((n, p) => n + p.values.length, 0);
   const host = new Int32Array(total);
   let at = 0;

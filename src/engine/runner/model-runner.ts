@@ -53,10 +53,11 @@ export class ModelRunner {
   #forward(entries: readonly ScheduledSequence<unknown>[], inputs: StepInputs, logitsRows: number[], decodeTokens: mx.Array | null): mx.Array {
     const T = inputs.tokenIds.length;
     using tokens = this.#tokens(inputs, decodeTokens); // [T, 1]
-    // Positions as a device array even for one token: RoPE given a number makes a host scalar of it per call (two a layer).
+    // Positions as a device array even for one token: RoPE given a number makes a host scalar of it (two a layer).
     const positions = SEPARATE_STEP_INPUTS && T === 1 ? null : inputs.positions;
-    using batch = new PagedBatch(inputs.rows, inputs.blockTables, inputs.slotMapping, this.pool.spec.blockSize, prefillAsDecodes,
-      positions);
+    const { rows: entryRows, blockTables, slotMapping } = inputs;
+    const blockSize = this.pool.spec.blockSize;
+    using batch = new PagedBatch(entryRows, blockTables, slotMapping, blockSize, prefillAsDecodes, positions);
     // Every token samples (decodes, no padding): the head takes all rows as they are.
     using rows = logitsRows.length === T && logitsRows.every((r, i) => r === i) ? null : mx.array(logitsRows, { dtype: "int32" });
     const ropeOffset = batch.positions ?? inputs.positions[0]!;
