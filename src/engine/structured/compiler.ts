@@ -7,7 +7,7 @@ import { larkToEbnf } from "./lark.ts";
 import { checkSpec, StructuredOutputError, type StructuredOutputSpec } from "./spec.ts";
 import { rewriteSchemaEbnf } from "./schema-ebnf.ts";
 import { toolCallStructuralTag } from "./tool-grammar.ts";
-import { grammarVocab } from "./vocab.ts";
+import { type GrammarVocab, grammarVocab } from "./vocab.ts";
 import {
   type CompiledGrammar, type Grammar, GrammarCompileError, type GrammarCompiler, type GrammarMatcher, xgr, xgrammarCall,
 } from "./xgrammar.ts";
@@ -130,7 +130,11 @@ export class StructuredCompiler {
    * so the worker makes it right after the model loads, not on the first constrained request.
    */
   static async create(files: TokenizerFiles, vocabSize: number, stopTokenIds?: number[]): Promise<StructuredCompiler> {
-    const vocab = grammarVocab(files, vocabSize);
+    return StructuredCompiler.fromVocab(grammarVocab(files, vocabSize), vocabSize, stopTokenIds);
+  }
+
+  /** {@link create} from the vocabulary already read (what the grammar thread is sent). */
+  static async fromVocab(vocab: GrammarVocab, vocabSize: number, stopTokenIds?: number[]): Promise<StructuredCompiler> {
     const compiler = await xgrammarCall(async () => {
       const info = await xgr.TokenizerInfo.createTokenizerInfo(vocab.encoded, vocab.type, vocab.prependSpace, vocabSize, stopTokenIds);
       return xgr.GrammarCompiler.createGrammarCompiler(info, true);

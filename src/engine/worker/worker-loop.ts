@@ -128,7 +128,7 @@ export class WorkerLoop {
     let grammar: TokenGrammar;
     try {
       if (!this.#grammars) throw new Error("the model is not loaded yet");
-      grammar = await this.#grammars.create(request.structured!, [...request.stopTokenIds]);
+      grammar = await this.#grammars.create(request.structured!, [...request.stopTokenIds], id);
     } catch (e) {
       if (!this.#compiling.delete(id)) return;
       const kind = e instanceof StructuredOutputError ? "invalid" : "internal";
@@ -141,6 +141,13 @@ export class WorkerLoop {
     }
     this.#add(request, grammar);
     this.#gate.notify();
+  }
+
+  /** The grammar thread died: its requests fail with its error, the others go on (a later one starts a new thread). */
+  #grammarCrash(error: Error, requestIds: string[]): void {
+    if (requestIds.length === 0) return;
+    for (const id of requestIds) this.#core?.abortRequest(id);
+    this.#post({ type: "failed", requestIds, message: `structured output failed: ${error.message}`, kind: "internal", stats: this.#stats() });
   }
 
   #requireCore(): EngineCoreLike {
@@ -162,7 +169,8 @@ export class WorkerLoop {
       loaded = await this.#deps.loadModel(init.modelPath);
       this.#core = this.#deps.createCore(loaded.model, init.core, loaded.vlm);
       const files = loaded.tokenizerFiles;
-      this.#grammars = new RequestGrammars(async () => files ?? (await loadTokenizer(init.modelPath)).files, loaded.model.spec.config.vocabSize);
+      this.#grammars = new RequestGrammars(async () => files ?? (await loadTokenizer(init.modelPath)).files, loaded.model.spec.config.vocabSize,
+        { onCrash: (error, requestIds) => this.#grammarCrash(error, requestIds) });
     } catch (e) {
       // The loaders' errors name the file and the fault; `serve` prints this as its one line.
       this.#post({ type: "load-failed", message: e instanceof Error ? e.message : String(e) });
@@ -173,6 +181,7 @@ export class WorkerLoop {
     this.#gate.setRunning(true);
     await this.#run(this.#core, (init.core.kvIdleReleaseSeconds ?? DEFAULT_KV_IDLE_RELEASE_SECONDS) * 1000);
     this.#gate.setRunning(false);
+    await this.#grammars.close();
     this.#post({ type: "closed" });
   }
 
