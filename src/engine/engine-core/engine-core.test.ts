@@ -5,7 +5,7 @@ import { EngineCore, type EngineCoreConfig, type EngineCoreRequest, KvCacheTooSm
   RequestTooLargeError, type TokenOutput } from "./engine-core.ts";
 import { ParentRequest } from "../frontend/parent-request.ts";
 import { generate } from "../runner/generate.ts";
-import { tinyModel, type TinyFamily } from "../runner/testing.ts";
+import { hostArraysMadeBy, tinyModel, type TinyFamily } from "../runner/testing.ts";
 import { GREEDY, samplingParams, type SamplingParams } from "../sampling/params.ts";
 import { expectSameTokens, NEAR_TIE, solo } from "./testing.ts";
 
@@ -174,6 +174,24 @@ describe("EngineCore", () => {
     expect(new Set(a.map((c) => c.join(","))).size).toBeGreaterThan(1);
     const want = [...generate(model, ids, { maxTokens: 12, sampling, stopTokenIds: new Set() })].map((t) => t.token);
     expect(a[0]).toEqual(want);
+  });
+
+  test("one greedy request: each launched step makes one array from host memory (MLX's CUDA backend faults each in)", () => {
+    const model = models.get("qwen3")!;
+    const ids = prompt(21, 4);
+    const core = engine(model);
+    core.addRequest(request("h", ids, 24));
+    const made: number[] = [];
+    const got: number[] = [];
+    while (core.hasUnfinished()) {
+      const [out, n] = hostArraysMadeBy(() => core.step());
+      made.push(n);
+      got.push(...out.map((t) => t.token));
+    }
+    // The first call launches the prefill and queues the first decode; the last one only reads its step.
+    expect(made).toEqual([2, ...new Array<number>(made.length - 2).fill(1), 0]);
+    expect(made.length).toBe(24);
+    expect(got).toEqual(solo(model, ids, 24).tokens);
   });
 
   test("stop tokens finish a choice with reason stop", () => {

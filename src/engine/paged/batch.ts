@@ -41,8 +41,9 @@ const NEVER_SPLIT: PrefillSplit = () => false;
 export const SEPARATE_STEP_INPUTS = process.env.VLLM_MLX_STEP_INPUTS === "separate";
 
 /**
- * The step's int32 inputs are views of one host array ({@link packInt32}): the slot mapping, the positions and each
- * group's block tables and KV lengths. The batch owns them.
+ * The step's int32 inputs are views of one host array ({@link packInt32}): the slot mapping, the positions, each
+ * group's block tables and KV lengths, and the caller's `extra` parts (the model runner's token ids). The batch
+ * owns them.
  *
  * @example
  * const { rows, blockTables, slotMapping, positions } = inputs;
@@ -55,6 +56,8 @@ export class PagedBatch {
   readonly slotMapping: mx.Array;
   /** int32 `[T]`: each token's position (its RoPE offset), when given. */
   readonly positions: mx.Array | null;
+  /** The `extra` parts, in order. */
+  readonly extra: mx.Array[];
 
   constructor(
     rows: readonly BatchRow[],
@@ -63,6 +66,7 @@ export class PagedBatch {
     readonly blockSize: number,
     splitPrefill: PrefillSplit = NEVER_SPLIT,
     positions: readonly number[] | null = null,
+    extra: readonly Int32Part[] = [],
   ) {
     [rows, blockTables] = splitRows(rows, blockTables, splitPrefill);
     const layouts: GroupLayout[] = [];
@@ -76,7 +80,8 @@ export class PagedBatch {
     const parts: Int32Part[] = [{ values: slotMapping }];
     if (positions) parts.push({ values: positions });
     for (const g of layouts) parts.push({ values: g.seqLens }, { values: g.tables, shape: [g.rows.length, g.width] });
-    const arrays = packInt32(parts, SEPARATE_STEP_INPUTS);
+    const arrays = packInt32([...parts, ...extra], SEPARATE_STEP_INPUTS);
+    this.extra = arrays.splice(parts.length);
     this.slotMapping = arrays.shift()!;
     this.positions = positions ? arrays.shift()! : null;
     for (const g of layouts) {
@@ -96,6 +101,7 @@ export class PagedBatch {
   dispose(): void {
     this.slotMapping.dispose();
     this.positions?.dispose();
+    for (const a of this.extra) a.dispose();
     for (const g of this.groups) {
       g.blockTables.dispose();
       g.seqLens.dispose();

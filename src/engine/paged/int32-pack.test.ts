@@ -1,20 +1,7 @@
 import { expect, test } from "bun:test";
-import { native } from "../../mlx/ffi/library.ts";
 import * as mx from "../../mlx/index.ts";
+import { hostArraysMadeBy } from "../runner/testing.ts";
 import { packInt32 } from "./int32-pack.ts";
-
-/** How many arrays `fn` makes from host memory (calls of `mlx_array_new_data`). */
-function hostArraysMadeBy<T>(fn: () => T): [T, number] {
-  const table = native() as unknown as Record<string, (...a: unknown[]) => unknown>;
-  const made = table.mlx_array_new_data!;
-  let n = 0;
-  table.mlx_array_new_data = (...a: unknown[]) => (n++, made(...a));
-  try {
-    return [fn(), n];
-  } finally {
-    table.mlx_array_new_data = made;
-  }
-}
 
 test("packInt32: each part as an int32 array of its shape and values, all from one host array", () => {
   const [arrays, made] = hostArraysMadeBy(() =>

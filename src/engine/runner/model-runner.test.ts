@@ -11,7 +11,7 @@ import type { ScheduledSequence, SchedulerOutput } from "../core/index.ts";
 import { Sequence } from "../core/index.ts";
 import { PagedKvPool } from "../paged/kv-pool.ts";
 import { ModelRunner } from "./model-runner.ts";
-import { type TinyFamily, type TinyModelOptions, tinyModel } from "./testing.ts";
+import { hostArraysMadeBy, type TinyFamily, type TinyModelOptions, tinyModel } from "./testing.ts";
 
 const BLOCK_SIZE = 4;
 const VOCAB = 256;
@@ -186,7 +186,7 @@ describe("ModelRunner.execute", () => {
     runner.pool.dispose();
   });
 
-  test("decodeTokens replaces the host token ids of the decode rows only", async () => {
+  test("decodeTokens (a sampler's uint32) replaces the host token ids of the decode rows only; one host array a step", async () => {
     const model = await tinyModel("qwen3", { seed: 6 });
     const runner = runnerFor(model);
     const truth = [tokens(5, 9), tokens(8, 10)];
@@ -194,9 +194,11 @@ describe("ModelRunner.execute", () => {
     const seqs = [sequence([...truth[0]!.slice(0, 4), 0], [2, 7]), sequence([...truth[1]!.slice(0, 7), 0], [3, 5])];
     const p = sequence(tokens(4, 11), [9]);
     for (const s of seqs) prefillAllButLast(runner, s);
-    using decodeTokens = mx.array(truth.map((t) => t.at(-1)!), { dtype: "int32" });
+    using decodeTokens = mx.array(truth.map((t) => t.at(-1)!), { dtype: "uint32" });
     const step = [scheduled(seqs[0]!, 4, 1), scheduled(p, 0, 4), scheduled(seqs[1]!, 7, 1)];
-    const rows = executeRows(runner, stepOf(step), decodeTokens)!;
+    // Host ids, where each id comes from, the head's rows, slots, positions, block tables and KV lengths: one array.
+    const [rows, made] = hostArraysMadeBy(() => executeRows(runner, stepOf(step), decodeTokens)!);
+    expect(made).toBe(1);
     expect(maxDiff(rows[0]!, contiguousLogits(model, truth[0]!).at(-1)!)).toBeLessThan(TOLERANCE);
     expect(maxDiff(rows[1]!, contiguousLogits(model, p.tokenIds).at(-1)!)).toBeLessThan(TOLERANCE);
     expect(maxDiff(rows[2]!, contiguousLogits(model, truth[1]!).at(-1)!)).toBeLessThan(TOLERANCE);

@@ -52,35 +52,48 @@ export class ModelRunner {
 
   #forward(entries: readonly ScheduledSequence<unknown>[], inputs: StepInputs, logitsRows: number[], decodeTokens: mx.Array | null): mx.Array {
     const T = inputs.tokenIds.length;
-    using tokens = this.#tokens(inputs, decodeTokens); // [T, 1]
+    // A step of decodes alone, unpadded: the device ids are the tokens.
+    const deviceIds = decodeTokens !== null && decodeTokens.shape[0] === T && inputs.decodeIndices.every((t, j) => t === j);
+    // Every token samples (decodes, no padding): the head takes all rows as they are.
+    const allRows = logitsRows.length === T && logitsRows.every((r, i) => r === i);
+    // The host ids, where each id is taken from (mixed steps) and the head's rows go in the batch's host array.
+    const extra = [deviceIds ? null : inputs.tokenIds, decodeTokens && !deviceIds ? pickIndices(inputs) : null,
+      allRows ? null : logitsRows];
     // Positions as a device array even for one token: RoPE given a number makes a host scalar of it (two a layer).
     const positions = SEPARATE_STEP_INPUTS && T === 1 ? null : inputs.positions;
     const { rows: entryRows, blockTables, slotMapping } = inputs;
     const blockSize = this.pool.spec.blockSize;
-    using batch = new PagedBatch(entryRows, blockTables, slotMapping, blockSize, prefillAsDecodes, positions);
-    // Every token samples (decodes, no padding): the head takes all rows as they are.
-    using rows = logitsRows.length === T && logitsRows.every((r, i) => r === i) ? null : mx.array(logitsRows, { dtype: "int32" });
+    using batch = new PagedBatch(entryRows, blockTables, slotMapping, blockSize, prefillAsDecodes, positions,
+      extra.filter((v) => v !== null).map((values) => ({ values })));
+    const views = batch.extra.slice();
+    const [hostIds, pick, rows] = extra.map((v) => (v === null ? null : views.shift()!));
+    using tokens = this.#tokens(T, hostIds ?? null, pick ?? null, decodeTokens); // [T, 1]
     const ropeOffset = batch.positions ?? inputs.positions[0]!;
     const caches = this.model.layers.map((_, i) => new PagedLayerCache(this.pool, i, batch, ropeOffset));
     using media = this.mm?.stepOptions(entries, inputs, tokens) ?? null; // null on a text-only step
     return this.model.forward(tokens, caches, { ...media?.options, ...(rows ? { logitsRows: rows } : {}) });
   }
 
-  /** Token ids `[T, 1]`: the host ids, with the decode entries' taken from `decodeTokens` when given. */
-  #tokens(inputs: StepInputs, decodeTokens: mx.Array | null): mx.Array {
-    const T = inputs.tokenIds.length;
-    if (!decodeTokens) return mx.array(inputs.tokenIds, { dtype: "int32", shape: [T, 1] });
-    // A step of decodes alone, unpadded: the device ids are the tokens.
-    if (decodeTokens.shape[0] === T && inputs.decodeIndices.every((t, j) => t === j)) return mx.reshape(decodeTokens, [T, 1]);
-    using host = mx.array(inputs.tokenIds, { dtype: "int32" });
+  /**
+   * Token ids `[T, 1]`: the host ids (`[T]`), the device ids alone (a step of decodes), or the host ids with each
+   * decode entry's taken from `decodeTokens` (`[T + D]` indices `pick`).
+   */
+  #tokens(T: number, hostIds: mx.Array | null, pick: mx.Array | null, decodeTokens: mx.Array | null): mx.Array {
+    if (!hostIds) return mx.reshape(decodeTokens!, [T, 1]);
+    if (!decodeTokens || !pick) return mx.reshape(hostIds, [T, 1]);
     using device = decodeTokens.dtype === "int32" ? null : mx.astype(decodeTokens, "int32"); // a sampler's uint32
-    using both = mx.concatenate([host, device ?? decodeTokens], 0); // [T + D]
-    const pick = Array.from({ length: T }, (_, t) => t);
-    inputs.decodeIndices.forEach((t, j) => (pick[t] = T + j));
-    const src = inputs.padSource;
-    if (src !== null) for (let t = src + 1; t < T; t++) pick[t] = pick[src]!;
-    using idx = mx.array(pick, { dtype: "int32" });
-    using picked = mx.take(both, idx, 0);
+    using both = mx.concatenate([hostIds, device ?? decodeTokens], 0); // [T + D]
+    using picked = mx.take(both, pick, 0);
     return mx.reshape(picked, [T, 1]);
   }
+}
+
+/** `[T]` indices into the host ids then the decode ids: each decode entry's from the device, pads repeating theirs. */
+function pickIndices(inputs: StepInputs): number[] {
+  const T = inputs.tokenIds.length;
+  const pick = Array.from({ length: T }, (_, t) => t);
+  inputs.decodeIndices.forEach((t, j) => (pick[t] = T + j));
+  const src = inputs.padSource;
+  if (src !== null) for (let t = src + 1; t < T; t++) pick[t] = pick[src]!;
+  return pick;
 }

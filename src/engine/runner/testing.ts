@@ -5,6 +5,7 @@
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { native } from "../../mlx/ffi/library.ts";
 import * as mx from "../../mlx/index.ts";
 import type { DecoderModel } from "../../models/decoder.ts";
 import { loadModelDir } from "../../models/load.ts";
@@ -125,4 +126,20 @@ export function writeTinyModel(family: TinyFamily, opts: TinyModelOptions = {}):
 /** Writes and loads a tiny model. @example const model = await tinyModel("llama"); */
 export async function tinyModel(family: TinyFamily, opts: TinyModelOptions = {}): Promise<DecoderModel> {
   return (await loadModelDir(writeTinyModel(family, opts))).model;
+}
+
+/**
+ * `fn`'s result and how many arrays it made from host memory (calls of `mlx_array_new_data`): each is a managed
+ * allocation that the GPU faults in on MLX's CUDA backend.
+ */
+export function hostArraysMadeBy<T>(fn: () => T): [T, number] {
+  const table = native() as unknown as Record<string, (...a: unknown[]) => unknown>;
+  const made = table.mlx_array_new_data!;
+  let n = 0;
+  table.mlx_array_new_data = (...a: unknown[]) => (n++, made(...a));
+  try {
+    return [fn(), n];
+  } finally {
+    table.mlx_array_new_data = made;
+  }
 }
