@@ -46,6 +46,8 @@ export interface WorkerDeps {
    * constrained request does not stall running ones for it (about 0.3-1 s on a 2-core CPU).
    */
   warmGrammars?: boolean;
+  /** The grammar thread's module (tests); the default is src/engine/structured/grammar-thread.ts. */
+  grammarThread?: string;
 }
 
 function errorMessage(e: unknown): string {
@@ -170,7 +172,7 @@ export class WorkerLoop {
       this.#core = this.#deps.createCore(loaded.model, init.core, loaded.vlm);
       const files = loaded.tokenizerFiles;
       this.#grammars = new RequestGrammars(async () => files ?? (await loadTokenizer(init.modelPath)).files, loaded.model.spec.config.vocabSize,
-        { onCrash: (error, requestIds) => this.#grammarCrash(error, requestIds) });
+        { onCrash: (error, requestIds) => this.#grammarCrash(error, requestIds), specifier: this.#deps.grammarThread });
     } catch (e) {
       // The loaders' errors name the file and the fault; `serve` prints this as its one line.
       this.#post({ type: "load-failed", message: e instanceof Error ? e.message : String(e) });
