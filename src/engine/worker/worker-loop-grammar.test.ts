@@ -92,7 +92,8 @@ describe("the worker loop with the grammar thread", () => {
   test("while a never-seen schema compiles, another request keeps decoding", async () => {
     const { loop, log } = await startLoop();
     loop.handle(add("free"));
-    await until(() => log.includes("token free"));
+    loop.handle(add("warm", { type: "choice", choices: ["yes", "no"] })); // the token table is built once this is added
+    await until(() => log.includes("add warm") && log.includes("token free"));
     const mark = log.length; // the slow request arrives now
     loop.handle(add("slow", slowSchema()));
     await until(() => log.includes("add slow"));
