@@ -188,10 +188,24 @@ describe("EngineCore", () => {
       made.push(n);
       got.push(...out.map((t) => t.token));
     }
-    // The first call launches the prefill and queues the first decode; the last one only reads its step.
-    expect(made).toEqual([2, ...new Array<number>(made.length - 2).fill(1), 0]);
+    // The first call launches the prefill alone (a step from idle of new prompts: onlyEndingPrompts), the second
+    // the first decode and the one queued ahead of it; the last one only reads its step.
+    expect(made).toEqual([1, 2, ...new Array<number>(made.length - 3).fill(1), 0]);
     expect(made.length).toBe(24);
     expect(got).toEqual(solo(model, ids, 24).tokens);
+  });
+
+  test("requests that arrive while a lone request's prefill runs join the very next step, not the one after it", () => {
+    const model = models.get("qwen3")!;
+    const core = engine(model, { maxNumBatchedTokens: 128 });
+    core.addRequest(request("first", prompt(20, 1), 8));
+    const calls: string[][] = [core.step().map((t) => t.requestId)];
+    for (const id of ["a", "b", "c"]) core.addRequest(request(id, prompt(24, id.charCodeAt(0)), 8));
+    calls.push(core.step().map((t) => t.requestId));
+    expect(calls).toEqual([["first"], ["first", "a", "b", "c"]]);
+    const got = drain(core);
+    for (const id of ["a", "b", "c"]) expect(got.get(id)![0]!.length + 1).toBe(8); // their first token came from the call above
+    expect(core.numLaunchedAhead).toBeGreaterThan(0); // pipelined again from the second call on
   });
 
   test("stop tokens finish a choice with reason stop", () => {

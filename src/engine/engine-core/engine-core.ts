@@ -19,7 +19,7 @@ import { GrammarBitmasks, type MaskStats } from "../structured/grammar-bitmask.t
 import type { TokenGrammar } from "../structured/token-grammar.ts";
 import { CoreStepError, DEFAULT_ENGINE_CORE_CONFIG, type EngineCoreConfig, type EngineCoreRequest, type EngineCoreStats,
   type TokenOutput } from "./core-types.ts";
-import { type InFlightStep, pendingDecodeTokens, takeUnqueued } from "./in-flight.ts";
+import { type InFlightStep, onlyEndingPrompts, pendingDecodeTokens, takeUnqueued } from "./in-flight.ts";
 import { MaxModelLenError, RequestState } from "./requests.ts";
 import { buildCoreMemory, coreStats, stuckUnderPressure } from "./setup.ts";
 import { decodeBucketSizes, kernelWarmContexts, warmDecodeSteps } from "./warmup.ts";
@@ -106,14 +106,16 @@ export class EngineCore {
   /**
    * One iteration: schedule and execute a step (unless the previous call queued it), then read its tokens and
    * update the requests from them. With asyncScheduling the step after it is scheduled and queued first, built
-   * before these tokens were read. Returns the tokens of one step.
+   * before these tokens were read (not after a step from idle of new prompts alone: onlyEndingPrompts).
    */
   step(): TokenOutput[] {
     try {
+      const fromIdle = this.#inFlight === null;
       const current = this.#inFlight ?? this.#launch(null);
       this.#inFlight = null;
       if (!current) return [];
-      const next = this.config.asyncScheduling && this.#canLaunchAhead() ? this.#launch(current) : null;
+      const ahead = this.config.asyncScheduling && this.#canLaunchAhead() && !(fromIdle && onlyEndingPrompts(current));
+      const next = ahead ? this.#launch(current) : null;
       if (next) this.#numLaunchedAhead++;
       this.#inFlight = next;
       if (current.unqueued) mx.asyncEval(...takeUnqueued(current)); // no launch queued its deferred sample

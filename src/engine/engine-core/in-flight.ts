@@ -24,6 +24,16 @@ export interface InFlightStep {
   unqueued?: true;
 }
 
+/**
+ * Whether `step` runs only prompts that all end in it (each samples its first token), as a step launched from idle
+ * does when requests arrive together. The core then reads it before scheduling the next step instead of queueing
+ * that step ahead: requests that arrived while it ran join the next step rather than the one after it (one step
+ * sooner to their first token), and the ahead-queued step would only have decoded the tokens of this one.
+ */
+export function onlyEndingPrompts(step: InFlightStep): boolean {
+  return step.output.scheduled.every((e) => e.isPrefill && e.emitsToken);
+}
+
 /** `step`'s deferred sample when it waits to be queued (the caller queues it now), else nothing. */
 export function takeUnqueued(step: InFlightStep | null): mx.Array[] {
   if (!step?.unqueued || !step.sample) return [];
