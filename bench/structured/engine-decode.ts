@@ -7,7 +7,9 @@
  * whole serial host time of the masked sample (masks, mask and sampler graphs; since the deferred sample rides the
  * next launch's async_eval, no async_eval of its own: before that change the figure included one).
  *
- *   bun bench/structured/engine-decode.ts [--layers 28] [--prompt 128] [--tokens 128] [--rounds 5] [--sync] [--plain]
+ *   bun bench/structured/engine-decode.ts [--layers 28] [--prompt 128] [--tokens 128] [--rounds 5] [--sync] [--plain] [--thread]
+ *
+ * --thread puts the matchers on the grammar thread (src/engine/structured/grammar-thread.ts), as the server does.
  *
  * --plain compiles the schema to xgrammar's own grammar, without the lookaheads the compiler adds to bounded
  * repetitions (src/engine/structured/tail-lookahead.ts): the figure before them, on the same machine.
@@ -20,7 +22,9 @@ import * as mx from "../../src/mlx/index.ts";
 import { EngineCore } from "../../src/engine/engine-core/engine-core.ts";
 import { tinyModel } from "../../src/engine/runner/testing.ts";
 import { GREEDY } from "../../src/engine/sampling/params.ts";
-import { XgrammarTokenGrammar } from "../../src/engine/structured/token-grammar.ts";
+import { GrammarThread } from "../../src/engine/structured/grammar-thread-client.ts";
+import { type TokenGrammar, XgrammarTokenGrammar } from "../../src/engine/structured/token-grammar.ts";
+import { grammarVocab } from "../../src/engine/structured/vocab.ts";
 import { plainSchemaSpec, qwen3Subject, TWELVE_ITEMS, VOCAB } from "./subject.ts";
 
 const { values } = parseArgs({
@@ -31,6 +35,7 @@ const { values } = parseArgs({
     rounds: { type: "string", default: "5" },
     sync: { type: "boolean", default: false },
     plain: { type: "boolean", default: false },
+    thread: { type: "boolean", default: false },
   },
 });
 const numLayers = Number(values.layers);
@@ -44,11 +49,17 @@ const model = await tinyModel("qwen3", {
 });
 const { tok, eos, compiler } = await qwen3Subject();
 const t1 = performance.now();
-const compiled = await compiler.compile(values.plain && TWELVE_ITEMS.type === "json_schema" ? await plainSchemaSpec(TWELVE_ITEMS.schema) : TWELVE_ITEMS);
+const spec = values.plain && TWELVE_ITEMS.type === "json_schema" ? await plainSchemaSpec(TWELVE_ITEMS.schema) : TWELVE_ITEMS;
+const compiled = await compiler.compile(spec);
 const compileMs = performance.now() - t1;
+// --thread: the matchers live on the grammar thread (as in the server); the masks' figure is then the model thread's
+// wait for them plus the copy.
+const thread = values.thread ? await GrammarThread.start({ vocab: grammarVocab(tok.files, VOCAB), vocabSize: VOCAB, stopTokenIds: eos }) : null;
+if (thread) (await thread.create(spec, eos)).dispose(); // compiled there once, as the cache would hold it
+const newGrammar = async (): Promise<TokenGrammar> => thread ? thread.create(spec, eos) : new XgrammarTokenGrammar(compiler.matcher(compiled));
 console.log(`model: qwen3-0.6B shapes, ${numLayers} layers, 4-bit bf16; Qwen3 vocabulary; ready in ${((performance.now() - t0) / 1000).toFixed(1)} s ` +
   `(schema compiled in ${compileMs.toFixed(0)} ms); device ${mx.gpuAvailable() ? "gpu" : "cpu"}; async scheduling ${values.sync ? "off" : "on"}` +
-  `${values.plain ? "; --plain: xgrammar's own grammar, no lookaheads" : ""}`);
+  `${values.plain ? "; --plain: xgrammar's own grammar, no lookaheads" : ""}${thread ? "; --thread: matchers on the grammar thread" : ""}`);
 
 const prompt = tok.encode("List twelve grocery items with quantities as JSON.").concat(
   Array.from({ length: Math.max(0, Number(values.prompt) - 12) }, (_, i) => (i * 7919 + 13) % 150000));
@@ -56,10 +67,10 @@ const core = new EngineCore(model, { maxModelLen: 4096, numGpuBlocks: 512, async
 let id = 0;
 
 /** One request to its end: decode tok/s, the tokens, and the host mask time it added. */
-function run(constrained: boolean): { tps: number; tokens: number[]; maskMs: number; sampleMs: number } {
+async function run(constrained: boolean): Promise<{ tps: number; tokens: number[]; maskMs: number; sampleMs: number }> {
   const masks0 = core.maskStats.hostMs;
   const samples0 = core.maskStats.sampleMs;
-  const grammar = constrained ? new XgrammarTokenGrammar(compiler.matcher(compiled)) : undefined;
+  const grammar = constrained ? await newGrammar() : undefined;
   core.addRequest({ requestId: `s${id++}`, promptTokenIds: prompt, sampling: GREEDY, maxTokens, stopTokenIds: new Set(eos) }, grammar);
   const tokens: number[] = [];
   let first = 0;
@@ -73,13 +84,13 @@ function run(constrained: boolean): { tps: number; tokens: number[]; maskMs: num
     sampleMs: core.maskStats.sampleMs - samples0 };
 }
 
-run(false);
-run(true);
+await run(false);
+await run(true);
 const free: number[] = [];
 const json: number[] = [];
 for (let r = 0; r < rounds; r++) {
-  const a = run(false);
-  const b = run(true);
+  const a = await run(false);
+  const b = await run(true);
   free.push(a.tps);
   json.push(b.tps);
   const text = tok.decode(b.tokens);
@@ -91,3 +102,4 @@ const median = (xs: number[]) => [...xs].sort((x, y) => x - y)[Math.floor(xs.len
 console.log(`median decode: free ${median(free).toFixed(1)} tok/s, json_schema ${median(json).toFixed(1)} tok/s; ` +
   `ratio json_schema/free ${(median(json) / median(free)).toFixed(3)}`);
 core.dispose();
+thread?.close();
