@@ -15,8 +15,14 @@
 #   structured   decode tok/s with a JSON schema over without, same prompt (EngineCore, Qwen3-0.6B shapes, Qwen3 vocabulary)
 #   vlm          bench/vlm against mlx-vlm (Qwen2.5-VL-3B / Qwen3-VL-4B widths, full depth, 4-bit), then the repeated-image
 #                TTFT through `serve`; needs .dev/p4 (mlx-vlm and its wheels, `bash scripts/device/stage.sh vlm`) carried
+#   grammar-thread  the grammar thread's tests on the card, then decode with a JSON schema over without, the matchers on
+#                the model thread ("") and on the grammar thread (--thread), alternating twice (masks ms/token: the
+#                model thread's wait for the thread's mask plus its copy)
 #   pending      what session 3 changed and could not measure, in one call (~8 min): correctness, then structured,
 #                block and prefix, each under its own time limit
+#   ttft         where serve's time to first token goes at 1 and 8 concurrent (bench/serve-ttft.ts, VLLM_MLX_TRACE marks):
+#                ARCH (qwen3-0.6b | llama-3.2-1b), BITS (4 | 8) random-weight shapes with the real tokenizer, phase medians,
+#                the last burst's step timeline, EngineCore's own TTFT beside them
 #   step-inputs  a step's int32 inputs from one host array (views) and RoPE at the positions array (no host scalars in
 #                fast::rope): the engine's tests on the card, a host-made array's cost in a GPU graph, EngineCore/generate()
 #                with VLLM_MLX_STEP_INPUTS=separate (as before) and packed, alternating
@@ -78,6 +84,12 @@ case "$part" in
       bun bench/structured/engine-decode.ts --layers 28 --prompt 128 --tokens 128 --rounds 5 $flag 2>&1 | tee -a "$OUT/structured.log" | tail -2
     done
     ;;
+  grammar-thread)
+    bun test src/engine/structured/grammar-thread.test.ts src/engine/worker/worker-loop-grammar.test.ts 2>&1 | grep -v WARNING | tee "$OUT/grammar-thread-tests.log" | tail -8
+    for flag in "" --thread "" --thread; do
+      bun bench/structured/engine-decode.ts --layers 28 --prompt 128 --tokens 128 --rounds 5 $flag 2>&1 | grep -v WARNING | tee -a "$OUT/grammar-thread.log" | tail -2
+    done
+    ;;
   vlm)
     if [ ! -d /tmp/site-vlm/mlx_vlm ]; then
       python3 -m pip install -q --no-index --no-deps --no-compile --target /tmp/site-vlm .dev/p4/wheels/*.whl || exit 1
@@ -117,6 +129,13 @@ case "$part" in
       VLLM_MLX_STEP_INPUTS=$m bun bench/engine-single.ts --layers 28 --prompt 128 --tokens 128 --rounds 3 2>&1 \
         | tee -a "$OUT/engine-single.log" | tail -2
     done
+    ;;
+  ttft)
+    arch="${ARCH:-qwen3-0.6b}" bits="${BITS:-4}"
+    model="/tmp/models/$arch-${bits}bit-served"
+    [ -f "$model/config.json" ] || python3 bench/peers/make-model.py --arch "$arch" --bits "$bits" --out "$model" > "$OUT/make-model.log" 2>&1
+    bun bench/serve-ttft.ts --model "$model" --kv-mib 2048 --input-len 128 --output-len 64 --concurrency 8 --rounds "${ROUNDS:-5}" \
+      --timeline --log "$OUT/serve-ttft-server.log" 2>&1 | tee "$OUT/serve-ttft-$arch-${bits}bit.log" | tail -60
     ;;
   profile)
     bun bench/engine-step-profile.ts --layers 28 --batch 8 --chunk 64 --steps 24 --dtype bfloat16 2>&1 | tee "$OUT/step-profile.log" | tail -30
