@@ -13,12 +13,13 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
  * TTFT (ms) of each prompt of `single` served alone, and of each prompt of `burst` added together, `rounds` times.
  *
  * @example
- *   const { c1, cN } = await inProcessTtft(dir, ["a b c"], ["d e", "f g"], 3, 16);
+ *   const { c1, cN } = await inProcessTtft(dir, ["a b c"], ["d e", "f g"], { rounds: 3, maxTokens: 16, kvMib: 64 });
  */
-export async function inProcessTtft(dir: string, single: readonly string[], burst: readonly string[], rounds: number, maxTokens: number) {
+export async function inProcessTtft(dir: string, single: readonly string[], burst: readonly string[],
+  { rounds, maxTokens, kvMib }: { rounds: number; maxTokens: number; kvMib: number }) {
   const { model } = await loadModelDir(dir);
   const tokenizer = await loadTokenizer(dir);
-  const core = createCore(model, { kvCacheMemoryBytes: 64 * 2 ** 20, maxModelLen: 512, maxNumSeqs: Math.max(8, burst.length),
+  const core = createCore(model, { kvCacheMemoryBytes: kvMib * 2 ** 20, maxModelLen: 512, maxNumSeqs: Math.max(8, burst.length),
     longPrefillTokenThreshold: 2048 });
   let next = 0;
   /** Adds the prompts at once; returns each one's TTFT, then aborts them all. */

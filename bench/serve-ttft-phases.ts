@@ -11,9 +11,10 @@ export interface RequestTimes {
   first: number;
 }
 
-/** The worker's mark after each step: `t0` when it began, `t` after its outputs were posted. */
+/** The worker's mark after each step: `t0` when it began, `t1` when it returned its tokens (posted next). */
 export interface StepMark extends TraceMark {
   t0: number;
+  t1: number;
   n: number;
   emitted: number;
   first: string[];
@@ -31,9 +32,8 @@ const PHASES = [
   ["until a step starts", "step.start"],
   ["steps to 1st token", "step.end"],
   ["back to HTTP thread", "eng.out"],
-  ["detokenize+route", "gen.first"],
-  ["SSE write", "sse.wrote"],
-  ["net out", "client.first"],
+  ["tokens until text", "eng.text"],
+  ["route+SSE+net out", "client.first"],
 ] as const;
 
 const median = (xs: number[]) => (xs.length === 0 ? NaN : [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!);
@@ -46,6 +46,7 @@ function requestMarks(req: RequestTimes, marks: readonly TraceMark[], steps: rea
   for (const m of marks) {
     if (m.id === null || !(m.id === req.id || m.id.startsWith(`${req.id}#`))) continue;
     if (!at.has(m.ev)) at.set(m.ev, m.t);
+    if (m.ev === "eng.text") at.set("text.tokens", m.tokens as number);
     if (m.id !== req.id) coreId = m.id;
   }
   const wAdd = at.get("w.add");
@@ -53,7 +54,7 @@ function requestMarks(req: RequestTimes, marks: readonly TraceMark[], steps: rea
   if (wAdd === undefined || !end) return null;
   const start = steps.find((s) => s.t0 >= wAdd)!;
   at.set("step.start", start.t0);
-  at.set("step.end", end.t);
+  at.set("step.end", end.t1);
   at.set("steps", end.n - start.n + 1);
   return at;
 }
@@ -77,6 +78,8 @@ export function phaseTable(label: string, requests: readonly RequestTimes[], mar
   const ks = rows.map((m) => m.get("steps")!);
   out.push(`  ${"TTFT (client)".padEnd(22)} ${median(ttft).toFixed(2).padStart(8)} (${mean(ttft).toFixed(2)}); p99 ${Math.max(...ttft).toFixed(2)}`);
   out.push(`  steps from pick-up to 1st token: median ${median(ks)}, max ${Math.max(...ks)}`);
+  const texts = rows.map((m) => m.get("text.tokens")!);
+  out.push(`  tokens until the first text: median ${median(texts)}, max ${Math.max(...texts)}`);
   return out.join("\n");
 }
 
@@ -87,7 +90,7 @@ export function timeline(requests: readonly RequestTimes[], marks: readonly Trac
   const lines = ["timeline of the last burst (ms from the first send):"];
   const ids = new Set(requests.map((r) => r.id));
   const owns = (m: TraceMark) => m.id !== null && ids.has(m.id.split("#")[0]!);
-  const events = marks.filter((m) => owns(m) && ["http.in", "eng.add", "w.add", "sse.wrote"].includes(m.ev));
+  const events = marks.filter((m) => owns(m) && ["http.in", "eng.add", "w.add", "eng.text"].includes(m.ev));
   const last = Math.max(...requests.map((r) => r.first));
   for (const s of steps) if (s.t >= origin && s.t0 <= last) events.push(s);
   events.sort((a, b) => (a.ev === "w.step" ? (a as StepMark).t0 : a.t) - (b.ev === "w.step" ? (b as StepMark).t0 : b.t));
@@ -95,7 +98,7 @@ export function timeline(requests: readonly RequestTimes[], marks: readonly Trac
     if (m.ev !== "w.step") lines.push(`  ${rel(m.t)} ${m.ev.padEnd(9)} ${m.id}`);
     else {
       const s = m as StepMark;
-      lines.push(`  ${rel(s.t0)} step ${s.n} ${(s.t - s.t0).toFixed(1)} ms: ${s.emitted} tokens, first for ${s.first.length}; ` +
+      lines.push(`  ${rel(s.t0)} step ${s.n} ${(s.t1 - s.t0).toFixed(1)} ms: ${s.emitted} tokens, first for ${s.first.length}; ` +
         `after it waiting ${s.waiting}, running ${s.running}`);
     }
   }

@@ -6,10 +6,13 @@
  * trace marks (src/engine/trace.ts) into phases. Then EngineCore in-process, on the same model and token ids: its
  * own time to first token at 1 and C (add to the step that returns the token).
  *
- *   bun bench/serve-ttft.ts [--hidden 64] [--layers 2] [--input-len 128] [--output-len 16] [--concurrency 8] [--rounds 3]
- *     [--flags "--no-async-scheduling"] [--timeline]
+ * `--model DIR` serves that folder instead (e.g. bench/peers/make-model.py's real shapes on a GPU); it is kept.
+ *
+ *   bun bench/serve-ttft.ts [--hidden 64] [--layers 2] [--model DIR] [--kv-mib 64] [--input-len 128] [--output-len 16]
+ *     [--concurrency 8] [--rounds 3]
+ *     [--flags="--no-async-scheduling"] [--timeline] [--log FILE (the server's stderr)]
  */
-import { rmSync } from "node:fs";
+import { rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import { parseArgs } from "node:util";
 import { type ClientConfig, sseData } from "../src/bench/client.ts";
@@ -30,6 +33,9 @@ const { values } = parseArgs({
     rounds: { type: "string", default: "3" },
     flags: { type: "string", default: "" },
     timeline: { type: "boolean", default: false },
+    log: { type: "string" },
+    model: { type: "string" },
+    "kv-mib": { type: "string", default: "64" },
   },
 });
 const hidden = Number(values.hidden);
@@ -37,7 +43,8 @@ const conc = Number(values.concurrency);
 const rounds = Number(values.rounds);
 const inputLen = Number(values["input-len"]);
 const outputLen = Number(values["output-len"]);
-const SERVE_FLAGS = ["--kv-cache-memory", "64M", "--max-model-len", "512", "--max-num-seqs", String(Math.max(conc, 8)),
+const kvMib = Number(values["kv-mib"]);
+const SERVE_FLAGS = ["--kv-cache-memory", `${kvMib}M`, "--max-model-len", "512", "--max-num-seqs", String(Math.max(conc, 8)),
   // The GPU's admission: a 128-token prompt is one prefill chunk (the CPU default cuts it at 64).
   "--long-prefill-token-threshold", "2048", ...values.flags.split(" ").filter((f) => f !== "")];
 
@@ -90,7 +97,7 @@ async function startServe(dir: string, port: number): Promise<{ proc: Bun.Subpro
   throw new Error(`serve did not start:\n${lines.slice(-20).join("\n")}`);
 }
 
-const dir = writeQwen3BenchModel({ hidden, layers: Number(values.layers), heads: 4, kvHeads: 2, headDim: Math.max(16, hidden / 4),
+const dir = values.model ?? writeQwen3BenchModel({ hidden, layers: Number(values.layers), heads: 4, kvHeads: 2, headDim: Math.max(16, hidden / 4),
   intermediate: hidden * 4 }, "vmlx-bench-ttft-");
 const port = freePort();
 const base = `http://127.0.0.1:${port}`;
@@ -111,15 +118,17 @@ try {
   proc.kill("SIGTERM");
   await proc.exited;
 }
+if (values.log) writeFileSync(values.log, `${lines.join("\n")}\n`);
 const marks = lines.map(parseTraceLine).filter((m): m is TraceMark => m !== null);
 const steps = marks.filter((m) => m.ev === "w.step") as StepMark[];
-console.log(`machine: ${os.hostname()} (${os.cpus()[0]?.model ?? "?"}, ${os.cpus().length} cores); Qwen3 hidden ${hidden}, ` +
-  `${values.layers} layers, real tokenizer; ~${inputLen} prompt tokens, ${outputLen} out; serve ${SERVE_FLAGS.join(" ")}`);
+const subject = values.model ?? `random Qwen3, hidden ${hidden}, ${values.layers} layers, real tokenizer`;
+console.log(`machine: ${os.hostname()} (${os.cpus()[0]?.model ?? "?"}, ${os.cpus().length} cores); ${subject}; ` +
+  `~${inputLen} prompt tokens, ${outputLen} out; serve ${SERVE_FLAGS.join(" ")}`);
 console.log(phaseTable("c=1", times.c1, marks, steps));
 console.log(phaseTable(`c=${conc}`, times.cN, marks, steps));
 if (values.timeline) console.log(timeline(times.cN.slice(-conc), marks, steps));
-const core = await inProcessTtft(dir, tokenPrompts.slice(0, 4), tokenPrompts.slice(4), rounds, outputLen);
+const core = await inProcessTtft(dir, tokenPrompts.slice(0, 4), tokenPrompts.slice(4), { rounds, maxTokens: outputLen, kvMib });
 const fmt = (xs: number[]) => `median ${core.median(xs).toFixed(1)} ms (${xs.map((x) => x.toFixed(1)).join(", ")})`;
 console.log(`EngineCore in-process TTFT, c=1: ${fmt(core.c1)}`);
 console.log(`EngineCore in-process TTFT, c=${conc}: ${fmt(core.cN)}`);
-rmSync(dir, { recursive: true, force: true });
+if (!values.model) rmSync(dir, { recursive: true, force: true });

@@ -32,7 +32,6 @@ export class Generation implements Abortable {
   readonly #iterator: AsyncIterator<EngineEvent>;
   readonly #startedAt = performance.now();
   readonly #onClientAbort = () => this.abort("client disconnected");
-  readonly #requestId: string;
   #pending: Promise<IteratorResult<EngineEvent>> | null = null;
   #closed = false;
   #finished = false;
@@ -46,7 +45,6 @@ export class Generation implements Abortable {
     inflight.add(this);
     if (clientSignal.aborted) this.#controller.abort("client disconnected");
     else clientSignal.addEventListener("abort", this.#onClientAbort, { once: true });
-    this.#requestId = request.requestId;
     traceMark("gen.submit", request.requestId);
     this.#iterator = engine.submit(request, this.#controller.signal)[Symbol.asyncIterator]();
   }
@@ -103,7 +101,6 @@ export class Generation implements Abortable {
     else if (event.type === "delta") {
       if (this.metrics.ttftMs === null && event.text.length + event.tokenIds.length > 0) {
         this.metrics.ttftMs = performance.now() - this.#startedAt;
-        traceMark("gen.first", this.#requestId);
       }
     } else if (event.type === "finish") this.metrics.completionTokens += event.completionTokens;
     else {

@@ -7,7 +7,7 @@ import { CapacityError, type EngineEvent, InvalidRequestError } from "../protoco
 import type { EventQueue } from "./event-queue.ts";
 import type { OutputProcessor } from "./output-processor.ts";
 import type { ParentRequest } from "./parent-request.ts";
-import { traceMark } from "../trace.ts";
+import { TRACING, traceMark } from "../trace.ts";
 
 /** The generation failed inside the engine (a model error or a worker crash). The server answers 500. */
 export class EngineFailedError extends Error {
@@ -37,6 +37,8 @@ export class LiveRequests {
   readonly #live = new Map<string, LiveRequest>();
   /** Core request id -> the live request it is a choice of. */
   readonly #childOf = new Map<string, string>();
+  /** Tracing only: the requests whose text has started. */
+  readonly #texted = new Set<string>();
 
   constructor(readonly core: () => CoreLink) {}
 
@@ -78,7 +80,9 @@ export class LiveRequests {
     const { index, release } = live.parent.route(output);
     for (const child of release) this.core().add(child);
     try {
-      live.queue.push(...live.processor.process(output, index));
+      const events = live.processor.process(output, index);
+      if (TRACING) this.#traceText(coreId, events, live.processor.completionTokens);
+      live.queue.push(...events);
     } catch (e) {
       // A failure while turning tokens into text ends that request only; the server keeps running.
       this.fail([coreId], (e as Error).message);
@@ -128,7 +132,15 @@ export class LiveRequests {
     }
   }
 
+  /** `VLLM_MLX_TRACE`: the first event with text, and how many tokens it took (held-back partial characters). */
+  #traceText(coreId: string, events: readonly EngineEvent[], tokens: number): void {
+    if (this.#texted.has(coreId) || !events.some((e) => e.type === "delta" && e.text !== "")) return;
+    this.#texted.add(coreId);
+    traceMark("eng.text", coreId, { tokens });
+  }
+
   #forget(coreId: string): LiveRequest | undefined {
+    this.#texted.delete(coreId);
     const live = this.#live.get(coreId);
     if (!live) return undefined;
     this.#live.delete(coreId);

@@ -211,8 +211,9 @@ export class WorkerLoop {
     try {
       const t0 = TRACING ? epochMs() : 0;
       const outputs = core.step();
+      const t1 = TRACING ? epochMs() : 0;
       if (outputs.length > 0) this.#post({ type: "outputs", outputs, stats: core.stats() });
-      if (TRACING) this.#traceStep(core, t0, outputs);
+      if (TRACING) this.#traceStep(core, t0, t1, outputs);
     } catch (e) {
       if (e instanceof CoreStepError) {
         if (e.outputs.length > 0) this.#post({ type: "outputs", outputs: [...e.outputs], stats: core.stats() });
@@ -223,8 +224,11 @@ export class WorkerLoop {
     }
   }
 
-  /** `VLLM_MLX_TRACE`: one mark a step, with when it began, what it emitted and which requests got their first token. */
-  #traceStep(core: EngineCoreLike, t0: number, outputs: readonly TokenOutput[]): void {
+  /**
+   * `VLLM_MLX_TRACE`: one mark a step, with when it began (t0) and returned its tokens (t1), what it emitted and which
+   * requests got their first token.
+   */
+  #traceStep(core: EngineCoreLike, t0: number, t1: number, outputs: readonly TokenOutput[]): void {
     const first: string[] = [];
     for (const o of outputs) {
       if (!this.#emitted.has(o.requestId)) first.push(o.requestId);
@@ -232,6 +236,6 @@ export class WorkerLoop {
       else this.#emitted.add(o.requestId);
     }
     const { waiting, running } = core.stats();
-    traceMark("w.step", null, { t0, n: ++this.#numSteps, emitted: outputs.length, first, waiting, running });
+    traceMark("w.step", null, { t0, t1, n: ++this.#numSteps, emitted: outputs.length, first, waiting, running });
   }
 }

@@ -2,7 +2,6 @@
 import type { Context } from "hono";
 import { streamSSE } from "hono/streaming";
 import type { EngineEvent } from "../../engine/protocol.ts";
-import { TRACING, traceMark } from "../../engine/trace.ts";
 import { type ApiError, toApiError } from "../errors.ts";
 import { type Generation, IDLE } from "../generation.ts";
 import type { AppEnv, RouteDeps } from "./context.ts";
@@ -65,14 +64,9 @@ export function streamGeneration(
     try {
       await handlers.begin(write);
       let event: EngineEvent | null | typeof IDLE = first;
-      let traced = false;
       while (event !== null && !stream.aborted && !generation.aborted) {
         if (event === IDLE) await (dialect.keepAlive ? write(dialect.keepAlive()) : stream.write(KEEP_ALIVE));
         else await handlers.event(event, write);
-        if (TRACING && !traced && generation.metrics.ttftMs !== null) {
-          traced = true;
-          traceMark("sse.wrote", access.requestId);
-        }
         event = await generation.next(deps.keepAliveMs);
       }
       if (!stream.aborted) await handlers.end(write);
