@@ -3,7 +3,7 @@
  * that cannot compile fails its request as the client's error (a 400) naming the feature, and a dead grammar
  * thread fails only the constrained requests.
  */
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { afterAll, describe, expect, test } from "bun:test";
 import { rmSync } from "node:fs";
 import { loadModelDir } from "../../models/load.ts";
 import { EMPTY_CORE_STATS, type EngineCoreLike, type EngineCoreRequest, type TokenOutput } from "../engine-core/core-types.ts";
@@ -38,12 +38,9 @@ class EndlessCore implements EngineCoreLike {
   }
 }
 
-let dir = "";
-let loaded: WorkerModel;
-beforeAll(async () => {
-  dir = writeFixtureModel({ maxPositionEmbeddings: 2048 });
-  loaded = await loadModelDir(dir);
-});
+/** The fixture model (real Qwen3 tokenizer): its tokenizer is what the grammar thread builds its table from. */
+const dir = writeFixtureModel({ maxPositionEmbeddings: 2048 });
+const loaded: WorkerModel = await loadModelDir(dir);
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 async function until(check: () => boolean, timeoutMs = 30_000): Promise<void> {
