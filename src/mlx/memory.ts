@@ -61,7 +61,8 @@ export function setCacheLimit(bytes: number): number {
 
 /**
  * The allocator's cache limit. MLX has no getter for it, so this sets the limit and restores it at once;
- * nothing is allocated in between, so the cache is left as it was.
+ * nothing is allocated in between, so the cache is left as it was. On the CPU backend the set waits for an
+ * evaluation in flight to finish: keep the value you set rather than calling this while steps run.
  */
 export function getCacheLimit(): number {
   const limit = setCacheLimit(0);

@@ -39,13 +39,19 @@ export class KvMemory {
   readonly plan: KvPlan;
   readonly pool: PagedKvPool;
   readonly #freeMemory: () => number;
+  /**
+   * The MLX buffer cache limit set here, reported by {@link stats}: MLX has no getter, and mx.getCacheLimit's
+   * set-and-restore waits behind a running evaluation on the CPU backend (a whole step, on every stats call).
+   */
+  readonly #cacheLimit: number;
   #checkedAt = Number.NEGATIVE_INFINITY;
 
   constructor(spec: Omit<KvPoolSpec, "numBlocks">, options: KvMemoryOptions) {
     this.#freeMemory = options.freeMemoryBytes ?? (() => freeMemoryForKv(mx));
     this.plan = planKvPool(spec, { ...options, freeBytes: this.#freeMemory() });
     this.pool = new PagedKvPool({ ...spec, numBlocks: this.plan.initialBlocks });
-    mx.setCacheLimit(options.mlxCacheLimitBytes ?? defaultMlxCacheLimit(mx));
+    this.#cacheLimit = options.mlxCacheLimitBytes ?? defaultMlxCacheLimit(mx);
+    mx.setCacheLimit(this.#cacheLimit);
   }
 
   get bytesPerBlock(): number {
@@ -86,7 +92,7 @@ export class KvMemory {
       backedBlocks: this.pool.numBlocks,
       bytesPerBlock: this.bytesPerBlock,
       mlxCacheBytes: mx.getCacheMemory(),
-      mlxCacheLimitBytes: mx.getCacheLimit(),
+      mlxCacheLimitBytes: this.#cacheLimit,
       mlxActiveBytes: mx.getActiveMemory(),
     };
   }
