@@ -16,6 +16,7 @@ export * from "./ops/paged.ts";
 export * from "./ops/paged-block.ts";
 export * from "./io.ts";
 export * from "./memory.ts";
+export * from "./host-heap.ts";
 export { cpuStream, defaultStream, gpuAvailable, gpuStream, Stream } from "./stream.ts";
 export { asyncEval, evaluate } from "./transforms.ts";
 export { info } from "./info.ts";

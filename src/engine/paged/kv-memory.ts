@@ -84,6 +84,7 @@ export class KvMemory {
     if (kept !== null) this.pool.resize(kept);
     mx.defaultStream().synchronize(); // asynchronous backends (CUDA) release buffers once the stream has drained
     mx.clearCache();
+    mx.trimHostHeap(); // the freed CPU buffers' pages, which malloc would otherwise keep resident
     return Math.max(0, before - this.pool.nbytes - mx.getCacheMemory());
   }
 
