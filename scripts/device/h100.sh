@@ -18,8 +18,8 @@
 #   grammar-thread  the grammar thread's tests on the card, then decode with a JSON schema over without, the matchers on
 #                the model thread ("") and on the grammar thread (--thread), alternating twice (masks ms/token: the
 #                model thread's wait for the thread's mask plus its copy)
-#   session4     round 2 session 4's changes in one call (~7 min): kernel tests, EngineCore/generate(), schema decode,
-#                prefix hit, serving c=1/8 against mlx_lm.server
+#   session4     round 2 session 4's changes (~4 min): the paged kernel and engine tests, decode with a schema
+#   session4b    then (~5 min): EngineCore/generate(), the prefix hit, serving c=1/8 against mlx_lm.server
 #   pending      what session 3 changed and could not measure, in one call (~8 min): correctness, then structured,
 #                block and prefix, each under its own time limit
 #   ttft         where serve's time to first token goes at 1 and 8 concurrent (bench/serve-ttft.ts, VLLM_MLX_TRACE marks):
@@ -140,17 +140,19 @@ case "$part" in
       --timeline --log "$OUT/serve-ttft-server.log" 2>&1 | tee "$OUT/serve-ttft-$arch-${bits}bit.log" | tail -60
     ;;
   session4)
-    # Round 2 session 4's changes in one call (~7 min): the split-K kernel and packed step inputs on the card, then
-    # EngineCore/generate(), decode with a schema (matchers in-thread and on the grammar thread), the prefix hit, and
-    # serving against mlx_lm.server at c=1 and 8 (the stats probe no longer empties MLX's cache every served step).
+    # Round 2 session 4's changes: the split-K kernel and packed step inputs on the card, decode with a schema (matchers
+    # in-thread and on the grammar thread); session4b: EngineCore/generate(), the prefix hit, and serving against
+    # mlx_lm.server at c=1 and 8 (the stats probe no longer empties MLX's cache every served step).
     MLX_ENABLE_TF32=0 timeout 170 bun test --timeout 160000 src/mlx/ops/paged.test.ts src/engine/paged src/engine/engine-core \
       src/engine/runner > "$OUT/correctness.log" 2>&1
     grep -E "^\(fail\)|^ *[0-9]+ (pass|fail)$" "$OUT/correctness.log"
-    timeout 75 bun bench/engine-single.ts --layers 28 --prompt 128 --tokens 128 --rounds 3 2>&1 | tee "$OUT/engine-single.log" | tail -2
     for flag in "" --thread; do
       timeout 60 bun bench/structured/engine-decode.ts --layers 28 --prompt 128 --tokens 128 --rounds 3 $flag 2>&1 \
         | grep -v WARNING | tee -a "$OUT/structured.log" | tail -2
     done
+    ;;
+  session4b)
+    timeout 75 bun bench/engine-single.ts --layers 28 --prompt 128 --tokens 128 --rounds 3 2>&1 | tee "$OUT/engine-single.log" | tail -2
     timeout 60 bun bench/engine-batching.ts --prefix 2048 --rounds 3 --prefix-only 2>&1 | tee "$OUT/prefix-ttft.log" | grep -E "^prefix"
     model=/tmp/models/qwen3-0.6b-4bit-served
     [ -f "$model/config.json" ] || python3 bench/peers/make-model.py --arch qwen3-0.6b --bits 4 --out "$model" > "$OUT/make-model.log" 2>&1
