@@ -59,11 +59,12 @@ KERNELS = {
         [("k_pool", "T"), ("v_pool", "T"), ("k", "T"), ("v", "T"), ("slot_mapping", "int32")],
         [("done", "int32")], [[("T", t)] for t in FLOATS]),
 }
-# The kernel before the split (git show 8312871:ffi/kernels/paged_attention.cu): --legacy FILE checks it.
-LEGACY = ("vmlx_paged_attention_decode", None,
+# The serial kernel (CUDA's default; the kernel before the split): also --legacy FILE checks another copy of it.
+LEGACY = ("vmlx_paged_attention_serial", None,
           [("q", "T"), ("k_pool", "T"), ("v_pool", "T"), ("block_tables", "int32"), ("seq_lens", "int32"),
            ("params", "float32"), ("window", "int32"), ("after", "int32")], [("out", "T")],
           [[("T", t), ("D", d), ("NSG", n)] for t, d, n in itertools.product(FLOATS, HEAD_DIMS, [4, 8, 16])])
+KERNELS[LEGACY[0]] = ("ffi/kernels/paged_attention_serial.cu",) + LEGACY[1:]
 
 
 def cuda_type(dtype: str, targs: dict) -> str:

@@ -143,6 +143,10 @@ case "$part" in
     # Round 2 session 4's changes: the split-K kernel and packed step inputs on the card, decode with a schema (matchers
     # in-thread and on the grammar thread); session4b: EngineCore/generate(), the prefix hit, and serving against
     # mlx_lm.server at c=1 and 8 (the stats probe no longer empties MLX's cache every served step).
+    # The split-K kernel first (VLLM_MLX_PAGED_KERNEL=split, not yet the default), then the default (serial) one
+    VLLM_MLX_PAGED_KERNEL=split MLX_ENABLE_TF32=0 timeout 100 bun test --timeout 90000 src/mlx/ops/paged.test.ts \
+      src/engine/paged src/engine/engine-core/engine-core.test.ts > "$OUT/correctness-split.log" 2>&1
+    grep -E "^\(fail\)|^ *[0-9]+ (pass|fail)$" "$OUT/correctness-split.log"
     MLX_ENABLE_TF32=0 timeout 170 bun test --timeout 160000 src/mlx/ops/paged.test.ts src/engine/paged src/engine/engine-core \
       src/engine/runner > "$OUT/correctness.log" 2>&1
     grep -E "^\(fail\)|^ *[0-9]+ (pass|fail)$" "$OUT/correctness.log"
@@ -153,7 +157,10 @@ case "$part" in
     ;;
   session4b)
     timeout 75 bun bench/engine-single.ts --layers 28 --prompt 128 --tokens 128 --rounds 3 2>&1 | tee "$OUT/engine-single.log" | tail -2
-    timeout 60 bun bench/engine-batching.ts --prefix 2048 --rounds 3 --prefix-only 2>&1 | tee "$OUT/prefix-ttft.log" | grep -E "^prefix"
+    for k in serial split; do
+      VLLM_MLX_PAGED_KERNEL=$k timeout 60 bun bench/engine-batching.ts --prefix 2048 --rounds 3 --prefix-only 2>&1 \
+        | tee -a "$OUT/prefix-ttft.log" | grep -E "^prefix"
+    done
     model=/tmp/models/qwen3-0.6b-4bit-served
     [ -f "$model/config.json" ] || python3 bench/peers/make-model.py --arch qwen3-0.6b --bits 4 --out "$model" > "$OUT/make-model.log" 2>&1
     SERVERS="vllm-mlx-ts mlx-lm" ORACLE_PY=python3 RUNS=1 INPUT_LEN=128 OUTPUT_LEN=64 NUM_PROMPTS=4 PROMPTS_PER_CONCURRENCY=2 \

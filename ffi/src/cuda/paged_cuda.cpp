@@ -1,14 +1,19 @@
 // The paged-attention decode kernels for MLX's CUDA backend (MLX compiles them with NVRTC on first use), from
 // ffi/kernels/ (embedded at configure time): paged_attention.cuh, the device code they share (their header);
 // paged_attention.cu, one pass over a row's keys; paged_attention_split.cu and paged_attention_merge.cu, the
-// same split over partitions of PARTITION keys, then merged (flash-decoding).
+// same split over partitions of PARTITION keys, then merged (flash-decoding); paged_attention_serial.cu, the
+// kernel before them (one block per row and head, each warp walking its keys one at a time).
+// The serial kernel is the default: it is the one checked on a GPU (an H100, round 2 session 3). The split design
+// is taken under VLLM_MLX_PAGED_KERNEL=split (read once) until its conformance tests have run on a GPU.
 // scripts/check-cuda-kernels.py compiles every variant launched here with NVRTC, without a GPU.
+#include <cstdlib>
 #include <cstring>
 
 #include "../cache_write.h"
 #include "../paged.h"
 #include "paged_kernel_header.h"
 #include "paged_kernel_merge_source.h"
+#include "paged_kernel_serial_source.h"
 #include "paged_kernel_source.h"
 #include "paged_kernel_split_source.h"
 
@@ -47,6 +52,38 @@ const mx::fast::CustomKernelFunction& merge_kernel() {
   return k;
 }
 
+const mx::fast::CustomKernelFunction& serial_kernel() {
+  static const mx::fast::CustomKernelFunction k = mx::fast::cuda_kernel(
+      "vmlx_paged_attention_serial", {"q", "k_pool", "v_pool", "block_tables", "seq_lens", "params", "window", "after"},
+      {"out"}, PAGED_KERNEL_SERIAL_SOURCE, /*header=*/"", /*ensure_row_contiguous=*/true, /*shared_memory=*/0);
+  return k;
+}
+
+bool split_asked() {
+  static const bool asked = [] {
+    const char* v = std::getenv("VLLM_MLX_PAGED_KERNEL");
+    return v != nullptr && std::strcmp(v, "split") == 0;
+  }();
+  return asked;
+}
+
+// Warps per block of the serial kernel: each walks its share of a row's keys one after another, so a long context
+// takes more of them. By the keys the block tables reach: 4 below 1,024, 8 below 2,048, else 16.
+int serial_warps(int max_keys) { return max_keys < 1024 ? 4 : max_keys < 2048 ? 8 : 16; }
+
+mx::array launch_serial(const Args& a, const mx::Stream& s) {
+  const auto& q = a.queries;
+  const int B = q.shape(0), Hq = q.shape(1), D = q.shape(3);
+  const int nsg = serial_warps(a.block_tables.shape(1) * a.k_pool.shape(1));
+  const int threads = 32 * nsg;
+  mx::array params({a.scale, a.softcap.value_or(0.0f)});  // float32 [2]: scale, softcap (0: none)
+  mx::array window({a.window.value_or(0)}, mx::int32);     // int32 [1]: sliding window (0: none)
+  auto after = cache_write::write_token(a.k_pool).value_or(a.seq_lens);
+  return serial_kernel()({q, a.k_pool, a.v_pool, a.block_tables, a.seq_lens, params, window, after}, {q.shape()},
+                         {q.dtype()}, {threads, Hq, B}, {threads, 1, 1}, {{"T", q.dtype()}, {"D", D}, {"NSG", nsg}},
+                         std::nullopt, false, s)[0];
+}
+
 // A float's bits as an int template constant (the kernels reinterpret it): positive floats give positive ints,
 // which MLX writes into the kernel's name.
 int bits_of(float x) {
@@ -58,6 +95,7 @@ int bits_of(float x) {
 }  // namespace
 
 mx::array launch_decode(const Args& a, const mx::Stream& s) {
+  if (!split_asked()) return launch_serial(a, s);
   const auto& q = a.queries;
   const int B = q.shape(0), Hq = q.shape(1), D = q.shape(3);
   const int max_keys = a.block_tables.shape(1) * a.k_pool.shape(1);
