@@ -95,6 +95,8 @@ export class GrammarService {
       ok = false;
     }
     if (!ok) Atomics.or(live.header, H_FLAGS, FLAG_FAILED);
+    // The state's flags before H_DONE: isTerminated() on the model thread reads them once H_DONE is reached.
+    else if (live.matcher.isTerminated()) Atomics.or(live.header, H_FLAGS, FLAG_TERMINATED);
     Atomics.store(live.header, H_DONE, done);
     Atomics.notify(live.header, H_DONE);
     this.#writeMask(live, done);
