@@ -14,15 +14,13 @@ import {
 /** The first of the tokenizer's added tokens (EOS among them): from here on the embedding rows are zero. */
 const FIRST_ADDED_TOKEN = 151_643;
 
-export type BenchModelShape = FixtureShape;
-
 /**
  * Writes the model into a new temporary folder (`prefix` names it) and returns its path; the caller removes it.
  *
  * @example
  *   const dir = writeQwen3BenchModel({ hidden: 256, layers: 8, heads: 8, kvHeads: 4, headDim: 32, intermediate: 1024 });
  */
-export function writeQwen3BenchModel(shape: BenchModelShape, prefix = "vmlx-bench-qwen3-"): string {
+export function writeQwen3BenchModel(shape: FixtureShape, prefix = "vmlx-bench-qwen3-"): string {
   const dir = mkdtempSync(join(os.tmpdir(), prefix));
   const arrays = new Map<string, mx.Array>();
   try {
