@@ -8,12 +8,8 @@ cd "$(dirname "$0")/.."
 NVRTC_VERSION=13.0.88
 CUDART_VERSION=13.0.96
 venv=.cache/nvrtc-venv
-if [ ! -f "$venv/.ok-$NVRTC_VERSION-$CUDART_VERSION" ]; then
-  echo "check-cuda-kernels: installing nvidia-cuda-nvrtc==$NVRTC_VERSION, nvidia-cuda-runtime==$CUDART_VERSION into $venv"
-  rm -rf "$venv"
-  python3 -m venv "$venv"
-  "$venv/bin/pip" install --quiet "nvidia-cuda-nvrtc==$NVRTC_VERSION" "nvidia-cuda-runtime==$CUDART_VERSION"
-  touch "$venv/.ok-$NVRTC_VERSION-$CUDART_VERSION"
-fi
+source scripts/pinned-venv.sh
+pinned_venv "$venv" "$NVRTC_VERSION-$CUDART_VERSION" check-cuda-kernels \
+  "nvidia-cuda-nvrtc==$NVRTC_VERSION" "nvidia-cuda-runtime==$CUDART_VERSION"
 bash scripts/fetch-mlx.sh cuda >/dev/null
 exec "$venv/bin/python" scripts/check-cuda-kernels.py "$@"

@@ -7,13 +7,8 @@ export PATH="$PWD/.tools/bin:$PATH"
 MLX_VERSION="$(cat scripts/mlx-version.txt)"
 MLX_LM_VERSION=0.32.2
 venv=.cache/oracle-venv
-if [ ! -f "$venv/.ok-$MLX_VERSION-$MLX_LM_VERSION" ]; then
-  echo "parity: installing mlx==$MLX_VERSION, mlx-lm==$MLX_LM_VERSION into $venv"
-  rm -rf "$venv"
-  python3 -m venv "$venv"
-  "$venv/bin/pip" install --quiet "mlx[cpu]==$MLX_VERSION" "mlx-lm==$MLX_LM_VERSION"
-  touch "$venv/.ok-$MLX_VERSION-$MLX_LM_VERSION"
-fi
+source scripts/pinned-venv.sh
+pinned_venv "$venv" "$MLX_VERSION-$MLX_LM_VERSION" parity "mlx[cpu]==$MLX_VERSION" "mlx-lm==$MLX_LM_VERSION"
 rm -rf .cache/parity
 "$venv/bin/python" scripts/parity/oracle.py --out .cache/parity --steps 64
 bun scripts/parity.ts .cache/parity

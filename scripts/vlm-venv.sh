@@ -6,11 +6,6 @@ cd "$(dirname "$0")/.."
 MLX_VLM_VERSION=0.7.10
 MLX_VERSION=0.32.4
 venv=.cache/vlm-venv
-if [ ! -f "$venv/.ok-$MLX_VLM_VERSION" ]; then
-  echo "vlm-venv: installing mlx-vlm[cpu]==$MLX_VLM_VERSION into $venv" >&2
-  rm -rf "$venv"
-  python3 -m venv "$venv"
-  "$venv/bin/pip" install --quiet "mlx-vlm[cpu]==$MLX_VLM_VERSION" "mlx[cpu]==$MLX_VERSION" >&2
-  touch "$venv/.ok-$MLX_VLM_VERSION"
-fi
+source scripts/pinned-venv.sh
+pinned_venv "$venv" "$MLX_VLM_VERSION" vlm-venv "mlx-vlm[cpu]==$MLX_VLM_VERSION" "mlx[cpu]==$MLX_VERSION"
 echo "$venv/bin/python"
