@@ -25,6 +25,8 @@
 #   ttft         where serve's time to first token goes at 1 and 8 concurrent (bench/serve-ttft.ts, VLLM_MLX_TRACE marks):
 #                ARCH (qwen3-0.6b | llama-3.2-1b), BITS (4 | 8) random-weight shapes with the real tokenizer, phase medians,
 #                the last burst's step timeline, EngineCore's own TTFT beside them
+#   roofline     the 8B decode's matrix-vector products on the card (bench/cuda/qmv-roofline.ts): GB/s a shape, MLX's
+#                4-bit kernel beside a bf16 gemv, and a primitive's floor (host µs in async_eval, device µs)
 #   step-inputs  a step's int32 inputs from one host array (views) and RoPE at the positions array (no host scalars in
 #                fast::rope): the engine's tests on the card, a host-made array's cost in a GPU graph, EngineCore/generate()
 #                with VLLM_MLX_STEP_INPUTS=separate (as before) and packed, alternating
@@ -169,6 +171,9 @@ case "$part" in
     ;;
   profile)
     bun bench/engine-step-profile.ts --layers 28 --batch 8 --chunk 64 --steps 24 --dtype bfloat16 2>&1 | tee "$OUT/step-profile.log" | tail -30
+    ;;
+  roofline)
+    timeout 300 bun bench/cuda/qmv-roofline.ts 2>&1 | tee "$OUT/roofline.log" | tail -12
     ;;
   build)
     bun bench/generation/ffi-calls.ts --family llama --layers 32 --vocab 128256 --steps 40 2>&1 | tee "$OUT/ffi-calls.log" | tail -8
