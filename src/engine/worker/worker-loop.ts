@@ -101,6 +101,7 @@ export class WorkerLoop {
         break;
       case "abort":
         this.#compiling.delete(message.requestId);
+        this.#emitted.delete(message.requestId);
         this.#core?.abortRequest(message.requestId);
         this.#post({ type: "stats", stats: this.#stats() });
         break;
@@ -148,7 +149,10 @@ export class WorkerLoop {
   /** The grammar thread died: its requests fail with its error, the others go on (a later one starts a new thread). */
   #grammarCrash(error: Error, requestIds: string[]): void {
     if (requestIds.length === 0) return;
-    for (const id of requestIds) this.#core?.abortRequest(id);
+    for (const id of requestIds) {
+      this.#emitted.delete(id);
+      this.#core?.abortRequest(id);
+    }
     this.#post({ type: "failed", requestIds, message: `structured output failed: ${error.message}`, kind: "internal", stats: this.#stats() });
   }
 
@@ -216,10 +220,12 @@ export class WorkerLoop {
       if (TRACING) this.#traceStep(core, t0, t1, outputs);
     } catch (e) {
       if (e instanceof CoreStepError) {
+        for (const id of e.requestIds) this.#emitted.delete(id);
         if (e.outputs.length > 0) this.#post({ type: "outputs", outputs: [...e.outputs], stats: core.stats() });
         this.#post({ type: "failed", requestIds: [...e.requestIds], message: e.message, kind: e.kind, stats: core.stats() });
         return;
       }
+      this.#emitted.clear();
       this.#post({ type: "failed", requestIds: "all", message: errorMessage(e), kind: "internal", stats: core.stats() });
     }
   }
