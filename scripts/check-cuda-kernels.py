@@ -25,7 +25,7 @@ ROOT = Path(__file__).resolve().parent.parent
 MLX_VERSION = (ROOT / "scripts/mlx-version.txt").read_text().strip()
 WHEEL = ROOT / f".cache/mlx/{MLX_VERSION}/cuda/mlx"
 DEFAULT_HEADER = '\n#include "mlx/backend/cuda/device/utils.cuh"\n\n#include <cooperative_groups.h>\n\n'
-DTYPES = {"float16": "__half", "bfloat16": "__nv_bfloat16", "float32": "float", "int32": "int32_t"}
+DTYPES = {"float16": "__half", "bfloat16": "__nv_bfloat16", "float32": "float", "int32": "int32_t", "uint32": "uint32_t"}
 HEAD_DIMS = [64, 80, 96, 128, 256]  # ffi/src/paged_kernel.cpp: head_dim_supported
 FLOATS = ["float16", "bfloat16", "float32"]
 
@@ -58,6 +58,11 @@ KERNELS = {
         "ffi/kernels/reshape_and_cache.cu", None,
         [("k_pool", "T"), ("v_pool", "T"), ("k", "T"), ("v", "T"), ("slot_mapping", "int32")],
         [("done", "int32")], [[("T", t)] for t in FLOATS]),
+    # ffi/src/cuda/qmv_cuda.cpp: 8 warps a block, 4 loads in flight a lane; rows 1 to 8 (a few of them here)
+    "vmlx_qmv": (
+        "ffi/kernels/qmv.cu", None, [("x", "T"), ("w", "uint32"), ("scales", "T"), ("biases", "T")], [("out", "T")],
+        [[("T", t), ("BITS", b), ("G", g), ("M", m), ("NW", 8), ("UNROLL", 4)]
+         for t, b, g, m in itertools.product(FLOATS, [4, 8], [32, 64, 128], [1, 2, 8])]),
 }
 # The serial kernel (CUDA's default; the kernel before the split): also --legacy FILE checks another copy of it.
 LEGACY = ("vmlx_paged_attention_serial", None,

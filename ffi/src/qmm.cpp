@@ -11,6 +11,7 @@
 #include "fused_ops.h"
 #include "ops_nn_util.h"
 #include "qmm_cpu.h"
+#include "qmv.h"
 
 using namespace vmlx;
 
@@ -110,6 +111,14 @@ mx::array quantized_matmul(const mx::array& x, const mx::array& w, const mx::arr
           "path must be \"auto\", \"mlx\" or \"kernel\", got \"" + path + "\"");
   auto ref = mx::quantized_matmul(x, w, scales, biases, transpose, group_size, bits, mode, s);
   if (path == "mlx") return ref;
+  if (s.device == mx::Device::gpu) {
+    if (path == "auto" && !qmv::auto_takes_kernel()) return ref;
+    auto ours = qmv::on_gpu(ref, s);
+    if (ours) return *ours;
+    REQUIRE(path == "auto", "the GPU kernel (CUDA builds) serves affine x @ W^T with bits 4 or 8, group 32, 64 "
+                            "or 128, 1 to 8 rows, and x, scales and biases of one float dtype");
+    return ref;
+  }
   auto ours = on_kernel(ref, x, scales, biases, s);
   if (ours) return *ours;
   REQUIRE(path == "auto", "the CPU kernel serves affine x @ W^T with bits 4 or 8 and group 32, 64 or 128, "

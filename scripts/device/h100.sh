@@ -27,6 +27,8 @@
 #                the last burst's step timeline, EngineCore's own TTFT beside them
 #   roofline     the 8B decode's matrix-vector products on the card (bench/cuda/qmv-roofline.ts): GB/s a shape, MLX's
 #                4-bit kernel beside a bf16 gemv, and a primitive's floor (host µs in async_eval, device µs)
+#   qmv          our 4/8-bit matrix-vector kernel (VLLM_MLX_QMV=kernel): its tests on the card, the roofline with it
+#   gen8b        Llama-3.1-8B shapes 4-bit single stream against mlx-lm, with MLX's 4-bit op and with our kernel
 #   step-inputs  a step's int32 inputs from one host array (views) and RoPE at the positions array (no host scalars in
 #                fast::rope): the engine's tests on the card, a host-made array's cost in a GPU graph, EngineCore/generate()
 #                with VLLM_MLX_STEP_INPUTS=separate (as before) and packed, alternating
@@ -174,6 +176,21 @@ case "$part" in
     ;;
   roofline)
     timeout 300 bun bench/cuda/qmv-roofline.ts 2>&1 | tee "$OUT/roofline.log" | tail -12
+    ;;
+  qmv)
+    # Our matrix-vector kernel (ffi/kernels/qmv.cu): its tests on the card, then the roofline with it and MLX's op
+    MLX_ENABLE_TF32=0 timeout 150 bun test --timeout 140000 src/mlx/ops/nn-quantized-gpu.test.ts > "$OUT/qmv-test.log" 2>&1
+    grep -E "^\(fail\)|^ *[0-9]+ (pass|fail)$" "$OUT/qmv-test.log"
+    for p in mlx kernel; do
+      timeout 150 bun bench/cuda/qmv-roofline.ts --path $p --no-dense 2>&1 | tee -a "$OUT/roofline-$p.log" | tail -7
+    done
+    ;;
+  gen8b)
+    # Llama-3.1-8B shapes, 4-bit, single stream against mlx-lm: MLX's 4-bit op (VLLM_MLX_QMV unset), then our kernel
+    for q in mlx kernel; do
+      VLLM_MLX_QMV=$q timeout 280 bun bench/generation/run.ts --models llama-3.1-8b:4 --prompt 512 --decode 128 --runs 2 \
+        --backend cuda --models-dir /tmp/models 2>&1 | tee "$OUT/gen-8b-$q.log" | grep -E "^\| llama|run [0-9]"
+    done
     ;;
   build)
     bun bench/generation/ffi-calls.ts --family llama --layers 32 --vocab 128256 --steps 40 2>&1 | tee "$OUT/ffi-calls.log" | tail -8

@@ -1,0 +1,88 @@
+/**
+ * vmlx's GPU matrix-vector kernel for quantized weights (`path: "kernel"` on a GPU stream of a CUDA build,
+ * ffi/kernels/qmv.cu) against a float64 product of x with the dequantized weight, and against MLX's own op.
+ * These run where the build has the kernel (`scripts/device/h100.sh correctness` on the lent GPU); CPU and Metal
+ * builds have none (their GPU path is MLX's op, tested by nn-quantized.test.ts).
+ *
+ * Tolerances: the kernel dequantizes in float32 and sums in float32, so float32 results agree with the float64
+ * reference to a few float32 roundings of the sum of |x_k w_k| (`mag`); float16/bfloat16 add one rounding of the
+ * output (eps = 2^-11 / 2^-8 of |ref|).
+ */
+import { describe, expect, test } from "bun:test";
+import * as mx from "../index.ts";
+import { expectClose, matmulRef, seeded } from "./nn-test-util.ts";
+
+const CUDA_BUILD = mx.info().backend === "cuda";
+const EPS = { float32: 0, float16: 2 ** -11, bfloat16: 2 ** -8 } as const;
+
+function weights(bits: number, groupSize: number, dtype: mx.Dtype, n: number, k: number, gpu: mx.Stream) {
+  using w32 = mx.array(seeded(n * k, 11 + bits + groupSize).map((v) => v * 0.2), { shape: [n, k], dtype: "float32" });
+  using w = mx.astype(w32, dtype, gpu);
+  const q = mx.quantize(w, { groupSize, bits }, gpu);
+  using s32 = mx.astype(q.scales, "float32", gpu);
+  using b32 = mx.astype(q.biases!, "float32", gpu);
+  using deq = mx.dequantize(q.wq, s32, b32, { groupSize, bits }, gpu);
+  return { ...q, deq: deq.toList(), [Symbol.dispose]: () => [q.wq, q.scales, q.biases!].forEach((a) => a.dispose()) };
+}
+
+function product(x: mx.Array, w: ReturnType<typeof weights>, bits: number, groupSize: number,
+  path: mx.QuantizedMatmulPath, s: mx.Stream) {
+  using y = mx.quantizedMatmul(x, w.wq, w.scales, w.biases, { groupSize, bits, path }, s);
+  using y32 = mx.astype(y, "float32", s);
+  return { dtype: y.dtype, shape: y.shape, values: y32.toList() };
+}
+
+if (CUDA_BUILD) {
+  const gpu = mx.gpuStream();
+  describe("GPU quantized matrix-vector kernel (CUDA)", () => {
+    for (const dtype of ["float32", "float16", "bfloat16"] as const) {
+      for (const bits of [4, 8]) {
+        for (const groupSize of [32, 64, 128]) {
+          test(`${dtype}, bits ${bits}, group ${groupSize}, rows 1/3/8, N 37 and 1029`, () => {
+            for (const [n, k] of [[37, 512], [1029, 2048 + 128]] as const) {
+              using w = weights(bits, groupSize, dtype, n, k, gpu);
+              for (const m of [1, 3, 8]) {
+                using x32 = mx.array(seeded(m * k, 3 + m), { shape: [m, k], dtype: "float32" });
+                using x = mx.astype(x32, dtype, gpu);
+                using back = mx.astype(x, "float32", gpu);
+                const { out, mag } = matmulRef(back.toList(), w.deq, m, k, n, true);
+                const got = product(x, w, bits, groupSize, "kernel", gpu);
+                expect(got.dtype).toBe(dtype);
+                expect(got.shape).toEqual([m, n]);
+                expectClose(got.values, out, (i) => 1e-5 * mag[i]! + EPS[dtype] * Math.abs(out[i]!) * 2);
+              }
+            }
+          });
+        }
+      }
+    }
+
+    test("x as an unaligned view, batched [B, L, K] rows, and the auto path", () => {
+      const [n, k, bits, groupSize] = [64, 256, 4, 64];
+      using w = weights(bits, groupSize, "float32", n, k, gpu);
+      using flat = mx.array(seeded(2 * k + 1, 5), { shape: [2 * k + 1], dtype: "float32" });
+      using tail = mx.slice(flat, [1], [2 * k + 1], undefined, gpu); // starts 4 bytes past an allocation: unaligned loads
+      using x = mx.reshape(tail, [2, 1, k], gpu);
+      const { out, mag } = matmulRef(x.toList(), w.deq, 2, k, n, true);
+      const got = product(x, w, bits, groupSize, "kernel", gpu);
+      expect(got.shape).toEqual([2, 1, n]);
+      expectClose(got.values, out, (i) => 1e-5 * mag[i]!);
+      // Without VLLM_MLX_QMV=kernel, auto is MLX's op.
+      const auto = product(x, w, bits, groupSize, "auto", gpu);
+      const mlx = product(x, w, bits, groupSize, "mlx", gpu);
+      expect(auto.values).toEqual(process.env.VLLM_MLX_QMV === "kernel" ? got.values : mlx.values);
+    });
+
+    test("nine rows: auto falls back to MLX's op, kernel refuses; a float16 row with float32 scales reaches the kernel as float32", () => {
+      const [n, k, bits, groupSize] = [16, 128, 4, 64];
+      using w = weights(bits, groupSize, "float32", n, k, gpu);
+      using x = mx.array(seeded(9 * k, 2), { shape: [9, k], dtype: "float32" });
+      expect(product(x, w, bits, groupSize, "auto", gpu).shape).toEqual([9, n]);
+      expect(() => product(x, w, bits, groupSize, "kernel", gpu)).toThrow(/1 to 8 rows/);
+      using half = mx.astype(x, "float16", gpu);
+      using one = mx.slice(half, [0, 0], [1, k], undefined, gpu);
+      // MLX casts x to the scales' dtype first (float32 here), so a float16 row still reaches the kernel as float32.
+      expect(product(one, w, bits, groupSize, "kernel", gpu).dtype).toBe("float32");
+    });
+  });
+}
