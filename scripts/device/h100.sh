@@ -18,7 +18,9 @@
 #   grammar-thread  the grammar thread's tests on the card, then decode with a JSON schema over without, the matchers on
 #                the model thread ("") and on the grammar thread (--thread), alternating twice (masks ms/token: the
 #                model thread's wait for the thread's mask plus its copy)
-#   session4     round 2 session 4's changes (~4 min): the paged kernel and engine tests, decode with a schema
+#   session4     round 2 session 4's changes (~3 min): the paged, qmv and engine tests, decode with a schema
+#   prefix8b     prefix-hit over cold TTFT at Llama-3.1-8B shapes (4-bit, 32 layers)
+#   split        the split-K paged kernel (VLLM_MLX_PAGED_KERNEL=split) under the paged and engine tests
 #   session4b    then (~5 min): EngineCore/generate(), the prefix hit, serving c=1/8 against mlx_lm.server
 #   pending      what session 3 changed and could not measure, in one call (~8 min): correctness, then structured,
 #                block and prefix, each under its own time limit
@@ -147,17 +149,26 @@ case "$part" in
     # Round 2 session 4's changes: the split-K kernel and packed step inputs on the card, decode with a schema (matchers
     # in-thread and on the grammar thread); session4b: EngineCore/generate(), the prefix hit, and serving against
     # mlx_lm.server at c=1 and 8 (the stats probe no longer empties MLX's cache every served step).
-    # The split-K kernel first (VLLM_MLX_PAGED_KERNEL=split, not yet the default), then the default (serial) one
-    VLLM_MLX_PAGED_KERNEL=split MLX_ENABLE_TF32=0 timeout 100 bun test --timeout 90000 src/mlx/ops/paged.test.ts \
-      src/engine/paged src/engine/engine-core/engine-core.test.ts > "$OUT/correctness-split.log" 2>&1
-    grep -E "^\(fail\)|^ *[0-9]+ (pass|fail)$" "$OUT/correctness-split.log"
-    MLX_ENABLE_TF32=0 timeout 170 bun test --timeout 160000 src/mlx/ops/paged.test.ts src/engine/paged src/engine/engine-core \
-      src/engine/runner > "$OUT/correctness.log" 2>&1
+    # The default (serial) paged kernel and our matrix-vector kernel under the engine's tests (split-K: part split)
+    MLX_ENABLE_TF32=0 timeout 170 bun test --timeout 160000 src/mlx/ops/paged.test.ts src/mlx/ops/nn-quantized-gpu.test.ts \
+      src/engine/paged src/engine/engine-core src/engine/runner > "$OUT/correctness.log" 2>&1
     grep -E "^\(fail\)|^ *[0-9]+ (pass|fail)$" "$OUT/correctness.log"
     for flag in "" --thread; do
       timeout 60 bun bench/structured/engine-decode.ts --layers 28 --prompt 128 --tokens 128 --rounds 3 $flag 2>&1 \
         | grep -v WARNING | tee -a "$OUT/structured.log" | tail -2
     done
+    ;;
+  split)
+    # The split-K paged kernel (VLLM_MLX_PAGED_KERNEL=split, not yet the default) under the same tests
+    VLLM_MLX_PAGED_KERNEL=split MLX_ENABLE_TF32=0 timeout 100 bun test --timeout 90000 src/mlx/ops/paged.test.ts \
+      src/engine/paged src/engine/engine-core/engine-core.test.ts > "$OUT/correctness-split.log" 2>&1
+    grep -E "^\(fail\)|^ *[0-9]+ (pass|fail)$" "$OUT/correctness-split.log"
+    ;;
+  prefix8b)
+    # The prefix hit at Llama-3.1-8B shapes, 4-bit, 32 layers (its cold prompt costs more than a 0.6B's, the hit about
+    # one step)
+    timeout 200 bun bench/engine-batching.ts --arch llama-3.1-8b --prefix 2048 --rounds 3 --prefix-only 2>&1 \
+      | tee "$OUT/prefix-ttft-8b.log" | grep -E "^prefix|rounds"
     ;;
   session4b)
     timeout 75 bun bench/engine-single.ts --layers 28 --prompt 128 --tokens 128 --rounds 3 2>&1 | tee "$OUT/engine-single.log" | tail -2
