@@ -192,9 +192,8 @@ case "$part" in
     # Our matrix-vector kernel (ffi/kernels/qmv.cu): its tests on the card, then the roofline with it and MLX's op
     MLX_ENABLE_TF32=0 timeout 150 bun test --timeout 140000 src/mlx/ops/nn-quantized-gpu.test.ts > "$OUT/qmv-test.log" 2>&1
     grep -E "^\(fail\)|^ *[0-9]+ (pass|fail)$" "$OUT/qmv-test.log"
-    for p in mlx kernel; do
-      timeout 150 bun bench/cuda/qmv-roofline.ts --path $p --no-dense 2>&1 | tee -a "$OUT/roofline-$p.log" | tail -7
-    done
+    timeout 150 bun bench/cuda/qmv-roofline.ts --path mlx 2>&1 | tee "$OUT/roofline-mlx.log" | tail -7
+    timeout 150 bun bench/cuda/qmv-roofline.ts --path kernel --no-dense 2>&1 | tee "$OUT/roofline-kernel.log" | tail -7
     ;;
   gen8b)
     # Llama-3.1-8B shapes, 4-bit, single stream against mlx-lm: MLX's 4-bit op (VLLM_MLX_QMV unset), then our kernel
