@@ -62,7 +62,9 @@ function fixture(arch: QwenVlArch, precision: string): string {
   const dir = join(args["models-dir"]!, `${arch}-t${textLayers}-v${visionLayers}-${precision}`);
   if (!existsSync(join(dir, "model.safetensors"))) {
     console.error(`[bench-vlm] writing ${dir}`);
-    writeQwenVlFixture(arch, dir, { seed: 7, shape: realShape(arch, textLayers, visionLayers), ...(precision === "4bit" ? { bits: 4 } : {}) });
+    // "4bit": float32 tensors and scales; "4bit-bf16": bfloat16 ones, as mlx-community's checkpoints; "fp32".
+    writeQwenVlFixture(arch, dir, { seed: 7, shape: realShape(arch, textLayers, visionLayers),
+      ...(precision.startsWith("4bit") ? { bits: 4 } : {}), ...(precision.endsWith("bf16") ? { dtype: "bfloat16" as const } : {}) });
   }
   return dir;
 }
