@@ -55,6 +55,7 @@ function contiguous(m: DecoderModel): void {
   const times: number[] = [];
   let calls = 0;
   let perLayer = new Map<string, number>();
+  let prims: Record<string, number> = {};
   for (let s = 0; s < steps + 3; s++) {
     using tok = mx.array([s + 3], { dtype: "int32", shape: [1, 1] });
     const t0 = performance.now();
@@ -68,10 +69,11 @@ function contiguous(m: DecoderModel): void {
     const counted = countLayer(m, () => m.forward(tok, caches, { lastOnly: true }));
     calls = counted.calls;
     perLayer = counted.layer;
+    prims = mx.graphPrimitives(counted.result);
     counted.result.dispose();
   }
   for (const c of caches) c.dispose();
-  report("decode, contiguous cache (generate)", times.slice(3), calls, perLayer);
+  report("decode, contiguous cache (generate)", times.slice(3), calls, perLayer, prims);
 }
 
 /** The engine's flattened steps over the paged pool: `batch` decodes, then the same plus a `chunk` prefill. */
@@ -91,6 +93,7 @@ function paged(m: DecoderModel, batch: number, chunk: number): void {
     const times: number[] = [];
     let calls = 0;
     let perLayer = new Map<string, number>();
+    let prims: Record<string, number> = {};
     for (let s = 0; s < steps + 4; s++) {
       if (mixed && s >= 1) add(scheduler, chunk + 1);
       if (mixed) for (const seq of scheduler.running) if (seq.numPromptTokens === chunk + 1 && seq.numOutputTokens > 0) scheduler.abort(seq.id);
@@ -99,7 +102,7 @@ function paged(m: DecoderModel, batch: number, chunk: number): void {
       const counted = s === steps + 3 ? countLayer(m, () => runner.execute(output)) : null;
       const logits = counted ? counted.result : runner.execute(output);
       const t1 = performance.now();
-      if (counted) [calls, perLayer] = [counted.calls, counted.layer];
+      if (counted) [calls, perLayer, prims] = [counted.calls, counted.layer, mx.graphPrimitives(...(logits ? [logits] : []), ...pool.arrays())];
       else if (s >= 4) times.push(t1 - t0);
       const next = logits ? mx.argmax(logits, -1) : null;
       logits?.dispose();
@@ -108,7 +111,8 @@ function paged(m: DecoderModel, batch: number, chunk: number): void {
       next?.dispose();
       scheduler.updateFromOutput(output, tokens);
     }
-    report(mixed ? `mixed, batch ${batch} + a ${chunk}-token chunk (paged)` : `decode, batch ${batch} (paged)`, times, calls, perLayer);
+    report(mixed ? `mixed, batch ${batch} + a ${chunk}-token chunk (paged)` : `decode, batch ${batch} (paged)`, times, calls, perLayer,
+      prims);
   }
   pool.dispose();
 }
@@ -133,10 +137,14 @@ function countLayer<T>(m: DecoderModel, fn: () => T): { result: T; calls: number
   }
 }
 
-function report(label: string, times: number[], calls: number, perLayer: Map<string, number> | null): void {
+function report(label: string, times: number[], calls: number, perLayer: Map<string, number> | null,
+  prims: Record<string, number>): void {
   console.log(`${label}: forward graph ${median(times).toFixed(3)} ms (median of ${times.length}; min ${Math.min(...times).toFixed(3)}), ` +
     `${calls} FFI calls (${(calls / numLayers).toFixed(1)} per layer incl. embed/head)`);
   if (perLayer) console.log(`  one layer: ${sum(perLayer)} calls: ${top(perLayer, 40)}`);
+  const p = new Map(Object.entries(prims));
+  console.log(`  MLX primitives the step's graph holds: ${sum(p)} (${(sum(p) / numLayers).toFixed(1)} per layer incl. embed/head): ` +
+    top(p, 40));
 }
 
 console.log(`${family}, 8B shapes, ${numLayers} layers, 4-bit, vocab ${VOCAB}, backend ${mx.info().backend}`);

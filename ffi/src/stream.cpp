@@ -1,5 +1,12 @@
 // Devices, streams and evaluation.
+#include <mlx/primitives.h>
+
+#include <map>
+#include <string>
+#include <unordered_set>
+
 #include "common.h"
+#include "io_json.h"
 
 using namespace vmlx;
 
@@ -13,6 +20,28 @@ std::vector<mx::array> collect(const mlx_array* arrs, size_t n) {
   for (size_t i = 0; i < n; ++i) out.push_back(arr(arrs[i]));
   return out;
 }
+
+// Every primitive the arrays' unevaluated graph holds, once each (siblings share theirs), by name, as JSON.
+std::string primitives_json(std::vector<mx::array> stack) {
+  std::map<std::string, size_t> counts;
+  std::unordered_set<std::uintptr_t> seen;
+  while (!stack.empty()) {
+    auto a = std::move(stack.back());
+    stack.pop_back();
+    if (!a.has_primitive() || a.is_available()) continue;
+    if (!seen.insert(reinterpret_cast<std::uintptr_t>(&a.primitive())).second) continue;
+    counts[a.primitive().name()]++;
+    for (const auto& in : a.inputs()) stack.push_back(in);
+  }
+  std::string out = "{";
+  for (const auto& [name, count] : counts) {
+    if (out.size() > 1) out += ',';
+    json_string(out, name);
+    out += ':' + std::to_string(count);
+  }
+  return out + '}';
+}
+
 }  // namespace
 
 extern "C" {
@@ -72,5 +101,13 @@ int mlx_eval(const mlx_vector_array outputs) { VMLX_TRY(mx::eval(vec(outputs))) 
 int mlx_async_eval(const mlx_vector_array outputs) { VMLX_TRY(mx::async_eval(vec(outputs))) }
 int vmlx_eval_n(const mlx_array* arrs, size_t n) { VMLX_TRY(mx::eval(collect(arrs, n))) }
 int vmlx_async_eval_n(const mlx_array* arrs, size_t n) { VMLX_TRY(mx::async_eval(collect(arrs, n))) }
+
+int vmlx_graph_primitives_json(const char** res, const mlx_array* arrs, size_t n) {
+  static thread_local std::string buffer;
+  VMLX_TRY({
+    buffer = primitives_json(collect(arrs, n));
+    *res = buffer.c_str();
+  })
+}
 
 }  // extern "C"

@@ -18,5 +18,5 @@ export * from "./io.ts";
 export * from "./memory.ts";
 export * from "./host-heap.ts";
 export { cpuStream, defaultStream, gpuAvailable, gpuStream, Stream } from "./stream.ts";
-export { asyncEval, evaluate } from "./transforms.ts";
+export { asyncEval, evaluate, graphPrimitives } from "./transforms.ts";
 export { info } from "./info.ts";

@@ -110,6 +110,9 @@ VMLX_API int mlx_async_eval(const mlx_vector_array outputs);
 /* Pointer-array variants, one FFI call instead of building a vector. */
 VMLX_API int vmlx_eval_n(const mlx_array* arrs, size_t n);
 VMLX_API int vmlx_async_eval_n(const mlx_array* arrs, size_t n);
+/* The primitives of the arrays' unevaluated graph, each counted once, as a JSON object {"Name": count, ...};
+ * `*res` stays valid until this thread's next call. */
+VMLX_API int vmlx_graph_primitives_json(const char** res, const mlx_array* arrs, size_t n);
 
 #ifdef __cplusplus
 }

@@ -46,6 +46,7 @@ export const SYMBOLS = {
   vmlx_gpu_is_available: fn(["ptr"], "i32"),
   vmlx_eval_n: fn(["ptr", "u64"], "i32"),
   vmlx_async_eval_n: fn(["ptr", "u64"], "i32"),
+  vmlx_graph_primitives_json: fn(["ptr", "ptr", "u64"], "i32"),
 
   ...CORE_SYMBOLS,
   ...NN_SYMBOLS,
