@@ -15,7 +15,13 @@ mx::array Projection::apply_rows(const mx::array& rows, const mx::Stream& s) con
 }
 
 mx::array Projection::apply(const mx::array& x, const mx::Stream& s) const {
-  if (x.ndim() <= 2) return apply_rows(x, s);
+  // Rows flattened to one [M, K] matrix (else MLX multiplies each leading index's rows apart, on CUDA re-reading the
+  // weight), except where every leading axis but the rows' is 1 (a single sequence's [1, L, K]): MLX's products
+  // already see one matrix there, and two reshapes a projection are two primitives less to evaluate.
+  const int rows_axis = x.ndim() >= 2 ? x.shape(-2) : 1;
+  if (x.ndim() <= 2 || static_cast<int64_t>(x.size()) == static_cast<int64_t>(rows_axis) * x.shape(-1)) {
+    return apply_rows(x, s);
+  }
   auto rows = mx::reshape(x, {-1, x.shape(-1)}, s);
   auto y = apply_rows(rows, s);
   auto shape = x.shape();

@@ -25,6 +25,10 @@ struct AttentionBlock {
   // [B, L, H*D] -> [B, H, L, D], normalizing each head first when asked.
   mx::array split_heads(const mx::array& x, int B, int L, int H, const std::optional<mx::array>& norm,
                         const mx::Stream& s) const {
+    if (L == 1) {  // [B, 1, H*D] is [B, H, 1, D] in memory: one reshape, no transpose
+      auto r = mx::reshape(x, {B, H, 1, head_dim}, s);
+      return norm ? mx::fast::rms_norm(r, *norm, qk_eps, s) : r;
+    }
     auto r = mx::reshape(x, {B, L, H, head_dim}, s);
     if (norm) r = mx::fast::rms_norm(r, *norm, qk_eps, s);
     return mx::transpose(r, {0, 2, 1, 3}, s);
@@ -67,7 +71,8 @@ struct AttentionBlock {
   mx::array out(const mx::array& attn, const mx::Stream& s) const {
     VMLX_REQUIRE("attention_out", attn.ndim() == 4, "the attention output must be [B, H, L, D], got " + shape_str(attn));
     const int B = attn.shape(0), L = attn.shape(2);
-    auto t = mx::transpose(attn, {0, 2, 1, 3}, s);
+    // One query position: [B, H, 1, D] has [B, 1, H*D]'s layout, so a reshape alone (no transpose).
+    auto t = L == 1 ? attn : mx::transpose(attn, {0, 2, 1, 3}, s);
     auto flat = mx::reshape(t, {B, L, heads * head_dim}, s);
     return o.apply(flat, s);
   }
