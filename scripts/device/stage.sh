@@ -5,6 +5,7 @@
 # the wheel's vendored libraries and libvmlx (CUDA build); .dev/p3 = the runtime node_modules, the benchmark
 # tokenizers and the Python wheels. Device side: scripts/device/unstage.sh.
 #   bash scripts/device/stage.sh
+# `bash scripts/device/stage.sh three` regroups p1-p4 into three calls' worth (.dev/q1-q3, hard links).
 # `bash scripts/device/stage.sh vlm` stages only .dev/p4: mlx-vlm 0.7.10 and the wheels its Qwen-VL path imports
 # (bench/vlm/README.md lists them; mlx itself comes from p3), for `scripts/device/h100.sh vlm`.
 set -euo pipefail
@@ -21,6 +22,18 @@ if [ "${1:-}" = vlm ]; then
     certifi==2026.10.19.post1 charset-normalizer==3.5.3 httpx2==2.17.0 httpcore2==2.17.0 h11==0.16.0 anyio==4.16.0 \
     truststore==0.10.5
   du -sh .dev/p4
+  exit 0
+fi
+if [ "${1:-}" = three ]; then
+  # The same files in three device calls instead of four (after a full stage and `stage.sh vlm`): .dev/q1 = p1;
+  # .dev/q2 = p2 plus the tokenizers and the mlx/mlx-lm wheels; .dev/q3 = the node_modules and p4's wheels (no
+  # head.tar: the working tree travels with every call). unstage.sh q1, q2, q3.
+  rm -rf .dev/q1 .dev/q2 .dev/q3 && mkdir -p .dev/q1 .dev/q2/wheels .dev/q3/vlm-wheels
+  ln .dev/p1/* .dev/q1/
+  ln .dev/p2/* .dev/p3/tokenizers.tar.xz .dev/q2/ && ln .dev/p3/wheels/* .dev/q2/wheels/
+  # numpy stays behind (16 MB; the device image has numpy 2.5): q3 must fit 64 MiB with the working tree.
+  ln .dev/p3/node_modules.tar.xz .dev/q3/ && ln .dev/p4/wheels/* .dev/q3/vlm-wheels/ && rm .dev/q3/vlm-wheels/numpy-*
+  du -sh .dev/q1 .dev/q2 .dev/q3
   exit 0
 fi
 w=".cache/mlx/$v/cuda"

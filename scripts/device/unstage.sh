@@ -27,26 +27,41 @@ device_env() {
   export PYTHONPATH=/tmp/site PYTHON_MLX=python3
 }
 
-case "${1:?p1, p2, p3 or env}" in
+# q2/p2: libmlx from its two parts, the wheel's other files and libvmlx, Bun.
+assemble() {
+  v="$(cat scripts/mlx-version.txt)"
+  w=".cache/mlx/$v/cuda"
+  mkdir -p "$w/mlx/lib" /tmp/vm/bin
+  cat "$stage"/libmlx.part.* | xz -T0 -d > "$w/mlx/lib/libmlx.so"
+  xz -T0 -d -c "$stage/wheel-rest.tar.xz" | tar -C "$w" -xf -
+  xz -T0 -d -c "$stage/bun.xz" > /tmp/vm/bin/bun && chmod +x /tmp/vm/bin/bun
+  echo "unstage: libmlx $(du -h "$w/mlx/lib/libmlx.so" | cut -f1), bun $(/tmp/vm/bin/bun --version)"
+}
+
+# q3/p3: node_modules and the tokenizers into the tree, the Python wheels into /tmp/site, then device_env.
+runtime() {
+  xz -T0 -d -c "$1" | tar -xf -
+  xz -T0 -d -c "$stage/tokenizers.tar.xz" | tar -xf -
+  rm -rf /tmp/site
+  device_env
+  echo "unstage: node_modules $(ls node_modules | wc -l) entries, python mlx $(python3 -c 'import mlx.core as m; print(m.__version__)')"
+}
+
+case "${1:?p1, p2, p3, q1, q2, q3 or env}" in
   env) device_env ;;
   p1) cp .dev/p1/* "$stage/" && ls -la "$stage" ;;
-  p2)
-    cp -r .dev/p2/* "$stage/"
-    v="$(cat scripts/mlx-version.txt)"
-    w=".cache/mlx/$v/cuda"
-    mkdir -p "$w/mlx/lib" /tmp/vm/bin
-    cat "$stage"/libmlx.part.* | xz -T0 -d > "$w/mlx/lib/libmlx.so"
-    xz -T0 -d -c "$stage/wheel-rest.tar.xz" | tar -C "$w" -xf -
-    xz -T0 -d -c "$stage/bun.xz" > /tmp/vm/bin/bun && chmod +x /tmp/vm/bin/bun
-    echo "unstage: libmlx $(du -h "$w/mlx/lib/libmlx.so" | cut -f1), bun $(/tmp/vm/bin/bun --version)"
-    ;;
+  q1) cp .dev/q1/* "$stage/" && ls -la "$stage" ;;
+  p2) cp -r .dev/p2/* "$stage/" && assemble ;;
+  q2) cp -r .dev/q2/* "$stage/" && assemble ;;
   p3)
     mkdir -p "$stage/wheels"
     cp .dev/p3/wheels/* "$stage/wheels/"
-    xz -T0 -d -c .dev/p3/node_modules.tar.xz | tar -xf -
-    xz -T0 -d -c .dev/p3/tokenizers.tar.xz | tar -xf -
-    rm -rf /tmp/site
-    device_env
-    echo "unstage: node_modules $(ls node_modules | wc -l) entries, python mlx $(python3 -c 'import mlx.core as m; print(m.__version__)')"
+    cp .dev/p3/tokenizers.tar.xz "$stage/"
+    runtime .dev/p3/node_modules.tar.xz
+    ;;
+  q3)
+    # (q2 left the wheels and the tokenizers in the stage.) mlx-vlm's wheels go to /tmp/site-vlm for h100.sh vlm.
+    runtime .dev/q3/node_modules.tar.xz
+    python3 -m pip install -q --no-index --no-deps --no-compile --target /tmp/site-vlm .dev/q3/vlm-wheels/*.whl
     ;;
 esac
