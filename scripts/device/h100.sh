@@ -20,6 +20,7 @@
 #                model thread's wait for the thread's mask plus its copy)
 #   session4     round 2 session 4's changes (~3 min): the paged, qmv and engine tests, decode with a schema
 #   prefix8b     prefix-hit over cold TTFT at Llama-3.1-8B shapes (4-bit, 32 layers)
+#   structured5  session4's decode with a schema over without, alone (no tests)
 #   split        the split-K paged kernel (VLLM_MLX_PAGED_KERNEL=split) under the paged and engine tests
 #   session4b    then (~5 min): EngineCore/generate(), the prefix hit, serving c=1/8 against mlx_lm.server
 #   pending      what session 3 changed and could not measure, in one call (~8 min): correctness, then structured,
@@ -155,6 +156,13 @@ case "$part" in
     grep -E "^\(fail\)|^ *[0-9]+ (pass|fail)$" "$OUT/correctness.log"
     for flag in "" --thread; do
       timeout 60 bun bench/structured/engine-decode.ts --layers 28 --prompt 128 --tokens 128 --rounds 3 $flag 2>&1 \
+        | grep -v WARNING | tee -a "$OUT/structured.log" | tail -2
+    done
+    ;;
+  structured5)
+    # Decode with a JSON schema over without, matchers on the model thread ("") and on the grammar thread (--thread)
+    for flag in "" --thread; do
+      timeout 75 bun bench/structured/engine-decode.ts --layers 28 --prompt 128 --tokens 128 --rounds 3 $flag 2>&1 \
         | grep -v WARNING | tee -a "$OUT/structured.log" | tail -2
     done
     ;;
