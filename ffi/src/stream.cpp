@@ -37,9 +37,11 @@ std::string primitives_json(std::vector<mx::array> stack) {
   for (const auto& [name, count] : counts) {
     if (out.size() > 1) out += ',';
     json_string(out, name);
-    out += ':' + std::to_string(count);
+    out += ':';
+    out += std::to_string(count);
   }
-  return out + '}';
+  out += '}';
+  return out;
 }
 
 }  // namespace
