@@ -14,36 +14,44 @@ mx::array Projection::apply_rows(const mx::array& rows, const mx::Stream& s) con
   return bias ? mx::add(y, *bias, s) : y;
 }
 
-mx::array Projection::apply(const mx::array& x, const mx::Stream& s) const {
-  // Rows flattened to one [M, K] matrix (else MLX multiplies each leading index's rows apart, on CUDA re-reading the
-  // weight), except where every leading axis but the rows' is 1 (a single sequence's [1, L, K]): MLX's products
-  // already see one matrix there, and two reshapes a projection are two primitives less to evaluate.
-  const int rows_axis = x.ndim() >= 2 ? x.shape(-2) : 1;
-  if (x.ndim() <= 2 || static_cast<int64_t>(x.size()) == static_cast<int64_t>(rows_axis) * x.shape(-1)) {
-    return apply_rows(x, s);
-  }
-  auto rows = mx::reshape(x, {-1, x.shape(-1)}, s);
-  auto y = apply_rows(rows, s);
-  auto shape = x.shape();
-  shape.back() = y.shape(1);
+// Rows are flattened to one [M, K] matrix (else MLX multiplies each leading index's rows apart, on CUDA re-reading
+// the weight), except where every leading axis but the rows' is 1 (a single sequence's [1, L, K]): MLX's products
+// already see one matrix there, and each reshape is one more primitive to evaluate.
+bool needs_flat_rows(const mx::array& x) {
+  return x.ndim() > 2 && static_cast<int64_t>(x.size()) != static_cast<int64_t>(x.shape(-2)) * x.shape(-1);
+}
+
+mx::array flat_rows(const mx::array& x, const mx::Stream& s) {
+  return needs_flat_rows(x) ? mx::reshape(x, {-1, x.shape(-1)}, s) : x;
+}
+
+mx::array unflat_rows(const mx::array& y, const mx::array& like, const mx::Stream& s) {
+  if (!needs_flat_rows(like)) return y;
+  auto shape = like.shape();
+  shape.back() = y.shape(-1);
   return mx::reshape(y, std::move(shape), s);
+}
+
+mx::array Projection::apply(const mx::array& x, const mx::Stream& s) const {
+  return unflat_rows(apply_rows(flat_rows(x, s), s), x, s);
 }
 
 mx::array gated_mlp(const Projection& gate, const Projection* up, const Projection& down, int activation,
                     const mx::array& x, const mx::Stream& s) {
   VMLX_REQUIRE("gated_mlp", activation == VMLX_ACT_SILU || activation == VMLX_ACT_GELU_APPROX,
                "unknown activation " + std::to_string(activation));
+  auto rows = flat_rows(x, s);  // once for the three projections
   std::optional<mx::array> g, u;
   if (up) {
-    g = gate.apply(x, s);
-    u = up->apply(x, s);
+    g = gate.apply_rows(rows, s);
+    u = up->apply_rows(rows, s);
   } else {
-    auto parts = mx::split(gate.apply(x, s), 2, -1, s);
+    auto parts = mx::split(gate.apply_rows(rows, s), 2, -1, s);
     g = parts[0];
     u = parts[1];
   }
   auto h = activation == VMLX_ACT_SILU ? swiglu(*g, *u, s) : mx::multiply(gelu_approx(*g, s), *u, s);
-  return down.apply(h, s);
+  return unflat_rows(down.apply_rows(h, s), x, s);
 }
 
 }  // namespace vmlx

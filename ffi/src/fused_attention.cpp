@@ -52,12 +52,12 @@ struct AttentionBlock {
                              const std::optional<mx::array>& offsets, const mx::Stream& s) const {
     VMLX_REQUIRE("attention_qkv", x.ndim() == 3, "x must be [B, L, hidden], got " + shape_str(x));
     const int B = x.shape(0), L = x.shape(1);
-    auto n = norm ? mx::fast::rms_norm(x, *norm, norm_eps, s) : x;
+    auto n = flat_rows(norm ? mx::fast::rms_norm(x, *norm, norm_eps, s) : x, s);  // flattened once for q, k, v
     std::vector<mx::array> p;
     if (k) {
-      p = {q.apply(n, s), k->apply(n, s), v->apply(n, s)};
+      p = {q.apply_rows(n, s), k->apply_rows(n, s), v->apply_rows(n, s)};
     } else {
-      p = mx::split(q.apply(n, s), mx::Shape{heads * head_dim, (heads + kv_heads) * head_dim}, -1, s);
+      p = mx::split(q.apply_rows(n, s), mx::Shape{heads * head_dim, (heads + kv_heads) * head_dim}, -1, s);
     }
     auto qh = split_heads(p[0], B, L, heads, q_norm, s);
     auto kh = split_heads(p[1], B, L, kv_heads, k_norm, s);
@@ -73,8 +73,9 @@ struct AttentionBlock {
     const int B = attn.shape(0), L = attn.shape(2);
     // One query position: [B, H, 1, D] has [B, 1, H*D]'s layout, so a reshape alone (no transpose).
     auto t = L == 1 ? attn : mx::transpose(attn, {0, 2, 1, 3}, s);
-    auto flat = mx::reshape(t, {B, L, heads * head_dim}, s);
-    return o.apply(flat, s);
+    if (B == 1) return o.apply_rows(mx::reshape(t, {B, L, heads * head_dim}, s), s);
+    auto y = o.apply_rows(mx::reshape(t, {B * L, heads * head_dim}, s), s);  // rows flattened in the same reshape
+    return mx::reshape(y, {B, L, y.shape(-1)}, s);
   }
 };
 

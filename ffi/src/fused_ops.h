@@ -46,6 +46,16 @@ struct Projection {
   mx::array apply(const mx::array& x, const mx::Stream& s) const;
 };
 
+// Whether `x` [..., K] needs flattening to [M, K] before a product: its leading axes hold more than one matrix
+// of rows (a single sequence's [1, L, K] does not).
+bool needs_flat_rows(const mx::array& x);
+
+// `x` as [M, K] where needs_flat_rows, else `x` itself: several projections of one input flatten it once.
+mx::array flat_rows(const mx::array& x, const mx::Stream& s);
+
+// `y` [M, N] back to `like`'s leading axes ([..., N]) where `like` needed flattening, else `y` itself.
+mx::array unflat_rows(const mx::array& y, const mx::array& like, const mx::Stream& s);
+
 // down(act(gate(x), up(x))); `up` null: `gate` is a fused gate_up projection, split in half.
 mx::array gated_mlp(const Projection& gate, const Projection* up, const Projection& down, int activation,
                     const mx::array& x, const mx::Stream& s);
