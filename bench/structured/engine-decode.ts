@@ -96,7 +96,7 @@ for (let r = 0; r < rounds; r++) {
   const text = tok.decode(b.tokens);
   console.log(`round ${r}: free ${a.tps.toFixed(1)} tok/s (${a.tokens.length} tokens), json_schema ${b.tps.toFixed(1)} tok/s ` +
     `(${b.tokens.length} tokens, masks ${(b.maskMs / b.tokens.length).toFixed(3)} ms/token on the host, ` +
-    `masked sample built ${(b.sampleMs / b.tokens.length).toFixed(3)} ms/token in all); ${JSON.stringify(text.slice(0, 60))}...`);
+    `masked sample queued ${(b.sampleMs / b.tokens.length).toFixed(3)} ms/token in all); ${JSON.stringify(text.slice(0, 60))}...`);
 }
 const median = (xs: number[]) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)]!;
 console.log(`median decode: free ${median(free).toFixed(1)} tok/s, json_schema ${median(json).toFixed(1)} tok/s; ` +

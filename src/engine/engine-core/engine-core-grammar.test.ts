@@ -1,7 +1,8 @@
 /**
  * Constrained rows in EngineCore with a stand-in grammar (any TokenGrammar drives the core): every emitted token
  * is one its mask allowed, async scheduling (the deferred masked sample, queued by the next launch) gives the same
- * tokens and logprobs as synchronous steps, and a steady constrained step makes one async_eval, not two.
+ * tokens and logprobs as synchronous steps, and a steady constrained step queues its masked sample in an async_eval
+ * of its own (never with the next forward, whose end its tokens would then wait for).
  */
 import { beforeAll, describe, expect, test } from "bun:test";
 import { native } from "../../mlx/ffi/library.ts";
@@ -61,14 +62,15 @@ function run(asyncScheduling: boolean) {
   core.addRequest(request("f", 1, 20));
   core.addRequest(request("c1", 2, 17), grammars[1]);
   const out = new Map<string, TokenOutput[]>();
-  const evalsPerStep: number[] = [];
+  // Per step(): the number of arrays each async_eval was given, in call order.
+  const evalsPerStep: number[][] = [];
   const table = native() as unknown as Record<string, (...a: unknown[]) => unknown>;
   const asyncEval = table.vmlx_async_eval_n!;
-  let evals = 0;
-  table.vmlx_async_eval_n = (...a: unknown[]) => (evals++, asyncEval(...a));
+  let evals: number[] = [];
+  table.vmlx_async_eval_n = (...a: unknown[]) => (evals.push(Number(a[1])), asyncEval(...a));
   try {
     while (core.hasUnfinished()) {
-      evals = 0;
+      evals = [];
       for (const t of core.step()) out.set(t.requestId, [...(out.get(t.requestId) ?? []), t]);
       evalsPerStep.push(evals);
     }
@@ -114,12 +116,19 @@ describe("EngineCore with grammars", () => {
     expect(unmasked).not.toEqual(ahead.out.get("c0")!.map((t) => t.token));
   });
 
-  test("a steady constrained step makes one async_eval: the deferred sample rides the next launch's", () => {
+  test("a steady constrained step queues its masked sample alone, after the next forward", () => {
     const { evalsPerStep } = run(true);
+    const layers = model.layers.length;
     const steady = evalsPerStep.slice(2, 15); // every request decoding, none finished
-    expect(steady).toEqual(steady.map(() => 1));
-    // The last step launches nothing: its deferred sample is queued on its own, then read.
-    expect(evalsPerStep.at(-1)).toBe(1);
+    for (const evals of steady) {
+      // The launch queues the next forward (logits and each layer's K and V pools); after the tokens are read and
+      // the masks computed, the masked sample (tokens, logprobs, top-k) is queued by itself.
+      expect(evals.length).toBe(2);
+      expect(evals[0]).toBe(1 + 2 * layers);
+      expect(evals[1]).toBeLessThan(1 + 2 * layers);
+    }
+    // The last step launches nothing: its masked sample was queued on its own in the step before, and is read now.
+    expect(evalsPerStep.at(-1)).toEqual([]);
   });
 
   test("a grammar that rejects a token its mask allowed fails its request alone, with the next step launched ahead", () => {

@@ -1,7 +1,6 @@
 /** A step queued on the device whose tokens are not read yet (async scheduling), and what the next step takes from it. */
 import * as mx from "../../mlx/index.ts";
 import { PLACEHOLDER_TOKEN, SchedulerError, type SchedulerOutput, type Sequence } from "../core/index.ts";
-import { sampleArrays } from "../runner/sample-step.ts";
 import type { SampleResult, SamplerRow } from "../sampling/sampler.ts";
 import type { RequestState } from "./requests.ts";
 
@@ -17,11 +16,6 @@ export interface InFlightStep {
    * previous step's tokens are read and the masks computed from them (EngineCore's `#sampleDeferred`).
    */
   deferred?: { logits: mx.Array; rows: SamplerRow[] };
-  /**
-   * The deferred sample is built but not queued: the next launch queues it in its own async_eval (its forward
-   * takes these tokens), or `step()` does when nothing is launched before the tokens are read.
-   */
-  unqueued?: true;
 }
 
 /**
@@ -32,13 +26,6 @@ export interface InFlightStep {
  */
 export function onlyEndingPrompts(step: InFlightStep): boolean {
   return step.output.scheduled.every((e) => e.isPrefill && e.emitsToken);
-}
-
-/** `step`'s deferred sample when it waits to be queued (the caller queues it now), else nothing. */
-export function takeUnqueued(step: InFlightStep | null): mx.Array[] {
-  if (!step?.unqueued || !step.sample) return [];
-  delete step.unqueued;
-  return sampleArrays(step.sample);
 }
 
 /**

@@ -33,14 +33,10 @@ export function sampleAsync(logits: mx.Array, source: readonly number[], rows: r
 }
 
 /**
- * {@link sampleAsync}'s sample graph, not queued: the caller queues `sampleArrays(r)` itself (EngineCore queues a
- * deferred masked sample in the next step's async_eval, beside the forward that takes its tokens).
- *
- * @example
- * const r = buildSample(logits, [0], [row], bitmask);
- * mx.asyncEval(...sampleArrays(r), ...nextForward);
+ * {@link sampleAsync}'s sample graph, not queued. Queue it in an async_eval that holds nothing queued after it that
+ * the reader need not wait for: MLX signals an evaluation's arrays when all of it is done.
  */
-export function buildSample(logits: mx.Array, source: readonly number[], rows: readonly SamplerRow[],
+function buildSample(logits: mx.Array, source: readonly number[], rows: readonly SamplerRow[],
   bitmask: Int32Array | null = null): SampleResult {
   const identity = source.length === logits.shape[0] && source.every((s, i) => s === i);
   using idx = identity ? null : mx.array([...source], { dtype: "int32" });

@@ -7,8 +7,7 @@ export interface MaskStats {
   masks: number;
   hostMs: number;
   /**
-   * Host ms from a mask's start to its masked sample built (masks, mask and sampler graphs); the sample is queued
-   * by the next step's launch, in the same async_eval as its forward.
+   * Host ms from a mask's start to its masked sample queued (masks, mask and sampler graphs, their async_eval).
    */
   sampleMs: number;
 }
