@@ -147,9 +147,9 @@ case "$part" in
       --timeline --log "$OUT/serve-ttft-server.log" 2>&1 | tee "$OUT/serve-ttft-$arch-${bits}bit.log" | tail -60
     ;;
   session4)
-    # Round 2 session 4's changes: the split-K kernel and packed step inputs on the card, decode with a schema (matchers
-    # in-thread and on the grammar thread); session4b: EngineCore/generate(), the prefix hit, and serving against
-    # mlx_lm.server at c=1 and 8 (the stats probe no longer empties MLX's cache every served step).
+    # Round 2 session 4's changes: packed step inputs on the card, decode with a schema (matchers in-thread and on
+    # the grammar thread); session4b: EngineCore/generate(), the prefix hit, and serving against mlx_lm.server at
+    # c=1 and 8 (the stats probe no longer empties MLX's cache every served step).
     # The default (serial) paged kernel and our matrix-vector kernel under the engine's tests (split-K: part split)
     MLX_ENABLE_TF32=0 timeout 170 bun test --timeout 160000 src/mlx/ops/paged.test.ts src/mlx/ops/nn-quantized-gpu.test.ts \
       src/engine/paged src/engine/engine-core src/engine/runner > "$OUT/correctness.log" 2>&1
