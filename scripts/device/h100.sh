@@ -160,9 +160,10 @@ case "$part" in
     done
     ;;
   structured5)
-    # Decode with a JSON schema over without, matchers on the model thread ("") and on the grammar thread (--thread)
-    for flag in "" --thread; do
-      timeout 75 bun bench/structured/engine-decode.ts --layers 28 --prompt 128 --tokens 128 --rounds 3 $flag 2>&1 \
+    # Decode with a JSON schema over without, matchers on the grammar thread (--thread, as serve) and on the model
+    # thread (""). The first run on a fresh machine compiles MLX's CUDA kernels (over a minute in session 5).
+    for flag in --thread ""; do
+      timeout 150 bun bench/structured/engine-decode.ts --layers 28 --prompt 128 --tokens 128 --rounds 5 $flag 2>&1 \
         | grep -v WARNING | tee -a "$OUT/structured.log" | tail -2
     done
     ;;
