@@ -79,11 +79,15 @@ void validate(const cache_write::Args& a) {
   REQUIRE(vp.shape() == kp.shape() && vp.dtype() == kp.dtype(), "v_pool " + shape_str(vp) +
                                                                      " must match k_pool " + shape_str(kp) +
                                                                      " in shape and dtype");
+  // [T, Hkv, 1, D] (a decode step's heads, one position each) has [T, Hkv, D]'s layout: the writes copy rows by
+  // bytes, so it is taken as it is, without a reshape node a layer.
   mx::Shape rows{a.slot_mapping.shape(0), kp.shape(2), kp.shape(3)};
+  mx::Shape heads{rows[0], rows[1], 1, rows[2]};
   for (const auto* x : {&a.k, &a.v}) {
-    REQUIRE(x->shape() == rows, std::string(x == &a.k ? "k" : "v") + " must be [T, Hkv, D] = [" +
-                                    std::to_string(rows[0]) + ", " + std::to_string(rows[1]) + ", " +
-                                    std::to_string(rows[2]) + "], got " + shape_str(*x));
+    REQUIRE(x->shape() == rows || x->shape() == heads,
+            std::string(x == &a.k ? "k" : "v") + " must be [T, Hkv, D] = [" + std::to_string(rows[0]) + ", " +
+                std::to_string(rows[1]) + ", " + std::to_string(rows[2]) + "] (or [T, Hkv, 1, D]), got " +
+                shape_str(*x));
   }
 }
 

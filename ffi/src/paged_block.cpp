@@ -87,10 +87,8 @@ std::vector<mx::array> block_step(vmlx_attention a, const mx::array& x, const st
   REQUIRE(st.block_tables.ndim() == 2 && st.block_tables.shape(0) == x.shape(0),
           "block_tables must be [T, max_blocks], got " + shape_str(st.block_tables));
   auto qkv = attention_qkv(a, x, norm, norm_eps, offset, offsets, s);  // [T, H, 1, D], [T, Hkv, 1, D] x2
-  const int T = x.shape(0);
-  auto k_rows = mx::reshape(qkv[1], {T, qkv[1].shape(1), qkv[1].shape(3)}, s);
-  auto v_rows = mx::reshape(qkv[2], {T, qkv[2].shape(1), qkv[2].shape(3)}, s);
-  auto [kp, vp] = cache_write::write(st.k_pool, st.v_pool, k_rows, v_rows, st.slot_mapping, s);
+  // k and v as they are, [T, Hkv, 1, D]: the write takes that layout for [T, Hkv, D] rows.
+  auto [kp, vp] = cache_write::write(st.k_pool, st.v_pool, qkv[1], qkv[2], st.slot_mapping, s);
   auto out = attend(qkv[0], kp, vp, st, s);
   return {attention_out(a, out, s), kp, vp};
 }

@@ -62,6 +62,26 @@ describe("reshapeAndCache", () => {
     });
   }
 
+  test("takes a decode step's [T, Hkv, 1, D] heads as [T, Hkv, D] rows", () => {
+    const slots = [3, 17];
+    const kv = seeded(slots.length * ROW, 5).map((x) => Math.round(x * 64) / 64); // exact in float32
+    using kPool = evaluatedPool("float32", 1);
+    using vPool = evaluatedPool("float32", 2);
+    using rows = rowsOf(kv, slots.length);
+    using heads = mx.reshape(rows, [slots.length, H, 1, D]);
+    using slotArr = mx.array(slots, { dtype: "int32" });
+    const [k2, v2] = mx.reshapeAndCache(kPool, vPool, heads, heads, slotArr);
+    using _k2 = k2;
+    using _v2 = v2;
+    mx.evaluate(k2, v2);
+    const kRows = slotRows(k2);
+    slots.forEach((s, t) => expect(kRows[s]).toEqual(kv.slice(t * ROW, (t + 1) * ROW)));
+    expect(slotRows(v2)[slots[1]!]).toEqual(kv.slice(ROW, 2 * ROW));
+    expect(kRows[0]).toEqual(Array(ROW).fill(1));
+    using twoAxes = mx.reshape(rows, [slots.length, 1, H, D]); // not the heads' layout: refused
+    expect(() => mx.reshapeAndCache(kPool, vPool, twoAxes, twoAxes, slotArr)).toThrow(/k must be \[T, Hkv, D\]/);
+  });
+
   test("skips slots outside the pool", () => {
     using kPool = evaluatedPool("float32", 1);
     using vPool = evaluatedPool("float32", 1);

@@ -94,7 +94,7 @@ export function pagedAttentionPaths(): Exclude<PagedAttentionPath, "auto">[] {
 }
 
 /**
- * Writes `k` and `v` (`[T, Hkv, D]`) into the pools (`[numBlocks, blockSize, Hkv, D]`) at `slotMapping`
+ * Writes `k` and `v` (`[T, Hkv, D]`, or `[T, Hkv, 1, D]`: one position a row's heads) into the pools (`[numBlocks, blockSize, Hkv, D]`) at `slotMapping`
  * (int32 `[T]`, `block * blockSize + offset`), in place: the pools' buffers are written, not copied, even while
  * other arrays hold them (a queued step still reading the pool, say). Returns views of the written pools that
  * depend on the write; read the pools through them. Slots outside the pool are skipped.
