@@ -10,27 +10,12 @@
  */
 import { describe, expect, test } from "bun:test";
 import * as mx from "../index.ts";
-import { expectClose, matmulRef, seeded } from "./nn-test-util.ts";
+import {
+  expectClose, matmulRef, quantizedInput, quantizedProduct as product, quantizedWeights as weights, seeded,
+} from "./nn-test-util.ts";
 
 const CUDA_BUILD = mx.info().backend === "cuda";
 const EPS = { float32: 0, float16: 2 ** -11, bfloat16: 2 ** -8 } as const;
-
-function weights(bits: number, groupSize: number, dtype: mx.Dtype, n: number, k: number, gpu: mx.Stream) {
-  using w32 = mx.array(seeded(n * k, 11 + bits + groupSize).map((v) => v * 0.2), { shape: [n, k], dtype: "float32" });
-  using w = mx.astype(w32, dtype, gpu);
-  const q = mx.quantize(w, { groupSize, bits }, gpu);
-  using s32 = mx.astype(q.scales, "float32", gpu);
-  using b32 = mx.astype(q.biases!, "float32", gpu);
-  using deq = mx.dequantize(q.wq, s32, b32, { groupSize, bits }, gpu);
-  return { ...q, deq: deq.toList(), [Symbol.dispose]: () => [q.wq, q.scales, q.biases!].forEach((a) => a.dispose()) };
-}
-
-function product(x: mx.Array, w: ReturnType<typeof weights>, bits: number, groupSize: number,
-  path: mx.QuantizedMatmulPath, s: mx.Stream) {
-  using y = mx.quantizedMatmul(x, w.wq, w.scales, w.biases, { groupSize, bits, path }, s);
-  using y32 = mx.astype(y, "float32", s);
-  return { dtype: y.dtype, shape: y.shape, values: y32.toList() };
-}
 
 if (CUDA_BUILD) {
   const gpu = mx.gpuStream();
@@ -42,10 +27,9 @@ if (CUDA_BUILD) {
             for (const [n, k] of [[37, 512], [1029, 2048 + 128]] as const) {
               using w = weights(bits, groupSize, dtype, n, k, gpu);
               for (const m of [1, 3, 8]) {
-                using x32 = mx.array(seeded(m * k, 3 + m), { shape: [m, k], dtype: "float32" });
-                using x = mx.astype(x32, dtype, gpu);
-                using back = mx.astype(x, "float32", gpu);
-                const { out, mag } = matmulRef(back.toList(), w.deq, m, k, n, true);
+                const { x, values } = quantizedInput(m, dtype, k, gpu);
+                using _x = x;
+                const { out, mag } = matmulRef(values, w.deq, m, k, n, true);
                 const got = product(x, w, bits, groupSize, "kernel", gpu);
                 expect(got.dtype).toBe(dtype);
                 expect(got.shape).toEqual([m, n]);

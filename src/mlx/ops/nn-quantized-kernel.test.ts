@@ -12,7 +12,7 @@
  */
 import { afterAll, describe, expect, test } from "bun:test";
 import * as mx from "../index.ts";
-import { expectClose, matmulRef, seeded } from "./nn-test-util.ts";
+import { expectClose, matmulRef, quantizedInput, quantizedProduct, quantizedWeights, seeded } from "./nn-test-util.ts";
 
 const cpu = mx.cpuStream();
 const K = 256;
@@ -20,28 +20,15 @@ const N = 37;
 const LOW_PRECISION_EPS = { float16: 2 ** -11, bfloat16: 2 ** -8 } as const;
 
 function weights(bits: number, groupSize: number, dtype: mx.Dtype, n = N, k = K) {
-  using w32 = mx.array(seeded(n * k, 11 + bits + groupSize).map((v) => v * 0.2), { shape: [n, k], dtype: "float32" });
-  using w = mx.astype(w32, dtype, cpu);
-  const q = mx.quantize(w, { groupSize, bits }, cpu);
-  // The weight the kernel multiplies by: s * q + b evaluated in float32 (MLX's dequantize computes in the
-  // scales' dtype, so it gets float32 copies of them).
-  using s32 = mx.astype(q.scales, "float32", cpu);
-  using b32 = mx.astype(q.biases!, "float32", cpu);
-  using deq = mx.dequantize(q.wq, s32, b32, { groupSize, bits }, cpu);
-  return { ...q, deq: deq.toList(), [Symbol.dispose]: () => [q.wq, q.scales, q.biases!].forEach((a) => a.dispose()) };
+  return quantizedWeights(bits, groupSize, dtype, n, k, cpu);
 }
 
 function input(m: number, dtype: mx.Dtype, k = K) {
-  using x32 = mx.array(seeded(m * k, 3 + m), { shape: [m, k], dtype: "float32" });
-  const x = mx.astype(x32, dtype, cpu);
-  using back = mx.astype(x, "float32", cpu);
-  return { x, values: back.toList() };
+  return quantizedInput(m, dtype, k, cpu);
 }
 
 function run(x: mx.Array, w: ReturnType<typeof weights>, bits: number, groupSize: number, path: mx.QuantizedMatmulPath) {
-  using y = mx.quantizedMatmul(x, w.wq, w.scales, w.biases, { groupSize, bits, path }, cpu);
-  using y32 = mx.astype(y, "float32", cpu);
-  return { dtype: y.dtype, shape: y.shape, values: y32.toList() };
+  return quantizedProduct(x, w, bits, groupSize, path, cpu);
 }
 
 afterAll(() => mx.setQmmCpuIsa("auto"));
