@@ -77,19 +77,11 @@ class CpuQuantizedMatmul : public mx::UnaryPrimitive {
 // MLX's casts of them (float16 scales with a float32 x would otherwise be converted on every call).
 std::optional<mx::array> on_kernel(const mx::array& ref, const mx::array& x_in, const mx::array& scales_in,
                                    const std::optional<mx::array>& biases_in, const mx::Stream& s) {
-  if (s.device != mx::Device::cpu || !ref.has_primitive()) return std::nullopt;
-  // (By name: libmlx does not export the primitives' typeinfo.)
-  if (std::strcmp(ref.primitive().name(), "QuantizedMatmul") != 0 || ref.inputs().size() != 4) return std::nullopt;
-  auto [group_size, bits, mode, transpose] = static_cast<mx::QuantizedMatmul&>(ref.primitive()).state();
-  const auto &x = ref.inputs()[0], &w = ref.inputs()[1], &scales = ref.inputs()[2], &biases = ref.inputs()[3];
-  if (mode != mx::QuantizationMode::Affine || !transpose || w.ndim() != 2 || scales.ndim() != 2) return std::nullopt;
-  if (x.ndim() < 1 || ref.ndim() < 1) return std::nullopt;
-  const int K = x.shape(-1), N = w.shape(0);
-  if (!qmm_cpu::supports(bits, group_size, K) || ref.shape(-1) != N || x.size() / K != ref.size() / N ||
-      w.shape(1) != K * bits / 32 || scales.shape() != biases.shape() || scales.shape(1) != K / group_size ||
-      w.dtype() != mx::uint32 || scales.dtype() != biases.dtype()) {
-    return std::nullopt;
-  }
+  if (s.device != mx::Device::cpu) return std::nullopt;
+  auto m = affine_matmul(ref);
+  if (!m || !qmm_cpu::supports(m->bits, m->group, m->K) || m->scales.dtype() != m->biases.dtype()) return std::nullopt;
+  const auto &x = m->x, &scales = m->scales, &biases = m->biases;
+  const int group_size = m->group, bits = m->bits;
   if (!kernel_dtype(x.dtype()) || !kernel_dtype(scales.dtype()) || !kernel_dtype(ref.dtype())) return std::nullopt;
   std::vector<mx::array> inputs = ref.inputs();
   if (kernel_dtype(x_in.dtype()) && x_in.shape() == x.shape()) inputs[0] = x_in;
@@ -134,6 +126,23 @@ std::optional<qmm_cpu::Isa> parse_isa(const std::string& name) {
 }
 
 }  // namespace
+
+std::optional<AffineMatmul> vmlx::affine_matmul(const mx::array& ref) {
+  // (By name: libmlx does not export the primitives' typeinfo.)
+  if (!ref.has_primitive() || std::strcmp(ref.primitive().name(), "QuantizedMatmul") != 0 || ref.inputs().size() != 4) {
+    return std::nullopt;
+  }
+  auto [group, bits, mode, transpose] = static_cast<mx::QuantizedMatmul&>(ref.primitive()).state();
+  const auto &x = ref.inputs()[0], &w = ref.inputs()[1], &scales = ref.inputs()[2], &biases = ref.inputs()[3];
+  if (mode != mx::QuantizationMode::Affine || !transpose || w.ndim() != 2 || scales.ndim() != 2) return std::nullopt;
+  if (x.ndim() < 1 || ref.ndim() < 1 || w.dtype() != mx::uint32 || group <= 0) return std::nullopt;
+  const int K = x.shape(-1), N = w.shape(0);
+  if (K <= 0 || N <= 0 || ref.shape(-1) != N || x.size() / K != ref.size() / N || w.shape(1) != K * bits / 32 ||
+      scales.shape() != biases.shape() || scales.shape(0) != N || scales.shape(1) != K / group) {
+    return std::nullopt;
+  }
+  return AffineMatmul{x, w, scales, biases, group, bits, K, N, static_cast<int64_t>(x.size() / K)};
+}
 
 mx::array vmlx::quantized_matmul_auto(const mx::array& x, const mx::array& w, const mx::array& scales,
                                       const std::optional<mx::array>& biases, int group_size, int bits,

@@ -5,6 +5,22 @@
 
 #include "common.h"
 
+namespace vmlx {
+
+// MLX's lazy quantized_matmul `ref`, its inputs already cast by MLX, when it is what our kernels compute: affine
+// x @ W^T with a 2-D packed uint32 weight, scales and biases [N, K / group] of one shape, `rows` rows of x.
+struct AffineMatmul {
+  mx::array x, w, scales, biases;
+  int group, bits, K, N;
+  int64_t rows;
+};
+
+// `ref` as an AffineMatmul, or nullopt when it is another product (ffi/src/qmm.cpp; the CPU and GPU kernels each
+// check what they serve beyond it).
+std::optional<AffineMatmul> affine_matmul(const mx::array& ref);
+
+}  // namespace vmlx
+
 namespace vmlx::qmv {
 
 // `ref` (MLX's lazy quantized_matmul, its inputs already cast by MLX) recomputed by the kernel, or nullopt when

@@ -1,7 +1,5 @@
 // The matrix-vector kernel for a few rows on MLX's CUDA backend (ffi/kernels/qmv.cu, compiled with NVRTC by MLX on
 // first use). Without CUDA (ffi/src/qmm.cpp) the GPU path is MLX's op.
-#include <mlx/primitives.h>
-
 #include <cstdlib>
 #include <cstring>
 
@@ -36,21 +34,17 @@ bool auto_takes_kernel() {
 }
 
 std::optional<mx::array> on_gpu(const mx::array& ref, const mx::Stream& s) {
-  if (s.device != mx::Device::gpu || !ref.has_primitive()) return std::nullopt;
-  // (By name: libmlx does not export the primitives' typeinfo.)
-  if (std::strcmp(ref.primitive().name(), "QuantizedMatmul") != 0 || ref.inputs().size() != 4) return std::nullopt;
-  auto [group, bits, mode, transpose] = static_cast<mx::QuantizedMatmul&>(ref.primitive()).state();
-  const auto &x = ref.inputs()[0], &w = ref.inputs()[1], &scales = ref.inputs()[2], &biases = ref.inputs()[3];
-  if (mode != mx::QuantizationMode::Affine || !transpose || w.ndim() != 2 || scales.ndim() != 2) return std::nullopt;
-  if ((bits != 4 && bits != 8) || (group != 32 && group != 64 && group != 128)) return std::nullopt;
-  if (x.ndim() < 1 || ref.ndim() < 1 || w.dtype() != mx::uint32 || !float_type(x.dtype())) return std::nullopt;
-  if (scales.dtype() != x.dtype() || biases.dtype() != x.dtype() || ref.dtype() != x.dtype()) return std::nullopt;
-  const int K = x.shape(-1), N = w.shape(0);
-  const int rows = static_cast<int>(x.size() / K);
-  if (K % group != 0 || rows < 1 || rows > MAX_ROWS || ref.shape(-1) != N || w.shape(1) != K * bits / 32 ||
-      scales.shape() != biases.shape() || scales.shape(0) != N || scales.shape(1) != K / group) {
+  if (s.device != mx::Device::gpu) return std::nullopt;
+  auto m = affine_matmul(ref);
+  if (!m || (m->bits != 4 && m->bits != 8) || (m->group != 32 && m->group != 64 && m->group != 128)) {
     return std::nullopt;
   }
+  const auto &x = m->x, &w = m->w, &scales = m->scales, &biases = m->biases;
+  const auto t = x.dtype();
+  if (!float_type(t) || scales.dtype() != t || biases.dtype() != t || ref.dtype() != t) return std::nullopt;
+  const int K = m->K, N = m->N;
+  if (K % m->group != 0 || m->rows > MAX_ROWS) return std::nullopt;
+  const int rows = static_cast<int>(m->rows), bits = m->bits, group = m->group;
   auto x2 = mx::reshape(x, {rows, K}, s);
   const int blocks = (N + WARPS - 1) / WARPS;
   auto out = kernel()({x2, w, scales, biases}, {{rows, N}}, {x.dtype()}, {32 * WARPS * blocks, 1, 1},
