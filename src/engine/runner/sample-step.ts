@@ -12,8 +12,9 @@ export interface SampledToken {
 /**
  * Samples one token per sampler row (row i reads logits row `source[i]` of `logits` `[R, V]`) and queues the
  * sample together with `alsoEval` (the step's KV pools). The result is computing on return: read it with
- * `readSample` (which waits), then dispose it with `disposeSample`. `bitmask` (rows x ceil(V/32) int32 words, see
- * token-bitmask.ts) masks the tokens a row's grammar does not allow.
+ * `readSample` (which waits, for `alsoEval` too: MLX signals an evaluation's arrays when all of it is done), then
+ * dispose it with `disposeSample`. `bitmask` (rows x ceil(V/32) int32 words, see token-bitmask.ts) masks the tokens
+ * a row's grammar does not allow.
  *
  * @example
  * const r = sampleAsync(logits, [0], [row], pool.arrays());
@@ -22,7 +23,12 @@ export interface SampledToken {
  */
 export function sampleAsync(logits: mx.Array, source: readonly number[], rows: readonly SamplerRow[],
   alsoEval: readonly mx.Array[], bitmask: Int32Array | null = null): SampleResult {
-  const r = buildSample(logits, source, rows, bitmask);
+  const identity = source.length === logits.shape[0] && source.every((s, i) => s === i);
+  using idx = identity ? null : mx.array([...source], { dtype: "int32" });
+  using picked = idx ? mx.take(logits, idx, 0) : null;
+  // Grammar masks apply to the raw logits, before penalties, temperature and filters (as vLLM does).
+  using masked = bitmask ? applyTokenBitmask(picked ?? logits, bitmask) : null;
+  const r = sample(masked ?? picked ?? logits, rows);
   try {
     mx.asyncEval(...sampleArrays(r), ...alsoEval);
   } catch (e) {
@@ -30,20 +36,6 @@ export function sampleAsync(logits: mx.Array, source: readonly number[], rows: r
     throw e;
   }
   return r;
-}
-
-/**
- * {@link sampleAsync}'s sample graph, not queued. Queue it in an async_eval that holds nothing queued after it that
- * the reader need not wait for: MLX signals an evaluation's arrays when all of it is done.
- */
-function buildSample(logits: mx.Array, source: readonly number[], rows: readonly SamplerRow[],
-  bitmask: Int32Array | null = null): SampleResult {
-  const identity = source.length === logits.shape[0] && source.every((s, i) => s === i);
-  using idx = identity ? null : mx.array([...source], { dtype: "int32" });
-  using picked = idx ? mx.take(logits, idx, 0) : null;
-  // Grammar masks apply to the raw logits, before penalties, temperature and filters (as vLLM does).
-  using masked = bitmask ? applyTokenBitmask(picked ?? logits, bitmask) : null;
-  return sample(masked ?? picked ?? logits, rows);
 }
 
 export function disposeSample(r: SampleResult): void {
