@@ -14,6 +14,7 @@
 import { parseArgs } from "node:util";
 import * as mx from "../../src/mlx/index.ts";
 import { describeMachine } from "../ffi/machine.ts";
+import { median } from "../ffi/spec.ts";
 
 const { values } = parseArgs({
   options: {
@@ -49,8 +50,6 @@ const SHAPES = [
   { name: "down_proj", n: 4096, k: 14336, perToken: LAYERS },
   { name: "lm_head", n: 128256, k: 4096, perToken: 1 },
 ];
-
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 /** Median over rounds of (host ms in asyncEval, total ms until done) for evaluating `build()`'s arrays at once. */
 function time(build: () => mx.Array[]): { host: number; total: number } {
