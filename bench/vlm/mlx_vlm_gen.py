@@ -3,7 +3,8 @@ mlx_vlm.stream_generate) on one image, timed as bench/vlm/ours.ts times ours. Pr
 
     python bench/vlm/mlx_vlm_gen.py --model DIR --image IMG.png --prompt-file P.json --max-tokens 16 [--device gpu]
 
-encode_ms: model.vision_tower(pixel_values, grid_thw), evaluated (preprocessing excluded).
+encode_ms: model.vision_tower(pixel_values in the patch embedding's dtype, grid_thw), evaluated (preprocessing
+excluded); the cast is the one mlx-vlm's Qwen-VL models make before their tower (ours makes it in the tower).
 ttft_ms: generate_step from its call to the first token (it encodes the image itself, then prefills).
 Each measured call gets pixel_values as a new mx.array made (untimed) from the processor's values on the host, as
 ours makes one from its processor's Float32Array for every request: on the CUDA backend an array made from host
@@ -44,7 +45,10 @@ def fresh(inputs, host_pixels):
 
 def encode(model, inputs):
     tic = time.perf_counter()
-    out = model.vision_tower(inputs["pixel_values"], inputs["image_grid_thw"])
+    # As the model's get_input_embeddings does before its tower: pixels in the patch embedding's dtype (a bfloat16
+    # checkpoint's tower runs in bfloat16; float32 pixels would promote it to float32).
+    pixels = inputs["pixel_values"].astype(model.vision_tower.patch_embed.proj.weight.dtype)
+    out = model.vision_tower(pixels, inputs["image_grid_thw"])
     mx.eval(out)
     return (time.perf_counter() - tic) * 1000
 

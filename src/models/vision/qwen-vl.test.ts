@@ -140,3 +140,25 @@ describe("a random-weight Qwen2.5-VL folder", () => {
     expect(viaVlm).toEqual(plain);
   });
 });
+
+describe("a bfloat16 Qwen3-VL folder", () => {
+  const dir = mkdtempSync(join(tmpdir(), "qwen3vl-bf16-"));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  writeQwenVlFixture("qwen3_vl", dir, { seed: 5, dtype: "bfloat16" });
+
+  test("float32 pixels run the tower in bfloat16 (as mlx-vlm casts them), equal to bfloat16 pixels", async () => {
+    const { model } = await loadVlmDir(dir);
+    using key = mx.randomKey(6);
+    using pixels = mx.normal([16, 3 * 2 * 16 * 16], "float32", key);
+    using half = mx.astype(pixels, "bfloat16");
+    const grids = [[1, 4, 4] as const];
+    const fromFloat = model.encode({ kind: "image", pixels, grids });
+    const fromHalf = model.encode({ kind: "image", pixels: half, grids });
+    expect(fromFloat.features.dtype).toBe("bfloat16");
+    expect(fromFloat.features.toList()).toEqual(fromHalf.features.toList());
+    for (const out of [fromFloat, fromHalf]) {
+      out.features.dispose();
+      for (const d of out.deepstack) d.dispose();
+    }
+  });
+});

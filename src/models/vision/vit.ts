@@ -52,7 +52,20 @@ export function loadPatchEmbed(store: WeightStore, prefix: string, channels: num
   using t = perm ? mx.transpose(w, perm) : null;
   const flat = mx.reshape(t ?? w, [dims, inFeatures]);
   const b = bias ? store.get(`${prefix}.bias`, [dims]) : null;
-  return new Linear(mx.contiguous(flat), b);
+  return new PatchEmbed(mx.contiguous(flat), b);
+}
+
+/**
+ * The patch embedding's linear map, taking pixels in any float dtype: they are cast to the kernel's dtype first,
+ * as mlx-vlm casts `pixel_values` to its patch embedding's weight dtype, so a bfloat16 checkpoint runs its tower in
+ * bfloat16 (float32 pixels would promote every product after it to float32).
+ */
+export class PatchEmbed extends Linear {
+  override forward(x: mx.Array): mx.Array {
+    if (x.dtype === this.weight.dtype) return super.forward(x);
+    using typed = mx.astype(x, this.weight.dtype);
+    return super.forward(typed);
+  }
 }
 
 export interface VitBlockSpec {
