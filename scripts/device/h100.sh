@@ -21,6 +21,7 @@
 #   session4     round 2 session 4's changes (~3 min): the paged, qmv and engine tests, decode with a schema
 #   prefix8b     prefix-hit over cold TTFT at Llama-3.1-8B shapes (4-bit, 32 layers)
 #   structured5  session4's decode with a schema over without, alone (no tests)
+#   structured6  the same with the masked sample queued alone and with its forward (--joint), alternating
 #   split        the split-K paged kernel (VLLM_MLX_PAGED_KERNEL=split) under the paged and engine tests
 #   session4b    then (~5 min): EngineCore/generate(), the prefix hit, serving c=1/8 against mlx_lm.server
 #   pending      what session 3 changed and could not measure, in one call (~8 min): correctness, then structured,
@@ -166,6 +167,15 @@ case "$part" in
       timeout 150 bun bench/structured/engine-decode.ts --layers 28 --prompt 128 --tokens 128 --rounds 5 $flag 2>&1 \
         | grep -v WARNING | tee -a "$OUT/structured.log" | tail -2
     done
+    ;;
+  structured6)
+    # The masked sample queued on its own (as structured5) against with its step's forward (--joint), alternating,
+    # matchers on the grammar thread as serve has them; then the host µs of one masked sample on the card.
+    for flag in --joint "" --joint ""; do
+      timeout 100 bun bench/structured/engine-decode.ts --layers 28 --prompt 128 --tokens 128 --rounds 5 --thread $flag 2>&1 \
+        | grep -v WARNING | tee -a "$OUT/structured.log" | tail -1
+    done
+    timeout 60 bun bench/structured/masked-sample-host.ts --iters 300 2>&1 | tee -a "$OUT/structured.log" | tail -3
     ;;
   split)
     # The split-K paged kernel (VLLM_MLX_PAGED_KERNEL=split, not yet the default) under the same tests

@@ -77,6 +77,14 @@ export interface EngineCoreConfig {
    * kernels per shape (MLX's CUDA backend) sees a bounded set of step shapes. Default: on GPU backends.
    */
   padSteps?: boolean;
+  /**
+   * A constrained step launched ahead queues its forward only with its masked sample, in one `async_eval` once the
+   * masks are known, instead of the forward at once and the sample in an `async_eval` of its own. One evaluation a
+   * step, as a free step has (on a GPU an `async_eval`'s fixed cost is most of the masked sample's host time), but
+   * the device waits for the masks before the forward starts: which is faster depends on whether the card's step is
+   * bound by the host or the device. Default: `VLLM_MLX_MASKED_SAMPLE=joint`, else off.
+   */
+  jointMaskedSample?: boolean;
 }
 
 /** EngineCore's defaults (the frontend reads maxNumSeqs from here too, without loading MLX). */
@@ -87,6 +95,7 @@ export const DEFAULT_ENGINE_CORE_CONFIG = {
   maxNumBatchedTokens: 2048,
   enablePrefixCaching: true,
   asyncScheduling: true,
+  jointMaskedSample: process.env.VLLM_MLX_MASKED_SAMPLE === "joint",
 } as const;
 
 /** Occupancy, cache counters and memory of a core. */

@@ -2,7 +2,8 @@
  * Constrained rows in EngineCore with a stand-in grammar (any TokenGrammar drives the core): every emitted token
  * is one its mask allowed, async scheduling (the deferred masked sample, queued by the next launch) gives the same
  * tokens and logprobs as synchronous steps, and a steady constrained step queues its masked sample in an async_eval
- * of its own (never with the next forward, whose end its tokens would then wait for).
+ * of its own (never with the next forward, whose end its tokens would then wait for), or with its own forward
+ * (jointMaskedSample).
  */
 import { beforeAll, describe, expect, test } from "bun:test";
 import { native } from "../../mlx/ffi/library.ts";
@@ -55,8 +56,8 @@ function request(id: string, salt: number, maxTokens: number, sampling: Sampling
 }
 
 /** Runs two constrained and one free request to their ends; async_eval calls are counted per step(). */
-function run(asyncScheduling: boolean) {
-  const core = new EngineCore(model, { maxModelLen: 256, numGpuBlocks: 64, maxNumBatchedTokens: 64, asyncScheduling });
+function run(asyncScheduling: boolean, jointMaskedSample = false) {
+  const core = new EngineCore(model, { maxModelLen: 256, numGpuBlocks: 64, maxNumBatchedTokens: 64, asyncScheduling, jointMaskedSample });
   const grammars = [new HashGrammar(1), new HashGrammar(2)];
   core.addRequest(request("c0", 0, 24), grammars[0]);
   core.addRequest(request("f", 1, 20));
@@ -129,6 +130,25 @@ describe("EngineCore with grammars", () => {
     }
     // The last step launches nothing: its masked sample was queued on its own in the step before, and is read now.
     expect(evalsPerStep.at(-1)).toEqual([]);
+  });
+
+  test("jointMaskedSample: the same tokens and logprobs, the forward queued with its masked sample in one async_eval", () => {
+    const separate = run(true);
+    const joint = run(true, true);
+    expect(joint.launchedAhead).toBe(separate.launchedAhead);
+    for (const id of ["c0", "c1", "f"]) {
+      const [a, s] = [joint.out.get(id)!, separate.out.get(id)!];
+      expect(a.map((t) => t.token)).toEqual(s.map((t) => t.token));
+      a.forEach((t, i) => expect(t.logprob!).toBeCloseTo(s[i]!.logprob!, 5));
+    }
+    joint.grammars.forEach((g) => expect(g.rejected).toEqual([]));
+    const layers = model.layers.length;
+    // A steady step: one evaluation, the masked sample's arrays and each layer's K and V pools (its logits are the
+    // sample's input, evaluated with it).
+    for (const evals of joint.evalsPerStep.slice(2, 15)) {
+      expect(evals.length).toBe(1);
+      expect(evals[0]).toBeGreaterThanOrEqual(1 + 2 * layers);
+    }
   });
 
   test("a grammar that rejects a token its mask allowed fails its request alone, with the next step launched ahead", () => {

@@ -194,8 +194,8 @@ export class EngineCore {
     });
     const constrained = emitting.some((seq) => seq.samplingParams!.grammar !== null);
     if (constrained && prev) {
-      // Launched ahead with a constrained row: queue the forward now; the masked sample waits for prev's tokens.
-      mx.asyncEval(logits, ...this.pool.arrays());
+      // Launched ahead, constrained: the masked sample waits for prev's tokens; the forward is queued now (or with it).
+      if (!this.config.jointMaskedSample) mx.asyncEval(logits, ...this.pool.arrays());
       return { output, emitting, sample: null, deferred: { logits, rows } };
     }
     try {
@@ -212,15 +212,16 @@ export class EngineCore {
    * n+1's forward. Only the masked sample (a few small ops) is built after the masks, and it is queued at once in
    * an async_eval of its own: MLX signals an evaluation's arrays when all of it is done, so a sample queued with the
    * next step's forward (one async_eval a step) could only be read after that forward, and the host's grammar work
-   * would run while the device idles (on an H100, json_schema/free 0.63-0.75 that way, against 0.918 this way).
+   * would run while the device idles (on an H100, json_schema/free 0.63-0.75 that way, against 0.918 this way);
+   * with jointMaskedSample the forward of n+1 was not queued yet, and goes with this sample (it ends the evaluation).
    */
   #sampleDeferred(step: InFlightStep): void {
     const { logits, rows } = step.deferred!;
     delete step.deferred;
-    const t0 = performance.now();
+    const [t0, forward] = [performance.now(), this.config.jointMaskedSample ? this.pool.arrays() : []];
     try {
       const bitmask = this.#bitmask(step.emitting, logits.shape[1]!);
-      step.sample = sampleAsync(logits, step.emitting.map((_, j) => j), rows, [], bitmask);
+      step.sample = sampleAsync(logits, step.emitting.map((_, j) => j), rows, forward, bitmask);
     } finally {
       logits.dispose();
       this.#masks.recordSample(performance.now() - t0);

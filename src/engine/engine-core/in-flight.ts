@@ -12,8 +12,9 @@ export interface InFlightStep {
   /** Null when no entry samples a token, or while the sample waits for grammar masks (`deferred`). */
   sample: SampleResult | null;
   /**
-   * A constrained step launched ahead: its forward is queued, its logits and sampler rows wait here until the
-   * previous step's tokens are read and the masks computed from them (EngineCore's `#sampleDeferred`).
+   * A constrained step launched ahead: its forward is built (and queued, unless jointMaskedSample), its logits
+   * and sampler rows wait here until the previous step's tokens are read and the masks computed from them
+   * (EngineCore's `#sampleDeferred`).
    */
   deferred?: { logits: mx.Array; rows: SamplerRow[] };
 }
