@@ -22,6 +22,7 @@
 #   prefix8b     prefix-hit over cold TTFT at Llama-3.1-8B shapes (4-bit, 32 layers)
 #   structured5  session4's decode with a schema over without, alone (no tests)
 #   structured6  the same with the masked sample queued alone and with its forward (--joint), alternating
+#   graphs       ours at one request (0.6B, 8B shapes) under MLX's CUDA graphs, direct launches, one graph a step
 #   split        the split-K paged kernel (VLLM_MLX_PAGED_KERNEL=split) under the paged and engine tests
 #   session4b    then (~5 min): EngineCore/generate(), the prefix hit, serving c=1/8 against mlx_lm.server
 #   pending      what session 3 changed and could not measure, in one call (~8 min): correctness, then structured,
@@ -176,6 +177,19 @@ case "$part" in
         | grep -v WARNING | tee -a "$OUT/structured.log" | tail -1
     done
     timeout 60 bun bench/structured/masked-sample-host.ts --iters 300 2>&1 | tee -a "$OUT/structured.log" | tail -3
+    ;;
+  graphs)
+    # MLX's CUDA encoder commits every 100 nodes on sm_90 (MLX_MAX_OPS_PER_BUFFER) or ~1 GB of inputs: it builds a
+    # cudaGraph node by node, updates the cached executable (cudaGraphExecUpdate) and launches it. Our steps are
+    # host-bound, so against that: direct launches (MLX_USE_CUDA_GRAPHS=0) and one graph a step (1000 nodes). The
+    # variables reach mlx-lm too (the same libmlx), so each line of gen8b is a fair pair.
+    for v in "" "MLX_USE_CUDA_GRAPHS=0" "MLX_MAX_OPS_PER_BUFFER=1000 MLX_MAX_MB_PER_BUFFER=100000"; do
+      echo "== ${v:-default}" | tee -a "$OUT/graphs.log"
+      env $v timeout 80 bun bench/engine-single.ts --layers 28 --prompt 128 --tokens 128 --rounds 3 2>&1 \
+        | tee -a "$OUT/graphs.log" | tail -4
+      env $v timeout 150 bun bench/generation/run.ts --models llama-3.1-8b:4 --prompt 128 --decode 128 --runs 1 \
+        --backend cuda --models-dir /tmp/models 2>&1 | tee -a "$OUT/graphs.log" | grep -E "^\| llama"
+    done
     ;;
   split)
     # The split-K paged kernel (VLLM_MLX_PAGED_KERNEL=split, not yet the default) under the same tests
