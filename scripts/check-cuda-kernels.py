@@ -11,11 +11,12 @@ strings, and they are read from there, so they are the wheel's own. The variants
 program (each wrapped exactly as MLX wraps it; the prefix once), so the headers are parsed once a kernel.
 
   bash scripts/check-cuda-kernels.sh                     # makes .cache/nvrtc-venv (PyPI, pinned), then runs this
-  .cache/nvrtc-venv/bin/python scripts/check-cuda-kernels.py [--kernel FILE=SPEC ...] [--arch sm_90a]
+  .cache/nvrtc-venv/bin/python scripts/check-cuda-kernels.py [--only NAME] [--legacy FILE] [--registers] [--arch sm_90a]
 """
 import argparse
 import ctypes
 import itertools
+import re
 import struct
 import sys
 import time
@@ -58,11 +59,13 @@ KERNELS = {
         "ffi/kernels/reshape_and_cache.cu", None,
         [("k_pool", "T"), ("v_pool", "T"), ("k", "T"), ("v", "T"), ("slot_mapping", "int32")],
         [("done", "int32")], [[("T", t)] for t in FLOATS]),
-    # ffi/src/cuda/qmv_cuda.cpp: 8 warps a block, 4 loads in flight a lane; rows 1 to 8 (a few of them here)
+    # ffi/src/cuda/qmv_cuda.cpp (layout): 8 warps a block, rows 1 to 8, (COLS, UNROLL) = (8, 1) to 4 rows, (4, 2)
+    # past; the K split is blockDim.y, no template constant: every variant it can launch
     "vmlx_qmv": (
         "ffi/kernels/qmv.cu", None, [("x", "T"), ("w", "uint32"), ("scales", "T"), ("biases", "T")], [("out", "T")],
-        [[("T", t), ("BITS", b), ("G", g), ("M", m), ("NW", 8), ("UNROLL", 4)]
-         for t, b, g, m in itertools.product(FLOATS, [4, 8], [32, 64, 128], [1, 2, 8])]),
+        [[("T", t), ("BITS", b), ("G", g), ("M", m), ("NW", 8), ("COLS", 8 if m <= 4 else 4),
+          ("UNROLL", 1 if m <= 4 else 2)]
+         for t, b, g, m in itertools.product(FLOATS, [4, 8], [32, 64, 128], range(1, 9))]),
 }
 # The serial kernel (CUDA's default; the kernel before the split): also --legacy FILE checks another copy of it.
 LEGACY = ("vmlx_paged_attention_serial", None,
@@ -147,11 +150,28 @@ class Nvrtc:
         return status == 0, log.value.decode(errors="replace"), lowered
 
 
+def registers(log: str) -> str:
+    """ptxas -v's log as one line a kernel (its template arguments from the mangled name), other lines kept."""
+    lines, name, spills = [], "?", "?"
+    for line in log.splitlines():
+        if m := re.search(r"Compiling entry function '_ZN3mlx4core2cu\d+custom_kernel_(\w+?)E", line):
+            name = m.group(1)
+        elif m := re.search(r"(\d+) bytes spill stores", line):
+            spills = m.group(1)
+        elif m := re.search(r"Used (\d+) registers", line):
+            lines.append(f"  {name}: {m.group(1)} registers, {spills} bytes spilled")
+        elif "ptxas" not in line:
+            lines.append(line)
+    return "\n".join(lines)
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--arch", default="sm_90a", help="NVRTC --gpu-architecture (MLX: sm_<cc>a on cc >= 9)")
     ap.add_argument("--legacy", type=Path, help="also check this file as the pre-split decode kernel")
     ap.add_argument("--only", help="check only this kernel name")
+    ap.add_argument("--registers", action="store_true",
+                    help="print each variant's registers and spill bytes (ptxas -v) instead of ptxas's log")
     args = ap.parse_args()
     site = next((ROOT / ".cache/nvrtc-venv/lib").glob("python3*/site-packages/nvidia/cu13"), None)
     if site is None or not (WHEEL / "lib/libmlx.so").exists():
@@ -159,7 +179,7 @@ def main() -> int:
     nvrtc = Nvrtc(site / "lib/libnvrtc.so.13")
     options = ["--device-as-default-execution-space", f"--gpu-architecture={args.arch}",
                f"--include-path={WHEEL / 'include'}", f"--include-path={WHEEL / 'include/cccl'}",
-               f"--include-path={site / 'include'}"]
+               f"--include-path={site / 'include'}"] + (["--ptxas-options=-v"] if args.registers else [])
     headers = embedded_headers()
     checks = [(n, ROOT / body, header and ROOT / header, i, o, combos)
               for n, (body, header, i, o, combos) in KERNELS.items() if args.only in (None, n)]
@@ -177,8 +197,10 @@ def main() -> int:
         took = time.time() - started
         rel = body_path.relative_to(ROOT) if body_path.is_relative_to(ROOT) else body_path
         print(f"{'ok  ' if ok else 'FAIL'} {name} ({rel}): {len(combos)} variants, {took:.1f} s")
+        if args.registers:
+            log = registers(log)
         if not ok or log.strip():
-            print(log.strip()[:6000])
+            print(log.strip() if args.registers else log.strip()[:6000])
         failed += 0 if ok and len(lowered) == len(combos) else 1
     print(f"{len(checks) - failed} passed, {failed} failed")
     return 1 if failed else 0

@@ -4,25 +4,56 @@
 //            BITS * i); scales, biases [N, K / G] of type T; their shapes arrive as x_shape and w_shape;
 //   output   out [M, N] of type T;
 //   constants T (dtype), BITS (4 or 8), G (group: 32, 64 or 128), M (rows of x, 1 to 8), NW (warps a block),
-//            UNROLL (16-byte weight loads each lane has in flight);
-//   grid (32 * NW * ceil(N / NW), 1, 1) threads in blocks of (32 * NW, 1, 1): warp j of block b makes output
-//   column n = b * NW + j for every row of x.
-// A decode step reads each weight once, so the product is bound by memory: lanes load 16 bytes of one weight row
-// at a time (32 4-bit or 16 8-bit values, always inside one group), UNROLL loads at once per lane, consecutive
-// lanes on consecutive bytes. Each value is dequantized (scale * q + bias, float32) and multiplied into M float32
-// sums, which a shuffle reduction adds across the warp. x is read through L1 (every warp reads all of it).
-constexpr int VPU = 128 / BITS;  // values per 16-byte load
+//            COLS (output columns a warp), UNROLL (16-byte loads a lane issues for each column before it waits);
+//   grid     (32 * NW / KS * blocks, KS, 1) threads in blocks of (32 * NW / KS, KS, 1), KS = 1, 2, 4 or 8: a
+//            block's warps are NW / KS column groups (threadIdx.x / 32) times KS slices of K (threadIdx.y). Column
+//            group g of block b makes columns (b * NW / KS + g) * COLS + j, j < COLS, for every row of x.
+//
+// A decode step reads each weight once, so the product is bound by memory, and memory wants tens of KB in flight on
+// each SM (H100/H200: 3.4-4.8 TB/s at about a microsecond of latency over 132 SMs). Hence the layout:
+// - A lane loads 16 bytes of a weight row at a time (32 4-bit or 16 8-bit values, always inside one group), lane
+//   l of a pass on bytes 16 l of the pass's 512 (a warp's load is one coalesced 512-byte run), and it issues
+//   COLS x UNROLL such loads (COLS rows, UNROLL passes) before it uses any: the launcher makes that 8, 4 KB a warp.
+// - A warp makes COLS columns over the same K slice, so each piece of x it loads (converted to float32 once) serves
+//   COLS weight rows. With one column a warp, every warp read all of x through L1: 4 (bfloat16, 4-bit) to 8
+//   (float32) bytes of x a weight byte and row of x, more than L1 serves; COLS divides that (the launcher: 8 up to 4
+//   rows, 4 past, where 2 * COLS * M float32 sums fill the registers).
+// - When N is small (k/v: 1024 columns), N / COLS warps are too few to keep that much in flight, so KS warps of a
+//   block split K between them (pass p of a row is slice p % KS's) and add their sums through shared memory.
+// - A lane's x for one load starts VPU * sizeof(T) bytes past its neighbour's (64 at 4 bits in bfloat16, 128 in
+//   float32), so if every lane read the same 8-value piece of its load, lanes 2 apart (float32: all lanes) would hit
+//   the same L1 banks and the load would take 4 to 8 times its bytes' time. Each lane starts on another piece
+//   instead (rot, from the lane), which spreads a warp's x load over the banks; the lane's weight words are rotated
+//   to match (up to 8 selects a column and load).
+// - Dequantizing is exact and cheap: value i of a 16-bit half sits in place under a float32 whose exponent makes
+//   the mantissa's unit 1 (0x4B000000 | (half & (MASK << BITS i)) is 2^23 + q 2^(BITS i)), and one fma by 2^-(BITS i)
+//   with -2^(23 - BITS i) gives q: a logic op and an fma a value, then an fma a value and row. A load's VPU values
+//   share a scale s and bias b, so each column and row sums d = x . q, each row sums e = sum(x) (once for all
+//   columns), and the column adds s d + b e (MLX's form), float32 throughout. A warp reduction (shuffles) per column
+//   and row ends it.
+constexpr int VPU = 128 / BITS;     // values a 16-byte load
+constexpr int PIECES = VPU / 8;     // 8-value pieces a load: 4 (4-bit), 2 (8-bit)
+constexpr int PIECE_WORDS = 4 / PIECES;
+constexpr int HALF_VALUES = 16 / BITS;
 constexpr unsigned MASK = (1u << BITS) - 1u;
+static_assert(COLS * M <= 32, "one lane a column and row in the slices' sum");
 const int K = x_shape[1];
 const int N = w_shape[0];
 const int lane = threadIdx.x % 32;
-const int n = blockIdx.x * NW + threadIdx.x / 32;
-if (n >= N) return;
+const int KS = blockDim.y;
+const int col_groups = blockDim.x / 32;
+const int n0 = (blockIdx.x * col_groups + threadIdx.x / 32) * COLS;
 const int loads = K / VPU;  // 16-byte loads a weight row
+const int passes = (loads + 31) / 32;
 const int groups = K / G;
-const uint32_t* wrow = w + int64_t(n) * (K / (32 / BITS));
-const bool w_aligned = (reinterpret_cast<uintptr_t>(wrow) & 15) == 0;
+const int64_t row_words = K / (32 / BITS);
+// Columns past N (the last group) repeat column N - 1 and are not written: no lane leaves before the reductions.
+int64_t col[COLS];
+#pragma unroll
+for (int j = 0; j < COLS; j++) col[j] = min(n0 + j, N - 1);
+const bool w_aligned = (reinterpret_cast<uintptr_t>(w) & 15) == 0;  // rows are multiples of 16 bytes
 const bool x_aligned = (reinterpret_cast<uintptr_t>(x) & 15) == 0;
+const int rot = (lane * VPU * int(sizeof(T)) / 128) % PIECES;  // the piece this lane's x reads start on
 
 // x[m, k0 .. k0 + 7] as float32.
 auto load8 = [&](int m, int k0, float* dst) {
@@ -50,59 +81,127 @@ auto load8 = [&](int m, int k0, float* dst) {
   }
 };
 
-float acc[M];
-#pragma unroll
-for (int m = 0; m < M; m++) acc[m] = 0.0f;
+// Word i of the result is word (i + rot * PIECE_WORDS) % 4 of v: piece s of the result is piece (s + rot) % PIECES.
+auto rotate = [&](uint4 v) {
+  if constexpr (PIECES == 4) {
+    if (rot & 1) v = make_uint4(v.y, v.z, v.w, v.x);
+  }
+  if (rot & (PIECES / 2)) v = make_uint4(v.z, v.w, v.x, v.y);
+  return v;
+};
 
-for (int c0 = lane; c0 < loads; c0 += 32 * UNROLL) {
-  uint4 wv[UNROLL];
+float acc[COLS][M];
+#pragma unroll
+for (int j = 0; j < COLS; j++) {
+#pragma unroll
+  for (int m = 0; m < M; m++) acc[j][m] = 0.0f;
+}
+
+for (int p0 = threadIdx.y; p0 < passes; p0 += KS * UNROLL) {
+  uint4 wv[UNROLL][COLS];
+  float sc[UNROLL][COLS], bi[UNROLL][COLS];
 #pragma unroll
   for (int u = 0; u < UNROLL; u++) {
-    const int c = c0 + 32 * u;
+    const int c = 32 * (p0 + KS * u) + lane;
     if (c < loads) {
-      if (w_aligned) {
-        wv[u] = *reinterpret_cast<const uint4*>(wrow + 4 * c);
-      } else {
-        wv[u] = make_uint4(wrow[4 * c], wrow[4 * c + 1], wrow[4 * c + 2], wrow[4 * c + 3]);
+      const int g = c * VPU / G;
+#pragma unroll
+      for (int j = 0; j < COLS; j++) {
+        const uint32_t* src = w + col[j] * row_words + 4 * c;
+        // Streamed once: evict-first, so the weights do not push x out of L1.
+        wv[u][j] = w_aligned ? __ldcs(reinterpret_cast<const uint4*>(src))
+                             : make_uint4(src[0], src[1], src[2], src[3]);
+        sc[u][j] = static_cast<float>(scales[col[j] * groups + g]);
+        bi[u][j] = static_cast<float>(biases[col[j] * groups + g]);
       }
     }
   }
 #pragma unroll
   for (int u = 0; u < UNROLL; u++) {
-    const int c = c0 + 32 * u;
+    const int c = 32 * (p0 + KS * u) + lane;
     if (c >= loads) break;
     const int k0 = c * VPU;
-    const int g = int64_t(n) * groups + k0 / G;
-    const float scale = static_cast<float>(scales[g]);
-    const float bias = static_cast<float>(biases[g]);
-    const uint32_t words[4] = {wv[u].x, wv[u].y, wv[u].z, wv[u].w};
-    // 8 values at a time: one 8-value slice of x per row, the matching 8 dequantized weights.
+    float dot[COLS][M], xsum[M];
 #pragma unroll
-    for (int s = 0; s < VPU / 8; s++) {
-      float wf[8];
+    for (int m = 0; m < M; m++) {
+      xsum[m] = 0.0f;
 #pragma unroll
-      for (int i = 0; i < 8; i++) {
-        const int bit = (s * 8 + i) * BITS;  // bit offset inside the 128-bit load
-        const unsigned q = (words[bit / 32] >> (bit % 32)) & MASK;
-        // q as a float without an int conversion: 2^23 + q has q in its low mantissa bits, then subtract 2^23.
-        const float qf = __uint_as_float(0x4B000000u | q) - 8388608.0f;
-        wf[i] = fmaf(scale, qf, bias);
-      }
+      for (int j = 0; j < COLS; j++) dot[j][m] = 0.0f;
+    }
+#pragma unroll
+    for (int j = 0; j < COLS; j++) wv[u][j] = rotate(wv[u][j]);
+#pragma unroll
+    for (int s = 0; s < PIECES; s++) {
+      const int piece = (s + rot) % PIECES;
+      float xf[M][8];
 #pragma unroll
       for (int m = 0; m < M; m++) {
-        float xf[8];
-        load8(m, k0 + s * 8, xf);
+        load8(m, k0 + 8 * piece, xf[m]);
 #pragma unroll
-        for (int i = 0; i < 8; i++) acc[m] = fmaf(wf[i], xf[i], acc[m]);
+        for (int i = 0; i < 8; i++) xsum[m] += xf[m][i];
       }
+#pragma unroll
+      for (int j = 0; j < COLS; j++) {
+        const uint32_t words[4] = {wv[u][j].x, wv[u][j].y, wv[u][j].z, wv[u][j].w};
+        float q[8];
+#pragma unroll
+        for (int i = 0; i < 8; i++) {
+          const uint32_t word = words[s * PIECE_WORDS + i / (32 / BITS)];
+          const int v = i % (32 / BITS);  // value of the word
+          const uint32_t half = v < HALF_VALUES ? word : word >> 16;
+          const int at = BITS * (v % HALF_VALUES);
+          const float inv = 1.0f / float(1u << at);
+          q[i] = fmaf(__uint_as_float(0x4B000000u | (half & (MASK << at))), inv, -8388608.0f * inv);
+        }
+#pragma unroll
+        for (int m = 0; m < M; m++) {
+#pragma unroll
+          for (int i = 0; i < 8; i++) dot[j][m] = fmaf(xf[m][i], q[i], dot[j][m]);
+        }
+      }
+    }
+#pragma unroll
+    for (int j = 0; j < COLS; j++) {
+#pragma unroll
+      for (int m = 0; m < M; m++) acc[j][m] = fmaf(sc[u][j], dot[j][m], fmaf(bi[u][j], xsum[m], acc[j][m]));
     }
   }
 }
 
 #pragma unroll
-for (int m = 0; m < M; m++) {
-  float v = acc[m];
+for (int j = 0; j < COLS; j++) {
 #pragma unroll
-  for (int o = 16; o > 0; o /= 2) v += __shfl_xor_sync(0xffffffffu, v, o);
-  if (lane == 0) out[int64_t(m) * N + n] = static_cast<T>(v);
+  for (int m = 0; m < M; m++) {
+#pragma unroll
+    for (int o = 16; o > 0; o /= 2) acc[j][m] += __shfl_xor_sync(0xffffffffu, acc[j][m], o);
+  }
+}
+if (KS == 1) {
+  if (lane == 0) {
+#pragma unroll
+    for (int j = 0; j < COLS; j++) {
+#pragma unroll
+      for (int m = 0; m < M; m++) {
+        if (n0 + j < N) out[int64_t(m) * N + n0 + j] = static_cast<T>(acc[j][m]);
+      }
+    }
+  }
+} else {
+  // Slice y's sums of column group g in part[y * col_groups + g]; slice 0's lane j * M + m adds column j, row m.
+  __shared__ float part[NW][COLS * M];
+  const int warp = threadIdx.y * col_groups + threadIdx.x / 32;
+  if (lane == 0) {
+#pragma unroll
+    for (int j = 0; j < COLS; j++) {
+#pragma unroll
+      for (int m = 0; m < M; m++) part[warp][j * M + m] = acc[j][m];
+    }
+  }
+  __syncthreads();
+  if (threadIdx.y == 0 && lane < COLS * M) {
+    const int j = lane / M, m = lane % M;
+    float total = 0.0f;
+    for (int y = 0; y < KS; y++) total += part[y * col_groups + threadIdx.x / 32][lane];
+    if (n0 + j < N) out[int64_t(m) * N + n0 + j] = static_cast<T>(total);
+  }
 }

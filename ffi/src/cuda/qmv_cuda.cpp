@@ -10,9 +10,30 @@ namespace vmlx::qmv {
 
 namespace {
 
-constexpr int WARPS = 8;   // output columns a block (one warp each)
-constexpr int UNROLL = 4;  // 16-byte weight loads each lane has in flight
+constexpr int WARPS = 8;            // warps a block
+constexpr int LOADS_IN_FLIGHT = 8;  // 16-byte weight loads a lane issues before it waits: 4 KB a warp
+constexpr int TARGET_WARPS = 2048;  // 16 warps (64 KB in flight) on each of an H100's or H200's 132 SMs
 constexpr int MAX_ROWS = 8;
+
+// How ffi/kernels/qmv.cu splits one product: COLS columns a warp, UNROLL passes (512 bytes of a row each) a lane
+// loads before it waits, KS warps of a block splitting K.
+struct Layout {
+  int cols, unroll, slices;
+};
+
+// COLS = 8 serves each x load to 8 weight rows; past 4 rows of x its 2 * COLS * rows sums would crowd the registers,
+// so 4. UNROLL fills the 8 loads in flight. KS doubles (up to the block's 8 warps) while the column groups are fewer
+// than TARGET_WARPS and each slice still gets a full UNROLL of passes: k/v at 4 bits (1024 x 4096) gets 4 slices,
+// q/o 4, gate/up 2, lm_head 1.
+Layout layout(int N, int K, int rows, int bits) {
+  const int cols = rows <= 4 ? 8 : 4;
+  const int unroll = LOADS_IN_FLIGHT / cols;
+  const int passes = (K / (128 / bits) + 31) / 32;
+  const int col_groups = (N + cols - 1) / cols;
+  int slices = 1;
+  while (slices < WARPS && 2 * slices * unroll <= passes && col_groups * slices < TARGET_WARPS) slices *= 2;
+  return {cols, unroll, slices};
+}
 
 const mx::fast::CustomKernelFunction& kernel() {
   static const mx::fast::CustomKernelFunction k =
@@ -46,10 +67,13 @@ std::optional<mx::array> on_gpu(const mx::array& ref, const mx::Stream& s) {
   if (K % m->group != 0 || m->rows > MAX_ROWS) return std::nullopt;
   const int rows = static_cast<int>(m->rows), bits = m->bits, group = m->group;
   auto x2 = mx::reshape(x, {rows, K}, s);
-  const int blocks = (N + WARPS - 1) / WARPS;
-  auto out = kernel()({x2, w, scales, biases}, {{rows, N}}, {x.dtype()}, {32 * WARPS * blocks, 1, 1},
-                      {32 * WARPS, 1, 1},
-                      {{"T", x.dtype()}, {"BITS", bits}, {"G", group}, {"M", rows}, {"NW", WARPS}, {"UNROLL", UNROLL}},
+  const auto [cols, unroll, slices] = layout(N, K, rows, bits);
+  const int col_groups = WARPS / slices;  // a block's warps: col_groups x slices
+  const int blocks = (N + col_groups * cols - 1) / (col_groups * cols);
+  auto out = kernel()({x2, w, scales, biases}, {{rows, N}}, {x.dtype()}, {32 * col_groups * blocks, slices, 1},
+                      {32 * col_groups, slices, 1},
+                      {{"T", x.dtype()}, {"BITS", bits}, {"G", group}, {"M", rows}, {"NW", WARPS}, {"COLS", cols},
+                       {"UNROLL", unroll}},
                       std::nullopt, false, s)[0];
   return mx::reshape(out, ref.shape(), s);
 }

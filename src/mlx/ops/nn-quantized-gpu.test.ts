@@ -23,8 +23,11 @@ if (CUDA_BUILD) {
     for (const dtype of ["float32", "float16", "bfloat16"] as const) {
       for (const bits of [4, 8]) {
         for (const groupSize of [32, 64, 128]) {
-          test(`${dtype}, bits ${bits}, group ${groupSize}, rows 1/3/8, N 37 and 1029`, () => {
-            for (const [n, k] of [[37, 512], [1029, 2048 + 128]] as const) {
+          // The launcher's layouts (ffi/src/cuda/qmv_cuda.cpp): 8 columns a warp for 1 and 3 rows, 4 for 8, so N 37,
+          // 1029 and 69 end in a partial column group; K 512 is one pass a row (one K slice), K 2176 a partial last
+          // pass over 1, 2 or 4 slices, K 8192 (N 69: few columns) 4 or 8 slices.
+          test(`${dtype}, bits ${bits}, group ${groupSize}, rows 1/3/8, N 37, 1029 and 69`, () => {
+            for (const [n, k] of [[37, 512], [1029, 2048 + 128], [69, 8192]] as const) {
               using w = weights(bits, groupSize, dtype, n, k, gpu);
               for (const m of [1, 3, 8]) {
                 const { x, values } = quantizedInput(m, dtype, k, gpu);

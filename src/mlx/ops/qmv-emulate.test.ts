@@ -1,8 +1,8 @@
 /**
  * The CUDA matrix-vector kernel's body (ffi/kernels/qmv.cu) run on the host by ffi/tests/qmv_emulate.cpp: each warp's
- * lanes as threads, shuffles through a barrier, against a float64 reference. It checks the kernel's indexing,
- * unrolled loads, remainders, unaligned fallbacks and reduction on every machine; nn-quantized-gpu.test.ts checks it
- * on a GPU. Needs a C++20 compiler (`CXX`, default `c++`), as the native build does.
+ * lanes as threads, shuffles and the block's barrier as barriers, against a float64 reference. It checks the kernel's
+ * indexing, columns a warp, K slices, unrolled loads, remainders, unaligned fallbacks and reductions on every machine;
+ * nn-quantized-gpu.test.ts checks it on a GPU. Needs a C++20 compiler (`CXX`, default `c++`), as the native build does.
  */
 import { expect, test } from "bun:test";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -11,7 +11,7 @@ import { join, resolve } from "node:path";
 
 const ROOT = resolve(import.meta.dir, "../../..");
 
-test("the qmv kernel body matches a float64 reference (4- and 8-bit, groups 32-128, 1-8 rows, float32 and bfloat16)", () => {
+test("the qmv kernel body matches a float64 reference (4- and 8-bit, groups 32-128, 1-8 rows, 2-8 columns a warp, 1-8 K slices, float32 and bfloat16)", () => {
   const dir = mkdtempSync(join(tmpdir(), "qmv-emulate-"));
   try {
     const exe = join(dir, "qmv_emulate");
@@ -21,7 +21,7 @@ test("the qmv kernel body matches a float64 reference (4- and 8-bit, groups 32-1
     expect(cc.exitCode).toBe(0);
     const run = Bun.spawnSync([exe], { stdout: "pipe", stderr: "pipe" });
     const out = run.stdout.toString();
-    expect(out).toContain("8 passed, 0 failed");
+    expect(out).toContain("13 passed, 0 failed");
     expect(out).not.toContain("FAIL");
     expect(run.exitCode).toBe(0);
   } finally {
