@@ -109,7 +109,7 @@ case "$part" in
     PYTHON_MLX_VLM=python3 bun bench/vlm/run.ts --backend cuda --archs "${VLM_ARCHS:-qwen2_5_vl,qwen3_vl}" --precisions "${VLM_PRECISIONS:-4bit}" \
       --image "${VLM_IMAGE:-1024x1024}" --max-tokens 128 --rounds "${VLM_ROUNDS:-3}" --text-layers 36 --vision-layers full \
       --models-dir /tmp/bench-vlm --out "$OUT" 2>&1 | tee "$OUT/vlm.log" | tail -30
-    for arch in ${VLM_TTFT_ARCHS:-qwen2_5_vl qwen3_vl}; do
+    for arch in ${VLM_TTFT_ARCHS-qwen2_5_vl qwen3_vl}; do  # set and empty: none
       bun bench/vlm/cache-ttft.ts --model "/tmp/bench-vlm/$arch-t36-vfull-4bit" --image "${VLM_IMAGE:-1024x1024}" --rounds 3 \
         2>&1 | tee -a "$OUT/vlm-cache-ttft.log" | tail -8
     done
