@@ -109,13 +109,16 @@ describe("BlockManager prefix caching", () => {
     expect(b.numCachedTokens).toBe(0);
   });
 
-  test("a fully cached prompt still computes its last token", () => {
+  test("a fully cached prompt still computes its last token, alone, in its cached block", () => {
     const bm = new BlockManager(16, BS);
-    prefill(bm, range(0, 12));
+    const first = prefill(bm, range(0, 12));
+    const free = bm.numFreeBlocks;
     const exact = seqOf(range(0, 8));
     bm.allocate(exact);
-    expect(exact.numCachedTokens).toBe(BS);
-    expect(exact.numTokens - exact.numComputedTokens).toBe(BS);
+    expect(exact.numCachedTokens).toBe(2 * BS);
+    expect(exact.numTokens - exact.numComputedTokens).toBe(1);
+    expect(exact.blockTable).toEqual(first.blockTable.slice(0, 2)); // shared: the last token's KV is not written
+    expect(bm.numFreeBlocks).toBe(free);
     const onePast = seqOf(range(0, 9));
     bm.allocate(onePast);
     expect(onePast.numCachedTokens).toBe(2 * BS);
@@ -186,7 +189,7 @@ describe("BlockManager prefix caching", () => {
     bm.free(c);
     const again = seqOf(range(100, 8));
     bm.allocate(again);
-    expect(again.numCachedTokens).toBe(BS);
+    expect(again.numCachedTokens).toBe(2 * BS);
   });
 
   test("uncached freed blocks are reused before cached ones", () => {

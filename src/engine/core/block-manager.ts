@@ -19,7 +19,8 @@ export interface BlockManagerOptions {
 
 /**
  * Paged KV block pool with reference counts and prefix caching (the index is {@link PrefixCache}). Only
- * full, computed blocks are ever shared, so a sequence never writes into a block another one holds. Freed
+ * full, computed blocks are ever shared, so a sequence never writes into a block another one holds (a prompt found
+ * whole recomputes its last token for the logits without writing its KV: see Sequence.numCachedTokens). Freed
  * blocks keep their content and are evicted least recently freed first; a hit revives a free block.
  *
  * Growth: the pool may start with fewer backed blocks than `numBlocks` (the budget). Cached blocks are evicted
@@ -116,23 +117,36 @@ export class BlockManager {
   }
 
   canAllocate(seq: Sequence): boolean {
-    const hits = this.#findCachedBlocks(seq);
-    const revived = hits.filter((id) => this.#blocks[id]!.refCount === 0).length;
-    return this.numFreeBlocks - revived >= seq.numBlocks(this.blockSize) - hits.length;
+    return this.#fits(seq, this.#findCachedBlocks(seq));
   }
 
-  /** Gives `seq` blocks for all its tokens, reusing cached prefix blocks; sets numCachedTokens/numComputedTokens. */
+  /**
+   * Gives `seq` blocks for all its tokens, reusing cached prefix blocks; sets numCachedTokens/numComputedTokens. When
+   * every block is cached the last token is still computed (its logits give the first output), as one token.
+   */
   allocate(seq: Sequence): void {
+    if (!this.tryAllocate(seq)) throw new NoFreeBlocksError(seq.numBlocks(this.blockSize), this.numFreeBlocks);
+  }
+
+  /** {@link allocate} when the blocks are there (the prefix cache is looked up once); false, changing nothing, when not. */
+  tryAllocate(seq: Sequence): boolean {
     if (seq.blockTable.length > 0) throw new InvalidRequestError(`sequence ${seq.id} already holds blocks`);
-    if (!this.canAllocate(seq)) throw new NoFreeBlocksError(seq.numBlocks(this.blockSize), this.numFreeBlocks);
     const hits = this.#findCachedBlocks(seq);
+    if (!this.#fits(seq, hits)) return false;
     for (const id of hits) this.#acquire(id);
     const table = [...hits];
     while (table.length < seq.numBlocks(this.blockSize)) table.push(this.#takeFresh());
     seq.blockTable = table;
     seq.numCachedTokens = hits.length * this.blockSize;
-    seq.numComputedTokens = seq.numCachedTokens;
+    seq.numComputedTokens = Math.min(seq.numCachedTokens, seq.numTokens - 1);
     if (this.enablePrefixCaching) this.#count(seq, hits);
+    return true;
+  }
+
+  /** Whether `seq`'s blocks past the cached `hits` can be handed out (reviving a free cached block takes one too). */
+  #fits(seq: Sequence, hits: readonly number[]): boolean {
+    const revived = hits.filter((id) => this.#blocks[id]!.refCount === 0).length;
+    return this.numFreeBlocks - revived >= seq.numBlocks(this.blockSize) - hits.length;
   }
 
   #count(seq: Sequence, hits: readonly number[]): void {

@@ -53,7 +53,7 @@ export function emptyPrefixCacheStats(): PrefixCacheStats {
  * @example
  * const cache = new PrefixCache(blocks, 16);
  * cache.register(7, -1, tokens.slice(0, 16));
- * cache.find(tokens, tokens.length); // [7]
+ * cache.find(tokens); // [7]
  */
 export class PrefixCache {
   readonly #hashToBlock = new Map<bigint, number>();
@@ -76,12 +76,12 @@ export class PrefixCache {
   }
 
   /**
-   * The cached blocks that hold `tokenIds`' leading full blocks, all but the last token (which is always computed).
+   * The cached blocks that hold `tokenIds`' leading full blocks (the last one too, when `tokenIds` fills it).
    * `extraKeysOf` gives each block's media content hashes; a block matches only with the same ones.
    */
   find(tokenIds: readonly number[], extraKeysOf: ExtraKeysOf = NO_EXTRA_KEYS): number[] {
     const hits: number[] = [];
-    const maxHits = Math.floor((tokenIds.length - 1) / this.blockSize);
+    const maxHits = Math.floor(tokenIds.length / this.blockSize);
     let parentHash: bigint | null = null;
     for (let i = 0; i < maxHits; i++) {
       const blockTokens = tokenIds.slice(i * this.blockSize, (i + 1) * this.blockSize);

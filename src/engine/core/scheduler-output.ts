@@ -6,7 +6,10 @@ export interface ScheduledSequence<P = unknown> {
   numNewTokens: number;
   /** KV position where this step starts (the sequence's numComputedTokens before the step). */
   numComputedTokens: number;
-  /** More than the last token is computed (a prompt, a chunk of one, or a recompute after preemption). */
+  /**
+   * Prompt tokens are computed (a prompt, a chunk of one, its last token alone), or a recompute after preemption;
+   * otherwise a decode, whose one token is the last one sampled.
+   */
   isPrefill: boolean;
   /** The step reaches the end of the sequence, so the runner samples a token for it. */
   emitsToken: boolean;

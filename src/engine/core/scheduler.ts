@@ -198,8 +198,7 @@ export class Scheduler<P = unknown> {
   #admitWaiting(step: StepBuilder<P>): void {
     while (this.#waiting.length > 0 && this.#running.length < this.config.maxNumSeqs && this.#prefillRoom(step)) {
       const seq = this.#waiting[0]!;
-      if (!this.blockManager.canAllocate(seq)) return;
-      this.blockManager.allocate(seq);
+      if (!this.blockManager.tryAllocate(seq)) return;
       this.#waiting.shift();
       seq.status = "running";
       this.#insertRunning(seq);

@@ -35,14 +35,17 @@ describe("Sequence", () => {
     expect(seq.numBlocks(16)).toBe(1);
   });
 
-  test("isPrefillDone once all but the last token are computed", () => {
+  test("isPrefillDone once all but the last sampled token are computed (a prompt's last token is prefill)", () => {
     const seq = new Sequence({ promptTokenIds: [1, 2, 3, 4], maxTokens: 4 });
     expect(seq.isPrefillDone).toBe(false);
     seq.numComputedTokens = 3;
-    expect(seq.isPrefillDone).toBe(true);
+    expect(seq.isPrefillDone).toBe(false);
     seq.numComputedTokens = 4;
     seq.appendToken(7);
     expect(seq.isPrefillDone).toBe(true);
+    const resumed = new Sequence({ promptTokenIds: [1, 2, 3, 4], outputTokenIds: [7], maxTokens: 4 });
+    resumed.numComputedTokens = 4;
+    expect(resumed.isPrefillDone).toBe(true);
   });
 
   test("default ids are unique and sampling params are carried opaquely", () => {

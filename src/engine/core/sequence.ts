@@ -51,7 +51,10 @@ export class Sequence<P = unknown> {
   readonly mmPlaceholders: readonly MultiModalPlaceholder[];
   status: SequenceStatus = "waiting";
   finishReason: FinishReason | null = null;
-  /** Prompt tokens whose KV came from the prefix cache at the last allocation (block aligned). */
+  /**
+   * Tokens whose KV came from the prefix cache at the last allocation (whole blocks). All of them when every block
+   * is cached: the last one is then computed again for its logits (numComputedTokens is one less), its KV not written.
+   */
   numCachedTokens = 0;
   /** Tokens whose KV is computed (or reused); drives chunked prefill. */
   numComputedTokens = 0;
@@ -84,9 +87,12 @@ export class Sequence<P = unknown> {
     return this.outputTokenIds.length;
   }
 
-  /** True once every token but the last sampled one has its KV computed (the sequence decodes next). */
+  /**
+   * True once every token but the last sampled one has its KV computed (the sequence decodes next). A prompt's last
+   * token is prefill still: the step that computes it samples the first output.
+   */
   get isPrefillDone(): boolean {
-    return this.numComputedTokens >= this.numTokens - 1;
+    return this.numOutputTokens > 0 && this.numComputedTokens >= this.numTokens - 1;
   }
 
   /** Blocks needed to hold the KV of all current tokens. */

@@ -8,7 +8,8 @@ import { Sequence } from "./sequence.ts";
  * Test double of a paged model runner: its "KV cache" stores each position's token id in the slot the block
  * table names, and its "model" picks the next token from the tokens read back through the block table.
  * A wrong block table or a bad prefix-cache hit changes the outputs, and writing into a block another sequence
- * shares throws.
+ * shares throws. A position the prefix cache holds (below the sequence's numCachedTokens: a fully cached prompt's
+ * last token) is not written, as the model runner skips it; it must hold that very token.
  *
  * @example
  * const runner = new SimKvRunner(scheduler.blockManager);
@@ -32,8 +33,13 @@ export class SimKvRunner {
       for (let p = e.numComputedTokens; p < e.numComputedTokens + e.numNewTokens; p++) {
         const block = e.seq.blockTable[Math.floor(p / bs)];
         if (block === undefined) throw new Error(`seq ${e.seq.id}: no block for position ${p}`);
+        const slot = block * bs + (p % bs);
+        if (p < e.seq.numCachedTokens) {
+          if (this.kv[slot] !== e.seq.tokenIds[p]) throw new Error(`seq ${e.seq.id}: cached position ${p} holds another token`);
+          continue;
+        }
         if (this.blockManager.refCount(block) !== 1) throw new Error(`seq ${e.seq.id}: write into shared block`);
-        this.kv[block * bs + (p % bs)] = e.seq.tokenIds[p]!;
+        this.kv[slot] = e.seq.tokenIds[p]!;
       }
       this.numComputedTokens += e.numNewTokens;
       if (e.emitsToken) sampled.push(this.#nextToken(e.seq, e.numComputedTokens + e.numNewTokens));

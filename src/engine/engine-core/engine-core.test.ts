@@ -90,21 +90,6 @@ describe("EngineCore", () => {
     core.dispose();
   });
 
-  test("a prompt served from the prefix cache gives the cold run's tokens", () => {
-    const model = models.get("qwen3")!;
-    const ids = prompt(90, 3);
-    const core = engine(model);
-    core.addRequest(request("cold", ids, 16));
-    const cold = drain(core).get("cold")![0]!;
-    expect(cold[0]!.numCachedTokens).toBe(0);
-    core.addRequest(request("warm", ids, 16));
-    const warm = drain(core).get("warm")![0]!;
-    expect(warm[0]!.numCachedTokens).toBe(80);
-    expect(warm.map((t) => t.token)).toEqual(cold.map((t) => t.token));
-    expect(core.stats().prefixCacheHits).toBe(80);
-    core.dispose();
-  });
-
   test("preemption with a tiny pool still gives the solo tokens (near-tie rule as above)", () => {
     const model = models.get("llama")!;
     const core = engine(model, { blockSize: 4, numGpuBlocks: 20, maxModelLen: 64, maxNumBatchedTokens: 32, maxNumSeqs: 8 });

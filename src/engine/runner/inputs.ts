@@ -22,7 +22,7 @@ export interface StepInputs {
   tokenIds: number[];
   /** `[T]`: each token's position in its sequence (its RoPE position). */
   positions: number[];
-  /** `[T]`: each token's pool slot (block * blockSize + offset). */
+  /** `[T]`: each token's pool slot (block * blockSize + offset); -1 (no write) where the prefix cache holds its KV. */
   slotMapping: number[];
   /** `[T]`: the entry (row of `blockTables`) each token belongs to. */
   tokenRows: number[];
@@ -96,7 +96,8 @@ export function prepareStep(entries: readonly ScheduledSequence<unknown>[], bloc
     for (let p = first; p < first + n; p++) {
       inputs.tokenIds.push(seq.tokenIds[p]!);
       inputs.positions.push(p);
-      inputs.slotMapping.push(slotOf(seq.blockTable, p, blockSize));
+      // A fully cached prompt's last token runs for its logits alone: its KV is in a shared block already.
+      inputs.slotMapping.push(p < seq.numCachedTokens ? -1 : slotOf(seq.blockTable, p, blockSize));
       inputs.tokenRows.push(r);
     }
     inputs.rows.push({ start, numTokens: n, numComputedTokens: first, seqLen: first + n });

@@ -45,10 +45,13 @@ function sequence(tokenIds: number[], blockTable: number[]): Sequence {
   return seq;
 }
 
-/** Schedules positions `[from, from + n)` of `seq`, as the scheduler would. */
+/**
+ * Schedules positions `[from, from + n)` of `seq`, as the scheduler would. A decode here is a prompt's last token
+ * standing in for a sampled one: only the entries that start before it are prefills.
+ */
 function scheduled(seq: Sequence, from: number, n: number): ScheduledSequence {
   seq.numComputedTokens = from;
-  const isPrefill = !seq.isPrefillDone;
+  const isPrefill = from < seq.numTokens - 1;
   return { seq, numComputedTokens: from, numNewTokens: n, isPrefill, emitsToken: from + n === seq.numTokens };
 }
 
