@@ -54,8 +54,7 @@ export class ClipVisionTower {
       throw new RangeError(`CLIP expects pixel values [B, ${numChannels}, ${S}, ${S}], got [${pixels.shape.join(", ")}]`);
     }
     using patches = patchify(pixels, this.config.patchSize);
-    using typed = mx.astype(patches, this.positions.dtype);
-    using pe = this.patchEmbed.forward(typed);
+    using pe = this.patchEmbed.forward(patches); // in the kernel's dtype (PatchEmbed casts)
     using cls3 = mx.reshape(this.classEmbedding, [1, 1, D]);
     using cls = mx.broadcastTo(cls3, [B, 1, D]);
     using withCls = mx.concatenate([cls, pe], 1);

@@ -82,8 +82,7 @@ export class SiglipVisionTower {
       throw new RangeError(`SigLIP expects pixel values [B, ${numChannels}, ${S}, ${S}], got [${pixels.shape.join(", ")}]`);
     }
     using patches = patchify(pixels, this.config.patchSize);
-    using typed = mx.astype(patches, this.positions.dtype);
-    using e = this.patchEmbed.forward(typed);
+    using e = this.patchEmbed.forward(patches); // in the kernel's dtype (PatchEmbed casts)
     let h = mx.add(e, this.positions); // [B, N, D]
     for (const layer of this.layers) {
       const next = layer.forward(h);

@@ -41,7 +41,7 @@ export function activate(x: mx.Array, kind: VisionActivation): mx.Array {
  * `[out, C * prod(kernel)]`, matching pixel patches flattened channel-first (as the Qwen processors write).
  */
 export function loadPatchEmbed(store: WeightStore, prefix: string, channels: number, kernel: readonly number[], dims: number,
-  bias: boolean): Projection {
+  bias: boolean): PatchEmbed {
   const w = store.get(`${prefix}.weight`);
   const inFeatures = channels * kernel.reduce((n, k) => n * k, 1);
   if (w.ndim !== kernel.length + 2 || w.shape[0] !== dims || w.size !== dims * inFeatures) {
