@@ -13,6 +13,7 @@ import { parseArgs } from "node:util";
 import * as mx from "../src/mlx/index.ts";
 import { EngineCore } from "../src/engine/engine-core/engine-core.ts";
 import { tinyModel } from "../src/engine/runner/testing.ts";
+import { MODEL_SHAPES } from "./model-shapes.ts";
 import { GREEDY } from "../src/engine/sampling/params.ts";
 import { describeMachine } from "./ffi/machine.ts";
 
@@ -32,14 +33,8 @@ const prefixLen = Number(values.prefix);
 const maxTokens = Number(values.tokens);
 const conc = Number(values.concurrency);
 const rounds = Number(values.rounds);
-/** The real models' shapes (their config.json). */
-const ARCHS = {
-  "qwen3-0.6b": { family: "qwen3", hiddenSize: 1024, numLayers: 28, numHeads: 16, numKvHeads: 8, headDim: 128, intermediateSize: 3072, vocabSize: 151936 },
-  "llama-3.2-1b": { family: "llama", hiddenSize: 2048, numLayers: 16, numHeads: 32, numKvHeads: 8, headDim: 64, intermediateSize: 8192, vocabSize: 128256 },
-  "llama-3.1-8b": { family: "llama", hiddenSize: 4096, numLayers: 32, numHeads: 32, numKvHeads: 8, headDim: 128, intermediateSize: 14336, vocabSize: 128256 },
-} as const;
-const arch = ARCHS[values.arch as keyof typeof ARCHS];
-if (!arch) throw new Error(`--arch must be one of ${Object.keys(ARCHS).join(", ")}`);
+const arch = MODEL_SHAPES[values.arch as keyof typeof MODEL_SHAPES];
+if (!arch) throw new Error(`--arch must be one of ${Object.keys(MODEL_SHAPES).join(", ")}`);
 const { family, ...shape } = arch;
 const VOCAB = shape.vocabSize;
 const layers = Number(values.layers ?? shape.numLayers);

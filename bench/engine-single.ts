@@ -15,6 +15,7 @@ import * as mx from "../src/mlx/index.ts";
 import { EngineCore } from "../src/engine/engine-core/engine-core.ts";
 import { generate } from "../src/engine/runner/generate.ts";
 import { tinyModel } from "../src/engine/runner/testing.ts";
+import { QWEN3_06B } from "./model-shapes.ts";
 import { GREEDY } from "../src/engine/sampling/params.ts";
 import { countCalls } from "./generation/ours.ts";
 
@@ -35,10 +36,7 @@ const rounds = Number(values.rounds);
 const dtype = values.dtype as mx.Dtype;
 
 const t0 = performance.now();
-const model = await tinyModel("qwen3", {
-  seed: 1, hiddenSize: 1024, numLayers, numHeads: 16, numKvHeads: 8, headDim: 128, intermediateSize: 3072,
-  vocabSize: 151936, dtype, quantBits: 4,
-});
+const model = await tinyModel("qwen3", { ...QWEN3_06B, seed: 1, numLayers, dtype, quantBits: 4 });
 console.log(`model: qwen3-0.6B shapes, ${numLayers} layers, 4-bit ${dtype}; built in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
 const prompt = Array.from({ length: promptLen }, (_, i) => (i * 7919 + 13) % 151936);
 const opts = { maxTokens, sampling: GREEDY, stopTokenIds: new Set<number>() };

@@ -10,6 +10,7 @@ import { parseArgs } from "node:util";
 import type * as mx from "../src/mlx/index.ts";
 import { EngineCore } from "../src/engine/engine-core/engine-core.ts";
 import { tinyModel } from "../src/engine/runner/testing.ts";
+import { QWEN3_06B } from "./model-shapes.ts";
 import { GREEDY } from "../src/engine/sampling/params.ts";
 import { countCalls } from "./generation/ours.ts";
 
@@ -26,8 +27,8 @@ const at = Number(values.at);
 
 /** Symbol -> calls of step `at` of one request on a fresh core over an L-layer model. */
 async function stepCalls(numLayers: number): Promise<Map<string, number>> {
-  const model = await tinyModel("qwen3", { seed: 1, hiddenSize: 1024, numLayers, numHeads: 16, numKvHeads: 8, headDim: 128,
-    intermediateSize: 3072, vocabSize: 4096, dtype: values.dtype as mx.Dtype, quantBits: 4 });
+  const model = await tinyModel("qwen3", { ...QWEN3_06B, seed: 1, numLayers, vocabSize: 4096, dtype: values.dtype as mx.Dtype,
+    quantBits: 4 });
   const core = new EngineCore(model, { maxModelLen: 1024, numGpuBlocks: 128 });
   const prompt = Array.from({ length: Number(values.prompt) }, (_, i) => (i * 7919 + 13) % 4096);
   core.addRequest({ requestId: "r", promptTokenIds: prompt, maxTokens: at + 8, sampling: GREEDY, stopTokenIds: new Set() });

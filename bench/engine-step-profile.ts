@@ -19,6 +19,7 @@ import { prepareStep } from "../src/engine/runner/inputs.ts";
 import { ModelRunner } from "../src/engine/runner/model-runner.ts";
 import { disposeSample, readSample } from "../src/engine/runner/sample-step.ts";
 import { tinyModel } from "../src/engine/runner/testing.ts";
+import { QWEN3_06B } from "./model-shapes.ts";
 import { GREEDY } from "../src/engine/sampling/params.ts";
 import { type SamplerRow, sample } from "../src/engine/sampling/sampler.ts";
 import { describeMachine } from "./ffi/machine.ts";
@@ -39,11 +40,10 @@ const { values } = parseArgs({
 const batch = Number(values.batch);
 const chunk = Number(values.chunk);
 const steps = Number(values.steps);
-const VOCAB = 151936;
+const VOCAB = QWEN3_06B.vocabSize;
 const BLOCK = 16;
 const model = await tinyModel("qwen3", {
-  seed: 1, hiddenSize: 1024, numLayers: Number(values.layers), numHeads: 16, numKvHeads: 8, headDim: 128,
-  intermediateSize: 3072, vocabSize: VOCAB, dtype: values.dtype as mx.Dtype, quantBits: 4,
+  ...QWEN3_06B, seed: 1, numLayers: Number(values.layers), dtype: values.dtype as mx.Dtype, quantBits: 4,
 });
 const c = model.spec.config;
 const pool = new PagedKvPool({ numLayers: model.layers.length, numBlocks: 1024 + Math.ceil(Number(values.prefix) / BLOCK) * 2, blockSize: BLOCK, numKvHeads: c.numKeyValueHeads,

@@ -16,6 +16,8 @@ import { EngineCore } from "../src/engine/engine-core/engine-core.ts";
 import { ModelRunner } from "../src/engine/runner/model-runner.ts";
 import { tinyModel } from "../src/engine/runner/testing.ts";
 import { GREEDY } from "../src/engine/sampling/params.ts";
+import { median } from "./ffi/spec.ts";
+import { QWEN3_06B } from "./model-shapes.ts";
 
 const { values } = parseArgs({
   options: {
@@ -29,9 +31,9 @@ const { values } = parseArgs({
 });
 const prefixLen = Number(values.prefix);
 const hitLen = Number(values.hit);
-const VOCAB = 151936;
-const model = await tinyModel("qwen3", { seed: 1, hiddenSize: 1024, numLayers: Number(values.layers), numHeads: 16, numKvHeads: 8,
-  headDim: 128, intermediateSize: 3072, vocabSize: VOCAB, dtype: values.dtype as mx.Dtype, quantBits: 4 });
+const VOCAB = QWEN3_06B.vocabSize;
+const model = await tinyModel("qwen3", { ...QWEN3_06B, seed: 1, numLayers: Number(values.layers), dtype: values.dtype as mx.Dtype,
+  quantBits: 4 });
 const core = new EngineCore(model, { maxModelLen: prefixLen + 256, maxNumSeqs: 8, maxNumBatchedTokens: 4096 });
 const ids = (n: number, seed: number) => Array.from({ length: n }, (_, i) => (i * 7919 + seed * 104729 + 13) % VOCAB);
 
@@ -72,7 +74,6 @@ function firstToken(prompt: number[], maxTokens = Number(values["max-tokens"])):
   return trace!;
 }
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const show = (label: string, ts: Trace[]) => {
   const t = ts[ts.length - 1]!;
   console.log(`${label}: TTFT median ${median(ts.map((x) => x.ttft)).toFixed(1)} ms (${ts.map((x) => x.ttft.toFixed(1)).join(", ")}); ` +
