@@ -8,6 +8,9 @@
 #   single       EngineCore at one request, async scheduling on and off, against generate()
 #   block        the fused paged attention block (VLLM_MLX_PAGED_BLOCK=off|on): FFI calls a step, EngineCore/generate()
 #   profile      a step's time phase by phase (decode-only and mixed steps), Qwen3-0.6B shapes, batch 8
+#   s7struct     session 7: structured (separate and --joint) under MLX's CUDA graphs and direct launches
+#   s7engine     session 7: EngineCore/generate() and the 0.6B prefix hit under graph settings and layer-group queueing
+#   s7gen8b      session 7: Llama-3.1-8B shapes against mlx-lm under graphs and direct launches, then our qmv kernel
 #   build        FFI calls and host graph-building ms of one step's forward, Llama-3.1-8B shapes (32 layers), 4-bit:
 #                generate()'s decode, the engine's batch-8 decode and mixed steps
 #   prefix       a prefix hit's step phase by phase under each prefill attention path, then hit/cold TTFT with each
@@ -233,6 +236,40 @@ case "$part" in
     for q in mlx kernel; do
       VLLM_MLX_QMV=$q timeout 280 bun bench/generation/run.ts --models llama-3.1-8b:4 --prompt 512 --decode 128 --runs 2 \
         --backend cuda --models-dir /tmp/models 2>&1 | tee "$OUT/gen-8b-$q.log" | grep -E "^\| llama|run [0-9]"
+    done
+    ;;
+  s7struct)
+    # Decode with a schema over without (grammar thread, as serve), the masked sample queued alone ("") and with its
+    # forward (--joint), each under MLX's CUDA graphs (default) and direct launches (MLX_USE_CUDA_GRAPHS=0).
+    for flag in "" --joint; do
+      for v in "" "MLX_USE_CUDA_GRAPHS=0"; do
+        echo "== ${v:-graphs} ${flag:-separate}" | tee -a "$OUT/structured.log"
+        env $v timeout 100 bun bench/structured/engine-decode.ts --layers 28 --prompt 128 --tokens 128 --rounds 5 --thread $flag \
+          2>&1 | grep -v WARNING | tee -a "$OUT/structured.log" | tail -1
+      done
+    done
+    ;;
+  s7engine)
+    # 0.6B at one request (EngineCore/generate()) under MLX's graphs, direct launches, one graph a step; then the
+    # 2048-token prefix hit over cold under graphs and direct launches, whole forwards and queued every 7 layers.
+    for v in "" "MLX_USE_CUDA_GRAPHS=0" "MLX_MAX_OPS_PER_BUFFER=1000 MLX_MAX_MB_PER_BUFFER=100000"; do
+      echo "== ${v:-graphs}" | tee -a "$OUT/engine-single.log"
+      env $v timeout 70 bun bench/engine-single.ts --layers 28 --prompt 128 --tokens 128 --rounds 3 2>&1 \
+        | tee -a "$OUT/engine-single.log" | tail -2
+    done
+    for v in "" "MLX_USE_CUDA_GRAPHS=0" "VLLM_MLX_QUEUE_LAYERS=7" "MLX_USE_CUDA_GRAPHS=0 VLLM_MLX_QUEUE_LAYERS=7"; do
+      echo "== ${v:-graphs}" | tee -a "$OUT/prefix-ttft.log"
+      env $v timeout 60 bun bench/engine-batching.ts --prefix 2048 --rounds 3 --prefix-only 2>&1 \
+        | tee -a "$OUT/prefix-ttft.log" | grep -E "^prefix"
+    done
+    ;;
+  s7gen8b)
+    # Llama-3.1-8B shapes, 4-bit, single stream against mlx-lm (which reads the same variables) under MLX's graphs
+    # and direct launches, MLX's 4-bit op; then our qmv kernel under direct launches.
+    for v in "" "MLX_USE_CUDA_GRAPHS=0" "MLX_USE_CUDA_GRAPHS=0 VLLM_MLX_QMV=kernel"; do
+      echo "== ${v:-graphs}" | tee -a "$OUT/gen-8b.log"
+      env $v timeout 170 bun bench/generation/run.ts --models llama-3.1-8b:4 --prompt 512 --decode 128 --runs 1 \
+        --backend cuda --models-dir /tmp/models 2>&1 | tee -a "$OUT/gen-8b.log" | grep -E "^\| llama"
     done
     ;;
   build)

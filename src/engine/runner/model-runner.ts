@@ -13,6 +13,9 @@ import type { PagedKvPool } from "../paged/kv-pool.ts";
 import { PagedLayerCache } from "../paged/paged-cache.ts";
 import { paddedSize, padRows, prepareStep, type StepInputs } from "./inputs.ts";
 
+/** `VLLM_MLX_QUEUE_LAYERS=N` (read at load): queue each step's forward every N layers. Off (0) by default. */
+export const QUEUE_LAYERS = Math.max(0, Number.parseInt(process.env.VLLM_MLX_QUEUE_LAYERS ?? "0", 10) || 0);
+
 /**
  * @example
  * const runner = new ModelRunner(model, pool);
@@ -26,6 +29,8 @@ export class ModelRunner {
     readonly mm: MultimodalStage | null = null,
     /** Pad each step's tokens to a bucket ({@link paddedSize}): backends that compile per shape see few shapes. */
     readonly padSteps = false,
+    /** Queue the forward every this many layers ({@link ForwardOptions.queueEvery}); 0 queues it whole. */
+    readonly queueEvery = QUEUE_LAYERS,
   ) {}
 
   /**
@@ -71,7 +76,7 @@ export class ModelRunner {
     const ropeOffset = batch.positions ?? inputs.positions[0]!;
     const caches = this.model.layers.map((_, i) => new PagedLayerCache(this.pool, i, batch, ropeOffset));
     using media = this.mm?.stepOptions(entries, inputs, tokens) ?? null; // null on a text-only step
-    return this.model.forward(tokens, caches, { ...media?.options, ...(rows ? { logitsRows: rows } : {}) });
+    return this.model.forward(tokens, caches, { ...media?.options, ...(rows ? { logitsRows: rows } : {}), queueEvery: this.queueEvery });
   }
 
   /**
