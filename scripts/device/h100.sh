@@ -11,6 +11,9 @@
 #   s7struct     session 7: structured (separate and --joint) under MLX's CUDA graphs and direct launches
 #   s7engine     session 7: EngineCore/generate() and the 0.6B prefix hit under graph settings and layer-group queueing
 #   s7gen8b      session 7: Llama-3.1-8B shapes against mlx-lm under graphs and direct launches, then our qmv kernel
+#   s8struct     session 7: structured with the constrained step's tokens read ahead (default) and without (QUEUE_LAYERS=0)
+#   s8prefix     session 7: engine tests on the card, then the 0.6B prefix hit with steps from idle queued in groups
+#   s8serve      session 7: served 0.6B against mlx_lm.server at c=1 and 8 with this session's defaults
 #   build        FFI calls and host graph-building ms of one step's forward, Llama-3.1-8B shapes (32 layers), 4-bit:
 #                generate()'s decode, the engine's batch-8 decode and mixed steps
 #   prefix       a prefix hit's step phase by phase under each prefill attention path, then hit/cold TTFT with each
@@ -271,6 +274,35 @@ case "$part" in
       env $v timeout 170 bun bench/generation/run.ts --models llama-3.1-8b:4 --prompt 512 --decode 128 --runs 1 \
         --backend cuda --models-dir /tmp/models 2>&1 | tee -a "$OUT/gen-8b.log" | grep -E "^\| llama"
     done
+    ;;
+  s8struct)
+    # Decode with a schema over without (grammar thread, as serve): the step after a constrained one queued in
+    # groups of 7 layers, the tokens read after the first (default), against each forward queued whole
+    # (VLLM_MLX_QUEUE_LAYERS=0, as before), alternating; the first run also compiles MLX's kernels.
+    for q in "" 0 "" 0; do
+      echo "== VLLM_MLX_QUEUE_LAYERS=${q:-default}" | tee -a "$OUT/structured.log"
+      VLLM_MLX_QUEUE_LAYERS=$q timeout 150 bun bench/structured/engine-decode.ts --layers 28 --prompt 128 --tokens 128 --rounds 5 \
+        --thread 2>&1 | grep -v WARNING | tee -a "$OUT/structured.log" | tail -1
+    done
+    ;;
+  s8prefix)
+    # The engine's tests on the card, then the 2048-token prefix hit over cold with a step from idle queued whole
+    # (0, as before) and in groups of 7 (the default at 28 layers), 4 and 2 layers
+    MLX_ENABLE_TF32=0 timeout 100 bun test --timeout 90000 src/engine/engine-core src/engine/runner > "$OUT/correctness.log" 2>&1
+    grep -E "^\(fail\)|^ *[0-9]+ (pass|fail)$" "$OUT/correctness.log"
+    for q in 0 "" 4 2 0 ""; do
+      echo "== VLLM_MLX_QUEUE_LAYERS=${q:-default}" | tee -a "$OUT/prefix-ttft.log"
+      VLLM_MLX_QUEUE_LAYERS=$q timeout 60 bun bench/engine-batching.ts --prefix 2048 --rounds 3 --prefix-only 2>&1 \
+        | tee -a "$OUT/prefix-ttft.log" | grep -E "^prefix"
+    done
+    ;;
+  s8serve)
+    # Served Qwen3-0.6B 4-bit against mlx_lm.server at c=1 and 8 with this session's defaults
+    model=/tmp/models/qwen3-0.6b-4bit-served
+    [ -f "$model/config.json" ] || python3 bench/peers/make-model.py --arch qwen3-0.6b --bits 4 --out "$model" > "$OUT/make-model.log" 2>&1
+    SERVERS="vllm-mlx-ts mlx-lm" ORACLE_PY=python3 RUNS=1 INPUT_LEN=128 OUTPUT_LEN=64 NUM_PROMPTS=4 PROMPTS_PER_CONCURRENCY=2 \
+      CONCURRENCY=1,8 timeout 200 bash bench/peers/run.sh "$model" /tmp/serving-out > "$OUT/serving.log" 2>&1
+    tail -8 "$OUT/serving.log"
     ;;
   build)
     bun bench/generation/ffi-calls.ts --family llama --layers 32 --vocab 128256 --steps 40 2>&1 | tee "$OUT/ffi-calls.log" | tail -8

@@ -85,6 +85,20 @@ export interface EngineCoreConfig {
    * bound by the host or the device. Default: `VLLM_MLX_MASKED_SAMPLE=joint`, else off.
    */
   jointMaskedSample?: boolean;
+  /**
+   * Layers a group when a step's forward is queued in groups: a step launched with none in flight (its device
+   * starts on the first layers while the host builds the rest, instead of waiting for the whole graph), and a step
+   * launched ahead of a constrained one (that one's tokens are read after the first group, so the grammars compute
+   * the next masks while the host queues the rest). 0 queues every forward whole. Default:
+   * `VLLM_MLX_QUEUE_LAYERS`, else a quarter of the model's depth.
+   */
+  queueLayers?: number;
+}
+
+/** `VLLM_MLX_QUEUE_LAYERS` as a count of layers, or undefined when unset or not a count. */
+export function queueLayersFromEnv(value = process.env.VLLM_MLX_QUEUE_LAYERS): number | undefined {
+  const n = value === undefined || value.trim() === "" ? Number.NaN : Number(value);
+  return Number.isInteger(n) && n >= 0 ? n : undefined;
 }
 
 /** EngineCore's defaults (the frontend reads maxNumSeqs from here too, without loading MLX). */

@@ -24,6 +24,8 @@ beforeAll(async () => {
 class HashGrammar implements TokenGrammar {
   readonly accepted: number[] = [];
   readonly rejected: number[] = [];
+  /** Called at each acceptToken (before it judges). */
+  onAccept: () => void = () => {};
   constructor(readonly salt: number) {}
 
   allows(token: number, step: number): boolean {
@@ -36,6 +38,7 @@ class HashGrammar implements TokenGrammar {
   }
 
   acceptToken(token: number): boolean {
+    this.onAccept();
     if (!this.allows(token, this.accepted.length)) {
       this.rejected.push(token);
       return false;
@@ -56,8 +59,9 @@ function request(id: string, salt: number, maxTokens: number, sampling: Sampling
 }
 
 /** Runs two constrained and one free request to their ends; async_eval calls are counted per step(). */
-function run(asyncScheduling: boolean, jointMaskedSample = false) {
-  const core = new EngineCore(model, { maxModelLen: 256, numGpuBlocks: 64, maxNumBatchedTokens: 64, asyncScheduling, jointMaskedSample });
+function run(asyncScheduling: boolean, jointMaskedSample = false, queueLayers?: number) {
+  const core = new EngineCore(model, { maxModelLen: 256, numGpuBlocks: 64, maxNumBatchedTokens: 64, asyncScheduling, jointMaskedSample,
+    ...(queueLayers === undefined ? {} : { queueLayers }) });
   const grammars = [new HashGrammar(1), new HashGrammar(2)];
   core.addRequest(request("c0", 0, 24), grammars[0]);
   core.addRequest(request("f", 1, 20));
@@ -69,6 +73,9 @@ function run(asyncScheduling: boolean, jointMaskedSample = false) {
   const asyncEval = table.vmlx_async_eval_n!;
   let evals: number[] = [];
   table.vmlx_async_eval_n = (...a: unknown[]) => (evals.push(Number(a[1])), asyncEval(...a));
+  // Per step(): how many async_evals had been made when the first grammar accepted its token.
+  const acceptedAfter: (number | null)[] = [];
+  grammars[0]!.onAccept = () => void (acceptedAfter[evalsPerStep.length] ??= evals.length);
   try {
     while (core.hasUnfinished()) {
       evals = [];
@@ -80,7 +87,7 @@ function run(asyncScheduling: boolean, jointMaskedSample = false) {
   }
   const launchedAhead = core.numLaunchedAhead;
   core.dispose();
-  return { out, grammars, evalsPerStep, launchedAhead };
+  return { out, grammars, evalsPerStep, acceptedAfter, launchedAhead };
 }
 
 describe("EngineCore with grammars", () => {
@@ -117,19 +124,40 @@ describe("EngineCore with grammars", () => {
     expect(unmasked).not.toEqual(ahead.out.get("c0")!.map((t) => t.token));
   });
 
-  test("a steady constrained step queues its masked sample alone, after the next forward", () => {
-    const { evalsPerStep } = run(true);
+  test("a steady constrained step reads the last tokens after the next forward's first layers, and queues its masked sample alone", () => {
+    const { evalsPerStep, acceptedAfter } = run(true);
     const layers = model.layers.length;
-    const steady = evalsPerStep.slice(2, 15); // every request decoding, none finished
-    for (const evals of steady) {
-      // The launch queues the next forward (logits and each layer's K and V pools); after the tokens are read and
-      // the masks computed, the masked sample (tokens, logprobs, top-k) is queued by itself.
-      expect(evals.length).toBe(2);
-      expect(evals[0]).toBe(1 + 2 * layers);
-      expect(evals[1]).toBeLessThan(1 + 2 * layers);
+    expect(layers).toBe(2); // the forward is queued a layer at a time (a quarter of the depth, rounded up)
+    for (let k = 2; k < 15; k++) { // every request decoding, none finished
+      // The launch queues the next forward's first layer (its hidden states), reads the tokens and advances the
+      // grammars, then queues the rest (logits and each layer's K and V pools); once the masks are computed, the
+      // masked sample (tokens, logprobs, top-k) is queued by itself.
+      const evals = evalsPerStep[k]!;
+      expect(evals.length).toBe(3);
+      expect(evals[0]).toBe(1);
+      expect(acceptedAfter[k]).toBe(1);
+      expect(evals[1]).toBe(1 + 2 * layers);
+      expect(evals[2]).toBeLessThan(1 + 2 * layers);
     }
     // The last step launches nothing: its masked sample was queued on its own in the step before, and is read now.
     expect(evalsPerStep.at(-1)).toEqual([]);
+    // The first step, launched from idle, queues its first layer on its own too (then the rest with its sample).
+    expect(evalsPerStep[0]![0]).toBe(1);
+  });
+
+  test("queueLayers 0: each forward queued whole, the tokens read after it; the same tokens", () => {
+    const grouped = run(true);
+    const whole = run(true, false, 0);
+    for (const id of ["c0", "c1", "f"]) {
+      expect(whole.out.get(id)!.map((t) => t.token)).toEqual(grouped.out.get(id)!.map((t) => t.token));
+    }
+    const layers = model.layers.length;
+    for (let k = 2; k < 15; k++) {
+      expect(whole.evalsPerStep[k]!.length).toBe(2);
+      expect(whole.evalsPerStep[k]![0]).toBe(1 + 2 * layers);
+      expect(whole.acceptedAfter[k]).toBe(1); // after the whole forward was queued
+    }
+    expect(whole.evalsPerStep[0]!.length).toBe(1);
   });
 
   test("jointMaskedSample: the same tokens and logprobs, the forward queued with its masked sample in one async_eval", () => {

@@ -18,8 +18,8 @@ import { needsPenalties } from "../sampling/params.ts";
 import { GrammarBitmasks, type MaskStats } from "../structured/grammar-bitmask.ts";
 import type { TokenGrammar } from "../structured/token-grammar.ts";
 import { CoreStepError, DEFAULT_ENGINE_CORE_CONFIG, type EngineCoreConfig, type EngineCoreRequest, type EngineCoreStats,
-  type TokenOutput } from "./core-types.ts";
-import { type InFlightStep, onlyEndingPrompts, pendingDecodeTokens } from "./in-flight.ts";
+  queueLayersFromEnv, type TokenOutput } from "./core-types.ts";
+import { type InFlightStep, onlyEndingPrompts, pendingDecodeTokens, queueFor } from "./in-flight.ts";
 import { MaxModelLenError, RequestState } from "./requests.ts";
 import { buildCoreMemory, coreStats, stuckUnderPressure } from "./setup.ts";
 import { decodeBucketSizes, kernelWarmContexts, warmDecodeSteps } from "./warmup.ts";
@@ -47,6 +47,9 @@ export class EngineCore {
   #inFlight: InFlightStep | null = null;
   #numLaunchedAhead = 0;
   readonly #masks = new GrammarBitmasks();
+  /** Layers a group where a step's forward is queued in groups (`queueLayers`). */
+  readonly #queueLayers: number;
+  readonly #live = (state: RequestState): boolean => this.#requests.get(state.req.requestId) === state;
 
   constructor(
     readonly model: Model,
@@ -59,6 +62,7 @@ export class EngineCore {
     this.#mm = vision ? new MultimodalStage(vision, new EncoderCache<EncoderOutput>(cfg.mmCacheBytes ?? DEFAULT_MM_CACHE_BYTES,
       { onEvict: disposeEncoderOutput })) : null;
     this.#runner = new ModelRunner(model, this.pool, this.#mm, cfg.padSteps ?? mx.gpuAvailable());
+    this.#queueLayers = cfg.queueLayers ?? queueLayersFromEnv() ?? Math.ceil(model.layers.length / 4);
     // mlx-lm's wired limit on Metal (src/mlx/wired.ts); the memory active now is the loaded weights and the first KV.
     const wired = applyRecommendedWiredLimit(mx.getActiveMemory());
     if (wired.warning) console.warn(`vllm-mlx: ${wired.warning}`);
@@ -184,14 +188,11 @@ export class EngineCore {
     }
     this.#memory.follow(this.#scheduler.blockManager);
     using decodeTokens = prev ? pendingDecodeTokens(output, prev) : null;
-    const logits = this.#runner.execute(output, decodeTokens);
+    const logits = this.#runner.execute(output, decodeTokens, queueFor(prev, this.#queueLayers, this.config.jointMaskedSample === true, this.#live));
     const emitting = output.scheduled.filter((e) => e.emitsToken).map((e) => e.seq);
     if (!logits) return { output, emitting, sample: null };
-    const rows = emitting.map((seq) => {
-      const { row } = seq.samplingParams!;
-      row.step = seq.numOutputTokens - 1; // the placeholder this step settles
-      return row;
-    });
+    // Each row's step: the placeholder this step settles.
+    const rows = emitting.map((seq) => Object.assign(seq.samplingParams!.row, { step: seq.numOutputTokens - 1 }));
     const constrained = emitting.some((seq) => seq.samplingParams!.grammar !== null);
     if (constrained && prev) {
       // Launched ahead, constrained: the masked sample waits for prev's tokens; the forward is queued now (or with it).
@@ -207,13 +208,11 @@ export class EngineCore {
   }
 
   /**
-   * The overlap, as vLLM does it: step n+1's forward was queued before step n's tokens were read; reading them
-   * let the grammars advance, and the masks for n+1 are computed here on the host while the device still runs
-   * n+1's forward. Only the masked sample (a few small ops) is built after the masks, and it is queued at once in
-   * an async_eval of its own: MLX signals an evaluation's arrays when all of it is done, so a sample queued with the
-   * next step's forward (one async_eval a step) could only be read after that forward, and the host's grammar work
-   * would run while the device idles (on an H100, json_schema/free 0.63-0.75 that way, against 0.918 this way);
-   * with jointMaskedSample the forward of n+1 was not queued yet, and goes with this sample (it ends the evaluation).
+   * The overlap, as vLLM does it: step n+1's forward was queued before step n's tokens were read (read ahead, after
+   * its first layers: the grammar thread computed n+1's masks meanwhile). The masked sample is queued in an async_eval
+   * of its own: MLX signals an evaluation's arrays when all of it is done, so a sample queued with step n+2's forward
+   * could only be read after it (H100: json_schema/free 0.63-0.75 that way, 0.918 this way). With jointMaskedSample
+   * n+1's forward was not queued yet, and goes with this sample.
    */
   #sampleDeferred(step: InFlightStep): void {
     const { logits, rows } = step.deferred!;
@@ -230,7 +229,7 @@ export class EngineCore {
 
   /** The step's grammar bitmask: each live request's grammar (one aborted since the launch counts as none). */
   #bitmask(emitting: readonly Sequence<RequestState>[], V: number): Int32Array {
-    return this.#masks.build(emitting.map(({ samplingParams: s }) => (this.#requests.get(s!.req.requestId) === s ? s!.grammar : null)), V);
+    return this.#masks.build(emitting.map(({ samplingParams: s }) => (this.#live(s!) ? s!.grammar : null)), V);
   }
 
   /** Host time spent computing grammar masks (for benchmarks): bitmasks built and their total milliseconds. */
@@ -240,8 +239,7 @@ export class EngineCore {
 
   /** Whether the next step may be built before the current one's tokens are read: not while penalties count them. */
   #canLaunchAhead(): boolean {
-    for (const state of this.#requests.values()) if (needsPenalties(state.req.sampling)) return false;
-    return true;
+    return ![...this.#requests.values()].some((state) => needsPenalties(state.req.sampling));
   }
 
   /** Reads a launched step's tokens; the scheduler settles them and decides which requests end. */
@@ -252,7 +250,7 @@ export class EngineCore {
     }
     let sampled;
     try {
-      sampled = readSample(step.sample);
+      sampled = step.read?.sampled ?? readSample(step.sample);
     } finally {
       disposeSample(step.sample);
     }
@@ -261,8 +259,8 @@ export class EngineCore {
     const rejected: string[] = [];
     step.emitting.forEach((seq, j) => {
       const state = seq.samplingParams!;
-      if (this.#requests.get(state.req.requestId) !== state) return; // aborted or ended since the launch
-      if (state.grammar && !state.grammar.acceptToken(sampled[j]!.token)) {
+      if (!this.#live(state)) return; // aborted or ended since the launch
+      if ((step.read ? step.read.accepted[j] : state.grammar?.acceptToken(sampled[j]!.token)) === false) {
         rejected.push(state.req.requestId); // the mask allowed it: a fault, not the client's
         return;
       }

@@ -4,7 +4,7 @@
  * logits are computed only for the last token of each entry that samples.
  */
 import * as mx from "../../mlx/index.ts";
-import type { Model } from "../../models/decoder.ts";
+import type { ForwardOptions, Model } from "../../models/decoder.ts";
 import type { ScheduledSequence, SchedulerOutput } from "../core/index.ts";
 import type { MultimodalStage } from "../multimodal/mm-stage.ts";
 import { prefillAsDecodes } from "../paged/attention.ts";
@@ -13,8 +13,11 @@ import type { PagedKvPool } from "../paged/kv-pool.ts";
 import { PagedLayerCache } from "../paged/paged-cache.ts";
 import { paddedSize, padRows, prepareStep, type StepInputs } from "./inputs.ts";
 
-/** `VLLM_MLX_QUEUE_LAYERS=N` (read at load): queue each step's forward every N layers. Off (0) by default. */
-export const QUEUE_LAYERS = Math.max(0, Number.parseInt(process.env.VLLM_MLX_QUEUE_LAYERS ?? "0", 10) || 0);
+/** One step's queueing: its forward queued every `every` layers, `onQueued` called after each group. */
+export interface QueueOptions {
+  every: number;
+  onQueued?: (layer: number) => void;
+}
 
 /**
  * @example
@@ -29,17 +32,16 @@ export class ModelRunner {
     readonly mm: MultimodalStage | null = null,
     /** Pad each step's tokens to a bucket ({@link paddedSize}): backends that compile per shape see few shapes. */
     readonly padSteps = false,
-    /** Queue the forward every this many layers ({@link ForwardOptions.queueEvery}); 0 queues it whole. */
-    readonly queueEvery = QUEUE_LAYERS,
   ) {}
 
   /**
    * Builds the step's forward, lazily. `decodeTokens` (integer `[D]`, one per decode entry in scheduled order)
    * replaces the decode entries' host token ids: a pipelined engine feeds the previous step's samples before
    * reading them. Returns lazy logits `[R, V]` for the entries that emit a token (null when none does; the pool
-   * writes are then evaluated).
+   * writes are then evaluated). With `queue`, the forward is queued in groups of layers
+   * ({@link ForwardOptions.queueEvery}), with a call back after each group.
    */
-  execute(output: SchedulerOutput<unknown>, decodeTokens: mx.Array | null = null): mx.Array | null {
+  execute(output: SchedulerOutput<unknown>, decodeTokens: mx.Array | null = null, queue?: QueueOptions): mx.Array | null {
     if (output.scheduled.length === 0) return null;
     const inputs = prepareStep(output.scheduled, this.pool.spec.blockSize);
     // A VLM's media rows are per scheduled token: its steps keep their size.
@@ -47,7 +49,8 @@ export class ModelRunner {
     const emits = inputs.logitsIndices.length > 0;
     // A step that samples nothing still runs its forward for the KV writes; one row keeps the head's work small.
     const rows = emits ? inputs.logitsIndices : [inputs.tokenIds.length - 1];
-    using logits = this.#forward(output.scheduled, inputs, rows, decodeTokens); // [R, 1, V]
+    const forwardQueue = { queueEvery: queue?.every ?? 0, onQueued: queue?.onQueued };
+    using logits = this.#forward(output.scheduled, inputs, rows, decodeTokens, forwardQueue); // [R, 1, V]
     if (!emits) {
       mx.evaluate(...this.pool.arrays());
       return null;
@@ -55,7 +58,8 @@ export class ModelRunner {
     return mx.reshape(logits, [rows.length, logits.shape[2]!]);
   }
 
-  #forward(entries: readonly ScheduledSequence<unknown>[], inputs: StepInputs, logitsRows: number[], decodeTokens: mx.Array | null): mx.Array {
+  #forward(entries: readonly ScheduledSequence<unknown>[], inputs: StepInputs, logitsRows: number[], decodeTokens: mx.Array | null,
+    queue: Pick<ForwardOptions, "queueEvery" | "onQueued">): mx.Array {
     const T = inputs.tokenIds.length;
     // A step of decodes alone, unpadded: the device ids are the tokens.
     const deviceIds = decodeTokens !== null && decodeTokens.shape[0] === T && inputs.decodeIndices.every((t, j) => t === j);
@@ -76,7 +80,7 @@ export class ModelRunner {
     const ropeOffset = batch.positions ?? inputs.positions[0]!;
     const caches = this.model.layers.map((_, i) => new PagedLayerCache(this.pool, i, batch, ropeOffset));
     using media = this.mm?.stepOptions(entries, inputs, tokens) ?? null; // null on a text-only step
-    return this.model.forward(tokens, caches, { ...media?.options, ...(rows ? { logitsRows: rows } : {}), queueEvery: this.queueEvery });
+    return this.model.forward(tokens, caches, { ...media?.options, ...(rows ? { logitsRows: rows } : {}), ...queue });
   }
 
   /**
