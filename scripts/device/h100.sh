@@ -8,10 +8,8 @@
 #   single       EngineCore at one request, async scheduling on and off, against generate()
 #   block        the fused paged attention block (VLLM_MLX_PAGED_BLOCK=off|on): FFI calls a step, EngineCore/generate()
 #   profile      a step's time phase by phase (decode-only and mixed steps), Qwen3-0.6B shapes, batch 8
-#   s7struct     session 7: structured (separate and --joint) under MLX's CUDA graphs and direct launches
 #   s7engine     session 7: EngineCore/generate() and the 0.6B prefix hit under graph settings and layer-group queueing
 #   s7gen8b      session 7: Llama-3.1-8B shapes against mlx-lm under graphs and direct launches, then our qmv kernel
-#   s8struct     session 7: structured with the constrained step's tokens read ahead (default) and without (QUEUE_LAYERS=0)
 #   s8prefix     session 7: engine tests on the card, then the 0.6B prefix hit with steps from idle queued in groups
 #   s8serve      session 7: served 0.6B against mlx_lm.server at c=1 and 8 with this session's defaults
 #   build        FFI calls and host graph-building ms of one step's forward, Llama-3.1-8B shapes (32 layers), 4-bit:
@@ -27,7 +25,6 @@
 #   session4     round 2 session 4's changes (~3 min): the paged, qmv and engine tests, decode with a schema
 #   prefix8b     prefix-hit over cold TTFT at Llama-3.1-8B shapes (4-bit, 32 layers)
 #   structured5  session4's decode with a schema over without, alone (no tests)
-#   structured6  the same with the masked sample queued alone and with its forward (--joint), alternating
 #   graphs       ours at one request (0.6B, 8B shapes) under MLX's CUDA graphs, direct launches, one graph a step
 #   split        the split-K paged kernel (VLLM_MLX_PAGED_KERNEL=split) under the paged and engine tests
 #   session4b    then (~5 min): EngineCore/generate(), the prefix hit, serving c=1/8 against mlx_lm.server
@@ -175,15 +172,6 @@ case "$part" in
         | grep -v WARNING | tee -a "$OUT/structured.log" | tail -2
     done
     ;;
-  structured6)
-    # The masked sample queued on its own (as structured5) against with its step's forward (--joint), alternating,
-    # matchers on the grammar thread as serve has them; then the host µs of one masked sample on the card.
-    for flag in --joint "" --joint ""; do
-      timeout 100 bun bench/structured/engine-decode.ts --layers 28 --prompt 128 --tokens 128 --rounds 5 --thread $flag 2>&1 \
-        | grep -v WARNING | tee -a "$OUT/structured.log" | tail -1
-    done
-    timeout 60 bun bench/structured/masked-sample-host.ts --iters 300 2>&1 | tee -a "$OUT/structured.log" | tail -3
-    ;;
   graphs)
     # MLX's CUDA encoder commits every 100 nodes on sm_90 (MLX_MAX_OPS_PER_BUFFER) or ~1 GB of inputs: it builds a
     # cudaGraph node by node, updates the cached executable (cudaGraphExecUpdate) and launches it. Our steps are
@@ -241,20 +229,10 @@ case "$part" in
         --backend cuda --models-dir /tmp/models 2>&1 | tee "$OUT/gen-8b-$q.log" | grep -E "^\| llama|run [0-9]"
     done
     ;;
-  s7struct)
-    # Decode with a schema over without (grammar thread, as serve), the masked sample queued alone ("") and with its
-    # forward (--joint), each under MLX's CUDA graphs (default) and direct launches (MLX_USE_CUDA_GRAPHS=0).
-    for flag in "" --joint; do
-      for v in "" "MLX_USE_CUDA_GRAPHS=0"; do
-        echo "== ${v:-graphs} ${flag:-separate}" | tee -a "$OUT/structured.log"
-        env $v timeout 100 bun bench/structured/engine-decode.ts --layers 28 --prompt 128 --tokens 128 --rounds 5 --thread $flag \
-          2>&1 | grep -v WARNING | tee -a "$OUT/structured.log" | tail -1
-      done
-    done
-    ;;
   s7engine)
     # 0.6B at one request (EngineCore/generate()) under MLX's graphs, direct launches, one graph a step; then the
-    # 2048-token prefix hit over cold under graphs and direct launches, whole forwards and queued every 7 layers.
+    # 2048-token prefix hit over cold under graphs and direct launches, a step from idle queued every 7 layers or
+    # as the default has it (every layer since this session; whole when it ran).
     for v in "" "MLX_USE_CUDA_GRAPHS=0" "MLX_MAX_OPS_PER_BUFFER=1000 MLX_MAX_MB_PER_BUFFER=100000"; do
       echo "== ${v:-graphs}" | tee -a "$OUT/engine-single.log"
       env $v timeout 70 bun bench/engine-single.ts --layers 28 --prompt 128 --tokens 128 --rounds 3 2>&1 \
@@ -275,19 +253,9 @@ case "$part" in
         --backend cuda --models-dir /tmp/models 2>&1 | tee -a "$OUT/gen-8b.log" | grep -E "^\| llama"
     done
     ;;
-  s8struct)
-    # Decode with a schema over without (grammar thread, as serve): the step after a constrained one queued in
-    # groups of 7 layers, the tokens read after the first (default), against each forward queued whole
-    # (VLLM_MLX_QUEUE_LAYERS=0, as before), alternating; the first run also compiles MLX's kernels.
-    for q in "" 0 "" 0; do
-      echo "== VLLM_MLX_QUEUE_LAYERS=${q:-default}" | tee -a "$OUT/structured.log"
-      VLLM_MLX_QUEUE_LAYERS=$q timeout 150 bun bench/structured/engine-decode.ts --layers 28 --prompt 128 --tokens 128 --rounds 5 \
-        --thread 2>&1 | grep -v WARNING | tee -a "$OUT/structured.log" | tail -1
-    done
-    ;;
   s8prefix)
     # The engine's tests on the card, then the 2048-token prefix hit over cold with a step from idle queued whole
-    # (0, as before) and in groups of 7 (the default at 28 layers), 4 and 2 layers
+    # (0, as before) and in groups of 7 (the default when it ran; 1 since), 4 and 2 layers
     MLX_ENABLE_TF32=0 timeout 100 bun test --timeout 90000 src/engine/engine-core src/engine/runner > "$OUT/correctness.log" 2>&1
     grep -E "^\(fail\)|^ *[0-9]+ (pass|fail)$" "$OUT/correctness.log"
     for q in 0 "" 4 2 0 ""; do

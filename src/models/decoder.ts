@@ -56,11 +56,9 @@ export interface ForwardOptions {
   deepstack?: readonly mx.Array[];
   /**
    * Queue (`async_eval`) the hidden states after every this many layers, so that the device starts on a step's first
-   * layers while the host still builds the rest: a lone step (a prefix hit's) otherwise waits for its whole graph.
+   * layers while the host still builds the rest: a lone step (a prefix hit's, say) otherwise waits for its whole graph.
    */
   queueEvery?: number;
-  /** Called after each group of `queueEvery` layers is queued, with the index of its last layer. */
-  onQueued?: (layer: number) => void;
 }
 
 /**
@@ -178,7 +176,7 @@ export class DecoderModel implements Model {
     }
     let h = opts.inputEmbeds ? mx.contiguous(opts.inputEmbeds) : this.embed.forward(tokens); // [B, L, D]
     if (this.spec.embedScale !== null) h = consume(h, mx.multiply(h, this.spec.embedScale));
-    const { positions, deepstack, queueEvery = 0, onQueued } = opts;
+    const { positions, deepstack, queueEvery = 0 } = opts;
     const last = this.layers.length - 1;
     // Only the last position leaves the trunk: the last layer queries it alone (mlx-lm's prefill gets the same
     // by evaluating only the caches of all but its last token).
@@ -188,10 +186,7 @@ export class DecoderModel implements Model {
       h = consume(h, this.layers[i]!.forward(h, caches[i]!, positions, lastOnly && i === last));
       const extra = deepstack?.[i];
       if (extra) h = consume(h, mx.add(h, extra));
-      if (queueEvery > 0 && i < last && (i + 1) % queueEvery === 0) {
-        mx.asyncEval(h);
-        onQueued?.(i);
-      }
+      if (queueEvery > 0 && i < last && (i + 1) % queueEvery === 0) mx.asyncEval(h);
     }
     return h;
   }

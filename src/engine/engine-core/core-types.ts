@@ -78,19 +78,12 @@ export interface EngineCoreConfig {
    */
   padSteps?: boolean;
   /**
-   * A constrained step launched ahead queues its forward only with its masked sample, in one `async_eval` once the
-   * masks are known, instead of the forward at once and the sample in an `async_eval` of its own. One evaluation a
-   * step, as a free step has (on a GPU an `async_eval`'s fixed cost is most of the masked sample's host time), but
-   * the device waits for the masks before the forward starts: which is faster depends on whether the card's step is
-   * bound by the host or the device. Default: `VLLM_MLX_MASKED_SAMPLE=joint`, else off.
-   */
-  jointMaskedSample?: boolean;
-  /**
-   * Layers a group when a step's forward is queued in groups: a step launched with none in flight (its device
-   * starts on the first layers while the host builds the rest, instead of waiting for the whole graph), and a step
-   * launched ahead of a constrained one (that one's tokens are read after the first group, so the grammars compute
-   * the next masks while the host queues the rest). 0 queues every forward whole. Default:
-   * `VLLM_MLX_QUEUE_LAYERS`, else a quarter of the model's depth.
+   * A step launched with none in flight (from idle, or with async scheduling off) queues its forward in groups of
+   * this many layers (`async_eval` after each), so the device starts on the first layers while the host builds the
+   * rest, instead of waiting for the whole graph: a lone step's time becomes about the host's alone. Steps launched
+   * ahead are queued whole (the device is busy with the one before). 0 queues every forward whole. Default:
+   * `VLLM_MLX_QUEUE_LAYERS`, else 1 (H100, Qwen3-0.6B shapes: cold 2048-token TTFT 27.7 -> 23.8 ms, a prefix hit
+   * 11.7 -> 8.9 ms against whole forwards; bench/RESULTS.md, round 2 session 7).
    */
   queueLayers?: number;
 }
@@ -109,7 +102,6 @@ export const DEFAULT_ENGINE_CORE_CONFIG = {
   maxNumBatchedTokens: 2048,
   enablePrefixCaching: true,
   asyncScheduling: true,
-  jointMaskedSample: process.env.VLLM_MLX_MASKED_SAMPLE === "joint",
 } as const;
 
 /** Occupancy, cache counters and memory of a core. */

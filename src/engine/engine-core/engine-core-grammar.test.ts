@@ -2,8 +2,7 @@
  * Constrained rows in EngineCore with a stand-in grammar (any TokenGrammar drives the core): every emitted token
  * is one its mask allowed, async scheduling (the deferred masked sample, queued by the next launch) gives the same
  * tokens and logprobs as synchronous steps, and a steady constrained step queues its masked sample in an async_eval
- * of its own (never with the next forward, whose end its tokens would then wait for), or with its own forward
- * (jointMaskedSample).
+ * of its own (never with the next forward, whose end its tokens would then wait for).
  */
 import { beforeAll, describe, expect, test } from "bun:test";
 import { native } from "../../mlx/ffi/library.ts";
@@ -24,8 +23,6 @@ beforeAll(async () => {
 class HashGrammar implements TokenGrammar {
   readonly accepted: number[] = [];
   readonly rejected: number[] = [];
-  /** Called at each acceptToken (before it judges). */
-  onAccept: () => void = () => {};
   constructor(readonly salt: number) {}
 
   allows(token: number, step: number): boolean {
@@ -38,7 +35,6 @@ class HashGrammar implements TokenGrammar {
   }
 
   acceptToken(token: number): boolean {
-    this.onAccept();
     if (!this.allows(token, this.accepted.length)) {
       this.rejected.push(token);
       return false;
@@ -59,8 +55,8 @@ function request(id: string, salt: number, maxTokens: number, sampling: Sampling
 }
 
 /** Runs two constrained and one free request to their ends; async_eval calls are counted per step(). */
-function run(asyncScheduling: boolean, jointMaskedSample = false, queueLayers?: number) {
-  const core = new EngineCore(model, { maxModelLen: 256, numGpuBlocks: 64, maxNumBatchedTokens: 64, asyncScheduling, jointMaskedSample,
+function run(asyncScheduling: boolean, queueLayers?: number) {
+  const core = new EngineCore(model, { maxModelLen: 256, numGpuBlocks: 64, maxNumBatchedTokens: 64, asyncScheduling,
     ...(queueLayers === undefined ? {} : { queueLayers }) });
   const grammars = [new HashGrammar(1), new HashGrammar(2)];
   core.addRequest(request("c0", 0, 24), grammars[0]);
@@ -73,9 +69,6 @@ function run(asyncScheduling: boolean, jointMaskedSample = false, queueLayers?: 
   const asyncEval = table.vmlx_async_eval_n!;
   let evals: number[] = [];
   table.vmlx_async_eval_n = (...a: unknown[]) => (evals.push(Number(a[1])), asyncEval(...a));
-  // Per step(): how many async_evals had been made when the first grammar accepted its token.
-  const acceptedAfter: (number | null)[] = [];
-  grammars[0]!.onAccept = () => void (acceptedAfter[evalsPerStep.length] ??= evals.length);
   try {
     while (core.hasUnfinished()) {
       evals = [];
@@ -87,7 +80,7 @@ function run(asyncScheduling: boolean, jointMaskedSample = false, queueLayers?: 
   }
   const launchedAhead = core.numLaunchedAhead;
   core.dispose();
-  return { out, grammars, evalsPerStep, acceptedAfter, launchedAhead };
+  return { out, grammars, evalsPerStep, launchedAhead };
 }
 
 describe("EngineCore with grammars", () => {
@@ -124,59 +117,32 @@ describe("EngineCore with grammars", () => {
     expect(unmasked).not.toEqual(ahead.out.get("c0")!.map((t) => t.token));
   });
 
-  test("a steady constrained step reads the last tokens after the next forward's first layers, and queues its masked sample alone", () => {
-    const { evalsPerStep, acceptedAfter } = run(true);
+  test("a steady constrained step queues its masked sample alone, after the next forward", () => {
+    const { evalsPerStep } = run(true);
     const layers = model.layers.length;
-    expect(layers).toBe(2); // the forward is queued a layer at a time (a quarter of the depth, rounded up)
-    for (let k = 2; k < 15; k++) { // every request decoding, none finished
-      // The launch queues the next forward's first layer (its hidden states), reads the tokens and advances the
-      // grammars, then queues the rest (logits and each layer's K and V pools); once the masks are computed, the
-      // masked sample (tokens, logprobs, top-k) is queued by itself.
-      const evals = evalsPerStep[k]!;
-      expect(evals.length).toBe(3);
-      expect(evals[0]).toBe(1);
-      expect(acceptedAfter[k]).toBe(1);
-      expect(evals[1]).toBe(1 + 2 * layers);
-      expect(evals[2]).toBeLessThan(1 + 2 * layers);
+    for (const evals of evalsPerStep.slice(2, 15)) { // every request decoding, none finished
+      // The launch queues the next forward whole (logits and each layer's K and V pools); after the tokens are read
+      // and the masks computed, the masked sample (tokens, logprobs, top-k) is queued by itself.
+      expect(evals.length).toBe(2);
+      expect(evals[0]).toBe(1 + 2 * layers);
+      expect(evals[1]).toBeLessThan(1 + 2 * layers);
     }
     // The last step launches nothing: its masked sample was queued on its own in the step before, and is read now.
     expect(evalsPerStep.at(-1)).toEqual([]);
-    // The first step, launched from idle, queues its first layer on its own too (then the rest with its sample).
-    expect(evalsPerStep[0]![0]).toBe(1);
+    // The first step, launched from idle, queues its forward a layer at a time (the hidden states after each layer
+    // but the last), then the rest with its sample.
+    expect(evalsPerStep[0]!.slice(0, layers - 1)).toEqual(Array(layers - 1).fill(1));
+    expect(evalsPerStep[0]!.length).toBe(layers);
   });
 
-  test("queueLayers 0: each forward queued whole, the tokens read after it; the same tokens", () => {
+  test("queueLayers 0: the step from idle queued whole; the same tokens", () => {
     const grouped = run(true);
-    const whole = run(true, false, 0);
+    const whole = run(true, 0);
     for (const id of ["c0", "c1", "f"]) {
       expect(whole.out.get(id)!.map((t) => t.token)).toEqual(grouped.out.get(id)!.map((t) => t.token));
     }
-    const layers = model.layers.length;
-    for (let k = 2; k < 15; k++) {
-      expect(whole.evalsPerStep[k]!.length).toBe(2);
-      expect(whole.evalsPerStep[k]![0]).toBe(1 + 2 * layers);
-      expect(whole.acceptedAfter[k]).toBe(1); // after the whole forward was queued
-    }
     expect(whole.evalsPerStep[0]!.length).toBe(1);
-  });
-
-  test("jointMaskedSample: the same tokens and logprobs, the forward queued with its masked sample in one async_eval", () => {
-    const separate = run(true);
-    const joint = run(true, true);
-    expect(joint.launchedAhead).toBe(separate.launchedAhead);
-    for (const id of ["c0", "c1", "f"]) {
-      const [a, s] = [joint.out.get(id)!, separate.out.get(id)!];
-      expect(a.map((t) => t.token)).toEqual(s.map((t) => t.token));
-      a.forEach((t, i) => expect(t.logprob!).toBeCloseTo(s[i]!.logprob!, 5));
-    }
-    joint.grammars.forEach((g) => expect(g.rejected).toEqual([]));
-    const layers = model.layers.length;
-    // A steady step: one evaluation, the masked sample's arrays and each layer's K and V pools (its logits are the
-    // sample's input, evaluated with it).
-    for (const evals of joint.evalsPerStep.slice(2, 15)) {
-      expect(evals.length).toBe(1);
-      expect(evals[0]).toBeGreaterThanOrEqual(1 + 2 * layers);
-    }
+    expect(whole.evalsPerStep.slice(2, 15)).toEqual(grouped.evalsPerStep.slice(2, 15));
   });
 
   test("a grammar that rejects a token its mask allowed fails its request alone, with the next step launched ahead", () => {

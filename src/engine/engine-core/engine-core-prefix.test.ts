@@ -57,7 +57,8 @@ describe("EngineCore prefix hits", () => {
     for (const [label, len, cached] of cases) {
       test(`${family}, ${label}: one forward of the uncached remainder (the last token alone when none is), its token read in the first step() before any step is queued ahead, the cold run's tokens`, () => {
         const { model, forwards } = counting(models.get(family)!);
-        const core = new EngineCore(model, { maxModelLen: 512, numGpuBlocks: 256, maxNumBatchedTokens: 64 });
+        // Unpadded steps (GPU backends pad by default): the forward's rows are the tokens it computes.
+        const core = new EngineCore(model, { maxModelLen: 512, numGpuBlocks: 256, maxNumBatchedTokens: 64, padSteps: false });
         const ids = prompt(len, 11);
         core.addRequest(request("cold", ids, 8));
         const cold = drain(core).get("cold")!.map((t) => t.token);

@@ -47,7 +47,7 @@ export class EngineCore {
   #inFlight: InFlightStep | null = null;
   #numLaunchedAhead = 0;
   readonly #masks = new GrammarBitmasks();
-  /** Layers a group where a step's forward is queued in groups (`queueLayers`). */
+  /** Layers a group where a lone step's forward is queued in groups (`queueLayers`). */
   readonly #queueLayers: number;
   readonly #live = (state: RequestState): boolean => this.#requests.get(state.req.requestId) === state;
 
@@ -62,7 +62,7 @@ export class EngineCore {
     this.#mm = vision ? new MultimodalStage(vision, new EncoderCache<EncoderOutput>(cfg.mmCacheBytes ?? DEFAULT_MM_CACHE_BYTES,
       { onEvict: disposeEncoderOutput })) : null;
     this.#runner = new ModelRunner(model, this.pool, this.#mm, cfg.padSteps ?? mx.gpuAvailable());
-    this.#queueLayers = cfg.queueLayers ?? queueLayersFromEnv() ?? Math.ceil(model.layers.length / 4);
+    this.#queueLayers = cfg.queueLayers ?? queueLayersFromEnv() ?? 1;
     // mlx-lm's wired limit on Metal (src/mlx/wired.ts); the memory active now is the loaded weights and the first KV.
     const wired = applyRecommendedWiredLimit(mx.getActiveMemory());
     if (wired.warning) console.warn(`vllm-mlx: ${wired.warning}`);
@@ -188,15 +188,15 @@ export class EngineCore {
     }
     this.#memory.follow(this.#scheduler.blockManager);
     using decodeTokens = prev ? pendingDecodeTokens(output, prev) : null;
-    const logits = this.#runner.execute(output, decodeTokens, queueFor(prev, this.#queueLayers, this.config.jointMaskedSample === true, this.#live));
+    const logits = this.#runner.execute(output, decodeTokens, queueFor(prev, this.#queueLayers));
     const emitting = output.scheduled.filter((e) => e.emitsToken).map((e) => e.seq);
     if (!logits) return { output, emitting, sample: null };
     // Each row's step: the placeholder this step settles.
     const rows = emitting.map((seq) => Object.assign(seq.samplingParams!.row, { step: seq.numOutputTokens - 1 }));
     const constrained = emitting.some((seq) => seq.samplingParams!.grammar !== null);
     if (constrained && prev) {
-      // Launched ahead, constrained: the masked sample waits for prev's tokens; the forward is queued now (or with it).
-      if (!this.config.jointMaskedSample) mx.asyncEval(logits, ...this.pool.arrays());
+      // Launched ahead, constrained: the forward is queued now, the masked sample waits for prev's tokens.
+      mx.asyncEval(logits, ...this.pool.arrays());
       return { output, emitting, sample: null, deferred: { logits, rows } };
     }
     try {
@@ -208,19 +208,19 @@ export class EngineCore {
   }
 
   /**
-   * The overlap, as vLLM does it: step n+1's forward was queued before step n's tokens were read (read ahead, after
-   * its first layers: the grammar thread computed n+1's masks meanwhile). The masked sample is queued in an async_eval
-   * of its own: MLX signals an evaluation's arrays when all of it is done, so a sample queued with step n+2's forward
-   * could only be read after it (H100: json_schema/free 0.63-0.75 that way, 0.918 this way). With jointMaskedSample
-   * n+1's forward was not queued yet, and goes with this sample.
+   * The overlap, as vLLM does it: step n+1's forward was queued before step n's tokens were read; reading them let
+   * the grammars advance, and the masks for n+1 are computed here while the device still runs n+1's forward. The
+   * masked sample is queued at once in an async_eval of its own: MLX signals an evaluation's arrays when all of it
+   * is done, so a sample queued with step n+2's forward could only be read after it (H100: json_schema/free
+   * 0.63-0.75 that way, 0.918 this way).
    */
   #sampleDeferred(step: InFlightStep): void {
     const { logits, rows } = step.deferred!;
     delete step.deferred;
-    const [t0, forward] = [performance.now(), this.config.jointMaskedSample ? this.pool.arrays() : []];
+    const t0 = performance.now();
     try {
       const bitmask = this.#bitmask(step.emitting, logits.shape[1]!);
-      step.sample = sampleAsync(logits, step.emitting.map((_, j) => j), rows, forward, bitmask);
+      step.sample = sampleAsync(logits, step.emitting.map((_, j) => j), rows, [], bitmask);
     } finally {
       logits.dispose();
       this.#masks.recordSample(performance.now() - t0);
@@ -250,7 +250,7 @@ export class EngineCore {
     }
     let sampled;
     try {
-      sampled = step.read?.sampled ?? readSample(step.sample);
+      sampled = readSample(step.sample);
     } finally {
       disposeSample(step.sample);
     }
@@ -260,7 +260,7 @@ export class EngineCore {
     step.emitting.forEach((seq, j) => {
       const state = seq.samplingParams!;
       if (!this.#live(state)) return; // aborted or ended since the launch
-      if ((step.read ? step.read.accepted[j] : state.grammar?.acceptToken(sampled[j]!.token)) === false) {
+      if (state.grammar && !state.grammar.acceptToken(sampled[j]!.token)) {
         rejected.push(state.req.requestId); // the mask allowed it: a fault, not the client's
         return;
       }

@@ -2,7 +2,6 @@
 import * as mx from "../../mlx/index.ts";
 import { PLACEHOLDER_TOKEN, SchedulerError, type SchedulerOutput, type Sequence } from "../core/index.ts";
 import type { QueueOptions } from "../runner/model-runner.ts";
-import { readSample, type SampledToken } from "../runner/sample-step.ts";
 import type { SampleResult, SamplerRow } from "../sampling/sampler.ts";
 import type { RequestState } from "./requests.ts";
 
@@ -14,46 +13,16 @@ export interface InFlightStep {
   /** Null when no entry samples a token, or while the sample waits for grammar masks (`deferred`). */
   sample: SampleResult | null;
   /**
-   * A constrained step launched ahead: its forward is built (and queued, unless jointMaskedSample), its logits
+   * A constrained step launched ahead: its forward is built and queued, its logits
    * and sampler rows wait here until the previous step's tokens are read and the masks computed from them
    * (EngineCore's `#sampleDeferred`).
    */
   deferred?: { logits: mx.Array; rows: SamplerRow[] };
-  /**
-   * The tokens, read ahead of the step's update ({@link readAhead}), and each row's grammar verdict on its token:
-   * true accepted, false rejected, null where the row has no grammar or its request is gone.
-   */
-  read?: { sampled: SampledToken[]; accepted: (boolean | null)[] };
 }
 
-/**
- * How the step launched after `prev` queues its forward: in groups of `every` layers when nothing is in flight
- * (the device starts on its first layers early), reading prev's tokens after the first group when prev samples
- * under a grammar ({@link readAhead}; not with the joint masked sample, which queues its forward with its sample),
- * else whole.
- */
-export function queueFor(prev: InFlightStep | null, every: number, joint: boolean, live: (state: RequestState) => boolean):
-  QueueOptions | undefined {
-  if (every <= 0) return undefined;
-  if (!prev) return { every };
-  const constrained = prev.sample !== null && prev.emitting.some((seq) => seq.samplingParams!.grammar !== null);
-  return constrained && !joint ? { every, onQueued: () => readAhead(prev, live) } : undefined;
-}
-
-/**
- * Reads a constrained step's tokens while the next step's forward is being queued (after its first group of
- * layers, when the device has long finished this sample) and advances the live requests' grammars with them: the
- * grammar thread then computes the next masks while the host queues the rest of that forward, instead of after
- * it. The step's update takes these tokens and verdicts as they are. Reads once.
- */
-export function readAhead(step: InFlightStep, live: (state: RequestState) => boolean): void {
-  if (!step.sample || step.read) return;
-  const sampled = readSample(step.sample);
-  const accepted = step.emitting.map((seq, j) => {
-    const state = seq.samplingParams!;
-    return state.grammar && live(state) ? state.grammar.acceptToken(sampled[j]!.token) : null;
-  });
-  step.read = { sampled, accepted };
+/** How a step launched after `prev` queues its forward: in groups of `every` layers when none is in flight, else whole. */
+export function queueFor(prev: InFlightStep | null, every: number): QueueOptions | undefined {
+  return prev === null && every > 0 ? { every } : undefined;
 }
 
 /**

@@ -5,6 +5,7 @@
  * random-weight models, fp32.
  */
 import { describe, expect, test } from "bun:test";
+import { native } from "../../mlx/ffi/library.ts";
 import * as mx from "../../mlx/index.ts";
 import type { DecoderModel } from "../../models/decoder.ts";
 import type { ScheduledSequence, SchedulerOutput } from "../core/index.ts";
@@ -162,21 +163,31 @@ for (const [family, opts] of FAMILIES) {
 }
 
 describe("ModelRunner.execute", () => {
-  test("a forward queued layer by layer (queue every 1) gives the whole forward's logits, calling back after each layer but the last", async () => {
+  test("a forward queued layer by layer (queue every 1) gives the whole forward's logits, one async_eval after each layer but the last", async () => {
     const model = await tinyModel("qwen3", { seed: 12, numLayers: 3 });
     const got: number[][][] = [];
-    const called: number[] = [];
-    for (const queue of [undefined, { every: 1, onQueued: (layer: number) => void called.push(layer) }]) {
+    const evals: number[][] = [];
+    const table = native() as unknown as Record<string, (...a: unknown[]) => unknown>;
+    const asyncEval = table.vmlx_async_eval_n!;
+    for (const queue of [undefined, { every: 1 }]) {
       const runner = runnerFor(model);
       const a = sequence(tokens(6, 12), [1, 2]);
       const b = sequence(tokens(9, 13), [3, 4, 5]);
       prefillAllButLast(runner, a);
-      const logits = runner.execute(stepOf([scheduled(a, 5, 1), scheduled(b, 0, 9)]), null, queue)!;
+      const counts: number[] = [];
+      table.vmlx_async_eval_n = (...args: unknown[]) => (counts.push(Number(args[1])), asyncEval(...args));
+      let logits;
+      try {
+        logits = runner.execute(stepOf([scheduled(a, 5, 1), scheduled(b, 0, 9)]), null, queue)!;
+      } finally {
+        table.vmlx_async_eval_n = asyncEval;
+      }
+      evals.push(counts);
       mx.evaluate(logits, ...runner.pool.arrays());
       got.push(rowsOf(logits));
       runner.pool.dispose();
     }
-    expect(called).toEqual([0, 1]);
+    expect(evals).toEqual([[], [1, 1]]); // the hidden states after layers 0 and 1
     expect(got[1]!.length).toBe(2);
     got[1]!.forEach((row, r) => expect(maxDiff(row, got[0]![r]!)).toBe(0));
     expect(maxDiff(got[1]![1]!, contiguousLogits(model, tokens(9, 13)).at(-1)!)).toBeLessThan(TOLERANCE);

@@ -4,7 +4,7 @@
  * logits are computed only for the last token of each entry that samples.
  */
 import * as mx from "../../mlx/index.ts";
-import type { ForwardOptions, Model } from "../../models/decoder.ts";
+import type { Model } from "../../models/decoder.ts";
 import type { ScheduledSequence, SchedulerOutput } from "../core/index.ts";
 import type { MultimodalStage } from "../multimodal/mm-stage.ts";
 import { prefillAsDecodes } from "../paged/attention.ts";
@@ -13,10 +13,9 @@ import type { PagedKvPool } from "../paged/kv-pool.ts";
 import { PagedLayerCache } from "../paged/paged-cache.ts";
 import { paddedSize, padRows, prepareStep, type StepInputs } from "./inputs.ts";
 
-/** One step's queueing: its forward queued every `every` layers, `onQueued` called after each group. */
+/** One step's queueing: its forward queued every `every` layers (the decoder's `queueEvery`). */
 export interface QueueOptions {
   every: number;
-  onQueued?: (layer: number) => void;
 }
 
 /**
@@ -38,8 +37,7 @@ export class ModelRunner {
    * Builds the step's forward, lazily. `decodeTokens` (integer `[D]`, one per decode entry in scheduled order)
    * replaces the decode entries' host token ids: a pipelined engine feeds the previous step's samples before
    * reading them. Returns lazy logits `[R, V]` for the entries that emit a token (null when none does; the pool
-   * writes are then evaluated). With `queue`, the forward is queued in groups of layers
-   * ({@link ForwardOptions.queueEvery}), with a call back after each group.
+   * writes are then evaluated). With `queue`, the forward is queued in groups of layers as it is built.
    */
   execute(output: SchedulerOutput<unknown>, decodeTokens: mx.Array | null = null, queue?: QueueOptions): mx.Array | null {
     if (output.scheduled.length === 0) return null;
@@ -49,8 +47,7 @@ export class ModelRunner {
     const emits = inputs.logitsIndices.length > 0;
     // A step that samples nothing still runs its forward for the KV writes; one row keeps the head's work small.
     const rows = emits ? inputs.logitsIndices : [inputs.tokenIds.length - 1];
-    const forwardQueue = { queueEvery: queue?.every ?? 0, onQueued: queue?.onQueued };
-    using logits = this.#forward(output.scheduled, inputs, rows, decodeTokens, forwardQueue); // [R, 1, V]
+    using logits = this.#forward(output.scheduled, inputs, rows, decodeTokens, queue?.every ?? 0); // [R, 1, V]
     if (!emits) {
       mx.evaluate(...this.pool.arrays());
       return null;
@@ -59,7 +56,7 @@ export class ModelRunner {
   }
 
   #forward(entries: readonly ScheduledSequence<unknown>[], inputs: StepInputs, logitsRows: number[], decodeTokens: mx.Array | null,
-    queue: Pick<ForwardOptions, "queueEvery" | "onQueued">): mx.Array {
+    queueEvery: number): mx.Array {
     const T = inputs.tokenIds.length;
     // A step of decodes alone, unpadded: the device ids are the tokens.
     const deviceIds = decodeTokens !== null && decodeTokens.shape[0] === T && inputs.decodeIndices.every((t, j) => t === j);
@@ -80,7 +77,7 @@ export class ModelRunner {
     const ropeOffset = batch.positions ?? inputs.positions[0]!;
     const caches = this.model.layers.map((_, i) => new PagedLayerCache(this.pool, i, batch, ropeOffset));
     using media = this.mm?.stepOptions(entries, inputs, tokens) ?? null; // null on a text-only step
-    return this.model.forward(tokens, caches, { ...media?.options, ...(rows ? { logitsRows: rows } : {}), ...queue });
+    return this.model.forward(tokens, caches, { ...media?.options, ...(rows ? { logitsRows: rows } : {}), queueEvery });
   }
 
   /**

@@ -11,7 +11,6 @@ import { dlopen, suffix } from "bun:ffi";
 import { existsSync, readdirSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { NativeLibraryError } from "../errors.ts";
-import { applyBackendDefaults } from "../native-env.ts";
 import { materializeEmbedded } from "./embedded.ts";
 import { SYMBOLS } from "./symbols.ts";
 
@@ -86,8 +85,6 @@ export function native(): Library["symbols"] {
   if (!loaded) {
     const path = locateLibrary();
     loaded = { lib: open(path), path };
-    // Before any device work: MLX reads its switches once, on the device's first use.
-    applyBackendDefaults(String(loaded.lib.symbols.vmlx_backend()));
   }
   return loaded.lib.symbols;
 }
