@@ -1,7 +1,6 @@
 /** A step queued on the device whose tokens are not read yet (async scheduling), and what the next step takes from it. */
 import * as mx from "../../mlx/index.ts";
 import { PLACEHOLDER_TOKEN, SchedulerError, type SchedulerOutput, type Sequence } from "../core/index.ts";
-import type { QueueOptions } from "../runner/model-runner.ts";
 import type { SampleResult, SamplerRow } from "../sampling/sampler.ts";
 import type { RequestState } from "./requests.ts";
 
@@ -13,16 +12,15 @@ export interface InFlightStep {
   /** Null when no entry samples a token, or while the sample waits for grammar masks (`deferred`). */
   sample: SampleResult | null;
   /**
-   * A constrained step launched ahead: its forward is built and queued, its logits
-   * and sampler rows wait here until the previous step's tokens are read and the masks computed from them
-   * (EngineCore's `#sampleDeferred`).
+   * A constrained step launched ahead: its forward is built and queued, its logits and sampler rows wait here until
+   * the previous step's tokens are read and the masks computed from them (EngineCore's `#sampleDeferred`).
    */
   deferred?: { logits: mx.Array; rows: SamplerRow[] };
 }
 
-/** How a step launched after `prev` queues its forward: in groups of `every` layers when none is in flight, else whole. */
-export function queueFor(prev: InFlightStep | null, every: number): QueueOptions | undefined {
-  return prev === null && every > 0 ? { every } : undefined;
+/** Layers a group for the forward of a step launched after `prev`: `every` when none is in flight, else 0 (whole). */
+export function queueFor(prev: InFlightStep | null, every: number): number {
+  return prev === null ? every : 0;
 }
 
 /**

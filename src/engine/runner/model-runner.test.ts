@@ -169,7 +169,7 @@ describe("ModelRunner.execute", () => {
     const evals: number[][] = [];
     const table = native() as unknown as Record<string, (...a: unknown[]) => unknown>;
     const asyncEval = table.vmlx_async_eval_n!;
-    for (const queue of [undefined, { every: 1 }]) {
+    for (const queueEvery of [0, 1]) {
       const runner = runnerFor(model);
       const a = sequence(tokens(6, 12), [1, 2]);
       const b = sequence(tokens(9, 13), [3, 4, 5]);
@@ -178,7 +178,7 @@ describe("ModelRunner.execute", () => {
       table.vmlx_async_eval_n = (...args: unknown[]) => (counts.push(Number(args[1])), asyncEval(...args));
       let logits;
       try {
-        logits = runner.execute(stepOf([scheduled(a, 5, 1), scheduled(b, 0, 9)]), null, queue)!;
+        logits = runner.execute(stepOf([scheduled(a, 5, 1), scheduled(b, 0, 9)]), null, queueEvery)!;
       } finally {
         table.vmlx_async_eval_n = asyncEval;
       }

@@ -13,11 +13,6 @@ import type { PagedKvPool } from "../paged/kv-pool.ts";
 import { PagedLayerCache } from "../paged/paged-cache.ts";
 import { paddedSize, padRows, prepareStep, type StepInputs } from "./inputs.ts";
 
-/** One step's queueing: its forward queued every `every` layers (the decoder's `queueEvery`). */
-export interface QueueOptions {
-  every: number;
-}
-
 /**
  * @example
  * const runner = new ModelRunner(model, pool);
@@ -37,9 +32,10 @@ export class ModelRunner {
    * Builds the step's forward, lazily. `decodeTokens` (integer `[D]`, one per decode entry in scheduled order)
    * replaces the decode entries' host token ids: a pipelined engine feeds the previous step's samples before
    * reading them. Returns lazy logits `[R, V]` for the entries that emit a token (null when none does; the pool
-   * writes are then evaluated). With `queue`, the forward is queued in groups of layers as it is built.
+   * writes are then evaluated). With `queueEvery`, the forward is queued every that many layers as it is built
+   * (the decoder's `queueEvery`).
    */
-  execute(output: SchedulerOutput<unknown>, decodeTokens: mx.Array | null = null, queue?: QueueOptions): mx.Array | null {
+  execute(output: SchedulerOutput<unknown>, decodeTokens: mx.Array | null = null, queueEvery = 0): mx.Array | null {
     if (output.scheduled.length === 0) return null;
     const inputs = prepareStep(output.scheduled, this.pool.spec.blockSize);
     // A VLM's media rows are per scheduled token: its steps keep their size.
@@ -47,7 +43,7 @@ export class ModelRunner {
     const emits = inputs.logitsIndices.length > 0;
     // A step that samples nothing still runs its forward for the KV writes; one row keeps the head's work small.
     const rows = emits ? inputs.logitsIndices : [inputs.tokenIds.length - 1];
-    using logits = this.#forward(output.scheduled, inputs, rows, decodeTokens, queue?.every ?? 0); // [R, 1, V]
+    using logits = this.#forward(output.scheduled, inputs, rows, decodeTokens, queueEvery); // [R, 1, V]
     if (!emits) {
       mx.evaluate(...this.pool.arrays());
       return null;
