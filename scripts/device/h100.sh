@@ -12,6 +12,7 @@
 #   s7gen8b      session 7: Llama-3.1-8B shapes against mlx-lm under graphs and direct launches, then our qmv kernel
 #   s8prefix     session 7: engine tests on the card, then the 0.6B prefix hit with steps from idle queued in groups
 #   s8serve      session 7: served 0.6B against mlx_lm.server at c=1 and 8 with this session's defaults
+#   s9gap        EngineCore at one request against generate(): both steps' primitives on the card, the engine's phases
 #   build        FFI calls and host graph-building ms of one step's forward, Llama-3.1-8B shapes (32 layers), 4-bit:
 #                generate()'s decode, the engine's batch-8 decode and mixed steps
 #   prefix       a prefix hit's step phase by phase under each prefill attention path, then hit/cold TTFT with each
@@ -271,6 +272,14 @@ case "$part" in
     SERVERS="vllm-mlx-ts mlx-lm" ORACLE_PY=python3 RUNS=1 INPUT_LEN=128 OUTPUT_LEN=64 NUM_PROMPTS=4 PROMPTS_PER_CONCURRENCY=2 \
       CONCURRENCY=1,8 timeout 200 bash bench/peers/run.sh "$model" /tmp/serving-out > "$OUT/serving.log" 2>&1
     tail -8 "$OUT/serving.log"
+    ;;
+  s9gap)
+    # EngineCore at one request trails generate() on the H100 (0.86, session 7): each decode step's primitives on the
+    # card (generate()'s contiguous step, the engine's batch-1 paged step), the engine's phases at batch 1, the ratio.
+    timeout 120 bun bench/generation/ffi-calls.ts --family qwen3 --layers 28 --batch 1 --vocab 32000 --steps 20 2>&1 \
+      | tee "$OUT/ffi-calls-b1.log" | grep -E "^decode|primitives"
+    timeout 120 bun bench/engine-step-profile.ts --layers 28 --batch 1 --steps 48 2>&1 | tee "$OUT/step-profile-b1.log" | tail -4
+    timeout 90 bun bench/engine-single.ts --layers 28 --prompt 128 --tokens 128 --rounds 7 2>&1 | tee "$OUT/engine-single.log" | tail -2
     ;;
   build)
     bun bench/generation/ffi-calls.ts --family llama --layers 32 --vocab 128256 --steps 40 2>&1 | tee "$OUT/ffi-calls.log" | tail -8
