@@ -161,7 +161,7 @@ function filterSorted(sorted: mx.Array, rows: readonly SamplerRow[], V: number):
  */
 export function sample(logits: mx.Array, rows: readonly SamplerRow[]): SampleResult {
   if (logits.shape[0] !== rows.length) throw new RangeError(`logits have ${logits.shape[0]} rows, ${rows.length} given`);
-  let x = logits.dtype === "float32" ? mx.astype(logits, "float32") : mx.astype(logits, "float32");
+  let x = mx.astype(logits, "float32"); // the same array where it is float32 already
   if (rows.some((r) => hasLogitBias(r.params))) x = swap(x, applyLogitBias(x, rows));
   if (rows.some((r) => needsPenalties(r.params))) x = swap(x, applyPenalties(x, rows));
   const anyGreedy = rows.some((r) => isGreedy(r.params));
