@@ -279,7 +279,12 @@ case "$part" in
     timeout 120 bun bench/generation/ffi-calls.ts --family qwen3 --layers 28 --batch 1 --vocab 32000 --steps 20 2>&1 \
       | tee "$OUT/ffi-calls-b1.log" | grep -E "^decode|primitives"
     timeout 120 bun bench/engine-step-profile.ts --layers 28 --batch 1 --steps 48 2>&1 | tee "$OUT/step-profile-b1.log" | tail -4
-    timeout 90 bun bench/engine-single.ts --layers 28 --prompt 128 --tokens 128 --rounds 7 2>&1 | tee "$OUT/engine-single.log" | tail -2
+    # The paged kernels at batch 1 (16 blocks for Qwen3-0.6B's 16 heads; MLX's SDPA serves generate())
+    for k in serial split serial split; do
+      echo "== VLLM_MLX_PAGED_KERNEL=$k" | tee -a "$OUT/engine-single.log"
+      VLLM_MLX_PAGED_KERNEL=$k timeout 90 bun bench/engine-single.ts --layers 28 --prompt 128 --tokens 128 --rounds 5 2>&1 \
+        | tee -a "$OUT/engine-single.log" | tail -1
+    done
     ;;
   build)
     bun bench/generation/ffi-calls.ts --family llama --layers 32 --vocab 128256 --steps 40 2>&1 | tee "$OUT/ffi-calls.log" | tail -8
