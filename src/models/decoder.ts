@@ -11,6 +11,7 @@ import { RMSNorm } from "../nn/norm.ts";
 import type { RoPE } from "../nn/rope.ts";
 import type { WeightStore } from "../nn/weights.ts";
 import type { BaseConfig } from "./config.ts";
+import { queueAfterLayer } from "./queue.ts";
 
 export interface LayerSpec {
   attention: AttentionSpec;
@@ -186,7 +187,7 @@ export class DecoderModel implements Model {
       h = consume(h, this.layers[i]!.forward(h, caches[i]!, positions, lastOnly && i === last));
       const extra = deepstack?.[i];
       if (extra) h = consume(h, mx.add(h, extra));
-      if (queueEvery > 0 && i < last && (i + 1) % queueEvery === 0) mx.asyncEval(h);
+      queueAfterLayer(h, i, this.layers.length, queueEvery);
     }
     return h;
   }

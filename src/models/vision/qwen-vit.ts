@@ -75,22 +75,10 @@ export function qwenVisionConfig(hf: HfConfig, family: "qwen2_vl" | "qwen2_5_vl"
   return c;
 }
 
-/** Checks that grids fit the pixel rows and the merge size. */
-/** Blocks between two queued evaluations of a tower's hidden state ({@link queueEvery}). */
+/** Blocks between two queued evaluations of a tower's hidden state (../queue.ts's `queueAfterLayer`). */
 export const TOWER_QUEUE_EVERY = 4;
 
-/**
- * Queues `h` for evaluation after every {@link TOWER_QUEUE_EVERY}th of `count` blocks (not after the last), so the
- * device runs the first blocks while the host still builds the graph of the later ones, instead of starting only
- * when the whole tower's graph is built.
- *
- * @example
- * this.blocks.forEach((b, i) => { h = b.forward(h, cu, rotary); queueEvery(i, this.blocks.length, h); });
- */
-export function queueEvery(i: number, count: number, h: mx.Array): void {
-  if ((i + 1) % TOWER_QUEUE_EVERY === 0 && i + 1 < count) mx.asyncEval(h);
-}
-
+/** Checks that grids fit the pixel rows and the merge size. */
 export function checkGrids(pixels: mx.Array, grids: readonly Grid[], merge: number): number {
   if (grids.length === 0) throw new RangeError("no image grids");
   let n = 0;

@@ -8,9 +8,10 @@ import type { Projection } from "../../nn/linear.ts";
 import type { WeightStore } from "../../nn/weights.ts";
 import type { HfConfig } from "../config.ts";
 import type { DecoderSpec } from "../decoder.ts";
+import { queueAfterLayer } from "../queue.ts";
 import { qwen2Spec } from "../qwen2.ts";
 import {
-  checkGrids, frameSegments, PatchMerger, queueEvery, qwenVisionConfig, visionRotary, type Grid, type QwenVisionConfig, type VisionOutput,
+  checkGrids, frameSegments, PatchMerger, qwenVisionConfig, TOWER_QUEUE_EVERY, visionRotary, type Grid, type QwenVisionConfig, type VisionOutput,
   type VisionTower,
 } from "./qwen-vit.ts";
 import { loadBlocks, loadQwenPatchEmbed, textConfig, withMRope } from "./qwen2-vl.ts";
@@ -85,7 +86,7 @@ export class Qwen25VisionTower implements VisionTower {
         const next = b.forward(h, full.has(i) ? frames : windows, rotary);
         h.dispose();
         h = next;
-        queueEvery(i, this.blocks.length, h);
+        queueAfterLayer(h, i, this.blocks.length, TOWER_QUEUE_EVERY);
       });
       using merged = this.merger.forward(h);
       const inverse = new Array<number>(order.length);

@@ -8,9 +8,10 @@ import type { Projection } from "../../nn/linear.ts";
 import type { WeightStore } from "../../nn/weights.ts";
 import type { HfConfig } from "../config.ts";
 import type { DecoderSpec } from "../decoder.ts";
+import { queueAfterLayer } from "../queue.ts";
 import { qwen3Spec } from "../qwen3.ts";
 import {
-  checkGrids, frameSegments, PatchMerger, queueEvery, qwenVisionConfig, visionRotary, type Grid, type QwenVisionConfig,
+  checkGrids, frameSegments, PatchMerger, qwenVisionConfig, TOWER_QUEUE_EVERY, visionRotary, type Grid, type QwenVisionConfig,
   type VisionOutput, type VisionTower,
 } from "./qwen-vit.ts";
 import { loadBlocks, loadQwenPatchEmbed, textConfig, withMRope } from "./qwen2-vl.ts";
@@ -138,7 +139,7 @@ export class Qwen3VisionTower implements VisionTower {
         const next = b.forward(h, cu, rotary);
         h.dispose();
         h = next;
-        queueEvery(i, this.blocks.length, h);
+        queueAfterLayer(h, i, this.blocks.length, TOWER_QUEUE_EVERY);
         const k = c.deepstackLayers.indexOf(i);
         if (k >= 0) deepstack.push(this.deepstackMergers[k]!.forward(h));
       });
