@@ -19,7 +19,7 @@ import { GrammarBitmasks, type MaskStats } from "../structured/grammar-bitmask.t
 import type { TokenGrammar } from "../structured/token-grammar.ts";
 import { CoreStepError, DEFAULT_ENGINE_CORE_CONFIG, type EngineCoreConfig, type EngineCoreRequest, type EngineCoreStats,
   queueLayersFromEnv, type TokenOutput } from "./core-types.ts";
-import { type InFlightStep, onlyEndingPrompts, pendingDecodeTokens, queueFor } from "./in-flight.ts";
+import { type InFlightStep, onlyEndingPrompts, pendingDecodeTokens } from "./in-flight.ts";
 import { MaxModelLenError, RequestState } from "./requests.ts";
 import { buildCoreMemory, coreStats, stuckUnderPressure } from "./setup.ts";
 import { decodeBucketSizes, kernelWarmContexts, warmDecodeSteps } from "./warmup.ts";
@@ -188,7 +188,8 @@ export class EngineCore {
     }
     this.#memory.follow(this.#scheduler.blockManager);
     using decodeTokens = prev ? pendingDecodeTokens(output, prev) : null;
-    const logits = this.#runner.execute(output, decodeTokens, queueFor(prev, this.#queueLayers));
+    // With nothing in flight the device idles until the forward is queued: queue it in groups of layers.
+    const logits = this.#runner.execute(output, decodeTokens, prev ? 0 : this.#queueLayers);
     const emitting = output.scheduled.filter((e) => e.emitsToken).map((e) => e.seq);
     if (!logits) return { output, emitting, sample: null };
     // Each row's step: the placeholder this step settles.
@@ -239,7 +240,8 @@ export class EngineCore {
 
   /** Whether the next step may be built before the current one's tokens are read: not while penalties count them. */
   #canLaunchAhead(): boolean {
-    return ![...this.#requests.values()].some((state) => needsPenalties(state.req.sampling));
+    for (const state of this.#requests.values()) if (needsPenalties(state.req.sampling)) return false;
+    return true;
   }
 
   /** Reads a launched step's tokens; the scheduler settles them and decides which requests end. */

@@ -18,11 +18,6 @@ export interface InFlightStep {
   deferred?: { logits: mx.Array; rows: SamplerRow[] };
 }
 
-/** Layers a group for the forward of a step launched after `prev`: `every` when none is in flight, else 0 (whole). */
-export function queueFor(prev: InFlightStep | null, every: number): number {
-  return prev === null ? every : 0;
-}
-
 /**
  * Whether `step` runs only prompts that all end in it (each samples its first token), as a step launched from idle
  * does when requests arrive together. The core then reads it before scheduling the next step instead of queueing
