@@ -5,9 +5,8 @@
  * of its own (never with the next forward, whose end its tokens would then wait for).
  */
 import { beforeAll, describe, expect, test } from "bun:test";
-import { native } from "../../mlx/ffi/library.ts";
 import type { DecoderModel } from "../../models/decoder.ts";
-import { tinyModel } from "../runner/testing.ts";
+import { asyncEvalsBy, tinyModel } from "../runner/testing.ts";
 import { GREEDY, type SamplingParams } from "../sampling/params.ts";
 import type { TokenGrammar } from "../structured/token-grammar.ts";
 import { CoreStepError } from "./core-types.ts";
@@ -65,18 +64,10 @@ function run(asyncScheduling: boolean, queueLayers?: number) {
   const out = new Map<string, TokenOutput[]>();
   // Per step(): the number of arrays each async_eval was given, in call order.
   const evalsPerStep: number[][] = [];
-  const table = native() as unknown as Record<string, (...a: unknown[]) => unknown>;
-  const asyncEval = table.vmlx_async_eval_n!;
-  let evals: number[] = [];
-  table.vmlx_async_eval_n = (...a: unknown[]) => (evals.push(Number(a[1])), asyncEval(...a));
-  try {
-    while (core.hasUnfinished()) {
-      evals = [];
-      for (const t of core.step()) out.set(t.requestId, [...(out.get(t.requestId) ?? []), t]);
-      evalsPerStep.push(evals);
-    }
-  } finally {
-    table.vmlx_async_eval_n = asyncEval;
+  while (core.hasUnfinished()) {
+    const [outputs, evals] = asyncEvalsBy(() => core.step());
+    for (const t of outputs) out.set(t.requestId, [...(out.get(t.requestId) ?? []), t]);
+    evalsPerStep.push(evals);
   }
   const launchedAhead = core.numLaunchedAhead;
   core.dispose();

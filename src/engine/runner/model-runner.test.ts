@@ -5,14 +5,13 @@
  * random-weight models, fp32.
  */
 import { describe, expect, test } from "bun:test";
-import { native } from "../../mlx/ffi/library.ts";
 import * as mx from "../../mlx/index.ts";
 import type { DecoderModel } from "../../models/decoder.ts";
 import type { ScheduledSequence, SchedulerOutput } from "../core/index.ts";
 import { Sequence } from "../core/index.ts";
 import { PagedKvPool } from "../paged/kv-pool.ts";
 import { ModelRunner } from "./model-runner.ts";
-import { hostArraysMadeBy, type TinyFamily, type TinyModelOptions, tinyModel } from "./testing.ts";
+import { asyncEvalsBy, hostArraysMadeBy, type TinyFamily, type TinyModelOptions, tinyModel } from "./testing.ts";
 
 const BLOCK_SIZE = 4;
 const VOCAB = 256;
@@ -167,22 +166,13 @@ describe("ModelRunner.execute", () => {
     const model = await tinyModel("qwen3", { seed: 12, numLayers: 3 });
     const got: number[][][] = [];
     const evals: number[][] = [];
-    const table = native() as unknown as Record<string, (...a: unknown[]) => unknown>;
-    const asyncEval = table.vmlx_async_eval_n!;
     for (const queueEvery of [0, 1]) {
       const runner = runnerFor(model);
       const a = sequence(tokens(6, 12), [1, 2]);
       const b = sequence(tokens(9, 13), [3, 4, 5]);
       prefillAllButLast(runner, a);
-      const counts: number[] = [];
-      table.vmlx_async_eval_n = (...args: unknown[]) => (counts.push(Number(args[1])), asyncEval(...args));
-      let logits;
-      try {
-        logits = runner.execute(stepOf([scheduled(a, 5, 1), scheduled(b, 0, 9)]), null, queueEvery)!;
-      } finally {
-        table.vmlx_async_eval_n = asyncEval;
-      }
-      evals.push(counts);
+      const [logits, sizes] = asyncEvalsBy(() => runner.execute(stepOf([scheduled(a, 5, 1), scheduled(b, 0, 9)]), null, queueEvery)!);
+      evals.push(sizes);
       mx.evaluate(logits, ...runner.pool.arrays());
       got.push(rowsOf(logits));
       runner.pool.dispose();

@@ -128,18 +128,31 @@ export async function tinyModel(family: TinyFamily, opts: TinyModelOptions = {})
   return (await loadModelDir(writeTinyModel(family, opts))).model;
 }
 
+/** Runs `fn` with `onCall` seeing the arguments of each call of native symbol `name`; restores the symbol after. */
+function spying<T>(name: string, onCall: (args: unknown[]) => void, fn: () => T): T {
+  const table = native() as unknown as Record<string, (...a: unknown[]) => unknown>;
+  const real = table[name]!;
+  table[name] = (...a: unknown[]) => (onCall(a), real(...a));
+  try {
+    return fn();
+  } finally {
+    table[name] = real;
+  }
+}
+
 /**
  * `fn`'s result and how many arrays it made from host memory (calls of `mlx_array_new_data`): each is a managed
  * allocation that the GPU faults in on MLX's CUDA backend.
  */
 export function hostArraysMadeBy<T>(fn: () => T): [T, number] {
-  const table = native() as unknown as Record<string, (...a: unknown[]) => unknown>;
-  const made = table.mlx_array_new_data!;
   let n = 0;
-  table.mlx_array_new_data = (...a: unknown[]) => (n++, made(...a));
-  try {
-    return [fn(), n];
-  } finally {
-    table.mlx_array_new_data = made;
-  }
+  const result = spying("mlx_array_new_data", () => n++, fn);
+  return [result, n];
+}
+
+/** `fn`'s result and, for each `async_eval` it queued, in order, the number of arrays that evaluation was given. */
+export function asyncEvalsBy<T>(fn: () => T): [T, number[]] {
+  const sizes: number[] = [];
+  const result = spying("vmlx_async_eval_n", (a) => sizes.push(Number(a[1])), fn);
+  return [result, sizes];
 }
