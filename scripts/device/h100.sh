@@ -47,6 +47,14 @@ part="${1:?a part named in the header}"
 OUT="${OUT:-/tmp/out}"
 mkdir -p "$OUT"
 nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader | tee "$OUT/gpu.txt"
+# Served Qwen3-0.6B 4-bit (random weights, made once) against mlx_lm.server at c=1 and 8, within $1 seconds.
+serve_06b_c1_c8() {
+  local model=/tmp/models/qwen3-0.6b-4bit-served
+  [ -f "$model/config.json" ] || python3 bench/peers/make-model.py --arch qwen3-0.6b --bits 4 --out "$model" > "$OUT/make-model.log" 2>&1
+  SERVERS="vllm-mlx-ts mlx-lm" ORACLE_PY=python3 RUNS=1 INPUT_LEN=128 OUTPUT_LEN=64 NUM_PROMPTS=4 PROMPTS_PER_CONCURRENCY=2 \
+    CONCURRENCY=1,8 timeout "$1" bash bench/peers/run.sh "$model" /tmp/serving-out > "$OUT/serving.log" 2>&1
+  tail -8 "$OUT/serving.log"
+}
 case "$part" in
   correctness)
     MLX_ENABLE_TF32=0 bun test --timeout 180000 src/mlx src/engine/paged src/engine/core src/engine/engine-core src/engine/runner \
@@ -204,11 +212,7 @@ case "$part" in
       VLLM_MLX_PAGED_KERNEL=$k timeout 60 bun bench/engine-batching.ts --prefix 2048 --rounds 3 --prefix-only 2>&1 \
         | tee -a "$OUT/prefix-ttft.log" | grep -E "^prefix"
     done
-    model=/tmp/models/qwen3-0.6b-4bit-served
-    [ -f "$model/config.json" ] || python3 bench/peers/make-model.py --arch qwen3-0.6b --bits 4 --out "$model" > "$OUT/make-model.log" 2>&1
-    SERVERS="vllm-mlx-ts mlx-lm" ORACLE_PY=python3 RUNS=1 INPUT_LEN=128 OUTPUT_LEN=64 NUM_PROMPTS=4 PROMPTS_PER_CONCURRENCY=2 \
-      CONCURRENCY=1,8 timeout 150 bash bench/peers/run.sh "$model" /tmp/serving-out > "$OUT/serving.log" 2>&1
-    tail -8 "$OUT/serving.log"
+    serve_06b_c1_c8 150
     ;;
   profile)
     bun bench/engine-step-profile.ts --layers 28 --batch 8 --chunk 64 --steps 24 --dtype bfloat16 2>&1 | tee "$OUT/step-profile.log" | tail -30
@@ -268,11 +272,7 @@ case "$part" in
     ;;
   s8serve)
     # Served Qwen3-0.6B 4-bit against mlx_lm.server at c=1 and 8 with this session's defaults
-    model=/tmp/models/qwen3-0.6b-4bit-served
-    [ -f "$model/config.json" ] || python3 bench/peers/make-model.py --arch qwen3-0.6b --bits 4 --out "$model" > "$OUT/make-model.log" 2>&1
-    SERVERS="vllm-mlx-ts mlx-lm" ORACLE_PY=python3 RUNS=1 INPUT_LEN=128 OUTPUT_LEN=64 NUM_PROMPTS=4 PROMPTS_PER_CONCURRENCY=2 \
-      CONCURRENCY=1,8 timeout 200 bash bench/peers/run.sh "$model" /tmp/serving-out > "$OUT/serving.log" 2>&1
-    tail -8 "$OUT/serving.log"
+    serve_06b_c1_c8 200
     ;;
   s9gap)
     # EngineCore at one request trails generate() on the H100 (0.86, session 7): each decode step's primitives on the
