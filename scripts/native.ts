@@ -28,8 +28,18 @@ function run(cmd: string[]): void {
   }
 }
 
+// The CUDA build compiles against the CUDA runtime and NVRTC headers (PyPI, pinned; scripts/cuda-headers.sh).
+const cudaInclude: string[] = [];
+if (backend === "cuda") {
+  const proc = Bun.spawnSync(["bash", "scripts/cuda-headers.sh"], { stdout: "pipe", stderr: "inherit" });
+  if (proc.exitCode !== 0) {
+    console.error("native: scripts/cuda-headers.sh failed");
+    process.exit(1);
+  }
+  cudaInclude.push(`-DVMLX_CUDA_INCLUDE=${proc.stdout.toString().trim()}`);
+}
 run(["cmake", "-S", "ffi", "-B", buildDir, ...generator, `-DVMLX_BACKEND=${backend}`, `-DMLX_ROOT=${mlxDir}`,
-  "-DCMAKE_BUILD_TYPE=Release", "-Wno-dev", "--log-level=WARNING"]);
+  ...cudaInclude, "-DCMAKE_BUILD_TYPE=Release", "-Wno-dev", "--log-level=WARNING"]);
 run(["cmake", "--build", buildDir, "--parallel"]);
 
 const lib = sharedLibName("vmlx");

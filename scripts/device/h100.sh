@@ -13,6 +13,11 @@
 #   s8prefix     session 7: engine tests on the card, then the 0.6B prefix hit with steps from idle queued in groups
 #   s8serve      session 7: served 0.6B against mlx_lm.server at c=1 and 8 with this session's defaults
 #   s9gap        EngineCore at one request against generate(): both steps' primitives on the card, the engine's phases
+#   s10direct    our kernels launched directly (ffi/src/cuda/direct.cpp, the default) against MLX's custom kernels
+#                (VLLM_MLX_CUDA_LAUNCH=mlx): the paged and engine tests on the card, then EngineCore/generate() and the
+#                prefix hit under each, alternating
+#   s10qmv       our qmv kernel launched directly: its GPU tests, then Llama-3.1-8B shapes against mlx-lm with it under
+#                each launch path
 #   build        FFI calls and host graph-building ms of one step's forward, Llama-3.1-8B shapes (32 layers), 4-bit:
 #                generate()'s decode, the engine's batch-8 decode and mixed steps
 #   prefix       a prefix hit's step phase by phase under each prefill attention path, then hit/cold TTFT with each
@@ -285,6 +290,30 @@ case "$part" in
       echo "== VLLM_MLX_PAGED_KERNEL=$k" | tee -a "$OUT/engine-single.log"
       VLLM_MLX_PAGED_KERNEL=$k timeout 90 bun bench/engine-single.ts --layers 28 --prompt 128 --tokens 128 --rounds 5 2>&1 \
         | tee -a "$OUT/engine-single.log" | tail -1
+    done
+    ;;
+  s10direct)
+    MLX_ENABLE_TF32=0 timeout 150 bun test --timeout 120000 src/mlx/ops/paged.test.ts src/engine/paged \
+      src/engine/engine-core src/engine/runner > "$OUT/correctness.log" 2>&1
+    grep -E "^\(fail\)|^ *[0-9]+ (pass|fail)$" "$OUT/correctness.log"
+    for l in mlx direct mlx direct; do
+      echo "== VLLM_MLX_CUDA_LAUNCH=$l" | tee -a "$OUT/engine-single.log"
+      VLLM_MLX_CUDA_LAUNCH=$l timeout 80 bun bench/engine-single.ts --layers 28 --prompt 128 --tokens 128 --rounds 5 2>&1 \
+        | tee -a "$OUT/engine-single.log" | tail -1
+    done
+    for l in mlx direct mlx direct; do
+      echo "== VLLM_MLX_CUDA_LAUNCH=$l" | tee -a "$OUT/prefix-ttft.log"
+      VLLM_MLX_CUDA_LAUNCH=$l timeout 60 bun bench/engine-batching.ts --prefix 2048 --rounds 3 --prefix-only 2>&1 \
+        | tee -a "$OUT/prefix-ttft.log" | grep -E "^prefix"
+    done
+    ;;
+  s10qmv)
+    VLLM_MLX_QMV=kernel MLX_ENABLE_TF32=0 timeout 200 bun test --timeout 190000 src/mlx/ops/nn-quantized-gpu.test.ts \
+      > "$OUT/qmv-test.log" 2>&1
+    grep -E "^\(fail\)|^ *[0-9]+ (pass|fail)$" "$OUT/qmv-test.log"
+    for l in direct mlx; do
+      VLLM_MLX_CUDA_LAUNCH=$l VLLM_MLX_QMV=kernel timeout 150 bun bench/generation/run.ts --models llama-3.1-8b:4 --prompt 512 \
+        --decode 128 --runs 2 --backend cuda --models-dir /tmp/models 2>&1 | tee "$OUT/gen-8b-$l.log" | grep -E "^\| llama|run [0-9]"
     done
     ;;
   build)

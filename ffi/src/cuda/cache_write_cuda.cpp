@@ -2,13 +2,14 @@
 // time into cache_write_kernel_source.h; MLX compiles it with NVRTC on first use).
 #include "../cache_write.h"
 #include "cache_write_kernel_source.h"
+#include "direct.h"
 
 namespace vmlx::cache_write {
 
 const mx::fast::CustomKernelFunction& write_kernel() {
-  static const mx::fast::CustomKernelFunction k = mx::fast::cuda_kernel(
-      "vmlx_reshape_and_cache", {"k_pool", "v_pool", "k", "v", "slot_mapping"}, {"done"},
-      CACHE_WRITE_KERNEL_SOURCE, /*header=*/"", /*ensure_row_contiguous=*/true, /*shared_memory=*/0);
+  static const mx::fast::CustomKernelFunction k = cuda::function({"vmlx_reshape_and_cache", CACHE_WRITE_KERNEL_SOURCE,
+                                                                   nullptr, {"k_pool", "v_pool", "k", "v", "slot_mapping"},
+                                                                   {"done"}});
   return k;
 }
 

@@ -11,6 +11,7 @@
 
 #include "../cache_write.h"
 #include "../paged.h"
+#include "direct.h"
 #include "paged_kernel_header.h"
 #include "paged_kernel_merge_source.h"
 #include "paged_kernel_serial_source.h"
@@ -31,31 +32,29 @@ constexpr int WARPS = 8;  // per block
 
 const std::vector<std::string> DECODE_INPUTS = {"q", "k_pool", "v_pool", "block_tables", "seq_lens", "after"};
 
+// Each launches directly (cuda/direct.h) unless VLLM_MLX_CUDA_LAUNCH=mlx.
 const mx::fast::CustomKernelFunction& decode_kernel() {
-  static const mx::fast::CustomKernelFunction k =
-      mx::fast::cuda_kernel("vmlx_paged_attention_decode", DECODE_INPUTS, {"out"}, PAGED_KERNEL_SOURCE,
-                            PAGED_KERNEL_HEADER, /*ensure_row_contiguous=*/true, /*shared_memory=*/0);
+  static const mx::fast::CustomKernelFunction k = cuda::function(
+      {"vmlx_paged_attention_decode", PAGED_KERNEL_SOURCE, PAGED_KERNEL_HEADER, DECODE_INPUTS, {"out"}});
   return k;
 }
 
 const mx::fast::CustomKernelFunction& partition_kernel() {
-  static const mx::fast::CustomKernelFunction k = mx::fast::cuda_kernel(
-      "vmlx_paged_attention_partition", DECODE_INPUTS, {"part_ml", "part_acc"}, PAGED_KERNEL_SPLIT_SOURCE,
-      PAGED_KERNEL_HEADER, /*ensure_row_contiguous=*/true, /*shared_memory=*/0);
+  static const mx::fast::CustomKernelFunction k = cuda::function({"vmlx_paged_attention_partition",
+      PAGED_KERNEL_SPLIT_SOURCE, PAGED_KERNEL_HEADER, DECODE_INPUTS, {"part_ml", "part_acc"}});
   return k;
 }
 
 const mx::fast::CustomKernelFunction& merge_kernel() {
-  static const mx::fast::CustomKernelFunction k =
-      mx::fast::cuda_kernel("vmlx_paged_attention_merge", {"part_ml", "part_acc"}, {"out"}, PAGED_KERNEL_MERGE_SOURCE,
-                            /*header=*/"", /*ensure_row_contiguous=*/true, /*shared_memory=*/0);
+  static const mx::fast::CustomKernelFunction k = cuda::function(
+      {"vmlx_paged_attention_merge", PAGED_KERNEL_MERGE_SOURCE, nullptr, {"part_ml", "part_acc"}, {"out"}});
   return k;
 }
 
 const mx::fast::CustomKernelFunction& serial_kernel() {
-  static const mx::fast::CustomKernelFunction k = mx::fast::cuda_kernel(
-      "vmlx_paged_attention_serial", {"q", "k_pool", "v_pool", "block_tables", "seq_lens", "params", "window", "after"},
-      {"out"}, PAGED_KERNEL_SERIAL_SOURCE, /*header=*/"", /*ensure_row_contiguous=*/true, /*shared_memory=*/0);
+  static const mx::fast::CustomKernelFunction k = cuda::function({"vmlx_paged_attention_serial",
+      PAGED_KERNEL_SERIAL_SOURCE, nullptr,
+      {"q", "k_pool", "v_pool", "block_tables", "seq_lens", "params", "window", "after"}, {"out"}});
   return k;
 }
 

@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "../qmv.h"
+#include "direct.h"
 #include "qmv_kernel_source.h"
 
 namespace vmlx::qmv {
@@ -37,8 +38,7 @@ Layout layout(int N, int K, int rows, int bits) {
 
 const mx::fast::CustomKernelFunction& kernel() {
   static const mx::fast::CustomKernelFunction k =
-      mx::fast::cuda_kernel("vmlx_qmv", {"x", "w", "scales", "biases"}, {"out"}, QMV_KERNEL_SOURCE, /*header=*/"",
-                            /*ensure_row_contiguous=*/true, /*shared_memory=*/0);
+      cuda::function({"vmlx_qmv", QMV_KERNEL_SOURCE, nullptr, {"x", "w", "scales", "biases"}, {"out"}});
   return k;
 }
 
