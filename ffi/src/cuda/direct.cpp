@@ -3,7 +3,7 @@
 //
 // Outputs: the wheel's libmlx does not export its stream-ordered device allocation, and its host `malloc` gives
 // managed memory (which it converts device buffers into, taken from its cache). So the outputs come from a small
-// pool of our own (cuMemAlloc, kept by size) wrapped as MLX buffers with a deleter that gives them back. MLX holds
+// pool of our own (cuMemAllocAsync on the encoder's stream as MLX does, kept by size) wrapped as MLX buffers with a deleter that gives them back. MLX holds
 // a kernel's inputs and outputs until the device has run it, so a buffer returns to the pool only after that. Should
 // MLX move one to managed memory (a host read of the output), the deleter frees it instead.
 //
@@ -60,8 +60,9 @@ F symbol(void* lib, const char* name) {
 struct Api {
   decltype(&cuModuleLoadData) module_load;
   decltype(&cuModuleGetFunction) get_function;
-  decltype(&cuMemAlloc) mem_alloc;
+  decltype(&cuMemAllocAsync) mem_alloc;
   decltype(&cuMemFree) mem_free;
+  decltype(&cuMemFreeHost) mem_free_host;
   decltype(&cuGetErrorString) error_string;
   decltype(&nvrtcCreateProgram) create;
   decltype(&nvrtcCompileProgram) compile;
@@ -82,8 +83,9 @@ const Api& api() {
     void* rtc = library("libnvrtc.so.13");
     return Api{symbol<decltype(&cuModuleLoadData)>(cu, "cuModuleLoadData"),
                symbol<decltype(&cuModuleGetFunction)>(cu, "cuModuleGetFunction"),
-               symbol<decltype(&cuMemAlloc)>(cu, "cuMemAlloc_v2"),
+               symbol<decltype(&cuMemAllocAsync)>(cu, "cuMemAllocAsync"),
                symbol<decltype(&cuMemFree)>(cu, "cuMemFree_v2"),
+               symbol<decltype(&cuMemFreeHost)>(cu, "cuMemFreeHost"),
                symbol<decltype(&cuGetErrorString)>(cu, "cuGetErrorString"),
                symbol<decltype(&nvrtcCreateProgram)>(rtc, "nvrtcCreateProgram"),
                symbol<decltype(&nvrtcCompileProgram)>(rtc, "nvrtcCompileProgram"),
@@ -207,12 +209,12 @@ class Pool {
  public:
   static constexpr size_t CACHE_BYTES = size_t(256) << 20;
 
-  mx::allocator::Data take(size_t nbytes, const mx::Stream& s) {
+  mx::allocator::Data take(size_t nbytes, mx::cu::CommandEncoder& enc) {
     auto* buf = new mx::cu::CudaBuffer{nullptr, 0, -1};
     if (nbytes > 0) {
       const size_t size = rounded(nbytes);
       buf->size = size;
-      buf->device = mx::cu::device(s.device).cuda_device();
+      buf->device = enc.device().cuda_device();
       std::unique_lock lock(mutex_);
       auto it = free_.find(size);
       if (it != free_.end() && !it->second.empty()) {
@@ -221,9 +223,11 @@ class Pool {
         cached_ -= size;
       } else {
         lock.unlock();
-        mx::cu::device(s.device).make_current();
+        enc.device().make_current();
         CUdeviceptr p = 0;
-        check(api().mem_alloc(&p, size), "cuMemAlloc");
+        // Stream-ordered on the encoder's stream, as MLX allocates its own kernels' outputs (and frees them)
+        check(api().mem_alloc(&p, size, static_cast<CUstream>(static_cast<cudaStream_t>(enc.stream()))),
+              "cuMemAllocAsync");
         buf->data = reinterpret_cast<void*>(p);
       }
     }
@@ -254,7 +258,14 @@ class Pool {
           cached_ += buf->size;
         }
       }
-      if (!keep) api().mem_free(reinterpret_cast<CUdeviceptr>(buf->data));
+      if (!keep) {
+        // (device -1 is MLX's managed copy, or pinned host memory where the device has no concurrent managed
+        // access; either is freed in the device's context)
+        mx::cu::device(mx::Device(mx::Device::gpu, buf->device >= 0 ? buf->device : 0)).make_current();
+        if (api().mem_free(reinterpret_cast<CUdeviceptr>(buf->data)) != CUDA_SUCCESS && buf->device < 0) {
+          api().mem_free_host(buf->data);
+        }
+      }
     }
     delete buf;
   }
@@ -284,7 +295,7 @@ mx::array contiguous_copy(const mx::array& x, mx::cu::CommandEncoder& enc, const
   if (x.ndim() > 8) throw std::invalid_argument("[cuda direct] an input of more than 8 dimensions");
   static CUfunction fn = compile(source::STRIDED_COPY, "vmlx_direct_strided_copy", s);
   mx::array out(x.shape(), x.dtype(), nullptr, {});
-  out.set_data(pool().take(out.nbytes(), s));
+  out.set_data(pool().take(out.nbytes(), enc));
   Dims shape{};
   Strides strides{};
   for (size_t d = 0; d < x.ndim(); ++d) shape.v[d] = x.shape(d), strides.v[d] = x.strides(d);
@@ -324,7 +335,7 @@ class DirectLaunch : public mx::Primitive {
     std::vector<mx::array> ready;
     ready.reserve(inputs.size());
     for (const auto& x : inputs) ready.push_back(x.flags().row_contiguous ? x : contiguous_copy(x, enc, s));
-    for (auto& out : outputs) out.set_data(pool().take(out.nbytes(), s));
+    for (auto& out : outputs) out.set_data(pool().take(out.nbytes(), enc));
     // Argument storage first, so that the pointers into it stay put.
     std::vector<CUdeviceptr> ptrs;
     std::vector<Dims> shapes;
