@@ -68,10 +68,9 @@ KERNELS = {
          for t, b, g, m in itertools.product(FLOATS, [4, 8], [32, 64, 128], range(1, 9))]),
 }
 # The serial kernel (CUDA's default; the kernel before the split): also --legacy FILE checks another copy of it.
-LEGACY = ("vmlx_paged_attention_serial", None,
-          [("q", "T"), ("k_pool", "T"), ("v_pool", "T"), ("block_tables", "int32"), ("seq_lens", "int32"),
-           ("params", "float32"), ("window", "int32"), ("after", "int32")], [("out", "T")],
-          [[("T", t), ("D", d), ("NSG", n)] for t, d, n in itertools.product(FLOATS, HEAD_DIMS, [4, 8, 16])])
+LEGACY = ("vmlx_paged_attention_serial", None, DECODE_INPUTS, [("out", "T")],
+          [[("T", t), ("D", d), ("NSG", n), ("SCALE_BITS", s), ("SOFTCAP_BITS", c), ("WINDOW", w)]
+           for t, d, n, (s, c, w) in itertools.product(FLOATS, HEAD_DIMS, [4, 8, 16], CONSTANTS)])
 KERNELS[LEGACY[0]] = ("ffi/kernels/paged_attention_serial.cu",) + LEGACY[1:]
 
 

@@ -4,10 +4,11 @@
 // pair are the faster design, taken under VLLM_MLX_PAGED_KERNEL=split until they are checked on a GPU too.
 // MLX writes the signature from the call (ffi/src/paged_kernel.cpp), so this file holds the body alone:
 //   inputs   q [B, Hq, 1, D], k_pool and v_pool [num_blocks, block_size, Hkv, D] (all of type T),
-//            block_tables int32 [B, max_blocks], seq_lens int32 [B], params float [scale, softcap (0: none)],
-//            window int32 [1] (0: none); their shapes arrive as q_shape, k_pool_shape, block_tables_shape;
+//            block_tables int32 [B, max_blocks], seq_lens int32 [B], after (a token ordering the kernel after the
+//            pools' write; not read); their shapes arrive as q_shape, k_pool_shape, block_tables_shape;
 //   output   out [B, Hq, 1, D] of type T;
-//   constants T (dtype), D (head dim), NSG (warps per block);
+//   constants T (dtype), D (head dim), NSG (warps per block), SCALE_BITS and SOFTCAP_BITS (the floats' bits; softcap
+//            0: none), WINDOW (sliding window, 0: none): constants, so that a call makes no arrays from host memory;
 //   grid (NSG * 32, Hq, B) threads in blocks of (NSG * 32, 1, 1): one block per (row, query head).
 // Warp g visits keys start + g, start + g + NSG, ... of its row through the block table. Lane j holds dims
 // j, j + 32, ... of the query, of each key and value row and of its accumulator; a shuffle sum gives a score.
@@ -30,10 +31,10 @@ const int block_size = k_pool_shape[1];
 const int Hkv = k_pool_shape[2];
 const int max_blocks = block_tables_shape[1];
 const int kv_head = h / (Hq / Hkv);
-const float scale = params[0];
-const float softcap = params[1];
+const float scale = __int_as_float(SCALE_BITS);
+const float softcap = __int_as_float(SOFTCAP_BITS);
 const int len = seq_lens[b];
-const int start = window[0] > 0 && len > window[0] ? len - window[0] : 0;
+const int start = WINDOW > 0 && len > WINDOW ? len - WINDOW : 0;
 const int64_t q_row = (int64_t(b) * Hq + h) * D;
 
 float qv[DPL];
@@ -55,7 +56,7 @@ for (int t = start + sg; t < len; t += NSG) {
   }
   for (int offset = 16; offset > 0; offset /= 2) partial += __shfl_xor_sync(0xffffffffu, partial, offset);
   float score = partial;
-  if (softcap > 0.0f) score = softcap * tanhf(score / softcap);
+  if constexpr (SOFTCAP_BITS != 0) score = softcap * tanhf(score / softcap);
   const float m_new = fmaxf(m, score);
   const float correction = expf(m - m_new);
   const float p = expf(score - m_new);

@@ -96,11 +96,9 @@ std::vector<Case> cases(const std::string& root) {
                      {{"T", 0, T}, {"D", d}}});
       for (int nsg : {4, 16}) {
         out.push_back({"vmlx_paged_attention_serial", nullptr, PAGED_KERNEL_SERIAL_SOURCE,
-                       params(PAGED_KERNEL_SERIAL_SOURCE, {{"q", T}, {"k_pool", T}, {"v_pool", T},
-                                                          {"block_tables", "int32_t"}, {"seq_lens", "int32_t"},
-                                                          {"params", "float"}, {"window", "int32_t"},
-                                                          {"after", "int32_t"}}),
-                       {{"out", T}}, {{"T", 0, T}, {"D", d}, {"NSG", nsg}}});
+                       decode_in(PAGED_KERNEL_SERIAL_SOURCE), {{"out", T}},
+                       {{"T", 0, T}, {"D", d}, {"NSG", nsg}, {"SCALE_BITS", scale},
+                        {"SOFTCAP_BITS", nsg == 4 ? 0 : 1106247680}, {"WINDOW", nsg == 4 ? 0 : 4096}}});
       }
     }
     out.push_back({"vmlx_reshape_and_cache", nullptr, CACHE_WRITE_KERNEL_SOURCE,

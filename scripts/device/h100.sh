@@ -293,17 +293,22 @@ case "$part" in
     done
     ;;
   s10direct)
+    # (the split-K kernel's conformance tests, never run on a card before, under the direct launches too)
     MLX_ENABLE_TF32=0 timeout 150 bun test --timeout 120000 src/mlx/ops/paged.test.ts src/engine/paged \
       src/engine/engine-core src/engine/runner > "$OUT/correctness.log" 2>&1
     grep -E "^\(fail\)|^ *[0-9]+ (pass|fail)$" "$OUT/correctness.log"
-    for l in mlx direct mlx direct; do
-      echo "== VLLM_MLX_CUDA_LAUNCH=$l" | tee -a "$OUT/engine-single.log"
-      VLLM_MLX_CUDA_LAUNCH=$l timeout 80 bun bench/engine-single.ts --layers 28 --prompt 128 --tokens 128 --rounds 5 2>&1 \
+    VLLM_MLX_PAGED_KERNEL=split MLX_ENABLE_TF32=0 timeout 60 bun test --timeout 50000 src/mlx/ops/paged.test.ts \
+      > "$OUT/split-test.log" 2>&1
+    grep -E "^\(fail\)|^ *[0-9]+ (pass|fail)$" "$OUT/split-test.log"
+    for v in "VLLM_MLX_CUDA_LAUNCH=mlx" "VLLM_MLX_CUDA_LAUNCH=direct" "VLLM_MLX_PAGED_KERNEL=split" \
+      "VLLM_MLX_CUDA_LAUNCH=mlx" "VLLM_MLX_CUDA_LAUNCH=direct" "VLLM_MLX_PAGED_KERNEL=split"; do
+      echo "== $v" | tee -a "$OUT/engine-single.log"
+      env $v timeout 80 bun bench/engine-single.ts --layers 28 --prompt 128 --tokens 128 --rounds 5 2>&1 \
         | tee -a "$OUT/engine-single.log" | tail -1
     done
-    for l in mlx direct mlx direct; do
-      echo "== VLLM_MLX_CUDA_LAUNCH=$l" | tee -a "$OUT/prefix-ttft.log"
-      VLLM_MLX_CUDA_LAUNCH=$l timeout 60 bun bench/engine-batching.ts --prefix 2048 --rounds 3 --prefix-only 2>&1 \
+    for v in "VLLM_MLX_CUDA_LAUNCH=mlx" "VLLM_MLX_CUDA_LAUNCH=direct" "VLLM_MLX_PAGED_KERNEL=split"; do
+      echo "== $v" | tee -a "$OUT/prefix-ttft.log"
+      env $v timeout 60 bun bench/engine-batching.ts --prefix 2048 --rounds 3 --prefix-only 2>&1 \
         | tee -a "$OUT/prefix-ttft.log" | grep -E "^prefix"
     done
     ;;

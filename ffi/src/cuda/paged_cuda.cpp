@@ -54,7 +54,7 @@ const mx::fast::CustomKernelFunction& merge_kernel() {
 const mx::fast::CustomKernelFunction& serial_kernel() {
   static const mx::fast::CustomKernelFunction k = cuda::function({"vmlx_paged_attention_serial",
       PAGED_KERNEL_SERIAL_SOURCE, nullptr,
-      {"q", "k_pool", "v_pool", "block_tables", "seq_lens", "params", "window", "after"}, {"out"}});
+      DECODE_INPUTS, {"out"}});
   return k;
 }
 
@@ -70,25 +70,25 @@ bool split_asked() {
 // takes more of them. By the keys the block tables reach: 4 below 1,024, 8 below 2,048, else 16.
 int serial_warps(int max_keys) { return max_keys < 1024 ? 4 : max_keys < 2048 ? 8 : 16; }
 
-mx::array launch_serial(const Args& a, const mx::Stream& s) {
-  const auto& q = a.queries;
-  const int B = q.shape(0), Hq = q.shape(1), D = q.shape(3);
-  const int nsg = serial_warps(a.block_tables.shape(1) * a.k_pool.shape(1));
-  const int threads = 32 * nsg;
-  mx::array params({a.scale, a.softcap.value_or(0.0f)});  // float32 [2]: scale, softcap (0: none)
-  mx::array window({a.window.value_or(0)}, mx::int32);     // int32 [1]: sliding window (0: none)
-  auto after = cache_write::write_token(a.k_pool).value_or(a.seq_lens);
-  return serial_kernel()({q, a.k_pool, a.v_pool, a.block_tables, a.seq_lens, params, window, after}, {q.shape()},
-                         {q.dtype()}, {threads, Hq, B}, {threads, 1, 1}, {{"T", q.dtype()}, {"D", D}, {"NSG", nsg}},
-                         std::nullopt, false, s)[0];
-}
-
 // A float's bits as an int template constant (the kernels reinterpret it): positive floats give positive ints,
 // which MLX writes into the kernel's name.
 int bits_of(float x) {
   int i;
   std::memcpy(&i, &x, sizeof i);
   return i;
+}
+
+mx::array launch_serial(const Args& a, const mx::Stream& s) {
+  const auto& q = a.queries;
+  const int B = q.shape(0), Hq = q.shape(1), D = q.shape(3);
+  const int nsg = serial_warps(a.block_tables.shape(1) * a.k_pool.shape(1));
+  const int threads = 32 * nsg;
+  auto after = cache_write::write_token(a.k_pool).value_or(a.seq_lens);
+  return serial_kernel()({q, a.k_pool, a.v_pool, a.block_tables, a.seq_lens, after}, {q.shape()}, {q.dtype()},
+                         {threads, Hq, B}, {threads, 1, 1},
+                         {{"T", q.dtype()}, {"D", D}, {"NSG", nsg}, {"SCALE_BITS", bits_of(a.scale)},
+                          {"SOFTCAP_BITS", bits_of(a.softcap.value_or(0.0f))}, {"WINDOW", a.window.value_or(0)}},
+                         std::nullopt, false, s)[0];
 }
 
 }  // namespace
