@@ -311,6 +311,7 @@ case "$part" in
       env $v timeout 60 bun bench/engine-batching.ts --prefix 2048 --rounds 3 --prefix-only 2>&1 \
         | tee -a "$OUT/prefix-ttft.log" | grep -E "^prefix"
     done
+    timeout 60 python3 bench/cuda/host_arrays.py --ops 200 --rounds 9 2>&1 | tee "$OUT/host-arrays.log" | tail -5
     ;;
   s10qmv)
     VLLM_MLX_QMV=kernel MLX_ENABLE_TF32=0 timeout 200 bun test --timeout 190000 src/mlx/ops/nn-quantized-gpu.test.ts \
