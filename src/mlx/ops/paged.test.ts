@@ -239,6 +239,24 @@ if (PATHS.includes("kernel")) {
       }
     }
 
+    // On CUDA the kernel's launch makes such an input row-contiguous on the device first (ffi/src/cuda/direct.cpp).
+    test("queries given as a strided view (not row-contiguous) give the same output as contiguous ones", () => {
+      const c = CASES[1]!;
+      const x = makeInputs(c, "float32", 5);
+      try {
+        // the same values, stored as [B, D, L, Hq] and viewed back as [B, Hq, L, D]
+        using stored = mx.contiguous(mx.transpose(x.q, [0, 3, 2, 1]));
+        using view = mx.transpose(stored, [0, 3, 2, 1]);
+        mx.evaluate(view);
+        using fromView = mx.pagedAttention(view, x.kPool, x.vPool, x.blockTables, x.seqLens, scaleOf(c),
+          { path: "kernel" });
+        using plain = run(c, x, "kernel");
+        expect(fromView.toList()).toEqual(plain.toList());
+      } finally {
+        dispose(x);
+      }
+    });
+
     test("an unsupported head dim falls back to the reference under auto and is refused by the kernel", () => {
       const c: Case = { name: "d72", hq: 2, hkv: 1, d: 72, blockSize: 8, seqLens: [13] };
       const x = makeInputs(c, "float32", 9);
