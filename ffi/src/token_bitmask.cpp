@@ -8,6 +8,9 @@
 #include <limits>
 
 #include "common.h"
+#if defined(VMLX_WITH_CUDA)
+#include "cuda/direct.h"
+#endif
 
 using namespace vmlx;
 
@@ -45,7 +48,15 @@ mx::array apply(const mx::array& logits, const int32_t* bitmask, int rows, int w
   VMLX_REQUIRE("apply_token_bitmask", rows == B && words == W,
                "bitmask has " + std::to_string(rows) + " rows of " + std::to_string(words) + " words; " +
                    std::to_string(B) + " rows of " + std::to_string(W) + " expected for logits " + shape_str(logits));
-  auto w = from_host(bitmask, {B, W, 1}, mx::uint32);  // the same bytes as uint32
+  // the same bytes as uint32 (on CUDA in pinned memory, read in place: cuda/direct.h)
+#if defined(VMLX_WITH_CUDA)
+  const auto s = mx::default_stream(mx::default_device());
+  auto w = s.device == mx::Device::gpu && cuda::enabled()
+               ? cuda::pinned_from_host(bitmask, size_t(B) * W * 4, {B, W, 1}, mx::uint32, s)
+               : from_host(bitmask, {B, W, 1}, mx::uint32);
+#else
+  auto w = from_host(bitmask, {B, W, 1}, mx::uint32);
+#endif
   auto x = logits;
   if (V != 32 * W) {
     auto pad = mx::full({B, 32 * W - V}, mx::array(-std::numeric_limits<float>::infinity(), x.dtype()));

@@ -16,6 +16,7 @@
 #   s10direct    our kernels launched directly (ffi/src/cuda/direct.cpp, the default) against MLX's custom kernels
 #                (VLLM_MLX_CUDA_LAUNCH=mlx): the paged and engine tests on the card, then EngineCore/generate() and the
 #                prefix hit under each, alternating
+#   s10struct    decode with a JSON schema over without under each launch path (the bitmask pinned with direct)
 #   s10qmv       our qmv kernel launched directly: its GPU tests, then Llama-3.1-8B shapes against mlx-lm with it under
 #                each launch path
 #   build        FFI calls and host graph-building ms of one step's forward, Llama-3.1-8B shapes (32 layers), 4-bit:
@@ -312,6 +313,17 @@ case "$part" in
         | tee -a "$OUT/prefix-ttft.log" | grep -E "^prefix"
     done
     timeout 60 python3 bench/cuda/host_arrays.py --ops 200 --rounds 9 2>&1 | tee "$OUT/host-arrays.log" | tail -5
+    ;;
+  s10struct)
+    # Issue 10 with the direct launches and the grammar's bitmask in pinned memory (the default) against MLX's custom
+    # kernels and a managed-memory bitmask (VLLM_MLX_CUDA_LAUNCH=mlx), alternating; the bitmask test on the card first
+    MLX_ENABLE_TF32=0 timeout 60 bun test src/engine/structured/grammar-bitmask.test.ts > "$OUT/bitmask-test.log" 2>&1
+    grep -E "^\(fail\)|^ *[0-9]+ (pass|fail)$" "$OUT/bitmask-test.log"
+    for l in mlx direct mlx direct; do
+      echo "== VLLM_MLX_CUDA_LAUNCH=$l" | tee -a "$OUT/structured.log"
+      VLLM_MLX_CUDA_LAUNCH=$l timeout 110 bun bench/structured/engine-decode.ts --layers 28 --prompt 128 --tokens 256 \
+        --rounds 8 --thread 2>&1 | grep -v WARNING | tee -a "$OUT/structured.log" | tail -2
+    done
     ;;
   s10qmv)
     VLLM_MLX_QMV=kernel MLX_ENABLE_TF32=0 timeout 200 bun test --timeout 190000 src/mlx/ops/nn-quantized-gpu.test.ts \

@@ -63,6 +63,7 @@ struct Api {
   decltype(&cuMemAllocAsync) mem_alloc;
   decltype(&cuMemFree) mem_free;
   decltype(&cuMemFreeHost) mem_free_host;
+  decltype(&cuMemHostAlloc) host_alloc;
   decltype(&cuGetErrorString) error_string;
   decltype(&nvrtcCreateProgram) create;
   decltype(&nvrtcCompileProgram) compile;
@@ -86,6 +87,7 @@ const Api& api() {
                symbol<decltype(&cuMemAllocAsync)>(cu, "cuMemAllocAsync"),
                symbol<decltype(&cuMemFree)>(cu, "cuMemFree_v2"),
                symbol<decltype(&cuMemFreeHost)>(cu, "cuMemFreeHost"),
+               symbol<decltype(&cuMemHostAlloc)>(cu, "cuMemHostAlloc"),
                symbol<decltype(&cuGetErrorString)>(cu, "cuGetErrorString"),
                symbol<decltype(&nvrtcCreateProgram)>(rtc, "nvrtcCreateProgram"),
                symbol<decltype(&nvrtcCompileProgram)>(rtc, "nvrtcCompileProgram"),
@@ -280,6 +282,57 @@ Pool& pool() {
   return *p;
 }
 
+// Pinned host buffers kept by size (device -1 in MLX's terms: it reads them in place, as its managed memory).
+class PinnedPool {
+ public:
+  static constexpr size_t CACHE_BYTES = size_t(64) << 20;
+
+  mx::allocator::Data take(size_t nbytes, const mx::Stream& s) {
+    const size_t size = (std::max<size_t>(nbytes, 1) + 4095) & ~size_t(4095);
+    auto* buf = new mx::cu::CudaBuffer{nullptr, size, -1};
+    {
+      std::lock_guard lock(mutex_);
+      auto it = free_.find(size);
+      if (it != free_.end() && !it->second.empty()) {
+        buf->data = it->second.back();
+        it->second.pop_back();
+        cached_ -= size;
+      }
+    }
+    if (buf->data == nullptr) {
+      mx::cu::device(s.device).make_current();
+      check(api().host_alloc(&buf->data, size, CU_MEMHOSTALLOC_PORTABLE | CU_MEMHOSTALLOC_DEVICEMAP),
+            "cuMemHostAlloc");
+    }
+    return mx::allocator::Data(mx::allocator::Buffer(buf), [this](mx::allocator::Buffer b) { give(b); });
+  }
+
+ private:
+  void give(mx::allocator::Buffer b) {
+    auto* buf = static_cast<mx::cu::CudaBuffer*>(b.ptr());
+    bool keep;
+    {
+      std::lock_guard lock(mutex_);
+      keep = cached_ + buf->size <= CACHE_BYTES;
+      if (keep) {
+        free_[buf->size].push_back(buf->data);
+        cached_ += buf->size;
+      }
+    }
+    if (!keep) api().mem_free_host(buf->data);
+    delete buf;
+  }
+
+  std::mutex mutex_;
+  std::unordered_map<size_t, std::vector<void*>> free_;
+  size_t cached_ = 0;
+};
+
+PinnedPool& pinned_pool() {
+  static PinnedPool* p = new PinnedPool();
+  return *p;
+}
+
 // ---- inputs that are not row-contiguous ------------------------------------------------------------------------
 
 struct Dims {
@@ -454,6 +507,17 @@ std::vector<mx::array> launch(const Kernel& k, const std::vector<mx::array>& inp
   dim3 b(std::min(tx, gx), std::min(ty, gy), std::min(tz, gz));
   dim3 g((gx + tx - 1) / tx, (gy + ty - 1) / ty, (gz + tz - 1) / tz);
   return mx::array::make_arrays(out_shapes, out_dtypes, std::make_shared<DirectLaunch>(s, &v, g, b), inputs);
+}
+
+mx::array pinned_from_host(const void* data, size_t nbytes, mx::Shape shape, mx::Dtype dtype, const mx::Stream& s) {
+  mx::array out(std::move(shape), dtype, nullptr, {});
+  if (static_cast<size_t>(out.nbytes()) != nbytes) {
+    throw std::invalid_argument("[cuda direct] pinned_from_host: the bytes do not match the shape and dtype");
+  }
+  auto d = pinned_pool().take(nbytes, s);
+  std::memcpy(static_cast<mx::cu::CudaBuffer*>(d.buffer().ptr())->data, data, nbytes);
+  out.set_data(std::move(d));
+  return out;
 }
 
 mx::fast::CustomKernelFunction function(Kernel k) {

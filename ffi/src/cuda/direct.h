@@ -48,4 +48,9 @@ std::vector<mx::array> launch(const Kernel& k, const std::vector<mx::array>& inp
 // and `verbose` false are supported directly.)
 mx::fast::CustomKernelFunction function(Kernel k);
 
+// `nbytes` of host data as an array in pinned host memory, which kernels read in place over the bus (UVA). For a
+// small input read once a step (a grammar's bitmask): an array from MLX's host allocation is managed memory, whose
+// pages move to the device on the kernel's first touch and back on the next step's write, a fault each way.
+mx::array pinned_from_host(const void* data, size_t nbytes, mx::Shape shape, mx::Dtype dtype, const mx::Stream& s);
+
 }  // namespace vmlx::cuda
