@@ -517,6 +517,7 @@ mx::array pinned_from_host(const void* data, size_t nbytes, mx::Shape shape, mx:
   auto d = pinned_pool().take(nbytes, s);
   std::memcpy(static_cast<mx::cu::CudaBuffer*>(d.buffer().ptr())->data, data, nbytes);
   out.set_data(std::move(d));
+  out.set_status(mx::array::Status::available);  // data, no primitive: what an array made from host data is
   return out;
 }
 
