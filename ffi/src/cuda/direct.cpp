@@ -1,195 +1,25 @@
-// Direct launches of our CUDA kernels (direct.h): NVRTC once a variant, a primitive that adds the kernel to MLX's
-// command encoder, and device memory for the outputs.
-//
-// Outputs: the wheel's libmlx does not export its stream-ordered device allocation, and its host `malloc` gives
-// managed memory (which it converts device buffers into, taken from its cache). So the outputs come from a small
-// pool of our own (cuMemAllocAsync on the encoder's stream as MLX does, kept by size) wrapped as MLX buffers with a deleter that gives them back. MLX holds
-// a kernel's inputs and outputs until the device has run it, so a buffer returns to the pool only after that. Should
-// MLX move one to managed memory (a host read of the output), the deleter frees it instead.
-//
-// NVRTC and the driver are the libraries libmlx already loaded (looked up, not linked). The include paths are the
-// ones MLX's own JIT uses (mlx/backend/cuda/jit_module.cpp): the wheel's include/ and its CCCL, then the CUDA
-// headers beside the wheel (site-packages/nvidia/cu13), CUDA_HOME, CUDA_PATH or /usr/local/cuda.
+// Direct launches of our CUDA kernels (direct.h): a variant compiled once (driver.h), a primitive that adds it to
+// MLX's command encoder, its outputs in device memory of our own (buffers.h).
 #include "direct.h"
-
-#include <dlfcn.h>
 
 #include <cstdlib>
 #include <cstring>
-#include <filesystem>
 #include <memory>
 #include <mutex>
 #include <stdexcept>
 #include <unordered_map>
 
-#include <cuda.h>
-#include <nvrtc.h>
-
 #include <mlx/backend/cuda/device.h>
-#include <mlx/primitives.h>
 #include <mlx/backend/cuda/utils.h>
+#include <mlx/primitives.h>
 
+#include "buffers.h"
 #include "direct_source.h"
-
-namespace mlx::core::cu {
-const char* cccl_dir();  // exported by libmlx (mlx/backend/cuda/jit_module.cpp), not declared in its headers
-}  // namespace mlx::core::cu
+#include "driver.h"
 
 namespace vmlx::cuda {
 
 namespace {
-
-namespace fs = std::filesystem;
-
-// ---- the libraries libmlx loaded -------------------------------------------------------------------------------
-
-void* library(const char* soname) {
-  void* h = dlopen(soname, RTLD_NOW | RTLD_NOLOAD);
-  if (h == nullptr) h = dlopen(soname, RTLD_NOW);
-  if (h == nullptr) throw std::runtime_error(std::string("[cuda direct] cannot load ") + soname);
-  return h;
-}
-
-template <typename F>
-F symbol(void* lib, const char* name) {
-  auto f = reinterpret_cast<F>(dlsym(lib, name));
-  if (f == nullptr) throw std::runtime_error(std::string("[cuda direct] missing symbol ") + name);
-  return f;
-}
-
-struct Api {
-  decltype(&cuModuleLoadData) module_load;
-  decltype(&cuModuleGetFunction) get_function;
-  decltype(&cuMemAllocAsync) mem_alloc;
-  decltype(&cuMemFree) mem_free;
-  decltype(&cuMemFreeHost) mem_free_host;
-  decltype(&cuMemHostAlloc) host_alloc;
-  decltype(&cuGetErrorString) error_string;
-  decltype(&nvrtcCreateProgram) create;
-  decltype(&nvrtcCompileProgram) compile;
-  decltype(&nvrtcGetProgramLogSize) log_size;
-  decltype(&nvrtcGetProgramLog) log;
-  decltype(&nvrtcGetCUBINSize) cubin_size;
-  decltype(&nvrtcGetCUBIN) cubin;
-  decltype(&nvrtcGetPTXSize) ptx_size;
-  decltype(&nvrtcGetPTX) ptx;
-  decltype(&nvrtcDestroyProgram) destroy;
-  decltype(&nvrtcGetNumSupportedArchs) num_archs;
-  decltype(&nvrtcGetSupportedArchs) archs;
-};
-
-const Api& api() {
-  static const Api a = [] {
-    void* cu = library("libcuda.so.1");
-    void* rtc = library("libnvrtc.so.13");
-    return Api{symbol<decltype(&cuModuleLoadData)>(cu, "cuModuleLoadData"),
-               symbol<decltype(&cuModuleGetFunction)>(cu, "cuModuleGetFunction"),
-               symbol<decltype(&cuMemAllocAsync)>(cu, "cuMemAllocAsync"),
-               symbol<decltype(&cuMemFree)>(cu, "cuMemFree_v2"),
-               symbol<decltype(&cuMemFreeHost)>(cu, "cuMemFreeHost"),
-               symbol<decltype(&cuMemHostAlloc)>(cu, "cuMemHostAlloc"),
-               symbol<decltype(&cuGetErrorString)>(cu, "cuGetErrorString"),
-               symbol<decltype(&nvrtcCreateProgram)>(rtc, "nvrtcCreateProgram"),
-               symbol<decltype(&nvrtcCompileProgram)>(rtc, "nvrtcCompileProgram"),
-               symbol<decltype(&nvrtcGetProgramLogSize)>(rtc, "nvrtcGetProgramLogSize"),
-               symbol<decltype(&nvrtcGetProgramLog)>(rtc, "nvrtcGetProgramLog"),
-               symbol<decltype(&nvrtcGetCUBINSize)>(rtc, "nvrtcGetCUBINSize"),
-               symbol<decltype(&nvrtcGetCUBIN)>(rtc, "nvrtcGetCUBIN"),
-               symbol<decltype(&nvrtcGetPTXSize)>(rtc, "nvrtcGetPTXSize"),
-               symbol<decltype(&nvrtcGetPTX)>(rtc, "nvrtcGetPTX"),
-               symbol<decltype(&nvrtcDestroyProgram)>(rtc, "nvrtcDestroyProgram"),
-               symbol<decltype(&nvrtcGetNumSupportedArchs)>(rtc, "nvrtcGetNumSupportedArchs"),
-               symbol<decltype(&nvrtcGetSupportedArchs)>(rtc, "nvrtcGetSupportedArchs")};
-  }();
-  return a;
-}
-
-void check(CUresult r, const char* what) {
-  if (r == CUDA_SUCCESS) return;
-  const char* msg = nullptr;
-  api().error_string(r, &msg);
-  throw std::runtime_error(std::string("[cuda direct] ") + what + ": " + (msg ? msg : "unknown error"));
-}
-
-// ---- compiling a variant ---------------------------------------------------------------------------------------
-
-const std::vector<std::string>& include_args() {
-  static const std::vector<std::string> args = [] {
-    std::vector<std::string> out;
-    Dl_info info{};
-    fs::path root;
-    if (dladdr(reinterpret_cast<void*>(&mx::cu::get_command_encoder), &info) != 0 && info.dli_fname != nullptr) {
-      root = fs::path(info.dli_fname).parent_path().parent_path();  // <wheel>/mlx/lib/libmlx.so -> <wheel>/mlx
-    }
-    auto include = root / "include";
-    if (fs::exists(include)) out.push_back("--include-path=" + include.string());
-    auto cccl = include / "cccl";
-    if (!fs::exists(cccl) && mx::cu::cccl_dir() != nullptr) cccl = mx::cu::cccl_dir();
-    if (fs::exists(cccl)) out.push_back("--include-path=" + cccl.string());
-    auto cuda = root.parent_path() / "nvidia" / "cu13" / "include";
-    if (!fs::exists(cuda)) {
-      const char* home = std::getenv("CUDA_HOME");
-      if (home == nullptr) home = std::getenv("CUDA_PATH");
-      cuda = fs::path(home != nullptr ? home : "/usr/local/cuda") / "include";
-    }
-    out.push_back("--include-path=" + cuda.string());
-    return out;
-  }();
-  return args;
-}
-
-bool nvrtc_has_sass(int arch) {
-  int n = 0;
-  if (api().num_archs(&n) != NVRTC_SUCCESS || n <= 0) return false;
-  std::vector<int> archs(n);
-  if (api().archs(archs.data()) != NVRTC_SUCCESS) return false;
-  for (int a : archs) {
-    if (a == arch) return true;
-  }
-  return false;
-}
-
-// Compiles `src` for the current device and returns its entry `entry`: a cubin where NVRTC knows the device's
-// architecture (MLX's choice too), else PTX for the driver to finish.
-CUfunction compile(const std::string& src, const std::string& entry, const mx::Stream& s) {
-  auto& device = mx::cu::device(s.device);
-  device.make_current();
-  const int major = device.compute_capability_major(), minor = device.compute_capability_minor();
-  const bool sass = nvrtc_has_sass(major * 10 + minor);
-  std::string arch = std::string("--gpu-architecture=") + (sass ? "sm_" : "compute_") + std::to_string(major) +
-                     std::to_string(minor) + (major >= 9 ? "a" : "");
-  std::vector<const char*> opts = {arch.c_str(), "--device-as-default-execution-space"};
-  for (const auto& inc : include_args()) opts.push_back(inc.c_str());
-  const Api& a = api();
-  nvrtcProgram prog;
-  if (a.create(&prog, src.c_str(), (entry + ".cu").c_str(), 0, nullptr, nullptr) != NVRTC_SUCCESS) {
-    throw std::runtime_error("[cuda direct] nvrtcCreateProgram failed for " + entry);
-  }
-  std::unique_ptr<nvrtcProgram, void (*)(nvrtcProgram*)> guard(&prog, [](nvrtcProgram* p) { api().destroy(p); });
-  if (a.compile(prog, static_cast<int>(opts.size()), opts.data()) != NVRTC_SUCCESS) {
-    size_t n = 0;
-    a.log_size(prog, &n);
-    std::string log(n, '\0');
-    a.log(prog, log.data());
-    throw std::runtime_error("[cuda direct] NVRTC failed to compile " + entry + ": " + log);
-  }
-  size_t n = 0;
-  std::string image;
-  if (sass) {
-    a.cubin_size(prog, &n);
-    image.resize(n);
-    a.cubin(prog, image.data());
-  } else {
-    a.ptx_size(prog, &n);
-    image.resize(n);
-    a.ptx(prog, image.data());
-  }
-  CUmodule module;  // kept loaded for the process's life, as MLX keeps its JIT modules
-  check(a.module_load(&module, image.data()), "cuModuleLoadData");
-  CUfunction fn;
-  check(a.get_function(&fn, module, entry.c_str()), "cuModuleGetFunction");
-  return fn;
-}
 
 const char* c_type(mx::Dtype t) {
   switch (t) {
@@ -202,135 +32,6 @@ const char* c_type(mx::Dtype t) {
     case mx::uint8: return "uint8_t";
     default: throw std::invalid_argument("[cuda direct] no kernel parameter type for this dtype");
   }
-}
-
-// ---- output memory ---------------------------------------------------------------------------------------------
-
-// Device buffers kept by size once their arrays are gone, up to CACHE_BYTES in all.
-class Pool {
- public:
-  static constexpr size_t CACHE_BYTES = size_t(256) << 20;
-
-  mx::allocator::Data take(size_t nbytes, mx::cu::CommandEncoder& enc) {
-    auto* buf = new mx::cu::CudaBuffer{nullptr, 0, -1};
-    if (nbytes > 0) {
-      const size_t size = rounded(nbytes);
-      buf->size = size;
-      buf->device = enc.device().cuda_device();
-      std::unique_lock lock(mutex_);
-      auto it = free_.find(size);
-      if (it != free_.end() && !it->second.empty()) {
-        buf->data = it->second.back();
-        it->second.pop_back();
-        cached_ -= size;
-      } else {
-        lock.unlock();
-        enc.device().make_current();
-        CUdeviceptr p = 0;
-        // Stream-ordered on the encoder's stream, as MLX allocates its own kernels' outputs (and frees them)
-        check(api().mem_alloc(&p, size, static_cast<CUstream>(static_cast<cudaStream_t>(enc.stream()))),
-              "cuMemAllocAsync");
-        buf->data = reinterpret_cast<void*>(p);
-      }
-    }
-    return mx::allocator::Data(mx::allocator::Buffer(buf), [this](mx::allocator::Buffer b) { give(b); });
-  }
-
- private:
-  static size_t rounded(size_t n) {
-    if (n <= 256) return 256;
-    if (n < 4096) {
-      size_t p = 256;
-      while (p < n) p <<= 1;
-      return p;
-    }
-    return (n + 4095) & ~size_t(4095);
-  }
-
-  void give(mx::allocator::Buffer b) {
-    auto* buf = static_cast<mx::cu::CudaBuffer*>(b.ptr());
-    if (buf->data != nullptr) {
-      // device -1: MLX moved it to managed memory for a host read (and freed ours); not one of ours any more.
-      bool keep = buf->device >= 0;
-      if (keep) {
-        std::lock_guard lock(mutex_);
-        keep = cached_ + buf->size <= CACHE_BYTES;
-        if (keep) {
-          free_[buf->size].push_back(buf->data);
-          cached_ += buf->size;
-        }
-      }
-      if (!keep) {
-        // (device -1 is MLX's managed copy, or pinned host memory where the device has no concurrent managed
-        // access; either is freed in the device's context)
-        mx::cu::device(mx::Device(mx::Device::gpu, buf->device >= 0 ? buf->device : 0)).make_current();
-        if (api().mem_free(reinterpret_cast<CUdeviceptr>(buf->data)) != CUDA_SUCCESS && buf->device < 0) {
-          api().mem_free_host(buf->data);
-        }
-      }
-    }
-    delete buf;
-  }
-
-  std::mutex mutex_;
-  std::unordered_map<size_t, std::vector<void*>> free_;
-  size_t cached_ = 0;
-};
-
-Pool& pool() {
-  static Pool* p = new Pool();  // never destroyed: buffers may come back while the process exits
-  return *p;
-}
-
-// Pinned host buffers kept by size (device -1 in MLX's terms: it reads them in place, as its managed memory).
-class PinnedPool {
- public:
-  static constexpr size_t CACHE_BYTES = size_t(64) << 20;
-
-  mx::allocator::Data take(size_t nbytes, const mx::Stream& s) {
-    const size_t size = (std::max<size_t>(nbytes, 1) + 4095) & ~size_t(4095);
-    auto* buf = new mx::cu::CudaBuffer{nullptr, size, -1};
-    {
-      std::lock_guard lock(mutex_);
-      auto it = free_.find(size);
-      if (it != free_.end() && !it->second.empty()) {
-        buf->data = it->second.back();
-        it->second.pop_back();
-        cached_ -= size;
-      }
-    }
-    if (buf->data == nullptr) {
-      mx::cu::device(s.device).make_current();
-      check(api().host_alloc(&buf->data, size, CU_MEMHOSTALLOC_PORTABLE | CU_MEMHOSTALLOC_DEVICEMAP),
-            "cuMemHostAlloc");
-    }
-    return mx::allocator::Data(mx::allocator::Buffer(buf), [this](mx::allocator::Buffer b) { give(b); });
-  }
-
- private:
-  void give(mx::allocator::Buffer b) {
-    auto* buf = static_cast<mx::cu::CudaBuffer*>(b.ptr());
-    bool keep;
-    {
-      std::lock_guard lock(mutex_);
-      keep = cached_ + buf->size <= CACHE_BYTES;
-      if (keep) {
-        free_[buf->size].push_back(buf->data);
-        cached_ += buf->size;
-      }
-    }
-    if (!keep) api().mem_free_host(buf->data);
-    delete buf;
-  }
-
-  std::mutex mutex_;
-  std::unordered_map<size_t, std::vector<void*>> free_;
-  size_t cached_ = 0;
-};
-
-PinnedPool& pinned_pool() {
-  static PinnedPool* p = new PinnedPool();
-  return *p;
 }
 
 // ---- inputs that are not row-contiguous ------------------------------------------------------------------------
@@ -346,9 +47,9 @@ struct Strides {
 // `x` copied into a fresh row-contiguous array on the device, which the encoder keeps until the copy has run.
 mx::array contiguous_copy(const mx::array& x, mx::cu::CommandEncoder& enc, const mx::Stream& s) {
   if (x.ndim() > 8) throw std::invalid_argument("[cuda direct] an input of more than 8 dimensions");
-  static CUfunction fn = compile(source::STRIDED_COPY, "vmlx_direct_strided_copy", s);
+  static CUfunction fn = driver::compile(source::STRIDED_COPY, "vmlx_direct_strided_copy", s);
   mx::array out(x.shape(), x.dtype(), nullptr, {});
-  out.set_data(pool().take(out.nbytes(), enc));
+  out.set_data(buffers::device(out.nbytes(), enc));
   Dims shape{};
   Strides strides{};
   for (size_t d = 0; d < x.ndim(); ++d) shape.v[d] = x.shape(d), strides.v[d] = x.strides(d);
@@ -388,7 +89,7 @@ class DirectLaunch : public mx::Primitive {
     std::vector<mx::array> ready;
     ready.reserve(inputs.size());
     for (const auto& x : inputs) ready.push_back(x.flags().row_contiguous ? x : contiguous_copy(x, enc, s));
-    for (auto& out : outputs) out.set_data(pool().take(out.nbytes(), enc));
+    for (auto& out : outputs) out.set_data(buffers::device(out.nbytes(), enc));
     // Argument storage first, so that the pointers into it stay put.
     std::vector<CUdeviceptr> ptrs;
     std::vector<Dims> shapes;
@@ -476,7 +177,7 @@ const Variant& variant(const Kernel& k, const std::vector<mx::array>& inputs,
     }
   }
   const std::string entry = source::entry_name(k.name, key.substr(k.name.size()));
-  CUfunction fn = compile(source::wrap(entry, k.header, k.body, ins, outs, consts), entry, s);
+  CUfunction fn = driver::compile(source::wrap(entry, k.header, k.body, ins, outs, consts), entry, s);
   auto v = std::make_unique<Variant>(Variant{fn, "Vmlx" + k.name, std::move(shape_args)});
   return *variants.emplace(key, std::move(v)).first->second;
 }
@@ -514,7 +215,7 @@ mx::array pinned_from_host(const void* data, size_t nbytes, mx::Shape shape, mx:
   if (static_cast<size_t>(out.nbytes()) != nbytes) {
     throw std::invalid_argument("[cuda direct] pinned_from_host: the bytes do not match the shape and dtype");
   }
-  auto d = pinned_pool().take(nbytes, s);
+  auto d = buffers::pinned(nbytes, s);
   std::memcpy(static_cast<mx::cu::CudaBuffer*>(d.buffer().ptr())->data, data, nbytes);
   out.set_data(std::move(d));
   out.set_status(mx::array::Status::available);  // data, no primitive: what an array made from host data is

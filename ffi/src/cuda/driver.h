@@ -1,0 +1,45 @@
+// The CUDA driver and NVRTC as libmlx loaded them (looked up at run time, not linked): what our direct launches
+// (direct.h) need to compile a kernel once and to allocate memory outside MLX's allocator.
+#pragma once
+#include <string>
+
+#include <cuda.h>
+#include <nvrtc.h>
+
+#include "../common.h"
+
+namespace vmlx::cuda::driver {
+
+struct Api {
+  decltype(&cuModuleLoadData) module_load;
+  decltype(&cuModuleGetFunction) get_function;
+  decltype(&cuMemAllocAsync) mem_alloc;
+  decltype(&cuMemFree) mem_free;
+  decltype(&cuMemFreeHost) mem_free_host;
+  decltype(&cuMemHostAlloc) host_alloc;
+  decltype(&cuGetErrorString) error_string;
+  decltype(&nvrtcCreateProgram) create;
+  decltype(&nvrtcCompileProgram) compile;
+  decltype(&nvrtcGetProgramLogSize) log_size;
+  decltype(&nvrtcGetProgramLog) log;
+  decltype(&nvrtcGetCUBINSize) cubin_size;
+  decltype(&nvrtcGetCUBIN) cubin;
+  decltype(&nvrtcGetPTXSize) ptx_size;
+  decltype(&nvrtcGetPTX) ptx;
+  decltype(&nvrtcDestroyProgram) destroy;
+  decltype(&nvrtcGetNumSupportedArchs) num_archs;
+  decltype(&nvrtcGetSupportedArchs) archs;
+};
+
+// The entry points, looked up once (throws std::runtime_error when a library or symbol is missing).
+const Api& api();
+
+// Throws std::runtime_error("[cuda direct] what: <the driver's message>") unless `r` is CUDA_SUCCESS.
+void check(CUresult r, const char* what);
+
+// `src` compiled with NVRTC for the device of `s` (a cubin where NVRTC knows its architecture, as MLX chooses,
+// else PTX for the driver to finish), loaded for the process's life; returns its extern "C" function `entry`.
+// A compile error throws std::runtime_error with NVRTC's log.
+CUfunction compile(const std::string& src, const std::string& entry, const mx::Stream& s);
+
+}  // namespace vmlx::cuda::driver
