@@ -1,6 +1,7 @@
 // The pools behind buffers.h.
 #include "buffers.h"
 
+#include <algorithm>
 #include <mutex>
 #include <unordered_map>
 #include <vector>
@@ -13,136 +14,109 @@ namespace {
 
 using driver::check;
 
-class Pool {
+// Free buffers by size, up to `limit` bytes in all; thread-safe (arrays die on MLX's completion thread too).
+class FreeList {
  public:
-  static constexpr size_t CACHE_BYTES = size_t(256) << 20;
+  explicit FreeList(size_t limit) : limit_(limit) {}
 
-  mx::allocator::Data take(size_t nbytes, mx::cu::CommandEncoder& enc) {
-    auto* buf = new mx::cu::CudaBuffer{nullptr, 0, -1};
-    if (nbytes > 0) {
-      const size_t size = rounded(nbytes);
-      buf->size = size;
-      buf->device = enc.device().cuda_device();
-      std::unique_lock lock(mutex_);
-      auto it = free_.find(size);
-      if (it != free_.end() && !it->second.empty()) {
-        buf->data = it->second.back();
-        it->second.pop_back();
-        cached_ -= size;
-      } else {
-        lock.unlock();
-        enc.device().make_current();
-        CUdeviceptr p = 0;
-        // Stream-ordered on the encoder's stream, as MLX allocates its own kernels' outputs (and frees them)
-        check(driver::api().mem_alloc(&p, size, static_cast<CUstream>(static_cast<cudaStream_t>(enc.stream()))),
-              "cuMemAllocAsync");
-        buf->data = reinterpret_cast<void*>(p);
-      }
-    }
-    return mx::allocator::Data(mx::allocator::Buffer(buf), [this](mx::allocator::Buffer b) { give(b); });
+  // A kept buffer of exactly `size` bytes, or nullptr.
+  void* take(size_t size) {
+    std::lock_guard lock(mutex_);
+    auto it = free_.find(size);
+    if (it == free_.end() || it->second.empty()) return nullptr;
+    void* p = it->second.back();
+    it->second.pop_back();
+    cached_ -= size;
+    return p;
+  }
+
+  // Keeps `p` unless that would pass the limit; false means the caller frees it.
+  bool keep(void* p, size_t size) {
+    std::lock_guard lock(mutex_);
+    if (cached_ + size > limit_) return false;
+    free_[size].push_back(p);
+    cached_ += size;
+    return true;
   }
 
  private:
-  static size_t rounded(size_t n) {
-    if (n <= 256) return 256;
-    if (n < 4096) {
-      size_t p = 256;
-      while (p < n) p <<= 1;
-      return p;
-    }
-    return (n + 4095) & ~size_t(4095);
-  }
-
-  void give(mx::allocator::Buffer b) {
-    auto* buf = static_cast<mx::cu::CudaBuffer*>(b.ptr());
-    if (buf->data != nullptr) {
-      // device -1: MLX moved it to managed memory for a host read (and freed ours); not one of ours any more.
-      bool keep = buf->device >= 0;
-      if (keep) {
-        std::lock_guard lock(mutex_);
-        keep = cached_ + buf->size <= CACHE_BYTES;
-        if (keep) {
-          free_[buf->size].push_back(buf->data);
-          cached_ += buf->size;
-        }
-      }
-      if (!keep) {
-        // (device -1 is MLX's managed copy, or pinned host memory where the device has no concurrent managed
-        // access; either is freed in the device's context)
-        mx::cu::device(mx::Device(mx::Device::gpu, buf->device >= 0 ? buf->device : 0)).make_current();
-        if (driver::api().mem_free(reinterpret_cast<CUdeviceptr>(buf->data)) != CUDA_SUCCESS && buf->device < 0) {
-          driver::api().mem_free_host(buf->data);
-        }
-      }
-    }
-    delete buf;
-  }
-
+  const size_t limit_;
   std::mutex mutex_;
   std::unordered_map<size_t, std::vector<void*>> free_;
   size_t cached_ = 0;
 };
 
-Pool& pool() {
-  static Pool* p = new Pool();  // never destroyed: buffers may come back while the process exits
-  return *p;
+// Sizes as MLX's allocator rounds them: powers of two from 256 bytes below a page, whole pages above.
+size_t rounded(size_t n) {
+  if (n <= 256) return 256;
+  if (n < 4096) {
+    size_t p = 256;
+    while (p < n) p <<= 1;
+    return p;
+  }
+  return (n + 4095) & ~size_t(4095);
 }
 
-// Pinned host buffers kept by size (device -1 in MLX's terms: it reads them in place, as its managed memory).
-class PinnedPool {
- public:
-  static constexpr size_t CACHE_BYTES = size_t(64) << 20;
+// Never destroyed: buffers may come back while the process exits.
+FreeList& device_list() {
+  static FreeList* l = new FreeList(size_t(256) << 20);
+  return *l;
+}
 
-  mx::allocator::Data take(size_t nbytes, const mx::Stream& s) {
-    const size_t size = (std::max<size_t>(nbytes, 1) + 4095) & ~size_t(4095);
-    auto* buf = new mx::cu::CudaBuffer{nullptr, size, -1};
-    {
-      std::lock_guard lock(mutex_);
-      auto it = free_.find(size);
-      if (it != free_.end() && !it->second.empty()) {
-        buf->data = it->second.back();
-        it->second.pop_back();
-        cached_ -= size;
-      }
+FreeList& pinned_list() {
+  static FreeList* l = new FreeList(size_t(64) << 20);
+  return *l;
+}
+
+void give_device(mx::allocator::Buffer b) {
+  auto* buf = static_cast<mx::cu::CudaBuffer*>(b.ptr());
+  // device -1: MLX moved it to managed memory for a host read (and freed ours); not one of ours any more
+  if (buf->data != nullptr && !(buf->device >= 0 && device_list().keep(buf->data, buf->size))) {
+    // (MLX's managed copy, or pinned host memory where the device has no concurrent managed access; either is
+    // freed in the device's context)
+    mx::cu::device(mx::Device(mx::Device::gpu, buf->device >= 0 ? buf->device : 0)).make_current();
+    if (driver::api().mem_free(reinterpret_cast<CUdeviceptr>(buf->data)) != CUDA_SUCCESS && buf->device < 0) {
+      driver::api().mem_free_host(buf->data);
     }
-    if (buf->data == nullptr) {
-      mx::cu::device(s.device).make_current();
-      check(driver::api().host_alloc(&buf->data, size, CU_MEMHOSTALLOC_PORTABLE | CU_MEMHOSTALLOC_DEVICEMAP),
-            "cuMemHostAlloc");
-    }
-    return mx::allocator::Data(mx::allocator::Buffer(buf), [this](mx::allocator::Buffer b) { give(b); });
   }
+  delete buf;
+}
 
- private:
-  void give(mx::allocator::Buffer b) {
-    auto* buf = static_cast<mx::cu::CudaBuffer*>(b.ptr());
-    bool keep;
-    {
-      std::lock_guard lock(mutex_);
-      keep = cached_ + buf->size <= CACHE_BYTES;
-      if (keep) {
-        free_[buf->size].push_back(buf->data);
-        cached_ += buf->size;
-      }
-    }
-    if (!keep) driver::api().mem_free_host(buf->data);
-    delete buf;
-  }
-
-  std::mutex mutex_;
-  std::unordered_map<size_t, std::vector<void*>> free_;
-  size_t cached_ = 0;
-};
-
-PinnedPool& pinned_pool() {
-  static PinnedPool* p = new PinnedPool();
-  return *p;
+void give_pinned(mx::allocator::Buffer b) {
+  auto* buf = static_cast<mx::cu::CudaBuffer*>(b.ptr());
+  if (!pinned_list().keep(buf->data, buf->size)) driver::api().mem_free_host(buf->data);
+  delete buf;
 }
 
 }  // namespace
 
-mx::allocator::Data device(size_t nbytes, mx::cu::CommandEncoder& enc) { return pool().take(nbytes, enc); }
+mx::allocator::Data device(size_t nbytes, mx::cu::CommandEncoder& enc) {
+  auto* buf = new mx::cu::CudaBuffer{nullptr, 0, -1};
+  if (nbytes > 0) {
+    buf->size = rounded(nbytes);
+    buf->device = enc.device().cuda_device();
+    buf->data = device_list().take(buf->size);
+    if (buf->data == nullptr) {
+      enc.device().make_current();
+      CUdeviceptr p = 0;
+      // Stream-ordered on the encoder's stream, as MLX allocates its own kernels' outputs (and frees them)
+      check(driver::api().mem_alloc(&p, buf->size, static_cast<CUstream>(static_cast<cudaStream_t>(enc.stream()))),
+            "cuMemAllocAsync");
+      buf->data = reinterpret_cast<void*>(p);
+    }
+  }
+  return mx::allocator::Data(mx::allocator::Buffer(buf), give_device);
+}
 
-mx::allocator::Data pinned(size_t nbytes, const mx::Stream& s) { return pinned_pool().take(nbytes, s); }
+mx::allocator::Data pinned(size_t nbytes, const mx::Stream& s) {
+  const size_t size = (std::max<size_t>(nbytes, 1) + 4095) & ~size_t(4095);
+  auto* buf = new mx::cu::CudaBuffer{pinned_list().take(size), size, -1};
+  if (buf->data == nullptr) {
+    mx::cu::device(s.device).make_current();
+    check(driver::api().host_alloc(&buf->data, size, CU_MEMHOSTALLOC_PORTABLE | CU_MEMHOSTALLOC_DEVICEMAP),
+          "cuMemHostAlloc");
+  }
+  return mx::allocator::Data(mx::allocator::Buffer(buf), give_pinned);
+}
 
 }  // namespace vmlx::cuda::buffers
