@@ -4,6 +4,9 @@
 
 #include "common.h"
 #include "io_json.h"
+#if defined(VMLX_WITH_CUDA)
+#include "cuda/buffers.h"
+#endif
 
 using namespace vmlx;
 
@@ -37,7 +40,14 @@ int mlx_reset_peak_memory(void) { VMLX_TRY(mx::reset_peak_memory()) }
 int mlx_set_cache_limit(size_t* res, size_t limit) { VMLX_TRY(*res = mx::set_cache_limit(limit)) }
 int mlx_set_memory_limit(size_t* res, size_t limit) { VMLX_TRY(*res = mx::set_memory_limit(limit)) }
 int mlx_set_wired_limit(size_t* res, size_t limit) { VMLX_TRY(*res = mx::set_wired_limit(limit)) }
-int mlx_clear_cache(void) { VMLX_TRY(mx::clear_cache()) }
+int mlx_clear_cache(void) {
+  VMLX_TRY({
+    mx::clear_cache();
+#if defined(VMLX_WITH_CUDA)
+    cuda::buffers::release_cached();  // our kernels' kept outputs (ffi/src/cuda/buffers.h)
+#endif
+  })
+}
 
 int vmlx_device_info_json(const char** res, mlx_device_type type, int index) {
   static thread_local std::string buffer;

@@ -30,6 +30,18 @@ class FreeList {
     return p;
   }
 
+  // Every kept buffer with its size, the list left empty.
+  std::vector<std::pair<void*, size_t>> drain() {
+    std::lock_guard lock(mutex_);
+    std::vector<std::pair<void*, size_t>> out;
+    for (auto& [size, ptrs] : free_) {
+      for (void* p : ptrs) out.emplace_back(p, size);
+    }
+    free_.clear();
+    cached_ = 0;
+    return out;
+  }
+
   // Keeps `p` unless that would pass the limit; false means the caller frees it.
   bool keep(void* p, size_t size) {
     std::lock_guard lock(mutex_);
@@ -68,14 +80,21 @@ FreeList& pinned_list() {
   return *l;
 }
 
+// A device buffer of ours back to the driver's pool (stream-ordered, as allocated; the device is done with it).
+void free_device(void* p, int device) {
+  mx::cu::device(mx::Device(mx::Device::gpu, device)).make_current();
+  driver::api().mem_free_async(reinterpret_cast<CUdeviceptr>(p), nullptr);
+}
+
 void give_device(mx::allocator::Buffer b) {
   auto* buf = static_cast<mx::cu::CudaBuffer*>(b.ptr());
-  // device -1: MLX moved it to managed memory for a host read (and freed ours); not one of ours any more
-  if (buf->data != nullptr && !(buf->device >= 0 && device_list().keep(buf->data, buf->size))) {
-    // (MLX's managed copy, or pinned host memory where the device has no concurrent managed access; either is
-    // freed in the device's context)
-    mx::cu::device(mx::Device(mx::Device::gpu, buf->device >= 0 ? buf->device : 0)).make_current();
-    if (driver::api().mem_free(reinterpret_cast<CUdeviceptr>(buf->data)) != CUDA_SUCCESS && buf->device < 0) {
+  if (buf->data != nullptr && buf->device >= 0) {
+    if (!device_list().keep(buf->data, buf->size)) free_device(buf->data, buf->device);
+  } else if (buf->data != nullptr) {
+    // device -1: MLX moved it to managed memory for a host read (and freed ours). Its copy is managed memory, or
+    // pinned host memory where the device has no concurrent managed access.
+    mx::cu::device(mx::Device(mx::Device::gpu, 0)).make_current();
+    if (driver::api().mem_free(reinterpret_cast<CUdeviceptr>(buf->data)) != CUDA_SUCCESS) {
       driver::api().mem_free_host(buf->data);
     }
   }
@@ -117,6 +136,12 @@ mx::allocator::Data pinned(size_t nbytes, const mx::Stream& s) {
           "cuMemHostAlloc");
   }
   return mx::allocator::Data(mx::allocator::Buffer(buf), give_pinned);
+}
+
+void release_cached() {
+  // (one device: MLX's CUDA backend runs on device 0)
+  for (auto [p, size] : device_list().drain()) free_device(p, 0);
+  for (auto [p, size] : pinned_list().drain()) driver::api().mem_free_host(p);
 }
 
 }  // namespace vmlx::cuda::buffers

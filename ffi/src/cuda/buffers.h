@@ -18,4 +18,7 @@ mx::allocator::Data device(size_t nbytes, mx::cu::CommandEncoder& enc);
 // `nbytes` of pinned, device-mapped host memory (device -1 in MLX's terms: kernels read it in place).
 mx::allocator::Data pinned(size_t nbytes, const mx::Stream& s);
 
+// Frees every kept buffer (with MLX's clear_cache: the idle release).
+void release_cached();
+
 }  // namespace vmlx::cuda::buffers

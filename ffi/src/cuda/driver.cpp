@@ -47,6 +47,7 @@ const Api& api() {
                symbol<decltype(&cuModuleGetFunction)>(cu, "cuModuleGetFunction"),
                symbol<decltype(&cuMemAllocAsync)>(cu, "cuMemAllocAsync"),
                symbol<decltype(&cuMemFree)>(cu, "cuMemFree_v2"),
+               symbol<decltype(&cuMemFreeAsync)>(cu, "cuMemFreeAsync"),
                symbol<decltype(&cuMemFreeHost)>(cu, "cuMemFreeHost"),
                symbol<decltype(&cuMemHostAlloc)>(cu, "cuMemHostAlloc"),
                symbol<decltype(&cuGetErrorString)>(cu, "cuGetErrorString"),

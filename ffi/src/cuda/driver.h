@@ -15,6 +15,7 @@ struct Api {
   decltype(&cuModuleGetFunction) get_function;
   decltype(&cuMemAllocAsync) mem_alloc;
   decltype(&cuMemFree) mem_free;
+  decltype(&cuMemFreeAsync) mem_free_async;
   decltype(&cuMemFreeHost) mem_free_host;
   decltype(&cuMemHostAlloc) host_alloc;
   decltype(&cuGetErrorString) error_string;
