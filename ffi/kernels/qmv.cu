@@ -1,8 +1,9 @@
 // Affine-quantized matrix-vector product for a few rows, out = x @ dequantize(w)^T: the body of an MLX
 // `fast::cuda_kernel` named vmlx_qmv (ffi/src/cuda/qmv_cuda.cpp). MLX writes the signature from the call:
-//   inputs   x [M, K] of type T; w uint32 [N, K * BITS / 32] (MLX's packing: value i of a word at bits
-//            BITS * i); scales, biases [N, K / G] of type T; their shapes arrive as x_shape and w_shape;
-//   output   out [M, N] of type T;
+//   inputs   x [..., K] of type T (M rows in all, contiguous); w uint32 [N, K * BITS / 32] (MLX's packing: value i
+//            of a word at bits BITS * i); scales, biases [N, K / G] of type T; w's shape arrives as w_shape (K is
+//            read from it, so that x and out keep the caller's shapes: no reshapes around the kernel);
+//   output   out [..., N] of type T (M rows);
 //   constants T (dtype), BITS (4 or 8), G (group: 32, 64 or 128), M (rows of x, 1 to 8), NW (warps a block),
 //            COLS (output columns a warp), UNROLL (16-byte loads a lane issues for each column before it waits);
 //   grid     (32 * NW / KS * blocks, KS, 1) threads in blocks of (32 * NW / KS, KS, 1), KS = 1, 2, 4 or 8: a
@@ -37,7 +38,7 @@ constexpr int PIECE_WORDS = 4 / PIECES;
 constexpr int HALF_VALUES = 16 / BITS;
 constexpr unsigned MASK = (1u << BITS) - 1u;
 static_assert(COLS * M <= 32, "one lane a column and row in the slices' sum");
-const int K = x_shape[1];
+const int K = w_shape[1] * (32 / BITS);
 const int N = w_shape[0];
 const int lane = threadIdx.x % 32;
 const int KS = blockDim.y;

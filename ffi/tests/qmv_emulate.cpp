@@ -80,8 +80,7 @@ inline int min(int a, int b) { return a < b ? a : b; }
 // One block runs at a time, so a function-level static is the block's shared memory.
 #define __shared__ static
 template <typename T, int BITS, int G, int M, int NW, int COLS, int UNROLL>
-void body(const T* x, const uint32_t* w, const T* scales, const T* biases, T* out, const int* x_shape,
-          const int* w_shape) {
+void body(const T* x, const uint32_t* w, const T* scales, const T* biases, T* out, const int* w_shape) {
 #include "qmv.cu"
 }
 #undef __shared__
@@ -97,7 +96,6 @@ constexpr int NW = 8;  // warps a block, as ffi/src/cuda/qmv_cuda.cpp launches
 // each block's threads at once (lanes of a warp share shuffles, the block a barrier), one block after another.
 template <typename T, int BITS, int G, int M, int COLS, int UNROLL>
 void launch(const T* x, const uint32_t* w, const T* scales, const T* biases, T* out, int K, int N, int KS) {
-  const int x_shape[2] = {M, K};
   const int w_shape[2] = {N, K * BITS / 32};
   const int col_groups = NW / KS;
   const int blocks = (N + col_groups * COLS - 1) / (col_groups * COLS);
@@ -113,7 +111,7 @@ void launch(const T* x, const uint32_t* w, const T* scales, const T* biases, T* 
           threadIdx = {t, y, 0};
           warp = &warps[y * col_groups + t / 32];
           block = &bar;
-          body<T, BITS, G, M, NW, COLS, UNROLL>(x, w, scales, biases, out, x_shape, w_shape);
+          body<T, BITS, G, M, NW, COLS, UNROLL>(x, w, scales, biases, out, w_shape);
         });
       }
     }

@@ -66,16 +66,16 @@ std::optional<mx::array> on_gpu(const mx::array& ref, const mx::Stream& s) {
   const int K = m->K, N = m->N;
   if (K % m->group != 0 || m->rows > MAX_ROWS) return std::nullopt;
   const int rows = static_cast<int>(m->rows), bits = m->bits, group = m->group;
-  auto x2 = mx::reshape(x, {rows, K}, s);
+  // x and the result keep their shapes ([..., K] and [..., N]): the kernel reads K from w and M is a constant, so
+  // no reshape nodes go around it
   const auto [cols, unroll, slices] = layout(N, K, rows, bits);
   const int col_groups = WARPS / slices;  // a block's warps: col_groups x slices
   const int blocks = (N + col_groups * cols - 1) / (col_groups * cols);
-  auto out = kernel()({x2, w, scales, biases}, {{rows, N}}, {x.dtype()}, {32 * col_groups * blocks, slices, 1},
-                      {32 * col_groups, slices, 1},
-                      {{"T", x.dtype()}, {"BITS", bits}, {"G", group}, {"M", rows}, {"NW", WARPS}, {"COLS", cols},
-                       {"UNROLL", unroll}},
-                      std::nullopt, false, s)[0];
-  return mx::reshape(out, ref.shape(), s);
+  return kernel()({x, w, scales, biases}, {ref.shape()}, {x.dtype()}, {32 * col_groups * blocks, slices, 1},
+                  {32 * col_groups, slices, 1},
+                  {{"T", x.dtype()}, {"BITS", bits}, {"G", group}, {"M", rows}, {"NW", WARPS}, {"COLS", cols},
+                   {"UNROLL", unroll}},
+                  std::nullopt, false, s)[0];
 }
 
 }  // namespace vmlx::qmv
