@@ -17,6 +17,11 @@
 #                (VLLM_MLX_CUDA_LAUNCH=mlx): the paged and engine tests on the card, then EngineCore/generate() and the
 #                prefix hit under each, alternating
 #   s10struct    decode with a JSON schema over without under each launch path (the bitmask pinned with direct)
+#   s11a         session 8's final code on the card: the paged, engine, grammar-bitmask and multimodal-engine tests, then
+#                the split-K kernel's whole test file (VLLM_MLX_PAGED_KERNEL=split)
+#   s11b         Llama-3.1-8B shapes against mlx-lm: MLX's 4-bit op, then our qmv kernel (launched directly, no reshapes
+#                around it since session 8); the qmv kernel's GPU tests after
+#   s11c         the 2048-token prefix hit: default, dense prefill, split-K kernel; a hit's phases; served 0.6B c=1/8
 #   s10qmv       our qmv kernel launched directly: its GPU tests, then Llama-3.1-8B shapes against mlx-lm with it under
 #                each launch path
 #   build        FFI calls and host graph-building ms of one step's forward, Llama-3.1-8B shapes (32 layers), 4-bit:
@@ -324,6 +329,35 @@ case "$part" in
       VLLM_MLX_CUDA_LAUNCH=$l timeout 110 bun bench/structured/engine-decode.ts --layers 28 --prompt 128 --tokens 256 \
         --rounds 8 --thread 2>&1 | grep -v WARNING | tee -a "$OUT/structured.log" | tail -2
     done
+    ;;
+  s11a)
+    MLX_ENABLE_TF32=0 timeout 200 bun test --timeout 150000 src/mlx/ops/paged.test.ts src/engine/paged src/engine/engine-core \
+      src/engine/runner src/engine/structured/grammar-bitmask.test.ts src/engine/multimodal/mm-engine.test.ts \
+      src/engine/multimodal/mm-engine-image.test.ts > "$OUT/correctness.log" 2>&1
+    grep -E "^\(fail\)|^ *[0-9]+ (pass|fail)$" "$OUT/correctness.log"
+    VLLM_MLX_PAGED_KERNEL=split MLX_ENABLE_TF32=0 timeout 300 bun test --timeout 290000 src/mlx/ops/paged.test.ts \
+      > "$OUT/split-test.log" 2>&1
+    grep -E "^\(fail\)|^ *[0-9]+ (pass|fail)$" "$OUT/split-test.log"
+    ;;
+  s11b)
+    for q in mlx kernel; do
+      VLLM_MLX_QMV=$q timeout 200 bun bench/generation/run.ts --models llama-3.1-8b:4 --prompt 512 --decode 128 --runs 2 \
+        --backend cuda --models-dir /tmp/models 2>&1 | tee "$OUT/gen-8b-$q.log" | grep -E "^\| llama|run [0-9]"
+    done
+    VLLM_MLX_QMV=kernel MLX_ENABLE_TF32=0 timeout 180 bun test --timeout 170000 src/mlx/ops/nn-quantized-gpu.test.ts \
+      > "$OUT/qmv-test.log" 2>&1
+    grep -E "^\(fail\)|^ *[0-9]+ (pass|fail)$" "$OUT/qmv-test.log"
+    ;;
+  s11c)
+    for v in "" "VLLM_MLX_PAGED_PREFILL=dense" "VLLM_MLX_PAGED_KERNEL=split" "" "VLLM_MLX_PAGED_PREFILL=dense" \
+      "VLLM_MLX_PAGED_KERNEL=split"; do
+      echo "== ${v:-default}" | tee -a "$OUT/prefix-ttft.log"
+      env $v timeout 60 bun bench/engine-batching.ts --prefix 2048 --rounds 3 --prefix-only 2>&1 \
+        | tee -a "$OUT/prefix-ttft.log" | grep -E "^prefix"
+    done
+    timeout 90 bun bench/engine-step-profile.ts --layers 28 --steps 16 --only hit --prefix 2048 --hit 16 2>&1 \
+      | tee "$OUT/prefix-profile.log" | grep -E "^(machine|prefill|hit|decode)"
+    serve_06b_c1_c8 200
     ;;
   s10qmv)
     VLLM_MLX_QMV=kernel MLX_ENABLE_TF32=0 timeout 200 bun test --timeout 190000 src/mlx/ops/nn-quantized-gpu.test.ts \
