@@ -2,6 +2,8 @@
 // MLX's command encoder, its outputs in device memory of our own (buffers.h).
 #include "direct.h"
 
+#include <atomic>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <memory>
@@ -228,14 +230,23 @@ mx::fast::CustomKernelFunction function(Kernel k) {
   auto mlx = std::make_shared<mx::fast::CustomKernelFunction>(mx::fast::cuda_kernel(
       spec->name, names, spec->outputs, spec->body, spec->header != nullptr ? spec->header : "",
       /*ensure_row_contiguous=*/true, /*shared_memory=*/0));
-  return [spec, mlx](const std::vector<mx::array>& inputs, const std::vector<mx::Shape>& out_shapes,
-                     const std::vector<mx::Dtype>& out_dtypes, std::tuple<int, int, int> grid,
-                     std::tuple<int, int, int> block, std::vector<Constant> constants,
-                     std::optional<float> init_value, bool verbose, mx::StreamOrDevice s) {
-    if (!enabled() || init_value.has_value() || verbose) {
-      return (*mlx)(inputs, out_shapes, out_dtypes, grid, block, std::move(constants), init_value, verbose, s);
+  auto unavailable = std::make_shared<std::atomic<bool>>(false);
+  return [spec, mlx, unavailable](const std::vector<mx::array>& inputs, const std::vector<mx::Shape>& out_shapes,
+                                  const std::vector<mx::Dtype>& out_dtypes, std::tuple<int, int, int> grid,
+                                  std::tuple<int, int, int> block, std::vector<Constant> constants,
+                                  std::optional<float> init_value, bool verbose, mx::StreamOrDevice s) {
+    if (enabled() && !unavailable->load() && !init_value.has_value() && !verbose) {
+      try {
+        return launch(*spec, inputs, out_shapes, out_dtypes, grid, block, constants, mx::to_stream(s));
+      } catch (const driver::Unavailable& e) {
+        // Set-up failed here (no NVRTC, headers not found, a kernel the driver refuses): this kernel goes through
+        // MLX's custom kernel from now on, which compiles it its own way, rather than failing every request
+        unavailable->store(true);
+        std::fprintf(stderr, "vllm-mlx: %s\nvllm-mlx: %s now launches through MLX's custom kernel\n", e.what(),
+                     spec->name.c_str());
+      }
     }
-    return launch(*spec, inputs, out_shapes, out_dtypes, grid, block, constants, mx::to_stream(s));
+    return (*mlx)(inputs, out_shapes, out_dtypes, grid, block, std::move(constants), init_value, verbose, s);
   };
 }
 

@@ -37,7 +37,7 @@ bool enabled();
 
 // `k` over `inputs` (made row-contiguous on the device where they are not), with MLX's launch convention: `grid`
 // counts threads, `block` is the block's shape. The variant compiles on its first call (NVRTC, then the driver);
-// a compile error throws std::runtime_error with NVRTC's log.
+// a compile or load error throws driver::Unavailable (driver.h) with NVRTC's log.
 std::vector<mx::array> launch(const Kernel& k, const std::vector<mx::array>& inputs,
                               const std::vector<mx::Shape>& out_shapes, const std::vector<mx::Dtype>& out_dtypes,
                               std::tuple<int, int, int> grid, std::tuple<int, int, int> block,
@@ -45,7 +45,8 @@ std::vector<mx::array> launch(const Kernel& k, const std::vector<mx::array>& inp
 
 // `k` as MLX's kernel function type, so that a call site reads the same either way: each call launches directly
 // (launch) when enabled(), else through MLX's `fast::cuda_kernel` of the same kernel. (Only `init_value` unset
-// and `verbose` false are supported directly.)
+// and `verbose` false are supported directly.) Should a direct launch be unavailable (driver::Unavailable), the
+// kernel says so on stderr once and goes through MLX's from then on.
 mx::fast::CustomKernelFunction function(Kernel k);
 
 // `nbytes` of host data as an array in pinned host memory, which kernels read in place over the bus (UVA). For a

@@ -26,14 +26,14 @@ namespace fs = std::filesystem;
 void* library(const char* soname) {
   void* h = dlopen(soname, RTLD_NOW | RTLD_NOLOAD);
   if (h == nullptr) h = dlopen(soname, RTLD_NOW);
-  if (h == nullptr) throw std::runtime_error(std::string("[cuda direct] cannot load ") + soname);
+  if (h == nullptr) throw Unavailable(std::string("[cuda direct] cannot load ") + soname);
   return h;
 }
 
 template <typename F>
 F symbol(void* lib, const char* name) {
   auto f = reinterpret_cast<F>(dlsym(lib, name));
-  if (f == nullptr) throw std::runtime_error(std::string("[cuda direct] missing symbol ") + name);
+  if (f == nullptr) throw Unavailable(std::string("[cuda direct] missing symbol ") + name);
   return f;
 }
 
@@ -125,7 +125,7 @@ CUfunction compile(const std::string& src, const std::string& entry, const mx::S
   const Api& a = api();
   nvrtcProgram prog;
   if (a.create(&prog, src.c_str(), (entry + ".cu").c_str(), 0, nullptr, nullptr) != NVRTC_SUCCESS) {
-    throw std::runtime_error("[cuda direct] nvrtcCreateProgram failed for " + entry);
+    throw Unavailable("[cuda direct] nvrtcCreateProgram failed for " + entry);
   }
   std::unique_ptr<nvrtcProgram, void (*)(nvrtcProgram*)> guard(&prog, [](nvrtcProgram* p) { api().destroy(p); });
   if (a.compile(prog, static_cast<int>(opts.size()), opts.data()) != NVRTC_SUCCESS) {
@@ -133,7 +133,7 @@ CUfunction compile(const std::string& src, const std::string& entry, const mx::S
     a.log_size(prog, &n);
     std::string log(n, '\0');
     a.log(prog, log.data());
-    throw std::runtime_error("[cuda direct] NVRTC failed to compile " + entry + ": " + log);
+    throw Unavailable("[cuda direct] NVRTC failed to compile " + entry + ": " + log);
   }
   size_t n = 0;
   std::string image;
@@ -147,9 +147,13 @@ CUfunction compile(const std::string& src, const std::string& entry, const mx::S
     a.ptx(prog, image.data());
   }
   CUmodule module;  // kept loaded for the process's life, as MLX keeps its JIT modules
-  check(a.module_load(&module, image.data()), "cuModuleLoadData");
+  if (CUresult r = a.module_load(&module, image.data()); r != CUDA_SUCCESS) {
+    throw Unavailable("[cuda direct] cuModuleLoadData refused " + entry + " (CUresult " + std::to_string(r) + ")");
+  }
   CUfunction fn;
-  check(a.get_function(&fn, module, entry.c_str()), "cuModuleGetFunction");
+  if (CUresult r = a.get_function(&fn, module, entry.c_str()); r != CUDA_SUCCESS) {
+    throw Unavailable("[cuda direct] cuModuleGetFunction found no " + entry + " (CUresult " + std::to_string(r) + ")");
+  }
   return fn;
 }
 

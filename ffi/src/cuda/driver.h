@@ -1,6 +1,7 @@
 // The CUDA driver and NVRTC as libmlx loaded them (looked up at run time, not linked): what our direct launches
 // (direct.h) need to compile a kernel once and to allocate memory outside MLX's allocator.
 #pragma once
+#include <stdexcept>
 #include <string>
 
 #include <cuda.h>
@@ -9,6 +10,12 @@
 #include "../common.h"
 
 namespace vmlx::cuda::driver {
+
+// A direct launch that cannot be set up here: a library or symbol missing, or NVRTC or the driver refusing a kernel
+// (direct.h's function() then goes through MLX's custom kernel instead).
+struct Unavailable : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
 
 struct Api {
   decltype(&cuModuleLoadData) module_load;
@@ -32,7 +39,7 @@ struct Api {
   decltype(&nvrtcGetSupportedArchs) archs;
 };
 
-// The entry points, looked up once (throws std::runtime_error when a library or symbol is missing).
+// The entry points, looked up once (throws Unavailable when a library or symbol is missing).
 const Api& api();
 
 // Throws std::runtime_error("[cuda direct] what: <the driver's message>") unless `r` is CUDA_SUCCESS.
@@ -40,7 +47,7 @@ void check(CUresult r, const char* what);
 
 // `src` compiled with NVRTC for the device of `s` (a cubin where NVRTC knows its architecture, as MLX chooses,
 // else PTX for the driver to finish), loaded for the process's life; returns its extern "C" function `entry`.
-// A compile error throws std::runtime_error with NVRTC's log.
+// A compile or load error throws Unavailable with NVRTC's log or the driver's message.
 CUfunction compile(const std::string& src, const std::string& entry, const mx::Stream& s);
 
 }  // namespace vmlx::cuda::driver
