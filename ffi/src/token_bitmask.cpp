@@ -40,7 +40,17 @@ const mx::array& shifts() {
   return s;
 }
 
-mx::array apply(const mx::array& logits, const int32_t* bitmask, int rows, int words, mx::Dtype dtype) {
+// The bitmask's words as uint32 [B, W, 1] (the same bytes). On CUDA they go to pinned memory, which the mask kernel
+// reads in place (cuda/direct.h), instead of managed memory that faults over to the device and back each step.
+mx::array words_of(const int32_t* bitmask, int B, int W, const mx::Stream& s) {
+#if defined(VMLX_WITH_CUDA)
+  if (s.device == mx::Device::gpu && cuda::enabled()) return cuda::pinned_from_host(bitmask, {B, W, 1}, mx::uint32, s);
+#endif
+  return from_host(bitmask, {B, W, 1}, mx::uint32);
+}
+
+mx::array apply(const mx::array& logits, const int32_t* bitmask, int rows, int words, mx::Dtype dtype,
+                const mx::Stream& s) {
   VMLX_REQUIRE("apply_token_bitmask", logits.ndim() == 2, "logits must be [B, V], got " + shape_str(logits));
   const int B = logits.shape(0);
   const int V = logits.shape(1);
@@ -48,15 +58,7 @@ mx::array apply(const mx::array& logits, const int32_t* bitmask, int rows, int w
   VMLX_REQUIRE("apply_token_bitmask", rows == B && words == W,
                "bitmask has " + std::to_string(rows) + " rows of " + std::to_string(words) + " words; " +
                    std::to_string(B) + " rows of " + std::to_string(W) + " expected for logits " + shape_str(logits));
-  // the same bytes as uint32 (on CUDA in pinned memory, read in place: cuda/direct.h)
-#if defined(VMLX_WITH_CUDA)
-  const auto s = mx::default_stream(mx::default_device());
-  auto w = s.device == mx::Device::gpu && cuda::enabled()
-               ? cuda::pinned_from_host(bitmask, size_t(B) * W * 4, {B, W, 1}, mx::uint32, s)
-               : from_host(bitmask, {B, W, 1}, mx::uint32);
-#else
-  auto w = from_host(bitmask, {B, W, 1}, mx::uint32);
-#endif
+  auto w = words_of(bitmask, B, W, s);
   auto x = logits;
   if (V != 32 * W) {
     auto pad = mx::full({B, 32 * W - V}, mx::array(-std::numeric_limits<float>::infinity(), x.dtype()));
@@ -76,7 +78,7 @@ int vmlx_apply_token_bitmask(mlx_array* res, const mlx_array logits, const int32
     mx::StreamContext ctx(stream(s));
     auto dt = to_dtype(dtype);
     VMLX_REQUIRE("apply_token_bitmask", mx::issubdtype(dt, mx::floating), "the result dtype must be floating");
-    assign(res, apply(arr(logits), bitmask, rows, words, dt));
+    assign(res, apply(arr(logits), bitmask, rows, words, dt, stream(s)));
   })
 }
 

@@ -22,7 +22,6 @@
 #   s11b         Llama-3.1-8B shapes against mlx-lm: MLX's 4-bit op, then our qmv kernel (launched directly, no reshapes
 #                around it since session 8); the qmv kernel's GPU tests after
 #   s11c         the 2048-token prefix hit: default, dense prefill, split-K kernel; a hit's phases; served 0.6B c=1/8
-#   s10qmv       our qmv kernel launched directly: its GPU tests, then Llama-3.1-8B shapes against mlx-lm with it under
 #                each launch path
 #   build        FFI calls and host graph-building ms of one step's forward, Llama-3.1-8B shapes (32 layers), 4-bit:
 #                generate()'s decode, the engine's batch-8 decode and mixed steps
@@ -358,15 +357,6 @@ case "$part" in
     timeout 90 bun bench/engine-step-profile.ts --layers 28 --steps 16 --only hit --prefix 2048 --hit 16 2>&1 \
       | tee "$OUT/prefix-profile.log" | grep -E "^(machine|prefill|hit|decode)"
     serve_06b_c1_c8 200
-    ;;
-  s10qmv)
-    VLLM_MLX_QMV=kernel MLX_ENABLE_TF32=0 timeout 200 bun test --timeout 190000 src/mlx/ops/nn-quantized-gpu.test.ts \
-      > "$OUT/qmv-test.log" 2>&1
-    grep -E "^\(fail\)|^ *[0-9]+ (pass|fail)$" "$OUT/qmv-test.log"
-    for l in direct mlx; do
-      VLLM_MLX_CUDA_LAUNCH=$l VLLM_MLX_QMV=kernel timeout 150 bun bench/generation/run.ts --models llama-3.1-8b:4 --prompt 512 \
-        --decode 128 --runs 2 --backend cuda --models-dir /tmp/models 2>&1 | tee "$OUT/gen-8b-$l.log" | grep -E "^\| llama|run [0-9]"
-    done
     ;;
   build)
     bun bench/generation/ffi-calls.ts --family llama --layers 32 --vocab 128256 --steps 40 2>&1 | tee "$OUT/ffi-calls.log" | tail -8

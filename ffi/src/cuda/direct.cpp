@@ -45,7 +45,6 @@ struct Strides {
   int64_t v[8];
 };
 
-
 // `x` copied into a fresh row-contiguous array on the device, which the encoder keeps until the copy has run.
 mx::array contiguous_copy(const mx::array& x, mx::cu::CommandEncoder& enc, const mx::Stream& s) {
   if (x.ndim() > 8) throw std::invalid_argument("[cuda direct] an input of more than 8 dimensions");
@@ -212,11 +211,9 @@ std::vector<mx::array> launch(const Kernel& k, const std::vector<mx::array>& inp
   return mx::array::make_arrays(out_shapes, out_dtypes, std::make_shared<DirectLaunch>(s, &v, g, b), inputs);
 }
 
-mx::array pinned_from_host(const void* data, size_t nbytes, mx::Shape shape, mx::Dtype dtype, const mx::Stream& s) {
+mx::array pinned_from_host(const void* data, mx::Shape shape, mx::Dtype dtype, const mx::Stream& s) {
   mx::array out(std::move(shape), dtype, nullptr, {});
-  if (static_cast<size_t>(out.nbytes()) != nbytes) {
-    throw std::invalid_argument("[cuda direct] pinned_from_host: the bytes do not match the shape and dtype");
-  }
+  const size_t nbytes = out.nbytes();
   auto d = buffers::pinned(nbytes, s);
   std::memcpy(static_cast<mx::cu::CudaBuffer*>(d.buffer().ptr())->data, data, nbytes);
   out.set_data(std::move(d));

@@ -49,9 +49,9 @@ std::vector<mx::array> launch(const Kernel& k, const std::vector<mx::array>& inp
 // kernel says so on stderr once and goes through MLX's from then on.
 mx::fast::CustomKernelFunction function(Kernel k);
 
-// `nbytes` of host data as an array in pinned host memory, which kernels read in place over the bus (UVA). For a
-// small input read once a step (a grammar's bitmask): an array from MLX's host allocation is managed memory, whose
-// pages move to the device on the kernel's first touch and back on the next step's write, a fault each way.
-mx::array pinned_from_host(const void* data, size_t nbytes, mx::Shape shape, mx::Dtype dtype, const mx::Stream& s);
+// Host data of `shape` and `dtype` as an array in pinned host memory, which kernels read in place over the bus
+// (UVA). For a small input read once a step (a grammar's bitmask): an array from MLX's host allocation is managed
+// memory, whose pages move to the device on the kernel's first touch and back on the next step's write.
+mx::array pinned_from_host(const void* data, mx::Shape shape, mx::Dtype dtype, const mx::Stream& s);
 
 }  // namespace vmlx::cuda

@@ -1,5 +1,5 @@
-// The matrix-vector kernel for a few rows on MLX's CUDA backend (ffi/kernels/qmv.cu, compiled with NVRTC by MLX on
-// first use). Without CUDA (ffi/src/qmm.cpp) the GPU path is MLX's op.
+// The matrix-vector kernel for a few rows on MLX's CUDA backend (ffi/kernels/qmv.cu, compiled with NVRTC on first
+// use and launched directly, cuda/direct.h). Without CUDA (ffi/src/qmm.cpp) the GPU path is MLX's op.
 #include <cstdlib>
 #include <cstring>
 
