@@ -41,6 +41,15 @@ CONSTANTS = [(bits(128 ** -0.5), 0, 0), (bits(0.0625), bits(30.0), 4096)]
 DECODE_INPUTS = [("q", "T"), ("k_pool", "T"), ("v_pool", "T"), ("block_tables", "int32"), ("seq_lens", "int32"),
                  ("after", "int32")]
 
+
+def chunk_qw(dtype: str, d: int) -> int:
+    size = 4 if dtype == "float32" else 2
+    if d % 32 != 0:
+        return 0
+    tiles = 2 * 32 * (d + 16 // size) * size
+    return next((qw for qw in (4, 2, 1) if tiles + 8 * qw * d * 4 <= 48 * 1024), 0)
+
+
 # name -> (body, header, inputs, outputs, template-argument combinations as ordered [(name, value)])
 KERNELS = {
     "vmlx_paged_attention_decode": (
@@ -52,6 +61,14 @@ KERNELS = {
         [("part_ml", "float32"), ("part_acc", "float32")],
         [[("T", t), ("D", d), ("NW", 8), ("SCALE_BITS", s), ("SOFTCAP_BITS", c), ("WINDOW", w), ("PART", 256)]
          for t, d, (s, c, w) in itertools.product(FLOATS, HEAD_DIMS, CONSTANTS)]),
+    # The queries a warp the host picks (ffi/src/cuda/paged_cuda.cpp, chunk_queries_per_warp): 4 where the tiles and
+    # queries fit 48 KB, else 2 or 1; head dims that are multiples of 32; float32 at 256 is not served.
+    "vmlx_paged_attention_chunk": (
+        "ffi/kernels/paged_attention_chunk.cu", "ffi/kernels/paged_attention.cuh", DECODE_INPUTS,
+        [("part_ml", "float32"), ("part_acc", "float32")],
+        [[("T", t), ("D", d), ("NW", 8), ("TK", 32), ("QW", chunk_qw(t, d)), ("PART", 64), ("SCALE_BITS", s),
+          ("SOFTCAP_BITS", c), ("WINDOW", w)]
+         for t, d, (s, c, w) in itertools.product(FLOATS, HEAD_DIMS, CONSTANTS) if chunk_qw(t, d) > 0]),
     "vmlx_paged_attention_merge": (
         "ffi/kernels/paged_attention_merge.cu", None, [("part_ml", "float32"), ("part_acc", "float32")],
         [("out", "T")], [[("T", t), ("D", d)] for t, d in itertools.product(FLOATS, HEAD_DIMS)]),

@@ -48,7 +48,8 @@ mx::array run(const paged::Args& a, const std::string& path, const mx::Stream& s
 namespace vmlx::paged {
 mx::array attention(const mx::array& queries, const mx::array& k_pool, const mx::array& v_pool,
                     const mx::array& block_tables, const mx::array& seq_lens, float scale, std::optional<int> window,
-                    std::optional<float> softcap, const std::string& path, const mx::Stream& s) {
+                    std::optional<float> softcap, const std::string& path, const mx::Stream& s,
+                    bool one_sequence) {
   Args a{queries,
          k_pool,
          v_pool,
@@ -56,7 +57,8 @@ mx::array attention(const mx::array& queries, const mx::array& k_pool, const mx:
          as_index(seq_lens, "seq_lens", s),
          scale,
          window,
-         softcap};
+         softcap,
+         one_sequence};
   validate(a);
   return run(a, path, s);
 }
@@ -67,10 +69,10 @@ extern "C" {
 int vmlx_paged_attention(mlx_array* res, const mlx_array queries, const mlx_array k_pool, const mlx_array v_pool,
                          const mlx_array block_tables, const mlx_array seq_lens, float scale,
                          mlx_optional_int sliding_window, mlx_optional_float softcap, const char* path,
-                         const mlx_stream s) {
+                         int flags, const mlx_stream s) {
   VMLX_TRY(assign(res, paged::attention(arr(queries), arr(k_pool), arr(v_pool), arr(block_tables), arr(seq_lens),
                                         scale, opt_int(sliding_window), opt_float(softcap), str_or(path, "auto"),
-                                        stream(s))))
+                                        stream(s), (flags & VMLX_PAGED_ONE_SEQUENCE) != 0)))
 }
 
 int vmlx_paged_attention_has_kernel(void) {

@@ -16,13 +16,17 @@ struct Args {
   float scale;
   std::optional<int> window;
   std::optional<float> softcap;
+  // The B rows are the consecutive queries of one sequence (a prefill chunk split into single-query rows): one block
+  // table, seq_lens rising by one. A kernel may read each key once for all of them; every path is right either way.
+  bool one_sequence = false;
 };
 
 // vmlx_paged_attention: validates, casts the indices to int32, then runs `path` ("auto", "reference", "kernel" or
 // "cpu").
 mx::array attention(const mx::array& queries, const mx::array& k_pool, const mx::array& v_pool,
                     const mx::array& block_tables, const mx::array& seq_lens, float scale, std::optional<int> window,
-                    std::optional<float> softcap, const std::string& path, const mx::Stream& s);
+                    std::optional<float> softcap, const std::string& path, const mx::Stream& s,
+                    bool one_sequence = false);
 
 // MLX ops only: gather, mask, SDPA (or an explicit softmax when soft-capping). Any backend, any L.
 mx::array reference(const Args& a, const mx::Stream& s);

@@ -62,13 +62,15 @@ struct Step {
   std::optional<int> window;
   bool kernels;
   std::optional<mx::array> mask;
+  bool one_sequence;
 };
 
 // q [T, Hq, 1, D] over the written pools: the paged kernels where they serve, else MLX ops.
 mx::array attend(const mx::array& q, const mx::array& kp, const mx::array& vp, const Step& st, const mx::Stream& s) {
   paged::Args probe{q, kp, vp, st.block_tables, st.seq_lens, st.scale, st.window, std::nullopt};
   if (st.kernels && (gpu_kernel_build() || paged::cpu_kernel_supports(probe, s))) {
-    return paged::attention(q, kp, vp, st.block_tables, st.seq_lens, st.scale, st.window, std::nullopt, "auto", s);
+    return paged::attention(q, kp, vp, st.block_tables, st.seq_lens, st.scale, st.window, std::nullopt, "auto", s,
+                            st.one_sequence);
   }
   auto k = gather_rows(kp, st.block_tables, s);
   auto v = gather_rows(vp, st.block_tables, s);
@@ -102,10 +104,10 @@ int vmlx_paged_attention_block(mlx_array* res, mlx_array* k_res, mlx_array* v_re
                                const mlx_array offsets, const mlx_array k_pool, const mlx_array v_pool,
                                const mlx_array slot_mapping, const mlx_array block_tables, const mlx_array seq_lens,
                                int row_len, float scale, mlx_optional_int sliding_window, bool kernels,
-                               const mlx_array mask, const mlx_stream s) {
+                               const mlx_array mask, int flags, const mlx_stream s) {
   auto run = [&]() {
     Step st{arr(k_pool), arr(v_pool), arr(slot_mapping), arr(block_tables), arr(seq_lens), row_len, scale,
-            opt_int(sliding_window), kernels, opt_arr(mask)};
+            opt_int(sliding_window), kernels, opt_arr(mask), (flags & VMLX_PAGED_ONE_SEQUENCE) != 0};
     REQUIRE(!st.window || *st.window > 0, "sliding_window must be positive");
     auto out = block_step(a, arr(x), opt_arr(norm), norm_eps, offset, opt_arr(offsets), st, stream(s));
     assign(res, std::move(out[0]));

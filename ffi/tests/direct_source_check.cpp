@@ -67,12 +67,14 @@ std::vector<Case> cases(const std::string& root) {
   static const std::string header = read(root + "/ffi/kernels/paged_attention.cuh"),
                            decode = read(root + "/ffi/kernels/paged_attention.cu"),
                            split = read(root + "/ffi/kernels/paged_attention_split.cu"),
+                           chunk = read(root + "/ffi/kernels/paged_attention_chunk.cu"),
                            merge = read(root + "/ffi/kernels/paged_attention_merge.cu"),
                            serial = read(root + "/ffi/kernels/paged_attention_serial.cu"),
                            write = read(root + "/ffi/kernels/reshape_and_cache.cu"),
                            qmv = read(root + "/ffi/kernels/qmv.cu");
   const char *PAGED_KERNEL_HEADER = header.c_str(), *PAGED_KERNEL_SOURCE = decode.c_str(),
              *PAGED_KERNEL_SPLIT_SOURCE = split.c_str(), *PAGED_KERNEL_MERGE_SOURCE = merge.c_str(),
+             *PAGED_KERNEL_CHUNK_SOURCE = chunk.c_str(),
              *PAGED_KERNEL_SERIAL_SOURCE = serial.c_str(), *CACHE_WRITE_KERNEL_SOURCE = write.c_str(),
              *QMV_KERNEL_SOURCE = qmv.c_str();
   std::vector<Case> out;
@@ -91,6 +93,16 @@ std::vector<Case> cases(const std::string& root) {
                      decode_in(PAGED_KERNEL_SPLIT_SOURCE), {{"part_ml", "float"}, {"part_acc", "float"}},
                      {{"T", 0, T}, {"D", d}, {"NW", 8}, {"SCALE_BITS", scale}, {"SOFTCAP_BITS", 0}, {"WINDOW", 0},
                       {"PART", 256}}});
+      // The chunk kernel at the queries a warp the host picks (ffi/src/cuda/paged_cuda.cpp: 4 where they fit the
+      // 48 KB, else 2 or 1; float32 at 256 is not served), with a window and a softcap in one variant.
+      const int qw = T == "float" ? (d == 256 ? 0 : d == 128 ? 2 : 4) : (d == 256 ? 1 : 4);
+      if (qw > 0) {
+        out.push_back({"vmlx_paged_attention_chunk", PAGED_KERNEL_HEADER, PAGED_KERNEL_CHUNK_SOURCE,
+                       decode_in(PAGED_KERNEL_CHUNK_SOURCE), {{"part_ml", "float"}, {"part_acc", "float"}},
+                       {{"T", 0, T}, {"D", d}, {"NW", 8}, {"TK", 32}, {"QW", qw}, {"PART", 64},
+                        {"SCALE_BITS", scale}, {"SOFTCAP_BITS", d == 64 ? 1106247680 : 0},
+                        {"WINDOW", d == 64 ? 4096 : 0}}});
+      }
       out.push_back({"vmlx_paged_attention_merge", nullptr, PAGED_KERNEL_MERGE_SOURCE,
                      params(PAGED_KERNEL_MERGE_SOURCE, {{"part_ml", "float"}, {"part_acc", "float"}}), {{"out", T}},
                      {{"T", 0, T}, {"D", d}}});

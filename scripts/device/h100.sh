@@ -21,8 +21,9 @@
 #                the split-K kernel's whole test file (VLLM_MLX_PAGED_KERNEL=split)
 #   s11b         Llama-3.1-8B shapes against mlx-lm: MLX's 4-bit op, then our qmv kernel (launched directly, no reshapes
 #                around it since session 8); the qmv kernel's GPU tests after
-#   s11c         the 2048-token prefix hit: default, dense prefill, split-K kernel; a hit's phases; served 0.6B c=1/8
-#                each launch path
+#   s11c         the chunk kernel's tests on the card, then the 2048-token prefix hit with it (the default), with the serial
+#                kernel a row (VLLM_MLX_PAGED_CHUNK=off) and the split kernel; a hit's phases with and without it
+#   s12          the hit's products at 1/8/16 rows and its attention (chunk kernel, a row each); Llama-3.1-8B, qmv kernel
 #   build        FFI calls and host graph-building ms of one step's forward, Llama-3.1-8B shapes (32 layers), 4-bit:
 #                generate()'s decode, the engine's batch-8 decode and mixed steps
 #   prefix       a prefix hit's step phase by phase under each prefill attention path, then hit/cold TTFT with each
@@ -348,15 +349,34 @@ case "$part" in
     grep -E "^\(fail\)|^ *[0-9]+ (pass|fail)$" "$OUT/qmv-test.log"
     ;;
   s11c)
-    for v in "" "VLLM_MLX_PAGED_PREFILL=dense" "VLLM_MLX_PAGED_KERNEL=split" "" "VLLM_MLX_PAGED_PREFILL=dense" \
-      "VLLM_MLX_PAGED_KERNEL=split"; do
+    # The chunk kernel (ffi/kernels/paged_attention_chunk.cu) on the card first: paged op and engine tests, then the
+    # 2048-token prefix hit with it (the default), without it (VLLM_MLX_PAGED_CHUNK=off: the serial decode kernel a row)
+    # and with the split kernel instead, alternating; a hit's phases with and without it
+    MLX_ENABLE_TF32=0 timeout 150 bun test --timeout 120000 src/mlx/ops/paged.test.ts -t "chunk of rows" \
+      > "$OUT/chunk-test.log" 2>&1
+    grep -E "^\(fail\)|^ *[0-9]+ (pass|fail)$" "$OUT/chunk-test.log"
+    MLX_ENABLE_TF32=0 timeout 120 bun test --timeout 100000 src/engine/paged src/engine/engine-core/engine-core-prefix.test.ts \
+      > "$OUT/chunk-engine-test.log" 2>&1
+    grep -E "^\(fail\)|^ *[0-9]+ (pass|fail)$" "$OUT/chunk-engine-test.log"
+    for v in "" "VLLM_MLX_PAGED_CHUNK=off" "VLLM_MLX_PAGED_CHUNK=off VLLM_MLX_PAGED_KERNEL=split" "" \
+      "VLLM_MLX_PAGED_CHUNK=off" "VLLM_MLX_PAGED_CHUNK=off VLLM_MLX_PAGED_KERNEL=split"; do
       echo "== ${v:-default}" | tee -a "$OUT/prefix-ttft.log"
       env $v timeout 60 bun bench/engine-batching.ts --prefix 2048 --rounds 3 --prefix-only 2>&1 \
         | tee -a "$OUT/prefix-ttft.log" | grep -E "^prefix"
     done
-    timeout 90 bun bench/engine-step-profile.ts --layers 28 --steps 16 --only hit --prefix 2048 --hit 16 2>&1 \
-      | tee "$OUT/prefix-profile.log" | grep -E "^(machine|prefill|hit|decode)"
-    serve_06b_c1_c8 200
+    for v in "" "VLLM_MLX_PAGED_CHUNK=off"; do
+      echo "== ${v:-default}" | tee -a "$OUT/prefix-profile.log"
+      env $v timeout 90 bun bench/engine-step-profile.ts --layers 28 --steps 16 --only hit --prefix 2048 --hit 16 2>&1 \
+        | tee -a "$OUT/prefix-profile.log" | grep -E "^(machine|prefill|hit|decode)"
+    done
+    ;;
+  s12)
+    # Where the hit's device time goes: its products at 1, 8 and 16 rows (MLX's op, then ours where it serves) and its
+    # attention with the chunk kernel and a row each; then Llama-3.1-8B shapes with our qmv kernel (issue 12's 8B figure)
+    timeout 100 bun bench/cuda/hit-products.ts 2>&1 | tee "$OUT/hit-products.log" | grep -v "^$"
+    VLLM_MLX_QMV=kernel timeout 100 bun bench/cuda/hit-products.ts 2>&1 | tee "$OUT/hit-products-kernel.log" | grep -v "^$"
+    VLLM_MLX_QMV=kernel timeout 240 bun bench/generation/run.ts --models llama-3.1-8b:4 --prompt 512 --decode 128 --runs 2 \
+      --backend cuda --models-dir /tmp/models 2>&1 | tee "$OUT/gen-8b-kernel.log" | grep -E "^\| llama|run [0-9]"
     ;;
   build)
     bun bench/generation/ffi-calls.ts --family llama --layers 32 --vocab 128256 --steps 40 2>&1 | tee "$OUT/ffi-calls.log" | tail -8

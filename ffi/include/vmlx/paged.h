@@ -16,12 +16,19 @@ extern "C" {
  * seq_lens:     integer [B], each >= L: keys 0 .. seq_lens[b] - 1 of row b are valid;
  * sliding_window: when set, a query at position p sees only keys p - window + 1 .. p;
  * softcap:      when set, scores become softcap * tanh(scores / softcap) before the softmax;
- * path:         "auto", "reference" or "kernel" ("kernel" fails on a build or stream without one).
+ * path:         "auto", "reference" or "kernel" ("kernel" fails on a build or stream without one);
+ * flags:        VMLX_PAGED_ONE_SEQUENCE or 0.
  * res:          [B, Hq, L, D] in the queries' dtype. */
 VMLX_API int vmlx_paged_attention(mlx_array* res, const mlx_array queries, const mlx_array k_pool,
                                   const mlx_array v_pool, const mlx_array block_tables, const mlx_array seq_lens,
                                   float scale, mlx_optional_int sliding_window, mlx_optional_float softcap,
-                                  const char* path, const mlx_stream s);
+                                  const char* path, int flags, const mlx_stream s);
+
+/* A flag of vmlx_paged_attention and vmlx_paged_attention_block: the B rows (L == 1) are the consecutive queries of
+ * one sequence, a prefill chunk split into single-query rows (every row's block table the same, seq_lens rising by
+ * one). The CUDA build then reads each key once for all of them (one pass per kv head instead of one per row and
+ * query head); every path gives the same result with or without it. */
+#define VMLX_PAGED_ONE_SEQUENCE 1
 
 /* Writes keys and values into the paged KV pools in place (vLLM's reshape_and_cache): row t of k and v goes to
  * slot slot_mapping[t] (block * block_size + offset) of k_pool and v_pool. The pools are not copied: the write

@@ -2,7 +2,9 @@
 // ffi/kernels/ (embedded at configure time): paged_attention.cuh, the device code they share (their header);
 // paged_attention.cu, one pass over a row's keys; paged_attention_split.cu and paged_attention_merge.cu, the
 // same split over partitions of PARTITION keys, then merged (flash-decoding); paged_attention_serial.cu, the
-// kernel before them (one block per row and head, each warp walking its keys one at a time).
+// kernel before them (one block per row and head, each warp walking its keys one at a time);
+// paged_attention_chunk.cu, the rows of one sequence's prefill chunk (Args::one_sequence) from one read of each
+// key, merged as the split pair is.
 // The serial kernel is the default: it is the one checked on a GPU (an H100, round 2 session 3). The split design
 // is taken under VLLM_MLX_PAGED_KERNEL=split (read once) until all its conformance tests have run on a GPU (56 of
 // the file's 80 ran, none failing, in session 8).
@@ -13,6 +15,7 @@
 #include "../cache_write.h"
 #include "../paged.h"
 #include "direct.h"
+#include "paged_kernel_chunk_source.h"
 #include "paged_kernel_header.h"
 #include "paged_kernel_merge_source.h"
 #include "paged_kernel_serial_source.h"
@@ -52,6 +55,12 @@ const mx::fast::CustomKernelFunction& merge_kernel() {
   return k;
 }
 
+const mx::fast::CustomKernelFunction& chunk_kernel() {
+  static const mx::fast::CustomKernelFunction k = cuda::function({"vmlx_paged_attention_chunk",
+      PAGED_KERNEL_CHUNK_SOURCE, PAGED_KERNEL_HEADER, DECODE_INPUTS, {"part_ml", "part_acc"}});
+  return k;
+}
+
 const mx::fast::CustomKernelFunction& serial_kernel() {
   static const mx::fast::CustomKernelFunction k =
       cuda::function({"vmlx_paged_attention_serial", PAGED_KERNEL_SERIAL_SOURCE, nullptr, DECODE_INPUTS, {"out"}});
@@ -78,6 +87,51 @@ int bits_of(float x) {
   return i;
 }
 
+// The chunk kernel's tiles: TK keys in shared memory (K and V rows padded 16 bytes) and QW queries a warp in float32,
+// within the 48 KB a block may take without opting in. Partitions of CHUNK_PART keys: 2,064 keys make 33 of them a
+// kv head (264 blocks for 8 kv heads), each read once for every query of the chunk.
+constexpr int CHUNK_TK = 32;
+constexpr int CHUNK_PART = 64;
+constexpr int CHUNK_SMEM = 48 * 1024;
+
+// Queries a warp of the chunk kernel holds (4, 2 or 1), or 0 where it does not serve: a head dim that is not a
+// multiple of 32, or tiles that leave no room for one query a warp (float32 at head dim 256).
+int chunk_queries_per_warp(int D, mx::Dtype t) {
+  if (D % 32 != 0) return 0;
+  const int tiles = 2 * CHUNK_TK * (D + 16 / t.size()) * t.size();
+  for (int qw = 4; qw >= 1; qw /= 2) {
+    if (tiles + WARPS * qw * D * 4 <= CHUNK_SMEM) return qw;
+  }
+  return 0;
+}
+
+// The rows of one sequence's chunk: partial states for each (partition, kv head) from one read of its keys, merged.
+mx::array launch_chunk(const Args& a, int qw, const mx::Stream& s) {
+  const auto& q = a.queries;
+  const int R = q.shape(0), Hq = q.shape(1), D = q.shape(3), Hkv = a.k_pool.shape(2);
+  const int max_keys = a.block_tables.shape(1) * a.k_pool.shape(1);
+  const int parts = (max_keys + CHUNK_PART - 1) / CHUNK_PART;
+  const int threads = 32 * WARPS;
+  auto after = cache_write::write_token(a.k_pool).value_or(a.seq_lens);
+  auto partial = chunk_kernel()({q, a.k_pool, a.v_pool, a.block_tables, a.seq_lens, after},
+                                {{R, Hq, parts, 2}, {R, Hq, parts, D}}, {mx::float32, mx::float32},
+                                {threads * parts, Hkv, 1}, {threads, 1, 1},
+                                {{"T", q.dtype()}, {"D", D}, {"NW", WARPS}, {"TK", CHUNK_TK}, {"QW", qw},
+                                 {"PART", CHUNK_PART}, {"SCALE_BITS", bits_of(a.scale)},
+                                 {"SOFTCAP_BITS", bits_of(a.softcap.value_or(0.0f))}, {"WINDOW", a.window.value_or(0)}},
+                                std::nullopt, false, s);
+  return merge_kernel()(partial, {q.shape()}, {q.dtype()}, {D, Hq, R}, {D, 1, 1}, {{"T", q.dtype()}, {"D", D}},
+                        std::nullopt, false, s)[0];
+}
+
+bool chunk_off() {
+  static const bool off = [] {
+    const char* v = std::getenv("VLLM_MLX_PAGED_CHUNK");
+    return v != nullptr && std::strcmp(v, "off") == 0;
+  }();
+  return off;
+}
+
 mx::array launch_serial(const Args& a, const mx::Stream& s) {
   const auto& q = a.queries;
   const int B = q.shape(0), Hq = q.shape(1), D = q.shape(3);
@@ -94,8 +148,11 @@ mx::array launch_serial(const Args& a, const mx::Stream& s) {
 }  // namespace
 
 mx::array launch_decode(const Args& a, const mx::Stream& s) {
-  if (!split_asked()) return launch_serial(a, s);
   const auto& q = a.queries;
+  if (a.one_sequence && q.shape(0) > 1 && !chunk_off()) {
+    if (const int qw = chunk_queries_per_warp(q.shape(3), q.dtype()); qw > 0) return launch_chunk(a, qw, s);
+  }
+  if (!split_asked()) return launch_serial(a, s);
   const int B = q.shape(0), Hq = q.shape(1), D = q.shape(3);
   const int max_keys = a.block_tables.shape(1) * a.k_pool.shape(1);
   const int parts = (max_keys + PARTITION - 1) / PARTITION;

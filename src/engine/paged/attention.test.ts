@@ -108,11 +108,27 @@ for (const path of ["auto", "reference"] as const) describe(`pagedAttention (${p
       const T = 10;
       using q = mx.normal([T, 2 * H, 1, D], "float32", mx.randomKey(13));
       using batch = batchOf(entries, true);
-      expect(batch.groups.map((g) => [g.kind, g.numTokens, g.rows.map((r) => r.seqLen)])).toEqual([
-        ["decodes", T, [5, 6, 7, 8, 9, 10, 11, 1, 2, 3]],
+      expect(batch.groups.map((g) => [g.kind, g.numTokens, g.rows.map((r) => r.seqLen), g.oneSequence])).toEqual([
+        ["decodes", T, [5, 6, 7, 8, 9, 10, 11, 1, 2, 3], false],
       ]);
       using got = pagedAttention(q, keyPool, valuePool, batch, opts);
       expectEachAsAlone(got, q, entries, setupOf, opts);
+    });
+
+    test(`a prefill chunk split alone is one group of one sequence's rows (${name})`, () => {
+      // a 7-token chunk at 6 over three blocks: 7 single-query rows sharing its table, nothing else in the group
+      const entries: [number[], number, number][] = [[[9, 2, 14, 5], 6, 7]];
+      const setupOf = setup(entries.map(([t]) => t), 21);
+      using q = mx.normal([7, 2 * H, 1, D], "float32", mx.randomKey(22));
+      using batch = batchOf(entries, true);
+      expect(batch.groups.map((g) => [g.kind, g.rows.map((r) => r.seqLen), g.oneSequence])).toEqual([
+        ["decodes", [7, 8, 9, 10, 11, 12, 13], true],
+      ]);
+      using got = pagedAttention(q, setupOf.keyPool, setupOf.valuePool, batch, opts);
+      expectEachAsAlone(got, q, entries, setupOf, opts);
+      // a one-token chunk split is one row: not a chunk's rows
+      using single = batchOf([[[3], 2, 1]], true);
+      expect(single.groups.map((g) => g.oneSequence)).toEqual([false]);
     });
 
     test(`decodes and prefill chunks in one batch (varlen queries), each as alone (${name})`, () => {

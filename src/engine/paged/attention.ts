@@ -115,6 +115,7 @@ function kernel(q: mx.Array, keyPool: mx.Array, valuePool: mx.Array, g: BatchGro
     slidingWindow: opts.slidingWindow,
     softcap: opts.softcap,
     path: "auto",
+    oneSequence: g.oneSequence,
   });
 }
 

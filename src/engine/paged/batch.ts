@@ -24,6 +24,11 @@ export interface BatchGroup {
   contextLength: number;
   /** The MLX-ops path's decode masks by sliding window ("none" for none), built once a step, shared by every layer. */
   masks: Map<number | "none", mx.Array>;
+  /**
+   * Its rows are one prefill chunk split into single-query rows and nothing else (a prefix hit's step from idle):
+   * the CUDA kernel then reads each key once for all of them (`PagedAttentionOptions.oneSequence`).
+   */
+  oneSequence: boolean;
 }
 
 /**
@@ -88,7 +93,7 @@ export class PagedBatch {
       const [seqLens, tables] = arrays.splice(0, 2) as [mx.Array, mx.Array];
       this.groups.push({ kind: g.rows[0]!.numTokens === 1 ? "decodes" : "prefill", tokenStart: g.rows[0]!.start,
         numTokens: g.rows.reduce((n, r) => n + r.numTokens, 0), rows: g.rows, blockTables: tables, seqLens,
-        contextLength: g.width * this.blockSize, masks: new Map() });
+        contextLength: g.width * this.blockSize, masks: new Map(), oneSequence: oneChunk(g.rows) });
     }
   }
 
@@ -114,6 +119,12 @@ export class PagedBatch {
   }
 }
 
+/** Whether `rows` are two or more rows split from one prefill chunk, and only those. */
+function oneChunk(rows: readonly BatchRow[]): boolean {
+  const first = rows[0]?.chunkStart;
+  return rows.length > 1 && first !== undefined && rows.every((r) => r.chunkStart === first);
+}
+
 /** A group's host side: its rows, KV lengths and block tables cut to `width` blocks (row-major). */
 interface GroupLayout {
   rows: readonly BatchRow[];
@@ -136,7 +147,7 @@ function splitRows(rows: readonly BatchRow[], tables: readonly (readonly number[
     }
     for (let t = 0; t < r.numTokens; t++) {
       const numComputedTokens = r.numComputedTokens + t;
-      outRows.push({ start: r.start + t, numTokens: 1, numComputedTokens, seqLen: numComputedTokens + 1 });
+      outRows.push({ start: r.start + t, numTokens: 1, numComputedTokens, seqLen: numComputedTokens + 1, chunkStart: r.start });
       outTables.push(tables[i]!);
     }
   });

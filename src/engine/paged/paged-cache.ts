@@ -37,7 +37,7 @@ export class PagedLayerCache implements LayerCache {
     const mask = g.rows.length > 1 && decodesNeedMask(kBase) ? decodeMaskOf(g, opts.slidingWindow) : null;
     const [out, kv, vv] = mx.pagedAttentionBlock(block, x, norm, this.ropeOffset, kBase, vBase, {
       slotMapping, blockTables: g.blockTables, seqLens: g.seqLens, rowLen: g.rows[0]!.seqLen, scale: opts.scale,
-      slidingWindow: opts.slidingWindow, kernels: kernelsAllowed(), mask,
+      slidingWindow: opts.slidingWindow, kernels: kernelsAllowed(), mask, oneSequence: g.oneSequence,
     });
     this.pool.written(this.layer, kv, vv);
     return out;

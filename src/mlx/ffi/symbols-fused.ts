@@ -22,7 +22,7 @@ export const FUSED_SYMBOLS = {
   vmlx_attention_out: fn(["ptr", "ptr", "ptr", "ptr"], "i32"),
   vmlx_paged_attention_block: fn(
     ["ptr", "ptr", "ptr", "ptr", "ptr", "ptr", "f32", "i32", "ptr", "ptr", "ptr", "ptr", "ptr", "ptr", "i32", "f32",
-      "u64", "bool", "ptr", "ptr"],
+      "u64", "bool", "ptr", "i32", "ptr"],
     "i32",
   ),
 } as const;

@@ -9,6 +9,7 @@ import { N, OUT, OUT2, OUT3, takeTriple } from "../ffi/call.ts";
 import { type Stream, streamHandle as S } from "../stream.ts";
 import type { NativeAttention, NormWeight } from "./fused.ts";
 import { optHandle, optInt } from "./nn-args.ts";
+import { PAGED_ONE_SEQUENCE } from "./paged.ts";
 
 /** A step's paged inputs, shared by every layer: T rows of one token each. */
 export interface PagedBlockStep {
@@ -25,6 +26,8 @@ export interface PagedBlockStep {
   kernels: boolean;
   /** bool `[T, 1, 1, maxBlocks * blockSize]`: each row's visible keys, for the MLX-ops path of T > 1 rows. */
   mask: Array | null;
+  /** The T rows are one sequence's prefill chunk split into single-query rows (`PagedAttentionOptions.oneSequence`). */
+  oneSequence?: boolean;
 }
 
 /**
@@ -43,7 +46,7 @@ export function pagedAttentionBlock(a: NativeAttention, x: Array, norm: NormWeig
   const [n, o] = typeof offset === "number" ? [offset, null] : [0, offset._h];
   const st = N.vmlx_paged_attention_block(OUT, OUT2, OUT3, a._h, x._h, optHandle(norm?.weight), norm?.eps ?? 0, n, o,
     kPool._h, vPool._h, step.slotMapping._h, step.blockTables._h, step.seqLens._h, step.rowLen, step.scale,
-    optInt(step.slidingWindow), step.kernels, optHandle(step.mask), S(s));
+    optInt(step.slidingWindow), step.kernels, optHandle(step.mask), step.oneSequence ? PAGED_ONE_SEQUENCE : 0, S(s));
   const [out, k, v] = takeTriple("vmlx_paged_attention_block", st);
   return [new Array(out), new Array(k), new Array(v)];
 }

@@ -309,6 +309,52 @@ if (PATHS.includes("kernel")) {
   });
 }
 
+/**
+ * One sequence's prefill chunk split into single-query rows (`oneSequence`: the CUDA build's chunk kernel, which reads
+ * each key once for all rows, in tiles, over partitions of 64 keys, merged): a prefix hit's shape, more queries than
+ * one round of the kernel's warps holds (MQA), windows and softcap, head dims 256 and 96, a chunk at the sequence's
+ * start, and head dim 80, which the chunk kernel does not serve (the decode kernel takes it). `l` rows end at
+ * seqLens[0]. GPU builds only (the kernel path).
+ */
+const CHUNK_CASES: Case[] = [
+  { name: "16 rows over 2,048 cached keys, GQA 2:1", hq: 4, hkv: 2, d: 128, blockSize: 16, seqLens: [2064], l: 16 },
+  { name: "40 rows, MQA, window across partitions, softcap", hq: 8, hkv: 1, d: 64, blockSize: 16, seqLens: [300], l: 40,
+    scale: 0.2, slidingWindow: 100, softcap: 5 },
+  { name: "head dim 256, GQA 2:1", hq: 4, hkv: 2, d: 256, blockSize: 16, seqLens: [97], l: 5 },
+  { name: "head dim 96, a chunk at the start", hq: 2, hkv: 1, d: 96, blockSize: 32, seqLens: [3], l: 3 },
+  { name: "head dim 80 (the decode kernel)", hq: 2, hkv: 1, d: 80, blockSize: 8, seqLens: [50], l: 6 },
+];
+
+if (PATHS.includes("kernel")) {
+  describe("pagedAttention kernel over one sequence's chunk of rows (oneSequence)", () => {
+    for (const c of CHUNK_CASES) {
+      for (const dtype of DTYPES) {
+        test(`${c.name}, ${dtype}: matches a naive attention and the same rows without the flag`, () => {
+          const x = makeInputs(c, dtype, c.d + c.l!);
+          const R = c.l!;
+          const len = c.seqLens[0]!;
+          try {
+            using rows = mx.contiguous(mx.transpose(x.q, [2, 1, 0, 3])); // [R, Hq, 1, D]
+            using tables = mx.array(Array.from({ length: R }, () => x.host.table).flat(),
+              { shape: [R, x.host.maxBlocks], dtype: "int32" });
+            using lens = mx.array(Array.from({ length: R }, (_, r) => len - R + 1 + r), { dtype: "int32" });
+            const opts = { slidingWindow: c.slidingWindow ?? null, softcap: c.softcap ?? null, path: "kernel" as const };
+            using chunk = mx.pagedAttention(rows, x.kPool, x.vPool, tables, lens, scaleOf(c), { ...opts, oneSequence: true });
+            using each = mx.pagedAttention(rows, x.kPool, x.vPool, tables, lens, scaleOf(c), opts);
+            using asRow = mx.transpose(chunk, [2, 1, 0, 3]); // [1, Hq, R, D], the naive attention's order
+            expect(chunk.shape).toEqual([R, c.hq, 1, c.d]);
+            expect(chunk.dtype).toBe(dtype);
+            expectClose(asRow.toList(), naivePagedAttention(c, x.host), tolerance(dtype, false));
+            expectClose(chunk.toList(), each.toList(), 2 * tolerance(dtype, false));
+          } finally {
+            dispose(x);
+          }
+        });
+      }
+    }
+  });
+}
+
 /** The CPU kernel's cases: prefill chunks at several offsets (offset = seqLen - l), ragged decode, GQA, windows. */
 const CPU_CASES: Case[] = [
   ...CASES.filter((c) => c.softcap === undefined),

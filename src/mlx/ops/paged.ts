@@ -27,7 +27,16 @@ export interface PagedAttentionOptions {
    * `pagedCpuKernelServes` is false.
    */
   path?: PagedAttentionPath;
+  /**
+   * The B rows (L = 1) are the consecutive queries of one sequence: a prefill chunk split into single-query rows,
+   * every row's block table the same and `seqLens` rising by one. The CUDA build then reads each key once for all
+   * of them; every path gives the same result with or without it.
+   */
+  oneSequence?: boolean;
 }
+
+/** `VMLX_PAGED_ONE_SEQUENCE` (ffi/include/vmlx/paged.h). */
+export const PAGED_ONE_SEQUENCE = 1;
 
 /**
  * Attention of `q` over keys and values stored in blocks.
@@ -59,7 +68,7 @@ export function pagedAttention(
   }
   const path = cstr(opts.path ?? "auto");
   const st = N.vmlx_paged_attention(OUT, q._h, kPool._h, vPool._h, blockTables._h, seqLens._h, scale,
-    optInt(window), optFloat(opts.softcap ?? null), path, S(s));
+    optInt(window), optFloat(opts.softcap ?? null), path, opts.oneSequence ? PAGED_ONE_SEQUENCE : 0, S(s));
   return new Array(take("vmlx_paged_attention", st));
 }
 
