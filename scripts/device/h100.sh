@@ -375,6 +375,11 @@ case "$part" in
     # attention with the chunk kernel and a row each; then Llama-3.1-8B shapes with our qmv kernel (issue 12's 8B figure)
     timeout 100 bun bench/cuda/hit-products.ts 2>&1 | tee "$OUT/hit-products.log" | grep -v "^$"
     VLLM_MLX_QMV=kernel timeout 100 bun bench/cuda/hit-products.ts 2>&1 | tee "$OUT/hit-products-kernel.log" | grep -v "^$"
+    for g in 1 2 4; do
+      echo "== VLLM_MLX_QUEUE_LAYERS=$g" | tee -a "$OUT/prefix-ttft-queue.log"
+      VLLM_MLX_QUEUE_LAYERS=$g timeout 60 bun bench/engine-batching.ts --prefix 2048 --rounds 5 --prefix-only 2>&1 \
+        | tee -a "$OUT/prefix-ttft-queue.log" | grep -E "^prefix|rounds"
+    done
     VLLM_MLX_QMV=kernel timeout 240 bun bench/generation/run.ts --models llama-3.1-8b:4 --prompt 512 --decode 128 --runs 2 \
       --backend cuda --models-dir /tmp/models 2>&1 | tee "$OUT/gen-8b-kernel.log" | grep -E "^\| llama|run [0-9]"
     ;;
