@@ -23,7 +23,9 @@
 #                around it since session 8); the qmv kernel's GPU tests after
 #   s11c         the chunk kernel's tests on the card, then the 2048-token prefix hit with it (the default), with the serial
 #                kernel a row (VLLM_MLX_PAGED_CHUNK=off) and the split kernel; a hit's phases with and without it
-#   s12          the hit's products at 1/8/16 rows and its attention (chunk kernel, a row each); Llama-3.1-8B, qmv kernel
+#   s12          the hit's products at 1/8/16 rows and its attention (chunk kernel, a row each), the hit under queueing
+#                of 1/2/4 layers, the split kernel's multi-partition cases and the engine's tests under it
+#   s13          Llama-3.1-8B shapes against mlx-lm with our qmv kernel (issue 12's 8B figure)
 #   build        FFI calls and host graph-building ms of one step's forward, Llama-3.1-8B shapes (32 layers), 4-bit:
 #                generate()'s decode, the engine's batch-8 decode and mixed steps
 #   prefix       a prefix hit's step phase by phase under each prefill attention path, then hit/cold TTFT with each
@@ -380,7 +382,16 @@ case "$part" in
       VLLM_MLX_QUEUE_LAYERS=$g timeout 60 bun bench/engine-batching.ts --prefix 2048 --rounds 5 --prefix-only 2>&1 \
         | tee -a "$OUT/prefix-ttft-queue.log" | grep -E "^prefix|rounds"
     done
-    VLLM_MLX_QMV=kernel timeout 240 bun bench/generation/run.ts --models llama-3.1-8b:4 --prompt 512 --decode 128 --runs 2 \
+    # the split kernel's multi-partition cases never run on a card (11 of 15), and the engine's tests under it
+    VLLM_MLX_PAGED_KERNEL=split MLX_ENABLE_TF32=0 timeout 150 bun test --timeout 140000 src/mlx/ops/paged.test.ts \
+      -t "partitions" > "$OUT/split-partitions-test.log" 2>&1
+    grep -E "^\(fail\)|^ *[0-9]+ (pass|fail)$" "$OUT/split-partitions-test.log"
+    VLLM_MLX_PAGED_KERNEL=split MLX_ENABLE_TF32=0 timeout 120 bun test --timeout 100000 src/engine/engine-core \
+      src/engine/runner > "$OUT/split-engine-test.log" 2>&1
+    grep -E "^\(fail\)|^ *[0-9]+ (pass|fail)$" "$OUT/split-engine-test.log"
+    ;;
+  s13)
+    VLLM_MLX_QMV=kernel timeout 280 bun bench/generation/run.ts --models llama-3.1-8b:4 --prompt 512 --decode 128 --runs 2 \
       --backend cuda --models-dir /tmp/models 2>&1 | tee "$OUT/gen-8b-kernel.log" | grep -E "^\| llama|run [0-9]"
     ;;
   build)
