@@ -5,77 +5,15 @@
 // the device's own arithmetic are checked on a GPU (nn-quantized-gpu.test.ts).
 //   g++ -std=c++20 -O1 -pthread -I ffi/kernels ffi/tests/qmv_emulate.cpp -o qmv_emulate && ./qmv_emulate
 // Prints one line a case and exits 1 when any case is off by more than its tolerance.
-#include <barrier>
 #include <cmath>
-#include <cstdint>
 #include <cstdio>
-#include <cstring>
 #include <random>
 #include <thread>
 #include <vector>
 
+#include "warp_emulate.h"
+
 namespace emu {
-
-struct uint4 {
-  uint32_t x, y, z, w;
-};
-struct float4 {
-  float x, y, z, w;
-};
-inline uint4 make_uint4(uint32_t a, uint32_t b, uint32_t c, uint32_t d) { return {a, b, c, d}; }
-inline float __uint_as_float(uint32_t u) {
-  float f;
-  std::memcpy(&f, &u, 4);
-  return f;
-}
-
-// bfloat16 as the device stores it: the high half of a float32, rounded to nearest even.
-struct bf16 {
-  uint16_t bits;
-  bf16() = default;
-  explicit bf16(float f) {
-    uint32_t u;
-    std::memcpy(&u, &f, 4);
-    bits = static_cast<uint16_t>((u + 0x7FFFu + ((u >> 16) & 1u)) >> 16);
-  }
-  explicit operator float() const {
-    uint32_t u = uint32_t(bits) << 16;
-    float f;
-    std::memcpy(&f, &u, 4);
-    return f;
-  }
-};
-
-struct Dim3 {
-  int x, y, z;
-};
-
-// One warp's lanes: shuffle slots and the barrier they meet at.
-struct Warp {
-  float slots[32];
-  std::barrier<> sync{32};
-};
-
-thread_local Dim3 threadIdx;
-thread_local Dim3 blockIdx;
-thread_local Dim3 blockDim;
-thread_local Warp* warp;
-thread_local std::barrier<>* block;  // the block's threads, for __syncthreads
-
-inline float __shfl_xor_sync(unsigned, float v, int mask) {
-  const int lane = threadIdx.x % 32;
-  warp->slots[lane] = v;
-  warp->sync.arrive_and_wait();
-  const float other = warp->slots[lane ^ mask];
-  warp->sync.arrive_and_wait();
-  return other;
-}
-inline void __syncthreads() { block->arrive_and_wait(); }
-template <typename V>
-V __ldcs(const V* p) {
-  return *p;
-}
-inline int min(int a, int b) { return a < b ? a : b; }
 
 // One block runs at a time, so a function-level static is the block's shared memory.
 #define __shared__ static
