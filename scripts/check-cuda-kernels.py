@@ -76,13 +76,13 @@ KERNELS = {
         "ffi/kernels/reshape_and_cache.cu", None,
         [("k_pool", "T"), ("v_pool", "T"), ("k", "T"), ("v", "T"), ("slot_mapping", "int32")],
         [("done", "int32")], [[("T", t)] for t in FLOATS]),
-    # ffi/src/cuda/qmv_cuda.cpp (layout): 8 warps a block, rows 1 to 8, (COLS, UNROLL) = (8, 1) to 4 rows, (4, 2)
-    # past; the K split is blockDim.y, no template constant: every variant it can launch
+    # ffi/src/cuda/qmv_cuda.cpp (layout): 8 warps a block, rows 1 to 16, (COLS, UNROLL) = (8, 1) to 4 rows, (4, 2)
+    # to 8, (2, 4) past; the K split is blockDim.y, no template constant: every variant it can launch
     "vmlx_qmv": (
         "ffi/kernels/qmv.cu", None, [("x", "T"), ("w", "uint32"), ("scales", "T"), ("biases", "T")], [("out", "T")],
-        [[("T", t), ("BITS", b), ("G", g), ("M", m), ("NW", 8), ("COLS", 8 if m <= 4 else 4),
-          ("UNROLL", 1 if m <= 4 else 2)]
-         for t, b, g, m in itertools.product(FLOATS, [4, 8], [32, 64, 128], range(1, 9))]),
+        [[("T", t), ("BITS", b), ("G", g), ("M", m), ("NW", 8), ("COLS", 8 if m <= 4 else 4 if m <= 8 else 2),
+          ("UNROLL", 1 if m <= 4 else 2 if m <= 8 else 4)]
+         for t, b, g, m in itertools.product(FLOATS, [4, 8], [32, 64, 128], range(1, 17))]),
 }
 # The serial kernel (CUDA's default; the kernel before the split): also --legacy FILE checks another copy of it.
 LEGACY = ("vmlx_paged_attention_serial", None, DECODE_INPUTS, [("out", "T")],

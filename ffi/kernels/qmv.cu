@@ -4,7 +4,7 @@
 //            of a word at bits BITS * i); scales, biases [N, K / G] of type T; w's shape arrives as w_shape (K is
 //            read from it, so that x and out keep the caller's shapes: no reshapes around the kernel);
 //   output   out [..., N] of type T (M rows);
-//   constants T (dtype), BITS (4 or 8), G (group: 32, 64 or 128), M (rows of x, 1 to 8), NW (warps a block),
+//   constants T (dtype), BITS (4 or 8), G (group: 32, 64 or 128), M (rows of x, 1 to 16), NW (warps a block),
 //            COLS (output columns a warp), UNROLL (16-byte loads a lane issues for each column before it waits);
 //   grid     (32 * NW / KS * blocks, KS, 1) threads in blocks of (32 * NW / KS, KS, 1), KS = 1, 2, 4 or 8: a
 //            block's warps are NW / KS column groups (threadIdx.x / 32) times KS slices of K (threadIdx.y). Column
@@ -18,7 +18,9 @@
 // - A warp makes COLS columns over the same K slice, so each piece of x it loads (converted to float32 once) serves
 //   COLS weight rows. With one column a warp, every warp read all of x through L1: 4 (bfloat16, 4-bit) to 8
 //   (float32) bytes of x a weight byte and row of x, more than L1 serves; COLS divides that (the launcher: 8 up to 4
-//   rows, 4 past, where 2 * COLS * M float32 sums fill the registers).
+//   rows, 4 up to 8, 2 past, where 2 * COLS * M float32 sums fill the registers).
+// - Past 8 rows (a short prefill chunk split into rows) a piece's x is read 8 rows at a time, against each column's
+//   dequantized piece decoded once, so the 8 x 8 values of x in flight stay what 8 rows hold.
 // - When N is small (k/v: 1024 columns), N / COLS warps are too few to keep that much in flight, so KS warps of a
 //   block split K between them (pass p of a row is slice p % KS's) and add their sums through shared memory.
 // - A lane's x for one load starts VPU * sizeof(T) bytes past its neighbour's (64 at 4 bits in bfloat16, 128 in
@@ -91,6 +93,20 @@ auto rotate = [&](uint4 v) {
   return v;
 };
 
+// The 8 values of piece s of a (rotated) 16-byte load, dequantized to float32 integers.
+auto dequant8 = [&](const uint4& v, int s, float* q) {
+  const uint32_t words[4] = {v.x, v.y, v.z, v.w};
+#pragma unroll
+  for (int i = 0; i < 8; i++) {
+    const uint32_t word = words[s * PIECE_WORDS + i / (32 / BITS)];
+    const int at_value = i % (32 / BITS);  // value of the word
+    const uint32_t half = at_value < HALF_VALUES ? word : word >> 16;
+    const int at = BITS * (at_value % HALF_VALUES);
+    const float inv = 1.0f / float(1u << at);
+    q[i] = fmaf(__uint_as_float(0x4B000000u | (half & (MASK << at))), inv, -8388608.0f * inv);
+  }
+};
+
 float acc[COLS][M];
 #pragma unroll
 for (int j = 0; j < COLS; j++) {
@@ -134,30 +150,49 @@ for (int p0 = threadIdx.y; p0 < passes; p0 += KS * UNROLL) {
 #pragma unroll
     for (int s = 0; s < PIECES; s++) {
       const int piece = (s + rot) % PIECES;
-      float xf[M][8];
-#pragma unroll
-      for (int m = 0; m < M; m++) {
-        load8(m, k0 + 8 * piece, xf[m]);
-#pragma unroll
-        for (int i = 0; i < 8; i++) xsum[m] += xf[m][i];
-      }
-#pragma unroll
-      for (int j = 0; j < COLS; j++) {
-        const uint32_t words[4] = {wv[u][j].x, wv[u][j].y, wv[u][j].z, wv[u][j].w};
-        float q[8];
-#pragma unroll
-        for (int i = 0; i < 8; i++) {
-          const uint32_t word = words[s * PIECE_WORDS + i / (32 / BITS)];
-          const int v = i % (32 / BITS);  // value of the word
-          const uint32_t half = v < HALF_VALUES ? word : word >> 16;
-          const int at = BITS * (v % HALF_VALUES);
-          const float inv = 1.0f / float(1u << at);
-          q[i] = fmaf(__uint_as_float(0x4B000000u | (half & (MASK << at))), inv, -8388608.0f * inv);
-        }
+      if constexpr (M <= 8) {
+        float xf[M][8];
 #pragma unroll
         for (int m = 0; m < M; m++) {
+          load8(m, k0 + 8 * piece, xf[m]);
 #pragma unroll
-          for (int i = 0; i < 8; i++) dot[j][m] = fmaf(xf[m][i], q[i], dot[j][m]);
+          for (int i = 0; i < 8; i++) xsum[m] += xf[m][i];
+        }
+#pragma unroll
+        for (int j = 0; j < COLS; j++) {
+          float q[8];
+          dequant8(wv[u][j], s, q);
+#pragma unroll
+          for (int m = 0; m < M; m++) {
+#pragma unroll
+            for (int i = 0; i < 8; i++) dot[j][m] = fmaf(xf[m][i], q[i], dot[j][m]);
+          }
+        }
+      } else {
+        float q[COLS][8];
+#pragma unroll
+        for (int j = 0; j < COLS; j++) dequant8(wv[u][j], s, q[j]);
+#pragma unroll
+        for (int m0 = 0; m0 < M; m0 += 8) {
+          float xf[8][8];
+#pragma unroll
+          for (int r = 0; r < 8; r++) {
+            if (m0 + r < M) {
+              load8(m0 + r, k0 + 8 * piece, xf[r]);
+#pragma unroll
+              for (int i = 0; i < 8; i++) xsum[m0 + r] += xf[r][i];
+            }
+          }
+#pragma unroll
+          for (int j = 0; j < COLS; j++) {
+#pragma unroll
+            for (int r = 0; r < 8; r++) {
+              if (m0 + r < M) {
+#pragma unroll
+                for (int i = 0; i < 8; i++) dot[j][m0 + r] = fmaf(xf[r][i], q[j][i], dot[j][m0 + r]);
+              }
+            }
+          }
         }
       }
     }

@@ -108,7 +108,7 @@ mx::array quantized_matmul(const mx::array& x, const mx::array& w, const mx::arr
     auto ours = qmv::on_gpu(ref, s);
     if (ours) return *ours;
     REQUIRE(path == "auto", "the GPU kernel (CUDA builds) serves affine x @ W^T with bits 4 or 8, group 32, 64 "
-                            "or 128, 1 to 8 rows, and x, scales and biases of one float dtype");
+                            "or 128, 1 to 16 rows, and x, scales and biases of one float dtype");
     return ref;
   }
   auto ours = on_kernel(ref, x, scales, biases, s);

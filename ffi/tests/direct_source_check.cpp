@@ -118,12 +118,12 @@ std::vector<Case> cases(const std::string& root) {
                           {{"k_pool", T}, {"v_pool", T}, {"k", T}, {"v", T}, {"slot_mapping", "int32_t"}}),
                    {{"done", "int32_t"}}, {{"T", 0, T}}});
     for (int bits : {4, 8}) {
-      for (int m : {1, 8}) {
+      for (int m : {1, 8, 16}) {
         out.push_back({"vmlx_qmv", nullptr, QMV_KERNEL_SOURCE,
                        params(QMV_KERNEL_SOURCE, {{"x", T}, {"w", "uint32_t"}, {"scales", T}, {"biases", T}}),
                        {{"out", T}},
-                       {{"T", 0, T}, {"BITS", bits}, {"G", 64}, {"M", m}, {"NW", 8}, {"COLS", m <= 4 ? 8 : 4},
-                        {"UNROLL", m <= 4 ? 1 : 2}}});
+                       {{"T", 0, T}, {"BITS", bits}, {"G", 64}, {"M", m}, {"NW", 8},
+                        {"COLS", m <= 4 ? 8 : m <= 8 ? 4 : 2}, {"UNROLL", m <= 4 ? 1 : m <= 8 ? 2 : 4}}});
       }
     }
   }

@@ -135,6 +135,11 @@ int main() {
   count(check<bf16, 8, 64, 8, 4, 2>("bfloat16", 37, 2176, 2, 0, 11));
   count(check<bf16, 4, 32, 5, 2, 4>("bfloat16", 11, 4096, 1, W_UNALIGNED, 12));
   count(check<bf16, 8, 128, 2, 8, 1>("bfloat16", 64, 1536, 8, X_UNALIGNED, 13));
+  // Past 8 rows (x read 8 rows at a time): the launcher's 2 columns a warp and 4 passes, 11 rows (a partial second
+  // group of rows) and 16 (two full groups).
+  count(check<float, 4, 64, 11, 2, 4>("float32", 37, 2176, 2, X_UNALIGNED, 14));
+  count(check<bf16, 4, 64, 16, 2, 4>("bfloat16", 45, 4096, 4, 0, 15));
+  count(check<bf16, 8, 32, 16, 2, 4>("bfloat16", 19, 2176, 1, W_UNALIGNED, 16));
   std::printf("%d passed, %d failed\n", total - failed, failed);
   return failed ? 1 : 0;
 }

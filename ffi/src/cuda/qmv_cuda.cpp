@@ -14,7 +14,7 @@ namespace {
 constexpr int WARPS = 8;            // warps a block
 constexpr int LOADS_IN_FLIGHT = 8;  // 16-byte weight loads a lane issues before it waits: 4 KB a warp
 constexpr int TARGET_WARPS = 2048;  // 16 warps (64 KB in flight) on each of an H100's or H200's 132 SMs
-constexpr int MAX_ROWS = 8;
+constexpr int MAX_ROWS = 16;
 
 // How ffi/kernels/qmv.cu splits one product: COLS columns a warp, UNROLL passes (512 bytes of a row each) a lane
 // loads before it waits, KS warps of a block splitting K.
@@ -23,11 +23,12 @@ struct Layout {
 };
 
 // COLS = 8 serves each x load to 8 weight rows; past 4 rows of x its 2 * COLS * rows sums would crowd the registers,
-// so 4. UNROLL fills the 8 loads in flight. KS doubles (up to the block's 8 warps) while the column groups are fewer
+// so 4, and past 8 rows 2 (COLS * rows stays within a warp's 32 lanes for the slices' sum). UNROLL fills the 8 loads
+// in flight. KS doubles (up to the block's 8 warps) while the column groups are fewer
 // than TARGET_WARPS and each slice still gets a full UNROLL of passes: k/v at 4 bits (1024 x 4096) gets 4 slices,
 // q/o 4, gate/up 2, lm_head 1.
 Layout layout(int N, int K, int rows, int bits) {
-  const int cols = rows <= 4 ? 8 : 4;
+  const int cols = rows <= 4 ? 8 : rows <= 8 ? 4 : 2;
   const int unroll = LOADS_IN_FLIGHT / cols;
   const int passes = (K / (128 / bits) + 31) / 32;
   const int col_groups = (N + cols - 1) / cols;

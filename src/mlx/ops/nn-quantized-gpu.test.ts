@@ -23,13 +23,13 @@ if (CUDA_BUILD) {
     for (const dtype of ["float32", "float16", "bfloat16"] as const) {
       for (const bits of [4, 8]) {
         for (const groupSize of [32, 64, 128]) {
-          // The launcher's layouts (ffi/src/cuda/qmv_cuda.cpp): 8 columns a warp for 1 and 3 rows, 4 for 8, so N 37,
-          // 1029 and 69 end in a partial column group; K 512 is one pass a row (one K slice), K 2176 a partial last
-          // pass over 1, 2 or 4 slices, K 8192 (N 69: few columns) 4 or 8 slices.
-          test(`${dtype}, bits ${bits}, group ${groupSize}, rows 1/3/8, N 37, 1029 and 69`, () => {
+          // The launcher's layouts (ffi/src/cuda/qmv_cuda.cpp): 8 columns a warp for 1 and 3 rows, 4 for 8, 2 for 11
+          // and 16 (x read 8 rows at a time), so N 37, 1029 and 69 end in a partial column group; K 512 is one pass a
+          // row (one K slice), K 2176 a partial last pass over 1, 2 or 4 slices, K 8192 (N 69: few columns) 4 or 8.
+          test(`${dtype}, bits ${bits}, group ${groupSize}, rows 1/3/8/11/16, N 37, 1029 and 69`, () => {
             for (const [n, k] of [[37, 512], [1029, 2048 + 128], [69, 8192]] as const) {
               using w = weights(bits, groupSize, dtype, n, k, gpu);
-              for (const m of [1, 3, 8]) {
+              for (const m of [1, 3, 8, 11, 16]) {
                 const { x, values } = quantizedInput(m, dtype, k, gpu);
                 using _x = x;
                 const { out, mag } = matmulRef(values, w.deq, m, k, n, true);
@@ -60,12 +60,12 @@ if (CUDA_BUILD) {
       expect(auto.values).toEqual(process.env.VLLM_MLX_QMV === "kernel" ? got.values : mlx.values);
     });
 
-    test("nine rows: auto falls back to MLX's op, kernel refuses; a float16 row with float32 scales reaches the kernel as float32", () => {
+    test("seventeen rows: auto falls back to MLX's op, kernel refuses; a float16 row with float32 scales reaches the kernel as float32", () => {
       const [n, k, bits, groupSize] = [16, 128, 4, 64];
       using w = weights(bits, groupSize, "float32", n, k, gpu);
-      using x = mx.array(seeded(9 * k, 2), { shape: [9, k], dtype: "float32" });
-      expect(product(x, w, bits, groupSize, "auto", gpu).shape).toEqual([9, n]);
-      expect(() => product(x, w, bits, groupSize, "kernel", gpu)).toThrow(/1 to 8 rows/);
+      using x = mx.array(seeded(17 * k, 2), { shape: [17, k], dtype: "float32" });
+      expect(product(x, w, bits, groupSize, "auto", gpu).shape).toEqual([17, n]);
+      expect(() => product(x, w, bits, groupSize, "kernel", gpu)).toThrow(/1 to 16 rows/);
       using half = mx.astype(x, "float16", gpu);
       using one = mx.slice(half, [0, 0], [1, k], undefined, gpu);
       // MLX casts x to the scales' dtype first (float32 here), so a float16 row still reaches the kernel as float32.
