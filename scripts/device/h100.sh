@@ -23,8 +23,8 @@
 #                around it since session 8); the qmv kernel's GPU tests after
 #   s11c         the chunk kernel's tests on the card, then the 2048-token prefix hit with it (the default), with the serial
 #                kernel a row (VLLM_MLX_PAGED_CHUNK=off) and the split kernel; a hit's phases with and without it
-#   s12          the hit's products at 1/8/16 rows (MLX's op, our qmv kernel) and its attention; the qmv kernel's 4-bit
-#                cases on the card; the prefix hit with each product; the split kernel's multi-partition cases
+#   s12          the hit's products at 1/8/16 rows (MLX's op, our qmv kernel) and its attention; the prefix hit with
+#                each product; the qmv kernel's 4-bit cases on the card
 #   s13          Llama-3.1-8B shapes against mlx-lm with our qmv kernel (issue 12's 8B figure)
 #   build        FFI calls and host graph-building ms of one step's forward, Llama-3.1-8B shapes (32 layers), 4-bit:
 #                generate()'s decode, the engine's batch-8 decode and mixed steps
@@ -379,17 +379,14 @@ case "$part" in
     # multi-partition cases last
     timeout 80 bun bench/cuda/hit-products.ts 2>&1 | tee "$OUT/hit-products.log" | grep -v "^$"
     VLLM_MLX_QMV=kernel timeout 80 bun bench/cuda/hit-products.ts 2>&1 | tee "$OUT/hit-products-kernel.log" | grep -v "^$"
-    MLX_ENABLE_TF32=0 timeout 100 bun test --timeout 90000 src/mlx/ops/nn-quantized-gpu.test.ts \
-      -t "bits 4, group 64|seventeen" > "$OUT/qmv-test.log" 2>&1
-    grep -E "^\(fail\)|^ *[0-9]+ (pass|fail)$" "$OUT/qmv-test.log"
-    for v in "" "VLLM_MLX_QMV=kernel" "" "VLLM_MLX_QMV=kernel"; do
+    for v in "" "VLLM_MLX_QMV=kernel"; do
       echo "== ${v:-default}" | tee -a "$OUT/prefix-ttft.log"
       env $v timeout 50 bun bench/engine-batching.ts --prefix 2048 --rounds 5 --prefix-only 2>&1 \
         | tee -a "$OUT/prefix-ttft.log" | grep -E "^prefix|rounds"
     done
-    VLLM_MLX_PAGED_KERNEL=split MLX_ENABLE_TF32=0 timeout 100 bun test --timeout 90000 src/mlx/ops/paged.test.ts \
-      -t "partitions" > "$OUT/split-partitions-test.log" 2>&1
-    grep -E "^\(fail\)|^ *[0-9]+ (pass|fail)$" "$OUT/split-partitions-test.log"
+    MLX_ENABLE_TF32=0 timeout 100 bun test --timeout 90000 src/mlx/ops/nn-quantized-gpu.test.ts \
+      -t "bits 4, group 64|seventeen" > "$OUT/qmv-test.log" 2>&1
+    grep -E "^\(fail\)|^ *[0-9]+ (pass|fail)$" "$OUT/qmv-test.log"
     ;;
   s13)
     VLLM_MLX_QMV=kernel timeout 280 bun bench/generation/run.ts --models llama-3.1-8b:4 --prompt 512 --decode 128 --runs 2 \
