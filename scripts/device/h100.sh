@@ -381,7 +381,7 @@ case "$part" in
     VLLM_MLX_QMV=kernel timeout 80 bun bench/cuda/hit-products.ts 2>&1 | tee "$OUT/hit-products-kernel.log" | grep -v "^$"
     for v in "" "VLLM_MLX_QMV=kernel"; do
       echo "== ${v:-default}" | tee -a "$OUT/prefix-ttft.log"
-      env $v timeout 50 bun bench/engine-batching.ts --prefix 2048 --rounds 5 --prefix-only 2>&1 \
+      env $v timeout 100 bun bench/engine-batching.ts --prefix 2048 --rounds 5 --prefix-only 2>&1 \
         | tee -a "$OUT/prefix-ttft.log" | grep -E "^prefix|rounds"
     done
     MLX_ENABLE_TF32=0 timeout 100 bun test --timeout 90000 src/mlx/ops/nn-quantized-gpu.test.ts \
