@@ -7,7 +7,10 @@
  * attention for the hit (16 rows over 2,064 keys, 16 query heads, 8 kv heads, head dim 128): the rows of one
  * sequence read once (`oneSequence`, the CUDA chunk kernel) and each row on its own (the decode kernel).
  *
- *   bun bench/cuda/hit-products.ts [--copies 28] [--rounds 5] [--path auto]
+ * `--paths` lists the product's implementations to time, each at every shape (`mlx`; `kernel`, ours, where the build
+ * has it).
+ *
+ *   bun bench/cuda/hit-products.ts [--copies 28] [--rounds 5] [--paths mlx,kernel]
  */
 import { parseArgs } from "node:util";
 import * as mx from "../../src/mlx/index.ts";
@@ -18,7 +21,7 @@ const { values } = parseArgs({
   options: {
     copies: { type: "string", default: "28" },
     rounds: { type: "string", default: "5" },
-    path: { type: "string", default: "auto" },
+    paths: { type: "string", default: "mlx" },
   },
 });
 const COPIES = Number(values.copies);
@@ -48,8 +51,9 @@ function time(build: () => mx.Array[]): number {
 }
 
 console.log(`machine: ${describeMachine().gpu ?? "no GPU"} · backend ${mx.info().backend} · ${COPIES} copies, ` +
-  `${ROUNDS} rounds, medians · quantized path ${values.path}`);
-const sums = new Map<number, number>();
+  `${ROUNDS} rounds, medians · quantized paths ${values.paths}`);
+const PATHS = values.paths.split(",") as mx.QuantizedMatmulPath[];
+const sums = new Map<string, number>();
 let seed = 1;
 for (const s of SHAPES) {
   const weights: mx.QuantizedWeight[] = [];
@@ -60,14 +64,16 @@ for (const s of SHAPES) {
     weights.push(q);
   }
   const line: string[] = [];
-  for (const rows of [1, 8, 16]) {
-    using x = mx.normal([rows, s.k], "bfloat16", mx.array([0, 11], { dtype: "uint32" }));
-    mx.evaluate(x);
-    const path = values.path as mx.QuantizedMatmulPath;
-    const per = time(() => weights.map((q) => mx.quantizedMatmul(x, q.wq, q.scales, q.biases,
-      { groupSize: 64, bits: 4, path }))) / COPIES;
-    sums.set(rows, (sums.get(rows) ?? 0) + per * s.perLayer * LAYERS);
-    line.push(`${rows} rows ${(per * 1000).toFixed(1)} µs`);
+  for (const path of PATHS) {
+    for (const rows of [1, 8, 16]) {
+      using x = mx.normal([rows, s.k], "bfloat16", mx.array([0, 11], { dtype: "uint32" }));
+      mx.evaluate(x);
+      const per = time(() => weights.map((q) => mx.quantizedMatmul(x, q.wq, q.scales, q.biases,
+        { groupSize: 64, bits: 4, path }))) / COPIES;
+      const key = `${path}, ${rows} rows`;
+      sums.set(key, (sums.get(key) ?? 0) + per * s.perLayer * LAYERS);
+      line.push(`${key} ${(per * 1000).toFixed(1)} µs`);
+    }
   }
   console.log(`${s.name} [${s.n}, ${s.k}]: ${line.join(" · ")}`);
   for (const q of weights) {
@@ -77,7 +83,7 @@ for (const s of SHAPES) {
   }
 }
 console.log(`a forward's products over ${LAYERS} layers: ` +
-  [...sums].map(([rows, ms]) => `${rows} rows ${ms.toFixed(2)} ms`).join(" · "));
+  [...sums].map(([key, ms]) => `${key} ${ms.toFixed(2)} ms`).join(" · "));
 
 // The hit's attention: 16 rows at positions 2048..2063 of one sequence, COPIES layers' pools queued at once.
 {

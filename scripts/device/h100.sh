@@ -377,8 +377,7 @@ case "$part" in
     # rows since session 9), and its attention (chunk kernel, a row each); the qmv kernel's cases at 4 bits, group 64
     # (rows 1 to 16) on the card; the prefix hit with MLX's products and with ours, alternating; the split kernel's
     # multi-partition cases last
-    timeout 80 bun bench/cuda/hit-products.ts 2>&1 | tee "$OUT/hit-products.log" | grep -v "^$"
-    VLLM_MLX_QMV=kernel timeout 80 bun bench/cuda/hit-products.ts 2>&1 | tee "$OUT/hit-products-kernel.log" | grep -v "^$"
+    timeout 80 bun bench/cuda/hit-products.ts --paths mlx,kernel 2>&1 | tee "$OUT/hit-products.log" | grep -v "^$"
     for v in "" "VLLM_MLX_QMV=kernel"; do
       echo "== ${v:-default}" | tee -a "$OUT/prefix-ttft.log"
       env $v timeout 100 bun bench/engine-batching.ts --prefix 2048 --rounds 5 --prefix-only 2>&1 \
