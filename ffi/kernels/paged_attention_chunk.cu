@@ -10,12 +10,15 @@
 //   constants T, D (a multiple of 32), NW (warps a block), TK (keys a tile, a multiple of 32), QW (queries a warp
 //            holds at once), PART (keys a partition, a multiple of TK), SCALE_BITS and SOFTCAP_BITS (the floats'
 //            bits; softcap 0: none), WINDOW (sliding window, 0: none);
-//   grid     (NW * 32 * P, Hkv, 1) threads in blocks of (NW * 32, 1, 1): one block per (partition, kv head).
+//   grid     (NW * 32 * P, Hkv, Z) threads in blocks of (NW * 32, 1, 1): one block per (partition, kv head, round of
+//            NW * QW queries); Z = ceil(R * Hq / Hkv / (NW * QW)), so that a long chunk (a short prompt split into many
+//            rows) spreads its queries over blocks instead of repeating the tiles in one.
 //
 // The decode kernels give every (row, query head) its own pass over the keys, so a chunk of R rows reads each key R
 // times per query head. Here a block reads each key of its partition once, TK at a time into shared memory, and
-// every query of its kv head (R rows times Hq / Hkv heads) attends to that tile from there: warp w holds queries
-// w * QW .. w * QW + QW - 1 of a round of NW * QW (rounds repeat the tiles). For a query and a tile, lane j scores
+// every query of its kv head (R rows times Hq / Hkv heads) in the block's round attends to that tile from there:
+// warp w holds queries w * QW .. w * QW + QW - 1 of the round's NW * QW (a grid with fewer rounds than the chunk has
+// repeats the tiles for the next). For a query and a tile, lane j scores
 // keys j, j + 32, ... (the key's row from shared memory, the query's from shared memory, broadcast), the warp takes
 // the tile's max and sum by shuffles, and each lane adds the tile's values to its dims j, j + 32, ... of the
 // accumulator, the weights passed lane to lane. Float32 throughout; an online softmax (max m, sum l) per query.
@@ -44,18 +47,17 @@ const float softcap = __int_as_float(SOFTCAP_BITS);
 const vmlx_paged::Keys<T> keys{k_pool, v_pool, block_tables, k_pool_shape[1], k_pool_shape[0], Hkv, kv};
 const bool aligned = ((reinterpret_cast<uintptr_t>(k_pool) | reinterpret_cast<uintptr_t>(v_pool)) % 16) == 0;
 
-// The keys of this partition some row sees: [lo, hi).
-int lo = p * PART + PART;
-int hi = 0;
-for (int r = 0; r < R; r++) {
-  const int len = seq_lens[r];
-  lo = min(lo, vmlx_paged::window_start<WINDOW>(len));
-  hi = max(hi, len);
-}
-lo = max(lo, p * PART);
-hi = min(hi, p * PART + PART);
-
-for (int q0 = 0; q0 < QN; q0 += NW * QW) {
+for (int q0 = blockIdx.z * NW * QW; q0 < QN; q0 += gridDim.z * NW * QW) {
+  // The keys of this partition some row of the round sees: [lo, hi).
+  int lo = p * PART + PART;
+  int hi = 0;
+  for (int r = q0 / group; r <= (min(q0 + NW * QW, QN) - 1) / group; r++) {
+    const int len = seq_lens[r];
+    lo = min(lo, vmlx_paged::window_start<WINDOW>(len));
+    hi = max(hi, len);
+  }
+  lo = max(lo, p * PART);
+  hi = min(hi, p * PART + PART);
   float* my_q = s_q + warp * QW * D;
 #pragma unroll
   for (int j = 0; j < QW; j++) {

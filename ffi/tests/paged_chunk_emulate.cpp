@@ -51,31 +51,35 @@ int bits_of(float x) {
   return i;
 }
 
-// The grid of launch_chunk: P partitions x Hkv blocks of NW warps, one block after another, then the merge.
+// The grid of launch_chunk: P partitions x Hkv x Z rounds of queries, blocks of NW warps, one block after another,
+// then the merge. `rounds` 0: the launcher's (a block for each round of NW * QW queries); 1: every round in one block.
 template <typename T, int D, int QW, int SCALE_BITS, int SOFTCAP_BITS, int WINDOW>
 void launch(const T* q, const T* kp, const T* vp, const int32_t* tables, const int32_t* lens, int R, int Hq,
-            int num_blocks, int block_size, int Hkv, int max_blocks, T* out) {
+            int num_blocks, int block_size, int Hkv, int max_blocks, T* out, int rounds) {
   const int P = (max_blocks * block_size + PART - 1) / PART;
+  const int Z = rounds > 0 ? rounds : (R * (Hq / Hkv) + NW * QW - 1) / (NW * QW);
   const Shape q_shape{{R, Hq, 1, D}}, k_shape{{num_blocks, block_size, Hkv, D}}, t_shape{{R, max_blocks}};
   std::vector<float> ml(size_t(R) * Hq * P * 2, std::nanf("")), acc(size_t(R) * Hq * P * D, std::nanf(""));
-  for (int kv = 0; kv < Hkv; kv++) {
-    for (int p = 0; p < P; p++) {
-      Warp warps[NW];
-      std::barrier<> bar(32 * NW);
-      std::vector<std::thread> threads;
-      for (int t = 0; t < 32 * NW; t++) {
-        threads.emplace_back([&, t] {
-          blockIdx = {p, kv, 0};
-          gridDim = {P, Hkv, 1};
-          blockDim = {32 * NW, 1, 1};
-          threadIdx = {t, 0, 0};
-          warp = &warps[t / 32];
-          block = &bar;
-          chunk_body<T, D, NW, TK, QW, PART, SCALE_BITS, SOFTCAP_BITS, WINDOW>(
-              q, kp, vp, tables, lens, lens, q_shape, k_shape, t_shape, ml.data(), acc.data());
-        });
+  for (int z = 0; z < Z; z++) {
+    for (int kv = 0; kv < Hkv; kv++) {
+      for (int p = 0; p < P; p++) {
+        Warp warps[NW];
+        std::barrier<> bar(32 * NW);
+        std::vector<std::thread> threads;
+        for (int t = 0; t < 32 * NW; t++) {
+          threads.emplace_back([&, t] {
+            blockIdx = {p, kv, z};
+            gridDim = {P, Hkv, Z};
+            blockDim = {32 * NW, 1, 1};
+            threadIdx = {t, 0, 0};
+            warp = &warps[t / 32];
+            block = &bar;
+            chunk_body<T, D, NW, TK, QW, PART, SCALE_BITS, SOFTCAP_BITS, WINDOW>(
+                q, kp, vp, tables, lens, lens, q_shape, k_shape, t_shape, ml.data(), acc.data());
+          });
+        }
+        for (auto& th : threads) th.join();
       }
-      for (auto& th : threads) th.join();
     }
   }
   const Shape ml_shape{{R, Hq, P, 2}};
@@ -94,6 +98,7 @@ struct Case {
   const char* name;
   int R, Hq, Hkv, block_size, prefix;  // rows sit at positions prefix .. prefix + R - 1
   bool unaligned;                      // pools one element past a 16-byte boundary
+  int rounds = 0;                      // blocks of queries along z: 0 the launcher's, 1 all rounds in one block
 };
 
 constexpr float SCALE = 0.125f;
@@ -127,7 +132,8 @@ bool check(const char* tname, const Case& c, uint32_t seed) {
   const T* vp = vbuf.data() + (c.unaligned ? 1 : 0);
   std::vector<T> out(size_t(c.R) * c.Hq * D, T(std::nanf("")));
   launch<T, D, QW, SCALE_BITS, SOFTCAP_BITS, WINDOW>(qs.data(), kp, vp, tables.data(), lens.data(), c.R, c.Hq,
-                                                      num_blocks, c.block_size, c.Hkv, max_blocks, out.data());
+                                                      num_blocks, c.block_size, c.Hkv, max_blocks, out.data(),
+                                                      c.rounds);
   const double softcap = SOFTCAP_BITS ? double(__int_as_float(SOFTCAP_BITS)) : 0.0;
   const int group = c.Hq / c.Hkv;
   double worst = 0;
@@ -164,10 +170,10 @@ bool check(const char* tname, const Case& c, uint32_t seed) {
     }
   }
   const bool ok = worst <= 1.0;
-  std::printf("%s %s D %d QW %d %s: rows %d, heads %d/%d, block %d, prefix %d%s%s%s: worst error %.3f of tolerance\n",
-              ok ? "ok  " : "FAIL", tname, D, QW, c.name, c.R, c.Hq, c.Hkv, c.block_size, c.prefix,
+  std::printf("%s %s D %d QW %d %s: rows %d, heads %d/%d, block %d, prefix %d%s%s%s%s: worst error %.3f of "
+              "tolerance\n", ok ? "ok  " : "FAIL", tname, D, QW, c.name, c.R, c.Hq, c.Hkv, c.block_size, c.prefix,
               SOFTCAP_BITS ? ", softcap 30" : "", WINDOW ? ", window" : "", c.unaligned ? ", unaligned pools" : "",
-              worst);
+              c.rounds == 1 ? ", rounds in one block" : "", worst);
   return ok;
 }
 
@@ -188,8 +194,10 @@ int main() {
   // with unaligned pools (element loads) and a partition boundary inside a block.
   count(check<bf16, 128, 4, 0, 0>("bfloat16", {"GQA 2:1", 16, 16, 8, 16, 200, false}, 1));
   count(check<float, 64, 4, CAP30, 0>("float32", {"MQA, 3 rounds", 11, 8, 1, 16, 75, false}, 2));
+  count(check<float, 64, 4, CAP30, 0>("float32", {"MQA, 3 rounds", 11, 8, 1, 16, 75, false, 1}, 2));
   count(check<bf16, 64, 4, 0, 40>("bfloat16", {"GQA 4:1", 7, 8, 2, 16, 130, false}, 3));
   count(check<bf16, 256, 1, CAP30, 0>("bfloat16", {"GQA 2:1, 2 rounds", 5, 4, 2, 32, 70, false}, 4));
+  count(check<bf16, 128, 4, 0, 0>("bfloat16", {"a short prompt's 40 rows, 3 rounds", 40, 4, 2, 16, 0, false}, 8));
   count(check<float, 128, 2, 0, 100>("float32", {"GQA 3:1", 9, 6, 2, 16, 140, false}, 5));
   count(check<bf16, 96, 4, 0, 0>("bfloat16", {"GQA 2:1", 6, 4, 2, 24, 57, true}, 6));
   count(check<float, 32 * 2, 4, 0, 0>("float32", {"one row a block's first key", 3, 2, 1, 16, 0, false}, 7));

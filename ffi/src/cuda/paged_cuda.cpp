@@ -111,11 +111,12 @@ mx::array launch_chunk(const Args& a, int qw, const mx::Stream& s) {
   const int R = q.shape(0), Hq = q.shape(1), D = q.shape(3), Hkv = a.k_pool.shape(2);
   const int max_keys = a.block_tables.shape(1) * a.k_pool.shape(1);
   const int parts = (max_keys + CHUNK_PART - 1) / CHUNK_PART;
+  const int rounds = (R * (Hq / Hkv) + WARPS * qw - 1) / (WARPS * qw);  // of WARPS * qw queries, a block each
   const int threads = 32 * WARPS;
   auto after = cache_write::write_token(a.k_pool).value_or(a.seq_lens);
   auto partial = chunk_kernel()({q, a.k_pool, a.v_pool, a.block_tables, a.seq_lens, after},
                                 {{R, Hq, parts, 2}, {R, Hq, parts, D}}, {mx::float32, mx::float32},
-                                {threads * parts, Hkv, 1}, {threads, 1, 1},
+                                {threads * parts, Hkv, rounds}, {threads, 1, 1},
                                 {{"T", q.dtype()}, {"D", D}, {"NW", WARPS}, {"TK", CHUNK_TK}, {"QW", qw},
                                  {"PART", CHUNK_PART}, {"SCALE_BITS", bits_of(a.scale)},
                                  {"SOFTCAP_BITS", bits_of(a.softcap.value_or(0.0f))}, {"WINDOW", a.window.value_or(0)}},

@@ -22,7 +22,7 @@ test("the chunk kernel body matches a float64 causal attention (head dims 64-256
     expect(cc.exitCode).toBe(0);
     const run = Bun.spawnSync([exe], { stdout: "pipe", stderr: "pipe" });
     const out = run.stdout.toString();
-    expect(out).toContain("7 passed, 0 failed");
+    expect(out).toContain("9 passed, 0 failed");
     expect(out).not.toContain("FAIL");
     expect(run.exitCode).toBe(0);
   } finally {
