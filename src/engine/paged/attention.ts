@@ -30,11 +30,12 @@ export function pagedAttention(q: mx.Array, keyPool: mx.Array, valuePool: mx.Arr
 }
 
 /**
- * Query-key pairs (chunk tokens x keys after the step) up to which a prefill chunk attends through the decode
- * kernel as one single-query row per token, on CUDA: a chunk on a cached prefix (16 tokens over 2,048) then
- * costs one kernel call a layer, as decodes do, instead of the dense path's gather, transposes and cuDNN
- * attention (about 14 graph nodes a layer). Past it the kernel, which re-reads a row's keys for every query,
- * costs more than the dense path's one read.
+ * Query-key pairs (chunk tokens x keys after the step) up to which a prefill chunk attends through the paged kernel
+ * as one single-query row per token, on CUDA: a chunk on a cached prefix (16 tokens over 2,048) then costs one
+ * kernel call a layer, as decodes do, instead of the dense path's gather, transposes and cuDNN attention (about 14
+ * graph nodes a layer). A chunk alone in its step takes the chunk kernel (`oneSequence`: each key read once for a
+ * round of 32 queries); among decodes, the decode kernel re-reads a row's keys for every query. The bound was set
+ * for the decode kernel (session 3) and not re-measured with the chunk kernel.
  */
 export const PREFILL_KERNEL_MAX_PAIRS = 16 * 4096;
 
