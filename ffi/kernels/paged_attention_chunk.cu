@@ -1,7 +1,7 @@
-// Paged attention for the R consecutive queries of one sequence (a prefill chunk over cached keys, split into
-// single-query rows: row r at position seq_lens[r] - 1, every row through block_tables' first row), CUDA: the body
-// of a kernel named vmlx_paged_attention_chunk (ffi/src/cuda/paged_cuda.cpp), after paged_attention.cuh (its
-// header). It writes the partial states that paged_attention_merge.cu combines, as the split kernel does.
+// Paged attention for R single-query rows of one block table (a prefill chunk over cached keys split into rows, and
+// any pad rows repeating its last: row r at position seq_lens[r] - 1, every row through block_tables' row 0), CUDA:
+// the body of a kernel named vmlx_paged_attention_chunk (ffi/src/cuda/paged_cuda.cpp), after paged_attention.cuh
+// (its header). It writes the partial states that paged_attention_merge.cu combines, as the split kernel does.
 //   inputs   q [R, Hq, 1, D], k_pool and v_pool [num_blocks, block_size, Hkv, D] (all of type T), block_tables int32
 //            [R, max_blocks] (row 0 read), seq_lens int32 [R], after (orders the kernel after the pools' write; not
 //            read); their shapes arrive as q_shape, k_pool_shape, block_tables_shape;

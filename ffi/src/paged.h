@@ -16,8 +16,9 @@ struct Args {
   float scale;
   std::optional<int> window;
   std::optional<float> softcap;
-  // The B rows are the consecutive queries of one sequence (a prefill chunk split into single-query rows): one block
-  // table, seq_lens rising by one. A kernel may read each key once for all of them; every path is right either way.
+  // The B rows share one block table (one sequence's queries: a prefill chunk split into single-query rows, pads
+  // included), each at its own seq_lens[b]. A kernel may read each key once for all of them (through row 0's table);
+  // every path is right either way.
   bool one_sequence = false;
 };
 

@@ -99,6 +99,7 @@ struct Case {
   int R, Hq, Hkv, block_size, prefix;  // rows sit at positions prefix .. prefix + R - 1
   bool unaligned;                      // pools one element past a 16-byte boundary
   int rounds = 0;                      // blocks of queries along z: 0 the launcher's, 1 all rounds in one block
+  int pads = 0;                        // of the R rows, the last `pads` repeat the row before them (a step's pad rows)
 };
 
 constexpr float SCALE = 0.125f;
@@ -111,7 +112,7 @@ template <typename T, int D, int QW, int SOFTCAP_BITS, int WINDOW>
 bool check(const char* tname, const Case& c, uint32_t seed) {
   std::mt19937 rng(seed);
   std::uniform_real_distribution<float> U(-1.0f, 1.0f);
-  const int total = c.prefix + c.R;
+  const int total = c.prefix + c.R - c.pads;
   const int max_blocks = (total + c.block_size - 1) / c.block_size;
   const int num_blocks = max_blocks + 3;
   // The sequence's blocks in a shuffled order; every row gets the same table, as the engine passes a split chunk.
@@ -121,7 +122,7 @@ bool check(const char* tname, const Case& c, uint32_t seed) {
   std::vector<int32_t> tables(size_t(c.R) * max_blocks), lens(c.R);
   for (int r = 0; r < c.R; r++) {
     std::copy(ids.begin(), ids.begin() + max_blocks, tables.begin() + size_t(r) * max_blocks);
-    lens[r] = c.prefix + r + 1;
+    lens[r] = c.prefix + std::min(r, c.R - 1 - c.pads) + 1;
   }
   const size_t pool = size_t(num_blocks) * c.block_size * c.Hkv * D;
   std::vector<T> kbuf(pool + 1), vbuf(pool + 1), qs(size_t(c.R) * c.Hq * D);
@@ -173,7 +174,7 @@ bool check(const char* tname, const Case& c, uint32_t seed) {
   std::printf("%s %s D %d QW %d %s: rows %d, heads %d/%d, block %d, prefix %d%s%s%s%s: worst error %.3f of "
               "tolerance\n", ok ? "ok  " : "FAIL", tname, D, QW, c.name, c.R, c.Hq, c.Hkv, c.block_size, c.prefix,
               SOFTCAP_BITS ? ", softcap 30" : "", WINDOW ? ", window" : "", c.unaligned ? ", unaligned pools" : "",
-              c.rounds == 1 ? ", rounds in one block" : "", worst);
+              c.rounds == 1 ? ", rounds in one block" : c.pads ? ", pad rows" : "", worst);
   return ok;
 }
 
@@ -198,6 +199,7 @@ int main() {
   count(check<bf16, 64, 4, 0, 40>("bfloat16", {"GQA 4:1", 7, 8, 2, 16, 130, false}, 3));
   count(check<bf16, 256, 1, CAP30, 0>("bfloat16", {"GQA 2:1, 2 rounds", 5, 4, 2, 32, 70, false}, 4));
   count(check<bf16, 128, 4, 0, 0>("bfloat16", {"a short prompt's 40 rows, 3 rounds", 40, 4, 2, 16, 0, false}, 8));
+  count(check<bf16, 64, 4, 0, 24>("bfloat16", {"10 rows and 6 pads of the last", 16, 4, 2, 16, 300, false, 0, 6}, 9));
   count(check<float, 128, 2, 0, 100>("float32", {"GQA 3:1", 9, 6, 2, 16, 140, false}, 5));
   count(check<bf16, 96, 4, 0, 0>("bfloat16", {"GQA 2:1", 6, 4, 2, 24, 57, true}, 6));
   count(check<float, 32 * 2, 4, 0, 0>("float32", {"one row a block's first key", 3, 2, 1, 16, 0, false}, 7));

@@ -24,10 +24,10 @@ VMLX_API int vmlx_paged_attention(mlx_array* res, const mlx_array queries, const
                                   float scale, mlx_optional_int sliding_window, mlx_optional_float softcap,
                                   const char* path, int flags, const mlx_stream s);
 
-/* A flag of vmlx_paged_attention and vmlx_paged_attention_block: the B rows (L == 1) are the consecutive queries of
- * one sequence, a prefill chunk split into single-query rows (every row's block table the same, seq_lens rising by
- * one). The CUDA build then reads each key once for all of them (one pass per kv head instead of one per row and
- * query head); every path gives the same result with or without it. */
+/* A flag of vmlx_paged_attention and vmlx_paged_attention_block: the B rows (L == 1) all have the same block table
+ * (one sequence's queries: a prefill chunk split into single-query rows, with any pad rows repeating its last), each
+ * at its own seq_lens[b]. The CUDA build then reads each key once for a round of them (from row 0's table) instead of
+ * once per row and query head; every path gives the same result with or without it. */
 #define VMLX_PAGED_ONE_SEQUENCE 1
 
 /* Writes keys and values into the paged KV pools in place (vLLM's reshape_and_cache): row t of k and v goes to

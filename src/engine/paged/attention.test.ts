@@ -115,14 +115,16 @@ for (const path of ["auto", "reference"] as const) describe(`pagedAttention (${p
       expectEachAsAlone(got, q, entries, setupOf, opts);
     });
 
-    test(`a prefill chunk split alone is one group of one sequence's rows (${name})`, () => {
-      // a 7-token chunk at 6 over three blocks: 7 single-query rows sharing its table, nothing else in the group
-      const entries: [number[], number, number][] = [[[9, 2, 14, 5], 6, 7]];
+    test(`a prefill chunk split alone, with pad rows of its last token, is one group of one table's rows (${name})`, () => {
+      // a 7-token chunk at 6 over four blocks: 7 single-query rows sharing its table, then two pad rows repeating its
+      // last token (as a GPU step pads 7 tokens to 8, 9 here to check the count): one group, one table
+      const table = [9, 2, 14, 5];
+      const entries: [number[], number, number][] = [[table, 6, 7], [table, 12, 1], [table, 12, 1]];
       const setupOf = setup(entries.map(([t]) => t), 21);
-      using q = mx.normal([7, 2 * H, 1, D], "float32", mx.randomKey(22));
+      using q = mx.normal([9, 2 * H, 1, D], "float32", mx.randomKey(22));
       using batch = batchOf(entries, true);
       expect(batch.groups.map((g) => [g.kind, g.rows.map((r) => r.seqLen), g.oneSequence])).toEqual([
-        ["decodes", [7, 8, 9, 10, 11, 12, 13], true],
+        ["decodes", [7, 8, 9, 10, 11, 12, 13, 13, 13], true],
       ]);
       using got = pagedAttention(q, setupOf.keyPool, setupOf.valuePool, batch, opts);
       expectEachAsAlone(got, q, entries, setupOf, opts);

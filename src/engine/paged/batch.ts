@@ -25,8 +25,9 @@ export interface BatchGroup {
   /** The MLX-ops path's decode masks by sliding window ("none" for none), built once a step, shared by every layer. */
   masks: Map<number | "none", mx.Array>;
   /**
-   * Its rows are one prefill chunk split into single-query rows and nothing else (a prefix hit's step from idle):
-   * the CUDA kernel then reads each key once for all of them (`PagedAttentionOptions.oneSequence`).
+   * Its rows (two or more) share one block table: one sequence's rows, such as a prefill chunk split into
+   * single-query rows with the step's pad rows (a prefix hit's step from idle). The CUDA kernel then reads each key
+   * once for all of them (`PagedAttentionOptions.oneSequence`).
    */
   oneSequence: boolean;
 }
@@ -93,7 +94,7 @@ export class PagedBatch {
       const [seqLens, tables] = arrays.splice(0, 2) as [mx.Array, mx.Array];
       this.groups.push({ kind: g.rows[0]!.numTokens === 1 ? "decodes" : "prefill", tokenStart: g.rows[0]!.start,
         numTokens: g.rows.reduce((n, r) => n + r.numTokens, 0), rows: g.rows, blockTables: tables, seqLens,
-        contextLength: g.width * this.blockSize, masks: new Map(), oneSequence: oneChunk(g.rows) });
+        contextLength: g.width * this.blockSize, masks: new Map(), oneSequence: oneTable(g) });
     }
   }
 
@@ -119,10 +120,13 @@ export class PagedBatch {
   }
 }
 
-/** Whether `rows` are two or more rows split from one prefill chunk, and only those. */
-function oneChunk(rows: readonly BatchRow[]): boolean {
-  const first = rows[0]?.chunkStart;
-  return rows.length > 1 && first !== undefined && rows.every((r) => r.chunkStart === first);
+/** Whether the group has two or more rows and every row's block table (cut to the group's width) is the first's. */
+function oneTable({ rows, width, tables }: GroupLayout): boolean {
+  if (rows.length < 2) return false;
+  for (let r = 1; r < rows.length; r++) {
+    for (let j = 0; j < width; j++) if (tables[r * width + j] !== tables[j]) return false;
+  }
+  return true;
 }
 
 /** A group's host side: its rows, KV lengths and block tables cut to `width` blocks (row-major). */
@@ -147,7 +151,7 @@ function splitRows(rows: readonly BatchRow[], tables: readonly (readonly number[
     }
     for (let t = 0; t < r.numTokens; t++) {
       const numComputedTokens = r.numComputedTokens + t;
-      outRows.push({ start: r.start + t, numTokens: 1, numComputedTokens, seqLen: numComputedTokens + 1, chunkStart: r.start });
+      outRows.push({ start: r.start + t, numTokens: 1, numComputedTokens, seqLen: numComputedTokens + 1 });
       outTables.push(tables[i]!);
     }
   });

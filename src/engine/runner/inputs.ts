@@ -14,8 +14,6 @@ export interface BatchRow {
   numComputedTokens: number;
   /** KV length after this step. */
   seqLen: number;
-  /** A single-query row split from a prefill chunk (`PagedBatch`): the chunk's first token in the flat batch. */
-  chunkStart?: number;
 }
 
 /** One step's forward inputs. */

@@ -26,7 +26,7 @@ export interface PagedBlockStep {
   kernels: boolean;
   /** bool `[T, 1, 1, maxBlocks * blockSize]`: each row's visible keys, for the MLX-ops path of T > 1 rows. */
   mask: Array | null;
-  /** The T rows are one sequence's prefill chunk split into single-query rows (`PagedAttentionOptions.oneSequence`). */
+  /** The T rows share one block table (`PagedAttentionOptions.oneSequence`). */
   oneSequence?: boolean;
 }
 

@@ -12,7 +12,7 @@ import { join, resolve } from "node:path";
 
 const ROOT = resolve(import.meta.dir, "../../..");
 
-test("the chunk kernel body matches a float64 causal attention (head dims 64-256, bfloat16 and float32, GQA and MQA, windows, softcap, unaligned pools)", () => {
+test("the chunk kernel body matches a float64 causal attention (head dims 64-256, bfloat16 and float32, GQA and MQA, windows, softcap, unaligned pools, pad rows)", () => {
   const dir = mkdtempSync(join(tmpdir(), "chunk-emulate-"));
   try {
     const exe = join(dir, "chunk_emulate");
@@ -22,7 +22,7 @@ test("the chunk kernel body matches a float64 causal attention (head dims 64-256
     expect(cc.exitCode).toBe(0);
     const run = Bun.spawnSync([exe], { stdout: "pipe", stderr: "pipe" });
     const out = run.stdout.toString();
-    expect(out).toContain("9 passed, 0 failed");
+    expect(out).toContain("10 passed, 0 failed");
     expect(out).not.toContain("FAIL");
     expect(run.exitCode).toBe(0);
   } finally {

@@ -28,9 +28,9 @@ export interface PagedAttentionOptions {
    */
   path?: PagedAttentionPath;
   /**
-   * The B rows (L = 1) are the consecutive queries of one sequence: a prefill chunk split into single-query rows,
-   * every row's block table the same and `seqLens` rising by one. The CUDA build then reads each key once for all
-   * of them; every path gives the same result with or without it.
+   * The B rows (L = 1) all have the same block table: one sequence's queries (a prefill chunk split into
+   * single-query rows, pad rows repeating its last included), each at its own `seqLens[b]`. The CUDA build then
+   * reads each key once for a round of them, through row 0's table; every path gives the same result either way.
    */
   oneSequence?: boolean;
 }
