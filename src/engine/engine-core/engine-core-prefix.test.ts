@@ -5,7 +5,7 @@ import type { LayerCache } from "../../nn/cache.ts";
 import { tinyModel, type TinyFamily } from "../runner/testing.ts";
 import { GREEDY } from "../sampling/params.ts";
 import { EngineCore, type EngineCoreRequest } from "./engine-core.ts";
-import { drain } from "./testing.ts";
+import { drain, expectSameTokens, solo } from "./testing.ts";
 
 const FAMILIES = ["qwen3", "gemma3_text"] as const;
 const models = new Map<TinyFamily, DecoderModel>();
@@ -48,6 +48,23 @@ describe("EngineCore prefix hits", () => {
     expect(warm[0]!.numCachedTokens).toBe(80);
     expect(warm.map((t) => t.token)).toEqual(cold.map((t) => t.token));
     expect(core.stats().prefixCacheHits).toBe(80);
+    core.dispose();
+  });
+
+  test("head dim 64 (the GPU kernels' shapes): a hit of 10 new tokens over 80 cached and its cold run give solo generate's tokens", async () => {
+    // On CUDA the hit's 10 rows, padded to 16 by the step, share one block table: the chunk kernel (the cold run's
+    // chunks too); the solo run attends over a contiguous cache. On the CPU, the float32 CPU kernel.
+    const model = await tinyModel("qwen3", { seed: 11, headDim: 64 });
+    const ids = prompt(90, 5);
+    const want = solo(model, ids, 12);
+    const core = new EngineCore(model, { maxModelLen: 512, numGpuBlocks: 256, maxNumBatchedTokens: 64 });
+    core.addRequest(request("cold", ids, 12));
+    const cold = drain(core).get("cold")!;
+    core.addRequest(request("warm", ids, 12));
+    const warm = drain(core).get("warm")!;
+    expect(warm[0]!.numCachedTokens).toBe(80);
+    expect(expectSameTokens(cold.map((t) => t.token), want, "cold")).toBe(0);
+    expect(expectSameTokens(warm.map((t) => t.token), want, "warm")).toBe(0);
     core.dispose();
   });
 
