@@ -18,10 +18,10 @@
 // times per query head. Here a block reads each key of its partition once, TK at a time into shared memory, and
 // every query of its kv head (R rows times Hq / Hkv heads) in the block's round attends to that tile from there:
 // warp w holds queries w * QW .. w * QW + QW - 1 of the round's NW * QW (a grid with fewer rounds than the chunk has
-// repeats the tiles for the next). For a query and a tile, lane j scores
-// keys j, j + 32, ... (the key's row from shared memory, the query's from shared memory, broadcast), the warp takes
-// the tile's max and sum by shuffles, and each lane adds the tile's values to its dims j, j + 32, ... of the
-// accumulator, the weights passed lane to lane. Float32 throughout; an online softmax (max m, sum l) per query.
+// repeats the tiles for the next). For a query and a tile, lane j scores keys j, j + 32, ... (the key's row from
+// shared memory, the query's from shared memory, broadcast), the warp takes the tile's max and sum by shuffles, and
+// each lane adds the tile's values to its dims j, j + 32, ... of the accumulator, the weights passed lane to lane.
+// Float32 throughout; an online softmax (max m, sum l) per query.
 constexpr int VEC = 16 / int(sizeof(T));  // elements in a 16-byte vector
 constexpr int DV = D / VEC;               // 16-byte vectors a key row
 constexpr int DL = D / 32;                // dims of a query's accumulator a lane holds
