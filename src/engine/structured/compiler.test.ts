@@ -33,6 +33,27 @@ async function accepts(spec: StructuredOutputSpec, text: string): Promise<boolea
   }
 }
 
+test("special tokens are never text: inside a JSON string the mask allows none of them, and EOS only where the grammar ends", async () => {
+  // Qwen3's <|endoftext|>, <|im_start|> and <|im_end|> (EOS) are special added tokens, whose text would fit a JSON
+  // string; a sampled one is not that text in the output (it skips special tokens), so the mask must refuse them.
+  // <think> is an added token that is not special: it reads back as its text, so the grammar may take it as text.
+  const specials = ["<|endoftext|>", "<|im_start|>", "<|im_end|>", "<think>"].map((t) => tok.encode(t, { addSpecialTokens: false }));
+  for (const ids of specials) expect(ids.length).toBe(1);
+  const matcher = compiler.matcher(await compiler.compile({ type: "json_schema", schema: { type: "object", properties: { t: { type: "string" } }, required: ["t"], additionalProperties: false } } as StructuredOutputSpec));
+  try {
+    for (const id of tok.encode('{"t": "ab', { addSpecialTokens: false })) expect(matcher.acceptToken(id)).toBe(true);
+    const mask = matcher.getNextTokenBitmaskSync();
+    const allowed = (id: number) => ((mask[id >> 5]! >>> (id & 31)) & 1) === 1;
+    expect(specials.map(([id]) => allowed(id!))).toEqual([false, false, false, true]);
+    expect(allowed(tok.encode("c", { addSpecialTokens: false })[0]!)).toBe(true); // text still is
+    for (const id of tok.encode('"}', { addSpecialTokens: false })) expect(matcher.acceptToken(id)).toBe(true);
+    const end = matcher.getNextTokenBitmaskSync();
+    expect(((end[specials[2]![0]! >> 5]! >>> (specials[2]![0]! & 31)) & 1) === 1).toBe(true); // EOS, now the grammar may end
+  } finally {
+    matcher.dispose();
+  }
+});
+
 /** The StructuredOutputError a call throws (fails the test when it throws nothing or something else). */
 async function refusal(fn: () => unknown): Promise<StructuredOutputError> {
   try {

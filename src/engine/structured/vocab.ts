@@ -37,7 +37,10 @@ function prependsSpace(tokenizerJson: Json): boolean {
 }
 
 /**
- * Token strings by id from tokenizer.json (model vocabulary and added tokens), padded to `vocabSize`.
+ * Token strings by id from tokenizer.json (model vocabulary and added tokens), padded to `vocabSize`. A special added
+ * token (`<|endoftext|>`, `<|im_start|>`, ...) is "": xgrammar takes an empty token for a special one, which the mask
+ * never allows (stop tokens aside, where the grammar may end). Written out, its text would be valid inside a JSON
+ * string, and a sampled one would not read back as that text (the output skips special tokens).
  *
  * @example
  *   const v = grammarVocab(tok.files, 151936); // v.encoded[9707] === "Hello", v.type === "byte_level"
@@ -53,8 +56,8 @@ export function grammarVocab(files: TokenizerFiles, vocabSize: number): GrammarV
   } else if (vocab && typeof vocab === "object") {
     for (const [piece, id] of Object.entries(vocab as Record<string, number>)) if (id < vocabSize) encoded[id] = piece;
   }
-  for (const t of (Array.isArray(tj.added_tokens) ? tj.added_tokens : []) as { id: number; content: string }[]) {
-    if (t.id < vocabSize) encoded[t.id] = t.content;
+  for (const t of (Array.isArray(tj.added_tokens) ? tj.added_tokens : []) as { id: number; content: string; special?: boolean }[]) {
+    if (t.id < vocabSize) encoded[t.id] = t.special ? "" : t.content;
   }
   return { encoded, type: vocabType(tj), prependSpace: prependsSpace(tj) };
 }
