@@ -374,9 +374,8 @@ case "$part" in
     ;;
   s12)
     # Where the hit's device time goes: its products at 1, 8 and 16 rows with MLX's op and with our qmv kernel (1 to 16
-    # rows since session 9), and its attention (chunk kernel, a row each); the qmv kernel's cases at 4 bits, group 64
-    # (rows 1 to 16) on the card; the prefix hit with MLX's products and with ours, alternating; the split kernel's
-    # multi-partition cases last
+    # rows since session 9), and its attention (chunk kernel, a row each); the prefix hit with MLX's products and with
+    # ours; the qmv kernel's cases at 4 bits, group 64 (rows 1 to 16) on the card
     timeout 80 bun bench/cuda/hit-products.ts --paths mlx,kernel 2>&1 | tee "$OUT/hit-products.log" | grep -v "^$"
     for v in "" "VLLM_MLX_QMV=kernel"; do
       echo "== ${v:-default}" | tee -a "$OUT/prefix-ttft.log"

@@ -67,7 +67,7 @@ VMLX_API int vmlx_attention_out(mlx_array* res, const vmlx_attention a, const ml
  * true and this build has a GPU kernel or the CPU kernel serves; else MLX ops over the gathered blocks: one row
  * (T == 1) cut to `row_len` keys and attended as a contiguous cache does, several rows under a mask of their
  * valid keys (`mask`, bool [T, 1, 1, M * block_size], built here when null). No soft-capping. `flags`:
- * VMLX_PAGED_ONE_SEQUENCE (vmlx/paged.h) where the T rows are one sequence's prefill chunk, else 0.
+ * VMLX_PAGED_ONE_SEQUENCE (vmlx/paged.h) where the T rows share one block table, else 0.
  * res [T, 1, hidden]; k_res, v_res: the written pools' views, as vmlx_reshape_and_cache returns them. */
 VMLX_API int vmlx_paged_attention_block(mlx_array* res, mlx_array* k_res, mlx_array* v_res, const vmlx_attention a,
                                         const mlx_array x, const mlx_array norm /* may be null */, float norm_eps,

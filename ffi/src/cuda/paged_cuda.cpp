@@ -87,9 +87,23 @@ int bits_of(float x) {
   return i;
 }
 
+// Every decode kernel's inputs (DECODE_INPUTS). `after`: the pools' write token when they come from this step's write
+// (orders the kernel after it), else any small array already among the inputs. The kernels do not read it.
+std::vector<mx::array> decode_inputs(const Args& a) {
+  auto after = cache_write::write_token(a.k_pool).value_or(a.seq_lens);
+  return {a.queries, a.k_pool, a.v_pool, a.block_tables, a.seq_lens, after};
+}
+
+// The output [B, Hq, 1, D] from the partial states (part_ml, part_acc) of the split and chunk kernels.
+mx::array merge(const std::vector<mx::array>& partial, const mx::array& q, const mx::Stream& s) {
+  const int B = q.shape(0), Hq = q.shape(1), D = q.shape(3);
+  return merge_kernel()(partial, {q.shape()}, {q.dtype()}, {D, Hq, B}, {D, 1, 1}, {{"T", q.dtype()}, {"D", D}},
+                        std::nullopt, false, s)[0];
+}
+
 // The chunk kernel's tiles: TK keys in shared memory (K and V rows padded 16 bytes) and QW queries a warp in float32,
 // within the 48 KB a block may take without opting in. Partitions of CHUNK_PART keys: 2,064 keys make 33 of them a
-// kv head (264 blocks for 8 kv heads), each read once for every query of the chunk.
+// kv head (264 blocks for 8 kv heads and one round), each read once for every query of a round.
 constexpr int CHUNK_TK = 32;
 constexpr int CHUNK_PART = 64;
 constexpr int CHUNK_SMEM = 48 * 1024;
@@ -105,7 +119,8 @@ int chunk_queries_per_warp(int D, mx::Dtype t) {
   return 0;
 }
 
-// The rows of one sequence's chunk: partial states for each (partition, kv head) from one read of its keys, merged.
+// Rows of one block table: partial states for each (partition, kv head, round of queries) from one read of its keys,
+// merged.
 mx::array launch_chunk(const Args& a, int qw, const mx::Stream& s) {
   const auto& q = a.queries;
   const int R = q.shape(0), Hq = q.shape(1), D = q.shape(3), Hkv = a.k_pool.shape(2);
@@ -113,16 +128,13 @@ mx::array launch_chunk(const Args& a, int qw, const mx::Stream& s) {
   const int parts = (max_keys + CHUNK_PART - 1) / CHUNK_PART;
   const int rounds = (R * (Hq / Hkv) + WARPS * qw - 1) / (WARPS * qw);  // of WARPS * qw queries, a block each
   const int threads = 32 * WARPS;
-  auto after = cache_write::write_token(a.k_pool).value_or(a.seq_lens);
-  auto partial = chunk_kernel()({q, a.k_pool, a.v_pool, a.block_tables, a.seq_lens, after},
-                                {{R, Hq, parts, 2}, {R, Hq, parts, D}}, {mx::float32, mx::float32},
+  auto partial = chunk_kernel()(decode_inputs(a), {{R, Hq, parts, 2}, {R, Hq, parts, D}}, {mx::float32, mx::float32},
                                 {threads * parts, Hkv, rounds}, {threads, 1, 1},
                                 {{"T", q.dtype()}, {"D", D}, {"NW", WARPS}, {"TK", CHUNK_TK}, {"QW", qw},
                                  {"PART", CHUNK_PART}, {"SCALE_BITS", bits_of(a.scale)},
                                  {"SOFTCAP_BITS", bits_of(a.softcap.value_or(0.0f))}, {"WINDOW", a.window.value_or(0)}},
                                 std::nullopt, false, s);
-  return merge_kernel()(partial, {q.shape()}, {q.dtype()}, {D, Hq, R}, {D, 1, 1}, {{"T", q.dtype()}, {"D", D}},
-                        std::nullopt, false, s)[0];
+  return merge(partial, q, s);
 }
 
 bool chunk_off() {
@@ -138,8 +150,7 @@ mx::array launch_serial(const Args& a, const mx::Stream& s) {
   const int B = q.shape(0), Hq = q.shape(1), D = q.shape(3);
   const int nsg = serial_warps(a.block_tables.shape(1) * a.k_pool.shape(1));
   const int threads = 32 * nsg;
-  auto after = cache_write::write_token(a.k_pool).value_or(a.seq_lens);
-  return serial_kernel()({q, a.k_pool, a.v_pool, a.block_tables, a.seq_lens, after}, {q.shape()}, {q.dtype()},
+  return serial_kernel()(decode_inputs(a), {q.shape()}, {q.dtype()},
                          {threads, Hq, B}, {threads, 1, 1},
                          {{"T", q.dtype()}, {"D", D}, {"NSG", nsg}, {"SCALE_BITS", bits_of(a.scale)},
                           {"SOFTCAP_BITS", bits_of(a.softcap.value_or(0.0f))}, {"WINDOW", a.window.value_or(0)}},
@@ -165,10 +176,7 @@ mx::array launch_decode(const Args& a, const mx::Stream& s) {
       {"SCALE_BITS", bits_of(a.scale)},
       {"SOFTCAP_BITS", bits_of(a.softcap.value_or(0.0f))},
       {"WINDOW", a.window.value_or(0)}};
-  // `after`: the pools' write token when they come from this step's write (orders the kernel after it), else
-  // any small array already among the inputs. The kernels do not read it.
-  auto after = cache_write::write_token(a.k_pool).value_or(a.seq_lens);
-  std::vector<mx::array> inputs = {q, a.k_pool, a.v_pool, a.block_tables, a.seq_lens, after};
+  const auto inputs = decode_inputs(a);
   if (parts <= 1) {
     return decode_kernel()(inputs, {q.shape()}, {q.dtype()}, {threads, Hq, B}, {threads, 1, 1}, constants,
                            std::nullopt, false, s)[0];
@@ -176,8 +184,7 @@ mx::array launch_decode(const Args& a, const mx::Stream& s) {
   constants.push_back({"PART", PARTITION});
   auto partial = partition_kernel()(inputs, {{B, Hq, parts, 2}, {B, Hq, parts, D}}, {mx::float32, mx::float32},
                                     {threads * parts, Hq, B}, {threads, 1, 1}, constants, std::nullopt, false, s);
-  return merge_kernel()(partial, {q.shape()}, {q.dtype()}, {D, Hq, B}, {D, 1, 1}, {{"T", q.dtype()}, {"D", D}},
-                        std::nullopt, false, s)[0];
+  return merge(partial, q, s);
 }
 
 }  // namespace vmlx::paged
