@@ -45,12 +45,6 @@ void merge_body(const float* part_ml, const float* part_acc, Shape part_ml_shape
 
 constexpr int NW = 8, TK = 32, PART = 64;  // as ffi/src/cuda/paged_cuda.cpp launches
 
-int bits_of(float x) {
-  int i;
-  std::memcpy(&i, &x, 4);
-  return i;
-}
-
 // The grid of launch_chunk: P partitions x Hkv x Z rounds of queries, blocks of NW warps, one block after another,
 // then the merge. `rounds` 0: the launcher's (a block for each round of NW * QW queries); 1: every round in one block.
 template <typename T, int D, int QW, int SCALE_BITS, int SOFTCAP_BITS, int WINDOW>
