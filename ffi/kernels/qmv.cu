@@ -19,8 +19,8 @@
 //   COLS weight rows. With one column a warp, every warp read all of x through L1: 4 (bfloat16, 4-bit) to 8
 //   (float32) bytes of x a weight byte and row of x, more than L1 serves; COLS divides that (the launcher: 8 up to 4
 //   rows, 4 up to 8, 2 past, where 2 * COLS * M float32 sums fill the registers).
-// - Past 8 rows (a short prefill chunk split into rows) a piece's x is read 8 rows at a time, against each column's
-//   dequantized piece decoded once, so the 8 x 8 values of x in flight stay what 8 rows hold.
+// - Past 8 rows (a short prefill chunk split into rows) a piece's x is read MG = 8 rows at a time (each column's piece
+//   dequantized again for each group), so the 8 x 8 values of x in flight stay what 8 rows hold.
 // - When N is small (k/v: 1024 columns), N / COLS warps are too few to keep that much in flight, so KS warps of a
 //   block split K between them (pass p of a row is slice p % KS's) and add their sums through shared memory.
 // - A lane's x for one load starts VPU * sizeof(T) bytes past its neighbour's (64 at 4 bits in bfloat16, 128 in
@@ -39,6 +39,7 @@ constexpr int PIECES = VPU / 8;     // 8-value pieces a load: 4 (4-bit), 2 (8-bi
 constexpr int PIECE_WORDS = 4 / PIECES;
 constexpr int HALF_VALUES = 16 / BITS;
 constexpr unsigned MASK = (1u << BITS) - 1u;
+constexpr int MG = M < 8 ? M : 8;  // rows of x a piece is read for at once
 static_assert(COLS * M <= 32, "one lane a column and row in the slices' sum");
 const int K = w_shape[1] * (32 / BITS);
 const int N = w_shape[0];
@@ -150,47 +151,26 @@ for (int p0 = threadIdx.y; p0 < passes; p0 += KS * UNROLL) {
 #pragma unroll
     for (int s = 0; s < PIECES; s++) {
       const int piece = (s + rot) % PIECES;
-      if constexpr (M <= 8) {
-        float xf[M][8];
 #pragma unroll
-        for (int m = 0; m < M; m++) {
-          load8(m, k0 + 8 * piece, xf[m]);
+      for (int m0 = 0; m0 < M; m0 += MG) {
+        float xf[MG][8];
 #pragma unroll
-          for (int i = 0; i < 8; i++) xsum[m] += xf[m][i];
+        for (int r = 0; r < MG; r++) {
+          if (m0 + r < M) {
+            load8(m0 + r, k0 + 8 * piece, xf[r]);
+#pragma unroll
+            for (int i = 0; i < 8; i++) xsum[m0 + r] += xf[r][i];
+          }
         }
 #pragma unroll
         for (int j = 0; j < COLS; j++) {
           float q[8];
           dequant8(wv[u][j], s, q);
 #pragma unroll
-          for (int m = 0; m < M; m++) {
-#pragma unroll
-            for (int i = 0; i < 8; i++) dot[j][m] = fmaf(xf[m][i], q[i], dot[j][m]);
-          }
-        }
-      } else {
-        float q[COLS][8];
-#pragma unroll
-        for (int j = 0; j < COLS; j++) dequant8(wv[u][j], s, q[j]);
-#pragma unroll
-        for (int m0 = 0; m0 < M; m0 += 8) {
-          float xf[8][8];
-#pragma unroll
-          for (int r = 0; r < 8; r++) {
+          for (int r = 0; r < MG; r++) {
             if (m0 + r < M) {
-              load8(m0 + r, k0 + 8 * piece, xf[r]);
 #pragma unroll
-              for (int i = 0; i < 8; i++) xsum[m0 + r] += xf[r][i];
-            }
-          }
-#pragma unroll
-          for (int j = 0; j < COLS; j++) {
-#pragma unroll
-            for (int r = 0; r < 8; r++) {
-              if (m0 + r < M) {
-#pragma unroll
-                for (int i = 0; i < 8; i++) dot[j][m0 + r] = fmaf(xf[r][i], q[j][i], dot[j][m0 + r]);
-              }
+              for (int i = 0; i < 8; i++) dot[j][m0 + r] = fmaf(xf[r][i], q[i], dot[j][m0 + r]);
             }
           }
         }
