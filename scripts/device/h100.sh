@@ -25,6 +25,7 @@
 #                kernel a row (VLLM_MLX_PAGED_CHUNK=off) and the split kernel; a hit's phases with and without it
 #   s12          the hit's products at 1/8/16 rows (MLX's op, our qmv kernel) and its attention; the prefix hit with
 #                each product; the qmv kernel's 4-bit cases on the card
+#   s14          session 9's later kernels on the card: chunk cases (query rounds, pads), split partitions, prefix tests
 #   s13          Llama-3.1-8B shapes against mlx-lm with our qmv kernel (issue 12's 8B figure)
 #   build        FFI calls and host graph-building ms of one step's forward, Llama-3.1-8B shapes (32 layers), 4-bit:
 #                generate()'s decode, the engine's batch-8 decode and mixed steps
@@ -385,6 +386,19 @@ case "$part" in
     MLX_ENABLE_TF32=0 timeout 100 bun test --timeout 90000 src/mlx/ops/nn-quantized-gpu.test.ts \
       -t "bits 4, group 64|seventeen" > "$OUT/qmv-test.log" 2>&1
     grep -E "^\(fail\)|^ *[0-9]+ (pass|fail)$" "$OUT/qmv-test.log"
+    ;;
+  s14)
+    # Session 9's kernels after the measured run, on the card: the chunk kernel's cases (rounds of queries over grid z,
+    # pad rows), the split kernel's multi-partition cases, the engine's prefix tests (head dim 64 among them)
+    MLX_ENABLE_TF32=0 timeout 150 bun test --timeout 120000 src/mlx/ops/paged.test.ts -t "chunk of rows|split into partitions" \
+      > "$OUT/chunk-test.log" 2>&1
+    grep -E "^\(fail\)|^ *[0-9]+ (pass|fail)$" "$OUT/chunk-test.log"
+    VLLM_MLX_PAGED_KERNEL=split MLX_ENABLE_TF32=0 timeout 120 bun test --timeout 100000 src/mlx/ops/paged.test.ts \
+      -t "split into partitions" > "$OUT/split-test.log" 2>&1
+    grep -E "^\(fail\)|^ *[0-9]+ (pass|fail)$" "$OUT/split-test.log"
+    MLX_ENABLE_TF32=0 timeout 120 bun test --timeout 100000 src/engine/paged src/engine/engine-core/engine-core-prefix.test.ts \
+      > "$OUT/engine-test.log" 2>&1
+    grep -E "^\(fail\)|^ *[0-9]+ (pass|fail)$" "$OUT/engine-test.log"
     ;;
   s13)
     VLLM_MLX_QMV=kernel timeout 280 bun bench/generation/run.ts --models llama-3.1-8b:4 --prompt 512 --decode 128 --runs 2 \
