@@ -28,8 +28,9 @@ namespace vmlx::qmv {
 // other than 32, 64 and 128, more than 16 rows, x and scales of different dtypes, not on a GPU stream).
 std::optional<mx::array> on_gpu(const mx::array& ref, const mx::Stream& s);
 
-// Whether the "auto" path takes the kernel on a GPU stream: VLLM_MLX_QMV=kernel (read once). MLX's op otherwise,
-// until the kernel has been checked on a GPU.
-bool auto_takes_kernel();
+// Whether the "auto" path takes the kernel on a GPU stream for a product of `rows` rows of x: VLLM_MLX_QMV=kernel
+// (every row count the kernel serves), =N (from N rows up: a short chunk's rows, not a decode's one), =mlx or unset
+// (never); read once. MLX's op otherwise.
+bool auto_takes_kernel(int64_t rows);
 
 }  // namespace vmlx::qmv

@@ -6,7 +6,7 @@ namespace vmlx::qmv {
 
 std::optional<mx::array> on_gpu(const mx::array&, const mx::Stream&) { return std::nullopt; }
 
-bool auto_takes_kernel() { return false; }
+bool auto_takes_kernel(int64_t) { return false; }
 
 }  // namespace vmlx::qmv
 #endif

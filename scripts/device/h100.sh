@@ -378,12 +378,12 @@ case "$part" in
     # rows since session 9), and its attention (chunk kernel, a row each); the prefix hit with MLX's products and with
     # ours; the qmv kernel's cases at 4 bits, group 64 (rows 1 to 16) on the card
     timeout 80 bun bench/cuda/hit-products.ts --paths mlx,kernel 2>&1 | tee "$OUT/hit-products.log" | grep -v "^$"
-    for v in "" "VLLM_MLX_QMV=kernel"; do
+    for v in "" "VLLM_MLX_QMV=kernel" "VLLM_MLX_QMV=9" "" "VLLM_MLX_QMV=kernel" "VLLM_MLX_QMV=9"; do
       echo "== ${v:-default}" | tee -a "$OUT/prefix-ttft.log"
-      env $v timeout 100 bun bench/engine-batching.ts --prefix 2048 --rounds 5 --prefix-only 2>&1 \
+      env $v timeout 70 bun bench/engine-batching.ts --prefix 2048 --rounds 3 --prefix-only 2>&1 \
         | tee -a "$OUT/prefix-ttft.log" | grep -E "^prefix|rounds"
     done
-    MLX_ENABLE_TF32=0 timeout 100 bun test --timeout 90000 src/mlx/ops/nn-quantized-gpu.test.ts \
+    VLLM_MLX_QMV=kernel MLX_ENABLE_TF32=0 timeout 100 bun test --timeout 90000 src/mlx/ops/nn-quantized-gpu.test.ts \
       -t "bits 4, group 64|seventeen" > "$OUT/qmv-test.log" 2>&1
     grep -E "^\(fail\)|^ *[0-9]+ (pass|fail)$" "$OUT/qmv-test.log"
     ;;

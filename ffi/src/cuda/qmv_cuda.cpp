@@ -47,12 +47,17 @@ bool float_type(mx::Dtype t) { return t == mx::float16 || t == mx::bfloat16 || t
 
 }  // namespace
 
-bool auto_takes_kernel() {
-  static const bool on = [] {
+bool auto_takes_kernel(int64_t rows) {
+  // The smallest row count the kernel takes: kernel = 1, N = N, anything else (mlx, unset, not a number) = never.
+  static const int64_t from = []() -> int64_t {
     const char* v = std::getenv("VLLM_MLX_QMV");
-    return v != nullptr && std::strcmp(v, "kernel") == 0;
+    if (v == nullptr) return MAX_ROWS + 1;
+    if (std::strcmp(v, "kernel") == 0) return 1;
+    char* end = nullptr;
+    const long n = std::strtol(v, &end, 10);
+    return end != v && *end == '\0' && n >= 1 ? static_cast<int64_t>(n) : MAX_ROWS + 1;
   }();
-  return on;
+  return rows >= from;
 }
 
 std::optional<mx::array> on_gpu(const mx::array& ref, const mx::Stream& s) {
