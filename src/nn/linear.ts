@@ -73,6 +73,37 @@ export function loadLinear(store: WeightStore, prefix: string, inDims: number, o
   );
 }
 
+/**
+ * Quantized projections of one input loaded as one: their packed weights, scales and biases stacked along the output
+ * axis (W's rows), so a step runs one product (one kernel) where it ran `prefixes.length`. Each output column is the
+ * same dot product as before, so the results do not change. The stack is lazy, made where the weights are first
+ * evaluated; the parts leave the store at once, so their memory goes with the stack's evaluation. Null (nothing
+ * taken from the store) unless every part is quantized alike (bits, group, the scales' dtype), has affine biases or
+ * none alike, and has no additive bias.
+ *
+ * @example
+ *   const gateUp = loadStackedLinear(store, ["model.layers.0.mlp.gate_proj", "model.layers.0.mlp.up_proj"], 1024, [3072, 3072]);
+ */
+export function loadStackedLinear(store: WeightStore, prefixes: string[], inDims: number, outDims: number[]): QuantizedLinear | null {
+  const params = prefixes.map((p) => store.quantParams(p));
+  const q = params[0];
+  if (!q || params.some((p) => !p || p.bits !== q.bits || p.groupSize !== q.groupSize || p.mode !== q.mode)) return null;
+  if (prefixes.some((p) => store.has(`${p}.bias`))) return null;
+  const withBiases = prefixes.map((p) => store.has(`${p}.biases`));
+  if (withBiases.some((b) => b !== withBiases[0])) return null;
+  const packed = (inDims * q.bits) / 32;
+  const groups = inDims / q.groupSize;
+  const part = (suffix: string, cols: number) => prefixes.map((p, i) => store.get(`${p}.${suffix}`, [outDims[i]!, cols]));
+  const weights = part("weight", packed);
+  const scales = part("scales", groups);
+  const biases = withBiases[0] ? part("biases", groups) : null;
+  if (scales.some((t) => t.dtype !== scales[0]!.dtype) || biases?.some((t) => t.dtype !== scales[0]!.dtype)) return null;
+  const stacked = new QuantizedLinear(mx.concatenate(weights, 0), mx.concatenate(scales, 0),
+    biases ? mx.concatenate(biases, 0) : null, null, q);
+  for (const p of prefixes) for (const s of ["weight", "scales", "biases"]) store.drop(`${p}.${s}`);
+  return stacked;
+}
+
 /** Token embeddings, dense or quantized; `asLinear` serves tied output heads. */
 export class Embedding {
   readonly #dense: mx.Array | null;

@@ -1,6 +1,6 @@
 /** Gated MLPs: SwiGLU (Llama, Qwen, Phi-3) and GeGLU with tanh-approximate GELU (Gemma). */
 import * as mx from "../mlx/index.ts";
-import { loadLinear, type Projection } from "./linear.ts";
+import { loadLinear, loadStackedLinear, type Projection } from "./linear.ts";
 import type { RMSNorm } from "./norm.ts";
 import type { WeightStore } from "./weights.ts";
 
@@ -11,7 +11,10 @@ export class GatedMLP {
   readonly #native: mx.GatedMlpProjections;
 
   constructor(
-    /** Either separate gate/up projections or one fused `gate_up_proj` (Phi-3), split in half. */
+    /**
+     * Either separate gate/up projections or one fused `gate_up_proj` (Phi-3's, or gate and up stacked at load when
+     * they are quantized alike), split in half.
+     */
     readonly gateUp: { gate: Projection; up: Projection } | { fused: Projection },
     readonly down: Projection,
     readonly activation: Activation,
@@ -25,6 +28,8 @@ export class GatedMLP {
     if (store.has(`${prefix}.gate_up_proj.weight`)) {
       return new GatedMLP({ fused: loadLinear(store, `${prefix}.gate_up_proj`, dims, 2 * hidden, bias) }, down, activation);
     }
+    const stacked = loadStackedLinear(store, [`${prefix}.gate_proj`, `${prefix}.up_proj`], dims, [hidden, hidden]);
+    if (stacked) return new GatedMLP({ fused: stacked }, down, activation);
     const gate = loadLinear(store, `${prefix}.gate_proj`, dims, hidden, bias);
     const up = loadLinear(store, `${prefix}.up_proj`, dims, hidden, bias);
     return new GatedMLP({ gate, up }, down, activation);
