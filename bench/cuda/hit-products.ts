@@ -32,7 +32,7 @@ const SHAPES = [
   { name: "q_proj", n: 2048, k: 1024, perLayer: 1 },
   { name: "k_proj, v_proj", n: 1024, k: 1024, perLayer: 2 },
   { name: "o_proj", n: 1024, k: 2048, perLayer: 1 },
-  { name: "gate_proj, up_proj", n: 3072, k: 1024, perLayer: 2 },
+  { name: "gate_proj and up_proj stacked (loadStackedLinear)", n: 6144, k: 1024, perLayer: 1 },
   { name: "down_proj", n: 1024, k: 3072, perLayer: 1 },
 ];
 
