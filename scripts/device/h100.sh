@@ -26,6 +26,7 @@
 #   s12          the hit's products at 1/8/16 rows (MLX's op, our qmv kernel) and its attention; the prefix hit with
 #                each product; the qmv kernel's 4-bit cases on the card
 #   s14          session 9's later kernels on the card: chunk cases (query rounds, pads), split partitions, prefix tests
+#   s15          the engine's tests with our qmv kernel from 9 rows up (VLLM_MLX_QMV=9)
 #   s13          Llama-3.1-8B shapes against mlx-lm with our qmv kernel (issue 12's 8B figure)
 #   build        FFI calls and host graph-building ms of one step's forward, Llama-3.1-8B shapes (32 layers), 4-bit:
 #                generate()'s decode, the engine's batch-8 decode and mixed steps
@@ -399,6 +400,12 @@ case "$part" in
     MLX_ENABLE_TF32=0 timeout 120 bun test --timeout 100000 src/engine/paged src/engine/engine-core/engine-core-prefix.test.ts \
       > "$OUT/engine-test.log" 2>&1
     grep -E "^\(fail\)|^ *[0-9]+ (pass|fail)$" "$OUT/engine-test.log"
+    ;;
+  s15)
+    # The engine's tests with our qmv kernel for products of 9 or more rows (VLLM_MLX_QMV=9: a chunk's rows, batches past 8)
+    VLLM_MLX_QMV=9 MLX_ENABLE_TF32=0 timeout 200 bun test --timeout 150000 src/engine/paged src/engine/engine-core \
+      src/engine/runner > "$OUT/qmv9-engine-test.log" 2>&1
+    grep -E "^\(fail\)|^ *[0-9]+ (pass|fail)$" "$OUT/qmv9-engine-test.log"
     ;;
   s13)
     VLLM_MLX_QMV=kernel timeout 280 bun bench/generation/run.ts --models llama-3.1-8b:4 --prompt 512 --decode 128 --runs 2 \
