@@ -47,7 +47,7 @@ runtime() {
   echo "unstage: node_modules $(ls node_modules | wc -l) entries, python mlx $(python3 -c 'import mlx.core as m; print(m.__version__)')"
 }
 
-case "${1:?p1, p2, p3, q1, q2, q3 or env}" in
+case "${1:?p1, p2, p3, q1, q2, q3, q3s or env}" in
   env) device_env ;;
   p1) cp .dev/p1/* "$stage/" && ls -la "$stage" ;;
   q1) cp .dev/q1/* "$stage/" && ls -la "$stage" ;;
@@ -58,6 +58,10 @@ case "${1:?p1, p2, p3, q1, q2, q3 or env}" in
     cp .dev/p3/wheels/* "$stage/wheels/"
     cp .dev/p3/tokenizers.tar.xz "$stage/"
     runtime .dev/p3/node_modules.tar.xz
+    ;;
+  q3s)
+    # q3 without mlx-vlm's wheels (h100.sh parts other than vlm): .dev/q3s holds q3's node_modules.tar.xz alone.
+    runtime .dev/q3s/node_modules.tar.xz
     ;;
   q3)
     # (q2 left the wheels and the tokenizers in the stage.) mlx-vlm's wheels go to /tmp/site-vlm for h100.sh vlm.
