@@ -27,6 +27,7 @@
 #                each product; the qmv kernel's 4-bit cases on the card
 #   s14          session 9's later kernels on the card: chunk cases (query rounds, pads), split partitions, prefix tests
 #   s15          the engine's tests with our qmv kernel from 9 rows up (VLLM_MLX_QMV=9)
+#   s12q         s12 for a short lease: the hit's products and attention, the prefix hit under VLLM_MLX_QMV unset, 9, kernel
 #   s13          Llama-3.1-8B shapes against mlx-lm with our qmv kernel (issue 12's 8B figure)
 #   build        FFI calls and host graph-building ms of one step's forward, Llama-3.1-8B shapes (32 layers), 4-bit:
 #                generate()'s decode, the engine's batch-8 decode and mixed steps
@@ -406,6 +407,16 @@ case "$part" in
     VLLM_MLX_QMV=9 MLX_ENABLE_TF32=0 timeout 200 bun test --timeout 150000 src/engine/paged src/engine/engine-core \
       src/engine/runner > "$OUT/qmv9-engine-test.log" 2>&1
     grep -E "^\(fail\)|^ *[0-9]+ (pass|fail)$" "$OUT/qmv9-engine-test.log"
+    ;;
+  s12q)
+    # s12 cut to what a short lease holds: the hit's products and attention, then the prefix hit with MLX's products, ours
+    # from 9 rows up and ours for every product, alternating twice
+    timeout 80 bun bench/cuda/hit-products.ts --paths mlx,kernel 2>&1 | tee "$OUT/hit-products.log" | grep -v "^$"
+    for v in "" "VLLM_MLX_QMV=9" "VLLM_MLX_QMV=kernel" "" "VLLM_MLX_QMV=9"; do
+      echo "== ${v:-default}" | tee -a "$OUT/prefix-ttft.log"
+      env $v timeout 60 bun bench/engine-batching.ts --prefix 2048 --rounds 3 --prefix-only 2>&1 \
+        | tee -a "$OUT/prefix-ttft.log" | grep -E "^prefix"
+    done
     ;;
   s13)
     VLLM_MLX_QMV=kernel timeout 280 bun bench/generation/run.ts --models llama-3.1-8b:4 --prompt 512 --decode 128 --runs 2 \
