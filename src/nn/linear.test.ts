@@ -1,0 +1,61 @@
+/**
+ * Stacked quantized projections (`loadStackedLinear`): one product over the parts' rows gives exactly the parts'
+ * outputs side by side, the parts leave the store, and parts quantized differently are left as they were.
+ */
+import { describe, expect, test } from "bun:test";
+import * as mx from "../mlx/index.ts";
+import { loadStackedLinear, QuantizedLinear } from "./linear.ts";
+import { randn } from "./testing.ts";
+import { type QuantParams, WeightStore } from "./weights.ts";
+
+const Q4: QuantParams = { groupSize: 64, bits: 4, mode: "affine" };
+const D = 128;
+const F = 96;
+
+/** gate_proj and up_proj quantized (`bits` each), in a store whose default is 4-bit, group 64. */
+function storeOf(bits: { gate: number; up: number }): { store: WeightStore; parts: QuantizedLinear[] } {
+  const t = new Map<string, mx.Array>();
+  const parts: QuantizedLinear[] = [];
+  const overrides: Record<string, QuantParams> = {};
+  for (const [i, name] of (["gate_proj", "up_proj"] as const).entries()) {
+    const b = name === "gate_proj" ? bits.gate : bits.up;
+    using w = randn([F, D], 40 + i, D ** -0.5);
+    const q = mx.quantize(w, { groupSize: 64, bits: b });
+    t.set(`mlp.${name}.weight`, q.wq);
+    t.set(`mlp.${name}.scales`, q.scales);
+    t.set(`mlp.${name}.biases`, q.biases!);
+    const params = { ...Q4, bits: b };
+    if (b !== Q4.bits) overrides[`mlp.${name}`] = params;
+    parts.push(new QuantizedLinear(q.wq, q.scales, q.biases, null, params));
+  }
+  const store = new WeightStore(t, new Map([...t.keys()].map((k) => [k, "test"])), { default: Q4, overrides });
+  return { store, parts };
+}
+
+describe("loadStackedLinear", () => {
+  test("gate and up quantized alike: one projection whose output is the two parts' outputs, exactly; the parts leave the store", () => {
+    const { store, parts } = storeOf({ gate: 4, up: 4 });
+    using x = randn([3, D], 7);
+    using g = parts[0]!.forward(x);
+    using u = parts[1]!.forward(x);
+    using want = mx.concatenate([g, u], -1);
+    const want0 = want.toList();
+    const stacked = loadStackedLinear(store, ["mlp.gate_proj", "mlp.up_proj"], D, [F, F]);
+    expect(stacked).not.toBeNull();
+    expect(stacked!.outputDims).toBe(2 * F);
+    using got = stacked!.forward(x);
+    expect(got.shape).toEqual([3, 2 * F]);
+    expect(got.toList()).toEqual(want0);
+    expect(store.names()).toEqual([]);
+    store.finish();
+  });
+
+  test("parts quantized differently (4-bit gate, 8-bit up): null, and every tensor stays in the store for loadLinear", () => {
+    const { store } = storeOf({ gate: 4, up: 8 });
+    expect(loadStackedLinear(store, ["mlp.gate_proj", "mlp.up_proj"], D, [F, F])).toBeNull();
+    expect(store.names().sort()).toEqual([
+      "mlp.gate_proj.biases", "mlp.gate_proj.scales", "mlp.gate_proj.weight",
+      "mlp.up_proj.biases", "mlp.up_proj.scales", "mlp.up_proj.weight",
+    ]);
+  });
+});
