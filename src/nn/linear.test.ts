@@ -5,6 +5,7 @@
 import { describe, expect, test } from "bun:test";
 import * as mx from "../mlx/index.ts";
 import { loadStackedLinear, QuantizedLinear } from "./linear.ts";
+import { GatedMLP } from "./mlp.ts";
 import { randn } from "./testing.ts";
 import { type QuantParams, WeightStore } from "./weights.ts";
 
@@ -57,5 +58,20 @@ describe("loadStackedLinear", () => {
       "mlp.gate_proj.biases", "mlp.gate_proj.scales", "mlp.gate_proj.weight",
       "mlp.up_proj.biases", "mlp.up_proj.scales", "mlp.up_proj.weight",
     ]);
+  });
+
+  test("GatedMLP.load with mlp_bias does not stack: a checkpoint without gate and up's biases is refused, naming the tensor", () => {
+    const t = new Map<string, mx.Array>();
+    for (const name of ["gate_proj", "up_proj"]) {
+      using w = randn([F, D], 3, D ** -0.5);
+      const q = mx.quantize(w, { groupSize: 64, bits: 4 });
+      t.set(`mlp.${name}.weight`, q.wq);
+      t.set(`mlp.${name}.scales`, q.scales);
+      t.set(`mlp.${name}.biases`, q.biases!);
+    }
+    t.set("mlp.down_proj.weight", randn([D, F], 4)); // dense (no scales), with its bias
+    t.set("mlp.down_proj.bias", randn([D], 5));
+    const store = new WeightStore(t, new Map([...t.keys()].map((k) => [k, "test"])), { default: Q4, overrides: {} });
+    expect(() => GatedMLP.load(store, "mlp", D, F, "silu", true)).toThrow("missing tensor 'mlp.gate_proj.bias'");
   });
 });

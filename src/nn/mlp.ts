@@ -28,7 +28,8 @@ export class GatedMLP {
     if (store.has(`${prefix}.gate_up_proj.weight`)) {
       return new GatedMLP({ fused: loadLinear(store, `${prefix}.gate_up_proj`, dims, 2 * hidden, bias) }, down, activation);
     }
-    const stacked = loadStackedLinear(store, [`${prefix}.gate_proj`, `${prefix}.up_proj`], dims, [hidden, hidden]);
+    // With `bias` the parts' biases are required (loadLinear reports a missing one), and a stack takes none.
+    const stacked = bias ? null : loadStackedLinear(store, [`${prefix}.gate_proj`, `${prefix}.up_proj`], dims, [hidden, hidden]);
     if (stacked) return new GatedMLP({ fused: stacked }, down, activation);
     const gate = loadLinear(store, `${prefix}.gate_proj`, dims, hidden, bias);
     const up = loadLinear(store, `${prefix}.up_proj`, dims, hidden, bias);
