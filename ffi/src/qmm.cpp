@@ -104,8 +104,7 @@ mx::array quantized_matmul(const mx::array& x, const mx::array& w, const mx::arr
   auto ref = mx::quantized_matmul(x, w, scales, biases, transpose, group_size, bits, mode, s);
   if (path == "mlx") return ref;
   if (s.device == mx::Device::gpu) {
-    const int64_t rows = ref.shape(-1) > 0 ? static_cast<int64_t>(ref.size()) / ref.shape(-1) : 0;
-    if (path == "auto" && !qmv::auto_takes_kernel(rows)) return ref;
+    if (path == "auto" && !qmv::auto_takes_kernel(ref.shape(-1) > 0 ? ref.size() / ref.shape(-1) : 0)) return ref;
     auto ours = qmv::on_gpu(ref, s);
     if (ours) return *ours;
     REQUIRE(path == "auto", "the GPU kernel (CUDA builds) serves affine x @ W^T with bits 4 or 8, group 32, 64 "

@@ -77,9 +77,9 @@ export function loadLinear(store: WeightStore, prefix: string, inDims: number, o
  * Quantized projections of one input loaded as one: their packed weights, scales and biases stacked along the output
  * axis (W's rows), so a step runs one product (one kernel) where it ran `prefixes.length`. Each output column is the
  * same dot product as before, so the results do not change. The stack is lazy, made where the weights are first
- * evaluated; the parts leave the store at once, so their memory goes with the stack's evaluation. Null (nothing
- * taken from the store) unless every part is quantized alike (bits, group, the scales' dtype), has affine biases or
- * none alike, and has no additive bias.
+ * evaluated; the parts leave the store at once, so their memory goes with the stack's evaluation. Null, with every
+ * tensor left in the store for `loadLinear`, unless every part is quantized alike (bits, group, the scales' dtype),
+ * has affine biases or none alike, and has no additive bias.
  *
  * @example
  *   const gateUp = loadStackedLinear(store, ["model.layers.0.mlp.gate_proj", "model.layers.0.mlp.up_proj"], 1024, [3072, 3072]);
