@@ -10,7 +10,7 @@
  * `--paths` lists the product's implementations to time, each at every shape (`mlx`; `kernel`, ours, where the build
  * has it).
  *
- *   bun bench/cuda/hit-products.ts [--copies 28] [--rounds 5] [--paths mlx,kernel]
+ *   bun bench/cuda/hit-products.ts [--copies 28] [--rounds 5] [--paths mlx,kernel] [--attention-only]
  */
 import { parseArgs } from "node:util";
 import * as mx from "../../src/mlx/index.ts";
@@ -22,6 +22,7 @@ const { values } = parseArgs({
     copies: { type: "string", default: "28" },
     rounds: { type: "string", default: "5" },
     paths: { type: "string", default: "mlx" },
+    "attention-only": { type: "boolean", default: false },
   },
 });
 const COPIES = Number(values.copies);
@@ -55,7 +56,7 @@ console.log(`machine: ${describeMachine().gpu ?? "no GPU"} · backend ${mx.info(
 const PATHS = values.paths.split(",") as mx.QuantizedMatmulPath[];
 const sums = new Map<string, number>();
 let seed = 1;
-for (const s of SHAPES) {
+for (const s of values["attention-only"] ? [] : SHAPES) {
   const weights: mx.QuantizedWeight[] = [];
   for (let c = 0; c < COPIES; c++) {
     using w = mx.normal([s.n, s.k], "bfloat16", mx.array([0, seed++], { dtype: "uint32" }), 0, 0.02);
@@ -82,7 +83,7 @@ for (const s of SHAPES) {
     q.biases?.[Symbol.dispose]();
   }
 }
-console.log(`a forward's products over ${LAYERS} layers: ` +
+if (sums.size > 0) console.log(`a forward's products over ${LAYERS} layers: ` +
   [...sums].map(([key, ms]) => `${key} ${ms.toFixed(2)} ms`).join(" · "));
 
 // The hit's attention: 16 rows at positions 2048..2063 of one sequence, COPIES layers' pools queued at once.

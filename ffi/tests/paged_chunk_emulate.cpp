@@ -79,11 +79,17 @@ void launch(const T* q, const T* kp, const T* vp, const int32_t* tables, const i
   const Shape ml_shape{{R, Hq, P, 2}};
   for (int b = 0; b < R; b++) {
     for (int h = 0; h < Hq; h++) {
+      std::barrier<> bar(D);
+      std::vector<std::thread> threads;
       for (int i = 0; i < D; i++) {
-        blockIdx = {0, h, b};
-        threadIdx = {i, 0, 0};
-        merge_body<T, D>(ml.data(), acc.data(), ml_shape, out);
+        threads.emplace_back([&, i] {
+          blockIdx = {0, h, b};
+          threadIdx = {i, 0, 0};
+          block = &bar;
+          merge_body<T, D>(ml.data(), acc.data(), ml_shape, out);
+        });
       }
+      for (auto& th : threads) th.join();
     }
   }
 }

@@ -20,6 +20,9 @@ namespace emu {
 struct uint4 {
   uint32_t x, y, z, w;
 };
+struct uint2 {
+  uint32_t x, y;
+};
 struct float4 {
   float x, y, z, w;
 };
@@ -89,6 +92,13 @@ inline float exchange(float v, int from) {
   return other;
 }
 inline float __shfl_xor_sync(unsigned, float v, int mask) { return exchange(v, (threadIdx.x % 32) ^ mask); }
+inline int __shfl_xor_sync(unsigned, int v, int mask) {
+  float f;
+  std::memcpy(&f, &v, 4);
+  f = exchange(f, (threadIdx.x % 32) ^ mask);
+  std::memcpy(&v, &f, 4);
+  return v;
+}
 inline float __shfl_sync(unsigned, float v, int lane) { return exchange(v, lane); }
 inline void __syncwarp() { warp->sync.arrive_and_wait(); }
 inline void __syncthreads() { block->arrive_and_wait(); }

@@ -28,6 +28,9 @@
 #   s14          session 9's later kernels on the card: chunk cases (query rounds, pads), split partitions, prefix tests
 #   s15          the engine's tests with our qmv kernel from 9 rows up (VLLM_MLX_QMV=9)
 #   s12q         s12 for a short lease: the hit's products and attention, the prefix hit under VLLM_MLX_QMV unset, 9, kernel
+#   chunkbench   no staging needed: the chunk kernel and merge against .dev/chunk-old's bodies (carried), nvcc and CUDA events
+#   s16          the rewritten chunk kernel and merge: conformance cases, the hit's attention, the prefix hit against split
+#   s16e         the engine's prefix and paged tests over them
 #   s13          Llama-3.1-8B shapes against mlx-lm with our qmv kernel (issue 12's 8B figure)
 #   build        FFI calls and host graph-building ms of one step's forward, Llama-3.1-8B shapes (32 layers), 4-bit:
 #                generate()'s decode, the engine's batch-8 decode and mixed steps
@@ -374,6 +377,34 @@ case "$part" in
       env $v timeout 90 bun bench/engine-step-profile.ts --layers 28 --steps 16 --only hit --prefix 2048 --hit 16 2>&1 \
         | tee -a "$OUT/prefix-profile.log" | grep -E "^(machine|prefill|hit|decode)"
     done
+    ;;
+  chunkbench)
+    # Needs no staging: the chunk kernel and the merge against an earlier version's bodies in .dev/chunk-old (carried),
+    # built with nvcc and timed with CUDA events at the 0.6B hit's shape (ffi/tests/paged_chunk_bench.cu)
+    nvcc -std=c++20 -O3 -arch=sm_90a -I . -I ffi/kernels -DOLD_DIR=.dev/chunk-old -Xptxas -v \
+      ffi/tests/paged_chunk_bench.cu -o /tmp/chunk-bench > "$OUT/chunk-bench-build.log" 2>&1 \
+      || { tail -30 "$OUT/chunk-bench-build.log"; exit 1; }
+    grep -E "registers|spill" "$OUT/chunk-bench-build.log" | sort | uniq -c | head -20
+    /tmp/chunk-bench 2>&1 | tee "$OUT/chunk-bench.log"
+    ;;
+  s16)
+    # The chunk kernel and merge rewritten (session 11): their conformance cases on the card, the hit's attention alone,
+    # then the 2048-token prefix hit with them (the default) and with the split kernel a row, alternating
+    MLX_ENABLE_TF32=0 timeout 100 bun test --timeout 90000 src/mlx/ops/paged.test.ts -t "chunk of rows|split into partitions" \
+      > "$OUT/chunk-test.log" 2>&1
+    grep -E "^\(fail\)|^ *[0-9]+ (pass|fail)$" "$OUT/chunk-test.log"
+    timeout 40 bun bench/cuda/hit-products.ts --attention-only 2>&1 | tee "$OUT/hit-attention.log" | grep -v "^$"
+    for v in "" "VLLM_MLX_PAGED_CHUNK=off VLLM_MLX_PAGED_KERNEL=split" "" "VLLM_MLX_PAGED_CHUNK=off VLLM_MLX_PAGED_KERNEL=split" ""; do
+      echo "== ${v:-default}" | tee -a "$OUT/prefix-ttft.log"
+      env $v timeout 75 bun bench/engine-batching.ts --prefix 2048 --rounds 4 --prefix-only 2>&1 \
+        | tee -a "$OUT/prefix-ttft.log" | grep -E "^prefix|rounds"
+    done
+    ;;
+  s16e)
+    # The engine's prefix and paged tests over the rewritten chunk kernel and merge
+    MLX_ENABLE_TF32=0 timeout 150 bun test --timeout 120000 src/engine/paged src/engine/engine-core/engine-core-prefix.test.ts \
+      > "$OUT/chunk-engine-test.log" 2>&1
+    grep -E "^\(fail\)|^ *[0-9]+ (pass|fail)$" "$OUT/chunk-engine-test.log"
     ;;
   s12)
     # Where the hit's device time goes: its products at 1, 8 and 16 rows with MLX's op and with our qmv kernel (1 to 16

@@ -101,9 +101,10 @@ mx::array merge(const std::vector<mx::array>& partial, const mx::array& q, const
                         std::nullopt, false, s)[0];
 }
 
-// The chunk kernel's tiles: TK keys in shared memory (K and V rows padded 16 bytes) and QW queries a warp in float32,
-// within the 48 KB a block may take without opting in. Partitions of CHUNK_PART keys: 2,064 keys make 33 of them a
-// kv head (264 blocks for 8 kv heads and one round), each read once for every query of a round.
+// The chunk kernel's tiles: TK keys in shared memory (K and V rows padded 16 bytes), and QW queries a warp and their
+// weights of a tile in float32, within the 48 KB a block may take without opting in. Partitions of CHUNK_PART keys:
+// 2,064 keys make 33 of them a kv head (264 blocks for 8 kv heads and one round), each read once for every query of
+// a round.
 constexpr int CHUNK_TK = 32;
 constexpr int CHUNK_PART = 64;
 constexpr int CHUNK_SMEM = 48 * 1024;
@@ -114,7 +115,7 @@ int chunk_queries_per_warp(int D, mx::Dtype t) {
   if (D % 32 != 0) return 0;
   const int tiles = 2 * CHUNK_TK * (D + 16 / t.size()) * t.size();
   for (int qw = 4; qw >= 1; qw /= 2) {
-    if (tiles + WARPS * qw * D * 4 <= CHUNK_SMEM) return qw;
+    if (tiles + WARPS * qw * (D + CHUNK_TK) * 4 <= CHUNK_SMEM) return qw;  // queries and weights in float32
   }
   return 0;
 }
