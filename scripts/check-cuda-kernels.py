@@ -47,7 +47,7 @@ def chunk_qw(dtype: str, d: int) -> int:
     if d % 32 != 0:
         return 0
     tiles = 2 * 32 * (d + 16 // size) * size
-    return next((qw for qw in (4, 2, 1) if tiles + 8 * qw * d * 4 <= 48 * 1024), 0)
+    return next((qw for qw in (4, 2, 1) if tiles + 8 * qw * (d + 32) * 4 <= 48 * 1024), 0)
 
 
 # name -> (body, header, inputs, outputs, template-argument combinations as ordered [(name, value)])
@@ -61,14 +61,16 @@ KERNELS = {
         [("part_ml", "float32"), ("part_acc", "float32")],
         [[("T", t), ("D", d), ("NW", 8), ("SCALE_BITS", s), ("SOFTCAP_BITS", c), ("WINDOW", w), ("PART", 256)]
          for t, d, (s, c, w) in itertools.product(FLOATS, HEAD_DIMS, CONSTANTS)]),
-    # The queries a warp the host picks (ffi/src/cuda/paged_cuda.cpp, chunk_queries_per_warp): 4 where the tiles and
-    # queries fit 48 KB, else 2 or 1; head dims that are multiples of 32; float32 at 256 is not served.
+    # Every queries a warp the host may pick (ffi/src/cuda/paged_cuda.cpp, chunk_queries_per_warp): up to 4 where the
+    # tiles, queries and weights fit 48 KB, else 2 or 1, fewer for few queries; head dims that are multiples of 32;
+    # float32 at 256 is not served.
     "vmlx_paged_attention_chunk": (
         "ffi/kernels/paged_attention_chunk.cu", "ffi/kernels/paged_attention.cuh", DECODE_INPUTS,
         [("part_ml", "float32"), ("part_acc", "float32")],
-        [[("T", t), ("D", d), ("NW", 8), ("TK", 32), ("QW", chunk_qw(t, d)), ("PART", 64), ("SCALE_BITS", s),
+        [[("T", t), ("D", d), ("NW", 8), ("TK", 32), ("QW", qw), ("PART", 64), ("SCALE_BITS", s),
           ("SOFTCAP_BITS", c), ("WINDOW", w)]
-         for t, d, (s, c, w) in itertools.product(FLOATS, HEAD_DIMS, CONSTANTS) if chunk_qw(t, d) > 0]),
+         for t, d, (s, c, w) in itertools.product(FLOATS, HEAD_DIMS, CONSTANTS)
+         for qw in (4, 2, 1) if qw <= chunk_qw(t, d)]),
     "vmlx_paged_attention_merge": (
         "ffi/kernels/paged_attention_merge.cu", None, [("part_ml", "float32"), ("part_acc", "float32")],
         [("out", "T")], [[("T", t), ("D", d)] for t, d in itertools.product(FLOATS, HEAD_DIMS)]),

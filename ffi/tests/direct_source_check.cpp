@@ -93,10 +93,11 @@ std::vector<Case> cases(const std::string& root) {
                      decode_in(PAGED_KERNEL_SPLIT_SOURCE), {{"part_ml", "float"}, {"part_acc", "float"}},
                      {{"T", 0, T}, {"D", d}, {"NW", 8}, {"SCALE_BITS", scale}, {"SOFTCAP_BITS", 0}, {"WINDOW", 0},
                       {"PART", 256}}});
-      // The chunk kernel at the queries a warp the host picks (ffi/src/cuda/paged_cuda.cpp: 4 where they fit the
-      // 48 KB, else 2 or 1; float32 at 256 is not served), with a window and a softcap in one variant.
-      const int qw = T == "float" ? (d == 256 ? 0 : d == 128 ? 2 : 4) : (d == 256 ? 1 : 4);
-      if (qw > 0) {
+      // The chunk kernel at every queries a warp the host may pick (ffi/src/cuda/paged_cuda.cpp: up to 4 where they
+      // fit the 48 KB, else 2 or 1, fewer for few queries; float32 at 256 is not served), with a window and a softcap
+      // in the head dim 64 variants.
+      const int most = T == "float" ? (d == 256 ? 0 : d == 128 ? 2 : 4) : (d == 256 ? 1 : 4);
+      for (int qw = most; qw >= 1; qw /= 2) {
         out.push_back({"vmlx_paged_attention_chunk", PAGED_KERNEL_HEADER, PAGED_KERNEL_CHUNK_SOURCE,
                        decode_in(PAGED_KERNEL_CHUNK_SOURCE), {{"part_ml", "float"}, {"part_acc", "float"}},
                        {{"T", 0, T}, {"D", d}, {"NW", 8}, {"TK", 32}, {"QW", qw}, {"PART", 64},

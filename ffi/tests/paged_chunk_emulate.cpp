@@ -203,6 +203,9 @@ int main() {
   count(check<float, 128, 2, 0, 100>("float32", {"GQA 3:1", 9, 6, 2, 16, 140, false}, 5));
   count(check<bf16, 96, 4, 0, 0>("bfloat16", {"GQA 2:1", 6, 4, 2, 24, 57, true}, 6));
   count(check<float, 32 * 2, 4, 0, 0>("float32", {"one row a block's first key", 3, 2, 1, 16, 0, false}, 7));
+  // A lone decode row over a long context (VLLM_MLX_PAGED_CHUNK=decode): its kv head's 2 or 4 queries, one a warp.
+  count(check<bf16, 128, 1, 0, 0>("bfloat16", {"one decode row, GQA 2:1", 1, 4, 2, 16, 1099, false}, 10));
+  count(check<bf16, 128, 1, 0, 0>("bfloat16", {"one decode row, GQA 4:1", 1, 4, 1, 16, 1500, false}, 11));
   std::printf("%d passed, %d failed\n", total - failed, failed);
   return failed ? 1 : 0;
 }

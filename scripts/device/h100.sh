@@ -31,6 +31,7 @@
 #   chunkbench   no staging needed: the chunk kernel and merge against .dev/chunk-old's bodies (carried), nvcc and CUDA events
 #   s16          the rewritten chunk kernel and merge: conformance cases, the hit's attention, the prefix hit against split
 #   s16e         the engine's prefix and paged tests over them
+#   s17          a lone decode row at 2K and 8K keys through the chunk kernel (VLLM_MLX_PAGED_CHUNK=decode) or not
 #   s13          Llama-3.1-8B shapes against mlx-lm with our qmv kernel (issue 12's 8B figure)
 #   build        FFI calls and host graph-building ms of one step's forward, Llama-3.1-8B shapes (32 layers), 4-bit:
 #                generate()'s decode, the engine's batch-8 decode and mixed steps
@@ -405,6 +406,20 @@ case "$part" in
     MLX_ENABLE_TF32=0 timeout 150 bun test --timeout 120000 src/engine/paged src/engine/engine-core/engine-core-prefix.test.ts \
       > "$OUT/chunk-engine-test.log" 2>&1
     grep -E "^\(fail\)|^ *[0-9]+ (pass|fail)$" "$OUT/chunk-engine-test.log"
+    ;;
+  s17)
+    # A lone decode row over a long context through the chunk kernel (VLLM_MLX_PAGED_CHUNK=decode) against the decode
+    # kernel (default): the kernel cases under it, then a batch-1 decode step (and a hit) at 2,048 and 8,192 cached keys
+    VLLM_MLX_PAGED_CHUNK=decode MLX_ENABLE_TF32=0 timeout 100 bun test --timeout 90000 src/mlx/ops/paged.test.ts \
+      -t "split into partitions|chunk of rows" > "$OUT/chunk-decode-test.log" 2>&1
+    grep -E "^\(fail\)|^ *[0-9]+ (pass|fail)$" "$OUT/chunk-decode-test.log"
+    for n in 2048 8192; do
+      for v in "" "VLLM_MLX_PAGED_CHUNK=decode" "" "VLLM_MLX_PAGED_CHUNK=decode"; do
+        echo "== ${v:-default}, $n" | tee -a "$OUT/decode-profile.log"
+        env $v timeout 60 bun bench/engine-step-profile.ts --layers 28 --steps 16 --only hit --prefix $n --hit 16 2>&1 \
+          | tee -a "$OUT/decode-profile.log" | grep -E "default: (prefix hit|decode)"
+      done
+    done
     ;;
   s12)
     # Where the hit's device time goes: its products at 1, 8 and 16 rows with MLX's op and with our qmv kernel (1 to 16

@@ -109,15 +109,49 @@ constexpr int CHUNK_TK = 32;
 constexpr int CHUNK_PART = 64;
 constexpr int CHUNK_SMEM = 48 * 1024;
 
-// Queries a warp of the chunk kernel holds (4, 2 or 1), or 0 where it does not serve: a head dim that is not a
-// multiple of 32, or tiles that leave no room for one query a warp (float32 at head dim 256).
-int chunk_queries_per_warp(int D, mx::Dtype t) {
+// Queries a warp of the chunk kernel holds (4, 2 or 1) for `queries` queries a kv head, or 0 where it does not serve:
+// a head dim that is not a multiple of 32, or tiles that leave no room for one query a warp (float32 at head dim
+// 256). Fewer when the queries would leave warps without any (one decode row's 2 queries take 2 warps, not 1).
+int chunk_queries_per_warp(int D, mx::Dtype t, int queries) {
   if (D % 32 != 0) return 0;
   const int tiles = 2 * CHUNK_TK * (D + 16 / t.size()) * t.size();
   for (int qw = 4; qw >= 1; qw /= 2) {
-    if (tiles + WARPS * qw * (D + CHUNK_TK) * 4 <= CHUNK_SMEM) return qw;  // queries and weights in float32
+    if (tiles + WARPS * qw * (D + CHUNK_TK) * 4 > CHUNK_SMEM) continue;  // queries and weights in float32
+    while (qw > 1 && (qw / 2) * WARPS >= queries) qw /= 2;
+    return qw;
   }
   return 0;
+}
+
+// VLLM_MLX_PAGED_CHUNK: unset, the chunk kernel takes groups of two or more rows of one block table; `off`, never;
+// `decode`, also a lone decode row over CHUNK_DECODE_KEYS keys or more (its kv head's queries read each key once,
+// and its partitions spread a long context over the card, where the decode kernel gives each query head one block).
+enum class ChunkUse { rows, off, decode };
+constexpr int CHUNK_DECODE_KEYS = 1024;
+
+ChunkUse chunk_use() {
+  static const ChunkUse use = [] {
+    const char* v = std::getenv("VLLM_MLX_PAGED_CHUNK");
+    if (v != nullptr && std::strcmp(v, "off") == 0) return ChunkUse::off;
+    if (v != nullptr && std::strcmp(v, "decode") == 0) return ChunkUse::decode;
+    return ChunkUse::rows;
+  }();
+  return use;
+}
+
+// Whether the chunk kernel takes this group: rows of one block table, or (under `decode`) one long row.
+bool takes_chunk(const Args& a) {
+  const int R = a.queries.shape(0);
+  switch (chunk_use()) {
+    case ChunkUse::off:
+      return false;
+    case ChunkUse::decode:
+      if (R == 1 && a.block_tables.shape(1) * a.k_pool.shape(1) >= CHUNK_DECODE_KEYS) return true;
+      [[fallthrough]];
+    case ChunkUse::rows:
+      return a.one_sequence && R > 1;
+  }
+  return false;
 }
 
 // Rows of one block table: partial states for each (partition, kv head, round of queries) from one read of its keys,
@@ -138,14 +172,6 @@ mx::array launch_chunk(const Args& a, int qw, const mx::Stream& s) {
   return merge(partial, q, s);
 }
 
-bool chunk_off() {
-  static const bool off = [] {
-    const char* v = std::getenv("VLLM_MLX_PAGED_CHUNK");
-    return v != nullptr && std::strcmp(v, "off") == 0;
-  }();
-  return off;
-}
-
 mx::array launch_serial(const Args& a, const mx::Stream& s) {
   const auto& q = a.queries;
   const int B = q.shape(0), Hq = q.shape(1), D = q.shape(3);
@@ -162,8 +188,9 @@ mx::array launch_serial(const Args& a, const mx::Stream& s) {
 
 mx::array launch_decode(const Args& a, const mx::Stream& s) {
   const auto& q = a.queries;
-  if (a.one_sequence && q.shape(0) > 1 && !chunk_off()) {
-    if (const int qw = chunk_queries_per_warp(q.shape(3), q.dtype()); qw > 0) return launch_chunk(a, qw, s);
+  if (takes_chunk(a)) {
+    const int queries = q.shape(0) * (q.shape(1) / a.k_pool.shape(2));
+    if (const int qw = chunk_queries_per_warp(q.shape(3), q.dtype(), queries); qw > 0) return launch_chunk(a, qw, s);
   }
   if (!split_asked()) return launch_serial(a, s);
   const int B = q.shape(0), Hq = q.shape(1), D = q.shape(3);

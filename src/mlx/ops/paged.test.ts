@@ -285,6 +285,9 @@ const SPLIT_CASES: Case[] = [
     slidingWindow: 100 },
   { name: "head dim 96, a row ending on the partition grid", hq: 3, hkv: 1, d: 96, blockSize: 32, seqLens: [512, 511] },
   { name: "head dim 256, softcap", hq: 4, hkv: 4, d: 256, blockSize: 16, seqLens: [300, 45], scale: 0.1, softcap: 3 },
+  // One row alone: under VLLM_MLX_PAGED_CHUNK=decode a row over 1,024 keys takes the chunk kernel.
+  { name: "one row over 1,500 keys, GQA 4:1, window", hq: 8, hkv: 2, d: 128, blockSize: 16, seqLens: [1500],
+    slidingWindow: 1200 },
 ];
 
 if (PATHS.includes("kernel")) {
