@@ -89,12 +89,12 @@ float time_us(F f, int n = 500) {
   return ms * 1000.0f / n;
 }
 
-template <int PART, auto Chunk, auto Merge>
+template <int PART, auto Chunk, auto Merge, int QWV = QW>
 struct Version {
   static constexpr int P = (MAX_BLOCKS * BS + PART - 1) / PART;
   static void chunk(const Buffers& b) {
     const Shape qs{{R, HQ, 1, D}}, ks{{NUM_BLOCKS, BS, HKV, D}}, ts{{R, MAX_BLOCKS}};
-    const int rounds = (R * (HQ / HKV) + NW * QW - 1) / (NW * QW);
+    const int rounds = (R * (HQ / HKV) + NW * QWV - 1) / (NW * QWV);
     Chunk<<<dim3(P, HKV, rounds), NW * 32>>>(b.q, b.k, b.v, b.tables, b.lens, b.lens, qs, ks, ts, b.ml, b.acc);
   }
   static void merge(const Buffers& b) {
@@ -108,8 +108,8 @@ struct Version {
       chunk(b);
       merge(b);
     });
-    std::printf("%s (partitions of %d keys, %d of them): chunk %.2f us, merge %.2f us, both %.2f us a launch\n", name,
-                PART, P, c, m, both);
+    std::printf("%s (partitions of %d keys, %d of them, %d queries a warp): chunk %.2f us, merge %.2f us, both %.2f us "
+                "a launch\n", name, PART, P, QWV, c, m, both);
     CHECK(cudaMemset(b.out, 0xff, size_t(R) * HQ * D * sizeof(T)));
     chunk(b);
     merge(b);
@@ -122,8 +122,8 @@ struct Version {
   }
 };
 
-template <int PART>
-using New = Version<PART, chunk_new<T, D, NW, TK, QW, PART, SCALE_BITS, 0, 0>, merge_new<T, D>>;
+template <int PART, int QWV = QW>
+using New = Version<PART, chunk_new<T, D, NW, TK, QWV, PART, SCALE_BITS, 0, 0>, merge_new<T, D>, QWV>;
 
 int main() {
   std::mt19937 rng(7);
@@ -167,7 +167,10 @@ int main() {
     for (size_t i = 0; i < x.size(); i++) worst = std::max(worst, std::fabs(x[i] - y[i]));
     return worst;
   };
-  std::printf("largest difference, partitions of 128 against 64: %.3g; of 32: %.3g\n", diff(a, a128), diff(a, a32));
+  const auto q2 = New<64, 2>::run("new", b);
+  const auto q1 = New<64, 1>::run("new", b);
+  std::printf("largest difference, partitions of 128 against 64: %.3g; of 32: %.3g; 2 and 1 queries a warp: %.3g, "
+              "%.3g\n", diff(a, a128), diff(a, a32), diff(a, q2), diff(a, q1));
 #ifdef OLD_DIR
   const auto o = Version<64, chunk_old<T, D, NW, TK, QW, 64, SCALE_BITS, 0, 0>, merge_old<T, D>>::run("old", b);
   const auto mixed = Version<64, chunk_new<T, D, NW, TK, QW, 64, SCALE_BITS, 0, 0>, merge_old<T, D>>::run(
