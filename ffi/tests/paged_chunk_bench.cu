@@ -42,8 +42,8 @@ __global__ void merge_new(MERGE_PARAMS) {
 #include "paged_attention_merge.cu"
 }
 template <typename T, int D, int NSG, int SCALE_BITS, int SOFTCAP_BITS, int WINDOW>
-__global__ void serial(const T* q, const T* k_pool, const T* v_pool, const int32_t* block_tables, const int32_t* seq_lens,
-                       const int32_t* after, const __grid_constant__ Shape q_shape,
+__global__ void serial(const T* q, const T* k_pool, const T* v_pool, const int32_t* block_tables,
+                       const int32_t* seq_lens, const int32_t* after, const __grid_constant__ Shape q_shape,
                        const __grid_constant__ Shape k_pool_shape, const __grid_constant__ Shape block_tables_shape,
                        T* out) {
 #include "paged_attention_serial.cu"
@@ -128,8 +128,8 @@ std::vector<float> run_chunk(const char* name, const Scene& sc) {
     chunk();
     merge();
   });
-  std::printf("  %s (partitions of %d keys, %d of them, %d queries a warp): chunk %.2f us, merge %.2f us, both %.2f us\n",
-              name, PART, P, QW, c, m, both);
+  std::printf("  %s (partitions of %d keys, %d of them, %d queries a warp): chunk %.2f us, merge %.2f us, "
+              "both %.2f us\n", name, PART, P, QW, c, m, both);
   CHECK(cudaMemset(sc.out, 0xff, size_t(sc.R) * HQ * D * sizeof(T)));
   chunk();
   merge();
