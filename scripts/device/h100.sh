@@ -75,6 +75,17 @@ serve_06b_c1_c8() {
     CONCURRENCY=1,8 timeout "$1" bash bench/peers/run.sh "$model" /tmp/serving-out > "$OUT/serving.log" 2>&1
   tail -8 "$OUT/serving.log"
 }
+# The 2048-token prefix hit over cold TTFT under each environment given ("" is the default), one after another, each
+# within $1 seconds and over $2 rounds, into $OUT/prefix-ttft.log.
+prefix_hits() {
+  local limit="$1" rounds="$2" v
+  shift 2
+  for v in "$@"; do
+    echo "== ${v:-default}" | tee -a "$OUT/prefix-ttft.log"
+    env $v timeout "$limit" bun bench/engine-batching.ts --prefix 2048 --rounds "$rounds" --prefix-only 2>&1 \
+      | tee -a "$OUT/prefix-ttft.log" | grep -E "^prefix|rounds"
+  done
+}
 case "$part" in
   correctness)
     MLX_ENABLE_TF32=0 bun test --timeout 180000 src/mlx src/engine/paged src/engine/core src/engine/engine-core src/engine/runner \
@@ -395,11 +406,7 @@ case "$part" in
       > "$OUT/chunk-test.log" 2>&1
     grep -E "^\(fail\)|^ *[0-9]+ (pass|fail)$" "$OUT/chunk-test.log"
     timeout 40 bun bench/cuda/hit-products.ts --attention-only 2>&1 | tee "$OUT/hit-attention.log" | grep -v "^$"
-    for v in "" "VLLM_MLX_PAGED_CHUNK=off VLLM_MLX_PAGED_KERNEL=split" "" "VLLM_MLX_PAGED_CHUNK=off VLLM_MLX_PAGED_KERNEL=split" ""; do
-      echo "== ${v:-default}" | tee -a "$OUT/prefix-ttft.log"
-      env $v timeout 75 bun bench/engine-batching.ts --prefix 2048 --rounds 4 --prefix-only 2>&1 \
-        | tee -a "$OUT/prefix-ttft.log" | grep -E "^prefix|rounds"
-    done
+    prefix_hits 75 4 "" "VLLM_MLX_PAGED_CHUNK=off VLLM_MLX_PAGED_KERNEL=split" "" "VLLM_MLX_PAGED_CHUNK=off VLLM_MLX_PAGED_KERNEL=split" ""
     ;;
   s16e)
     # The engine's prefix and paged tests over the rewritten chunk kernel and merge
@@ -426,11 +433,7 @@ case "$part" in
     # rows since session 9), and its attention (chunk kernel, a row each); the prefix hit with MLX's products and with
     # ours; the qmv kernel's cases at 4 bits, group 64 (rows 1 to 16) on the card
     timeout 80 bun bench/cuda/hit-products.ts --paths mlx,kernel 2>&1 | tee "$OUT/hit-products.log" | grep -v "^$"
-    for v in "" "VLLM_MLX_QMV=kernel" "VLLM_MLX_QMV=9" "" "VLLM_MLX_QMV=kernel" "VLLM_MLX_QMV=9"; do
-      echo "== ${v:-default}" | tee -a "$OUT/prefix-ttft.log"
-      env $v timeout 70 bun bench/engine-batching.ts --prefix 2048 --rounds 3 --prefix-only 2>&1 \
-        | tee -a "$OUT/prefix-ttft.log" | grep -E "^prefix|rounds"
-    done
+    prefix_hits 70 3 "" "VLLM_MLX_QMV=kernel" "VLLM_MLX_QMV=9" "" "VLLM_MLX_QMV=kernel" "VLLM_MLX_QMV=9"
     VLLM_MLX_QMV=kernel MLX_ENABLE_TF32=0 timeout 100 bun test --timeout 90000 src/mlx/ops/nn-quantized-gpu.test.ts \
       -t "bits 4, group 64|seventeen" > "$OUT/qmv-test.log" 2>&1
     grep -E "^\(fail\)|^ *[0-9]+ (pass|fail)$" "$OUT/qmv-test.log"
@@ -458,11 +461,7 @@ case "$part" in
     # s12 cut to what a short lease holds: the hit's products and attention, then the prefix hit with MLX's products, ours
     # from 9 rows up and ours for every product, alternating twice
     timeout 80 bun bench/cuda/hit-products.ts --paths mlx,kernel 2>&1 | tee "$OUT/hit-products.log" | grep -v "^$"
-    for v in "" "VLLM_MLX_QMV=9" "VLLM_MLX_QMV=kernel" "" "VLLM_MLX_QMV=9"; do
-      echo "== ${v:-default}" | tee -a "$OUT/prefix-ttft.log"
-      env $v timeout 60 bun bench/engine-batching.ts --prefix 2048 --rounds 3 --prefix-only 2>&1 \
-        | tee -a "$OUT/prefix-ttft.log" | grep -E "^prefix"
-    done
+    prefix_hits 60 3 "" "VLLM_MLX_QMV=9" "VLLM_MLX_QMV=kernel" "" "VLLM_MLX_QMV=9"
     ;;
   s13)
     VLLM_MLX_QMV=kernel timeout 280 bun bench/generation/run.ts --models llama-3.1-8b:4 --prompt 512 --decode 128 --runs 2 \
