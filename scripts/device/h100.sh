@@ -29,6 +29,8 @@
 #   s15          the engine's tests with our qmv kernel from 9 rows up (VLLM_MLX_QMV=9)
 #   s12q         s12 for a short lease: the hit's products and attention, the prefix hit under VLLM_MLX_QMV unset, 9, kernel
 #   chunkbench   no staging needed: the chunk kernel and merge against .dev/chunk-old's bodies (carried), nvcc and CUDA events
+#   qmvbench     no staging needed: the qmv kernel at one row of Llama-3.1-8B's products and a whole token of them, every
+#                layout against the launcher's, against the card's read bandwidth (nvcc and CUDA events)
 #   s16          the rewritten chunk kernel and merge: conformance cases, the hit's attention, the prefix hit against split
 #   s16e         the engine's prefix and paged tests over them
 #   s17          a lone decode row at 2K and 8K keys through the chunk kernel (VLLM_MLX_PAGED_CHUNK=decode) or not
@@ -398,6 +400,12 @@ case "$part" in
       || { tail -30 "$OUT/chunk-bench-build.log"; exit 1; }
     grep -E "registers|spill" "$OUT/chunk-bench-build.log" | sort | uniq -c | head -20
     /tmp/chunk-bench 2>&1 | tee "$OUT/chunk-bench.log"
+    ;;
+  qmvbench)
+    # Needs no staging: the device's floor for an 8B token's products (ffi/tests/qmv_bench.cu)
+    nvcc -std=c++20 -O3 -arch=sm_90a -I ffi/kernels -Xptxas -v ffi/tests/qmv_bench.cu -o /tmp/qmv-bench \
+      > "$OUT/qmv-bench-build.log" 2>&1 || { tail -30 "$OUT/qmv-bench-build.log"; exit 1; }
+    /tmp/qmv-bench 2>&1 | tee "$OUT/qmv-bench.log"
     ;;
   s16)
     # The chunk kernel and merge rewritten (session 11): their conformance cases on the card, the hit's attention alone,
