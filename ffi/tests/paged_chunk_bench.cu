@@ -20,10 +20,7 @@
 #define STR2(x) #x
 #define STR(x) STR2(x)
 
-struct Shape {
-  int32_t v[8];
-  __device__ int32_t operator[](int i) const { return v[i]; }
-};
+#include "cuda_bench.h"
 
 #include "paged_attention.cuh"
 
@@ -58,15 +55,6 @@ __global__ void merge_old(MERGE_PARAMS) {
 #include STR(OLD_DIR/paged_attention_merge.cu)
 }
 #endif
-
-#define CHECK(x)                                                                      \
-  do {                                                                                \
-    cudaError_t e = (x);                                                              \
-    if (e != cudaSuccess) {                                                           \
-      std::printf("%s:%d %s: %s\n", __FILE__, __LINE__, #x, cudaGetErrorString(e)); \
-      std::exit(1);                                                                   \
-    }                                                                                 \
-  } while (0)
 
 using T = __nv_bfloat16;
 constexpr int HQ = 16, HKV = 8, D = 128, BS = 16, NW = 8, TK = 32;

@@ -17,19 +17,7 @@
 #include <random>
 #include <vector>
 
-struct Shape {
-  int32_t v[8];
-  __device__ int32_t operator[](int i) const { return v[i]; }
-};
-
-#define CHECK(x)                                                                      \
-  do {                                                                                \
-    cudaError_t e = (x);                                                              \
-    if (e != cudaSuccess) {                                                           \
-      std::printf("%s:%d %s: %s\n", __FILE__, __LINE__, #x, cudaGetErrorString(e)); \
-      std::exit(1);                                                                   \
-    }                                                                                 \
-  } while (0)
+#include "cuda_bench.h"
 
 constexpr int BITS = 4, G = 64, M = 1, WARPS = 8;
 
