@@ -70,23 +70,6 @@ struct Scene {
   int max_blocks() const { return (len + BS - 1) / BS; }
 };
 
-// Microseconds a launch of `f` over `n` back-to-back launches, after a warm-up.
-template <typename F>
-float time_us(F f, int n = 500) {
-  for (int i = 0; i < 20; i++) f();
-  cudaEvent_t a, b;
-  CHECK(cudaEventCreate(&a));
-  CHECK(cudaEventCreate(&b));
-  CHECK(cudaEventRecord(a));
-  for (int i = 0; i < n; i++) f();
-  CHECK(cudaEventRecord(b));
-  CHECK(cudaEventSynchronize(b));
-  float ms = 0;
-  CHECK(cudaEventElapsedTime(&ms, a, b));
-  CHECK(cudaGetLastError());
-  return ms * 1000.0f / n;
-}
-
 std::vector<float> read_out(const Scene& sc) {
   CHECK(cudaDeviceSynchronize());
   std::vector<T> host(size_t(sc.R) * HQ * D);
@@ -112,10 +95,10 @@ std::vector<float> run_chunk(const char* name, const Scene& sc) {
     Chunk<<<dim3(P, HKV, rounds), NW * 32>>>(sc.q, sc.k, sc.v, sc.tables, sc.lens, sc.lens, qs, ks, ts, sc.ml, sc.acc);
   };
   auto merge = [&] { Merge<<<dim3(1, HQ, sc.R), D>>>(sc.ml, sc.acc, ms, sc.out); };
-  const float c = time_us(chunk), m = time_us(merge), both = time_us([&] {
+  const float c = time_us(chunk, 500), m = time_us(merge, 500), both = time_us([&] {
     chunk();
     merge();
-  });
+  }, 500);
   std::printf("  %s (partitions of %d keys, %d of them, %d queries a warp): chunk %.2f us, merge %.2f us, "
               "both %.2f us\n", name, PART, P, QW, c, m, both);
   CHECK(cudaMemset(sc.out, 0xff, size_t(sc.R) * HQ * D * sizeof(T)));
@@ -142,7 +125,7 @@ std::vector<float> run_serial(const Scene& sc) {
                                                                         qs, ks, ts, sc.out);
     }
   };
-  std::printf("  serial decode kernel (%d warps a block): %.2f us\n", nsg, time_us(launch));
+  std::printf("  serial decode kernel (%d warps a block): %.2f us\n", nsg, time_us(launch, 500));
   CHECK(cudaMemset(sc.out, 0xff, size_t(sc.R) * HQ * D * sizeof(T)));
   launch();
   return read_out(sc);

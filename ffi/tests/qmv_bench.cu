@@ -116,22 +116,6 @@ struct Product {
   }
 };
 
-template <typename F>
-float time_us(F f, int n) {
-  for (int i = 0; i < 10; i++) f(i);
-  cudaEvent_t a, b;
-  CHECK(cudaEventCreate(&a));
-  CHECK(cudaEventCreate(&b));
-  CHECK(cudaEventRecord(a));
-  for (int i = 0; i < n; i++) f(i);
-  CHECK(cudaEventRecord(b));
-  CHECK(cudaEventSynchronize(b));
-  float ms = 0;
-  CHECK(cudaEventElapsedTime(&ms, a, b));
-  CHECK(cudaGetLastError());
-  return ms * 1000.0f / n;
-}
-
 // out[n] = sum_k x[k] (scale * q + bias) in double, for the first `cols` columns of a product.
 double worst_error(const Product& p, const T* x_dev, const T* out_dev, int cols) {
   const size_t row_words = size_t(p.K) * BITS / 32;
