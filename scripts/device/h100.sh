@@ -32,6 +32,7 @@
 #   qmvbench     no staging needed: the qmv kernel at one row of Llama-3.1-8B's products and a whole token of them, every
 #                layout against the launcher's, against the card's read bandwidth (nvcc and CUDA events)
 #   s16          the rewritten chunk kernel and merge: conformance cases, the hit's attention, the prefix hit against split
+#   s18          s16 for a short lease: the conformance cases, then the prefix hit (default, split, default)
 #   s16e         the engine's prefix and paged tests over them
 #   s17          a lone decode row at 2K and 8K keys through the chunk kernel (VLLM_MLX_PAGED_CHUNK=decode) or not
 #   s13          Llama-3.1-8B shapes against mlx-lm with our qmv kernel (issue 12's 8B figure)
@@ -415,6 +416,12 @@ case "$part" in
     grep -E "^\(fail\)|^ *[0-9]+ (pass|fail)$" "$OUT/chunk-test.log"
     timeout 40 bun bench/cuda/hit-products.ts --attention-only 2>&1 | tee "$OUT/hit-attention.log" | grep -v "^$"
     prefix_hits 75 4 "" "VLLM_MLX_PAGED_CHUNK=off VLLM_MLX_PAGED_KERNEL=split" "" "VLLM_MLX_PAGED_CHUNK=off VLLM_MLX_PAGED_KERNEL=split" ""
+    ;;
+  s18)
+    MLX_ENABLE_TF32=0 timeout 100 bun test --timeout 90000 src/mlx/ops/paged.test.ts -t "chunk of rows|split into partitions" \
+      > "$OUT/chunk-test.log" 2>&1
+    grep -E "^\(fail\)|^ *[0-9]+ (pass|fail)$" "$OUT/chunk-test.log"
+    prefix_hits 70 3 "" "VLLM_MLX_PAGED_CHUNK=off VLLM_MLX_PAGED_KERNEL=split" ""
     ;;
   s16e)
     # The engine's prefix and paged tests over the rewritten chunk kernel and merge
