@@ -421,7 +421,7 @@ case "$part" in
     MLX_ENABLE_TF32=0 timeout 100 bun test --timeout 90000 src/mlx/ops/paged.test.ts -t "chunk of rows|split into partitions" \
       > "$OUT/chunk-test.log" 2>&1
     grep -E "^\(fail\)|^ *[0-9]+ (pass|fail)$" "$OUT/chunk-test.log"
-    prefix_hits 70 3 "" "VLLM_MLX_PAGED_CHUNK=off VLLM_MLX_PAGED_KERNEL=split" ""
+    prefix_hits 100 3 "" "VLLM_MLX_PAGED_CHUNK=off VLLM_MLX_PAGED_KERNEL=split" ""
     ;;
   s16e)
     # The engine's prefix and paged tests over the rewritten chunk kernel and merge
