@@ -22,8 +22,8 @@
 constexpr int BITS = 4, G = 64, M = 1, WARPS = 8;
 
 template <typename T, int BITS, int G, int M, int NW, int COLS, int UNROLL>
-__global__ void qmv(const T* x, const uint32_t* w, const T* scales, const T* biases, const __grid_constant__ Shape w_shape,
-                    T* out) {
+__global__ void qmv(const T* x, const uint32_t* w, const T* scales, const T* biases,
+                    const __grid_constant__ Shape w_shape, T* out) {
 #include "qmv.cu"
 }
 
@@ -255,7 +255,8 @@ int main() {
     CHECK(cudaEventElapsedTime(&replayed, a, b));
     launched /= 20, replayed /= 20;
     std::printf("a token's %zu products (%.2f GB), %s layouts: launched %.3f ms (%.0f%% of the read bandwidth), one "
-                "graph %.3f ms (%.0f%%)\n", token.size(), token_bytes / 1e9, tuned ? "each shape's best" : "the launcher's",
+                "graph %.3f ms (%.0f%%)\n", token.size(), token_bytes / 1e9,
+                tuned ? "each shape's best" : "the launcher's",
                 launched, 100.0 * token_bytes / (launched * 1e6) / ceiling, replayed,
                 100.0 * token_bytes / (replayed * 1e6) / ceiling);
   }
