@@ -90,7 +90,10 @@ std::optional<mx::array> on_kernel(const mx::array& ref, const mx::array& x_in, 
     inputs[2] = scales_in;
     inputs[3] = *biases_in;
   }
-  for (auto& a : inputs) a = mx::contiguous(a, false, s);
+  // A loaded weight is already row-contiguous: a Contiguous node for it would be one more primitive each step
+  for (auto& a : inputs) {
+    if (!(a.is_available() && plain(a))) a = mx::contiguous(a, false, s);
+  }
   return mx::array(ref.shape(), ref.dtype(), std::make_shared<CpuQuantizedMatmul>(s, group_size, bits),
                    std::move(inputs));
 }
@@ -122,6 +125,7 @@ std::optional<qmm_cpu::Isa> parse_isa(const std::string& name) {
   if (name == "auto") return qmm_cpu::best_isa();
   if (name == "scalar") return qmm_cpu::Isa::scalar;
   if (name == "avx2") return qmm_cpu::Isa::avx2;
+  if (name == "avx512") return qmm_cpu::Isa::avx512;
   return std::nullopt;
 }
 
@@ -164,7 +168,7 @@ const char* vmlx_qmm_cpu_isa(void) { return qmm_cpu::isa_name(qmm_cpu::active_is
 int vmlx_qmm_cpu_set_isa(const char* isa) {
   VMLX_TRY({
     auto parsed = parse_isa(str_or(isa, "auto"));
-    REQUIRE(parsed.has_value(), "isa must be \"auto\", \"scalar\" or \"avx2\", got \"" + str_or(isa, "") + "\"");
+    REQUIRE(parsed.has_value(), "isa must be \"auto\", \"scalar\", \"avx2\" or \"avx512\", got \"" + str_or(isa, "") + "\"");
     REQUIRE(qmm_cpu::set_isa(*parsed), "this CPU or build has no " + str_or(isa, "") + " kernel");
   })
 }

@@ -1,5 +1,5 @@
 // The CPU quantized matmul's driver: picks the instruction set, converts and packs x, splits the output columns
-// over the thread pool and runs the per-ISA kernels (qmm_cpu_scalar.cpp, qmm_cpu_avx2.cpp).
+// over the thread pool and runs the per-ISA kernels (qmm_cpu_scalar.cpp, qmm_cpu_avx2.cpp, qmm_cpu_avx512.cpp).
 //
 // Decode (M <= GEMV_MAX_ROWS) is bandwidth-bound: each weight row is unpacked once and dotted with every row of x,
 // per group s * (q . x) + b * sum(x). Larger M packs x into MR-row panels once, and each task dequantizes up to
@@ -19,7 +19,7 @@ namespace {
 
 // Multiply-adds below which the work stays on the calling thread.
 constexpr long PARALLEL_MIN_WORK = 1L << 16;
-// Output columns per GEMM task at most (a multiple of NR): the task's dequantized panels stay in L2.
+// Output columns per GEMM task at most (a multiple of NR and NR_WIDE): the task's dequantized panels stay in L2.
 constexpr int NC_MAX = 64;
 
 std::atomic<int> g_isa{-1};
@@ -27,7 +27,38 @@ std::atomic<int> g_isa{-1};
 size_t dtype_size(Dtype dt) { return dt == Dtype::f32 ? 4 : 2; }
 
 const Kernels& kernels() {
-  return active_isa() == Isa::avx2 ? *avx2_kernels() : scalar_kernels();
+  switch (active_isa()) {
+    case Isa::avx512: return *avx512_kernels();
+    case Isa::avx2: return *avx2_kernels();
+    default: return scalar_kernels();
+  }
+}
+
+bool cpu_has_avx2() {
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+  return avx2_kernels() && __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
+         __builtin_cpu_supports("f16c");
+#else
+  return false;
+#endif
+}
+
+bool cpu_has_avx512() {
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+  return cpu_has_avx2() && avx512_kernels() && __builtin_cpu_supports("avx512f") &&
+         __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl");
+#else
+  return false;
+#endif
+}
+
+// Whether this CPU and build can run `isa`.
+bool available(Isa isa) {
+  switch (isa) {
+    case Isa::avx512: return cpu_has_avx512();
+    case Isa::avx2: return cpu_has_avx2();
+    default: return true;
+  }
 }
 
 // A buffer reused across calls on the same thread (the MLX CPU stream's thread or a pool worker).
@@ -81,7 +112,7 @@ struct GemmJob {
   const Kernels* k;
   float* xpack;  // [ceil(M / MR)][K][MR]
   int panels_m;
-  int nc;        // columns per task, a multiple of NR
+  int nc;        // columns per task, a multiple of the kernels' nr
 };
 
 void pack_task(void* ctx, int mb) {
@@ -106,29 +137,29 @@ void gemm_task(void* ctx, int t) {
   auto& job = *static_cast<GemmJob*>(ctx);
   const Problem& p = *job.p;
   const Kernels& k = *job.k;
-  const int K = p.K;
+  const int K = p.K, nr = k.nr;
   const int n_begin = t * job.nc, n_end = std::min(p.N, n_begin + job.nc);
-  const int panels_n = (n_end - n_begin + NR - 1) / NR;
+  const int panels_n = (n_end - n_begin + nr - 1) / nr;
   thread_local std::vector<float> wbuf, rowbuf;
-  float* wpack = scratch(wbuf, static_cast<size_t>(panels_n) * K * NR);  // [panels_n][K][NR]
+  float* wpack = scratch(wbuf, static_cast<size_t>(panels_n) * K * nr);  // [panels_n][K][nr]
   float* row = scratch(rowbuf, K);
-  for (int j = 0; j < panels_n * NR; ++j) {
-    float* dst = wpack + static_cast<size_t>(j / NR) * K * NR + j % NR;
+  for (int j = 0; j < panels_n * nr; ++j) {
+    float* dst = wpack + static_cast<size_t>(j / nr) * K * nr + j % nr;
     int n = n_begin + j;
     if (n < n_end) k.dequant_row(p, n, row);
-    for (int kk = 0; kk < K; ++kk) dst[static_cast<size_t>(kk) * NR] = n < n_end ? row[kk] : 0.0f;
+    for (int kk = 0; kk < K; ++kk) dst[static_cast<size_t>(kk) * nr] = n < n_end ? row[kk] : 0.0f;
   }
   const size_t esize = dtype_size(p.out_dtype);
-  alignas(64) float tile[MR * NR];
+  alignas(64) float tile[MR * NR_WIDE];
   for (int mb = 0; mb < job.panels_m; ++mb) {
     const float* a = job.xpack + static_cast<size_t>(mb) * K * MR;
     const int rows = std::min(MR, p.M - mb * MR);
     for (int pn = 0; pn < panels_n; ++pn) {
-      k.micro(a, wpack + static_cast<size_t>(pn) * K * NR, K, tile);
-      const int n0 = n_begin + pn * NR, cols = std::min(NR, n_end - n0);
+      k.micro(a, wpack + static_cast<size_t>(pn) * K * nr, K, tile);
+      const int n0 = n_begin + pn * nr, cols = std::min(nr, n_end - n0);
       for (int r = 0; r < rows; ++r) {
         size_t at = static_cast<size_t>(mb * MR + r) * p.N + n0;
-        k.from_float(tile + r * NR, p.out_dtype, static_cast<char*>(p.out) + at * esize, cols);
+        k.from_float(tile + r * nr, p.out_dtype, static_cast<char*>(p.out) + at * esize, cols);
       }
     }
   }
@@ -136,13 +167,13 @@ void gemm_task(void* ctx, int t) {
 
 void run_gemm(const Problem& p, const Kernels& k) {
   thread_local std::vector<float> xbuf;
-  GemmJob job{&p, &k, nullptr, (p.M + MR - 1) / MR, NR};
+  GemmJob job{&p, &k, nullptr, (p.M + MR - 1) / MR, k.nr};
   job.xpack = scratch(xbuf, static_cast<size_t>(job.panels_m) * p.K * MR);
   ThreadPool& pool = ThreadPool::instance();
   pool.run(job.panels_m, pack_task, &job);  // task t packs x panel t
   // Enough tasks to balance the threads, each at most NC_MAX columns.
   int per_task = (p.N + pool.size() * 2 - 1) / (pool.size() * 2);
-  job.nc = std::clamp((per_task + NR - 1) / NR * NR, NR, NC_MAX);
+  job.nc = std::clamp((per_task + k.nr - 1) / k.nr * k.nr, k.nr, NC_MAX);
   int tasks = (p.N + job.nc - 1) / job.nc;
   if (static_cast<long>(p.M) * p.N * p.K < PARALLEL_MIN_WORK) {
     for (int t = 0; t < tasks; ++t) gemm_task(&job, t);
@@ -158,12 +189,8 @@ bool supports(int bits, int group, int K) {
 }
 
 Isa best_isa() {
-#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
-  if (avx2_kernels() && __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
-      __builtin_cpu_supports("f16c")) {
-    return Isa::avx2;
-  }
-#endif
+  if (available(Isa::avx512)) return Isa::avx512;
+  if (available(Isa::avx2)) return Isa::avx2;
   return Isa::scalar;
 }
 
@@ -171,19 +198,28 @@ Isa active_isa() {
   int isa = g_isa.load(std::memory_order_relaxed);
   if (isa < 0) {
     const char* env = std::getenv("VMLX_QMM_ISA");
-    isa = static_cast<int>(env && std::strcmp(env, "scalar") == 0 ? Isa::scalar : best_isa());
+    Isa chosen = best_isa();
+    if (env && std::strcmp(env, "scalar") == 0) chosen = Isa::scalar;
+    if (env && std::strcmp(env, "avx2") == 0 && available(Isa::avx2)) chosen = Isa::avx2;
+    isa = static_cast<int>(chosen);
     g_isa.store(isa, std::memory_order_relaxed);
   }
   return static_cast<Isa>(isa);
 }
 
 bool set_isa(Isa isa) {
-  if (isa == Isa::avx2 && best_isa() != Isa::avx2) return false;
+  if (!available(isa)) return false;
   g_isa.store(static_cast<int>(isa), std::memory_order_relaxed);
   return true;
 }
 
-const char* isa_name(Isa isa) { return isa == Isa::avx2 ? "avx2" : "scalar"; }
+const char* isa_name(Isa isa) {
+  switch (isa) {
+    case Isa::avx512: return "avx512";
+    case Isa::avx2: return "avx2";
+    default: return "scalar";
+  }
+}
 
 void run(const Problem& p) {
   if (p.M == 0 || p.N == 0) return;

@@ -8,7 +8,7 @@
 namespace vmlx::qmm_cpu {
 
 enum class Dtype { f32, f16, bf16 };
-enum class Isa { scalar, avx2 };
+enum class Isa { scalar, avx2, avx512 };
 
 struct Problem {
   const void* x;  // [M, K], row-major
@@ -28,7 +28,8 @@ bool supports(int bits, int group, int K);
 // Computes the product on the calling thread and the pool. Must not throw (it runs inside an MLX CPU task).
 void run(const Problem& p);
 
-// The instruction set run() uses: the best this CPU has, unless forced with set_isa() or VMLX_QMM_ISA=scalar.
+// The instruction set run() uses: the best this CPU has, unless forced with set_isa() or VMLX_QMM_ISA (scalar,
+// avx2).
 Isa active_isa();
 const char* isa_name(Isa isa);
 // false when the CPU (or this build) lacks `isa`.
@@ -40,9 +41,10 @@ Isa best_isa();
 
 // Rows of x in one GEMV pass (decode); larger M goes through the packed GEMM path.
 constexpr int GEMV_MAX_ROWS = 4;
-// The GEMM micro-tile: MR rows of x by NR output columns.
+// The GEMM micro-tile: MR rows of x by NR output columns (the AVX-512 kernel's tile is NR_WIDE columns wide).
 constexpr int MR = 6;
 constexpr int NR = 16;
+constexpr int NR_WIDE = 32;
 
 struct GemvArgs {
   const Problem* p;
@@ -57,15 +59,19 @@ struct Kernels {
   void (*gemv)(const GemvArgs& a, int n0, int n1);
   // Row n of the dequantized weight, [K] float32.
   void (*dequant_row)(const Problem& p, int n, float* dst);
-  // c[MR][NR] = a^T b over K, a packed [K][MR], b packed [K][NR] (float32).
+  // c[MR][nr] = a^T b over K, a packed [K][MR], b packed [K][nr] (float32).
   void (*micro)(const float* a, const float* b, int K, float* c);
   // Conversions of `count` values between a dtype and float32.
   void (*to_float)(const void* src, Dtype dt, float* dst, int count);
   void (*from_float)(const float* src, Dtype dt, void* dst, int count);
+  // The micro-kernel's tile width: NR, or NR_WIDE.
+  int nr = NR;
 };
 
 const Kernels& scalar_kernels();
 // AVX2 + FMA + F16C kernels (x86_64 builds only; nullptr elsewhere).
 const Kernels* avx2_kernels();
+// AVX-512 F/BW/VL GEMV and micro-kernel over the AVX2 kernels' packing and conversions (x86_64 builds only).
+const Kernels* avx512_kernels();
 
 }  // namespace vmlx::qmm_cpu

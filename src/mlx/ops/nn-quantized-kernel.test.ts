@@ -1,6 +1,6 @@
 /**
  * vmlx's CPU quantized-matmul kernel (`path: "kernel"`) against MLX's own op (`path: "mlx"`) and against a
- * float64 product of x with the dequantized weight, for both instruction sets (`setQmmCpuIsa`).
+ * float64 product of x with the dequantized weight, for every instruction set this CPU has (`setQmmCpuIsa`).
  *
  * Tolerances: the kernel sums in float32 in another order than MLX, so float32 results agree to a few float32
  * roundings of the sum of |x_k w_k| (`mag`): 1e-5 * mag. float16/bfloat16 results add one rounding of the output
@@ -33,7 +33,12 @@ function run(x: mx.Array, w: ReturnType<typeof weights>, bits: number, groupSize
 
 afterAll(() => mx.setQmmCpuIsa("auto"));
 
-const isas: mx.QmmCpuIsa[] = mx.qmmCpuIsa() === "avx2" ? ["avx2", "scalar"] : ["scalar"];
+const ISAS_BELOW: Record<Exclude<mx.QmmCpuIsa, "auto">, mx.QmmCpuIsa[]> = {
+  avx512: ["avx512", "avx2", "scalar"],
+  avx2: ["avx2", "scalar"],
+  scalar: ["scalar"],
+};
+const isas = ISAS_BELOW[mx.qmmCpuIsa()];
 
 for (const isa of isas) {
   describe(`CPU quantized matmul kernel (${isa})`, () => {
@@ -119,6 +124,19 @@ describe("CPU quantized matmul routing", () => {
   test("setQmmCpuIsa rejects unknown instruction sets", () => {
     expect(() => mx.setQmmCpuIsa("sse9" as mx.QmmCpuIsa)).toThrow(mx.MlxError);
     mx.setQmmCpuIsa("auto");
-    expect(["avx2", "scalar"]).toContain(mx.qmmCpuIsa());
+    expect(["avx512", "avx2", "scalar"]).toContain(mx.qmmCpuIsa());
+  });
+
+  test("an instruction set the CPU lacks is refused, and the one in force stays", () => {
+    const best = mx.qmmCpuIsa();
+    const missing = (["avx512", "avx2"] as const).filter((isa) => !ISAS_BELOW[best].includes(isa));
+    for (const isa of missing) expect(() => mx.setQmmCpuIsa(isa)).toThrow(/has no/);
+    expect(mx.qmmCpuIsa()).toBe(best);
+    for (const isa of ISAS_BELOW[best]) {
+      mx.setQmmCpuIsa(isa);
+      expect(mx.qmmCpuIsa()).toBe(isa as Exclude<mx.QmmCpuIsa, "auto">);
+    }
+    mx.setQmmCpuIsa("auto");
+    expect(mx.qmmCpuIsa()).toBe(best);
   });
 });

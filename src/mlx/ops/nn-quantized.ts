@@ -95,13 +95,14 @@ export function quantizedMatmul(
 }
 
 /** The CPU kernel's instruction sets: `"auto"` picks the best this CPU has. */
-export type QmmCpuIsa = "auto" | "avx2" | "scalar";
+export type QmmCpuIsa = "auto" | "avx512" | "avx2" | "scalar";
 
 /**
- * The instruction set the CPU quantized-matmul kernel runs now (`VMLX_QMM_ISA=scalar` forces the portable one).
+ * The instruction set the CPU quantized-matmul kernel runs now (`VMLX_QMM_ISA=scalar` forces the portable one,
+ * `=avx2` the AVX2 kernels on an AVX-512 CPU).
  *
  * @example
- *   mx.qmmCpuIsa(); // "avx2" on a Haswell-or-later x86_64, else "scalar"
+ *   mx.qmmCpuIsa(); // "avx512" on an x86_64 with AVX-512 F/BW/VL, "avx2" on Haswell or later, else "scalar"
  */
 export function qmmCpuIsa(): Exclude<QmmCpuIsa, "auto"> {
   return String(N.vmlx_qmm_cpu_isa()) as Exclude<QmmCpuIsa, "auto">;
@@ -109,7 +110,7 @@ export function qmmCpuIsa(): Exclude<QmmCpuIsa, "auto"> {
 
 /**
  * Forces the CPU kernel's instruction set for the whole process (tests run both paths on one machine). Throws
- * an MlxError for `"avx2"` on a CPU without AVX2, FMA and F16C.
+ * an MlxError for `"avx2"` on a CPU without AVX2, FMA and F16C, and for `"avx512"` on one without AVX-512 F/BW/VL.
  *
  * @example
  *   mx.setQmmCpuIsa("scalar"); try { ... } finally { mx.setQmmCpuIsa("auto"); }
