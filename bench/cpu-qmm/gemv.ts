@@ -1,10 +1,13 @@
 #!/usr/bin/env bun
 /**
- * The CPU quantized matmul kernel alone at `--rows` rows of x (1: a decode's products; a prefill's: 450), at the default model's shapes
- * (SmolLM2-135M: hidden 576, MLP 1536, kv 192, vocabulary 49152; 4-bit, groups of 32 as its Q4_1 GGUF loads):
- * microseconds a product, weight bytes a second and weights a nanosecond, evaluated one product at a time.
+ * The CPU quantized matmul kernel alone at `--rows` rows of x (1: a decode's products; a prefill's: 450), at the
+ * default model's shapes (SmolLM2-135M: hidden 576, MLP 1536, kv 192, vocabulary 49152; 4-bit, groups of 32 as its
+ * Q4_1 GGUF loads): microseconds a product, weight bytes and weights a second and GFLOP/s, one product evaluated at a
+ * time. `--copies N` multiplies N weights in turn, so that past the caches each reads its weight from memory, as a
+ * decode does.
  *
- *   bun bench/cpu-qmm/gemv.ts [--dtype float32|bfloat16|float16] [--reps 200] [--isa auto|avx512|avx2|scalar] [--rows 1] [--copies 1]
+ *   bun bench/cpu-qmm/gemv.ts [--dtype float32|bfloat16|float16] [--reps 200] [--isa auto|avx512|avx2|scalar]
+ *     [--rows 1] [--copies 1]
  */
 import { parseArgs } from "node:util";
 import * as mx from "../../src/mlx/index.ts";
@@ -55,6 +58,7 @@ for (const [name, n, k] of shapes) {
   const us = ((performance.now() - t0) * 1000) / reps;
   const gflops = (2 * rows * n * k) / us / 1e3;
   const bytes = (n * k) / 2 + 2 * (n * k / 32) * (dtype === "float32" ? 4 : 2);
-  console.log(`${name}: ${us.toFixed(1)} us, ${(bytes / us / 1e3).toFixed(2)} GB/s, ${(n * k / us / 1e3).toFixed(2)} weights/ns, ${gflops.toFixed(1)} GFLOP/s`);
+  const rates = `${(bytes / us / 1e3).toFixed(2)} GB/s, ${(n * k / us / 1e3).toFixed(2)} weights/ns`;
+  console.log(`${name}: ${us.toFixed(1)} us, ${rates}, ${gflops.toFixed(1)} GFLOP/s`);
   for (const q of qs) [q.wq, q.scales, q.biases!].forEach((a) => a.dispose());
 }

@@ -5,7 +5,7 @@
  * with the same prompt token ids. Rounds alternate ours and llama.cpp; medians are reported, because other work
  * shares this machine's cores.
  *
- *   (cd bench/cpu-qmm && npm ci)   # once: node-llama-cpp, pinned in this folder's package.json
+ *   (cd bench/cpu-qmm && npm install)   # once: node-llama-cpp, pinned in package.json and the lock file
  *   bun bench/cpu-qmm/run.ts [--prompt 450] [--tokens 128] [--rounds 3] [--threads 2] [--isa auto|scalar|avx2]
  *
  * `--isa` sets our kernel's instruction set; VMLX_QMM_ISA=scalar does the same from the environment.

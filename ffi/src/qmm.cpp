@@ -168,7 +168,8 @@ const char* vmlx_qmm_cpu_isa(void) { return qmm_cpu::isa_name(qmm_cpu::active_is
 int vmlx_qmm_cpu_set_isa(const char* isa) {
   VMLX_TRY({
     auto parsed = parse_isa(str_or(isa, "auto"));
-    REQUIRE(parsed.has_value(), "isa must be \"auto\", \"scalar\", \"avx2\" or \"avx512\", got \"" + str_or(isa, "") + "\"");
+    REQUIRE(parsed.has_value(),
+            "isa must be \"auto\", \"scalar\", \"avx2\" or \"avx512\", got \"" + str_or(isa, "") + "\"");
     REQUIRE(qmm_cpu::set_isa(*parsed), "this CPU or build has no " + str_or(isa, "") + " kernel");
   })
 }

@@ -71,7 +71,7 @@ struct Kernels {
 const Kernels& scalar_kernels();
 // AVX2 + FMA + F16C kernels (x86_64 builds only; nullptr elsewhere).
 const Kernels* avx2_kernels();
-// AVX-512 F/BW/VL GEMV and micro-kernel over the AVX2 kernels' packing and conversions (x86_64 builds only).
+// The AVX2 kernels with an AVX-512 F/BW/VL micro-kernel (a 6 x NR_WIDE tile; x86_64 builds only).
 const Kernels* avx512_kernels();
 
 }  // namespace vmlx::qmm_cpu

@@ -123,7 +123,9 @@ VMLX_AVX2 void gemv_rows(const GemvArgs& a, int n0, int n1) {
   for (int n = n0; n < n1; ++n) {
     const uint8_t* row = reinterpret_cast<const uint8_t*>(p.w) + n * row_bytes;
     const size_t sb = static_cast<size_t>(n) * groups;
-    if (n + PREFETCH_ROWS < n1) prefetch_row(p, row + PREFETCH_ROWS * row_bytes, row_bytes, sb + PREFETCH_ROWS * groups);
+    if (n + PREFETCH_ROWS < n1) {
+      prefetch_row(p, row + PREFETCH_ROWS * row_bytes, row_bytes, sb + PREFETCH_ROWS * groups);
+    }
     __m256 acc[ROWS];
     float bias_acc[ROWS];
     for (int m = 0; m < ROWS; ++m) {
