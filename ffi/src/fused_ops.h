@@ -13,6 +13,9 @@ mx::array quantized_matmul_auto(const mx::array& x, const mx::array& w, const mx
                                 const std::optional<mx::array>& biases, int group_size, int bits, const mx::Stream& s);
 // vmlx_swiglu and vmlx_gelu_approx (compiled.cpp).
 mx::array swiglu(const mx::array& gate, const mx::array& up, const mx::Stream& s);
+// SwiGLU as one vectorized CPU primitive (swiglu_cpu.cpp): float32 gate and up of one shape on a CPU stream; nullopt
+// elsewhere.
+std::optional<mx::array> cpu_swiglu(const mx::array& gate, const mx::array& up, const mx::Stream& s);
 mx::array gelu_approx(const mx::array& x, const mx::Stream& s);
 // A 0-d array of `val` typed as MLX Python types a scalar beside `like` (ops_core_creation.cpp).
 mx::array weak_scalar(double val, const mx::array* like);
