@@ -18,6 +18,7 @@
 #include <mlx/primitives.h>
 
 #include "cache_write.h"
+#include "plain_input.h"
 
 using namespace vmlx;
 
@@ -49,7 +50,7 @@ class KvCacheWrite : public mx::Primitive {
       auto& dst = out[i];
       // reshape_and_cache passes the pools through mx::contiguous, which shares a plain buffer and copies anything
       // else, so a pool that reaches here is plain memory.
-      if (!pool.flags().row_contiguous || pool.data_size() != pool.size()) {
+      if (!plain(pool)) {
         throw std::runtime_error("[reshape_and_cache] pool is not a row-contiguous buffer");
       }
       dst.copy_shared_buffer(pool);
@@ -113,7 +114,7 @@ std::pair<mx::array, mx::array> write(const mx::array& k_pool, const mx::array& 
     for (const auto* pool : {&a.k_pool, &a.v_pool}) {
       REQUIRE(pool->status() != mx::array::Status::unscheduled,
               "on a GPU stream the pools must be evaluated before they are written");
-      REQUIRE(pool->flags().row_contiguous && pool->data_size() == pool->size(),
+      REQUIRE(plain(*pool),
               "on a GPU stream the pools must be row-contiguous buffers");
     }
     return cache_write::kernel(a, s);

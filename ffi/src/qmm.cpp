@@ -10,6 +10,7 @@
 
 #include "fused_ops.h"
 #include "ops_nn_util.h"
+#include "plain_input.h"
 #include "qmm_cpu.h"
 #include "qmv.h"
 
@@ -25,8 +26,6 @@ std::optional<qmm_cpu::Dtype> kernel_dtype(mx::Dtype dt) {
   if (dt == mx::bfloat16) return qmm_cpu::Dtype::bf16;
   return std::nullopt;
 }
-
-bool plain(const mx::array& a) { return a.flags().row_contiguous && a.data_size() == a.size(); }
 
 class CpuQuantizedMatmul : public mx::UnaryPrimitive {
  public:
@@ -90,10 +89,7 @@ std::optional<mx::array> on_kernel(const mx::array& ref, const mx::array& x_in, 
     inputs[2] = scales_in;
     inputs[3] = *biases_in;
   }
-  // A loaded weight is already row-contiguous: a Contiguous node for it would be one more primitive each step
-  for (auto& a : inputs) {
-    if (!(a.is_available() && plain(a))) a = mx::contiguous(a, false, s);
-  }
+  for (auto& a : inputs) a = plain_input(a, s);
   return mx::array(ref.shape(), ref.dtype(), std::make_shared<CpuQuantizedMatmul>(s, group_size, bits),
                    std::move(inputs));
 }
@@ -119,14 +115,6 @@ mx::array quantized_matmul(const mx::array& x, const mx::array& w, const mx::arr
   REQUIRE(path == "auto", "the CPU kernel serves affine x @ W^T with bits 4 or 8 and group 32, 64 or 128, "
                           "float32/float16/bfloat16, on a CPU stream");
   return ref;
-}
-
-std::optional<qmm_cpu::Isa> parse_isa(const std::string& name) {
-  if (name == "auto") return qmm_cpu::best_isa();
-  if (name == "scalar") return qmm_cpu::Isa::scalar;
-  if (name == "avx2") return qmm_cpu::Isa::avx2;
-  if (name == "avx512") return qmm_cpu::Isa::avx512;
-  return std::nullopt;
 }
 
 }  // namespace
@@ -167,7 +155,7 @@ const char* vmlx_qmm_cpu_isa(void) { return qmm_cpu::isa_name(qmm_cpu::active_is
 
 int vmlx_qmm_cpu_set_isa(const char* isa) {
   VMLX_TRY({
-    auto parsed = parse_isa(str_or(isa, "auto"));
+    auto parsed = qmm_cpu::isa_named(str_or(isa, "auto"));
     REQUIRE(parsed.has_value(),
             "isa must be \"auto\", \"scalar\", \"avx2\" or \"avx512\", got \"" + str_or(isa, "") + "\"");
     REQUIRE(qmm_cpu::set_isa(*parsed), "this CPU or build has no " + str_or(isa, "") + " kernel");

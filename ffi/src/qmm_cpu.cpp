@@ -8,7 +8,6 @@
 #include <algorithm>
 #include <atomic>
 #include <cstdlib>
-#include <cstring>
 #include <vector>
 
 #include "qmm_cpu.h"
@@ -197,11 +196,10 @@ Isa best_isa() {
 Isa active_isa() {
   int isa = g_isa.load(std::memory_order_relaxed);
   if (isa < 0) {
+    // VMLX_QMM_ISA names an instruction set to use where this CPU has it
     const char* env = std::getenv("VMLX_QMM_ISA");
-    Isa chosen = best_isa();
-    if (env && std::strcmp(env, "scalar") == 0) chosen = Isa::scalar;
-    if (env && std::strcmp(env, "avx2") == 0 && available(Isa::avx2)) chosen = Isa::avx2;
-    isa = static_cast<int>(chosen);
+    const auto named = env ? isa_named(env) : std::nullopt;
+    isa = static_cast<int>(named && available(*named) ? *named : best_isa());
     g_isa.store(isa, std::memory_order_relaxed);
   }
   return static_cast<Isa>(isa);
@@ -219,6 +217,14 @@ const char* isa_name(Isa isa) {
     case Isa::avx2: return "avx2";
     default: return "scalar";
   }
+}
+
+std::optional<Isa> isa_named(const std::string& name) {
+  if (name == "auto") return best_isa();
+  for (Isa isa : {Isa::scalar, Isa::avx2, Isa::avx512}) {
+    if (name == isa_name(isa)) return isa;
+  }
+  return std::nullopt;
 }
 
 void run(const Problem& p) {

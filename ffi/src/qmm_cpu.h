@@ -4,6 +4,8 @@
 // (little end first). Every sum runs in float32.
 #pragma once
 #include <cstdint>
+#include <optional>
+#include <string>
 
 namespace vmlx::qmm_cpu {
 
@@ -28,10 +30,12 @@ bool supports(int bits, int group, int K);
 // Computes the product on the calling thread and the pool. Must not throw (it runs inside an MLX CPU task).
 void run(const Problem& p);
 
-// The instruction set run() uses: the best this CPU has, unless forced with set_isa() or VMLX_QMM_ISA (scalar,
-// avx2).
+// The instruction set run() uses: the best this CPU has, unless forced with set_isa() or VMLX_QMM_ISA (a name that
+// isa_named() reads, where this CPU has it).
 Isa active_isa();
 const char* isa_name(Isa isa);
+// The instruction set of that name ("scalar", "avx2", "avx512"; "auto": best_isa()), or nullopt for another name.
+std::optional<Isa> isa_named(const std::string& name);
 // false when the CPU (or this build) lacks `isa`.
 bool set_isa(Isa isa);
 // The best instruction set available on this CPU in this build.

@@ -51,14 +51,10 @@ VMLX_AVX512 void micro(const float* a, const float* b, int K, float* c) {
 }  // namespace
 
 const Kernels* avx512_kernels() {
-  static const Kernels* k = [] {
-    const Kernels* base = avx2_kernels();
-    static Kernels own{};
-    if (base == nullptr) return static_cast<const Kernels*>(nullptr);
-    own = Kernels{base->gemv, base->dequant_row, micro, base->to_float, base->from_float, NR_WIDE};
-    return static_cast<const Kernels*>(&own);
-  }();
-  return k;
+  const Kernels* base = avx2_kernels();
+  if (base == nullptr) return nullptr;
+  static const Kernels k{base->gemv, base->dequant_row, micro, base->to_float, base->from_float, NR_WIDE};
+  return &k;
 }
 
 }  // namespace vmlx::qmm_cpu

@@ -14,6 +14,7 @@
 
 #include "fused_ops.h"
 #include "ops_nn_util.h"
+#include "plain_input.h"
 #include "thread_pool.h"
 
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
@@ -101,8 +102,6 @@ void task(void* ctx, int t) {
 // Elements below which the work stays on the calling thread.
 constexpr size_t PARALLEL_MIN = 1 << 15;
 
-bool plain(const mx::array& a) { return a.flags().row_contiguous && a.data_size() == a.size(); }
-
 class CpuSwiglu : public mx::UnaryPrimitive {
  public:
   explicit CpuSwiglu(mx::Stream s) : mx::UnaryPrimitive(s) {}
@@ -139,7 +138,6 @@ std::optional<mx::array> vmlx::cpu_swiglu(const mx::array& gate, const mx::array
       gate.shape() != up.shape()) {
     return std::nullopt;
   }
-  // An input already computed and row-contiguous needs no Contiguous node
-  auto rows = [&](const mx::array& a) { return a.is_available() && plain(a) ? a : mx::contiguous(a, false, s); };
-  return mx::array(gate.shape(), mx::float32, std::make_shared<CpuSwiglu>(s), {rows(gate), rows(up)});
+  return mx::array(gate.shape(), mx::float32, std::make_shared<CpuSwiglu>(s),
+                   {plain_input(gate, s), plain_input(up, s)});
 }
