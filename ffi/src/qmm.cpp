@@ -157,7 +157,7 @@ int vmlx_qmm_cpu_set_isa(const char* isa) {
   VMLX_TRY({
     auto parsed = qmm_cpu::isa_named(str_or(isa, "auto"));
     REQUIRE(parsed.has_value(),
-            "isa must be \"auto\", \"scalar\", \"avx2\" or \"avx512\", got \"" + str_or(isa, "") + "\"");
+            "isa must be \"auto\", \"scalar\", \"avx2\", \"avx512\", \"avx512bf16\" or \"amx\", got \"" + str_or(isa, "") + "\"");
     REQUIRE(qmm_cpu::set_isa(*parsed), "this CPU or build has no " + str_or(isa, "") + " kernel");
   })
 }

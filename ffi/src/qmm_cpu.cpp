@@ -27,6 +27,8 @@ size_t dtype_size(Dtype dt) { return dt == Dtype::f32 ? 4 : 2; }
 
 const Kernels& kernels() {
   switch (active_isa()) {
+    case Isa::amx: return *amx_kernels();
+    case Isa::avx512bf16: return *avx512bf16_kernels();
     case Isa::avx512: return *avx512_kernels();
     case Isa::avx2: return *avx2_kernels();
     default: return scalar_kernels();
@@ -51,9 +53,20 @@ bool cpu_has_avx512() {
 #endif
 }
 
+bool cpu_has_avx512bf16() {
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+  return cpu_has_avx512() && avx512bf16_kernels() && __builtin_cpu_supports("avx512dq") &&
+         __builtin_cpu_supports("avx512bf16");
+#else
+  return false;
+#endif
+}
+
 // Whether this CPU and build can run `isa`.
 bool available(Isa isa) {
   switch (isa) {
+    case Isa::amx: return cpu_has_avx512bf16() && amx_kernels();
+    case Isa::avx512bf16: return cpu_has_avx512bf16();
     case Isa::avx512: return cpu_has_avx512();
     case Isa::avx2: return cpu_has_avx2();
     default: return true;
@@ -188,6 +201,8 @@ bool supports(int bits, int group, int K) {
 }
 
 Isa best_isa() {
+  if (available(Isa::amx)) return Isa::amx;
+  if (available(Isa::avx512bf16)) return Isa::avx512bf16;
   if (available(Isa::avx512)) return Isa::avx512;
   if (available(Isa::avx2)) return Isa::avx2;
   return Isa::scalar;
@@ -213,6 +228,8 @@ bool set_isa(Isa isa) {
 
 const char* isa_name(Isa isa) {
   switch (isa) {
+    case Isa::amx: return "amx";
+    case Isa::avx512bf16: return "avx512bf16";
     case Isa::avx512: return "avx512";
     case Isa::avx2: return "avx2";
     default: return "scalar";
@@ -221,7 +238,7 @@ const char* isa_name(Isa isa) {
 
 std::optional<Isa> isa_named(const std::string& name) {
   if (name == "auto") return best_isa();
-  for (Isa isa : {Isa::scalar, Isa::avx2, Isa::avx512}) {
+  for (Isa isa : {Isa::scalar, Isa::avx2, Isa::avx512, Isa::avx512bf16, Isa::amx}) {
     if (name == isa_name(isa)) return isa;
   }
   return std::nullopt;
@@ -232,6 +249,8 @@ void run(const Problem& p) {
   const Kernels& k = kernels();
   if (p.M <= GEMV_MAX_ROWS) {
     run_gemv(p, k);
+  } else if (k.gemm) {
+    k.gemm(p);
   } else {
     run_gemm(p, k);
   }

@@ -10,7 +10,7 @@
 namespace vmlx::qmm_cpu {
 
 enum class Dtype { f32, f16, bf16 };
-enum class Isa { scalar, avx2, avx512 };
+enum class Isa { scalar, avx2, avx512, avx512bf16, amx };
 
 struct Problem {
   const void* x;  // [M, K], row-major
@@ -34,7 +34,8 @@ void run(const Problem& p);
 // isa_named() reads, where this CPU has it).
 Isa active_isa();
 const char* isa_name(Isa isa);
-// The instruction set of that name ("scalar", "avx2", "avx512"; "auto": best_isa()), or nullopt for another name.
+// The instruction set of that name ("scalar", "avx2", "avx512", "avx512bf16", "amx"; "auto": best_isa()), or nullopt
+// for another name.
 std::optional<Isa> isa_named(const std::string& name);
 // false when the CPU (or this build) lacks `isa`.
 bool set_isa(Isa isa);
@@ -70,6 +71,8 @@ struct Kernels {
   void (*from_float)(const float* src, Dtype dt, void* dst, int count);
   // The micro-kernel's tile width: NR, or NR_WIDE.
   int nr = NR;
+  // A whole product of more than GEMV_MAX_ROWS rows, in place of the packed micro-kernel path (nullptr: that path).
+  void (*gemm)(const Problem& p) = nullptr;
 };
 
 const Kernels& scalar_kernels();
@@ -77,5 +80,9 @@ const Kernels& scalar_kernels();
 const Kernels* avx2_kernels();
 // The AVX2 kernels with an AVX-512 F/BW/VL micro-kernel (a 6 x NR_WIDE tile; x86_64 builds only).
 const Kernels* avx512_kernels();
+// The AVX-512 kernels with an AVX512-BF16 GEMV for 4-bit weights (qmm_cpu_bf16.cpp).
+const Kernels* avx512bf16_kernels();
+// Those with an AMX-BF16 GEMM (qmm_cpu_amx.cpp; Linux x86_64, where the kernel grants the tile state).
+const Kernels* amx_kernels();
 
 }  // namespace vmlx::qmm_cpu

@@ -34,6 +34,8 @@ function run(x: mx.Array, w: ReturnType<typeof weights>, bits: number, groupSize
 afterAll(() => mx.setQmmCpuIsa("auto"));
 
 const ISAS_BELOW: Record<Exclude<mx.QmmCpuIsa, "auto">, mx.QmmCpuIsa[]> = {
+  amx: ["amx", "avx512bf16", "avx512", "avx2", "scalar"],
+  avx512bf16: ["avx512bf16", "avx512", "avx2", "scalar"],
   avx512: ["avx512", "avx2", "scalar"],
   avx2: ["avx2", "scalar"],
   scalar: ["scalar"],
@@ -83,6 +85,21 @@ for (const isa of isas) {
       }
     }
 
+    test("K an odd multiple of 32 (a half block at the end of each row), 4 and 8 bits", () => {
+      mx.setQmmCpuIsa(isa);
+      const [n, k] = [45, 96];
+      for (const bits of [4, 8]) {
+        using w = weights(bits, 32, "float32", n, k);
+        for (const m of [1, 2, 4, 5, 33]) {
+          const { x, values } = input(m, "float32", k);
+          using _x = x;
+          const ours = run(x, w, bits, 32, "kernel");
+          const ref = matmulRef(values, w.deq, m, k, n, true);
+          expectClose(ours.values, ref.out, (i) => 1e-5 * ref.mag[i]! + 1e-6);
+        }
+      }
+    });
+
     test("wide outputs split over the threads (decode and prefill shapes)", () => {
       mx.setQmmCpuIsa(isa);
       const [n, k] = [1001, 512];
@@ -124,12 +141,12 @@ describe("CPU quantized matmul routing", () => {
   test("setQmmCpuIsa rejects unknown instruction sets", () => {
     expect(() => mx.setQmmCpuIsa("sse9" as mx.QmmCpuIsa)).toThrow(mx.MlxError);
     mx.setQmmCpuIsa("auto");
-    expect(["avx512", "avx2", "scalar"]).toContain(mx.qmmCpuIsa());
+    expect(["amx", "avx512bf16", "avx512", "avx2", "scalar"]).toContain(mx.qmmCpuIsa());
   });
 
   test("an instruction set the CPU lacks is refused, and the one in force stays", () => {
     const best = mx.qmmCpuIsa();
-    const missing = (["avx512", "avx2"] as const).filter((isa) => !ISAS_BELOW[best].includes(isa));
+    const missing = (["amx", "avx512bf16", "avx512", "avx2"] as const).filter((isa) => !ISAS_BELOW[best].includes(isa));
     for (const isa of missing) expect(() => mx.setQmmCpuIsa(isa)).toThrow(/has no/);
     expect(mx.qmmCpuIsa()).toBe(best);
     for (const isa of ISAS_BELOW[best]) {

@@ -95,14 +95,21 @@ export function quantizedMatmul(
 }
 
 /** The CPU kernel's instruction sets: `"auto"` picks the best this CPU has. */
-export type QmmCpuIsa = "auto" | "avx512" | "avx2" | "scalar";
+export type QmmCpuIsa = "auto" | "amx" | "avx512bf16" | "avx512" | "avx2" | "scalar";
 
 /**
  * The instruction set the CPU quantized-matmul kernel runs now (`VMLX_QMM_ISA=scalar` forces the portable one,
  * `=avx2` the AVX2 kernels on an AVX-512 CPU).
  *
+ * - `"amx"`: AMX-BF16 tiles for prefill, the AVX512-BF16 GEMV for decode (Linux on Sapphire Rapids or later);
+ * - `"avx512bf16"`: that GEMV for 4-bit decode, the AVX-512 tile for prefill (e.g. AMD Zen 4);
+ * - `"avx512"`: AVX-512 F/BW/VL; `"avx2"`: AVX2, FMA and F16C (Haswell or later); `"scalar"`: portable loops.
+ *
+ * The bfloat16 paths split x and the weights into two bfloat16 terms each, so results keep the float32 kernels'
+ * bound (1e-5 of the sum of |x_k w_k|).
+ *
  * @example
- *   mx.qmmCpuIsa(); // "avx512" on an x86_64 with AVX-512 F/BW/VL, "avx2" on Haswell or later, else "scalar"
+ *   mx.qmmCpuIsa(); // "amx" on a Sapphire Rapids Xeon, "avx2" on Haswell or later, else "scalar"
  */
 export function qmmCpuIsa(): Exclude<QmmCpuIsa, "auto"> {
   return String(N.vmlx_qmm_cpu_isa()) as Exclude<QmmCpuIsa, "auto">;
@@ -110,7 +117,9 @@ export function qmmCpuIsa(): Exclude<QmmCpuIsa, "auto"> {
 
 /**
  * Forces the CPU kernel's instruction set for the whole process (tests run both paths on one machine). Throws
- * an MlxError for `"avx2"` on a CPU without AVX2, FMA and F16C, and for `"avx512"` on one without AVX-512 F/BW/VL.
+ * an MlxError for an instruction set this CPU (or build) lacks: `"avx2"` without AVX2, FMA and F16C, `"avx512"`
+ * without AVX-512 F/BW/VL, `"avx512bf16"` without AVX512-BF16 and DQ, `"amx"` without AMX-TILE and AMX-BF16 (or
+ * where the kernel refuses the tile state).
  *
  * @example
  *   mx.setQmmCpuIsa("scalar"); try { ... } finally { mx.setQmmCpuIsa("auto"); }
