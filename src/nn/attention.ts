@@ -4,7 +4,7 @@
  */
 import * as mx from "../mlx/index.ts";
 import type { LayerCache } from "./cache.ts";
-import { loadLinear, type Projection } from "./linear.ts";
+import { loadLinear, loadStackedLinear, type Projection } from "./linear.ts";
 import { RMSNorm } from "./norm.ts";
 import type { RoPE } from "./rope.ts";
 import type { WeightStore } from "./weights.ts";
@@ -50,7 +50,13 @@ export class Attention {
   static load(store: WeightStore, prefix: string, spec: AttentionSpec, rope: RoPE): Attention {
     const { hiddenSize: d, numHeads: h, numKvHeads: kv, headDim: hd } = spec;
     let qkv: Qkv;
-    if (store.has(`${prefix}.qkv_proj.weight`)) {
+    // q, k and v quantized alike load as one stacked projection (one product a layer where there were three).
+    const stacked = store.has(`${prefix}.qkv_proj.weight`) ? null
+      : loadStackedLinear(store, ["q_proj", "k_proj", "v_proj"].map((p) => `${prefix}.${p}`), d, [h * hd, kv * hd, kv * hd],
+        spec.qkvBias);
+    if (stacked) {
+      qkv = { fused: stacked };
+    } else if (store.has(`${prefix}.qkv_proj.weight`)) {
       qkv = { fused: loadLinear(store, `${prefix}.qkv_proj`, d, (h + 2 * kv) * hd, spec.qkvBias) };
     } else {
       qkv = {

@@ -75,3 +75,48 @@ describe("loadStackedLinear", () => {
     expect(() => GatedMLP.load(store, "mlp", D, F, "silu", true)).toThrow("missing tensor 'mlp.gate_proj.bias'");
   });
 });
+
+describe("loadStackedLinear with additive biases (q, k and v)", () => {
+  const rows = { q_proj: 64, k_proj: 32, v_proj: 32 };
+
+  /** q/k/v projections quantized alike, each with an additive bias unless named in `without`. */
+  function qkvStore(without: string[] = []) {
+    const t = new Map<string, mx.Array>();
+    const parts: QuantizedLinear[] = [];
+    for (const [i, [name, n]] of Object.entries(rows).entries()) {
+      using w = randn([n, D], 60 + i, D ** -0.5);
+      const q = mx.quantize(w, { groupSize: 64, bits: 4 });
+      const bias = randn([n], 70 + i);
+      t.set(`attn.${name}.weight`, q.wq);
+      t.set(`attn.${name}.scales`, q.scales);
+      t.set(`attn.${name}.biases`, q.biases!);
+      if (!without.includes(name)) t.set(`attn.${name}.bias`, bias);
+      parts.push(new QuantizedLinear(q.wq, q.scales, q.biases, bias, Q4));
+    }
+    const store = new WeightStore(t, new Map([...t.keys()].map((k) => [k, "test"])), { default: Q4, overrides: {} });
+    return { store, parts, prefixes: Object.keys(rows).map((r) => `attn.${r}`), dims: Object.values(rows) };
+  }
+
+  test("the stack's bias is the parts' biases side by side: its output is the three outputs, exactly", () => {
+    const { store, parts, prefixes, dims } = qkvStore();
+    using x = randn([2, 5, D], 9);
+    const outs = parts.map((p) => p.forward(x));
+    using want = mx.concatenate(outs, -1);
+    const want0 = want.toList();
+    for (const o of outs) o.dispose();
+    const stacked = loadStackedLinear(store, prefixes, D, dims, true);
+    expect(stacked).not.toBeNull();
+    using got = stacked!.forward(x);
+    expect(got.shape).toEqual([2, 5, 128]);
+    expect(got.toList()).toEqual(want0);
+    expect(store.names()).toEqual([]);
+  });
+
+  test("a part without its bias, or biases where none are asked for: null, the store untouched", () => {
+    const { store, prefixes, dims } = qkvStore(["k_proj"]);
+    const before = store.names().sort();
+    expect(loadStackedLinear(store, prefixes, D, dims, true)).toBeNull();
+    expect(loadStackedLinear(store, prefixes, D, dims, false)).toBeNull();
+    expect(store.names().sort()).toEqual(before);
+  });
+});

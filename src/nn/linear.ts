@@ -79,16 +79,18 @@ export function loadLinear(store: WeightStore, prefix: string, inDims: number, o
  * same dot product as before, so the results do not change. The stack is lazy, made where the weights are first
  * evaluated; the parts leave the store at once, so their memory goes with the stack's evaluation. Null, with every
  * tensor left in the store for `loadLinear`, unless every part is quantized alike (bits, group, the scales' dtype),
- * has affine biases or none alike, and has no additive bias.
+ * has affine biases or none alike, and has an additive bias exactly when `bias` is set (the stack's bias is theirs,
+ * concatenated).
  *
  * @example
  *   const gateUp = loadStackedLinear(store, ["model.layers.0.mlp.gate_proj", "model.layers.0.mlp.up_proj"], 1024, [3072, 3072]);
  */
-export function loadStackedLinear(store: WeightStore, prefixes: string[], inDims: number, outDims: number[]): QuantizedLinear | null {
+export function loadStackedLinear(store: WeightStore, prefixes: string[], inDims: number, outDims: number[], bias = false):
+  QuantizedLinear | null {
   const params = prefixes.map((p) => store.quantParams(p));
   const q = params[0];
   if (!q || params.some((p) => !p || p.bits !== q.bits || p.groupSize !== q.groupSize || p.mode !== q.mode)) return null;
-  if (prefixes.some((p) => store.has(`${p}.bias`))) return null;
+  if (prefixes.some((p) => store.has(`${p}.bias`) !== bias)) return null;
   const withBiases = prefixes.map((p) => store.has(`${p}.biases`));
   if (withBiases.some((b) => b !== withBiases[0])) return null;
   const packed = (inDims * q.bits) / 32;
@@ -98,9 +100,11 @@ export function loadStackedLinear(store: WeightStore, prefixes: string[], inDims
   const scales = part("scales", groups);
   const biases = withBiases[0] ? part("biases", groups) : null;
   if (scales.some((t) => t.dtype !== scales[0]!.dtype) || biases?.some((t) => t.dtype !== scales[0]!.dtype)) return null;
+  const additive = bias ? prefixes.map((p, i) => store.get(`${p}.bias`, [outDims[i]!])) : null;
+  if (additive?.some((t) => t.dtype !== additive[0]!.dtype)) return null;
   const stacked = new QuantizedLinear(mx.concatenate(weights, 0), mx.concatenate(scales, 0),
-    biases ? mx.concatenate(biases, 0) : null, null, q);
-  for (const p of prefixes) for (const s of ["weight", "scales", "biases"]) store.drop(`${p}.${s}`);
+    biases ? mx.concatenate(biases, 0) : null, additive ? mx.concatenate(additive, 0) : null, q);
+  for (const p of prefixes) for (const s of ["weight", "scales", "biases", "bias"]) store.drop(`${p}.${s}`);
   return stacked;
 }
 
