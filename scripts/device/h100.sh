@@ -36,6 +36,8 @@
 #   s16e         the engine's prefix and paged tests over them
 #   s17          a lone decode row at 2K and 8K keys through the chunk kernel (VLLM_MLX_PAGED_CHUNK=decode) or not
 #   s13          Llama-3.1-8B shapes against mlx-lm with our qmv kernel (issue 12's 8B figure)
+#   s19          session 13 (q, k and v stacked into one product): the 2048-token prefix hit, default, three times
+#   s19g         session 13: Llama-3.1-8B shapes against mlx-lm, MLX's 4-bit op for one row (default), then our qmv kernel
 #   build        FFI calls and host graph-building ms of one step's forward, Llama-3.1-8B shapes (32 layers), 4-bit:
 #                generate()'s decode, the engine's batch-8 decode and mixed steps
 #   prefix       a prefix hit's step phase by phase under each prefill attention path, then hit/cold TTFT with each
@@ -481,6 +483,16 @@ case "$part" in
   s13)
     VLLM_MLX_QMV=kernel timeout 280 bun bench/generation/run.ts --models llama-3.1-8b:4 --prompt 512 --decode 128 --runs 2 \
       --backend cuda --models-dir /tmp/models 2>&1 | tee "$OUT/gen-8b-kernel.log" | grep -E "^\| llama|run [0-9]"
+    ;;
+  s19)
+    prefix_hits 80 4 "" "" ""
+    ;;
+  s19g)
+    for q in "" kernel; do
+      echo "== VLLM_MLX_QMV=${q:-unset}" | tee -a "$OUT/gen-8b.log"
+      VLLM_MLX_QMV=$q timeout 250 bun bench/generation/run.ts --models llama-3.1-8b:4 --prompt 512 --decode 128 --runs 2 \
+        --backend cuda --models-dir /tmp/models 2>&1 | tee -a "$OUT/gen-8b.log" | grep -E "^\| llama|run [0-9]"
+    done
     ;;
   build)
     bun bench/generation/ffi-calls.ts --family llama --layers 32 --vocab 128256 --steps 40 2>&1 | tee "$OUT/ffi-calls.log" | tail -8
