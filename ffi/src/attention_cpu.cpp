@@ -21,14 +21,18 @@ class CpuAttention : public mx::UnaryPrimitive {
  public:
   CpuAttention(mx::Stream s, float scale, bool causal) : mx::UnaryPrimitive(s), scale_(scale), causal_(causal) {}
 
+  // k and v come as they are (a cache's prefix is a view of its buffer): the kernel reads keys at their strides
+  // where each key's values are contiguous, and only other layouts are copied first.
   void eval_cpu(const std::vector<mx::array>& in, mx::array& out) override {
-    const auto &q = in[0], &k = in[1], &v = in[2];
+    const auto& q = in[0];
     out.set_data(mx::allocator::malloc(out.nbytes()));
     auto& encoder = mx::cpu::get_command_encoder(stream());
     for (const auto& a : in) encoder.set_input_array(a);
     encoder.set_output_array(out);
+    const mx::array k = keys_readable(in[1], encoder), v = keys_readable(in[2], encoder);
     attention_cpu::Problem p{};
     p.q = q.data<float>(), p.out = out.data<float>(), p.k = k.data<float>(), p.v = v.data<float>();
+    for (int i = 0; i < 3; ++i) p.k_strides[i] = k.strides()[i], p.v_strides[i] = v.strides()[i];
     p.B = q.shape(0), p.Hq = q.shape(1), p.Hkv = k.shape(1), p.L = q.shape(2), p.S = k.shape(2), p.D = q.shape(3);
     p.scale = scale_, p.causal = causal_;
     encoder.dispatch([p]() { attention_cpu::run(p); });
@@ -47,6 +51,28 @@ class CpuAttention : public mx::UnaryPrimitive {
   }
 
  private:
+  // `a` where each key's D values are contiguous, else a row-contiguous copy made on the stream first (kept alive
+  // until the attention task has run). A projection's heads or a cache's prefix never need one.
+  mx::array keys_readable(const mx::array& a, mx::cpu::CommandEncoder& encoder) {
+    if (a.strides()[3] == 1 || a.shape(3) == 1) return a;
+    mx::array copy(a.shape(), mx::float32, nullptr, {});
+    copy.set_data(mx::allocator::malloc(copy.nbytes()));
+    encoder.add_temporary(copy);
+    const float* src = a.data<float>();
+    float* dst = copy.data<float>();
+    const auto shape = a.shape();
+    const auto strides = a.strides();
+    encoder.dispatch([src, dst, shape, strides]() {
+      float* out = dst;
+      for (int b = 0; b < shape[0]; ++b)
+        for (int h = 0; h < shape[1]; ++h)
+          for (int j = 0; j < shape[2]; ++j)
+            for (int d = 0; d < shape[3]; ++d)
+              *out++ = src[b * strides[0] + h * strides[1] + j * strides[2] + d * strides[3]];
+    });
+    return copy;
+  }
+
   float scale_;
   bool causal_;
 };
@@ -80,7 +106,7 @@ mx::array scaled_dot_product_attention(const mx::array& q, const mx::array& k, c
   }
   bool causal = mask_mode == "causal" && q.shape(2) > 1;
   return mx::array(q.shape(), mx::float32, std::make_shared<CpuAttention>(s, scale, causal),
-                   {mx::contiguous(q, false, s), mx::contiguous(k, false, s), mx::contiguous(v, false, s)});
+                   {mx::contiguous(q, false, s), k, v});
 }
 }  // namespace vmlx
 

@@ -61,9 +61,9 @@ Layout layout_of(const Problem& p) {
   return l;
 }
 
-// Key (or value) j of row b, kv head hk.
-VMLX_INLINE const float* key_at(const Problem& p, const float* base, int b, int hk, int j) {
-  if (!p.block_tables) return base + ((static_cast<size_t>(b) * p.Hkv + hk) * p.S + j) * p.D;
+// Key (or value) j of row b, kv head hk; `strides` are k's or v's (strided layout).
+VMLX_INLINE const float* key_at(const Problem& p, const float* base, const int64_t* strides, int b, int hk, int j) {
+  if (!p.block_tables) return base + b * strides[0] + hk * strides[1] + j * strides[2];
   int blk = p.block_tables[static_cast<size_t>(b) * (p.S / p.block_size) + j / p.block_size];
   blk = std::clamp(blk, 0, p.num_blocks - 1);  // a bad table reads a wrong block, never outside the pool
   return base + ((static_cast<size_t>(blk) * p.block_size + j % p.block_size) * p.Hkv + hk) * p.D;
@@ -165,9 +165,9 @@ VMLX_INLINE void run_task(const Problem& p, const Layout& lay, int task) {
   for (int j0 = klo; j0 < khi; j0 += KEY_TILE) {
     const int count = std::min(KEY_TILE, khi - j0);
     for (int t = 0; t < count; ++t) {
-      const float* k = key_at(p, p.k, b, hk, j0 + t);
+      const float* k = key_at(p, p.k, p.k_strides, b, hk, j0 + t);
       for (int d = 0; d < D; ++d) sc.kt[d * KEY_TILE + t] = k[d];
-      sc.vp[t] = key_at(p, p.v, b, hk, j0 + t);
+      sc.vp[t] = key_at(p, p.v, p.v_strides, b, hk, j0 + t);
     }
     for (int t = count; t < KEY_TILE; ++t) {
       for (int d = 0; d < D; ++d) sc.kt[d * KEY_TILE + t] = 0.0f;

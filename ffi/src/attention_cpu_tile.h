@@ -13,10 +13,13 @@ namespace vmlx::attention_cpu {
 struct Problem {
   const float* q;  // [B, Hq, L, D], row-contiguous
   float* out;      // [B, Hq, L, D]
-  // Contiguous (block_tables null): k, v [B, Hkv, S, D]. Paged: k, v [num_blocks, block_size, Hkv, D] and
-  // int32 block_tables [B, S / block_size].
+  // Strided (block_tables null): k, v [B, Hkv, S, D], each key's D values contiguous, at the element strides below
+  // (a cache buffer's first S positions need no copy). Paged: k, v [num_blocks, block_size, Hkv, D] and int32
+  // block_tables [B, S / block_size].
   const float* k;
   const float* v;
+  int64_t k_strides[3];  // batch, head, position (strided k only)
+  int64_t v_strides[3];
   const int32_t* block_tables;
   int block_size;
   int num_blocks;

@@ -31,6 +31,28 @@ describe("CPU attention kernel", () => {
     }
   }
 
+  test("k and v as views: a cache buffer's first positions (read in place) and keys transposed from [.., D, S] (copied)", () => {
+    const [B, H, Hkv, L, S, D, cap] = [2, 6, 2, 1, 37, 16, 64];
+    using q = tensor([B, H, L, D], 4);
+    using kbuf = tensor([B, Hkv, cap, D], 5);
+    using vbuf = tensor([B, Hkv, cap, D], 6);
+    using k = mx.slice(kbuf, [0, 0, 0, 0], [B, Hkv, S, D], undefined, cpu);
+    using v = mx.slice(vbuf, [0, 0, 0, 0], [B, Hkv, S, D], undefined, cpu);
+    using kdense = mx.contiguous(k, false, cpu);
+    using vdense = mx.contiguous(v, false, cpu);
+    using kt0 = tensor([B, Hkv, D, S], 7);
+    using kt = mx.swapaxes(kt0, 2, 3, cpu);
+    using ktDense = mx.contiguous(kt, false, cpu);
+    for (const mask of [undefined, "causal"] as const) {
+      using ours = mx.scaledDotProductAttention(q, k, v, 0.25, { mask, path: "kernel" }, cpu);
+      using dense = mx.scaledDotProductAttention(q, kdense, vdense, 0.25, { mask, path: "mlx" }, cpu);
+      expectClose(ours.toList(), dense.toList(), 2e-5);
+      using oursT = mx.scaledDotProductAttention(q, kt, v, 0.25, { mask, path: "kernel" }, cpu);
+      using denseT = mx.scaledDotProductAttention(q, ktDense, vdense, 0.25, { mask, path: "mlx" }, cpu);
+      expectClose(oursT.toList(), denseT.toList(), 2e-5);
+    }
+  });
+
   test("kernel refuses what it does not serve; auto falls back to MLX's op", () => {
     using q = mx.astype(tensor([1, 2, 3, 8], 1), "float16", cpu);
     using k = mx.astype(tensor([1, 2, 3, 8], 2), "float16", cpu);
