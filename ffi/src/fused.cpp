@@ -96,11 +96,11 @@ int vmlx_residual_mlp(mlx_array* res, const vmlx_projection gate, const vmlx_pro
                       const mlx_array post_norm, float post_norm_eps, const mlx_stream s) {
   VMLX_TRY({
     const auto& st = stream(s);
-    auto h = r_norm.ctx ? mx::add(arr(x), mx::fast::rms_norm(arr(r), arr(r_norm), r_norm_eps, st), st)
+    auto h = r_norm.ctx ? mx::add(arr(x), rms_norm(arr(r), arr(r_norm), r_norm_eps, st), st)
                         : mx::add(arr(x), arr(r), st);
-    auto n = mx::fast::rms_norm(h, arr(pre_norm), pre_norm_eps, st);
+    auto n = rms_norm(h, arr(pre_norm), pre_norm_eps, st);
     auto m = gated_mlp(proj(gate), opt_proj(up), proj(down), activation, n, st);
-    if (post_norm.ctx) m = mx::fast::rms_norm(m, arr(post_norm), post_norm_eps, st);
+    if (post_norm.ctx) m = rms_norm(m, arr(post_norm), post_norm_eps, st);
     assign(res, mx::add(h, m, st));
   })
 }

@@ -27,10 +27,10 @@ struct AttentionBlock {
                         const mx::Stream& s) const {
     if (L == 1) {  // [B, 1, H*D] is [B, H, 1, D] in memory: one reshape, no transpose
       auto r = mx::reshape(x, {B, H, 1, head_dim}, s);
-      return norm ? mx::fast::rms_norm(r, *norm, qk_eps, s) : r;
+      return norm ? rms_norm(r, *norm, qk_eps, s) : r;
     }
     auto r = mx::reshape(x, {B, L, H, head_dim}, s);
-    if (norm) r = mx::fast::rms_norm(r, *norm, qk_eps, s);
+    if (norm) r = rms_norm(r, *norm, qk_eps, s);
     return mx::transpose(r, {0, 2, 1, 3}, s);
   }
 
@@ -44,15 +44,15 @@ struct AttentionBlock {
 
   mx::array rope(const mx::array& x, int offset, const std::optional<mx::array>& offsets, const mx::Stream& s) const {
     auto in = input_scale == 1.0 ? x : scale_rotated(x, s);
-    if (offsets) return mx::fast::rope(in, rope_dims, traditional, base, rope_scale, *offsets, freqs, s);
-    return mx::fast::rope(in, rope_dims, traditional, base, rope_scale, offset, freqs, s);
+    if (offsets) return vmlx::rope(in, rope_dims, traditional, base, rope_scale, *offsets, freqs, s);
+    return vmlx::rope(in, rope_dims, traditional, base, rope_scale, offset, freqs, s);
   }
 
   std::vector<mx::array> qkv(const mx::array& x, const std::optional<mx::array>& norm, float norm_eps, int offset,
                              const std::optional<mx::array>& offsets, const mx::Stream& s) const {
     VMLX_REQUIRE("attention_qkv", x.ndim() == 3, "x must be [B, L, hidden], got " + shape_str(x));
     const int B = x.shape(0), L = x.shape(1);
-    auto n = flat_rows(norm ? mx::fast::rms_norm(x, *norm, norm_eps, s) : x, s);  // flattened once for q, k, v
+    auto n = flat_rows(norm ? rms_norm(x, *norm, norm_eps, s) : x, s);  // flattened once for q, k, v
     std::vector<mx::array> p;
     if (k) {
       p = {q.apply_rows(n, s), k->apply_rows(n, s), v->apply_rows(n, s)};
