@@ -10,6 +10,7 @@
 #include "attention_cpu_tile.h"
 #include "fused_ops.h"
 #include "ops_nn_util.h"
+#include "plain_input.h"
 
 using namespace vmlx;
 
@@ -25,10 +26,7 @@ class CpuAttention : public mx::UnaryPrimitive {
   // where each key's values are contiguous, and only other layouts are copied first.
   void eval_cpu(const std::vector<mx::array>& in, mx::array& out) override {
     const auto& q = in[0];
-    out.set_data(mx::allocator::malloc(out.nbytes()));
-    auto& encoder = mx::cpu::get_command_encoder(stream());
-    for (const auto& a : in) encoder.set_input_array(a);
-    encoder.set_output_array(out);
+    auto& encoder = cpu_output(in, out, stream());
     const mx::array k = keys_readable(in[1], encoder), v = keys_readable(in[2], encoder);
     attention_cpu::Problem p{};
     p.q = q.data<float>(), p.out = out.data<float>(), p.k = k.data<float>(), p.v = v.data<float>();

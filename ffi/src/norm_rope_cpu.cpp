@@ -74,10 +74,7 @@ class CpuRmsNorm : public mx::UnaryPrimitive {
     for (const auto& a : in) {
       if (!plain(a)) throw std::runtime_error("[rms_norm] CPU primitive input is not row-contiguous");
     }
-    out.set_data(mx::allocator::malloc(out.nbytes()));
-    auto& encoder = mx::cpu::get_command_encoder(stream());
-    for (const auto& a : in) encoder.set_input_array(a);
-    encoder.set_output_array(out);
+    auto& encoder = cpu_output(in, out, stream());
     const size_t D = in[0].shape(-1);
     NormJob job{in[0].data<float>(), in.size() > 1 ? in[1].data<float>() : nullptr, out.data<float>(), D, eps_, 0, 1};
     encoder.dispatch([job, n = out.size()]() mutable { run_units(job, n / job.D, n); });
@@ -146,10 +143,7 @@ class CpuRope : public mx::UnaryPrimitive {
       if (!plain(a)) throw std::runtime_error("[rope] CPU primitive input is not row-contiguous");
     }
     const auto& x = in[0];
-    out.set_data(mx::allocator::malloc(out.nbytes()));
-    auto& encoder = mx::cpu::get_command_encoder(stream());
-    for (const auto& a : in) encoder.set_input_array(a);
-    encoder.set_output_array(out);
+    auto& encoder = cpu_output(in, out, stream());
     RopeJob job{x.data<float>(), out.data<float>(), in[1].data<int32_t>(), static_cast<int>(in[1].size()),
                 x.shape(0), x.shape(1), x.shape(2), x.shape(3), dims_, traditional_, scale_, {}, 0, 1};
     // Input values are read in the task: here they may not be computed yet (only their buffers exist).

@@ -11,6 +11,7 @@
 #include "attention_cpu_tile.h"
 #include "cache_write.h"
 #include "paged.h"
+#include "plain_input.h"
 
 namespace vmlx::paged {
 namespace {
@@ -23,10 +24,7 @@ class CpuPagedAttention : public mx::UnaryPrimitive {
   // seq_lens [B]; all row-contiguous, float32 and int32.
   void eval_cpu(const std::vector<mx::array>& in, mx::array& out) override {
     const auto &q = in[0], &k = in[1], &v = in[2], &tables = in[3], &lens = in[4];
-    out.set_data(mx::allocator::malloc(out.nbytes()));
-    auto& encoder = mx::cpu::get_command_encoder(stream());
-    for (const auto& a : in) encoder.set_input_array(a);
-    encoder.set_output_array(out);
+    auto& encoder = cpu_output(in, out, stream());
     attention_cpu::Problem p{};
     p.q = q.data<float>(), p.out = out.data<float>(), p.k = k.data<float>(), p.v = v.data<float>();
     p.block_tables = tables.data<int32_t>(), p.seq_lens = lens.data<int32_t>();

@@ -1,6 +1,10 @@
-// What vmlx's own CPU primitives (qmm.cpp, swiglu_cpu.cpp, cache_write.cpp) check of, and do to, the arrays they
-// read through plain pointers.
+// What vmlx's own CPU primitives (qmm.cpp, swiglu_cpu.cpp, norm_rope_cpu.cpp, attention_cpu.cpp, paged_cpu.cpp,
+// cache_write.cpp) check of, and do to, the arrays they read through plain pointers, and the start of their eval_cpu.
 #pragma once
+#include <mlx/backend/cpu/encoder.h>
+
+#include <vector>
+
 #include "common.h"
 
 namespace vmlx {
@@ -13,6 +17,16 @@ inline bool plain(const mx::array& a) { return a.flags().row_contiguous && a.dat
 // primitive to evaluate each step, so not added where it is known to be a no-op).
 inline mx::array plain_input(const mx::array& a, const mx::Stream& s) {
   return a.is_available() && plain(a) ? a : mx::contiguous(a, false, s);
+}
+
+// Allocates `out` and registers the primitive's inputs and output with the CPU stream's command encoder, which it
+// returns for the primitive's dispatch.
+inline mx::cpu::CommandEncoder& cpu_output(const std::vector<mx::array>& in, mx::array& out, const mx::Stream& s) {
+  out.set_data(mx::allocator::malloc(out.nbytes()));
+  auto& encoder = mx::cpu::get_command_encoder(s);
+  for (const auto& a : in) encoder.set_input_array(a);
+  encoder.set_output_array(out);
+  return encoder;
 }
 
 }  // namespace vmlx

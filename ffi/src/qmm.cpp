@@ -38,13 +38,7 @@ class CpuQuantizedMatmul : public mx::UnaryPrimitive {
     for (const auto* a : {&x, &w, &scales, &biases}) {
       if (!plain(*a)) throw std::runtime_error("[quantized_matmul] CPU kernel input is not row-contiguous");
     }
-    out.set_data(mx::allocator::malloc(out.nbytes()));
-    auto& encoder = mx::cpu::get_command_encoder(stream());
-    encoder.set_input_array(x);
-    encoder.set_input_array(w);
-    encoder.set_input_array(scales);
-    encoder.set_input_array(biases);
-    encoder.set_output_array(out);
+    auto& encoder = cpu_output(in, out, stream());
     const int K = x.shape(-1), N = out.shape(-1);
     qmm_cpu::Problem p{x.data<void>(),   *kernel_dtype(x.dtype()),      w.data<uint32_t>(),
                        scales.data<void>(), biases.data<void>(),       *kernel_dtype(scales.dtype()),

@@ -56,6 +56,27 @@ VMLX_AMX void configure() {
   _tile_loadconfig(&c);
 }
 
+constexpr int TILE_STRIDE = 64;  // bytes between a tile's rows in memory
+
+// W's two A tiles (output rows n, n + 16) and x's two B tiles (rows m, m + 16) of one step of K.
+VMLX_AMX inline void load_w(const uint16_t* a, const uint16_t* b) {
+  _tile_loadd(4, a, TILE_STRIDE);
+  _tile_loadd(5, b, TILE_STRIDE);
+}
+
+VMLX_AMX inline void load_x(const uint16_t* c, const uint16_t* d) {
+  _tile_loadd(6, c, TILE_STRIDE);
+  _tile_loadd(7, d, TILE_STRIDE);
+}
+
+// The 2 x 2 result tiles += the loaded W tiles times the loaded x tiles.
+VMLX_AMX inline void products() {
+  _tile_dpbf16ps(0, 4, 6);
+  _tile_dpbf16ps(1, 4, 7);
+  _tile_dpbf16ps(2, 5, 6);
+  _tile_dpbf16ps(3, 5, 7);
+}
+
 VMLX_AMX inline __m512 bf16_to_float(__m256i h) {
   return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(h), 16));
 }
@@ -158,7 +179,6 @@ VMLX_AMX void gemm_task(void* ctx, int task) {
   }
   configure();
   alignas(64) float tiles[4][TILE * TILE];
-  constexpr int STRIDE = 64;
   for (int nt = 0; nt < n_tiles; nt += 2) {
     const uint16_t* wa = wpack + static_cast<size_t>(nt) * kt * 2 * TILE_WORDS;
     const uint16_t* wb = wa + static_cast<size_t>(kt) * 2 * TILE_WORDS;
@@ -171,33 +191,19 @@ VMLX_AMX void gemm_task(void* ctx, int task) {
       _tile_zero(3);
       for (int t = 0; t < kt; ++t) {
         const size_t hi = static_cast<size_t>(t) * 2 * TILE_WORDS, lo = hi + TILE_WORDS;
-        _tile_loadd(4, wa + hi, STRIDE);
-        _tile_loadd(5, wb + hi, STRIDE);
-        _tile_loadd(6, xc + hi, STRIDE);
-        _tile_loadd(7, xd + hi, STRIDE);
-        _tile_dpbf16ps(0, 4, 6);
-        _tile_dpbf16ps(1, 4, 7);
-        _tile_dpbf16ps(2, 5, 6);
-        _tile_dpbf16ps(3, 5, 7);
-        _tile_loadd(6, xc + lo, STRIDE);
-        _tile_loadd(7, xd + lo, STRIDE);
-        _tile_dpbf16ps(0, 4, 6);
-        _tile_dpbf16ps(1, 4, 7);
-        _tile_dpbf16ps(2, 5, 6);
-        _tile_dpbf16ps(3, 5, 7);
-        _tile_loadd(4, wa + lo, STRIDE);
-        _tile_loadd(5, wb + lo, STRIDE);
-        _tile_loadd(6, xc + hi, STRIDE);
-        _tile_loadd(7, xd + hi, STRIDE);
-        _tile_dpbf16ps(0, 4, 6);
-        _tile_dpbf16ps(1, 4, 7);
-        _tile_dpbf16ps(2, 5, 6);
-        _tile_dpbf16ps(3, 5, 7);
+        load_w(wa + hi, wb + hi);
+        load_x(xc + hi, xd + hi);
+        products();  // W_hi x_hi
+        load_x(xc + lo, xd + lo);
+        products();  // W_hi x_lo
+        load_w(wa + lo, wb + lo);
+        load_x(xc + hi, xd + hi);
+        products();  // W_lo x_hi
       }
-      _tile_stored(0, tiles[0], STRIDE);
-      _tile_stored(1, tiles[1], STRIDE);
-      _tile_stored(2, tiles[2], STRIDE);
-      _tile_stored(3, tiles[3], STRIDE);
+      _tile_stored(0, tiles[0], TILE_STRIDE);
+      _tile_stored(1, tiles[1], TILE_STRIDE);
+      _tile_stored(2, tiles[2], TILE_STRIDE);
+      _tile_stored(3, tiles[3], TILE_STRIDE);
       const int n0 = n_begin + nt * TILE, m0 = mt * TILE;
       for (int q = 0; q < 4; ++q) {
         const int n = n0 + (q / 2) * TILE, m = m0 + (q % 2) * TILE;
