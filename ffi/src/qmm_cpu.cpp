@@ -201,8 +201,8 @@ bool supports(int bits, int group, int K) {
 }
 
 Isa best_isa() {
+  // avx512bf16 only when named: its GEMV measured no faster in a decode (qmm_cpu_bf16.cpp)
   if (available(Isa::amx)) return Isa::amx;
-  if (available(Isa::avx512bf16)) return Isa::avx512bf16;
   if (available(Isa::avx512)) return Isa::avx512;
   if (available(Isa::avx2)) return Isa::avx2;
   return Isa::scalar;

@@ -80,9 +80,10 @@ const Kernels& scalar_kernels();
 const Kernels* avx2_kernels();
 // The AVX2 kernels with an AVX-512 F/BW/VL micro-kernel (a 6 x NR_WIDE tile; x86_64 builds only).
 const Kernels* avx512_kernels();
-// The AVX-512 kernels with an AVX512-BF16 GEMV for 4-bit weights (qmm_cpu_bf16.cpp).
+// The AVX-512 kernels with an AVX512-BF16 GEMV for 4- and 8-bit weights (qmm_cpu_bf16.cpp); chosen only by name.
 const Kernels* avx512bf16_kernels();
-// Those with an AMX-BF16 GEMM (qmm_cpu_amx.cpp; Linux x86_64, where the kernel grants the tile state).
+// The AVX-512 kernels with an AMX-BF16 GEMM (qmm_cpu_amx.cpp; Linux x86_64 with AVX512-BF16 and AMX, where the
+// kernel grants the tile state).
 const Kernels* amx_kernels();
 
 }  // namespace vmlx::qmm_cpu

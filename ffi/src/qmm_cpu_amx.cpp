@@ -1,5 +1,4 @@
-// AMX GEMM of the CPU quantized matmul (a prefill's products), with the AVX512-BF16 GEMV for decode
-// (qmm_cpu_bf16.cpp). The AVX-512 micro-kernel runs at the float32 FMA ceiling, 32 multiply-adds a cycle a core;
+// AMX GEMM of the CPU quantized matmul (a prefill's products); decode keeps the AVX2 GEMV. The AVX-512 micro-kernel runs at the float32 FMA ceiling, 32 multiply-adds a cycle a core;
 // an AMX tile product (tdpbf16ps) does 16 x 16 x 32 bfloat16 multiply-adds into float32.
 //
 // Float32 from bfloat16 products ("bf16x3"): x and the dequantized W are each split into two bfloat16 terms
@@ -237,8 +236,10 @@ bool amx_permitted() {
 
 const Kernels* amx_kernels() {
   static const Kernels* k = []() -> const Kernels* {
-    const Kernels* base = avx512bf16_kernels();
-    if (base == nullptr || !__builtin_cpu_supports("amx-tile") || !__builtin_cpu_supports("amx-bf16") ||
+    // The AVX2 GEMV for decode (in avx512_kernels()): the AVX512-BF16 one runs a decode's products faster alone but
+    // made a decode of the default model slower in situ (see qmm_cpu_bf16.cpp); its conversions are needed here.
+    const Kernels* base = avx512_kernels();
+    if (base == nullptr || avx512bf16_kernels() == nullptr || !__builtin_cpu_supports("amx-tile") || !__builtin_cpu_supports("amx-bf16") ||
         !amx_permitted()) {
       return nullptr;
     }

@@ -5,8 +5,11 @@
 // way.
 //
 // 256-bit vectors only (AVX512-VL): the same kernel on 512-bit vectors measured faster alone but made a decode of
-// the default model slower on a 2-core Sapphire Rapids VM (27-29 against 24.5-26 ms a token with the AVX2 GEMV),
-// as its bursts of 512-bit work between MLX's other ops cost the core more than they saved.
+// the default model slower on a 2-core Sapphire Rapids VM (27-29 against 24.5-26 ms a token with the AVX2 GEMV).
+// On 256-bit vectors it runs the default model's products 1.03-1.1x the AVX2 GEMV alone, and its 8-bit LM head from
+// memory 1.7x (bench/cpu-qmm/kernel_bench.cpp), yet a decode measured 14.8-16.7 against 14.2-14.6 ms a token with
+// the AVX2 GEMV (three alternations, session 13): so it runs only where named (ISA avx512bf16), and `auto` and
+// `amx` keep the AVX2 GEMV.
 //
 // x is split into two bfloat16 terms, x = hi + lo + r with |r| <= 2^-18 |x|, so each product q * x carries at most
 // that relative error (q is exact); vdpbf16ps accumulates in float32 like an FMA chain. The result stays within the

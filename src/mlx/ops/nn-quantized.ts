@@ -101,9 +101,11 @@ export type QmmCpuIsa = "auto" | "amx" | "avx512bf16" | "avx512" | "avx2" | "sca
  * The instruction set the CPU quantized-matmul kernel runs now (`VMLX_QMM_ISA=scalar` forces the portable one,
  * `=avx2` the AVX2 kernels on an AVX-512 CPU).
  *
- * - `"amx"`: AMX-BF16 tiles for prefill, the AVX512-BF16 GEMV for decode (Linux on Sapphire Rapids or later);
- * - `"avx512bf16"`: that GEMV for 4-bit decode, the AVX-512 tile for prefill (e.g. AMD Zen 4);
- * - `"avx512"`: AVX-512 F/BW/VL; `"avx2"`: AVX2, FMA and F16C (Haswell or later); `"scalar"`: portable loops.
+ * - `"amx"`: AMX-BF16 tiles for prefill, the AVX2 GEMV for decode (Linux on Sapphire Rapids or later);
+ * - `"avx512"`: the AVX-512 F/BW/VL tile for prefill, the AVX2 GEMV; `"avx2"`: AVX2, FMA and F16C (Haswell or
+ *   later); `"scalar"`: portable loops;
+ * - `"avx512bf16"`, only by name: `"avx512"` with an AVX512-BF16 GEMV, faster alone but not in a decode (measured
+ *   on a Sapphire Rapids VM).
  *
  * The bfloat16 paths split x and the weights into two bfloat16 terms each, so results keep the float32 kernels'
  * bound (1e-5 of the sum of |x_k w_k|).
