@@ -1,14 +1,15 @@
-// RMSNorm and RoPE on a CPU stream in float32, each as one primitive. MLX has no CPU kernel for either: on a CPU
+// RMSNorm and RoPE on a CPU stream (float32, float16, bfloat16), each as one primitive. MLX has no CPU kernel for either: on a CPU
 // stream mx::fast builds them from basic ops (about 5 for RMSNorm, 10 for RoPE with its cosines and sines), and
 // each op costs its dispatch (about 11 us on a 2-core x86_64 VM): 300 us a layer of a decode step went to two
 // norms and two rotations. Same formulas as MLX's: x * rsqrt(mean(x^2) + eps) * w, and a rotation of pairs
 // (i, i + dims / 2), or (2i, 2i + 1) when traditional, by ((offset + l) * scale) * inv_freq_i, with inv_freq_i =
-// base^(-2i / dims) (MLX's own table) or 1 / freqs_i, in float32; the norm's sum runs in another order and the
-// cosines and sines are std::cos and std::sin, so results agree to float32 rounding of the angle. Other dtypes and
-// shapes keep mx::fast.
+// base^(-2i / dims) (MLX's own table) or 1 / freqs_i, in float32; in float16 and bfloat16 each of MLX's ops is
+// rounded to the dtype where MLX rounds it. The norm's sum runs in another order and the cosines and sines are
+// std::cos and std::sin, so results agree to a rounding. Other dtypes and shapes keep mx::fast.
 #include <mlx/backend/cpu/encoder.h>
 #include <mlx/fast.h>
 #include <mlx/primitives.h>
+#include <mlx/types/half_types.h>
 
 #include <algorithm>
 #include <cmath>
@@ -16,6 +17,7 @@
 #include <map>
 #include <mutex>
 #include <stdexcept>
+#include <type_traits>
 #include <variant>
 #include <vector>
 
@@ -43,28 +45,47 @@ void run_units(Job& job, size_t units, size_t elements) {
   }, &job);
 }
 
+// v rounded to T, as float: MLX computes a float16 or bfloat16 op in float32 and rounds its result to the dtype.
+template <class T>
+inline float rounded(float v) {
+  if constexpr (std::is_same_v<T, float>) {
+    return v;
+  } else {
+    return static_cast<float>(static_cast<T>(v));
+  }
+}
+
+// MLX's fallback: n = x * rsqrt(mean(x^2) + eps) in float32, rounded to T, then n * w in T.
+template <class T>
 struct NormJob {
-  const float* x;
-  const float* w;  // null: no weight
-  float* out;
+  const T* x;
+  const T* w;  // null: no weight
+  T* out;
   size_t D;
   float eps;
   size_t units;
   int tasks;
 
   void unit(size_t row) const {
-    const float* xr = x + row * D;
-    float* o = out + row * D;
+    const T* xr = x + row * D;
+    T* o = out + row * D;
     float ss = 0.0f;
-    for (size_t i = 0; i < D; ++i) ss += xr[i] * xr[i];
+    for (size_t i = 0; i < D; ++i) ss += static_cast<float>(xr[i]) * static_cast<float>(xr[i]);
     const float r = 1.0f / std::sqrt(ss * (1.0f / static_cast<float>(D)) + eps);
     if (w) {
-      for (size_t i = 0; i < D; ++i) o[i] = (xr[i] * r) * w[i];
+      for (size_t i = 0; i < D; ++i) o[i] = static_cast<T>(rounded<T>(static_cast<float>(xr[i]) * r) * static_cast<float>(w[i]));
     } else {
-      for (size_t i = 0; i < D; ++i) o[i] = xr[i] * r;
+      for (size_t i = 0; i < D; ++i) o[i] = static_cast<T>(static_cast<float>(xr[i]) * r);
     }
   }
 };
+
+template <class T>
+void run_norm(const std::vector<mx::array>& in, mx::array& out, float eps, mx::cpu::CommandEncoder& encoder) {
+  const size_t D = in[0].shape(-1);
+  NormJob<T> job{in[0].data<T>(), in.size() > 1 ? in[1].data<T>() : nullptr, out.data<T>(), D, eps, 0, 1};
+  encoder.dispatch([job, n = out.size()]() mutable { run_units(job, n / job.D, n); });
+}
 
 class CpuRmsNorm : public mx::UnaryPrimitive {
  public:
@@ -75,9 +96,11 @@ class CpuRmsNorm : public mx::UnaryPrimitive {
       if (!plain(a)) throw std::runtime_error("[rms_norm] CPU primitive input is not row-contiguous");
     }
     auto& encoder = cpu_output(in, out, stream());
-    const size_t D = in[0].shape(-1);
-    NormJob job{in[0].data<float>(), in.size() > 1 ? in[1].data<float>() : nullptr, out.data<float>(), D, eps_, 0, 1};
-    encoder.dispatch([job, n = out.size()]() mutable { run_units(job, n / job.D, n); });
+    switch (out.dtype()) {
+      case mx::float16: return run_norm<mx::float16_t>(in, out, eps_, encoder);
+      case mx::bfloat16: return run_norm<mx::bfloat16_t>(in, out, eps_, encoder);
+      default: return run_norm<float>(in, out, eps_, encoder);
+    }
   }
 
   void eval_gpu(const std::vector<mx::array>&, mx::array&) override {
@@ -94,9 +117,11 @@ class CpuRmsNorm : public mx::UnaryPrimitive {
   float eps_;
 };
 
+// MLX's fallback: cos and sin in float32, rounded to T; each product, then their difference or sum, rounded to T.
+template <class T>
 struct RopeJob {
-  const float* x;  // [B, H, L, D]
-  float* out;
+  const T* x;  // [B, H, L, D]
+  T* out;
   const int32_t* offsets;  // [1] or [B]
   int offsets_size;
   int B, H, L, D, dims;
@@ -113,18 +138,18 @@ struct RopeJob {
     float cs[256], sn[256];  // half <= 256 (checked where the primitive is made)
     for (int i = 0; i < half; ++i) {
       const float theta = pos * inv_freqs[i];
-      cs[i] = std::cos(theta);
-      sn[i] = std::sin(theta);
+      cs[i] = rounded<T>(std::cos(theta));
+      sn[i] = rounded<T>(std::sin(theta));
     }
     for (int h = 0; h < H; ++h) {
       const size_t at = ((static_cast<size_t>(b) * H + h) * L + l) * D;
-      const float* xr = x + at;
-      float* o = out + at;
+      const T* xr = x + at;
+      T* o = out + at;
       for (int i = 0; i < half; ++i) {
         const int a = traditional ? 2 * i : i, c = traditional ? 2 * i + 1 : i + half;
-        const float x1 = xr[a], x2 = xr[c];
-        o[a] = x1 * cs[i] - x2 * sn[i];
-        o[c] = x1 * sn[i] + x2 * cs[i];
+        const float x1 = static_cast<float>(xr[a]), x2 = static_cast<float>(xr[c]);
+        o[a] = static_cast<T>(rounded<T>(x1 * cs[i]) - rounded<T>(x2 * sn[i]));
+        o[c] = static_cast<T>(rounded<T>(x1 * sn[i]) + rounded<T>(x2 * cs[i]));
       }
       for (int i = dims; i < D; ++i) o[i] = xr[i];
     }
@@ -142,10 +167,19 @@ class CpuRope : public mx::UnaryPrimitive {
     for (const auto& a : in) {
       if (!plain(a)) throw std::runtime_error("[rope] CPU primitive input is not row-contiguous");
     }
-    const auto& x = in[0];
     auto& encoder = cpu_output(in, out, stream());
-    RopeJob job{x.data<float>(), out.data<float>(), in[1].data<int32_t>(), static_cast<int>(in[1].size()),
-                x.shape(0), x.shape(1), x.shape(2), x.shape(3), dims_, traditional_, scale_, {}, 0, 1};
+    switch (out.dtype()) {
+      case mx::float16: return run<mx::float16_t>(in, out, encoder);
+      case mx::bfloat16: return run<mx::bfloat16_t>(in, out, encoder);
+      default: return run<float>(in, out, encoder);
+    }
+  }
+
+  template <class T>
+  void run(const std::vector<mx::array>& in, mx::array& out, mx::cpu::CommandEncoder& encoder) {
+    const auto& x = in[0];
+    RopeJob<T> job{x.data<T>(), out.data<T>(), in[1].data<int32_t>(), static_cast<int>(in[1].size()),
+                   x.shape(0), x.shape(1), x.shape(2), x.shape(3), dims_, traditional_, scale_, {}, 0, 1};
     // Input values are read in the task: here they may not be computed yet (only their buffers exist).
     const float* table = in[2].data<float>();
     encoder.dispatch([job = std::move(job), table, reciprocal = base_ == std::nullopt, n = out.size()]() mutable {
@@ -194,26 +228,28 @@ mx::array default_inv_freqs(int dims, float base, const mx::Stream& cpu) {
   return it->second;
 }
 
-bool cpu_float32(const mx::array& a, const mx::Stream& s) {
-  return s.device == mx::Device::cpu && a.dtype() == mx::float32;
+// A float32, float16 or bfloat16 array on a CPU stream: the dtypes the primitives compute in (as MLX rounds).
+bool cpu_float(const mx::array& a, const mx::Stream& s) {
+  const auto t = a.dtype();
+  return s.device == mx::Device::cpu && (t == mx::float32 || t == mx::float16 || t == mx::bfloat16);
 }
 
 }  // namespace
 
 mx::array vmlx::rms_norm(const mx::array& x, const std::optional<mx::array>& weight, float eps, const mx::Stream& s) {
-  const bool ours = cpu_float32(x, s) && x.ndim() >= 1 && x.shape(-1) > 0 &&
-                    (!weight || (weight->dtype() == mx::float32 && weight->ndim() == 1 && weight->shape(0) == x.shape(-1)));
+  const bool ours = cpu_float(x, s) && x.ndim() >= 1 && x.shape(-1) > 0 &&
+                    (!weight || (weight->dtype() == x.dtype() && weight->ndim() == 1 && weight->shape(0) == x.shape(-1)));
   if (!ours) return mx::fast::rms_norm(x, weight, eps, s);
   std::vector<mx::array> inputs{plain_input(x, s)};
   if (weight) inputs.push_back(plain_input(*weight, s));
-  return mx::array(x.shape(), mx::float32, std::make_shared<CpuRmsNorm>(s, eps), std::move(inputs));
+  return mx::array(x.shape(), x.dtype(), std::make_shared<CpuRmsNorm>(s, eps), std::move(inputs));
 }
 
 mx::array vmlx::rope(const mx::array& x, int dims, bool traditional, std::optional<float> base, float scale,
                      const std::variant<int, mx::array>& offset, const std::optional<mx::array>& freqs,
                      const mx::Stream& s) {
   const auto* offsets = std::get_if<mx::array>(&offset);
-  const bool ours = cpu_float32(x, s) && x.ndim() == 4 && dims > 0 && dims % 2 == 0 && dims <= x.shape(3) &&
+  const bool ours = cpu_float(x, s) && x.ndim() == 4 && dims > 0 && dims % 2 == 0 && dims <= x.shape(3) &&
                     dims <= 512 && (base.has_value() != freqs.has_value()) &&
                     (!freqs || (freqs->dtype() == mx::float32 && freqs->size() == static_cast<size_t>(dims / 2))) &&
                     (!offsets || (offsets->dtype() == mx::int32 &&
@@ -225,6 +261,6 @@ mx::array vmlx::rope(const mx::array& x, int dims, bool traditional, std::option
   std::vector<mx::array> inputs{plain_input(x, s)};
   inputs.push_back(offsets ? plain_input(*offsets, s) : mx::array(std::get<int>(offset), mx::int32));
   inputs.push_back(freqs ? plain_input(*freqs, s) : default_inv_freqs(dims, *base, s));
-  return mx::array(x.shape(), mx::float32, std::make_shared<CpuRope>(s, dims, traditional, base, scale),
+  return mx::array(x.shape(), x.dtype(), std::make_shared<CpuRope>(s, dims, traditional, base, scale),
                    std::move(inputs));
 }

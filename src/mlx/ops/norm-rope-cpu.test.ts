@@ -97,3 +97,89 @@ describe("RMSNorm on a CPU stream (float32 primitive)", () => {
     expectClose(yp.toList().flat(2) as number[], rmsRef(rows, 576, w, 1e-5), 2e-6);
   });
 });
+
+/**
+ * In float16 and bfloat16 the primitives round where MLX's CPU fallback (mlx/fast.cpp) rounds: the norm in float32
+ * rounded to the dtype, then times the weight in the dtype; RoPE's cosines and sines rounded to the dtype, each
+ * product and its difference or sum in the dtype. Here that fallback is rebuilt op by op, and the primitives must
+ * agree with it to one rounding of the dtype (the sums of squares and the cosines are computed apart).
+ */
+describe("float16 and bfloat16 on a CPU stream: MLX's fallback, op by op", () => {
+  const ULP = { float16: 2 ** -10, bfloat16: 2 ** -7 } as const;
+
+  /** The share of elements equal bit for bit (the rest within the tolerance above). */
+  function sameShare(a: number[], b: number[]): number {
+    const share = a.filter((v, i) => v === b[i]).length / a.length;
+    return share;
+  }
+
+  function values(a: mx.Array): number[] {
+    using f = mx.astype(a, "float32", cpu);
+    return f.toList().flat(4) as number[];
+  }
+
+  for (const dtype of ["bfloat16", "float16"] as const) {
+    test(`RMSNorm, ${dtype}`, () => {
+      const D = 96;
+      using x = mx.astype(mx.array(seeded(4 * D, 21), { shape: [4, D], dtype: "float32" }), dtype, cpu);
+      using w = mx.astype(mx.array(seeded(D, 22).map((v) => 1 + v), { dtype: "float32" }), dtype, cpu);
+      using xf = mx.astype(x, "float32", cpu);
+      using sq = mx.square(xf, cpu);
+      using ms = mx.mean(sq, -1, true, cpu);
+      using a = mx.add(ms, 1e-5, cpu);
+      using r = mx.rsqrt(a, cpu);
+      using nf = mx.multiply(xf, r, cpu);
+      using n = mx.astype(nf, dtype, cpu);
+      using want = mx.multiply(n, w, cpu);
+      using got = mx.rmsNorm(x, w, 1e-5, cpu);
+      expect(got.dtype).toBe(dtype);
+      const g = values(got), e = values(want);
+      expectClose(g, e, (i) => ULP[dtype] * Math.abs(e[i]!) + 1e-7);
+      expect(sameShare(g, e)).toBeGreaterThanOrEqual(0.97);
+    });
+
+    for (const traditional of [false, true]) {
+      test(`RoPE, ${dtype}${traditional ? ", traditional" : ""}, partial rotation at offset 300`, () => {
+        const [B, H, L, D, dims, offset] = [1, 3, 4, 32, 24, 300];
+        const half = dims / 2;
+        using x = mx.astype(mx.array(seeded(B * H * L * D, 23), { shape: [B, H, L, D], dtype: "float32" }), dtype, cpu);
+        using pos0 = mx.arange(0, L, 1, "float32", cpu);
+        using pos = mx.add(pos0, offset, cpu);
+        using i0 = mx.arange(0, -half, -1, "float32", cpu);
+        using i1 = mx.multiply(i0, Math.fround(Math.fround(Math.log(10000)) / half), cpu);
+        using inv = mx.exp(i1, cpu);
+        using p2 = mx.expandDims(pos, [1], cpu);
+        using theta = mx.multiply(p2, inv, cpu);
+        using c0 = mx.cos(theta, cpu);
+        using s0 = mx.sin(theta, cpu);
+        using c = mx.astype(c0, dtype, cpu);
+        using s = mx.astype(s0, dtype, cpu);
+        const step = traditional ? [1, 1, 1, 2] : undefined;
+        using x1 = traditional ? mx.slice(x, [0, 0, 0, 0], [B, H, L, dims], step, cpu) : mx.slice(x, [0, 0, 0, 0], [B, H, L, half], undefined, cpu);
+        using x2 = traditional ? mx.slice(x, [0, 0, 0, 1], [B, H, L, dims], step, cpu) : mx.slice(x, [0, 0, 0, half], [B, H, L, dims], undefined, cpu);
+        using a1 = mx.multiply(x1, c, cpu);
+        using a2 = mx.multiply(x2, s, cpu);
+        using o1 = mx.subtract(a1, a2, cpu);
+        using b1 = mx.multiply(x1, s, cpu);
+        using b2 = mx.multiply(x2, c, cpu);
+        using o2 = mx.add(b1, b2, cpu);
+        const v1 = values(o1), v2 = values(o2), xv = values(x);
+        const want: number[] = [];
+        for (let row = 0; row < B * H * L; row++) {
+          const out = xv.slice(row * D, row * D + D);
+          for (let i = 0; i < half; i++) {
+            const [a, b] = traditional ? [2 * i, 2 * i + 1] : [i, i + half];
+            out[a] = v1[row * half + i]!;
+            out[b] = v2[row * half + i]!;
+          }
+          want.push(...out);
+        }
+        using got = mx.rope(x, dims, { traditional, offset }, cpu);
+        expect(got.dtype).toBe(dtype);
+        const g = values(got);
+        expectClose(g, want, (i) => 2 * ULP[dtype] * (Math.abs(xv[i]!) + 1e-3) + 1e-7);
+        expect(sameShare(g, want)).toBeGreaterThanOrEqual(0.97);
+      });
+    }
+  }
+});
