@@ -1,4 +1,5 @@
-// vmlx_scaled_dot_product_attention: MLX's fused SDPA, or on a CPU stream a float32 kernel of ours for the
+// vmlx_scaled_dot_product_attention: MLX's fused SDPA, or on a CPU stream a kernel of ours (float32, float16 or
+// bfloat16, summing in float32) for the
 // unmasked and causal cases. MLX's CPU fallback runs attention as matmuls through the BLAS that its wheel links
 // (the reference netlib BLAS on Linux), which dominated prefill of small models once the quantized matmuls were
 // fast. The kernel itself (attention_cpu_tile.cpp) is shared with paged attention's CPU path.
@@ -29,7 +30,8 @@ class CpuAttention : public mx::UnaryPrimitive {
     auto& encoder = cpu_output(in, out, stream());
     const mx::array k = keys_readable(in[1], encoder), v = keys_readable(in[2], encoder);
     attention_cpu::Problem p{};
-    p.q = q.data<float>(), p.out = out.data<float>(), p.k = k.data<float>(), p.v = v.data<float>();
+    p.dtype = *attention_cpu::dtype_of(q.dtype());
+    p.q = q.data<void>(), p.out = out.data<void>(), p.k = k.data<void>(), p.v = v.data<void>();
     for (int i = 0; i < 3; ++i) p.k_strides[i] = k.strides()[i], p.v_strides[i] = v.strides()[i];
     p.B = q.shape(0), p.Hq = q.shape(1), p.Hkv = k.shape(1), p.L = q.shape(2), p.S = k.shape(2), p.D = q.shape(3);
     p.scale = scale_, p.causal = causal_;
@@ -53,20 +55,21 @@ class CpuAttention : public mx::UnaryPrimitive {
   // until the attention task has run). A projection's heads or a cache's prefix never need one.
   mx::array keys_readable(const mx::array& a, mx::cpu::CommandEncoder& encoder) {
     if (a.strides()[3] == 1 || a.shape(3) == 1) return a;
-    mx::array copy(a.shape(), mx::float32, nullptr, {});
+    mx::array copy(a.shape(), a.dtype(), nullptr, {});
     copy.set_data(mx::allocator::malloc(copy.nbytes()));
     encoder.add_temporary(copy);
-    const float* src = a.data<float>();
-    float* dst = copy.data<float>();
+    const char* src = a.data<char>();
+    char* dst = copy.data<char>();
+    const size_t esize = a.itemsize();
     const auto shape = a.shape();
     const auto strides = a.strides();
-    encoder.dispatch([src, dst, shape, strides]() {
-      float* out = dst;
+    encoder.dispatch([src, dst, esize, shape, strides]() {
+      char* out = dst;
       for (int b = 0; b < shape[0]; ++b)
         for (int h = 0; h < shape[1]; ++h)
           for (int j = 0; j < shape[2]; ++j)
-            for (int d = 0; d < shape[3]; ++d)
-              *out++ = src[b * strides[0] + h * strides[1] + j * strides[2] + d * strides[3]];
+            for (int d = 0; d < shape[3]; ++d, out += esize)
+              std::memcpy(out, src + (b * strides[0] + h * strides[1] + j * strides[2] + d * strides[3]) * esize, esize);
     });
     return copy;
   }
@@ -79,7 +82,7 @@ bool kernel_serves(const mx::array& q, const mx::array& k, const mx::array& v, c
                    const std::optional<mx::array>& mask, const std::optional<mx::array>& sinks, const mx::Stream& s) {
   if (s.device != mx::Device::cpu || mask || sinks || (mask_mode != "" && mask_mode != "causal")) return false;
   if (q.ndim() != 4 || k.ndim() != 4 || v.shape() != k.shape()) return false;
-  if (q.dtype() != mx::float32 || k.dtype() != mx::float32 || v.dtype() != mx::float32) return false;
+  if (!attention_cpu::dtype_of(q.dtype()) || k.dtype() != q.dtype() || v.dtype() != q.dtype()) return false;
   if (q.shape(0) != k.shape(0) || q.shape(3) != k.shape(3) || k.shape(1) == 0 || q.shape(1) % k.shape(1) != 0) {
     return false;
   }
@@ -97,13 +100,14 @@ mx::array scaled_dot_product_attention(const mx::array& q, const mx::array& k, c
   REQUIRE(path == "auto" || path == "mlx" || path == "kernel",
           "path must be \"auto\", \"mlx\" or \"kernel\", got \"" + path + "\"");
   bool serves = path != "mlx" && kernel_serves(q, k, v, mask_mode, mask, sinks, s);
-  REQUIRE(serves || path != "kernel", "the CPU kernel serves float32 [B, H, L, D] attention without a mask array "
+  REQUIRE(serves || path != "kernel", "the CPU kernel serves float32, float16 or bfloat16 [B, H, L, D] attention "
+                                      "(one dtype) without a mask array "
                                       "or sinks (no mask or causal) on a CPU stream");
   if (!serves) {
     return mx::fast::scaled_dot_product_attention(q, k, v, scale, mask_mode, mask, sinks, false, s);
   }
   bool causal = mask_mode == "causal" && q.shape(2) > 1;
-  return mx::array(q.shape(), mx::float32, std::make_shared<CpuAttention>(s, scale, causal),
+  return mx::array(q.shape(), q.dtype(), std::make_shared<CpuAttention>(s, scale, causal),
                    {mx::contiguous(q, false, s), k, v});
 }
 }  // namespace vmlx

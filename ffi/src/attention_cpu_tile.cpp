@@ -1,15 +1,19 @@
-// The float32 CPU attention kernel, flash-attention style: a task takes the queries of one (row, kv head) pair,
+// The CPU attention kernel, flash-attention style: a task takes the queries of one (row, kv head) pair,
 // its grouped query heads over a run of query positions, and streams the row's keys in tiles of KEY_TILE with an
 // online softmax. Each key and value is read once per task, through the block table where there is one, and no
 // score matrix over the whole context is ever built. The loops use GCC/Clang vector types (8 floats), compiled
-// twice (AVX2 + FMA and the baseline) and picked once by the CPU's features.
+// twice (AVX2 + FMA and the baseline) and picked once by the CPU's features. float16 and bfloat16 inputs are widened
+// to float32 as they are read (queries, each tile's keys and values) and the output rounded once.
 #include "attention_cpu_tile.h"
 
 #include <algorithm>
 #include <bit>
 #include <cmath>
 #include <cstring>
+#include <type_traits>
 #include <vector>
+
+#include <mlx/types/half_types.h>
 
 #include "thread_pool.h"
 
@@ -17,6 +21,8 @@
 
 namespace vmlx::attention_cpu {
 namespace {
+
+namespace mx = mlx::core;
 
 #define VMLX_INLINE inline __attribute__((always_inline))
 
@@ -62,7 +68,9 @@ Layout layout_of(const Problem& p) {
 }
 
 // Key (or value) j of row b, kv head hk; `strides` are k's or v's (strided layout).
-VMLX_INLINE const float* key_at(const Problem& p, const float* base, const int64_t* strides, int b, int hk, int j) {
+template <class T>
+VMLX_INLINE const T* key_at(const Problem& p, const void* pool, const int64_t* strides, int b, int hk, int j) {
+  const T* base = static_cast<const T*>(pool);
   if (!p.block_tables) return base + b * strides[0] + hk * strides[1] + j * strides[2];
   int blk = p.block_tables[static_cast<size_t>(b) * (p.S / p.block_size) + j / p.block_size];
   blk = std::clamp(blk, 0, p.num_blocks - 1);  // a bad table reads a wrong block, never outside the pool
@@ -73,6 +81,7 @@ struct Scratch {
   std::vector<float> q, o, s, kt, m, l;
   std::vector<int> lo, hi;
   std::vector<const float*> vp;
+  std::vector<float> vf;  // a tile's values widened to float32 (float16 and bfloat16 inputs)
 };
 
 // s[r][t] = q[r] . kt[:, t] for every row; q [rows_pad][D] (a multiple of ROW_GROUP rows), kt [D][KEY_TILE].
@@ -138,7 +147,9 @@ VMLX_INLINE bool tile_softmax(float* s, float& m, float& l, float* o, int a, int
   return true;
 }
 
+template <class T>
 VMLX_INLINE void run_task(const Problem& p, const Layout& lay, int task) {
+  constexpr bool WIDEN = !std::is_same_v<T, float>;
   const int D = p.D, qb = task % lay.qblocks, bh = task / lay.qblocks, hk = bh % p.Hkv, b = bh / p.Hkv;
   const int i0 = qb * lay.qt, npos = std::min(p.L, i0 + lay.qt) - i0;
   const int rows = lay.rep * npos, rows_pad = (rows + ROW_GROUP - 1) / ROW_GROUP * ROW_GROUP;
@@ -153,11 +164,12 @@ VMLX_INLINE void run_task(const Problem& p, const Layout& lay, int task) {
   sc.lo.assign(rows_pad, 0);
   sc.hi.assign(rows_pad, 0);
   sc.vp.assign(KEY_TILE, nullptr);
+  if (WIDEN) sc.vf.resize(static_cast<size_t>(KEY_TILE) * D);
   int klo = n, khi = 0;
   for (int r = 0; r < rows; ++r) {
     const int h = hk * lay.rep + r / npos, i = i0 + r % npos, pos = n - p.L + i;
-    const float* src = p.q + ((static_cast<size_t>(b) * p.Hq + h) * p.L + i) * D;
-    for (int d = 0; d < D; ++d) sc.q[static_cast<size_t>(r) * D + d] = src[d] * p.scale;
+    const T* src = static_cast<const T*>(p.q) + ((static_cast<size_t>(b) * p.Hq + h) * p.L + i) * D;
+    for (int d = 0; d < D; ++d) sc.q[static_cast<size_t>(r) * D + d] = static_cast<float>(src[d]) * p.scale;
     sc.hi[r] = std::max(0, p.causal ? std::min(pos + 1, n) : n);
     sc.lo[r] = p.window > 0 ? std::max(0, pos - p.window + 1) : 0;
     if (sc.lo[r] < sc.hi[r]) klo = std::min(klo, sc.lo[r]), khi = std::max(khi, sc.hi[r]);
@@ -165,9 +177,16 @@ VMLX_INLINE void run_task(const Problem& p, const Layout& lay, int task) {
   for (int j0 = klo; j0 < khi; j0 += KEY_TILE) {
     const int count = std::min(KEY_TILE, khi - j0);
     for (int t = 0; t < count; ++t) {
-      const float* k = key_at(p, p.k, p.k_strides, b, hk, j0 + t);
-      for (int d = 0; d < D; ++d) sc.kt[d * KEY_TILE + t] = k[d];
-      sc.vp[t] = key_at(p, p.v, p.v_strides, b, hk, j0 + t);
+      const T* k = key_at<T>(p, p.k, p.k_strides, b, hk, j0 + t);
+      for (int d = 0; d < D; ++d) sc.kt[d * KEY_TILE + t] = static_cast<float>(k[d]);
+      const T* v = key_at<T>(p, p.v, p.v_strides, b, hk, j0 + t);
+      if constexpr (WIDEN) {
+        float* vf = sc.vf.data() + static_cast<size_t>(t) * D;
+        for (int d = 0; d < D; ++d) vf[d] = static_cast<float>(v[d]);
+        sc.vp[t] = vf;
+      } else {
+        sc.vp[t] = v;
+      }
     }
     for (int t = count; t < KEY_TILE; ++t) {
       for (int d = 0; d < D; ++d) sc.kt[d * KEY_TILE + t] = 0.0f;
@@ -182,10 +201,10 @@ VMLX_INLINE void run_task(const Problem& p, const Layout& lay, int task) {
   }
   for (int r = 0; r < rows; ++r) {
     const int h = hk * lay.rep + r / npos, i = i0 + r % npos;
-    float* dst = p.out + ((static_cast<size_t>(b) * p.Hq + h) * p.L + i) * D;
+    T* dst = static_cast<T*>(p.out) + ((static_cast<size_t>(b) * p.Hq + h) * p.L + i) * D;
     const float* o = sc.o.data() + static_cast<size_t>(r) * D;
     const float inv = sc.l[r] > 0.0f ? 1.0f / sc.l[r] : 0.0f;
-    for (int d = 0; d < D; ++d) dst[d] = o[d] * inv;
+    for (int d = 0; d < D; ++d) dst[d] = static_cast<T>(o[d] * inv);
   }
 }
 
@@ -194,34 +213,44 @@ struct Run {
   Layout lay;
 };
 
+template <class T>
 void task_baseline(void* ctx, int t) {
   const Run& r = *static_cast<const Run*>(ctx);
-  run_task(*r.p, r.lay, t);
+  run_task<T>(*r.p, r.lay, t);
 }
+
+using Task = void (*)(void*, int);
 
 #if defined(__x86_64__) && defined(__GNUC__)
 // The same loops with AVX2 + FMA, taken where the CPU has them. (A target_clones "arch=haswell" clone would
 // dispatch on the exact CPU model, so AMD and later Intel parts would run the baseline.)
+template <class T>
 __attribute__((target("avx2,fma"))) void task_avx2(void* ctx, int t) {
   const Run& r = *static_cast<const Run*>(ctx);
-  run_task(*r.p, r.lay, t);
+  run_task<T>(*r.p, r.lay, t);
 }
 
-void (*pick_task())(void*, int) {
+template <class T>
+Task pick_task() {
   __builtin_cpu_init();
-  return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") ? task_avx2 : task_baseline;
+  return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") ? task_avx2<T> : task_baseline<T>;
 }
 #else
-void (*pick_task())(void*, int) { return task_baseline; }
+template <class T>
+Task pick_task() { return task_baseline<T>; }
 #endif
+
+Task task_for(Dtype dt) {
+  static const Task f32 = pick_task<float>(), f16 = pick_task<mx::float16_t>(), bf16 = pick_task<mx::bfloat16_t>();
+  return dt == Dtype::f16 ? f16 : dt == Dtype::bf16 ? bf16 : f32;
+}
 
 }  // namespace
 
 void run(const Problem& p) {
   if (p.B == 0 || p.Hq == 0 || p.L == 0 || p.D == 0) return;
   Run r{&p, layout_of(p)};
-  static void (*const task)(void*, int) = pick_task();
-  ThreadPool::instance().run(p.B * p.Hkv * r.lay.qblocks, task, &r);
+  ThreadPool::instance().run(p.B * p.Hkv * r.lay.qblocks, task_for(p.dtype), &r);
 }
 
 }  // namespace vmlx::attention_cpu

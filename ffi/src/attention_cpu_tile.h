@@ -1,8 +1,12 @@
-// The float32 CPU attention kernel shared by vmlx_scaled_dot_product_attention (contiguous K/V) and paged
-// attention's CPU path (K/V read through block tables), internal.
+// The CPU attention kernel shared by vmlx_scaled_dot_product_attention (strided K/V) and paged attention's CPU path
+// (K/V read through block tables), internal. q, k, v and out are float32, float16 or bfloat16 (one dtype); every
+// sum runs in float32.
 #pragma once
 #include <cstddef>
 #include <cstdint>
+#include <optional>
+
+#include "common.h"
 
 namespace vmlx::attention_cpu {
 
@@ -10,14 +14,17 @@ namespace vmlx::attention_cpu {
 // query i of row b sits at position n_b - L + i, where n_b is the row's key count, and sees keys
 // [lo, hi): hi = position + 1 when causal, else n_b; lo = position - window + 1 with a window, else 0.
 // A query that sees no key gets zeros.
+enum class Dtype { f32, f16, bf16 };
+
 struct Problem {
-  const float* q;  // [B, Hq, L, D], row-contiguous
-  float* out;      // [B, Hq, L, D]
+  Dtype dtype;     // of q, k, v and out
+  const void* q;   // [B, Hq, L, D], row-contiguous
+  void* out;       // [B, Hq, L, D]
   // Strided (block_tables null): k, v [B, Hkv, S, D], each key's D values contiguous, at the element strides below
   // (a cache buffer's first S positions need no copy). Paged: k, v [num_blocks, block_size, Hkv, D] and int32
   // block_tables [B, S / block_size].
-  const float* k;
-  const float* v;
+  const void* k;
+  const void* v;
   int64_t k_strides[3];  // batch, head, position (strided k only)
   int64_t v_strides[3];
   const int32_t* block_tables;
@@ -30,6 +37,14 @@ struct Problem {
   bool causal;
   int window;  // 0: none
 };
+
+// The kernel's dtype for an MLX dtype, or nullopt for one it does not serve.
+inline std::optional<Dtype> dtype_of(mx::Dtype t) {
+  if (t == mx::float32) return Dtype::f32;
+  if (t == mx::float16) return Dtype::f16;
+  if (t == mx::bfloat16) return Dtype::bf16;
+  return std::nullopt;
+}
 
 // Runs on the calling thread and the pool. Must not throw (it runs inside an MLX CPU task).
 void run(const Problem& p);

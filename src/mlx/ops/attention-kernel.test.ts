@@ -53,10 +53,27 @@ describe("CPU attention kernel", () => {
     }
   });
 
+  test("float16 and bfloat16: the kernel (float32 sums) within a rounding of the dtype of a float64 attention", () => {
+    const [B, H, Hkv, L, S, D] = [1, 4, 2, 3, 40, 32];
+    for (const [dtype, tol] of [["float16", 2e-3], ["bfloat16", 1.6e-2]] as const) {
+      using q = mx.astype(tensor([B, H, L, D], 8), dtype, cpu);
+      using k = mx.astype(tensor([B, Hkv, S, D], 9), dtype, cpu);
+      using v = mx.astype(tensor([B, Hkv, S, D], 10), dtype, cpu);
+      using qf = mx.astype(q, "float32", cpu);
+      using kf = mx.astype(k, "float32", cpu);
+      using vf = mx.astype(v, "float32", cpu);
+      using ours = mx.scaledDotProductAttention(q, k, v, 0.2, { mask: "causal", path: "kernel" }, cpu);
+      using exact = mx.scaledDotProductAttention(qf, kf, vf, 0.2, { mask: "causal", path: "kernel" }, cpu);
+      expect(ours.dtype).toBe(dtype);
+      using back = mx.astype(ours, "float32", cpu);
+      expectClose(back.toList(), exact.toList(), tol);
+    }
+  });
+
   test("kernel refuses what it does not serve; auto falls back to MLX's op", () => {
     using q = mx.astype(tensor([1, 2, 3, 8], 1), "float16", cpu);
-    using k = mx.astype(tensor([1, 2, 3, 8], 2), "float16", cpu);
-    using v = mx.astype(tensor([1, 2, 3, 8], 3), "float16", cpu);
+    using k = mx.astype(tensor([1, 2, 3, 8], 2), "float32", cpu);
+    using v = mx.astype(tensor([1, 2, 3, 8], 3), "float32", cpu);
     expect(() => mx.scaledDotProductAttention(q, k, v, 0.5, { path: "kernel" }, cpu)).toThrow(mx.MlxError);
     using a = mx.scaledDotProductAttention(q, k, v, 0.5, { mask: "causal" }, cpu);
     using b = mx.scaledDotProductAttention(q, k, v, 0.5, { mask: "causal", path: "mlx" }, cpu);

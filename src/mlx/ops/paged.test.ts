@@ -374,45 +374,55 @@ const CPU_CASES: Case[] = [
 
 describe("pagedAttention CPU kernel (path cpu)", () => {
   for (const c of CPU_CASES) {
-    test(`${c.name}: matches a naive attention and the reference path; auto takes it`, () => {
-      const x = makeInputs(c, "float32", 3 * c.d + c.seqLens.length);
-      try {
-        expect(mx.pagedCpuKernelServes(x.q, x.kPool, x.vPool)).toBe(!GPU_BUILD);
-        using cpu = mx.pagedAttention(x.q, x.kPool, x.vPool, x.blockTables, x.seqLens, scaleOf(c),
-          { slidingWindow: c.slidingWindow ?? null, path: "cpu" }, mx.cpuStream());
-        using ref = mx.pagedAttention(x.q, x.kPool, x.vPool, x.blockTables, x.seqLens, scaleOf(c),
-          { slidingWindow: c.slidingWindow ?? null, path: "reference" }, mx.cpuStream());
-        expect(cpu.shape).toEqual([c.seqLens.length, c.hq, c.l ?? 1, c.d]);
-        expectClose(cpu.toList(), naivePagedAttention(c, x.host), TOLERANCE.float32);
-        expectClose(cpu.toList(), ref.toList(), TOLERANCE.float32);
-        if (!GPU_BUILD) {
-          using auto = run(c, x, "auto");
-          expect(auto.toList()).toEqual(cpu.toList());
+    for (const dtype of ["float32", "float16", "bfloat16"] as const) {
+      test(`${c.name}, ${dtype}: matches a naive attention and the reference path; auto takes it`, () => {
+        const x = makeInputs(c, dtype, 3 * c.d + c.seqLens.length);
+        try {
+          expect(mx.pagedCpuKernelServes(x.q, x.kPool, x.vPool)).toBe(!GPU_BUILD);
+          using cpu = mx.pagedAttention(x.q, x.kPool, x.vPool, x.blockTables, x.seqLens, scaleOf(c),
+            { slidingWindow: c.slidingWindow ?? null, path: "cpu" }, mx.cpuStream());
+          using ref = mx.pagedAttention(x.q, x.kPool, x.vPool, x.blockTables, x.seqLens, scaleOf(c),
+            { slidingWindow: c.slidingWindow ?? null, path: "reference" }, mx.cpuStream());
+          expect(cpu.shape).toEqual([c.seqLens.length, c.hq, c.l ?? 1, c.d]);
+          expect(cpu.dtype).toBe(dtype);
+          expectClose(cpu.toList(), naivePagedAttention(c, x.host), TOLERANCE[dtype]);
+          expectClose(cpu.toList(), ref.toList(), 2 * TOLERANCE[dtype]);
+          if (!GPU_BUILD) {
+            using auto = run(c, x, "auto");
+            expect(auto.toList()).toEqual(cpu.toList());
+          }
+        } finally {
+          dispose(x);
         }
-      } finally {
-        dispose(x);
-      }
-    });
+      });
+    }
   }
 
-  test("soft-capping and other dtypes fall back: auto is the reference path, cpu refuses", () => {
+  test("soft-capping and mixed dtypes fall back: auto is the reference path, cpu refuses; bfloat16 runs the kernel", () => {
     const capped = CASES[3]!;
     const x = makeInputs(capped, "float32", 4);
     const y = makeInputs(CASES[1]!, "bfloat16", 5);
+    const qf = mx.astype(y.q, "float32");
+    const mixed = { ...y, q: qf };
     try {
       expect(mx.pagedCpuKernelServes(x.q, x.kPool, x.vPool, { softcap: capped.softcap })).toBe(false);
-      expect(mx.pagedCpuKernelServes(y.q, y.kPool, y.vPool)).toBe(false);
+      expect(mx.pagedCpuKernelServes(mixed.q, mixed.kPool, mixed.vPool)).toBe(false);
+      expect(mx.pagedCpuKernelServes(y.q, y.kPool, y.vPool)).toBe(!GPU_BUILD);
       expect(() => run(capped, x, "cpu")).toThrow(GPU_BUILD ? /CPU stream/ : /does not soft-cap/);
-      expect(() => run(CASES[1]!, y, "cpu")).toThrow(GPU_BUILD ? /CPU stream/ : /float32/);
+      expect(() => run(CASES[1]!, mixed, "cpu")).toThrow(GPU_BUILD ? /CPU stream/ : /one dtype/);
       if (!GPU_BUILD) {
         using auto = run(capped, x, "auto");
         using ref = run(capped, x, "reference");
         expect(auto.toList()).toEqual(ref.toList());
-        using autoBf16 = run(CASES[1]!, y, "auto");
-        using refBf16 = run(CASES[1]!, y, "reference");
-        expect(autoBf16.toList()).toEqual(refBf16.toList());
+        using ker = run(CASES[1]!, y, "cpu");
+        expect(ker.dtype).toBe("bfloat16");
+        expectClose(ker.toList(), naivePagedAttention(CASES[1]!, y.host), tolerance("bfloat16", false));
+        using autoMixed = run(CASES[1]!, mixed, "auto");
+        using refMixed = run(CASES[1]!, mixed, "reference");
+        expect(autoMixed.toList()).toEqual(refMixed.toList());
       }
     } finally {
+      qf.dispose();
       dispose(x);
       dispose(y);
     }

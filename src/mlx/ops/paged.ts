@@ -2,7 +2,8 @@
  * Paged attention over block tables: each row's keys and values live in fixed-size blocks of a shared pool,
  * found through the row's block table. One native call: the reference path (MLX ops: gather, mask, fused
  * SDPA), the decode kernel of the Metal and CUDA builds (online softmax over the blocks, GQA), or on a CPU stream
- * the float32 CPU kernel (online softmax over the blocks, GQA, prefill and decode, sliding window).
+ * the CPU kernel (float32, float16 or bfloat16, summing in float32; online softmax over the blocks, GQA, prefill and
+ * decode, sliding window).
  */
 import { Array } from "../array.ts";
 import { MlxError } from "../errors.ts";
@@ -74,16 +75,17 @@ export function pagedAttention(
 
 /**
  * Whether the CPU kernel (`path: "cpu"`, and what `"auto"` takes where no GPU kernel does) serves these inputs:
- * a CPU stream, float32 queries and pools, no soft-capping. Any query length, any head dim, sliding windows.
+ * a CPU stream, queries and pools of one dtype (float32, float16 or bfloat16), no soft-capping. Any query length,
+ * any head dim, sliding windows. (ffi/src/paged_cpu.cpp states the same rule.)
  *
  * @example
- *   mx.pagedCpuKernelServes(q, kPool, vPool, { softcap: null }); // true for a float32 model on the CPU
+ *   mx.pagedCpuKernelServes(q, kPool, vPool, { softcap: null }); // true for a float32 or bfloat16 model on the CPU
  */
 export function pagedCpuKernelServes(q: Array, kPool: Array, vPool: Array, opts: { softcap?: number | null } = {},
   s?: Stream): boolean {
   const device = s?.device ?? defaultStream().device;
-  const f32 = q.dtype === "float32" && kPool.dtype === "float32" && vPool.dtype === "float32";
-  return device === "cpu" && f32 && (opts.softcap ?? null) === null && kPool.shape[0]! > 0 && kPool.shape[1]! > 0;
+  const float = ["float32", "float16", "bfloat16"].includes(q.dtype) && kPool.dtype === q.dtype && vPool.dtype === q.dtype;
+  return device === "cpu" && float && (opts.softcap ?? null) === null && kPool.shape[0]! > 0 && kPool.shape[1]! > 0;
 }
 
 /**
