@@ -68,8 +68,10 @@ class CpuAttention : public mx::UnaryPrimitive {
       for (int b = 0; b < shape[0]; ++b)
         for (int h = 0; h < shape[1]; ++h)
           for (int j = 0; j < shape[2]; ++j)
-            for (int d = 0; d < shape[3]; ++d, out += esize)
-              std::memcpy(out, src + (b * strides[0] + h * strides[1] + j * strides[2] + d * strides[3]) * esize, esize);
+            for (int d = 0; d < shape[3]; ++d, out += esize) {
+              const int64_t at = b * strides[0] + h * strides[1] + j * strides[2] + d * strides[3];
+              std::memcpy(out, src + at * esize, esize);
+            }
     });
     return copy;
   }

@@ -1,7 +1,7 @@
-// RMSNorm and RoPE on a CPU stream (float32, float16, bfloat16), each as one primitive. MLX has no CPU kernel for either: on a CPU
-// stream mx::fast builds them from basic ops (about 5 for RMSNorm, 10 for RoPE with its cosines and sines), and
-// each op costs its dispatch (about 11 us on a 2-core x86_64 VM): 300 us a layer of a decode step went to two
-// norms and two rotations. Same formulas as MLX's: x * rsqrt(mean(x^2) + eps) * w, and a rotation of pairs
+// RMSNorm and RoPE on a CPU stream (float32, float16, bfloat16), each as one primitive. MLX has no CPU kernel for
+// either: on a CPU stream mx::fast builds them from basic ops (about 5 for RMSNorm, 10 for RoPE with its cosines and
+// sines), and each op costs its dispatch (about 11 us on a 2-core x86_64 VM): 300 us a layer of a decode step went to
+// two norms and two rotations. Same formulas as MLX's: x * rsqrt(mean(x^2) + eps) * w, and a rotation of pairs
 // (i, i + dims / 2), or (2i, 2i + 1) when traditional, by ((offset + l) * scale) * inv_freq_i, with inv_freq_i =
 // base^(-2i / dims) (MLX's own table) or 1 / freqs_i, in float32; in float16 and bfloat16 each of MLX's ops is
 // rounded to the dtype where MLX rounds it. The norm's sum runs in another order and the cosines and sines are
@@ -32,7 +32,8 @@ namespace {
 // Elements below which the work stays on the calling thread.
 constexpr size_t PARALLEL_MIN = 1 << 15;
 
-// Runs fn(ctx, t) for `units` work units over the pool, in at most pool.size() * 4 contiguous ranges.
+// Runs job.unit(u) for every u in [0, units) over the pool, in at most pool.size() * 4 contiguous ranges (one on the
+// calling thread below PARALLEL_MIN elements).
 template <class Job>
 void run_units(Job& job, size_t units, size_t elements) {
   auto& pool = vmlx::ThreadPool::instance();
@@ -73,7 +74,9 @@ struct NormJob {
     for (size_t i = 0; i < D; ++i) ss += static_cast<float>(xr[i]) * static_cast<float>(xr[i]);
     const float r = 1.0f / std::sqrt(ss * (1.0f / static_cast<float>(D)) + eps);
     if (w) {
-      for (size_t i = 0; i < D; ++i) o[i] = static_cast<T>(rounded<T>(static_cast<float>(xr[i]) * r) * static_cast<float>(w[i]));
+      for (size_t i = 0; i < D; ++i) {
+        o[i] = static_cast<T>(rounded<T>(static_cast<float>(xr[i]) * r) * static_cast<float>(w[i]));
+      }
     } else {
       for (size_t i = 0; i < D; ++i) o[i] = static_cast<T>(static_cast<float>(xr[i]) * r);
     }
@@ -238,7 +241,8 @@ bool cpu_float(const mx::array& a, const mx::Stream& s) {
 
 mx::array vmlx::rms_norm(const mx::array& x, const std::optional<mx::array>& weight, float eps, const mx::Stream& s) {
   const bool ours = cpu_float(x, s) && x.ndim() >= 1 && x.shape(-1) > 0 &&
-                    (!weight || (weight->dtype() == x.dtype() && weight->ndim() == 1 && weight->shape(0) == x.shape(-1)));
+                    (!weight ||
+                     (weight->dtype() == x.dtype() && weight->ndim() == 1 && weight->shape(0) == x.shape(-1)));
   if (!ours) return mx::fast::rms_norm(x, weight, eps, s);
   std::vector<mx::array> inputs{plain_input(x, s)};
   if (weight) inputs.push_back(plain_input(*weight, s));

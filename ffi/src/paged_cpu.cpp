@@ -1,6 +1,6 @@
-// Paged attention's CPU kernel: the attention kernel of attention_cpu_tile.cpp (float32, float16, bfloat16) reading keys and values
-// straight from the pools through the block tables, with per-row lengths, causal queries (prefill chunks and
-// decode alike) and a sliding window. MLX's own path gathers the rows and runs masked attention as matmuls
+// Paged attention's CPU kernel: the attention kernel of attention_cpu_tile.cpp (float32, float16, bfloat16) reading
+// keys and values straight from the pools through the block tables, with per-row lengths, causal queries (prefill
+// chunks and decode alike) and a sliding window. MLX's own path gathers the rows and runs masked attention as matmuls
 // through the wheel's reference BLAS; this one never builds the gathered rows or the mask.
 #include <mlx/backend/cpu/encoder.h>
 #include <mlx/primitives.h>
@@ -74,7 +74,8 @@ mx::array cpu_kernel(const Args& a, const mx::Stream& s) {
   if (!reason.empty()) throw std::invalid_argument("[paged_attention] cpu path: " + reason);
   auto tables = cache_write::order_after_write(a.block_tables, a.k_pool, s);
   tables = cache_write::order_after_write(tables, a.v_pool, s);
-  return mx::array(a.queries.shape(), a.queries.dtype(), std::make_shared<CpuPagedAttention>(s, a.scale, a.window.value_or(0)),
+  return mx::array(a.queries.shape(), a.queries.dtype(),
+                   std::make_shared<CpuPagedAttention>(s, a.scale, a.window.value_or(0)),
                    {mx::contiguous(a.queries, false, s), mx::contiguous(a.k_pool, false, s),
                     mx::contiguous(a.v_pool, false, s), mx::contiguous(tables, false, s),
                     mx::contiguous(a.seq_lens, false, s)});

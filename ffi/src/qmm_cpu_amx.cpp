@@ -1,4 +1,5 @@
-// AMX GEMM of the CPU quantized matmul (a prefill's products); decode keeps the AVX2 GEMV. The AVX-512 micro-kernel runs at the float32 FMA ceiling, 32 multiply-adds a cycle a core;
+// AMX GEMM of the CPU quantized matmul (a prefill's products); decode keeps the AVX2 GEMV. The AVX-512 micro-kernel
+// runs at the float32 FMA ceiling, 32 multiply-adds a cycle a core;
 // an AMX tile product (tdpbf16ps) does 16 x 16 x 32 bfloat16 multiply-adds into float32.
 //
 // Float32 from bfloat16 products ("bf16x3"): x and the dequantized W are each split into two bfloat16 terms
@@ -239,8 +240,8 @@ const Kernels* amx_kernels() {
     // The AVX2 GEMV for decode (in avx512_kernels()): the AVX512-BF16 one runs a decode's products faster alone but
     // made a decode of the default model slower in situ (see qmm_cpu_bf16.cpp); its conversions are needed here.
     const Kernels* base = avx512_kernels();
-    if (base == nullptr || avx512bf16_kernels() == nullptr || !__builtin_cpu_supports("amx-tile") || !__builtin_cpu_supports("amx-bf16") ||
-        !amx_permitted()) {
+    if (base == nullptr || avx512bf16_kernels() == nullptr || !__builtin_cpu_supports("amx-tile") ||
+        !__builtin_cpu_supports("amx-bf16") || !amx_permitted()) {
       return nullptr;
     }
     g_base = base;

@@ -180,7 +180,8 @@ VMLX_BF16 void gemv_rows(const GemvArgs& a, int n0, int n1) {
           const uint16_t* xt = xbuf.data() + m * row_words + static_cast<size_t>(b) * X_WORDS;
           __m256 d = dot(dot(dot(dot(_mm256_setzero_ps(), w[0], xt), w[1], xt + 16), w[0], xt + 32), w[1], xt + 48);
           if constexpr (BITS == 8) {
-            const __m256 dh = dot(dot(dot(dot(_mm256_setzero_ps(), w[2], xt), w[3], xt + 16), w[2], xt + 32), w[3], xt + 48);
+            const __m256 dh =
+                dot(dot(dot(dot(_mm256_setzero_ps(), w[2], xt), w[3], xt + 16), w[2], xt + 32), w[3], xt + 48);
             d = _mm256_fmadd_ps(dh, _mm256_set1_ps(16.0f), d);
           }
           acc[m] = _mm256_fmadd_ps(d, s, acc[m]);

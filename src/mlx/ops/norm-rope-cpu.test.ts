@@ -1,8 +1,8 @@
 /**
- * RMSNorm and RoPE as vmlx's float32 CPU primitives (ffi/src/norm_rope_cpu.cpp: on a CPU stream MLX builds both from
+ * RMSNorm and RoPE as vmlx's CPU primitives (ffi/src/norm_rope_cpu.cpp: on a CPU stream MLX builds both from
  * basic ops) against float64 references: every RoPE form the models use (halves and pairs, partial rotation, base
- * or custom frequencies, one offset or one a batch row), inputs that are views or not yet computed, and the
- * float16 path that stays MLX's. Tolerances: a few float32 roundings of values of magnitude ~1.
+ * or custom frequencies, one offset or one a batch row), inputs that are views or not yet computed; and in float16
+ * and bfloat16, MLX's own fallback rebuilt op by op. Tolerances: a few float32 roundings of values of magnitude ~1.
  */
 import { describe, expect, test } from "bun:test";
 import * as mx from "../index.ts";
@@ -41,13 +41,17 @@ describe("RoPE on a CPU stream (float32 primitive)", () => {
       using xa = mx.array(x, { shape: c.shape, dtype: "float32" });
       const half = c.dims / 2;
       const periods = Array.from({ length: half }, (_, i) => 500000 ** ((2 * i) / c.dims) * (1 + 0.25 * i));
-      const inv = c.freqs ? periods.map((p) => 1 / p) : Array.from({ length: half }, (_, i) => 10000 ** ((-2 * i) / c.dims));
+      const inv = c.freqs
+        ? periods.map((p) => 1 / p)
+        : Array.from({ length: half }, (_, i) => 10000 ** ((-2 * i) / c.dims));
       using f0 = mx.array(periods, { dtype: "float32" });
       using lazyFreqs = mx.multiply(f0, 1, cpu); // not computed when the rotation's graph is built
       using offs = mx.array(c.offsets, { dtype: "int32" });
       const offset = c.offsets.length === c.shape[0] && c.shape[0]! > 1 ? offs : c.offsets[0]!;
-      using y = mx.rope(xa, c.dims, { traditional: c.traditional, base: c.freqs ? null : 10000, freqs: c.freqs ? lazyFreqs : null,
-        scale: c.scale, offset }, cpu);
+      using y = mx.rope(xa, c.dims, {
+        traditional: c.traditional, base: c.freqs ? null : 10000, freqs: c.freqs ? lazyFreqs : null,
+        scale: c.scale, offset,
+      }, cpu);
       expect(y.shape).toEqual(c.shape);
       const pos = Math.max(...c.offsets) + c.shape[2]!;
       expectClose(y.toList().flat(4) as number[], ropeRef(x, c.shape, c.dims, c.offsets, inv, c.scale, c.traditional),
@@ -55,7 +59,7 @@ describe("RoPE on a CPU stream (float32 primitive)", () => {
     });
   }
 
-  test("a transposed input ([B, L, H, D] as [B, H, L, D]) and the float16 path (MLX's) agree with the reference", () => {
+  test("a transposed input ([B, L, H, D] as [B, H, L, D]), in float32 and float16, agrees with the reference", () => {
     const [B, L, H, D] = [1, 6, 3, 16];
     const x = seeded(B * L * H * D, 12);
     using xa = mx.array(x, { shape: [B, L, H, D], dtype: "float32" });
@@ -155,8 +159,12 @@ describe("float16 and bfloat16 on a CPU stream: MLX's fallback, op by op", () =>
         using c = mx.astype(c0, dtype, cpu);
         using s = mx.astype(s0, dtype, cpu);
         const step = traditional ? [1, 1, 1, 2] : undefined;
-        using x1 = traditional ? mx.slice(x, [0, 0, 0, 0], [B, H, L, dims], step, cpu) : mx.slice(x, [0, 0, 0, 0], [B, H, L, half], undefined, cpu);
-        using x2 = traditional ? mx.slice(x, [0, 0, 0, 1], [B, H, L, dims], step, cpu) : mx.slice(x, [0, 0, 0, half], [B, H, L, dims], undefined, cpu);
+        using x1 = traditional
+          ? mx.slice(x, [0, 0, 0, 0], [B, H, L, dims], step, cpu)
+          : mx.slice(x, [0, 0, 0, 0], [B, H, L, half], undefined, cpu);
+        using x2 = traditional
+          ? mx.slice(x, [0, 0, 0, 1], [B, H, L, dims], step, cpu)
+          : mx.slice(x, [0, 0, 0, half], [B, H, L, dims], undefined, cpu);
         using a1 = mx.multiply(x1, c, cpu);
         using a2 = mx.multiply(x2, s, cpu);
         using o1 = mx.subtract(a1, a2, cpu);

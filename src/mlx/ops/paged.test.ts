@@ -398,7 +398,7 @@ describe("pagedAttention CPU kernel (path cpu)", () => {
     }
   }
 
-  test("soft-capping and mixed dtypes fall back: auto is the reference path, cpu refuses; bfloat16 runs the kernel", () => {
+  test("soft-capping and mixed dtypes fall back (auto: the reference path; cpu refuses); bfloat16 runs the kernel", () => {
     const capped = CASES[3]!;
     const x = makeInputs(capped, "float32", 4);
     const y = makeInputs(CASES[1]!, "bfloat16", 5);
