@@ -12,6 +12,12 @@ import { createApp, type ServerApp } from "../app.ts";
 import { MemoryLogger } from "../testing/helpers.ts";
 
 const ROUNDS = 3;
+/**
+ * Enough tokens for any call the grammar allows: get_weather's city is up to 16 characters, and a character can take
+ * up to 4 byte tokens (byte-level BPE), so the city alone may take 64 tokens besides the call's frame. At 96 a CI run
+ * (session 13) had one call cut inside a string ("Unterminated string").
+ */
+const TOOL_TOKENS = 192;
 const ajv = new Ajv({ strict: false });
 let engine: AsyncEngine;
 let app: ServerApp;
@@ -59,7 +65,7 @@ describe("Messages: tool_choice forces a call", () => {
     { name: "add", description: "Adds two numbers", input_schema: ADD },
   ];
   const body = (tool_choice: unknown, content: string) =>
-    ({ model: "default", max_tokens: 96, temperature: 1, tools, tool_choice, messages: [{ role: "user", content }] });
+    ({ model: "default", max_tokens: TOOL_TOKENS, temperature: 1, tools, tool_choice, messages: [{ role: "user", content }] });
 
   test(`{type: "any"} returns a tool_use block of one of the tools, input valid (${ROUNDS} rounds)`, async () => {
     for (let i = 0; i < ROUNDS; i++) {
@@ -105,7 +111,7 @@ describe("Responses: tool_choice and text.format", () => {
 
   test(`"required" returns a function_call of one of the tools, arguments valid (${ROUNDS} rounds)`, async () => {
     for (let i = 0; i < ROUNDS; i++) {
-      const r = await post("/v1/responses", { model: "default", input: `Hello number ${i}.`, tools, tool_choice: "required", temperature: 1, max_output_tokens: 96 });
+      const r = await post("/v1/responses", { model: "default", input: `Hello number ${i}.`, tools, tool_choice: "required", temperature: 1, max_output_tokens: TOOL_TOKENS });
       expect(r.status).toBe("completed");
       const c = calls(r);
       expect(c.length).toBe(1);
@@ -117,7 +123,8 @@ describe("Responses: tool_choice and text.format", () => {
   test(`a named function always calls that function (${ROUNDS} rounds)`, async () => {
     for (let i = 0; i < ROUNDS; i++) {
       const r = await post("/v1/responses", {
-        model: "default", input: `Add ${i} and 5.`, tools, tool_choice: { type: "function", name: "get_weather" }, temperature: 1, max_output_tokens: 96,
+        model: "default", input: `Add ${i} and 5.`, tools, tool_choice: { type: "function", name: "get_weather" }, temperature: 1,
+        max_output_tokens: TOOL_TOKENS,
       });
       expect(calls(r).map((c) => c.name)).toEqual(["get_weather"]);
       expectValidArgs("get_weather", JSON.parse(calls(r)[0]!.arguments));
