@@ -6,7 +6,7 @@
  * time. `--copies N` multiplies N weights in turn, so that past the caches each reads its weight from memory, as a
  * decode does.
  *
- *   bun bench/cpu-qmm/gemv.ts [--dtype float32|bfloat16|float16] [--reps 200] [--isa auto|avx512|avx2|scalar]
+ *   bun bench/cpu-qmm/gemv.ts [--dtype float32|bfloat16|float16] [--reps 200] [--isa auto|amx|avx512bf16|avx512|avx2|scalar]
  *     [--rows 1] [--copies 1]
  */
 import { parseArgs } from "node:util";

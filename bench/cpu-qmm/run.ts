@@ -6,7 +6,8 @@
  * shares this machine's cores.
  *
  *   (cd bench/cpu-qmm && npm install)   # once: node-llama-cpp, pinned in package.json and the lock file
- *   bun bench/cpu-qmm/run.ts [--prompt 450] [--tokens 128] [--rounds 3] [--threads 2] [--isa auto|scalar|avx2]
+ *   bun bench/cpu-qmm/run.ts [--prompt 450] [--tokens 128] [--rounds 3] [--threads 2]
+ *     [--isa auto|amx|avx512bf16|avx512|avx2|scalar]
  *
  * `--isa` sets our kernel's instruction set; VMLX_QMM_ISA=scalar does the same from the environment.
  */

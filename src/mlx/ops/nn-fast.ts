@@ -6,7 +6,8 @@ import { type Stream, streamHandle as S } from "../stream.ts";
 import { cstr, optFloat, optHandle } from "./nn-args.ts";
 
 /**
- * `x / sqrt(mean(x^2, -1) + eps) * weight` over the last axis.
+ * `x / sqrt(mean(x^2, -1) + eps) * weight` over the last axis. On a CPU stream, in float32, float16 or bfloat16,
+ * one primitive of vmlx's (MLX builds it from basic ops there), rounding where MLX's own would.
  *
  * @example
  *   mx.rmsNorm(h, layer.inputNorm, 1e-6)
@@ -40,7 +41,8 @@ export interface RopeOptions {
 }
 
 /**
- * Rotary position embedding of the first `dims` features of `x` (`[B, H, L, D]`), positions along axis -2.
+ * Rotary position embedding of the first `dims` features of `x` (`[B, H, L, D]`), positions along axis -2. On a CPU
+ * stream, in float32, float16 or bfloat16, one primitive of vmlx's (MLX builds it from basic ops there).
  *
  * @example
  *   mx.rope(q, 128, { base: 1e6, offset: cache.offset })
@@ -67,9 +69,10 @@ export interface AttentionOptions {
   /** Attention sinks: one logit per head `[H]` that joins the softmax but attends to nothing. */
   sinks?: Array | null;
   /**
-   * `"mlx"`: MLX's fused op; `"kernel"`: vmlx's float32 CPU kernel (no mask array, no sinks; an MlxError
-   * elsewhere); `"auto"` (default): the kernel where it applies, else MLX's op. MLX's CPU fallback multiplies
-   * through its wheel's BLAS (the reference netlib BLAS on Linux), which is slow.
+   * `"mlx"`: MLX's fused op; `"kernel"`: vmlx's CPU kernel (float32, float16 or bfloat16, one dtype, summing in
+   * float32; no mask array, no sinks; an MlxError elsewhere); `"auto"` (default): the kernel where it applies, else
+   * MLX's op. MLX's CPU fallback multiplies through its wheel's BLAS (the reference netlib BLAS on Linux), which is
+   * slow.
    */
   path?: "auto" | "mlx" | "kernel";
 }
