@@ -30,7 +30,7 @@ class CpuAttention : public mx::UnaryPrimitive {
     auto& encoder = cpu_output(in, out, stream());
     const mx::array k = keys_readable(in[1], encoder), v = keys_readable(in[2], encoder);
     attention_cpu::Problem p{};
-    p.dtype = *attention_cpu::dtype_of(q.dtype());
+    p.dtype = *cpu_dtype(q.dtype());
     p.q = q.data<void>(), p.out = out.data<void>(), p.k = k.data<void>(), p.v = v.data<void>();
     for (int i = 0; i < 3; ++i) p.k_strides[i] = k.strides()[i], p.v_strides[i] = v.strides()[i];
     p.B = q.shape(0), p.Hq = q.shape(1), p.Hkv = k.shape(1), p.L = q.shape(2), p.S = k.shape(2), p.D = q.shape(3);
@@ -84,7 +84,7 @@ bool kernel_serves(const mx::array& q, const mx::array& k, const mx::array& v, c
                    const std::optional<mx::array>& mask, const std::optional<mx::array>& sinks, const mx::Stream& s) {
   if (s.device != mx::Device::cpu || mask || sinks || (mask_mode != "" && mask_mode != "causal")) return false;
   if (q.ndim() != 4 || k.ndim() != 4 || v.shape() != k.shape()) return false;
-  if (!attention_cpu::dtype_of(q.dtype()) || k.dtype() != q.dtype() || v.dtype() != q.dtype()) return false;
+  if (!cpu_dtype(q.dtype()) || k.dtype() != q.dtype() || v.dtype() != q.dtype()) return false;
   if (q.shape(0) != k.shape(0) || q.shape(3) != k.shape(3) || k.shape(1) == 0 || q.shape(1) % k.shape(1) != 0) {
     return false;
   }

@@ -4,9 +4,8 @@
 #pragma once
 #include <cstddef>
 #include <cstdint>
-#include <optional>
 
-#include "common.h"
+#include "cpu_dtype.h"
 
 namespace vmlx::attention_cpu {
 
@@ -14,7 +13,7 @@ namespace vmlx::attention_cpu {
 // query i of row b sits at position n_b - L + i, where n_b is the row's key count, and sees keys
 // [lo, hi): hi = position + 1 when causal, else n_b; lo = position - window + 1 with a window, else 0.
 // A query that sees no key gets zeros.
-enum class Dtype { f32, f16, bf16 };
+using Dtype = CpuDtype;
 
 struct Problem {
   Dtype dtype;     // of q, k, v and out
@@ -37,14 +36,6 @@ struct Problem {
   bool causal;
   int window;  // 0: none
 };
-
-// The kernel's dtype for an MLX dtype, or nullopt for one it does not serve.
-inline std::optional<Dtype> dtype_of(mx::Dtype t) {
-  if (t == mx::float32) return Dtype::f32;
-  if (t == mx::float16) return Dtype::f16;
-  if (t == mx::bfloat16) return Dtype::bf16;
-  return std::nullopt;
-}
 
 // Runs on the calling thread and the pool. Must not throw (it runs inside an MLX CPU task).
 void run(const Problem& p);

@@ -18,8 +18,9 @@ mx::array swiglu(const mx::array& gate, const mx::array& up, const mx::Stream& s
 // elsewhere.
 std::optional<mx::array> cpu_swiglu(const mx::array& gate, const mx::array& up, const mx::Stream& s);
 mx::array gelu_approx(const mx::array& x, const mx::Stream& s);
-// mx::fast::rms_norm and mx::fast::rope, each one primitive of ours for float32 on a CPU stream (norm_rope_cpu.cpp:
-// MLX builds them from basic ops there), MLX's elsewhere. rope's offset is a position or int32 offsets ([1] or [B]).
+// mx::fast::rms_norm and mx::fast::rope, each one primitive of ours for float32, float16 and bfloat16 on a CPU stream
+// (norm_rope_cpu.cpp: MLX builds them from basic ops there), MLX's elsewhere. rope's offset is a position or int32
+// offsets ([1] or [B]).
 mx::array rms_norm(const mx::array& x, const std::optional<mx::array>& weight, float eps, const mx::Stream& s);
 mx::array rope(const mx::array& x, int dims, bool traditional, std::optional<float> base, float scale,
                const std::variant<int, mx::array>& offset, const std::optional<mx::array>& freqs, const mx::Stream& s);

@@ -95,9 +95,7 @@ class CpuRmsNorm : public mx::UnaryPrimitive {
   CpuRmsNorm(mx::Stream s, float eps) : mx::UnaryPrimitive(s), eps_(eps) {}
 
   void eval_cpu(const std::vector<mx::array>& in, mx::array& out) override {
-    for (const auto& a : in) {
-      if (!plain(a)) throw std::runtime_error("[rms_norm] CPU primitive input is not row-contiguous");
-    }
+    require_plain(in, "rms_norm");
     auto& encoder = cpu_output(in, out, stream());
     switch (out.dtype()) {
       case mx::float16: return run_norm<mx::float16_t>(in, out, eps_, encoder);
@@ -167,9 +165,7 @@ class CpuRope : public mx::UnaryPrimitive {
   // Inputs: x [B, H, L, D] float32, int32 offsets [1] or [B], then float32 [dims / 2]: the inverse frequencies
   // made from base, or (base unset) the frequencies given, whose reciprocals the task takes.
   void eval_cpu(const std::vector<mx::array>& in, mx::array& out) override {
-    for (const auto& a : in) {
-      if (!plain(a)) throw std::runtime_error("[rope] CPU primitive input is not row-contiguous");
-    }
+    require_plain(in, "rope");
     auto& encoder = cpu_output(in, out, stream());
     switch (out.dtype()) {
       case mx::float16: return run<mx::float16_t>(in, out, encoder);

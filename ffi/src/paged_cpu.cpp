@@ -26,7 +26,7 @@ class CpuPagedAttention : public mx::UnaryPrimitive {
     const auto &q = in[0], &k = in[1], &v = in[2], &tables = in[3], &lens = in[4];
     auto& encoder = cpu_output(in, out, stream());
     attention_cpu::Problem p{};
-    p.dtype = *attention_cpu::dtype_of(q.dtype());
+    p.dtype = *cpu_dtype(q.dtype());
     p.q = q.data<void>(), p.out = out.data<void>(), p.k = k.data<void>(), p.v = v.data<void>();
     p.block_tables = tables.data<int32_t>(), p.seq_lens = lens.data<int32_t>();
     p.block_size = k.shape(1), p.num_blocks = k.shape(0);
@@ -56,7 +56,7 @@ class CpuPagedAttention : public mx::UnaryPrimitive {
 // Why the CPU kernel does not serve `a` on `s`; empty when it does.
 std::string cpu_unsupported_reason(const Args& a, const mx::Stream& s) {
   if (s.device != mx::Device::cpu) return "it runs on a CPU stream";
-  if (!attention_cpu::dtype_of(a.queries.dtype()) || a.k_pool.dtype() != a.queries.dtype() ||
+  if (!cpu_dtype(a.queries.dtype()) || a.k_pool.dtype() != a.queries.dtype() ||
       a.v_pool.dtype() != a.queries.dtype()) {
     return "it serves float32, float16 or bfloat16 queries and pools of one dtype";
   }

@@ -20,12 +20,6 @@ namespace {
 
 #define REQUIRE(ok, msg) VMLX_REQUIRE("quantized_matmul", ok, msg)
 
-std::optional<qmm_cpu::Dtype> kernel_dtype(mx::Dtype dt) {
-  if (dt == mx::float32) return qmm_cpu::Dtype::f32;
-  if (dt == mx::float16) return qmm_cpu::Dtype::f16;
-  if (dt == mx::bfloat16) return qmm_cpu::Dtype::bf16;
-  return std::nullopt;
-}
 
 class CpuQuantizedMatmul : public mx::UnaryPrimitive {
  public:
@@ -35,14 +29,12 @@ class CpuQuantizedMatmul : public mx::UnaryPrimitive {
   // inputs: x [..., K], w [N, K * bits / 32], scales, biases [N, K / group], all row-contiguous.
   void eval_cpu(const std::vector<mx::array>& in, mx::array& out) override {
     const auto &x = in[0], &w = in[1], &scales = in[2], &biases = in[3];
-    for (const auto* a : {&x, &w, &scales, &biases}) {
-      if (!plain(*a)) throw std::runtime_error("[quantized_matmul] CPU kernel input is not row-contiguous");
-    }
+    require_plain(in, "quantized_matmul");
     auto& encoder = cpu_output(in, out, stream());
     const int K = x.shape(-1), N = out.shape(-1);
-    qmm_cpu::Problem p{x.data<void>(),   *kernel_dtype(x.dtype()),      w.data<uint32_t>(),
-                       scales.data<void>(), biases.data<void>(),       *kernel_dtype(scales.dtype()),
-                       out.data<void>(), *kernel_dtype(out.dtype()),     static_cast<int>(x.size() / K),
+    qmm_cpu::Problem p{x.data<void>(),   *cpu_dtype(x.dtype()),      w.data<uint32_t>(),
+                       scales.data<void>(), biases.data<void>(),       *cpu_dtype(scales.dtype()),
+                       out.data<void>(), *cpu_dtype(out.dtype()),     static_cast<int>(x.size() / K),
                        N,                K,                             bits_,
                        group_size_};
     encoder.dispatch([p]() { qmm_cpu::run(p); });
@@ -75,10 +67,10 @@ std::optional<mx::array> on_kernel(const mx::array& ref, const mx::array& x_in, 
   if (!m || !qmm_cpu::supports(m->bits, m->group, m->K) || m->scales.dtype() != m->biases.dtype()) return std::nullopt;
   const auto &x = m->x, &scales = m->scales, &biases = m->biases;
   const int group_size = m->group, bits = m->bits;
-  if (!kernel_dtype(x.dtype()) || !kernel_dtype(scales.dtype()) || !kernel_dtype(ref.dtype())) return std::nullopt;
+  if (!cpu_dtype(x.dtype()) || !cpu_dtype(scales.dtype()) || !cpu_dtype(ref.dtype())) return std::nullopt;
   std::vector<mx::array> inputs = ref.inputs();
-  if (kernel_dtype(x_in.dtype()) && x_in.shape() == x.shape()) inputs[0] = x_in;
-  if (biases_in && kernel_dtype(scales_in.dtype()) && scales_in.dtype() == biases_in->dtype() &&
+  if (cpu_dtype(x_in.dtype()) && x_in.shape() == x.shape()) inputs[0] = x_in;
+  if (biases_in && cpu_dtype(scales_in.dtype()) && scales_in.dtype() == biases_in->dtype() &&
       scales_in.shape() == scales.shape() && biases_in->shape() == biases.shape()) {
     inputs[2] = scales_in;
     inputs[3] = *biases_in;
@@ -151,7 +143,8 @@ int vmlx_qmm_cpu_set_isa(const char* isa) {
   VMLX_TRY({
     auto parsed = qmm_cpu::isa_named(str_or(isa, "auto"));
     REQUIRE(parsed.has_value(),
-            "isa must be \"auto\", \"scalar\", \"avx2\", \"avx512\", \"avx512bf16\" or \"amx\", got \"" + str_or(isa, "") + "\"");
+            "isa must be \"auto\", \"scalar\", \"avx2\", \"avx512\", \"avx512bf16\" or \"amx\", got \"" +
+                str_or(isa, "") + "\"");
     REQUIRE(qmm_cpu::set_isa(*parsed), "this CPU or build has no " + str_or(isa, "") + " kernel");
   })
 }

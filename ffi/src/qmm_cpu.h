@@ -7,9 +7,11 @@
 #include <optional>
 #include <string>
 
+#include "cpu_dtype.h"
+
 namespace vmlx::qmm_cpu {
 
-enum class Dtype { f32, f16, bf16 };
+using Dtype = CpuDtype;
 enum class Isa { scalar, avx2, avx512, avx512bf16, amx };
 
 struct Problem {

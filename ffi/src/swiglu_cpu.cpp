@@ -108,7 +108,7 @@ class CpuSwiglu : public mx::UnaryPrimitive {
 
   void eval_cpu(const std::vector<mx::array>& in, mx::array& out) override {
     const auto &g = in[0], &u = in[1];
-    if (!plain(g) || !plain(u)) throw std::runtime_error("[swiglu] CPU primitive input is not row-contiguous");
+    require_plain(in, "swiglu");
     auto& encoder = cpu_output(in, out, stream());
     Job job{g.data<float>(), u.data<float>(), out.data<float>(), out.size(), 1};
     encoder.dispatch([job]() mutable {
