@@ -3,8 +3,10 @@
 // - each product alone under the launcher's layout (qmv_cuda.cpp's `layout`, repeated below) and under every other
 //   layout of the sweep (columns a warp, loads a lane in flight, slices of K), over enough copies of its weights that
 //   none is read from L2;
-// - a whole token's 225 products (32 layers of q, k, v, o, gate, up, down, then the LM head, each its own weights),
-//   launched back to back and replayed as one CUDA graph, with the launcher's layouts and with each shape's best.
+// - a whole token's products, each its own weights, launched back to back and replayed as one CUDA graph, with the
+//   launcher's layouts and with each shape's best: 225 as the checkpoint splits them (32 layers of q, k, v, o, gate,
+//   up, down, then the LM head), and 129 as the engine loads them since session 13 (q, k and v stacked into one
+//   [6144, 4096] product, gate and up into one [28672, 4096]).
 // This is the device's floor for a token's products: what MLX's host cost per primitive adds comes on top. On a
 // machine with a GPU:
 //   nvcc -std=c++20 -O3 -arch=sm_90a -I ffi/kernels ffi/tests/qmv_bench.cu -o b && ./b
@@ -163,16 +165,19 @@ int main() {
   CHECK(cudaMalloc(&out, 128256 * sizeof(T)));
   fill_bf16<<<64, 256>>>(x, 14336, -1.0f, 2.0f);
 
+  // per_layer: how many a layer as the checkpoint splits them, and as the engine stacks them. The LM head is once a token.
   struct Named {
     const char* name;
-    int N, K, per_layer;
+    int N, K, split, stacked;
   };
-  const Named shapes[] = {{"q, o [4096, 4096]", 4096, 4096, 2},    {"k, v [1024, 4096]", 1024, 4096, 2},
-                          {"gate, up [14336, 4096]", 14336, 4096, 2}, {"down [4096, 14336]", 4096, 14336, 1},
-                          {"lm_head [128256, 4096]", 128256, 4096, 0}};
-  std::vector<Layout> best(5);
+  const Named shapes[] = {{"q, o [4096, 4096]", 4096, 4096, 2, 1},        {"k, v [1024, 4096]", 1024, 4096, 2, 0},
+                          {"gate, up [14336, 4096]", 14336, 4096, 2, 0},  {"down [4096, 14336]", 4096, 14336, 1, 1},
+                          {"qkv [6144, 4096]", 6144, 4096, 0, 1},         {"gate_up [28672, 4096]", 28672, 4096, 0, 1},
+                          {"lm_head [128256, 4096]", 128256, 4096, 0, 0}};
+  constexpr int SHAPES = sizeof(shapes) / sizeof(shapes[0]), HEAD = SHAPES - 1;
+  std::vector<Layout> best(SHAPES);
   std::printf("one row, 4-bit, groups of 64, bfloat16: us a launch (GB/s, share of the read bandwidth)\n");
-  for (int s = 0; s < 5; s++) {
+  for (int s = 0; s < SHAPES; s++) {
     const auto& sh = shapes[s];
     Product one{sh.N, sh.K};
     const int copies = std::max<int>(1, int((size_t(768) << 20) / one.bytes()));
@@ -201,64 +206,70 @@ int main() {
     for (auto& p : ps) p.release();
   }
 
-  // A token: each layer's products with weights of its own, then the LM head.
-  std::vector<Product> token;
-  double token_bytes = 0;
-  for (int layer = 0; layer < 32; layer++) {
-    for (int s = 0; s < 4; s++) {
-      for (int j = 0; j < shapes[s].per_layer; j++) token.push_back({shapes[s].N, shapes[s].K});
-    }
-  }
-  token.push_back({shapes[4].N, shapes[4].K});
+  cudaStream_t st;
+  CHECK(cudaStreamCreateWithFlags(&st, cudaStreamNonBlocking));
   auto shape_of = [&](const Product& p) {
-    for (int s = 0; s < 5; s++) {
+    for (int s = 0; s < SHAPES; s++) {
       if (shapes[s].N == p.N && shapes[s].K == p.K) return s;
     }
     return 0;
   };
-  for (size_t i = 0; i < token.size(); i++) {
-    token[i].alloc(99u + i);
-    token_bytes += token[i].bytes();
-  }
-  CHECK(cudaDeviceSynchronize());
-  cudaStream_t st;
-  CHECK(cudaStreamCreateWithFlags(&st, cudaStreamNonBlocking));
-  for (int tuned = 0; tuned < 2; tuned++) {
-    auto all = [&](cudaStream_t s) {
-      for (const auto& p : token) {
-        const int k = shape_of(p);
-        p.launch(tuned ? best[k] : launcher_layout(p.N, p.K), x, out, s);
+  // A token: each layer's products with weights of their own, then the LM head; split, then stacked.
+  for (int stacked = 0; stacked < 2; stacked++) {
+    std::vector<Product> token;
+    double token_bytes = 0;
+    for (int layer = 0; layer < 32; layer++) {
+      for (int s = 0; s < HEAD; s++) {
+        const int n = stacked ? shapes[s].stacked : shapes[s].split;
+        for (int j = 0; j < n; j++) token.push_back({shapes[s].N, shapes[s].K});
       }
-    };
-    cudaEvent_t a, b;
-    CHECK(cudaEventCreate(&a));
-    CHECK(cudaEventCreate(&b));
-    all(st);
-    CHECK(cudaEventRecord(a, st));
-    for (int i = 0; i < 20; i++) all(st);
-    CHECK(cudaEventRecord(b, st));
-    CHECK(cudaEventSynchronize(b));
-    float launched = 0;
-    CHECK(cudaEventElapsedTime(&launched, a, b));
-    cudaGraph_t g;
-    cudaGraphExec_t ge;
-    CHECK(cudaStreamBeginCapture(st, cudaStreamCaptureModeGlobal));
-    all(st);
-    CHECK(cudaStreamEndCapture(st, &g));
-    CHECK(cudaGraphInstantiate(&ge, g, 0));
-    CHECK(cudaGraphLaunch(ge, st));
-    CHECK(cudaEventRecord(a, st));
-    for (int i = 0; i < 20; i++) CHECK(cudaGraphLaunch(ge, st));
-    CHECK(cudaEventRecord(b, st));
-    CHECK(cudaEventSynchronize(b));
-    float replayed = 0;
-    CHECK(cudaEventElapsedTime(&replayed, a, b));
-    launched /= 20, replayed /= 20;
-    std::printf("a token's %zu products (%.2f GB), %s layouts: launched %.3f ms (%.0f%% of the read bandwidth), one "
-                "graph %.3f ms (%.0f%%)\n", token.size(), token_bytes / 1e9,
-                tuned ? "each shape's best" : "the launcher's",
-                launched, 100.0 * token_bytes / (launched * 1e6) / ceiling, replayed,
-                100.0 * token_bytes / (replayed * 1e6) / ceiling);
+    }
+    token.push_back({shapes[HEAD].N, shapes[HEAD].K});
+    for (size_t i = 0; i < token.size(); i++) {
+      token[i].alloc(99u + i);
+      token_bytes += token[i].bytes();
+    }
+    CHECK(cudaDeviceSynchronize());
+    for (int tuned = 0; tuned < 2; tuned++) {
+      auto all = [&](cudaStream_t s) {
+        for (const auto& p : token) {
+          const int k = shape_of(p);
+          p.launch(tuned ? best[k] : launcher_layout(p.N, p.K), x, out, s);
+        }
+      };
+      cudaEvent_t a, b;
+      CHECK(cudaEventCreate(&a));
+      CHECK(cudaEventCreate(&b));
+      all(st);
+      CHECK(cudaEventRecord(a, st));
+      for (int i = 0; i < 20; i++) all(st);
+      CHECK(cudaEventRecord(b, st));
+      CHECK(cudaEventSynchronize(b));
+      float launched = 0;
+      CHECK(cudaEventElapsedTime(&launched, a, b));
+      cudaGraph_t g;
+      cudaGraphExec_t ge;
+      CHECK(cudaStreamBeginCapture(st, cudaStreamCaptureModeGlobal));
+      all(st);
+      CHECK(cudaStreamEndCapture(st, &g));
+      CHECK(cudaGraphInstantiate(&ge, g, 0));
+      CHECK(cudaGraphLaunch(ge, st));
+      CHECK(cudaEventRecord(a, st));
+      for (int i = 0; i < 20; i++) CHECK(cudaGraphLaunch(ge, st));
+      CHECK(cudaEventRecord(b, st));
+      CHECK(cudaEventSynchronize(b));
+      float replayed = 0;
+      CHECK(cudaEventElapsedTime(&replayed, a, b));
+      launched /= 20, replayed /= 20;
+      std::printf("a token's %zu products (%s, %.2f GB), %s layouts: launched %.3f ms (%.0f%% of the read bandwidth), "
+                  "one graph %.3f ms (%.0f%%)\n", token.size(), stacked ? "stacked" : "split", token_bytes / 1e9,
+                  tuned ? "each shape's best" : "the launcher's", launched,
+                  100.0 * token_bytes / (launched * 1e6) / ceiling, replayed,
+                  100.0 * token_bytes / (replayed * 1e6) / ceiling);
+      CHECK(cudaGraphExecDestroy(ge));
+      CHECK(cudaGraphDestroy(g));
+    }
+    for (auto& p : token) p.release();
   }
   return 0;
 }

@@ -29,8 +29,9 @@
 #   s15          the engine's tests with our qmv kernel from 9 rows up (VLLM_MLX_QMV=9)
 #   s12q         s12 for a short lease: the hit's products and attention, the prefix hit under VLLM_MLX_QMV unset, 9, kernel
 #   chunkbench   no staging needed: the chunk kernel and merge against .dev/chunk-old's bodies (carried), nvcc and CUDA events
-#   qmvbench     no staging needed: the qmv kernel at one row of Llama-3.1-8B's products and a whole token of them, every
-#                layout against the launcher's, against the card's read bandwidth (nvcc and CUDA events)
+#   qmvbench     no staging needed: the qmv kernel at one row of Llama-3.1-8B's products and a whole token of them (split as
+#                the checkpoint, and stacked as the engine loads them since session 13), every layout against the
+#                launcher's, against the card's read bandwidth (nvcc and CUDA events)
 #   s16          the rewritten chunk kernel and merge: conformance cases, the hit's attention, the prefix hit against split
 #   s18          s16 for a short lease: the conformance cases, then the prefix hit (default, split, default)
 #   s16e         the engine's prefix and paged tests over them
