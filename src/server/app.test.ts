@@ -104,6 +104,12 @@ describe("errors have OpenAI's exact shape", () => {
       code: "context_length_exceeded",
     });
   });
+  test("a request the engine refuses at submit leaves no live generation behind", async () => {
+    const { app } = testApp(new FakeEngine(() => ({ throwBeforeStart: new ContextLengthError(5000, 4096) })));
+    expect((await post(app, "/v1/chat/completions", chatBody())).status).toBe(413);
+    expect((await post(app, "/v1/completions", { prompt: "x" })).status).toBe(413);
+    expect(app.inflight.size).toBe(0);
+  });
   test("429 CapacityError with Retry-After", async () => {
     const { app } = testApp(new FakeEngine(() => ({ throwBeforeStart: new CapacityError("queue full", 429, 2) })));
     const res = await post(app, "/v1/completions", { prompt: "x" });

@@ -130,6 +130,7 @@ export function createApp(options: AppOptions): ServerApp {
 
   app.notFound((c) => {
     const error = new ApiError(404, `no route for ${c.req.method} ${c.req.path}`, { code: "not_found" });
+    if (isAnthropicPath(c.req.path)) return c.json(anthropicError(error, c.get("requestId")).body, 404);
     return c.json(error.toBody(), 404);
   });
   app.onError((err, c) => {

@@ -42,11 +42,12 @@ export class Generation implements Abortable {
     private readonly clientSignal: AbortSignal,
     private readonly inflight: InflightRequests,
   ) {
-    inflight.add(this);
     if (clientSignal.aborted) this.#controller.abort("client disconnected");
-    else clientSignal.addEventListener("abort", this.#onClientAbort, { once: true });
     traceMark("gen.submit", request.requestId);
+    // Registered only once submit returned: an engine that refuses the request synchronously leaves nothing behind.
     this.#iterator = engine.submit(request, this.#controller.signal)[Symbol.asyncIterator]();
+    inflight.add(this);
+    if (!clientSignal.aborted) clientSignal.addEventListener("abort", this.#onClientAbort, { once: true });
   }
 
   get aborted(): boolean {

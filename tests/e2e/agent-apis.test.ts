@@ -48,6 +48,8 @@ const weatherTool: Anthropic.Tool = {
 // @anthropic-ai/sdk 1.10 no longer types `temperature`; the server still takes it (greedy decoding spells the script).
 const GREEDY: object = { temperature: 0 };
 const ask: Anthropic.MessageParam[] = [{ role: "user", content: "What is the weather in Paris?" }];
+/** The whole prompt of a message: prefix-cache hits are `cache_read_input_tokens`, not also `input_tokens`. */
+const promptTokens = (usage: Anthropic.Usage) => usage.input_tokens + (usage.cache_read_input_tokens ?? 0);
 
 describe("Anthropic Messages API (@anthropic-ai/sdk)", () => {
   test("messages.create: a tool_use block, stop_reason tool_use, usage equal to count_tokens", async () => {
@@ -60,7 +62,12 @@ describe("Anthropic Messages API (@anthropic-ai/sdk)", () => {
     expect(block.input).toEqual({ city: "Paris" });
     expect(message.usage.output_tokens).toBe(toolModel.scriptIds.length + 1);
     const counted = await toolClaude.messages.countTokens({ model: "tool", messages: ask, tools: [weatherTool] });
-    expect(counted.input_tokens).toBe(message.usage.input_tokens);
+    expect(counted.input_tokens).toBe(promptTokens(message.usage));
+    // The same prompt again is served from the prefix cache, and counted there, not twice.
+    const again = await toolClaude.messages.create({ model: "tool", max_tokens: 64, messages: ask, tools: [weatherTool], ...GREEDY });
+    expect(again.usage.cache_read_input_tokens).toBeGreaterThan(0);
+    expect(again.usage.input_tokens).toBeLessThan(counted.input_tokens);
+    expect(promptTokens(again.usage)).toBe(counted.input_tokens);
     const withoutTools = await toolClaude.messages.countTokens({ model: "tool", messages: ask });
     expect(withoutTools.input_tokens).toBeLessThan(counted.input_tokens);
   });
@@ -79,7 +86,7 @@ describe("Anthropic Messages API (@anthropic-ai/sdk)", () => {
         { role: "user", content: [{ type: "tool_result", tool_use_id: call.id, content: '{"temperature_c": 18}' }] },
       ],
     });
-    expect(second.usage.input_tokens).toBeGreaterThan(first.usage.input_tokens + 20);
+    expect(promptTokens(second.usage)).toBeGreaterThan(promptTokens(first.usage) + 20);
     expect(second.stop_reason).toBe("tool_use");
   });
 

@@ -19,6 +19,15 @@ describe("generation_config defaults", () => {
     expect(BASE).not.toHaveProperty("temperature"); // the request's own params are not changed
   });
 
+  test("a temperature below 1e-5 (the request's or the model's) becomes 0, greedy, as in vLLM", () => {
+    expect(withGenerationDefaults({ ...BASE, temperature: 1e-38 }, {}).temperature).toBe(0);
+    expect(withGenerationDefaults({ ...BASE, temperature: 9.9e-6 }, {}).temperature).toBe(0);
+    expect(withGenerationDefaults(BASE, { temperature: 1e-9 }).temperature).toBe(0);
+    expect(withGenerationDefaults({ ...BASE, temperature: 1e-5 }, {}).temperature).toBe(1e-5);
+    expect(withGenerationDefaults({ ...BASE, temperature: 0.7 }, {}).temperature).toBe(0.7);
+    expect(withGenerationDefaults(BASE, {})).not.toHaveProperty("temperature");
+  });
+
   test("penalties, bias, seed and logprobs pass through as the route set them", () => {
     const request = { ...BASE, logitBias: { 5: -100, 17: 2.5 }, presencePenalty: 0.5, frequencyPenalty: 0.25, seed: 42, logprobs: true, topLogprobs: 3 };
     const s = withGenerationDefaults(request, { temperature: 0.7 });

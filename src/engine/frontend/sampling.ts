@@ -34,8 +34,15 @@ export function generationDefaults(config: Record<string, unknown> | undefined):
 }
 
 /**
+ * A temperature below this samples greedily (vLLM's `_SAMPLING_EPS`): dividing logits by a temperature near zero
+ * overflows float32 (1e-38 turns every logit into ±inf, and the draw into noise).
+ */
+export const GREEDY_TEMPERATURE_EPS = 1e-5;
+
+/**
  * The request's params with its unset fields taken from the model's defaults (vLLM's default sampling params
- * from generation_config); fields the model leaves unset stay unset and mean the neutral value.
+ * from generation_config); fields the model leaves unset stay unset and mean the neutral value. A temperature
+ * below {@link GREEDY_TEMPERATURE_EPS} becomes 0 (greedy), as in vLLM.
  *
  * @example
  *   withGenerationDefaults({ ...DEFAULT_SAMPLING, topP: 0.5 }, { temperature: 0.7, topP: 0.9 }) // temperature 0.7, topP 0.5
@@ -43,5 +50,6 @@ export function generationDefaults(config: Record<string, unknown> | undefined):
 export function withGenerationDefaults(params: SamplingParams, defaults: GenerationDefaults): SamplingParams {
   const out = { ...params };
   for (const [key] of KEYS) if (out[key] === undefined && defaults[key] !== undefined) out[key] = defaults[key];
+  if (out.temperature !== undefined && out.temperature < GREEDY_TEMPERATURE_EPS) out.temperature = 0;
   return out;
 }

@@ -59,6 +59,13 @@ describe("sampler", () => {
     expect(drawn(logits, {}, 400).size).toBe(4);
   });
 
+  test("a top_p too small for float32 (1 - top_p rounds to 1) still keeps the most likely token", () => {
+    const logits = Array.from({ length: 64 }, (_, i) => Math.cos(i) * 3);
+    const best = logits.indexOf(Math.max(...logits));
+    expect([...drawn(logits, { topP: 1e-9 }, 40)]).toEqual([best]);
+    expect([...drawn(logits, { topP: 1e-9, topK: 5, minP: 0.01 }, 40)]).toEqual([best]);
+  });
+
   test("a seed makes a draw reproducible, and the step changes it", () => {
     const logits = Array.from({ length: 50 }, (_, i) => Math.sin(i));
     const a = Array.from({ length: 5 }, (_, step) => pick(logits, row({ temperature: 1, seed: 42 }, { step })));

@@ -143,7 +143,12 @@ function filterSorted(sorted: mx.Array, rows: readonly SamplerRow[], V: number):
   using pLimit = vec(({ topP = NEUTRAL.topP }) => 1 - topP);
   using keepP0 = mx.greater(cum, pLimit);
   using topPOff = vec(({ topP = NEUTRAL.topP }) => (topP >= 1 ? 1 : 0));
-  using keepP = mx.logicalOr(keepP0, mx.greater(topPOff, 0));
+  using pOff = mx.greater(topPOff, 0);
+  // The most likely token always stays: with top_p below float32's step at 1 (1e-9), 1 - top_p rounds to 1 and the
+  // cumulative sum may end just under it, which would mask every token.
+  using best = mx.greaterEqual(positions, V - 1);
+  using keepP1 = mx.logicalOr(keepP0, pOff);
+  using keepP = mx.logicalOr(keepP1, best);
   using maxProb = mx.slice(probs, [0, V - 1], [B, V]);
   using minP = vec(({ minP = NEUTRAL.minP }) => minP);
   using floor = mx.multiply(maxProb, minP);

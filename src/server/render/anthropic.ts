@@ -53,9 +53,13 @@ export function anthropicStreamEvents(event: BlockEvent): Record<string, unknown
   return [{ type: "content_block_delta", index: event.index, delta }];
 }
 
-/** Anthropic's `usage` object. */
-export function anthropicUsage(inputTokens: number, outputTokens: number): Record<string, number> {
-  return { input_tokens: inputTokens, output_tokens: outputTokens, cache_creation_input_tokens: 0, cache_read_input_tokens: 0 };
+/**
+ * Anthropic's `usage` object. Prompt tokens served from the prefix cache are `cache_read_input_tokens`, and, as in
+ * Anthropic's accounting, not also `input_tokens` (the prompt is their sum).
+ */
+export function anthropicUsage(promptTokens: number, outputTokens: number, cachedTokens = 0): Record<string, number> {
+  const cached = Math.min(Math.max(cachedTokens, 0), promptTokens);
+  return { input_tokens: promptTokens - cached, output_tokens: outputTokens, cache_creation_input_tokens: 0, cache_read_input_tokens: cached };
 }
 
 const ERROR_TYPES: Record<number, string> = {

@@ -27,7 +27,9 @@ export interface CompletionLogprobs {
 }
 
 /**
- * Legacy completion logprobs; `offset` is where these tokens start in the choice's text.
+ * Legacy completion logprobs; `offset` is where these tokens start in the choice's text. Each `top_logprobs` entry
+ * holds the sampled token as well as the top alternatives (OpenAI: "the API will always return the logprob of the
+ * sampled token, so there may be up to logprobs+1 elements"), so `logprobs: 0` still names the sampled token.
  *
  * @example
  *   completionLogprobs([{ token: "a", logprob: -1, bytes: [97], topLogprobs: [] }], 0).text_offset // [0]
@@ -38,7 +40,9 @@ export function completionLogprobs(items: TokenLogprob[], offset: number): Compl
   for (const item of items) {
     out.tokens.push(item.token);
     out.token_logprobs.push(item.logprob);
-    out.top_logprobs.push(Object.fromEntries(item.topLogprobs.map((top) => [top.token, top.logprob])));
+    const top: [string, number][] = item.topLogprobs.map((alt) => [alt.token, alt.logprob]);
+    if (!top.some(([token]) => token === item.token)) top.push([item.token, item.logprob]);
+    out.top_logprobs.push(Object.fromEntries(top));
     out.text_offset.push(position);
     position += item.token.length;
   }

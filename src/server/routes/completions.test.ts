@@ -1,4 +1,5 @@
 import { describe, expect, test } from "bun:test";
+import { ContextLengthError } from "../../engine/protocol.ts";
 import { FakeEngine } from "../testing/fake-engine.ts";
 import { post, readSse, testApp } from "../testing/helpers.ts";
 
@@ -29,6 +30,22 @@ describe("POST /v1/completions", () => {
     const { app } = testApp(new FakeEngine(() => ({ outputs: [[" world"]] })));
     const body = await (await post(app, "/v1/completions", { prompt: "Hello", echo: true })).json();
     expect(body.choices[0].text).toBe("Hello world");
+  });
+  test("a prompt over the context names prompt, the field that holds it", async () => {
+    const { app } = testApp(new FakeEngine(() => ({ throwBeforeStart: new ContextLengthError(5000, 4096, 16) })));
+    const res = await post(app, "/v1/completions", { prompt: "x", max_tokens: 16 });
+    expect(res.status).toBe(413);
+    expect((await res.json()).error).toEqual({
+      message: "prompt of 5000 tokens plus max_tokens 16 exceeds the context length of 4096 tokens",
+      type: "invalid_request_error",
+      param: "prompt",
+      code: "context_length_exceeded",
+    });
+  });
+  test("logprobs: 0 names the sampled token in top_logprobs (OpenAI: up to logprobs+1 entries)", async () => {
+    const { app } = testApp(new FakeEngine(() => ({ outputs: [["ab", "c"]] })));
+    const body = await (await post(app, "/v1/completions", { prompt: "x", logprobs: 0 })).json();
+    expect(body.choices[0].logprobs.top_logprobs).toEqual([{ ab: -0.25 }, { c: -0.5 }]);
   });
   test("legacy logprobs shape with text offsets", async () => {
     const { app, engine } = testApp(new FakeEngine(() => ({ outputs: [["ab", "c"]] })));

@@ -1,9 +1,9 @@
 /** What every route needs, and the steps chat and completions share. */
 import type { Context } from "hono";
-import type { Engine, EngineEvent, GenerateRequest, ModelInfo } from "../../engine/protocol.ts";
+import { ContextLengthError, type Engine, type EngineEvent, type GenerateRequest, type ModelInfo } from "../../engine/protocol.ts";
 import type { PoolingService } from "../../engine/pooling/protocol.ts";
 import type { AccessRecord, ServerLogger } from "../access-log.ts";
-import { ApiError } from "../errors.ts";
+import { ApiError, toApiError } from "../errors.ts";
 import { Generation } from "../generation.ts";
 import type { InflightRequests } from "../inflight.ts";
 import type { ChoiceDecoderOptions } from "../parsers/choice-decoder.ts";
@@ -43,26 +43,31 @@ export function checkModel(deps: RouteDeps, model: string | undefined): void {
 
 /**
  * Submits to the engine and waits for its first event, so errors raised while admitting the request
- * (context length, capacity, invalid input) become HTTP statuses before any response starts.
+ * (context length, capacity, invalid input) become HTTP statuses before any response starts. A prompt over the
+ * context names `promptParam`, the field that holds the prompt (default: `prompt` for a completion, else `messages`).
  */
 export async function startGeneration(
   c: Context<AppEnv>,
   deps: RouteDeps,
   request: GenerateRequest,
+  promptParam: string = request.kind === "completion" ? "prompt" : "messages",
 ): Promise<{ generation: Generation; first: EngineEvent | null }> {
   const loadState = deps.engine.modelInfo().loadState;
   if (loadState !== "ready") {
     throw new ApiError(503, `model is not ready (${loadState})`, { code: "model_not_ready" });
   }
   if (deps.inflight.draining) throw new ApiError(503, "server is shutting down", { code: "shutting_down" });
-  const generation = new Generation(deps.engine, request, c.req.raw.signal, deps.inflight);
-  c.get("access").metrics = generation.metrics;
+  let generation: Generation | undefined;
   try {
+    generation = new Generation(deps.engine, request, c.req.raw.signal, deps.inflight);
+    c.get("access").metrics = generation.metrics;
     const first = await generation.next();
     return { generation, first: first === null ? null : (first as EngineEvent) };
   } catch (error) {
-    generation.close();
-    throw error;
+    generation?.close();
+    if (!(error instanceof ContextLengthError)) throw error;
+    const apiError = toApiError(error);
+    throw new ApiError(apiError.status, apiError.message, { param: promptParam, code: apiError.code });
   }
 }
 

@@ -163,6 +163,67 @@ describe("POST /v1/messages", () => {
     expect((await post(keyed, "/v1/chat/completions", { messages: [{ role: "user", content: "Hi" }] }, { headers: { "x-api-key": "sk-x" } })).status).toBe(200);
   });
 
+  test("prefix-cache hits are cache_read_input_tokens, and not also input_tokens", async () => {
+    const { app: a } = app({ outputs: [["a", "b"]], promptTokens: 40, cachedTokens: 32 });
+    const usage = { input_tokens: 8, output_tokens: 2, cache_creation_input_tokens: 0, cache_read_input_tokens: 32 };
+    expect((await (await post(a, "/v1/messages", body())).json()).usage).toEqual(usage);
+    const list = await events(await post(a, "/v1/messages", body({ stream: true })));
+    expect(list.find((e) => e.type === "message_delta")!.usage).toEqual(usage);
+    const { app: cold } = app({ outputs: [["a"]], promptTokens: 40 });
+    expect((await (await post(cold, "/v1/messages", body())).json()).usage).toMatchObject({ input_tokens: 40, cache_read_input_tokens: 0 });
+  });
+
+  test("a bad content block is named by its index and field, not only 'Invalid input'", async () => {
+    const { app: a } = app({ outputs: [["ok"]] });
+    const cases: [unknown, string][] = [
+      [[{ type: "video" }], "messages[0].content: [0].type: Invalid discriminator value. Expected 'text' | 'image'"],
+      [[{ type: "text", text: "a" }, { type: "text" }], "messages[0].content: [1].text: Invalid input: expected string, received undefined"],
+      [5, "messages[0].content: expected a string or an array of content blocks"],
+    ];
+    for (const [content, message] of cases) {
+      const res = await post(a, "/v1/messages", body({ messages: [{ role: "user", content }] }));
+      expect(res.status).toBe(400);
+      expect((await res.json()).error.message).toStartWith(message);
+    }
+    const toolUse = { type: "tool_use", id: "toolu_1", name: "get_weather", input: "{}" };
+    const res = await post(a, "/v1/messages", body({ messages: [{ role: "user", content: "Hi" }, { role: "assistant", content: [toolUse] }] }));
+    expect((await res.json()).error.message).toBe("messages[1].content: [0].input: Invalid input: expected record, received string");
+    const result = { type: "tool_result", tool_use_id: "toolu_1", content: [{ type: "text", text: 1 }] };
+    const nested = await post(a, "/v1/messages", body({ messages: [{ role: "user", content: [result] }] }));
+    expect((await nested.json()).error.message).toBe("messages[0].content: [0].content: [0].text: Invalid input: expected string, received number");
+  });
+
+  test("empty content is a 400 but for a final assistant message, so no user turn silently vanishes", async () => {
+    const { app: a, engine } = app({ outputs: [["ok"]] });
+    const message = "all messages must have non-empty content except for the optional final assistant message";
+    const bad: [Record<string, unknown>[], string][] = [
+      [[{ role: "user", content: [] }], "messages[0].content"],
+      [[{ role: "user", content: "" }], "messages[0].content"],
+      [[{ role: "user", content: "a" }, { role: "assistant", content: [] }, { role: "user", content: "b" }], "messages[1].content"],
+    ];
+    for (const [messages, param] of bad) {
+      for (const path of ["/v1/messages", "/v1/messages/count_tokens"]) {
+        const res = await post(a, path, body({ messages }));
+        expect(res.status).toBe(400);
+        expect(await res.json()).toMatchObject({ type: "error", error: { type: "invalid_request_error", message: `${param}: ${message}` } });
+      }
+    }
+    const prefill = await post(a, "/v1/messages", body({ messages: [{ role: "user", content: "Hi" }, { role: "assistant", content: [] }] }));
+    expect(prefill.status).toBe(200);
+    const request = engine.requests[0]!;
+    if (request.kind !== "chat") throw new Error("expected a chat request");
+    expect(request.messages).toEqual([{ role: "user", content: "Hi" }, { role: "assistant", content: "" }]);
+  });
+
+  test("an unknown path under /v1/messages/ is a 404 in Anthropic's shape", async () => {
+    const { app: a } = app({ outputs: [["ok"]] });
+    const res = await a.request("/v1/messages/batches");
+    expect(res.status).toBe(404);
+    expect(await res.json()).toMatchObject({ type: "error", error: { type: "not_found_error", message: "no route for GET /v1/messages/batches" } });
+    const other = (await (await a.request("/v1/nothing")).json()) as { error: unknown };
+    expect(other.error).toMatchObject({ type: "invalid_request_error", code: "not_found" });
+  });
+
   test("an error after the stream started is an `event: error` frame in Anthropic's shape", async () => {
     const { app: a } = app({ outputs: [["a", "b", "c"]], throwAfterTokens: { count: 1, error: new Error("boom") } });
     const list = await events(await post(a, "/v1/messages", body({ stream: true })));

@@ -66,13 +66,13 @@ export function registerMessagesRoutes(app: Hono<AppEnv>, deps: RouteDeps): void
       } finally {
         generation.close();
       }
-      const { promptTokens, completionTokens } = generation.metrics;
+      const { promptTokens, completionTokens, cachedTokens } = generation.metrics;
       return c.json({
         ...envelope,
         content: blocks.blocks.map(contentBlock),
         ...anthropicStop(blocks.end),
         stop_details: null,
-        usage: anthropicUsage(promptTokens, completionTokens),
+        usage: anthropicUsage(promptTokens, completionTokens, cachedTokens),
       });
     }
     const blocks = new OutputBlocks(options, deps.streamInterval);
@@ -93,11 +93,11 @@ export function registerMessagesRoutes(app: Hono<AppEnv>, deps: RouteDeps): void
       },
       end: async (write) => {
         if (!blocks.end) await writeAll(blocks.finish({ finishReason: "abort" }).flatMap(anthropicStreamEvents), write);
-        const { promptTokens, completionTokens } = generation.metrics;
+        const { promptTokens, completionTokens, cachedTokens } = generation.metrics;
         await write({
           type: "message_delta",
           delta: { ...anthropicStop(blocks.end), stop_details: null },
-          usage: anthropicUsage(promptTokens, completionTokens),
+          usage: anthropicUsage(promptTokens, completionTokens, cachedTokens),
         });
         await write({ type: "message_stop" });
       },

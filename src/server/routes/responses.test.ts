@@ -1,4 +1,5 @@
 import { describe, expect, test } from "bun:test";
+import { ContextLengthError } from "../../engine/protocol.ts";
 import { ResponsesStore } from "../responses-store.ts";
 import { FakeEngine, type FakeScript } from "../testing/fake-engine.ts";
 import { post, request, testApp } from "../testing/helpers.ts";
@@ -161,6 +162,18 @@ describe("POST /v1/responses", () => {
     expect(audio.status).toBe(400);
     expect((await audio.json()).error.message).toBe("input[0].content[0]: input_audio parts are not supported");
     expect((await post(a, "/v1/responses", { input: "Hi", text: { format: { type: "text" } } })).status).toBe(200);
+  });
+
+  test("the response echoes the request's text.format (the SDK's parse helpers read it); a prompt over the context names input", async () => {
+    const { app: a } = app({ outputs: [['{"a": 1}']] });
+    const format = { type: "json_schema", name: "x", schema: { type: "object", properties: { a: { type: "integer" } } }, strict: true };
+    const body = await (await post(a, "/v1/responses", { input: "Hi", text: { format } })).json();
+    expect(body.text).toEqual({ format });
+    expect((await (await post(a, "/v1/responses", { input: "Hi" })).json()).text).toEqual({ format: { type: "text" } });
+    const { app: long } = app({ throwBeforeStart: new ContextLengthError(5000, 4096) });
+    const res = await post(long, "/v1/responses", { input: "Hi" });
+    expect(res.status).toBe(413);
+    expect((await res.json()).error).toMatchObject({ param: "input", code: "context_length_exceeded" });
   });
 
   test("an error after the stream started is an `error` event with the next sequence number", async () => {

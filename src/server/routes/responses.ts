@@ -42,7 +42,7 @@ function echo(body: ResponsesBody, model: string): Json {
     reasoning: { effort: body.reasoning?.effort ?? null, summary: null },
     store: body.store !== false,
     temperature: body.temperature ?? null,
-    text: { format: { type: "text" } },
+    text: { format: body.text?.format ?? { type: "text" } },
     tool_choice: body.tool_choice ?? "auto",
     tools: body.tools ?? [],
     top_p: body.top_p ?? null,
@@ -102,7 +102,7 @@ export function registerResponsesRoutes(app: Hono<AppEnv>, deps: RouteDeps, stor
     const past = history(store, body);
     const request = toResponsesGenerateRequest(body, past, c.get("requestId"));
     checkModelLimits(request.sampling, deps.engine.modelInfo());
-    const { generation, first } = await startGeneration(c, deps, request);
+    const { generation, first } = await startGeneration(c, deps, request, "input");
     const toolsActive = request.kind === "chat" && request.tools !== undefined;
     const options = withTools(choiceDecoderOptions(deps.engine.modelInfo(), first, toolsActive, body.parallel_tool_calls !== false), request);
     const id = responseId("resp").replace("resp-", "resp_");

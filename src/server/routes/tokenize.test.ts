@@ -41,6 +41,20 @@ describe("POST /tokenize and /detokenize", () => {
     expect((await post(app, "/tokenize", { model: "nope", prompt: "x" })).status).toBe(404);
   });
 
+  test("a bad body's error names the field of the branch it meant; prompt wins over messages, as in vLLM", async () => {
+    const { app, engine } = testApp(new FakeEngine());
+    const neither = await post(app, "/tokenize", { text: "x" });
+    expect(neither.status).toBe(400);
+    expect((await neither.json()).error).toMatchObject({ message: "body: give prompt (a string) or messages (a list)", param: null });
+    const badRole = await post(app, "/tokenize", { messages: [{ role: "wizard", content: "x" }] });
+    expect(badRole.status).toBe(400);
+    expect((await badRole.json()).error.param).toBe("messages[0].role");
+    const badPrompt = await post(app, "/tokenize", { prompt: 5 });
+    expect((await badPrompt.json()).error).toMatchObject({ message: "prompt: Invalid input: expected string, received number", param: "prompt" });
+    await post(app, "/tokenize", { prompt: "Hi", messages: [{ role: "user", content: "x" }] });
+    expect(engine.tokenizeInputs).toEqual([{ kind: "text", prompt: "Hi", addSpecialTokens: true }]);
+  });
+
   test("503 while the model loads", async () => {
     const { app } = testApp(new FakeEngine(undefined, { loadState: "loading" }));
     expect((await post(app, "/tokenize", { prompt: "x" })).status).toBe(503);

@@ -4,7 +4,7 @@ import type { TokenizeInput } from "../../engine/protocol.ts";
 import { ApiError } from "../errors.ts";
 import { toChatGenerateRequest } from "../schemas/chat.ts";
 import { parseBody, readJson } from "../schemas/common.ts";
-import { DetokenizeRequest, type TokenizeBody, TokenizeRequest } from "../schemas/tokenize.ts";
+import { DetokenizeRequest, type TokenizeBody, tokenizeSchemaFor } from "../schemas/tokenize.ts";
 import { type AppEnv, checkModel, type RouteDeps } from "./context.ts";
 
 function tokenizeInput(body: TokenizeBody, requestId: string): TokenizeInput {
@@ -35,7 +35,10 @@ function checkReady(deps: RouteDeps): void {
  */
 export function registerTokenizeRoutes(app: Hono<AppEnv>, deps: RouteDeps): void {
   app.post("/tokenize", async (c) => {
-    const body = parseBody(TokenizeRequest, await readJson(c.req.raw));
+    const json = await readJson(c.req.raw);
+    const schema = tokenizeSchemaFor(json);
+    if (!schema) throw new ApiError(400, "body: give prompt (a string) or messages (a list)", { code: "invalid_value" });
+    const body: TokenizeBody = parseBody(schema, json);
     checkModel(deps, body.model);
     checkReady(deps);
     const tokens = await deps.engine.tokenize(tokenizeInput(body, c.get("requestId")));

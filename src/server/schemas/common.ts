@@ -109,6 +109,37 @@ export function formatParam(path: readonly PropertyKey[]): string | null {
   return out === "" ? null : out;
 }
 
+/** zod's own message for a union no branch of which matched (a schema's custom union message is kept). */
+const DEFAULT_UNION_MESSAGE = "Invalid input";
+
+/** A branch of a union that failed only because the value is not of its type (`expected string, received array`). */
+function typeMismatch(branch: readonly z.core.$ZodIssue[]): boolean {
+  return branch.length > 0 && branch.every((issue) => issue.code === "invalid_type" && issue.path.length === 0);
+}
+
+/**
+ * The issue worth reporting: zod reports a union none of whose branches matched as a bare "Invalid input". When the
+ * value has the type of exactly one branch (`stop` as an array of 17 strings), that branch's own issue is reported,
+ * under the union's path; when it has none of the branches' types, the types expected are named.
+ */
+export function reportableIssue(issue: z.core.$ZodIssue): { path: PropertyKey[]; message: string } {
+  if (issue.code !== "invalid_union" || issue.message !== DEFAULT_UNION_MESSAGE || issue.errors.length === 0) {
+    return { path: [...issue.path], message: issue.message };
+  }
+  const matched = issue.errors.filter((branch) => !typeMismatch(branch));
+  const inner = matched.length === 1 ? matched[0]![0] : undefined;
+  if (inner) {
+    const resolved = reportableIssue(inner);
+    return { path: [...issue.path, ...resolved.path], message: resolved.message };
+  }
+  if (matched.length === 0) {
+    const expected = [...new Set(issue.errors.flatMap((branch) => branch.map((i) => (i.code === "invalid_type" ? i.expected : ""))))];
+    const received = /received (\w+)$/.exec(issue.errors[0]![0]!.message)?.[1];
+    return { path: [...issue.path], message: `Invalid input: expected ${expected.join(" or ")}${received ? `, received ${received}` : ""}` };
+  }
+  return { path: [...issue.path], message: issue.message };
+}
+
 /**
  * Validates `body` with `schema`; the first issue becomes a 400 whose `param` names the field.
  *
@@ -118,7 +149,8 @@ export function formatParam(path: readonly PropertyKey[]): string | null {
 export function parseBody<T extends z.ZodType>(schema: T, body: unknown): z.infer<T> {
   const result = schema.safeParse(body);
   if (result.success) return result.data;
-  const issue = result.error.issues[0];
+  const first = result.error.issues[0];
+  const issue = first ? reportableIssue(first) : undefined;
   const param = issue ? formatParam(issue.path) : null;
   const message = issue ? `${param ?? "body"}: ${issue.message}` : "invalid request body";
   throw new ApiError(400, message, { param, code: "invalid_value" });

@@ -6,10 +6,25 @@
 import { z } from "zod";
 import type { ChatMessage, ContentPart, GenerateRequest, MessageToolCall, ToolChoice, ToolDefinition } from "../../engine/protocol.ts";
 import { ApiError } from "../errors.ts";
-import { MAX_STOP_LENGTH, MAX_STOP_STRINGS, toSampling } from "./common.ts";
+import { formatParam, MAX_STOP_LENGTH, MAX_STOP_STRINGS, toSampling } from "./common.ts";
 import { toolParametersProblem } from "./tool-schema.ts";
 
 const cacheControl = z.unknown().optional();
+
+/**
+ * A string or an array of `blocks`. A bad block is named by its index and field (`[1].input: …`), where zod's
+ * union alone reports only "Invalid input".
+ */
+function stringOrBlocks<T extends z.ZodType>(blocks: T) {
+  return z.union([z.string(), z.array(blocks)], {
+    error: (issue) => {
+      if (issue.code !== "invalid_union") return undefined;
+      if (!Array.isArray(issue.input)) return "expected a string or an array of content blocks";
+      const inner = issue.errors[1]?.[0];
+      return inner ? `${formatParam(inner.path) ?? ""}: ${inner.message}` : undefined;
+    },
+  });
+}
 const textBlock = z.object({ type: z.literal("text"), text: z.string(), cache_control: cacheControl, citations: z.unknown().optional() });
 const imageBlock = z.object({ type: z.literal("image"), source: z.looseObject({ type: z.string() }), cache_control: cacheControl });
 const documentBlock = z.object({ type: z.literal("document"), source: z.looseObject({ type: z.string() }), cache_control: cacheControl });
@@ -25,7 +40,7 @@ const toolUseBlock = z.object({
 const toolResultBlock = z.object({
   type: z.literal("tool_result"),
   tool_use_id: z.string().min(1),
-  content: z.union([z.string(), z.array(z.discriminatedUnion("type", [textBlock, imageBlock, documentBlock]))]).optional(),
+  content: stringOrBlocks(z.discriminatedUnion("type", [textBlock, imageBlock, documentBlock])).optional(),
   is_error: z.boolean().optional(),
   cache_control: cacheControl,
 });
@@ -45,7 +60,7 @@ const contentBlock = z.discriminatedUnion("type", [
 
 const message = z.object({
   role: z.enum(["user", "assistant"]),
-  content: z.union([z.string(), z.array(contentBlock)]),
+  content: stringOrBlocks(contentBlock),
 });
 
 const tool = z.object({
@@ -86,6 +101,26 @@ function checkTools(body: { tools?: z.infer<typeof tool>[] | undefined }, ctx: z
   });
 }
 
+/**
+ * Anthropic's rule: every message has content but a final assistant one (a prefill). An empty user turn would
+ * otherwise vanish from the prompt (a user message is its blocks), leaving the turns around it out of order.
+ */
+function checkContent(body: { messages: z.infer<typeof message>[] }, ctx: z.RefinementCtx): void {
+  body.messages.forEach((m, i) => {
+    if (m.content.length > 0 || (m.role === "assistant" && i === body.messages.length - 1)) return;
+    ctx.addIssue({
+      code: "custom",
+      path: ["messages", i, "content"],
+      message: "all messages must have non-empty content except for the optional final assistant message",
+    });
+  });
+}
+
+function checkPrompt(body: z.infer<z.ZodObject<typeof promptFields>>, ctx: z.RefinementCtx): void {
+  checkContent(body, ctx);
+  checkTools(body, ctx);
+}
+
 /** The Messages request body. */
 export const MessagesRequest = z
   .object({
@@ -101,10 +136,10 @@ export const MessagesRequest = z
     top_k: z.number().int().min(0).optional(),
     metadata: z.looseObject({ user_id: z.string().nullish() }).optional(),
   })
-  .superRefine(checkTools);
+  .superRefine(checkPrompt);
 
 /** The count_tokens request body: the prompt fields of a Messages request. */
-export const CountTokensRequest = z.object(promptFields).superRefine(checkTools);
+export const CountTokensRequest = z.object(promptFields).superRefine(checkPrompt);
 
 export type MessagesBody = z.infer<typeof MessagesRequest>;
 export type CountTokensBody = z.infer<typeof CountTokensRequest>;

@@ -53,7 +53,8 @@ const reasoningItem = z.object({
   status: z.string().optional(),
 });
 
-const inputItem = z.union([messageItem, functionCallItem, functionCallOutputItem, reasoningItem]);
+/** An input item, chosen by its `type` (absent: a message), so a bad item's error names its field. */
+const inputItem = z.discriminatedUnion("type", [messageItem, functionCallItem, functionCallOutputItem, reasoningItem]);
 
 const functionTool = z.object({
   type: z.literal("function"),

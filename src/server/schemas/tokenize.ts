@@ -23,6 +23,16 @@ const chatTokenize = z.object({
  */
 export const TokenizeRequest = z.union([completionTokenize, chatTokenize]);
 
+/**
+ * The {@link TokenizeRequest} branch a body means: `prompt` (which wins, as in vLLM, when both are given) or
+ * `messages`, so an error names the bad field instead of the union's "Invalid input"; null when it has neither.
+ */
+export function tokenizeSchemaFor(body: unknown): typeof completionTokenize | typeof chatTokenize | null {
+  if (typeof body !== "object" || body === null) return null;
+  if ("prompt" in body) return completionTokenize;
+  return "messages" in body ? chatTokenize : null;
+}
+
 /** `{tokens}`: the ids to turn back into text. */
 export const DetokenizeRequest = z.object({
   model: z.string().optional(),

@@ -71,7 +71,7 @@ const CHAT_CASES: [string, Record<string, unknown>, string][] = [
   ["messages missing", { messages: undefined }, "messages"],
   ["message role unknown", { messages: [{ role: "robot", content: "x" }] }, "messages[0].role"],
   ["message content wrong type", { messages: [{ role: "user", content: 5 }] }, "messages[0].content"],
-  ["content part unknown type", { messages: [{ role: "user", content: [{ type: "audio", x: 1 }] }] }, "messages[0].content"],
+  ["content part unknown type", { messages: [{ role: "user", content: [{ type: "audio", x: 1 }] }] }, "messages[0].content[0].type"],
   ["tool message without tool_call_id", { messages: [{ role: "tool", content: "x" }] }, "messages[0].tool_call_id"],
   ["model wrong type", { model: 5 }, "model"],
 ];
@@ -89,6 +89,49 @@ describe("chat parameter validation: 400 with param", () => {
       expect(engine.requests).toHaveLength(0);
     });
   }
+});
+
+describe("union fields: the error says what is wrong, not zod's bare \"Invalid input\"", () => {
+  const error = async (path: string, body: Record<string, unknown>) => {
+    const { app } = testApp();
+    const res = await post(app, path, body);
+    expect(res.status).toBe(400);
+    const { message, param } = (await res.json()).error;
+    return { message, param };
+  };
+  test("stop: 17 strings names the limit", async () => {
+    expect(await error("/v1/chat/completions", chatBody({ stop: Array.from({ length: 17 }, (_, i) => `s${i}`) }))).toEqual({
+      message: "stop: at most 16 stop strings",
+      param: "stop",
+    });
+  });
+  test("a value of none of the union's types names the types", async () => {
+    expect(await error("/v1/chat/completions", chatBody({ stop: 3 }))).toEqual({
+      message: "stop: Invalid input: expected string or array, received number",
+      param: "stop",
+    });
+    expect(await error("/v1/completions", { prompt: 5 })).toEqual({
+      message: "prompt: Invalid input: expected string or array, received number",
+      param: "prompt",
+    });
+  });
+  test("a bad content part names its field", async () => {
+    expect(await error("/v1/chat/completions", chatBody({ messages: [{ role: "user", content: [{ type: "text" }] }] }))).toEqual({
+      message: "messages[0].content[0].text: Invalid input: expected string, received undefined",
+      param: "messages[0].content[0].text",
+    });
+  });
+  test("Responses: a bad input item names its field", async () => {
+    expect(await error("/v1/responses", { input: [{ role: "tool", content: "x" }] })).toEqual({
+      message: 'input[0].role: Invalid option: expected one of "user"|"assistant"|"system"|"developer"',
+      param: "input[0].role",
+    });
+    expect(await error("/v1/responses", { input: [{ type: "function_call", name: "f", arguments: "{}" }] })).toEqual({
+      message: "input[0].call_id: Invalid input: expected string, received undefined",
+      param: "input[0].call_id",
+    });
+    expect((await error("/v1/responses", {})).message).toBe("input: Invalid input: expected string or array, received undefined");
+  });
 });
 
 describe("logit_bias errors", () => {
