@@ -8,8 +8,12 @@ export class ContextLengthError extends Error {
     readonly contextLength: number,
     readonly maxTokens?: number,
   ) {
-    const asked = maxTokens === undefined ? "" : ` plus max_tokens ${maxTokens}`;
-    super(`prompt of ${promptTokens} tokens${asked} exceeds the context length of ${contextLength} tokens`);
+    // OpenAI's and vLLM's wording, which clients match ("maximum context length") to shorten and retry.
+    const asked = maxTokens === undefined
+      ? `your prompt has ${promptTokens} tokens, which leaves no room for a completion. Please reduce the length of the prompt.`
+      : `you requested ${promptTokens + maxTokens} tokens (${promptTokens} in the prompt, ${maxTokens} in the completion). ` +
+        "Please reduce the length of the prompt or completion.";
+    super(`This model's maximum context length is ${contextLength} tokens. However, ${asked}`);
   }
 }
 

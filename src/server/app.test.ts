@@ -93,12 +93,13 @@ describe("errors have OpenAI's exact shape", () => {
     const res = await post(testApp().app, "/v1/completions", { prompt: "x".repeat(33 * 1024 * 1024) });
     expect(res.status).toBe(413);
   });
-  test("413 ContextLengthError", async () => {
+  test("400 context_length_exceeded for a ContextLengthError, worded as OpenAI and vLLM word it", async () => {
     const { app } = testApp(new FakeEngine(() => ({ throwBeforeStart: new ContextLengthError(5000, 4096) })));
     const res = await post(app, "/v1/chat/completions", chatBody({ stream: true }));
-    expect(res.status).toBe(413);
+    expect(res.status).toBe(400);
     expect(await error(res)).toEqual({
-      message: "prompt of 5000 tokens exceeds the context length of 4096 tokens",
+      message: "This model's maximum context length is 4096 tokens. However, your prompt has 5000 tokens, which leaves " +
+        "no room for a completion. Please reduce the length of the prompt.",
       type: "invalid_request_error",
       param: "messages",
       code: "context_length_exceeded",
@@ -106,8 +107,8 @@ describe("errors have OpenAI's exact shape", () => {
   });
   test("a request the engine refuses at submit leaves no live generation behind", async () => {
     const { app } = testApp(new FakeEngine(() => ({ throwBeforeStart: new ContextLengthError(5000, 4096) })));
-    expect((await post(app, "/v1/chat/completions", chatBody())).status).toBe(413);
-    expect((await post(app, "/v1/completions", { prompt: "x" })).status).toBe(413);
+    expect((await post(app, "/v1/chat/completions", chatBody())).status).toBe(400);
+    expect((await post(app, "/v1/completions", { prompt: "x" })).status).toBe(400);
     expect(app.inflight.size).toBe(0);
   });
   test("429 CapacityError with Retry-After", async () => {

@@ -24,9 +24,9 @@ export class ApiError extends Error {
   constructor(
     readonly status: ErrorStatus,
     message: string,
-    options: { type?: string; param?: string | null; code?: string | null; headers?: Record<string, string> } = {},
+    options: { type?: string; param?: string | null; code?: string | null; headers?: Record<string, string>; cause?: unknown } = {},
   ) {
-    super(message);
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.type = options.type ?? defaultType(status);
     this.param = options.param ?? null;
     this.code = options.code ?? null;
@@ -49,12 +49,13 @@ function defaultType(status: ErrorStatus): string {
  * a 500 whose message names no internals.
  *
  * @example
- *   const apiError = toApiError(new ContextLengthError(9000, 8192)); // status 413
+ *   const apiError = toApiError(new ContextLengthError(9000, 8192)); // status 400, code context_length_exceeded
  */
 export function toApiError(error: unknown): ApiError {
   if (error instanceof ApiError) return error;
   if (error instanceof ContextLengthError) {
-    return new ApiError(413, error.message, { param: "messages", code: "context_length_exceeded" });
+    // 400, as OpenAI and vLLM answer (the SDKs' BadRequestError); 413 is a body over --max-request-bytes.
+    return new ApiError(400, error.message, { param: "messages", code: "context_length_exceeded", cause: error });
   }
   if (error instanceof CapacityError) {
     const headers: Record<string, string> =

@@ -183,10 +183,10 @@ const errorResponse = (description: string) => ({ description, content: json("Er
 /** Error statuses every API route may answer, plus 401 where a key is required. */
 function errors(statuses: number[], auth: boolean): Record<string, unknown> {
   const text: Record<number, string> = {
-    400: "Invalid request (OpenAI error shape; `param` names the field).",
+    400: "Invalid request (OpenAI error shape; `param` names the field), or a prompt longer than the context (`context_length_exceeded`).",
     401: "Missing or wrong API key.",
     404: "Unknown model or route.",
-    413: "Body too large, or prompt longer than the context.",
+    413: "Body larger than --max-request-bytes.",
     415: "Content-Type is not application/json.",
     429: "Too many requests queued; retry after `Retry-After` seconds.",
     500: "Internal error.",

@@ -195,7 +195,7 @@ describe("vllm-mlx serve (compiled binary, openai client)", () => {
       method: "POST", headers: { "content-type": "application/json" },
       body: JSON.stringify({ model: MODEL, messages: hi, max_tokens: 5000 }), // past the 4096 context
     });
-    expect(res.status).toBe(413);
+    expect(res.status).toBe(400);
     const body = (await res.json()) as { error: Record<string, unknown> };
     expect(body.error).toMatchObject({ type: "invalid_request_error", code: "context_length_exceeded" });
     // Far past it (n × max_tokens over 16 contexts) the request is refused as malformed before any tokenizing.
@@ -204,7 +204,7 @@ describe("vllm-mlx serve (compiled binary, openai client)", () => {
       body: JSON.stringify({ model: MODEL, messages: hi, max_tokens: 100_000 }),
     });
     expect(huge.status).toBe(400);
-    expect(String(body.error.message)).toContain("exceeds the context length of 4096 tokens");
+    expect(String(body.error.message)).toContain("This model's maximum context length is 4096 tokens");
   });
 
   test("SIGTERM shuts down with exit code 0", async () => {

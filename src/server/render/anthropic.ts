@@ -1,4 +1,5 @@
 /** Output blocks in Anthropic's shapes: content blocks, stream events, stop reasons and the error body. */
+import { ContextLengthError } from "../../engine/protocol.ts";
 import type { ApiError } from "../errors.ts";
 import type { BlockEvent, BlocksEnd, OutputBlock } from "./output-blocks.ts";
 
@@ -75,7 +76,7 @@ const ERROR_TYPES: Record<number, string> = {
 
 /**
  * An error in Anthropic's shape, and the status Anthropic would answer with: a prompt longer than the context
- * is its 400 `invalid_request_error` (its 413 means a body too large).
+ * is its 400 `invalid_request_error` (its 413 means a body too large), worded as Anthropic words it.
  *
  * @example
  *   anthropicError(new ApiError(401, "invalid API key")) // { status: 401, body: { type: "error", error: { type: "authentication_error", ... } } }
@@ -83,10 +84,21 @@ const ERROR_TYPES: Record<number, string> = {
 export function anthropicError(error: ApiError, requestId?: string): { status: ApiError["status"]; body: Record<string, unknown> } {
   const status = error.code === "context_length_exceeded" ? 400 : error.status;
   const type = ERROR_TYPES[status] ?? (status >= 500 ? "api_error" : "invalid_request_error");
+  const message = error.cause instanceof ContextLengthError ? tooLong(error.cause) : error.message;
   return {
     status,
-    body: { type: "error", error: { type, message: error.message }, ...(requestId ? { request_id: requestId } : {}) },
+    body: { type: "error", error: { type, message }, ...(requestId ? { request_id: requestId } : {}) },
   };
+}
+
+/**
+ * Anthropic's words for a prompt over the context, which clients parse: Claude Code compacts on "prompt is too
+ * long", and lowers `max_tokens` from the numbers of "input length and `max_tokens` exceed context limit".
+ */
+function tooLong({ promptTokens, maxTokens, contextLength }: ContextLengthError): string {
+  if (maxTokens === undefined || promptTokens >= contextLength) return `prompt is too long: ${promptTokens} tokens > ${contextLength} maximum`;
+  return `input length and \`max_tokens\` exceed context limit: ${promptTokens} + ${maxTokens} > ${contextLength}, ` +
+    "decrease input length or `max_tokens` and try again";
 }
 
 /** Paths answered in Anthropic's error shape. */

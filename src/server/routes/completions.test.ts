@@ -34,9 +34,10 @@ describe("POST /v1/completions", () => {
   test("a prompt over the context names prompt, the field that holds it", async () => {
     const { app } = testApp(new FakeEngine(() => ({ throwBeforeStart: new ContextLengthError(5000, 4096, 16) })));
     const res = await post(app, "/v1/completions", { prompt: "x", max_tokens: 16 });
-    expect(res.status).toBe(413);
+    expect(res.status).toBe(400);
     expect((await res.json()).error).toEqual({
-      message: "prompt of 5000 tokens plus max_tokens 16 exceeds the context length of 4096 tokens",
+      message: "This model's maximum context length is 4096 tokens. However, you requested 5016 tokens (5000 in the " +
+        "prompt, 16 in the completion). Please reduce the length of the prompt or completion.",
       type: "invalid_request_error",
       param: "prompt",
       code: "context_length_exceeded",

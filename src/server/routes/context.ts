@@ -67,7 +67,7 @@ export async function startGeneration(
     generation?.close();
     if (!(error instanceof ContextLengthError)) throw error;
     const apiError = toApiError(error);
-    throw new ApiError(apiError.status, apiError.message, { param: promptParam, code: apiError.code });
+    throw new ApiError(apiError.status, apiError.message, { param: promptParam, code: apiError.code, cause: error });
   }
 }
 

@@ -138,12 +138,12 @@ describe("POST /v1/messages", () => {
   });
 
   test("errors in Anthropic's shape: document blocks, missing max_tokens, context length, unknown model, API key", async () => {
-    const { app: a } = app({ throwBeforeStart: new ContextLengthError(5000, 4096) });
+    const { app: a } = app({ throwBeforeStart: new ContextLengthError(5000, 4096, 1024) });
     const document = { type: "document", source: { type: "base64", media_type: "application/pdf", data: "JVBER" } };
     const cases: [Record<string, unknown>, number, string, string][] = [
       [body({ messages: [{ role: "user", content: [document] }] }), 400, "invalid_request_error", "messages[0].content[0]: document blocks are not supported"],
       [{ model: "test-model", messages: [{ role: "user", content: "Hi" }] }, 400, "invalid_request_error", "max_tokens"],
-      [body(), 400, "invalid_request_error", "context length"],
+      [body(), 400, "invalid_request_error", "prompt is too long: 5000 tokens > 4096 maximum"],
       [body({ model: "other" }), 404, "not_found_error", "other"],
     ];
     for (const [payload, status, type, text] of cases) {
@@ -161,6 +161,16 @@ describe("POST /v1/messages", () => {
     const allowed = await post(keyed, "/v1/messages", body(), { headers: { "x-api-key": "sk-x", "anthropic-version": "2023-06-01" } });
     expect(allowed.status).toBe(200);
     expect((await post(keyed, "/v1/chat/completions", { messages: [{ role: "user", content: "Hi" }] }, { headers: { "x-api-key": "sk-x" } })).status).toBe(200);
+  });
+
+  test("a prompt that fits but leaves too little for max_tokens gets Anthropic's wording, with the numbers clients parse", async () => {
+    const { app: a } = app({ throwBeforeStart: new ContextLengthError(4000, 4096, 1024) });
+    const res = await post(a, "/v1/messages", body());
+    expect(res.status).toBe(400);
+    expect((await res.json()).error).toEqual({
+      type: "invalid_request_error",
+      message: "input length and `max_tokens` exceed context limit: 4000 + 1024 > 4096, decrease input length or `max_tokens` and try again",
+    });
   });
 
   test("prefix-cache hits are cache_read_input_tokens, and not also input_tokens", async () => {

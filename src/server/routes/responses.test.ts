@@ -172,7 +172,7 @@ describe("POST /v1/responses", () => {
     expect((await (await post(a, "/v1/responses", { input: "Hi" })).json()).text).toEqual({ format: { type: "text" } });
     const { app: long } = app({ throwBeforeStart: new ContextLengthError(5000, 4096) });
     const res = await post(long, "/v1/responses", { input: "Hi" });
-    expect(res.status).toBe(413);
+    expect(res.status).toBe(400);
     expect((await res.json()).error).toMatchObject({ param: "input", code: "context_length_exceeded" });
   });
 
