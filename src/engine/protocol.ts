@@ -142,6 +142,13 @@ export interface ChatGenerateRequest {
   toolChoice?: ToolChoice;
   /** Extra template variables, e.g. `{ enable_thinking: false }`. */
   chatTemplateKwargs?: Record<string, unknown>;
+  /**
+   * The last message is an assistant turn to continue (a prefill: the output is what follows its text), as
+   * Anthropic treats a final assistant message and vLLM's `continue_final_message`.
+   */
+  continueFinalMessage?: boolean;
+  /** vLLM's `add_generation_prompt`: false renders the conversation without opening the assistant's turn (default true). */
+  addGenerationPrompt?: boolean;
   /** Per-request video sampling (`video_fps`, `video_max_frames`); unset fields take the server's defaults. */
   videoSampling?: { fps?: number; maxFrames?: number };
 }
@@ -239,6 +246,8 @@ export type TokenizeInput =
       tools?: ToolDefinition[];
       chatTemplateKwargs?: Record<string, unknown>;
       addGenerationPrompt: boolean;
+      /** As {@link ChatGenerateRequest.continueFinalMessage}; `addGenerationPrompt` is then ignored. */
+      continueFinalMessage?: boolean;
       addSpecialTokens: boolean;
     };
 

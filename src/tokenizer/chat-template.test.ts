@@ -189,3 +189,39 @@ describe("ChatTemplate", () => {
     expect(normalizeMessage({ role: "assistant", content: "x", reasoning: "r" })).toEqual({ role: "assistant", content: "x", reasoning_content: "r" });
   });
 });
+
+describe("continuing a final assistant message (a prefill)", () => {
+  const PREFILL: ChatMessage[] = [...SYSTEM_USER, { role: "assistant", content: "The answer is" }];
+
+  test("Qwen3: the turn stays open after the text, behind the template's empty think block", async () => {
+    const tok = await lenmlTokenizer("qwen3");
+    expect(tok.applyChatTemplate(PREFILL, { continueFinalMessage: true })).toBe(
+      "<|im_start|>system\nYou are a helpful assistant.<|im_end|>\n<|im_start|>user\nWhat is 2+2?<|im_end|>\n" +
+        "<|im_start|>assistant\n<think>\n\n</think>\n\nThe answer is",
+    );
+  });
+
+  test("Llama 3.1 trims contents: a prefill with a trailing space continues from the trimmed text", async () => {
+    const tok = await lenmlTokenizer("llama3_1");
+    const trailing: ChatMessage[] = [...SYSTEM_USER, { role: "assistant", content: "The answer is " }];
+    expect(tok.applyChatTemplate(trailing, { continueFinalMessage: true })).toBe(
+      "<|begin_of_text|><|start_header_id|>system<|end_header_id|>\n\nYou are a helpful assistant.<|eot_id|>" +
+        "<|start_header_id|>user<|end_header_id|>\n\nWhat is 2+2?<|eot_id|><|start_header_id|>assistant<|end_header_id|>\n\nThe answer is",
+    );
+  });
+
+  test("the last text part is the prefill; an empty final message is dropped for the generation prompt", () => {
+    const t = new ChatTemplate(undefined, {});
+    const parts: ChatMessage[] = [...SYSTEM_USER, { role: "assistant", content: [{ type: "text", text: "{" }] }];
+    expect(t.render(parts, { continueFinalMessage: true })).toEndWith("<|im_start|>assistant\n{");
+    const empty: ChatMessage[] = [...SYSTEM_USER, { role: "assistant", content: "" }];
+    expect(t.render(empty, { continueFinalMessage: true })).toBe(t.render(SYSTEM_USER));
+  });
+
+  test("no final assistant message, or a template that does not render its text, is a ChatTemplateError", () => {
+    const t = new ChatTemplate(undefined, {});
+    expect(() => t.render(SYSTEM_USER, { continueFinalMessage: true })).toThrow("needs an assistant message last");
+    const upper = new ChatTemplate("{% for m in messages %}{{ m.content | upper }}{% endfor %}", {});
+    expect(() => upper.render(PREFILL, { continueFinalMessage: true })).toThrow("cannot be continued");
+  });
+});

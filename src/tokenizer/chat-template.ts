@@ -33,8 +33,14 @@ export interface ToolDefinition {
 /** Options of {@link ChatTemplate.render}. */
 export interface ChatTemplateOptions {
   tools?: ToolDefinition[];
-  /** Append the assistant header so the model answers next (default true). */
+  /** Append the assistant header so the model answers next (default true; ignored with `continueFinalMessage`). */
   addGenerationPrompt?: boolean;
+  /**
+   * The last message is an assistant turn the model continues (a prefill): the prompt ends with its text, the turn
+   * left open (vLLM's `continue_final_message`, Anthropic's final assistant message). An empty one is dropped and the
+   * generation prompt added instead.
+   */
+  continueFinalMessage?: boolean;
   /** Extra template variables, e.g. `{enable_thinking: false}`. */
   chatTemplateKwargs?: Record<string, unknown>;
   /** RAG documents, for templates that take them. */
@@ -147,11 +153,22 @@ export class ChatTemplate {
 
   /** Renders a conversation to the prompt string. Empty `tools` is treated as no tools. */
   render(messages: ChatMessage[], options: ChatTemplateOptions = {}): string {
+    if (!options.continueFinalMessage) return this.#render(messages, options.addGenerationPrompt ?? true, options);
+    const last = messages.at(-1);
+    if (last?.role !== "assistant") {
+      throw new ChatTemplateError("continuing the final message needs an assistant message last", "no final assistant message");
+    }
+    const prefill = finalText(last.content);
+    if (prefill === "") return this.#render(messages.slice(0, -1), true, options);
+    return openTurn(this.#render(messages, false, options), prefill);
+  }
+
+  #render(messages: ChatMessage[], addGenerationPrompt: boolean, options: ChatTemplateOptions): string {
     const tools = options.tools !== undefined && options.tools.length > 0 ? options.tools : undefined;
     const context: Record<string, unknown> = { ...options.chatTemplateKwargs };
     for (const [key, value] of Object.entries(this.specialTokens)) if (value !== undefined) context[key] = value;
     context.messages = messages.map(normalizeMessage);
-    context.add_generation_prompt = options.addGenerationPrompt ?? true;
+    context.add_generation_prompt = addGenerationPrompt;
     if (tools !== undefined) context.tools = tools;
     if (options.documents !== undefined) context.documents = options.documents;
     const template = this.#select(tools !== undefined);
@@ -161,4 +178,24 @@ export class ChatTemplate {
       throw new ChatTemplateError(`chat template failed to render: ${errorText(e)}`, errorText(e));
     }
   }
+}
+
+/** The text a final assistant message is continued from: its string, or its last text part. */
+function finalText(content: ChatMessage["content"]): string {
+  if (typeof content === "string") return content;
+  const texts = (content ?? []).filter((part): part is { type: "text"; text: string } => part.type === "text");
+  return texts.at(-1)?.text ?? "";
+}
+
+/**
+ * `rendered` (the conversation with its final assistant turn closed) cut just after that turn's text, so the turn
+ * stays open. Templates that trim contents render the text trimmed; one that renders it otherwise cannot be continued.
+ */
+function openTurn(rendered: string, prefill: string): string {
+  for (const text of [prefill, prefill.trim()]) {
+    const at = text === "" ? -1 : rendered.lastIndexOf(text);
+    if (at !== -1) return rendered.slice(0, at + text.length);
+  }
+  throw new ChatTemplateError("the chat template does not render the final assistant message's text as given, so it cannot be continued",
+    "final message not found in the rendered prompt");
 }

@@ -10,7 +10,7 @@ import { QwenVlProcessor } from "../../models/vision/qwen-vl-processor.ts";
 import { ChatTemplateError, type ChatMessage as TemplateMessage, type ModelTokenizer } from "../../tokenizer/index.ts";
 import { type ChatGenerateRequest, type GenerateRequest, InvalidRequestError } from "../protocol.ts";
 import { type MediaPart, type MediaServingOptions, mediaParts, type PromptMedia, templateMessages } from "./media-inputs.ts";
-import { completionBudget, type PreparedPrompt, type PromptLimits } from "./prompt.ts";
+import { completionBudget, type PreparedPrompt, type PromptLimits, templateOptions } from "./prompt.ts";
 
 type ChatRequest = Extract<GenerateRequest, { kind: "chat" }>;
 
@@ -76,10 +76,7 @@ function processPart(part: MediaPart, decoded: DecodedMedia, processor: VisionPr
 function renderExpanded(tokenizer: ModelTokenizer, request: ChatRequest, processed: ProcessedMedia[], processor: VisionProcessor): string {
   let text: string;
   try {
-    text = tokenizer.applyChatTemplate(templateMessages(request.messages) as TemplateMessage[], {
-      ...(request.tools && request.tools.length > 0 ? { tools: request.tools } : {}),
-      ...(request.chatTemplateKwargs ? { chatTemplateKwargs: request.chatTemplateKwargs } : {}),
-    });
+    text = tokenizer.applyChatTemplate(templateMessages(request.messages) as TemplateMessage[], templateOptions(request));
   } catch (e) {
     if (e instanceof ChatTemplateError) throw new InvalidRequestError(e.message, "messages");
     throw e;

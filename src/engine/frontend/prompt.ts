@@ -1,6 +1,6 @@
 /** Request -> prompt token ids: chat templating, tokenization and the context-length check. */
-import { ChatTemplateError, type ChatMessage as TemplateMessage, type ModelTokenizer, TokenizerError } from "../../tokenizer/index.ts";
-import { type ChatMessage, ContextLengthError, type GenerateRequest, InvalidRequestError, type TokenizeInput } from "../protocol.ts";
+import { ChatTemplateError, type ChatTemplateOptions, type ChatMessage as TemplateMessage, type ModelTokenizer, TokenizerError } from "../../tokenizer/index.ts";
+import { type ChatGenerateRequest, type ChatMessage, ContextLengthError, type GenerateRequest, InvalidRequestError, type TokenizeInput } from "../protocol.ts";
 import { mediaParts, type PromptMedia } from "./media-inputs.ts";
 
 /** A tokenized prompt and the completion budget it leaves. */
@@ -31,13 +31,23 @@ function checkMessages(request: { messages: ChatMessage[] }, why = "this model h
   }
 }
 
-function renderChat(tokenizer: ModelTokenizer, request: Extract<GenerateRequest, { kind: "chat" }>): string {
+/**
+ * The chat template's options for a chat request or a chat tokenize input: tools, template variables, and how the
+ * prompt ends (the assistant's turn opened, a final assistant message continued, or neither).
+ */
+export function templateOptions(request: Pick<ChatGenerateRequest, "tools" | "chatTemplateKwargs" | "continueFinalMessage" | "addGenerationPrompt">): ChatTemplateOptions {
+  return {
+    ...(request.tools && request.tools.length > 0 ? { tools: request.tools } : {}),
+    ...(request.chatTemplateKwargs ? { chatTemplateKwargs: request.chatTemplateKwargs } : {}),
+    ...(request.continueFinalMessage ? { continueFinalMessage: true } : {}),
+    ...(request.addGenerationPrompt === false ? { addGenerationPrompt: false } : {}),
+  };
+}
+
+function renderChat(tokenizer: ModelTokenizer, request: ChatGenerateRequest): string {
   checkMessages(request);
   try {
-    return tokenizer.applyChatTemplate(request.messages as TemplateMessage[], {
-      ...(request.tools && request.tools.length > 0 ? { tools: request.tools } : {}),
-      ...(request.chatTemplateKwargs ? { chatTemplateKwargs: request.chatTemplateKwargs } : {}),
-    });
+    return tokenizer.applyChatTemplate(request.messages as TemplateMessage[], templateOptions(request));
   } catch (e) {
     if (e instanceof ChatTemplateError) throw new InvalidRequestError(e.message, "messages");
     throw e;
@@ -99,11 +109,7 @@ export function tokenizeInput(tokenizer: ModelTokenizer, input: TokenizeInput): 
   checkMessages(input, "counting tokens takes text only (image and video tokens are counted when generating)");
   let text: string;
   try {
-    text = tokenizer.applyChatTemplate(input.messages as TemplateMessage[], {
-      addGenerationPrompt: input.addGenerationPrompt,
-      ...(input.tools && input.tools.length > 0 ? { tools: input.tools } : {}),
-      ...(input.chatTemplateKwargs ? { chatTemplateKwargs: input.chatTemplateKwargs } : {}),
-    });
+    text = tokenizer.applyChatTemplate(input.messages as TemplateMessage[], templateOptions(input));
   } catch (e) {
     if (e instanceof ChatTemplateError) throw new InvalidRequestError(e.message, "messages");
     throw e;

@@ -107,6 +107,26 @@ describe("POST /v1/chat/completions, non-streaming", () => {
 });
 
 describe("tool calls, non-streaming", () => {
+  test("continue_final_message (vLLM's) continues a final assistant message; add_generation_prompt false reaches the engine", async () => {
+    const { app, engine } = testApp(new FakeEngine(() => ({ outputs: [[" Ada."]] })));
+    const messages = [{ role: "user", content: "Your name?" }, { role: "assistant", content: "My name is" }];
+    const res = await post(app, "/v1/chat/completions", chatBody({ messages, continue_final_message: true, add_generation_prompt: false }));
+    expect(res.status).toBe(200);
+    expect((await res.json()).choices[0].message.content).toBe(" Ada.");
+    expect(engine.requests[0]).toMatchObject({ continueFinalMessage: true, addGenerationPrompt: false });
+    expect(await post(app, "/v1/chat/completions", chatBody({ messages, add_generation_prompt: false })).then((r) => r.status)).toBe(200);
+    expect(engine.requests[1]).not.toHaveProperty("continueFinalMessage");
+    const cases: [Record<string, unknown>, string][] = [
+      [{ messages, continue_final_message: true, add_generation_prompt: true }, "continue_final_message: cannot be true together with add_generation_prompt"],
+      [{ continue_final_message: true }, "messages: continue_final_message needs an assistant message last"],
+    ];
+    for (const [extra, message] of cases) {
+      const bad = await post(app, "/v1/chat/completions", chatBody(extra));
+      expect(bad.status).toBe(400);
+      expect((await bad.json()).error.message).toBe(message);
+    }
+  });
+
   test("hermes parallel calls after text", async () => {
     const out = 'Checking.\n<tool_call>\n{"name": "get_weather", "arguments": {"city": "Paris"}}\n</tool_call>\n<tool_call>\n{"name": "get_time", "arguments": {}}\n</tool_call>';
     const { app } = testApp(new FakeEngine(() => ({ outputs: [[out]] })));

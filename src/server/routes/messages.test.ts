@@ -225,6 +225,26 @@ describe("POST /v1/messages", () => {
     expect(request.messages).toEqual([{ role: "user", content: "Hi" }, { role: "assistant", content: "" }]);
   });
 
+  test("a final assistant message is a prefill the engine continues; one with trailing whitespace is refused", async () => {
+    const { app: a, engine } = app({ outputs: [[" Ada."]] });
+    const turns = (last: unknown) => body({ messages: [{ role: "user", content: "Your name?" }, { role: "assistant", content: last }] });
+    const res = await post(a, "/v1/messages", turns("Hello, my name is"));
+    expect(res.status).toBe(200);
+    expect((await res.json()).content).toEqual([{ type: "text", text: " Ada.", citations: null }]);
+    expect(engine.requests[0]).toMatchObject({ kind: "chat", continueFinalMessage: true });
+    expect((await post(a, "/v1/messages/count_tokens", turns("Hello, my name is"))).status).toBe(200);
+    expect(engine.tokenizeInputs.at(-1)).toMatchObject({ kind: "chat", continueFinalMessage: true });
+    // A final assistant turn of tool calls is history, not a prefill.
+    const call = [{ type: "tool_use", id: "toolu_1", name: "get_weather", input: { city: "Paris" } }];
+    expect((await post(a, "/v1/messages", turns(call))).status).toBe(200);
+    expect(engine.requests[1]).not.toHaveProperty("continueFinalMessage");
+    for (const last of ["Hello, my name is ", [{ type: "text", text: "Hi\n" }]]) {
+      const bad = await post(a, "/v1/messages", turns(last));
+      expect(bad.status).toBe(400);
+      expect((await bad.json()).error.message).toBe("messages[1].content: final assistant content cannot end with trailing whitespace");
+    }
+  });
+
   test("an unknown path under /v1/messages/ is a 404 in Anthropic's shape", async () => {
     const { app: a } = app({ outputs: [["ok"]] });
     const res = await a.request("/v1/messages/batches");

@@ -37,12 +37,13 @@ export function registerMessagesRoutes(app: Hono<AppEnv>, deps: RouteDeps): void
   app.post("/v1/messages/count_tokens", async (c) => {
     const body = parseBody(CountTokensRequest, await readJson(c.req.raw));
     checkModel(deps, body.model);
-    const { tools, chatTemplateKwargs } = toPromptOptions(body);
+    const { tools, chatTemplateKwargs, continueFinalMessage } = toPromptOptions(body);
     const ids = await deps.engine.tokenize({
       kind: "chat",
       messages: toChatMessages(body),
       ...(tools ? { tools } : {}),
       ...(chatTemplateKwargs ? { chatTemplateKwargs } : {}),
+      ...(continueFinalMessage ? { continueFinalMessage } : {}),
       addGenerationPrompt: true,
       addSpecialTokens: true,
     });

@@ -30,6 +30,16 @@ describe("POST /tokenize and /detokenize", () => {
     expect(String.fromCodePoint(...noPrompt.tokens)).toBe("user: Hi\n");
   });
 
+  test("continue_final_message reaches the template; it needs an assistant message last", async () => {
+    const { app, engine } = testApp(new FakeEngine());
+    const messages = [{ role: "user", content: "Hi" }, { role: "assistant", content: "Hel" }];
+    expect((await post(app, "/tokenize", { messages, continue_final_message: true })).status).toBe(200);
+    expect(engine.tokenizeInputs[0]).toMatchObject({ kind: "chat", continueFinalMessage: true });
+    const bad = await post(app, "/tokenize", { messages: messages.slice(0, 1), continue_final_message: true });
+    expect(bad.status).toBe(400);
+    expect((await bad.json()).error.message).toBe("messages: continue_final_message needs an assistant message last");
+  });
+
   test("detokenize round-trips; an id outside the vocabulary is a 400; a bad body is a 400", async () => {
     const { app } = testApp(new FakeEngine());
     const { tokens } = await (await post(app, "/tokenize", { prompt: "héllo", add_special_tokens: false })).json();

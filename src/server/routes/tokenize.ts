@@ -11,6 +11,9 @@ function tokenizeInput(body: TokenizeBody, requestId: string): TokenizeInput {
   if ("prompt" in body) return { kind: "text", prompt: body.prompt, addSpecialTokens: body.add_special_tokens };
   // The chat route's own translation, so messages and tools render here exactly as they do for generation.
   const chat = toChatGenerateRequest({ messages: body.messages, tools: body.tools, chat_template_kwargs: body.chat_template_kwargs }, requestId);
+  if (body.continue_final_message && body.messages.at(-1)?.role !== "assistant") {
+    throw new ApiError(400, "messages: continue_final_message needs an assistant message last", { param: "messages", code: "invalid_value" });
+  }
   if (chat.kind !== "chat") throw new Error("unreachable");
   return {
     kind: "chat",
@@ -18,6 +21,7 @@ function tokenizeInput(body: TokenizeBody, requestId: string): TokenizeInput {
     ...(chat.tools ? { tools: chat.tools } : {}),
     ...(chat.chatTemplateKwargs ? { chatTemplateKwargs: chat.chatTemplateKwargs } : {}),
     addGenerationPrompt: body.add_generation_prompt,
+    ...(body.continue_final_message ? { continueFinalMessage: true } : {}),
     addSpecialTokens: body.add_special_tokens,
   };
 }

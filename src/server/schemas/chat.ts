@@ -52,6 +52,23 @@ const toolChoice = z.union([
   z.object({ type: z.literal("function"), function: z.object({ name: z.string() }) }),
 ]);
 
+/**
+ * `continue_final_message` needs an assistant message last, and cannot be asked together with an explicit
+ * `add_generation_prompt: true` (vLLM's rule; left unset, the generation prompt is simply not added).
+ */
+function checkContinuation(
+  body: { messages: { role: string }[]; continue_final_message?: boolean | null; add_generation_prompt?: boolean | null },
+  ctx: z.RefinementCtx,
+): void {
+  if (!body.continue_final_message) return;
+  if (body.add_generation_prompt === true) {
+    ctx.addIssue({ code: "custom", path: ["continue_final_message"], message: "cannot be true together with add_generation_prompt" });
+  }
+  if (body.messages.at(-1)?.role !== "assistant") {
+    ctx.addIssue({ code: "custom", path: ["messages"], message: "continue_final_message needs an assistant message last" });
+  }
+}
+
 /** The chat request body. Unknown keys are ignored. */
 export const ChatCompletionRequest = z
   .object({
@@ -66,10 +83,14 @@ export const ChatCompletionRequest = z
     response_format: responseFormat.nullish(),
     ...structuredFields,
     chat_template_kwargs: z.record(z.string(), z.unknown()).nullish(),
+    // vLLM's: continue the final assistant message (a prefill), or render without opening the assistant's turn.
+    continue_final_message: z.boolean().nullish(),
+    add_generation_prompt: z.boolean().nullish(),
     video_fps: z.number().positive().max(60).nullish(),
     video_max_frames: z.number().int().min(2).max(1024).nullish(),
   })
   .superRefine((body, ctx) => {
+    checkContinuation(body, ctx);
     body.tools?.forEach((t, i) => {
       const problem = t.function.parameters === undefined ? null : toolParametersProblem(t.function.parameters);
       if (problem) ctx.addIssue({ code: "custom", path: ["tools", i, "function", "parameters"], message: problem });
@@ -148,6 +169,8 @@ export function toChatGenerateRequest(body: ChatCompletionBody, requestId: strin
       : {}),
     ...(toolChoice === undefined ? {} : { toolChoice }),
     ...(body.chat_template_kwargs ? { chatTemplateKwargs: body.chat_template_kwargs } : {}),
+    ...(body.continue_final_message ? { continueFinalMessage: true } : {}),
+    ...(body.add_generation_prompt === false ? { addGenerationPrompt: false } : {}),
     ...(body.video_fps != null || body.video_max_frames != null
       ? { videoSampling: { ...(body.video_fps != null ? { fps: body.video_fps } : {}), ...(body.video_max_frames != null ? { maxFrames: body.video_max_frames } : {}) } }
       : {}),

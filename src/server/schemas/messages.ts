@@ -116,8 +116,19 @@ function checkContent(body: { messages: z.infer<typeof message>[] }, ctx: z.Refi
   });
 }
 
+/** Anthropic's rule for a prefill: the final assistant message's text may not end in whitespace. */
+function checkPrefill(body: { messages: z.infer<typeof message>[] }, ctx: z.RefinementCtx): void {
+  const last = body.messages.at(-1);
+  if (last?.role !== "assistant") return;
+  const texts = typeof last.content === "string" ? [last.content] : last.content.flatMap((b) => (b.type === "text" ? [b.text] : []));
+  if (/\s$/.test(texts.at(-1) ?? "")) {
+    ctx.addIssue({ code: "custom", path: ["messages", body.messages.length - 1, "content"], message: "final assistant content cannot end with trailing whitespace" });
+  }
+}
+
 function checkPrompt(body: z.infer<z.ZodObject<typeof promptFields>>, ctx: z.RefinementCtx): void {
   checkContent(body, ctx);
+  checkPrefill(body, ctx);
   checkTools(body, ctx);
 }
 
@@ -229,11 +240,15 @@ export function toChatMessages(body: CountTokensBody): ChatMessage[] {
   return out;
 }
 
-/** The prompt's tools, tool choice and template kwargs, as both endpoints render them. */
+/**
+ * The prompt's tools, tool choice and template kwargs, as both endpoints render them. A final assistant message
+ * without tool calls is a prefill the model continues (`continueFinalMessage`), as Anthropic answers it.
+ */
 export function toPromptOptions(body: CountTokensBody): {
   tools?: ToolDefinition[];
   toolChoice?: ToolChoice;
   chatTemplateKwargs?: Record<string, unknown>;
+  continueFinalMessage?: boolean;
   parallelToolCalls: boolean;
 } {
   const choice = body.tool_choice;
@@ -259,8 +274,11 @@ export function toPromptOptions(body: CountTokensBody): {
         ? { type: "function", function: { name: choice.name } }
         : "auto";
   const kwargs = body.thinking === undefined ? undefined : { enable_thinking: body.thinking.type !== "disabled" };
+  const last = body.messages.at(-1)!;
+  const prefill = last.role === "assistant" && (typeof last.content === "string" || !last.content.some((b) => b.type === "tool_use"));
   return {
     ...(tools ? { tools } : {}),
+    ...(prefill ? { continueFinalMessage: true } : {}),
     ...(toolChoice ? { toolChoice } : {}),
     ...(kwargs ? { chatTemplateKwargs: kwargs } : {}),
     parallelToolCalls: !(choice !== undefined && choice.type !== "none" && choice.disable_parallel_tool_use === true),

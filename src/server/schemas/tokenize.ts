@@ -14,12 +14,13 @@ const chatTokenize = z.object({
   tools: ChatCompletionRequest.shape.tools,
   chat_template_kwargs: ChatCompletionRequest.shape.chat_template_kwargs,
   add_generation_prompt: z.boolean().default(true),
+  continue_final_message: z.boolean().default(false),
   add_special_tokens: z.boolean().default(false),
 });
 
 /**
  * `{prompt, add_special_tokens = true}` or `{messages, tools?, chat_template_kwargs?, add_generation_prompt = true,
- * add_special_tokens = false}`, as vLLM takes them.
+ * continue_final_message = false, add_special_tokens = false}`, as vLLM takes them.
  */
 export const TokenizeRequest = z.union([completionTokenize, chatTokenize]);
 
