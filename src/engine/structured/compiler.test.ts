@@ -129,7 +129,16 @@ describe("unsupported features are refused by name", () => {
       .toBe(`${P}: JSON schema string format 'color' is not supported (at #/anyOf/0)`);
     expect((await refusal(() => checkSchema([], P))).message).toBe(`${P}: a JSON schema must be an object or a boolean (at #)`);
     expect(() => checkSchema(true, P)).not.toThrow();
-    expect(() => checkSchema({ allOf: [{ type: "object" }], $ref: "#/$defs/x", format: "date-time" }, P)).not.toThrow();
+    expect(() => checkSchema({ allOf: [{ type: "object" }], $ref: "#/$defs/x", $defs: { x: {} }, format: "date-time" }, P)).not.toThrow();
+  });
+
+  test("a local $ref must point at something in the schema (the grammar engine's own failure is not the user's message)", async () => {
+    const tree = { type: "object", properties: { next: { $ref: "#" }, item: { $ref: "#/$defs/It%25em" }, a: { $ref: "#/definitions/a~1b" } },
+      $defs: { "It%em": { type: "string" } }, definitions: { "a/b": { type: "integer" } } };
+    expect(() => checkSchema(tree, P)).not.toThrow();
+    expect((await refusal(() => checkSchema({ properties: { x: { $ref: "#/$defs/Missing" } } }, P))).message)
+      .toBe(`${P}: JSON schema '$ref' '#/$defs/Missing' points at nothing in the schema (at #/properties/x)`);
+    expect((await refusal(() => checkSchema({ items: { $ref: "#/%E0%A4%A" } }, P))).message).toContain("points at nothing");
   });
 
   test("validateSpec: spec checks, and xgrammar's own refusals carry its message", async () => {
@@ -140,7 +149,8 @@ describe("unsupported features are refused by name", () => {
     const badEbnf = await refusal(() => validateSpec({ type: "grammar", grammar: "root ::= undefined_rule" }));
     expect(badEbnf.message).toMatch(/^structured_outputs\.grammar: .*undefined_rule/);
     const toolSchema = await refusal(() => validateSpec({ type: "tool_call", format: "hermes", tools: [{ name: "f", parameters: { type: "object", not: {} } }] }));
-    expect(toolSchema.message).toBe("tool_choice: JSON schema keyword 'not' is not supported (at #(f))");
+    expect(toolSchema.message).toBe("tools: JSON schema keyword 'not' is not supported (at #(f))");
+    expect(toolSchema.param).toBe("tools");
     await validateSpec({ type: "json_schema", schema: { type: "object", properties: { a: { type: "string" } } } });
   });
 

@@ -54,7 +54,7 @@ const SUBSCHEMAS = ["items", "additionalProperties", "propertyNames", "not", "if
  *   checkSchema({ type: "array", uniqueItems: true }, "response_format.json_schema.schema")
  *   // throws StructuredOutputError("... 'uniqueItems' is not supported (at #) ...")
  */
-export function checkSchema(schema: unknown, param: string, at = "#"): void {
+export function checkSchema(schema: unknown, param: string, at = "#", root: unknown = schema): void {
   if (typeof schema === "boolean") return;
   if (schema === null || typeof schema !== "object" || Array.isArray(schema)) {
     throw new StructuredOutputError(`${param}: a JSON schema must be an object or a boolean (at ${at})`, param);
@@ -69,18 +69,37 @@ export function checkSchema(schema: unknown, param: string, at = "#"): void {
   if (typeof s.$ref === "string" && !s.$ref.startsWith("#")) {
     throw new StructuredOutputError(`${param}: JSON schema '$ref' to another document ('${s.$ref}') is not supported (at ${at})`, param);
   }
+  if (typeof s.$ref === "string" && (s.$ref === "#" || s.$ref.startsWith("#/")) && pointerTarget(root, s.$ref) === undefined) {
+    throw new StructuredOutputError(`${param}: JSON schema '$ref' '${s.$ref}' points at nothing in the schema (at ${at})`, param);
+  }
   if (typeof s.format === "string" && !FORMATS.has(s.format)) {
     throw new StructuredOutputError(`${param}: JSON schema string format '${s.format}' is not supported (at ${at})`, param);
   }
   for (const key of SUBSCHEMA_MAPS) {
     const map = s[key];
-    if (map && typeof map === "object") for (const [name, sub] of Object.entries(map)) checkSchema(sub, param, `${at}/${key}/${name}`);
+    if (map && typeof map === "object") for (const [name, sub] of Object.entries(map)) checkSchema(sub, param, `${at}/${key}/${name}`, root);
   }
   for (const key of SUBSCHEMA_LISTS) {
     const list = s[key];
-    if (Array.isArray(list)) list.forEach((sub, i) => checkSchema(sub, param, `${at}/${key}/${i}`));
+    if (Array.isArray(list)) list.forEach((sub, i) => checkSchema(sub, param, `${at}/${key}/${i}`, root));
   }
-  for (const key of SUBSCHEMAS) if (key in s && typeof s[key] === "object") checkSchema(s[key], param, `${at}/${key}`);
+  for (const key of SUBSCHEMAS) if (key in s && typeof s[key] === "object") checkSchema(s[key], param, `${at}/${key}`, root);
+}
+
+/** What a local JSON pointer (`#`, `#/$defs/Item`, with `~0`, `~1` and %-escapes) names in `root`; undefined if nothing. */
+function pointerTarget(root: unknown, ref: string): unknown {
+  let node = root;
+  let tokens: string[];
+  try {
+    tokens = ref === "#" ? [] : ref.slice(2).split("/").map((t) => decodeURIComponent(t).replaceAll("~1", "/").replaceAll("~0", "~"));
+  } catch {
+    return undefined; // a malformed %-escape
+  }
+  for (const token of tokens) {
+    if (node === null || typeof node !== "object" || !Object.hasOwn(node, token)) return undefined;
+    node = (node as Record<string, unknown>)[token];
+  }
+  return node;
 }
 
 /** Checks a spec's own shape (schemas, lists) before any grammar is built. */
@@ -94,7 +113,8 @@ export function checkSpec(spec: StructuredOutputSpec, param: string): void {
       return;
     case "tool_call":
       if (spec.tools.length === 0) throw new StructuredOutputError(`${param}: no tools to call`, param);
-      for (const t of spec.tools) checkSchema(t.parameters, param, `#(${t.name})`);
+      // A tool's schema is the tools' field, whatever field forced the call.
+      for (const t of spec.tools) checkSchema(t.parameters, "tools", `#(${t.name})`);
       return;
     default:
       return;
