@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { mkdtempSync, readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ProgressBar } from "../bench/progress.ts";
@@ -9,7 +9,7 @@ import {
   BenchArgError, checkFlags, parseConcurrencyList, parseGoodput, parseIntFlag, parseRequestRate,
 } from "./bench-args.ts";
 import { parseBenchServeArgs, runBenchServe } from "./bench-serve.ts";
-import { type ClosableEngine, parseBenchArgs, runBench } from "./bench.ts";
+import { type ClosableEngine, parseBenchArgs, readyEngineFactory, runBench } from "./bench.ts";
 
 const MAIN = join(import.meta.dir, "main.ts");
 const dir = mkdtempSync(join(tmpdir(), "bench-cli-"));
@@ -86,6 +86,40 @@ describe("bench argument parsing", () => {
     expect(help.code).toBe(0);
     expect(help.out).toContain("--request-rate");
     expect(cli(["bench", "--help"]).out).toContain("--max-tokens");
+  });
+});
+
+describe("bench <model> start-up", () => {
+  test("readyEngineFactory closes an engine whose model failed to load, then rethrows", async () => {
+    const closes: (number | undefined)[] = [];
+    const failing = readyEngineFactory(async () => {
+      const engine = fakeEngine() as ReturnType<typeof fakeEngine> & { ready: Promise<void> };
+      engine.ready = Promise.reject(new Error("model load failed: truncated"));
+      engine.close = async (timeoutMs?: number) => void closes.push(timeoutMs);
+      return engine;
+    });
+    expect(failing({ model: "m" })).rejects.toThrow("model load failed: truncated");
+    await Bun.sleep(0);
+    expect(closes).toEqual([1000]);
+    const ok = fakeEngine() as ReturnType<typeof fakeEngine> & { ready: Promise<void> };
+    ok.ready = Promise.resolve();
+    const started: unknown[] = [];
+    expect(await readyEngineFactory(async (options) => (started.push(options), ok))({ model: "m" })).toBe(ok);
+    expect(started).toEqual([{ model: "m", waitReady: false }]);
+    expect(ok.closed).toBe(false);
+  });
+
+  test("the compiled-in engine loads, and a corrupt model file ends the command with its error and exit code 1", () => {
+    const bad = join(dir, "corrupt.gguf");
+    writeFileSync(bad, "GGUF not really a gguf file");
+    const started = performance.now();
+    const p = Bun.spawnSync([process.execPath, MAIN, "bench", bad, "--prompts", "1"], {
+      env: { ...process.env, NO_COLOR: "1" }, stdout: "pipe", stderr: "pipe", timeout: 60_000 });
+    expect(p.signalCode).toBeUndefined();
+    expect(p.exitCode).toBe(1);
+    expect(p.stderr.toString()).toContain("corrupt.gguf");
+    expect(p.stderr.toString()).not.toContain("no engine to benchmark");
+    expect(performance.now() - started).toBeLessThan(60_000);
   });
 });
 

@@ -78,18 +78,44 @@ export function parseBenchArgs(args: RawArgs): BenchConfig {
   };
 }
 
-/** Loads `createEngine` from src/engine/create.ts at run time (it may not exist in this build). */
+/**
+ * Loads `createEngine` from src/engine/create.ts when a benchmark starts (not when the CLI does). The specifier is a
+ * literal so that `bun build --compile` bundles the module: a computed one left the binary without it.
+ */
 export async function loadEngineFactory(): Promise<EngineFactory> {
-  const path = "../engine/create.ts";
   let module: { createEngine?: unknown };
   try {
-    module = (await import(path)) as { createEngine?: unknown };
+    module = (await import("../engine/create.ts")) as { createEngine?: unknown };
   } catch (error) {
     throw new Error(`this build has no engine to benchmark in-process (${(error as Error).message}); ` +
       "use vllm-mlx bench serve --url against a running server");
   }
   if (typeof module.createEngine !== "function") throw new Error("src/engine/create.ts exports no createEngine");
-  return module.createEngine as EngineFactory;
+  return readyEngineFactory(module.createEngine as StartingEngineFactory);
+}
+
+/** `createEngine` started without waiting for the model: its engine, whose `ready` settles once it loaded or failed. */
+type StartingEngineFactory = (options: { model: string; waitReady: false }) =>
+  Promise<ClosableEngine & { ready: Promise<void>; close(timeoutMs?: number): Promise<void> }>;
+
+/**
+ * An {@link EngineFactory} that waits for the model and, when it fails to load, closes the engine before
+ * rethrowing: its worker threads would otherwise keep `bench` running after it printed the error.
+ *
+ * @example
+ *   const createEngine = readyEngineFactory((await import("../engine/create.ts")).createEngine);
+ */
+export function readyEngineFactory(start: StartingEngineFactory): EngineFactory {
+  return async ({ model }) => {
+    const engine = await start({ model, waitReady: false });
+    try {
+      await engine.ready;
+    } catch (error) {
+      await engine.close(1000).catch(() => undefined);
+      throw error;
+    }
+    return engine;
+  };
 }
 
 /** MLX allocator figures, when the MLX library is loadable. */

@@ -1,6 +1,6 @@
 /** Image decoding with sharp: header-checked size, EXIF orientation, sRGB, alpha dropped, 8-bit RGB out. */
 import type { Metadata } from "sharp";
-import { MediaError, throwIfCancelled } from "./errors.ts";
+import { MediaError, overPixelLimit, throwIfCancelled } from "./errors.ts";
 import { loadSharp } from "./sharp.ts";
 
 /** Decoded pixels, row-major `[height, width, 3]` RGB bytes. */
@@ -31,8 +31,7 @@ export async function decodeImage(bytes: Uint8Array, maxPixels: number, signal?:
   const { width, height } = meta;
   if (!width || !height) throw new MediaError("the image header has no size");
   if (width * height > maxPixels) {
-    const mp = (n: number) => (n / 1e6).toFixed(1);
-    throw new MediaError(`the image is ${width}x${height} (${mp(width * height)} megapixels), over the ${mp(maxPixels)}-megapixel limit`);
+    throw new MediaError(overPixelLimit("image", width, height, maxPixels));
   }
   throwIfCancelled(signal);
   try {

@@ -32,6 +32,8 @@ beforeAll(async () => {
   await writeFile(join(dir, "secret.png"), await gradientImage(8, 8));
   await symlink(join(dir, "secret.png"), join(allowed, "escape.png"));
   await writeFile(join(allowed, "empty.png"), new Uint8Array());
+  await writeFile(join(allowed, "..dots.png"), await gradientImage(4, 4));
+  await symlink(dir, join(allowed, "up"));
   policy = { ...DEFAULT_MEDIA_POLICY, allowedLocalPath: allowed };
 });
 afterAll(() => rm(dir, { recursive: true, force: true }));
@@ -61,7 +63,8 @@ describe("images", () => {
     expect(await failure(loadMedia({ kind: "image", ref: "data:image/png;base64," }, policy))).toBe("the image file is empty");
     const pdf = new TextEncoder().encode("%PDF-1.7\n%....");
     expect(await failure(loadMedia({ kind: "image", ref: dataUrl("image/png", pdf) }, policy))).toMatch(/not a recognised image format/);
-    expect(await failure(loadMedia({ kind: "image", ref: dataUrl("application/pdf", pdf) }, policy))).toMatch(/must declare a image\//);
+    expect(await failure(loadMedia({ kind: "image", ref: dataUrl("application/pdf", pdf) }, policy))).toBe("a data URL for an image must declare an image/ type (got 'application/pdf')");
+    expect(await failure(loadMedia({ kind: "video", ref: dataUrl("image/png", png), sampling: SAMPLING }, policy))).toBe("a data URL for a video must declare a video/ type (got 'image/png')");
     const avif = new TextEncoder().encode("\0\0\0\x18ftypavif\0\0\0\0mif1");
     expect(await failure(loadMedia({ kind: "image", ref: dataUrl("image/avif", avif) }, policy))).toBe("unsupported media type image/avif for an image part");
   });
@@ -71,6 +74,15 @@ describe("images", () => {
     const message = await failure(loadMedia({ kind: "image", ref: dataUrl("image/png", pngHeaderOnly(10_000, 10_000)) }, policy));
     expect(message).toBe("the image is 10000x10000 (100.0 megapixels), over the 64.0-megapixel limit");
     expect(performance.now() - started).toBeLessThan(2000);
+  });
+
+  test("under a limit below 0.1 megapixels, images and video frames are measured in pixels", async () => {
+    const small = { ...policy, maxImagePixels: 1000 };
+    expect(await failure(loadMedia({ kind: "image", ref: dataUrl("image/png", await gradientImage(64, 64)) }, small)))
+      .toBe("the image is 64x64 (4096 pixels), over the 1000-pixel limit");
+    const mp4 = await testVideo(4, 10, 64, 48);
+    expect(await failure(loadMedia({ kind: "video", ref: dataUrl("video/mp4", mp4), sampling: SAMPLING }, small)))
+      .toBe("the video is 64x48 (3072 pixels), over the 1000-pixel limit");
   });
 });
 
@@ -89,6 +101,24 @@ describe("local paths", () => {
     expect(await failure(loadMedia({ kind: "image", ref: "relative.png" }, policy))).toMatch(/must be absolute/);
     expect(await failure(loadMedia({ kind: "image", ref: join(allowed, "ok.png") }, DEFAULT_MEDIA_POLICY))).toMatch(/--allowed-local-media-path/);
     expect(await failure(loadMedia({ kind: "image", ref: "ftp://example.com/a.png" }, policy))).toMatch(/unsupported media URL scheme 'ftp'/);
+  });
+
+  test("a file whose name starts with two dots is under the folder, and the folder itself is not a file", async () => {
+    const item = await loadMedia({ kind: "image", ref: join(allowed, "..dots.png") }, policy);
+    expect(item.kind === "image" && [item.image.width, item.image.height]).toEqual([4, 4]);
+    expect(await failure(loadMedia({ kind: "image", ref: allowed }, policy))).toBe("the local media path is not a file");
+  });
+
+  test("a missing file is named missing only under the folder, so paths elsewhere cannot be probed", async () => {
+    const outside = "the local media path is outside the folder allowed by --allowed-local-media-path";
+    expect(await failure(loadMedia({ kind: "image", ref: join(allowed, "nope.png") }, policy))).toBe("the local media file does not exist");
+    expect(await failure(loadMedia({ kind: "image", ref: join(allowed, "sub", "nope.png") }, policy))).toBe("the local media file does not exist");
+    // An existing and a missing file outside answer alike, also through a symlink out and through `..` after it.
+    expect(await failure(loadMedia({ kind: "image", ref: join(dir, "secret.png") }, policy))).toBe(outside);
+    expect(await failure(loadMedia({ kind: "image", ref: join(dir, "nope.png") }, policy))).toBe(outside);
+    expect(await failure(loadMedia({ kind: "image", ref: "/nonexistent-dir/nope.png" }, policy))).toBe(outside);
+    expect(await failure(loadMedia({ kind: "image", ref: join(allowed, "up", "nope.png") }, policy))).toBe(outside);
+    expect(await failure(loadMedia({ kind: "image", ref: `${allowed}/up/allowed/../nope.png` }, policy))).toBe(outside);
   });
 });
 

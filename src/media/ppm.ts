@@ -1,5 +1,5 @@
 /** A streaming reader of concatenated binary PPM (P6) frames, as `ffmpeg -f image2pipe -c:v ppm` writes them. */
-import { MediaError } from "./errors.ts";
+import { MediaError, overPixelLimit } from "./errors.ts";
 import type { RgbImage } from "./image.ts";
 
 const HEADER = /^P6\s+(\d+)\s+(\d+)\s+(\d+)\s/;
@@ -37,7 +37,7 @@ export class PpmStream {
       const width = Number(head[1]);
       const height = Number(head[2]);
       if (Number(head[3]) !== 255) throw new MediaError("ffmpeg wrote frames that are not 8-bit");
-      if (width * height > this.maxPixels) throw new MediaError(`the video is ${width}x${height}, over the ${(this.maxPixels / 1e6).toFixed(1)}-megapixel limit`);
+      if (width * height > this.maxPixels) throw new MediaError(overPixelLimit("video", width, height, this.maxPixels));
       const size = head[0].length + width * height * 3;
       if (buffer.length < size) {
         this.#need = size;

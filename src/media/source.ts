@@ -18,7 +18,8 @@ export function decodeDataUrl(url: string, kind: MediaKind, maxBytes: number): U
   const match = DATA_URL.exec(url);
   if (!match) throw new MediaError(`a data URL must have the form data:${kind}/<type>;base64,<data>`);
   const declared = (match[1] ?? "").toLowerCase();
-  if (!declared.startsWith(`${kind}/`)) throw new MediaError(`a data URL for a ${kind} must declare a ${kind}/ type (got '${declared || "none"}')`);
+  const a = kind === "image" ? "an" : "a";
+  if (!declared.startsWith(`${kind}/`)) throw new MediaError(`a data URL for ${a} ${kind} must declare ${a} ${kind}/ type (got '${declared || "none"}')`);
   const payload = url.slice(match[0].length).replace(/\s+/g, "");
   if (payload.length * 0.75 > maxBytes + 3) throw new MediaError(`the media file is larger than the ${maxBytes}-byte limit`);
   if (!/^[A-Za-z0-9+/_-]*={0,2}$/.test(payload)) throw new MediaError("the data URL's base64 payload is not valid base64");
