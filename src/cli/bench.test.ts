@@ -9,7 +9,7 @@ import {
   BenchArgError, checkFlags, parseConcurrencyList, parseGoodput, parseIntFlag, parseRequestRate,
 } from "./bench-args.ts";
 import { parseBenchServeArgs, runBenchServe } from "./bench-serve.ts";
-import { type ClosableEngine, parseBenchArgs, readyEngineFactory, runBench } from "./bench.ts";
+import { type ClosableEngine, parseBenchArgs, runBench } from "./bench.ts";
 
 const MAIN = join(import.meta.dir, "main.ts");
 const dir = mkdtempSync(join(tmpdir(), "bench-cli-"));
@@ -90,25 +90,6 @@ describe("bench argument parsing", () => {
 });
 
 describe("bench <model> start-up", () => {
-  test("readyEngineFactory closes an engine whose model failed to load, then rethrows", async () => {
-    const closes: (number | undefined)[] = [];
-    const failing = readyEngineFactory(async () => {
-      const engine = fakeEngine() as ReturnType<typeof fakeEngine> & { ready: Promise<void> };
-      engine.ready = Promise.reject(new Error("model load failed: truncated"));
-      engine.close = async (timeoutMs?: number) => void closes.push(timeoutMs);
-      return engine;
-    });
-    expect(failing({ model: "m" })).rejects.toThrow("model load failed: truncated");
-    await Bun.sleep(0);
-    expect(closes).toEqual([1000]);
-    const ok = fakeEngine() as ReturnType<typeof fakeEngine> & { ready: Promise<void> };
-    ok.ready = Promise.resolve();
-    const started: unknown[] = [];
-    expect(await readyEngineFactory(async (options) => (started.push(options), ok))({ model: "m" })).toBe(ok);
-    expect(started).toEqual([{ model: "m", waitReady: false }]);
-    expect(ok.closed).toBe(false);
-  });
-
   test("the compiled-in engine loads, and a corrupt model file ends the command with its error and exit code 1", () => {
     const bad = join(dir, "corrupt.gguf");
     writeFileSync(bad, "GGUF not really a gguf file");

@@ -91,31 +91,7 @@ export async function loadEngineFactory(): Promise<EngineFactory> {
       "use vllm-mlx bench serve --url against a running server");
   }
   if (typeof module.createEngine !== "function") throw new Error("src/engine/create.ts exports no createEngine");
-  return readyEngineFactory(module.createEngine as StartingEngineFactory);
-}
-
-/** `createEngine` started without waiting for the model: its engine, whose `ready` settles once it loaded or failed. */
-type StartingEngineFactory = (options: { model: string; waitReady: false }) =>
-  Promise<ClosableEngine & { ready: Promise<void>; close(timeoutMs?: number): Promise<void> }>;
-
-/**
- * An {@link EngineFactory} that waits for the model and, when it fails to load, closes the engine before
- * rethrowing: its worker threads would otherwise keep `bench` running after it printed the error.
- *
- * @example
- *   const createEngine = readyEngineFactory((await import("../engine/create.ts")).createEngine);
- */
-export function readyEngineFactory(start: StartingEngineFactory): EngineFactory {
-  return async ({ model }) => {
-    const engine = await start({ model, waitReady: false });
-    try {
-      await engine.ready;
-    } catch (error) {
-      await engine.close(1000).catch(() => undefined);
-      throw error;
-    }
-    return engine;
-  };
+  return module.createEngine as EngineFactory;
 }
 
 /** MLX allocator figures, when the MLX library is loadable. */

@@ -143,6 +143,14 @@ export async function createEngine(options: CreateEngineOptions): Promise<AsyncE
     ...(vision ? { vision } : {}),
     libraryDir: await libraryDir(),
   });
-  if (options.waitReady ?? true) await engine.ready;
+  if (options.waitReady ?? true) {
+    try {
+      await engine.ready;
+    } catch (error) {
+      // A model that failed to load leaves no worker running: the caller gets the error, and its process can end.
+      await engine.close(1000).catch(() => undefined);
+      throw error;
+    }
+  }
   return engine;
 }
