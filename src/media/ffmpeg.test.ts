@@ -3,7 +3,7 @@ import { chmod, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { MediaCancelledError, MediaError } from "./errors.ts";
-import { runFfmpeg } from "./ffmpeg.ts";
+import { findFfmpeg, runFfmpeg } from "./ffmpeg.ts";
 import { DEFAULT_MEDIA_POLICY } from "./policy.ts";
 import { testVideo } from "./testing.ts";
 import { decodeVideo } from "./video.ts";
@@ -73,5 +73,30 @@ describe("ffmpeg is killed when its request is cancelled", () => {
     expect(e).toBeInstanceOf(MediaError);
     expect((e as MediaError).message).toBe("decoding the video took longer than 0.3 s");
     expect(alive(pid)).toBe(false);
+  });
+});
+
+describe("a client's video cannot make ffmpeg read other files", () => {
+  test("a playlist naming a local video is refused, where ffmpeg alone decodes that video in its place", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "vmlx-ffmpeg-playlist-"));
+    try {
+      const secret = join(dir, "secret.mp4");
+      await writeFile(secret, await testVideo(8, 4));
+      const playlist = `#EXTM3U\n#EXT-X-TARGETDURATION:2\n#EXTINF:2,\nfile://${secret}\n#EXT-X-ENDLIST\n`;
+      // ffmpeg without the guard reads the named file through the playlist (the test's premise).
+      const listed = join(dir, "list.bin");
+      await writeFile(listed, playlist);
+      const bare = await runFfmpeg(findFfmpeg(), ["-i", listed, "-map", "0:v:0", "-f", "null", "-"], { timeoutMs: 30_000 });
+      expect(bare.stderr).toContain("hls");
+      expect(bare.exitCode).toBe(0);
+      const error = await decodeVideo(new TextEncoder().encode(playlist), SAMPLING, DEFAULT_MEDIA_POLICY).then(() => null, (e: unknown) => e);
+      expect(error).toBeInstanceOf(MediaError);
+      expect((error as MediaError).message).toBe("the video data is corrupt or not a supported video");
+      // A real MP4 still decodes under the guard.
+      const video = await decodeVideo(await testVideo(8, 4), SAMPLING, DEFAULT_MEDIA_POLICY);
+      expect(video.frames.length).toBeGreaterThanOrEqual(4);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -63,8 +63,16 @@ function parseFps(stderr: string): number | null {
   return Number.isFinite(v) && v > 0 ? v : null;
 }
 
+/**
+ * Input options for a client's file: the container demuxers the sniffer admits (MP4/QuickTime, Matroska/WebM, AVI,
+ * MPEG-PS), and the file protocol only. A file ffmpeg would otherwise read as a playlist (HLS, concat), directly or
+ * nested in a container, cannot make it open other files or URLs: a playlist naming file:///some/video decoded
+ * that video in place of the client's.
+ */
+const INPUT_GUARD = ["-protocol_whitelist", "file", "-format_whitelist", "mov,matroska,avi,mpeg"];
+
 async function probe(ffmpeg: string, file: string, timeoutMs: number, signal?: AbortSignal): Promise<Probe> {
-  const run = await runFfmpeg(ffmpeg, ["-i", file, "-map", "0:v:0", "-c", "copy", "-f", "null", "-"], { timeoutMs, ...(signal ? { signal } : {}) });
+  const run = await runFfmpeg(ffmpeg, [...INPUT_GUARD, "-i", file, "-map", "0:v:0", "-c", "copy", "-f", "null", "-"], { timeoutMs, ...(signal ? { signal } : {}) });
   if (/matches no streams|does not contain any stream/.test(run.stderr)) throw new MediaError("the video has no video stream");
   if (run.exitCode !== 0) throw new MediaError("the video data is corrupt or not a supported video");
   const frames = [...run.stderr.matchAll(/frame=\s*(\d+)/g)].at(-1)?.[1];
@@ -81,7 +89,7 @@ async function decodeFrames(ffmpeg: string, file: string, indices: number[], pol
   const ppm = new PpmStream(policy.maxImagePixels, (frame, index) => {
     if (wanted.has(index)) frames.push(frame);
   });
-  const args = ["-i", file, "-map", "0:v:0", "-fps_mode", "passthrough", "-f", "image2pipe", "-c:v", "ppm", "-pix_fmt", "rgb24", "pipe:1"];
+  const args = [...INPUT_GUARD, "-i", file, "-map", "0:v:0", "-fps_mode", "passthrough", "-f", "image2pipe", "-c:v", "ppm", "-pix_fmt", "rgb24", "pipe:1"];
   const run = await runFfmpeg(ffmpeg, args, { timeoutMs: policy.decodeTimeoutMs, onStdout: (chunk) => ppm.push(chunk), ...(signal ? { signal } : {}) });
   if (run.exitCode !== 0 && frames.length === 0) throw new MediaError("the video data is corrupt or not a supported video");
   // A stream whose container over-counts frames: repeat the last decoded frame, as a short read would.
