@@ -98,7 +98,11 @@ describe("local paths", () => {
     expect(await failure(loadMedia({ kind: "image", ref: join(dir, "secret.png") }, policy))).toMatch(/outside the folder/);
     expect(await failure(loadMedia({ kind: "image", ref: join(allowed, "..", "secret.png") }, policy))).toMatch(/outside the folder/);
     expect(await failure(loadMedia({ kind: "image", ref: join(allowed, "escape.png") }, policy))).toMatch(/outside the folder/);
-    expect(await failure(loadMedia({ kind: "image", ref: "relative.png" }, policy))).toMatch(/must be absolute/);
+    expect(await failure(loadMedia({ kind: "image", ref: "relative.png" }, policy))).toBe(
+      "'relative.png' is not an http(s) URL, a data: URL or an absolute local path");
+    // Not a reference at all: said so, without the server's flags (a client with no local paths is told the same).
+    expect(await failure(loadMedia({ kind: "image", ref: "not a url" }, DEFAULT_MEDIA_POLICY))).toBe(
+      "'not a url' is not an http(s) URL, a data: URL or an absolute local path");
     expect(await failure(loadMedia({ kind: "image", ref: join(allowed, "ok.png") }, DEFAULT_MEDIA_POLICY))).toMatch(/--allowed-local-media-path/);
     expect(await failure(loadMedia({ kind: "image", ref: "ftp://example.com/a.png" }, policy))).toMatch(/unsupported media URL scheme 'ftp'/);
   });

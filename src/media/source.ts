@@ -32,6 +32,10 @@ async function rawBytes(ref: string, kind: MediaKind, policy: MediaPolicy, optio
   if (/^[a-z][a-z0-9+.-]*:/i.test(ref) && !/^file:/i.test(ref)) {
     throw new MediaError(`unsupported media URL scheme '${ref.slice(0, ref.indexOf(":"))}'; use http(s), data: or a local path`);
   }
+  if (!/^file:/i.test(ref) && !ref.startsWith("/")) {
+    const shown = ref.length > 40 ? `${ref.slice(0, 40)}…` : ref;
+    throw new MediaError(`'${shown}' is not an http(s) URL, a data: URL or an absolute local path`);
+  }
   return readLocalMedia(ref, policy);
 }
 
