@@ -145,6 +145,8 @@ describe("POST /v1/messages", () => {
       [{ model: "test-model", messages: [{ role: "user", content: "Hi" }] }, 400, "invalid_request_error", "max_tokens"],
       [body(), 400, "invalid_request_error", "prompt is too long: 5000 tokens > 4096 maximum"],
       [body({ model: "other" }), 404, "not_found_error", "other"],
+      [body({ messages: [{ role: "user", content: [{ type: "image", source: { type: "base64", media_type: "image/svg+xml", data: "PHN2Zz4=" } }] }] }),
+        400, "invalid_request_error", "messages[0].content[0].source.media_type: must be one of image/jpeg, image/png, image/gif, image/webp, got 'image/svg+xml'"],
     ];
     for (const [payload, status, type, text] of cases) {
       const res = await post(a, "/v1/messages", payload);

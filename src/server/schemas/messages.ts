@@ -160,6 +160,9 @@ function unsupported(kind: string, param: string): never {
   throw new ApiError(400, `${param}: ${kind} blocks are not supported here`, { param, code: "invalid_value" });
 }
 
+/** The base64 image types Anthropic's API takes. */
+const ANTHROPIC_IMAGE_TYPES = ["image/jpeg", "image/png", "image/gif", "image/webp"];
+
 /**
  * An image block as a media part: `source` `{type: "base64", media_type, data}` becomes a data URL,
  * `{type: "url", url}` the URL; `param` names the block for the engine's errors.
@@ -169,6 +172,10 @@ function imagePart(block: z.infer<typeof imageBlock>, param: string): ContentPar
   if (source.type === "base64") {
     if (typeof source.media_type !== "string" || typeof source.data !== "string") {
       throw new ApiError(400, `${param}.source: a base64 image needs media_type and data strings`, { param: `${param}.source`, code: "invalid_value" });
+    }
+    if (!ANTHROPIC_IMAGE_TYPES.includes(source.media_type)) {
+      throw new ApiError(400, `${param}.source.media_type: must be one of ${ANTHROPIC_IMAGE_TYPES.join(", ")}, got '${source.media_type}'`,
+        { param: `${param}.source.media_type`, code: "invalid_value" });
     }
     return { type: "image_url", image_url: { url: `data:${source.media_type};base64,${source.data}` }, param };
   }
