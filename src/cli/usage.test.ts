@@ -83,6 +83,8 @@ describe("unknown and extra arguments", () => {
     expect(argsProblem(["--frobnicate=3"], args, "vllm-mlx serve")).toBe("unknown option --frobnicate; see vllm-mlx serve --help");
     expect(argsProblem(["--port"], args, "vllm-mlx serve")).toBe("--port needs a value");
     expect(argsProblem(["--port", "--ui"], args, "vllm-mlx serve")).toBe("--port needs a value");
+    expect(argsProblem(["--port="], args, "vllm-mlx serve")).toBe("--port needs a value");
+    expect(argsProblem(["--port", ""], args, "vllm-mlx serve")).toBe("--port needs a value");
     expect(argsProblem(["a", "b", "c"], args, "vllm-mlx serve")).toBe("unexpected arguments 'b', 'c'; see vllm-mlx serve --help");
     expect(argsProblem(["x"], {}, "vllm-mlx doctor")).toBe("vllm-mlx doctor takes no arguments (got 'x'); see vllm-mlx doctor --help");
   });

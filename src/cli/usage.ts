@@ -242,8 +242,10 @@ export function argsProblem(rawArgs: readonly string[], args: Record<string, { t
     }
     if (kind !== "boolean" && inline === undefined) {
       const value = rawArgs[i + 1];
-      if (value === undefined || (value.startsWith("--") && value.length > 2)) return `--${flag} needs a value`;
+      if (value === undefined || value === "" || (value.startsWith("--") && value.length > 2)) return `--${flag} needs a value`;
       i++;
+    } else if (kind !== "boolean" && inline === "") {
+      return `--${flag} needs a value`; // "--max-num-seqs=" would otherwise leave the flag unset without a word
     }
   }
   if (positionals.length > maxPositionals) {
