@@ -35,7 +35,17 @@ export interface ChatRequest {
   messages: { role: string; content: string }[];
   temperature: number;
   top_p: number;
-  max_tokens: number;
+  /** Left out when the model's whole context is asked for: the server then gives what the prompt leaves. */
+  max_tokens?: number;
+}
+
+/**
+ * The `max_tokens` to ask for: the setting, or nothing while the setting is still the page's default and that
+ * default is at least the model's context (a server with a small `--max-model-len` would otherwise refuse every
+ * request, the shortest included, for asking more than it holds). A value the user chose is always sent.
+ */
+export function requestMaxTokens(maxTokens: number, defaultMaxTokens: number, contextLength: number | null): number | undefined {
+  return maxTokens === defaultMaxTokens && contextLength !== null && maxTokens >= contextLength ? undefined : maxTokens;
 }
 
 export class Api {

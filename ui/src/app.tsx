@@ -1,10 +1,10 @@
 /** The chat page: conversations, the streamed answer, settings, status and the API-key prompt. */
 import { useEffect, useRef, useState } from "preact/hooks";
-import { Api, ApiError, type ModelCard, type StreamUpdate } from "./api.ts";
+import { Api, ApiError, type ModelCard, requestMaxTokens, type StreamUpdate } from "./api.ts";
 import { Composer, KeyDialog, MessageView, type ServerGauges, SettingsPanel, Sidebar, StatusStrip } from "./components.tsx";
 import {
   type AnswerStats, type ChatMessage, type Conversation, exportJson, loadApiKey, loadConversations, newConversation, newId,
-  saveApiKey, saveConversations, type Settings, titleFrom,
+  saveApiKey, saveConversations, type Settings, titleFrom, withInterrupted,
 } from "./store.ts";
 
 /** `/ui/config.json`: what the server (or `vllm-mlx chat`) asks new conversations to start with. */
@@ -65,9 +65,30 @@ export function App(props: { config: UiConfig }) {
     if (el && pinned.current) el.scrollTop = el.scrollHeight;
   }, [current.messages, currentId]);
 
+  // Saved on every change; while an answer streams, at most once a second (and when the page is left), so that a
+  // reload mid-answer keeps the question and what had arrived.
+  const latest = useRef({ conversations, running });
+  latest.current = { conversations, running };
+  const lastSave = useRef(0);
+  const saveTimer = useRef<ReturnType<typeof setTimeout> | null>(null);
+  const persist = () => {
+    if (saveTimer.current !== null) clearTimeout(saveTimer.current);
+    saveTimer.current = null;
+    lastSave.current = Date.now();
+    const { conversations: list, running: r } = latest.current;
+    if (!saveConversations(r ? withInterrupted(list, r.conversationId, r.messageId) : list)) {
+      setBanner("The browser's storage is full: this conversation is not saved.");
+    }
+  };
   useEffect(() => {
-    if (running === null && !saveConversations(conversations)) setBanner("The browser's storage is full: this conversation is not saved.");
+    const wait = running === null ? 0 : 1000 - (Date.now() - lastSave.current);
+    if (wait <= 0) persist();
+    else saveTimer.current ??= setTimeout(persist, wait);
   }, [conversations, running]);
+  useEffect(() => {
+    addEventListener("pagehide", persist);
+    return () => removeEventListener("pagehide", persist);
+  }, []);
 
   const refresh = async () => {
     try {
@@ -99,6 +120,7 @@ export function App(props: { config: UiConfig }) {
   const answer = async (conversation: Conversation, history: ChatMessage[]) => {
     const target: ChatMessage = { id: newId(), role: "assistant", content: "" };
     const controller = new AbortController();
+    pinned.current = true; // the reader asked for this answer: show it, even if they had scrolled up
     update(conversation.id, (c) => ({ ...c, title: conversation.title, updatedAt: Date.now(), messages: [...history, target] }));
     setRunning({ conversationId: conversation.id, messageId: target.id, controller });
     const s = conversation.settings;
@@ -116,7 +138,8 @@ export function App(props: { config: UiConfig }) {
       return { ttftMs: first === null ? null : first - started, tokensPerSecond: rate, completionTokens: n };
     };
     try {
-      const request = { model: model?.id ?? "default", messages, temperature: s.temperature, top_p: s.topP, max_tokens: s.maxTokens };
+      const maxTokens = requestMaxTokens(s.maxTokens, defaultSettings(props.config).maxTokens, model?.contextLength ?? null);
+      const request = { model: model?.id ?? "default", messages, temperature: s.temperature, top_p: s.topP, max_tokens: maxTokens };
       const final = await api.streamChat(request, controller.signal, (u) => {
         if (first === null && (u.content || u.reasoning || u.toolCalls.length > 0)) first = performance.now();
         if (first !== null) setLive(stats({ ...u, completionTokens: u.completionTokens ?? ++deltas }));
@@ -170,6 +193,7 @@ export function App(props: { config: UiConfig }) {
   };
 
   const remove = (id: string) => {
+    if (running?.conversationId === id) running.controller.abort();
     const rest = conversations.filter((c) => c.id !== id);
     const next = rest.length > 0 ? rest : [newConversation(defaultSettings(props.config))];
     setConversations(next);

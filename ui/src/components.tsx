@@ -136,9 +136,11 @@ export function Composer(props: { busy: boolean; attachReason: string | null; on
         <textarea id="prompt" rows={2} placeholder="Send a message (Shift+Enter: new line)" value={text}
           onInput={(e) => setText(e.currentTarget.value)}
           onKeyDown={(e) => { if (e.key === "Enter" && !e.shiftKey && !e.isComposing) { e.preventDefault(); submit(); } }} />
+        {/* Keyed, and the click's default prevented: the answer ending re-renders before the click's default action
+            runs, and a Stop button turned into the Send button in place would then send the draft being typed. */}
         {props.busy
-          ? <button type="button" class="stop" onClick={props.onStop}>Stop</button>
-          : <button type="submit" class="primary" disabled={text.trim() === ""}>Send</button>}
+          ? <button key="stop" type="button" class="stop" onClick={(e) => { e.preventDefault(); props.onStop(); }}>Stop</button>
+          : <button key="send" type="submit" class="primary" disabled={text.trim() === ""}>Send</button>}
       </div>
       {props.attachReason ? <p id="attach-note" class="note attach-note">{props.attachReason}</p> : null}
     </form>

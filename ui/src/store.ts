@@ -61,6 +61,15 @@ export function saveConversations(list: Conversation[]): boolean {
   }
 }
 
+/**
+ * The conversations as saved while an answer streams: that answer is marked stopped, so that a reload mid-answer
+ * keeps the question and what had arrived, shown as stopped rather than as a finished answer.
+ */
+export function withInterrupted(list: Conversation[], conversationId: string, messageId: string): Conversation[] {
+  return list.map((c) => (c.id !== conversationId ? c
+    : { ...c, messages: c.messages.map((m) => (m.id === messageId && !m.error ? { ...m, stopped: true } : m)) }));
+}
+
 export function newConversation(settings: Settings): Conversation {
   return { id: newId(), title: "New chat", updatedAt: Date.now(), settings: { ...settings }, messages: [] };
 }
