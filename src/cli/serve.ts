@@ -200,8 +200,8 @@ const NO_MODEL =
   "`vllm-mlx serve mlx-community/Qwen3-0.6B-4bit`";
 
 /**
- * Loads the model, serves it, and shuts down gracefully on SIGINT/SIGTERM (streams finish or are cancelled,
- * the engine stops, exit code 0).
+ * Loads the model, serves it, and shuts down gracefully on SIGINT/SIGTERM (streams get 10 s to finish, then are
+ * cancelled, at once on a second signal; the engine stops, exit code 0).
  *
  * @example
  *   await runServer(parseServeArgs({ model: "./my-model", port: "8000" }));
@@ -270,7 +270,12 @@ export async function runServer(given: ServeConfig): Promise<void> {
   }
   let stopping = false;
   const shutdown = async (signal: string) => {
-    if (stopping) return;
+    if (stopping) {
+      // A second signal (Ctrl-C twice): the running requests are cancelled now instead of given their grace.
+      consola.warn(`${signal} again: cancelling the running requests`);
+      app.inflight.abortAll("server shutting down");
+      return;
+    }
     stopping = true;
     consola.info(`${signal}: shutting down`);
     await handle.stop(10_000);

@@ -53,3 +53,44 @@ describe("a non-streamed request whose client left", () => {
     expect(metrics).not.toContain('vllm_mlx_requests_total{status="200"}');
   });
 });
+
+describe("the tokens of a request ended early still count", () => {
+  const completionOf = (line: string) => Number(/ completion=(\d+)/.exec(line)![1]);
+  const generated = async (app: Parameters<typeof request>[0]) =>
+    Number(/^vllm_mlx_generation_tokens_total (\d+)$/m.exec(await (await request(app, "/metrics")).text())![1]);
+
+  test("a non-streamed request whose client left logs and counts the tokens generated before it left", async () => {
+    const { app, engine, logger } = testApp(new FakeEngine(() => ({ outputs: [Array(1000).fill("t")], tokenDelayMs: 5 })));
+    const controller = new AbortController();
+    const pending = post(app, "/v1/chat/completions", chatBody(), { signal: controller.signal }).catch(() => null);
+    await Bun.sleep(60);
+    const aborted = engine.nextAbort();
+    controller.abort();
+    await aborted;
+    await pending;
+    await Bun.sleep(20);
+    const line = logger.lines.find((l) => l.includes("POST /v1/chat/completions 499"))!;
+    const completion = completionOf(line);
+    expect(completion).toBeGreaterThan(0);
+    expect(completion).toBeLessThan(1000);
+    expect(await generated(app)).toBe(completion);
+  });
+
+  test("a stream cancelled after 5 chunks logs and counts at least the 5 tokens its client read", async () => {
+    const { app, engine, logger } = testApp(new FakeEngine(() => ({ outputs: [Array(1000).fill("t")], tokenDelayMs: 5 })));
+    const res = await post(app, "/v1/chat/completions", chatBody({ stream: true }));
+    const reader = res.body!.getReader();
+    const decoder = new TextDecoder();
+    let text = "";
+    while ((text.match(/"content":"t"/g) ?? []).length < 5) text += decoder.decode((await reader.read()).value!, { stream: true });
+    const aborted = engine.nextAbort();
+    await reader.cancel();
+    await aborted;
+    await Bun.sleep(30);
+    const line = logger.lines.find((l) => l.includes("POST /v1/chat/completions 499"))!;
+    const completion = completionOf(line);
+    expect(completion).toBeGreaterThanOrEqual(5);
+    expect(completion).toBeLessThan(1000);
+    expect(await generated(app)).toBe(completion);
+  });
+});

@@ -33,6 +33,8 @@ export class Generation implements Abortable {
   readonly #startedAt = performance.now();
   readonly #onClientAbort = () => this.abort("client disconnected");
   #pending: Promise<IteratorResult<EngineEvent>> | null = null;
+  /** Tokens delivered in deltas: what an aborted generation, which never gets its finish or usage event, produced. */
+  #deltaTokens = 0;
   #closed = false;
   #finished = false;
 
@@ -89,6 +91,8 @@ export class Generation implements Abortable {
     if (this.#closed) return;
     this.#closed = true;
     this.metrics.totalMs ??= performance.now() - this.#startedAt;
+    // Ended early (client gone, shutdown, a timeout): the tokens it produced still count.
+    this.metrics.completionTokens = Math.max(this.metrics.completionTokens, this.#deltaTokens);
     this.clientSignal.removeEventListener("abort", this.#onClientAbort);
     this.inflight.delete(this);
     if (!this.#finished) {
@@ -100,6 +104,7 @@ export class Generation implements Abortable {
   #observe(event: EngineEvent): void {
     if (event.type === "start") this.metrics.promptTokens = event.promptTokens;
     else if (event.type === "delta") {
+      this.#deltaTokens += event.tokenIds.length;
       if (this.metrics.ttftMs === null && event.text.length + event.tokenIds.length > 0) {
         this.metrics.ttftMs = performance.now() - this.#startedAt;
       }
