@@ -119,10 +119,12 @@ describe("errors have OpenAI's exact shape", () => {
     expect(await error(res)).toEqual({ message: "queue full", type: "rate_limit_error", param: null, code: "rate_limit_exceeded" });
   });
   test("503 CapacityError and 503 while the model loads", async () => {
-    const { app } = testApp(new FakeEngine(() => ({ throwBeforeStart: new CapacityError("out of memory", 503) })));
+    const { app, logger } = testApp(new FakeEngine(() => ({ throwBeforeStart: new CapacityError("out of memory", 503) })));
     const res = await post(app, "/v1/chat/completions", chatBody());
     expect(res.status).toBe(503);
     expect(await error(res)).toMatchObject({ type: "server_error", code: "service_unavailable" });
+    // The load's answer, not a fault: a warning with its reason, no error line.
+    expect(logger.lines.filter((l) => !l.startsWith("info"))).toEqual([expect.stringMatching(/^warn req-\S+ POST \/v1\/chat\/completions: 503 out of memory$/)]);
     const loading = await post(testApp(new FakeEngine(undefined, { loadState: "loading" })).app, "/v1/chat/completions", chatBody());
     expect(loading.status).toBe(503);
     expect((await error(loading)).code).toBe("model_not_ready");

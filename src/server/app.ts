@@ -135,7 +135,10 @@ export function createApp(options: AppOptions): ServerApp {
   });
   app.onError((err, c) => {
     const error = toApiError(err);
-    if (error.status >= 500) logger.error(logSafe(`${c.get("requestId") ?? "-"} ${c.req.method} ${c.req.path} failed`), err);
+    const what = logSafe(`${c.get("requestId") ?? "-"} ${c.req.method} ${c.req.path}`);
+    // A fault is an error with its stack; a 503 (draining, a queue or request timeout, no memory) is the load's.
+    if (error.status === 500) logger.error(`${what} failed`, err);
+    else if (error.status >= 500) logger.warn(`${what}: ${error.status} ${logSafe(error.message)}`);
     for (const [name, value] of Object.entries(error.headers)) c.header(name, value);
     if (isAnthropicPath(c.req.path)) {
       const { status, body } = anthropicError(error, c.get("requestId"));
