@@ -1,4 +1,5 @@
 /** The OpenAI-compatible API as the page uses it: models, metrics, and a streamed chat completion. */
+import type { ContentPart } from "./attachments.ts";
 
 /** What the server says about its model (`/v1/models`); capabilities are absent on servers that do not say. */
 export interface ModelCard {
@@ -32,7 +33,8 @@ export interface StreamUpdate {
 
 export interface ChatRequest {
   model: string;
-  messages: { role: string; content: string }[];
+  /** A user message with attachments has content parts; every other content is a string. */
+  messages: { role: string; content: string | ContentPart[] }[];
   temperature: number;
   top_p: number;
   /** Left out when the model's whole context is asked for: the server then gives what the prompt leaves. */

@@ -1,103 +1,20 @@
 /**
  * The chat page in Debian's Chromium (playwright-core, as tests/e2e/ui-browser.test.ts) against a scripted
- * OpenAI-compatible API served beside the freshly built page: the streams are slow and fixed, and the server
- * records what the page asked. Regression tests for how the page behaves around a streaming answer.
+ * OpenAI-compatible API (browser-testing.ts) served beside the freshly built page: the streams are slow and fixed,
+ * and the server records what the page asked. Regression tests for how the page behaves around a streaming answer.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import type { Browser, Page } from "playwright-core";
-import { launchChromium } from "../../tests/e2e/ui-harness.ts";
-import { buildUi } from "../build.ts";
+import type { Page } from "playwright-core";
+import { CONTEXT_LENGTH, composer, lastAnswer, type ScriptedPage, send, startScriptedPage, TIMEOUT_MS } from "./browser-testing.ts";
 
-const TIMEOUT_MS = 60_000;
-const CONTEXT_LENGTH = 256;
-const TASKS = "Tasks:\n\n- [ ] open task\n- [x] done task\n";
-
-interface Seen {
-  body: { max_tokens?: number; messages: { role: string; content: string }[] };
-  aborted: boolean;
-  finished: boolean;
-}
-
-let server: ReturnType<typeof Bun.serve>;
-let browser: Browser;
-const seen: Seen[] = [];
-
-function sse(delta: Record<string, unknown>, finish: string | null = null): string {
-  return `data: ${JSON.stringify({ id: "c", object: "chat.completion.chunk", created: 1, model: "scripted", choices: [{ index: 0, delta, finish_reason: finish }] })}\n\n`;
-}
-
-/** Answers "TASKS" with a task list at once, anything else with 400 numbered lines, 25 ms apart. */
-function stream(request: Request, record: Seen): Response {
-  const last = record.body.messages.at(-1)?.content ?? "";
-  const parts = last === "TASKS" ? [TASKS] : Array.from({ length: 400 }, (_, i) => `Line ${i + 1} of a long answer.\n\n`);
-  const encoder = new TextEncoder();
-  return new Response(new ReadableStream<Uint8Array>({
-    async start(controller) {
-      request.signal.addEventListener("abort", () => (record.aborted = true));
-      try {
-        for (const text of parts) {
-          if (request.signal.aborted) return;
-          controller.enqueue(encoder.encode(sse({ content: text })));
-          await Bun.sleep(25);
-        }
-        controller.enqueue(encoder.encode(`${sse({}, "stop")}data: [DONE]\n\n`));
-        record.finished = true;
-        controller.close();
-      } catch {
-        // The page went away.
-      }
-    },
-  }), { headers: { "Content-Type": "text/event-stream" } });
-}
+let scripted: ScriptedPage;
+const open = () => scripted.open();
 
 beforeAll(async () => {
-  const assets = new Map((await buildUi()).map((a) => [a.path, a]));
-  server = Bun.serve({
-    port: 0,
-    idleTimeout: 0,
-    async fetch(request) {
-      const { pathname } = new URL(request.url);
-      if (pathname === "/ui/config.json") return Response.json({ textOnly: false, maxTokens: 2048, temperature: 0.7 });
-      if (pathname === "/v1/models") {
-        return Response.json({ object: "list", data: [{ id: "scripted", object: "model", max_model_len: CONTEXT_LENGTH, capabilities: { vision: false, video: false } }] });
-      }
-      if (pathname === "/metrics") return new Response("vllm_mlx_kv_cache_usage_ratio 0\n");
-      if (pathname === "/v1/chat/completions") {
-        const record: Seen = { body: (await request.json()) as Seen["body"], aborted: false, finished: false };
-        seen.push(record);
-        if ((record.body.max_tokens ?? 0) >= CONTEXT_LENGTH) {
-          return Response.json({ error: { message: `This model's maximum context length is ${CONTEXT_LENGTH} tokens.` } }, { status: 400 });
-        }
-        return stream(request, record);
-      }
-      const asset = assets.get(pathname);
-      return asset ? new Response(asset.body.slice(), { headers: { "Content-Type": asset.contentType } }) : new Response("not found", { status: 404 });
-    },
-  });
-  browser = await launchChromium();
+  scripted = await startScriptedPage();
 }, 120_000);
 
-afterAll(async () => {
-  await browser?.close();
-  server?.stop(true);
-});
-
-const lastAnswer = (page: Page) => page.locator("article.message.assistant").last();
-const composer = (page: Page) => page.locator("form.composer");
-
-/** The page in a context of its own (its own storage: no conversation yet). */
-async function open(): Promise<Page> {
-  const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
-  const page = await context.newPage();
-  await page.goto(`http://127.0.0.1:${server.port}/`);
-  await page.locator("footer.status").getByText("scripted").waitFor();
-  return page;
-}
-
-async function send(page: Page, text: string): Promise<void> {
-  await page.locator("#prompt").fill(text);
-  await page.locator("#prompt").press("Enter");
-}
+afterAll(() => scripted?.close());
 
 /** Waits until the last answer is streaming and has at least `lines` of its lines. */
 function streamedLines(page: Page, lines: number): Promise<unknown> {
@@ -113,11 +30,11 @@ describe("the chat page around a streaming answer", () => {
     await send(page, "Tell me something long.");
     await streamedLines(page, 3);
     await page.locator("#prompt").fill("a draft for later");
-    const requests = seen.length;
+    const requests = scripted.seen.length;
     await composer(page).getByRole("button", { name: "Stop" }).click();
     await page.locator('article.message.assistant[data-state="stopped"]').waitFor();
     await page.waitForTimeout(300);
-    expect(seen.length).toBe(requests);
+    expect(scripted.seen.length).toBe(requests);
     expect(await page.locator("article.message.user .bubble").allTextContents()).toEqual(["Tell me something long."]);
     expect(await page.locator("#prompt").inputValue()).toBe("a draft for later");
     expect(await page.locator("article.message.assistant").count()).toBe(1);
@@ -129,18 +46,18 @@ describe("the chat page around a streaming answer", () => {
     expect(await page.getByRole("button", { name: "Settings" }).click().then(() => page.getByLabel("Max tokens").inputValue())).toBe("2048");
     await send(page, "TASKS");
     await page.locator('article.message.assistant[data-state="done"]').waitFor({ timeout: TIMEOUT_MS });
-    expect(seen.at(-1)!.body.max_tokens).toBeUndefined();
+    expect(scripted.seen.at(-1)!.body.max_tokens).toBeUndefined();
     await page.getByLabel("Max tokens").fill("100");
     await page.getByLabel("Max tokens").blur();
     await lastAnswer(page).evaluate((el) => el.setAttribute("data-old", "1"));
     await lastAnswer(page).getByRole("button", { name: "Regenerate" }).click();
     await page.locator('article.message.assistant[data-state="done"]:not([data-old])').waitFor({ timeout: TIMEOUT_MS });
-    expect(seen.at(-1)!.body.max_tokens).toBe(100);
+    expect(scripted.seen.at(-1)!.body.max_tokens).toBe(100);
     await page.getByLabel("Max tokens").fill("1000");
     await page.getByLabel("Max tokens").blur();
     await lastAnswer(page).getByRole("button", { name: "Regenerate" }).click();
     await page.locator('article.message.assistant[data-state="error"]').waitFor({ timeout: TIMEOUT_MS });
-    expect(seen.at(-1)!.body.max_tokens).toBe(1000);
+    expect(scripted.seen.at(-1)!.body.max_tokens).toBe(1000);
     expect(await lastAnswer(page).locator("p.error").textContent()).toContain(`maximum context length is ${CONTEXT_LENGTH} tokens`);
     await page.context().close();
   }, TIMEOUT_MS);
@@ -198,7 +115,7 @@ describe("the chat page around a streaming answer", () => {
     const page = await open();
     await send(page, "Delete me while answering.");
     await streamedLines(page, 3);
-    const record = seen.at(-1)!;
+    const record = scripted.seen.at(-1)!;
     await page.getByRole("button", { name: 'Delete "Delete me while answering."' }).click();
     await composer(page).getByRole("button", { name: "Send" }).waitFor({ timeout: 5_000 });
     const deadline = Date.now() + 5_000;

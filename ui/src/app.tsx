@@ -1,7 +1,9 @@
 /** The chat page: conversations, the streamed answer, settings, status and the API-key prompt. */
 import { useEffect, useRef, useState } from "preact/hooks";
 import { Api, ApiError, type ModelCard, requestMaxTokens, type StreamUpdate } from "./api.ts";
-import { Composer, KeyDialog, MessageView, type ServerGauges, SettingsPanel, Sidebar, StatusStrip } from "./components.tsx";
+import { type Attachment, attachPolicy, contentParts } from "./attachments.ts";
+import { KeyDialog, MessageView, type ServerGauges, SettingsPanel, Sidebar, StatusStrip } from "./components.tsx";
+import { Composer } from "./composer.tsx";
 import {
   type AnswerStats, type ChatMessage, type Conversation, exportJson, loadApiKey, loadConversations, newConversation, newId,
   saveApiKey, saveConversations, type Settings, titleFrom, withInterrupted,
@@ -20,18 +22,14 @@ interface Running {
   controller: AbortController;
 }
 
+const STORAGE_FULL = {
+  "attachments-reduced": "The browser's storage is full: the text is saved, images only as smaller copies and videos not at all.",
+  "attachments-dropped": "The browser's storage is full: the text is saved, but not the images and videos.",
+  failed: "The browser's storage is full: this conversation is not saved.",
+} as const;
+
 function defaultSettings(config: UiConfig): Settings {
   return { systemPrompt: "", temperature: config.temperature ?? 0.7, topP: 1, maxTokens: config.maxTokens ?? 2048 };
-}
-
-function attachReason(config: UiConfig, model: ModelCard | null): string | null {
-  if (config.textOnly) return "Attachments are off: this chat was started with --text-only.";
-  if (model === null) return "Attachments are off until the server says what its model takes.";
-  // A server that does not say what its model takes (not vllm-mlx) is not called text-only.
-  if (model.capabilities && !model.capabilities.vision && !model.capabilities.video) {
-    return `Attachments are off: ${model.id} takes text only (no image or video input).`;
-  }
-  return "Attachments are not supported by this page yet.";
 }
 
 export function App(props: { config: UiConfig }) {
@@ -45,6 +43,8 @@ export function App(props: { config: UiConfig }) {
   const [needKey, setNeedKey] = useState(false);
   const [keyError, setKeyError] = useState<string | null>(null);
   const [banner, setBanner] = useState<string | null>(null);
+  /** What the last save left out; unlike the banner, it stays until a save keeps everything. */
+  const [storageNote, setStorageNote] = useState<string | null>(null);
   const [running, setRunning] = useState<Running | null>(null);
   const [drawer, setDrawer] = useState(false);
   const [showSettings, setShowSettings] = useState(false);
@@ -76,9 +76,8 @@ export function App(props: { config: UiConfig }) {
     saveTimer.current = null;
     lastSave.current = Date.now();
     const { conversations: list, running: r } = latest.current;
-    if (!saveConversations(r ? withInterrupted(list, r.conversationId, r.messageId) : list)) {
-      setBanner("The browser's storage is full: this conversation is not saved.");
-    }
+    const saved = saveConversations(r ? withInterrupted(list, r.conversationId, r.messageId) : list);
+    setStorageNote(saved === "saved" ? null : STORAGE_FULL[saved]);
   };
   useEffect(() => {
     const wait = running === null ? 0 : 1000 - (Date.now() - lastSave.current);
@@ -126,7 +125,7 @@ export function App(props: { config: UiConfig }) {
     const s = conversation.settings;
     const messages = [
       ...(s.systemPrompt.trim() ? [{ role: "system", content: s.systemPrompt }] : []),
-      ...history.filter((m) => !m.error || m.content).map((m) => ({ role: m.role, content: m.content })),
+      ...history.filter((m) => !m.error || m.content).map((m) => ({ role: m.role, content: contentParts(m.content, m.attachments ?? []) })),
     ];
     const started = performance.now();
     let first: number | null = null;
@@ -165,9 +164,9 @@ export function App(props: { config: UiConfig }) {
     }
   };
 
-  const send = (text: string) => {
-    const message: ChatMessage = { id: newId(), role: "user", content: text };
-    const conversation = current.messages.length === 0 ? { ...current, title: titleFrom(text) } : current;
+  const send = (text: string, attachments: Attachment[]) => {
+    const message: ChatMessage = { id: newId(), role: "user", content: text, ...(attachments.length > 0 ? { attachments } : {}) };
+    const conversation = current.messages.length === 0 ? { ...current, title: titleFrom(text || attachments[0]!.name) } : current;
     update(current.id, () => conversation);
     void answer(conversation, [...conversation.messages, message]);
   };
@@ -177,11 +176,11 @@ export function App(props: { config: UiConfig }) {
     if (last?.role === "assistant") void answer(current, current.messages.slice(0, -1));
   };
 
-  const editAndResend = (messageId: string, text: string) => {
+  const editAndResend = (messageId: string, text: string, attachments: Attachment[]) => {
     const index = current.messages.findIndex((m) => m.id === messageId);
     if (index < 0) return;
-    const edited = { ...current.messages[index]!, content: text };
-    const conversation = index === 0 ? { ...current, title: titleFrom(text) } : current;
+    const edited: ChatMessage = { ...current.messages[index]!, content: text, attachments: attachments.length > 0 ? attachments : undefined };
+    const conversation = index === 0 ? { ...current, title: titleFrom(text || attachments[0]?.name || "") } : current;
     void answer(conversation, [...current.messages.slice(0, index), edited]);
   };
 
@@ -225,6 +224,7 @@ export function App(props: { config: UiConfig }) {
       <main class="main">
         {showSettings ? <SettingsPanel settings={current.settings} onChange={(s) => update(current.id, (c) => ({ ...c, settings: s }))} /> : null}
         {banner ? <p class="banner error" role="alert">{banner}</p> : null}
+        {storageNote ? <p class="banner error storage" role="alert">{storageNote}</p> : null}
         <div class="messages" ref={scroller} onScroll={(e) => {
           const el = e.currentTarget;
           pinned.current = el.scrollHeight - el.scrollTop - el.clientHeight < 48;
@@ -234,10 +234,10 @@ export function App(props: { config: UiConfig }) {
             <MessageView key={m.id} message={m} busy={running !== null}
               streaming={running?.messageId === m.id}
               canRegenerate={m.role === "assistant" && i === current.messages.length - 1 && running?.messageId !== m.id}
-              onRegenerate={regenerate} onEdit={(text) => editAndResend(m.id, text)} />
+              onRegenerate={regenerate} onEdit={(text, attachments) => editAndResend(m.id, text, attachments)} />
           ))}
         </div>
-        <Composer busy={running !== null} attachReason={attachReason(props.config, model)} onSend={send}
+        <Composer busy={running !== null} policy={attachPolicy(props.config.textOnly, model)} onSend={send}
           onStop={() => running?.controller.abort()} />
       </main>
       <StatusStrip model={model} gauges={gauges} last={live ?? lastAnswer} />

@@ -1,6 +1,8 @@
-/** The page's pieces: sidebar, message, composer, settings, status strip and the API-key prompt. */
+/** The page's pieces: sidebar, message, settings, status strip and the API-key prompt (the composer: composer.tsx). */
 import { useMemo, useState } from "preact/hooks";
 import type { ModelCard } from "./api.ts";
+import { AttachmentStrip } from "./attachment-views.tsx";
+import type { Attachment } from "./attachments.ts";
 import { renderMarkdown } from "./markdown.ts";
 import type { AnswerStats, ChatMessage, Conversation, Settings } from "./store.ts";
 
@@ -51,27 +53,31 @@ export function MessageView(props: {
   canRegenerate: boolean;
   busy: boolean;
   onRegenerate: () => void;
-  onEdit: (text: string) => void;
+  onEdit: (text: string, attachments: Attachment[]) => void;
 }) {
   const m = props.message;
-  const [editing, setEditing] = useState<string | null>(null);
+  const [editing, setEditing] = useState<{ text: string; attachments: Attachment[] } | null>(null);
   const state = props.streaming ? "streaming" : m.error ? "error" : m.stopped ? "stopped" : "done";
   if (m.role === "user") {
+    const attachments = m.attachments ?? [];
     return (
       <article class="message user" data-state={state} aria-label="Your message">
         {editing === null ? (
           <>
-            <div class="bubble">{m.content}</div>
+            <AttachmentStrip attachments={attachments} label="Attached" />
+            {m.content ? <div class="bubble">{m.content}</div> : null}
             <div class="actions">
-              <button type="button" disabled={props.busy} onClick={() => setEditing(m.content)}>Edit</button>
+              <button type="button" disabled={props.busy} onClick={() => setEditing({ text: m.content, attachments })}>Edit</button>
             </div>
           </>
         ) : (
-          <form class="edit" onSubmit={(e) => { e.preventDefault(); props.onEdit(editing); setEditing(null); }}>
+          <form class="edit" onSubmit={(e) => { e.preventDefault(); props.onEdit(editing.text, editing.attachments); setEditing(null); }}>
+            <AttachmentStrip attachments={editing.attachments} label="Attached" onRemove={(id) =>
+              setEditing({ ...editing, attachments: editing.attachments.filter((a) => a.id !== id) })} />
             <label class="visually-hidden" for={`edit-${m.id}`}>Edit your message</label>
-            <textarea id={`edit-${m.id}`} value={editing} rows={3} onInput={(e) => setEditing(e.currentTarget.value)} />
+            <textarea id={`edit-${m.id}`} value={editing.text} rows={3} onInput={(e) => setEditing({ ...editing, text: e.currentTarget.value })} />
             <div class="actions">
-              <button type="submit" class="primary" disabled={props.busy || editing.trim() === ""}>Send</button>
+              <button type="submit" class="primary" disabled={props.busy || (editing.text.trim() === "" && editing.attachments.length === 0)}>Send</button>
               <button type="button" onClick={() => setEditing(null)}>Cancel</button>
             </div>
           </form>
@@ -110,41 +116,6 @@ function prettyArguments(text: string): string {
   } catch {
     return text;
   }
-}
-
-function PaperClip() {
-  return (
-    <svg width="18" height="18" viewBox="0 0 24 24" aria-hidden="true" fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round">
-      <path d="M21 11.5l-8.5 8.5a5 5 0 01-7-7l9-9a3.5 3.5 0 015 5l-9 9a2 2 0 01-3-3l8.5-8.5" />
-    </svg>
-  );
-}
-
-export function Composer(props: { busy: boolean; attachReason: string | null; onSend: (text: string) => void; onStop: () => void }) {
-  const [text, setText] = useState("");
-  const submit = () => {
-    if (props.busy || text.trim() === "") return;
-    props.onSend(text);
-    setText("");
-  };
-  return (
-    <form class="composer" onSubmit={(e) => { e.preventDefault(); submit(); }}>
-      <div class="composer-row">
-        <button type="button" class="icon attach" disabled={props.attachReason !== null} aria-describedby="attach-note"
-          aria-label="Attach an image or video" title={props.attachReason ?? "Attach an image or video"}><PaperClip /></button>
-        <label class="visually-hidden" for="prompt">Message</label>
-        <textarea id="prompt" rows={2} placeholder="Send a message (Shift+Enter: new line)" value={text}
-          onInput={(e) => setText(e.currentTarget.value)}
-          onKeyDown={(e) => { if (e.key === "Enter" && !e.shiftKey && !e.isComposing) { e.preventDefault(); submit(); } }} />
-        {/* Keyed, and the click's default prevented: the answer ending re-renders before the click's default action
-            runs, and a Stop button turned into the Send button in place would then send the draft being typed. */}
-        {props.busy
-          ? <button key="stop" type="button" class="stop" onClick={(e) => { e.preventDefault(); props.onStop(); }}>Stop</button>
-          : <button key="send" type="submit" class="primary" disabled={text.trim() === ""}>Send</button>}
-      </div>
-      {props.attachReason ? <p id="attach-note" class="note attach-note">{props.attachReason}</p> : null}
-    </form>
-  );
 }
 
 export function SettingsPanel(props: { settings: Settings; onChange: (s: Settings) => void }) {

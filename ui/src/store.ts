@@ -1,5 +1,6 @@
 /** Conversations in the browser's storage (localStorage), and their JSON export. */
 import type { ToolCall } from "./api.ts";
+import { type Attachment, storedCopy } from "./attachments.ts";
 
 export interface Settings {
   systemPrompt: string;
@@ -19,6 +20,8 @@ export interface ChatMessage {
   id: string;
   role: "user" | "assistant";
   content: string;
+  /** Images and videos sent with a user message. */
+  attachments?: Attachment[];
   reasoning?: string;
   toolCalls?: ToolCall[];
   /** A readable reason the answer failed. */
@@ -51,14 +54,37 @@ export function loadConversations(): Conversation[] {
   }
 }
 
-/** Saves every conversation; false when the storage is full or unavailable. */
-export function saveConversations(list: Conversation[]): boolean {
-  try {
-    localStorage.setItem(KEY, JSON.stringify(list));
-    return true;
-  } catch {
-    return false;
+/**
+ * How much of the conversations the storage holds: everything; everything but the attachments' files (images
+ * kept as their small copies, videos as a frame); the text only; or nothing (the storage is full or off).
+ */
+export type SaveResult = "saved" | "attachments-reduced" | "attachments-dropped" | "failed";
+
+/** The conversations with every attachment replaced by its stored copy at `level`. */
+export function withStoredAttachments(list: Conversation[], level: "reduced" | "dropped"): Conversation[] {
+  return list.map((c) => ({
+    ...c,
+    messages: c.messages.map((m) => (m.attachments ? { ...m, attachments: m.attachments.map((a) => storedCopy(a, level)) } : m)),
+  }));
+}
+
+/** Saves every conversation, giving up the attachments' files before any text when the storage is full. */
+export function saveConversations(list: Conversation[]): SaveResult {
+  const attempts: [SaveResult, () => Conversation[]][] = [
+    ["saved", () => list],
+    ["attachments-reduced", () => withStoredAttachments(list, "reduced")],
+    ["attachments-dropped", () => withStoredAttachments(list, "dropped")],
+  ];
+  const hasAttachments = list.some((c) => c.messages.some((m) => m.attachments?.length));
+  for (const [result, copy] of hasAttachments ? attempts : attempts.slice(0, 1)) {
+    try {
+      localStorage.setItem(KEY, JSON.stringify(copy()));
+      return result;
+    } catch {
+      // Full (or off): try a smaller copy.
+    }
   }
+  return "failed";
 }
 
 /**
