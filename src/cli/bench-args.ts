@@ -1,4 +1,6 @@
 /** Flag checks and value parsers shared by `bench` and `bench serve`; every failure is a {@link BenchArgError}. */
+import { statSync } from "node:fs";
+import { dirname, resolve } from "node:path";
 import type { Slo } from "../bench/metrics.ts";
 
 /** A bad command-line value; the commands print its message and exit with code 2. */
@@ -47,6 +49,21 @@ export function parseIntFlag(name: string, value: string, min = 0): number {
   const n = Number(value);
   if (n < min) throw new BenchArgError(`--${name} must be at least ${min} (got ${n})`);
   return n;
+}
+
+/**
+ * Checks, before a long run, that an output file's folder exists: a run should not end by failing to write.
+ *
+ * @example
+ *   checkOutputFolder("output", "results/run.json");
+ */
+export function checkOutputFolder(name: string, path: string): void {
+  const dir = dirname(resolve(path));
+  let isDir = false;
+  try {
+    isDir = statSync(dir).isDirectory();
+  } catch { /* missing: reported below */ }
+  if (!isDir) throw new BenchArgError(`--${name} ${path}: the folder ${dir} does not exist`);
 }
 
 /** A finite number in [min, max]. */

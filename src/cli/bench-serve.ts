@@ -16,7 +16,7 @@ import { type DatasetSpec, runServeBenchmark, type ServeBenchResult } from "../b
 import { serveBenchChart, serveBenchTable } from "../bench/serve-report.ts";
 import { fmt } from "../bench/table.ts";
 import {
-  BenchArgError, checkFlags, type FlagKind, parseChoice, parseConcurrencyList, parseGoodput, parseIntFlag,
+  BenchArgError, checkFlags, checkOutputFolder, type FlagKind, parseChoice, parseConcurrencyList, parseGoodput, parseIntFlag,
   parseImageSize, parseNumberFlag, parseRequestRate,
 } from "./bench-args.ts";
 import { failWith } from "./logging.ts";
@@ -163,7 +163,12 @@ function datasetLabel(d: DatasetSpec, images?: ImageRequestSpec): string {
  */
 export async function runBenchServe(config: BenchServeConfig, print: (line: string) => void,
   progress = new ProgressBar()): Promise<ServeBenchResult> {
-  const model = config.client.model ?? (await listModels(config.client))[0];
+  for (const [name, path] of [["output", config.output], ["svg", config.svg]] as const) {
+    if (path !== undefined) checkOutputFolder(name, path);
+  }
+  const model = config.client.model ?? (await listModels(config.client).catch((error: unknown) => {
+    throw new Error(`GET /v1/models at ${config.client.baseUrl} failed (is the server up?): ${String(error)}`);
+  }))[0];
   if (!model) throw new BenchArgError("the server lists no models; pass --model");
   const client: ClientConfig = { ...config.client, model, ...(config.images ? { images: new BenchImageSource(config.images) } : {}) };
   const result = await runServeBenchmark({
@@ -201,7 +206,8 @@ export const benchServeCommand = defineCommand({
   async run({ args, rawArgs }) {
     try {
       checkFlags(rawArgs, FLAG_KINDS);
-      await runBenchServe(parseBenchServeArgs(args as RawArgs), (line) => console.log(line));
+      const result = await runBenchServe(parseBenchServeArgs(args as RawArgs), (line) => console.log(line));
+      if (result.rows.every((row) => row.summary.completed === 0)) failWith("bench serve: every request failed");
     } catch (error) {
       if (error instanceof BenchArgError) return failWith(error.message, 2);
       failWith(error instanceof Error ? error.message : String(error));

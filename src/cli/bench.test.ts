@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ProgressBar } from "../bench/progress.ts";
 import { createApp, serve, type ServerHandle } from "../server/index.ts";
+import { InvalidRequestError } from "../engine/errors.ts";
 import { FakeEngine } from "../server/testing/fake-engine.ts";
 import {
   BenchArgError, checkFlags, parseConcurrencyList, parseGoodput, parseIntFlag, parseRequestRate,
@@ -171,5 +172,37 @@ describe("bench serve end to end", () => {
     // Two calibration probes, then per level: warm-up (1 x c) and the run.
     expect(engine.requests.length - before).toBe(2 + (1 + 3) + (4 + 12));
     expect(() => parseBenchServeArgs({ url: "http://x", "prompts-per-concurrency": "0" })).toThrow(BenchArgError);
+  });
+});
+
+describe("bench serve failures", () => {
+  test("a run where every request fails exits 1 with one line; a missing output folder fails before any request", async () => {
+    const engine = new FakeEngine((request) => (request.sampling.maxTokens === 7
+      ? { throwBeforeStart: new InvalidRequestError("prompt too long", "prompt") }
+      : { promptTokens: (request.kind === "completion" && typeof request.prompt === "string" ? request.prompt.split(" ").length : 0) + 2,
+        outputs: [tokens(request.sampling.maxTokens ?? 1)] }));
+    const handle = await serve(createApp({ engine, logger: { info() {}, warn() {}, error() {} } }), { port: 0 });
+    try {
+      const p = Bun.spawn([process.execPath, MAIN, "bench", "serve", "--url", handle.url.toString(), "--num-prompts", "2",
+        "--input-len", "8", "--output-len", "7", "--warmup", "0"], { env: { ...process.env, NO_COLOR: "1" }, stdout: "pipe", stderr: "pipe" });
+      const [code, out, err] = await Promise.all([p.exited, new Response(p.stdout).text(), new Response(p.stderr).text()]);
+      expect(out).toContain("c=1: failed request: HTTP 400");
+      expect(err).toContain("bench serve: every request failed");
+      expect(code).toBe(1);
+
+      const before = engine.requests.length;
+      const config = parseBenchServeArgs({ url: handle.url.toString(), "num-prompts": "1", svg: "/nonexistent-vllm-mlx-dir/c.svg" });
+      await expect(runBenchServe(config, () => {}, new ProgressBar(process.stderr, false)))
+        .rejects.toThrow("--svg /nonexistent-vllm-mlx-dir/c.svg: the folder /nonexistent-vllm-mlx-dir does not exist");
+      expect(engine.requests.length).toBe(before);
+    } finally {
+      await handle.stop(100);
+    }
+  });
+
+  test("a server that is down is named in the error", async () => {
+    const config = parseBenchServeArgs({ url: "http://127.0.0.1:9", "num-prompts": "1" });
+    await expect(runBenchServe(config, () => {}, new ProgressBar(process.stderr, false)))
+      .rejects.toThrow("GET /v1/models at http://127.0.0.1:9 failed (is the server up?)");
   });
 });

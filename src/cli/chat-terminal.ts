@@ -18,12 +18,13 @@ export interface TerminalChatOptions {
 
 type Message = { role: "system" | "user" | "assistant"; content: string };
 
-/** The `data:` payloads of an SSE body. */
-async function* sseData(body: ReadableStream<Uint8Array>): AsyncGenerator<string> {
+/** The `data:` payloads of an SSE body; lines may end in LF, CRLF or CR (the SSE spec allows all three). */
+export async function* sseData(body: ReadableStream<Uint8Array>): AsyncGenerator<string> {
   const decoder = new TextDecoder();
   let buffer = "";
   for await (const chunk of body) {
-    buffer += decoder.decode(chunk, { stream: true });
+    // A CR that ends the chunk may be half of a CRLF: it waits for the next chunk.
+    buffer = (buffer + decoder.decode(chunk, { stream: true })).replace(/\r\n|\r(?!$)/g, "\n");
     let end: number;
     while ((end = buffer.indexOf("\n\n")) >= 0) {
       const event = buffer.slice(0, end);

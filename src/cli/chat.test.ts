@@ -3,7 +3,7 @@ import { PassThrough } from "node:stream";
 import { FakeEngine } from "../server/testing/fake-engine.ts";
 import { testApp } from "../server/testing/helpers.ts";
 import { parseChatArgs } from "./chat.ts";
-import { runTerminalChat } from "./chat-terminal.ts";
+import { runTerminalChat, sseData } from "./chat-terminal.ts";
 
 describe("vllm-mlx chat flags", () => {
   test("the original vllm-mlx-chat's defaults", () => {
@@ -59,5 +59,20 @@ describe("vllm-mlx chat --cli", () => {
 
   test("a refused key is a readable error, not a crash", async () => {
     await expect(converse(["Hello"], "wrong")).rejects.toThrow("invalid API key (HTTP 401)");
+  });
+});
+
+describe("sseData", () => {
+  test("events separated by CRLF or CR, as by sse-starlette, are read like LF ones, across chunk boundaries", async () => {
+    const chunks = ['data: {"a":1}\r\n\r', '\ndata: {"b":2}\r\n', "\r\ndata: [DONE]\r\r", 'data: {"c":3}\n\n'];
+    const body = new ReadableStream<Uint8Array>({
+      start(controller) {
+        for (const c of chunks) controller.enqueue(new TextEncoder().encode(c));
+        controller.close();
+      },
+    });
+    const seen: string[] = [];
+    for await (const data of sseData(body)) seen.push(data);
+    expect(seen).toEqual(['{"a":1}', '{"b":2}', "[DONE]", '{"c":3}']);
   });
 });

@@ -48,12 +48,12 @@ describe("eval gsm8k with --data against a scripted server", () => {
       const { writes, stream } = capture();
       const config = parseEvalGsm8kArgs({ url: server.url, data: SAMPLE, "num-shots": "2", "max-tokens": "64",
         concurrency: "2", output });
-      await runEvalGsm8k(config, (l) => lines.push(l), new EvalProgress(stream));
+      const result = await runEvalGsm8k(config, (l) => lines.push(l), new EvalProgress(stream));
 
       expect(lines[0]).toBe(`GSM8K ${SAMPLE}: 7 problems, 2-shot, fake/model @ ${server.url} (completions)`);
       expect(lines[1]).toBe("strict-match      4/7 =  57.1% ± 20.2%");
       expect(lines[2]).toBe("flexible-extract  5/7 =  71.4% ± 18.4%");
-      expect(lines.at(-1)).toContain("1 request(s) failed");
+      expect(lines.at(-1)).toBe(`1 request(s) failed (counted as wrong), the first: ${result.records[5]!.error}; see "error" in ${output}`);
       expect(writes.length).toBe(7);
       expect(writes.every((w) => w.endsWith("\n") && !w.includes("\r"))).toBe(true);
       expect(writes.at(-1)).toBe(`[${"#".repeat(30)}] 7/7 strict 4 flexible 5 errors 1\n`);
@@ -83,6 +83,27 @@ describe("eval gsm8k with --data against a scripted server", () => {
     const result = await runEvalGsm8k(config, () => {}, new EvalProgress(capture().stream));
     expect(result.records.map((r) => r.id)).toEqual([2, 3, 4]);
     expect(server.seen.every((s) => s.body.model === "other")).toBe(true);
+  });
+});
+
+describe("eval gsm8k failures", () => {
+  test("failed requests print the first error, and name the results file only when one is written", async () => {
+    using server = new FakeOpenAi("fake/model", () => ({ status: 404, body: '{"error":{"message":"no model x"}}' }));
+    const lines: string[] = [];
+    const config = parseEvalGsm8kArgs({ url: server.url, data: SAMPLE, "num-shots": "2", limit: "2" });
+    const result = await runEvalGsm8k(config, (l) => lines.push(l), new EvalProgress(capture().stream));
+    expect(result.summary.errors).toBe(2);
+    expect(result.records[0]!.error).toContain("no model x");
+    expect(lines.at(-1)).toBe(`2 request(s) failed (counted as wrong), the first: ${result.records[0]!.error}`);
+  });
+
+  test("an --output whose folder is missing fails before any request", async () => {
+    using server = new FakeOpenAi("fake/model", sampleScript);
+    const config = parseEvalGsm8kArgs({ url: server.url, data: SAMPLE, "num-shots": "2", model: "fake/model",
+      output: "/nonexistent-vllm-mlx-dir/results.json" });
+    await expect(runEvalGsm8k(config, () => {}, new EvalProgress(capture().stream)))
+      .rejects.toThrow("--output /nonexistent-vllm-mlx-dir/results.json: the folder /nonexistent-vllm-mlx-dir does not exist");
+    expect(server.seen.length).toBe(0);
   });
 });
 

@@ -15,7 +15,7 @@ import { gsm8kResultsJson, gsm8kSummaryLines, type Gsm8kRunInfo } from "../eval/
 import { type Gsm8kRunResult, runGsm8k } from "../eval/gsm8k-run.ts";
 import { EvalProgress } from "../eval/progress.ts";
 import type { HubOptions } from "../hub/index.ts";
-import { BenchArgError, checkFlags, type FlagKind, parseChoice, parseIntFlag } from "./bench-args.ts";
+import { BenchArgError, checkFlags, checkOutputFolder, type FlagKind, parseChoice, parseIntFlag } from "./bench-args.ts";
 import { failWith } from "./logging.ts";
 
 const ARGS = {
@@ -83,6 +83,7 @@ async function loadSplits(config: EvalGsm8kConfig, hub: HubOptions): Promise<Gsm
  */
 export async function runEvalGsm8k(config: EvalGsm8kConfig, print: (line: string) => void,
   progress = new EvalProgress(), hub: HubOptions = {}): Promise<Gsm8kRunResult> {
+  if (config.output !== undefined) checkOutputFolder("output", config.output);
   const model = config.client.model ?? (await listModels(config.client).catch((error: unknown) => {
     throw new Error(`GET /v1/models at ${config.client.baseUrl} failed (is the server up?): ${String(error)}`);
   }))[0];
@@ -98,7 +99,8 @@ export async function runEvalGsm8k(config: EvalGsm8kConfig, print: (line: string
   progress.finish();
   const info: Gsm8kRunInfo = { model, url: config.client.baseUrl, endpoint: config.client.endpoint,
     dataset: splits.source, numShots: config.numShots, maxTokens: config.maxTokens, concurrency: config.concurrency };
-  for (const line of gsm8kSummaryLines(info, result.summary)) print(line);
+  const firstError = result.records.find((r) => r.error !== undefined)?.error;
+  for (const line of gsm8kSummaryLines(info, result.summary, firstError, config.output)) print(line);
   if (config.output) writeFileSync(config.output, gsm8kResultsJson(info, result));
   return result;
 }

@@ -17,13 +17,14 @@ export interface Gsm8kRunInfo {
 const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
 
 /**
- * The lines printed at the end of a run.
+ * The lines printed at the end of a run; with failed requests, the first one's error (the results file, when
+ * written, holds every one's).
  *
  * @example
  *   gsm8kSummaryLines(info, summary).forEach((l) => console.log(l));
  *   // strict-match      3/50 =  6.0% ± 3.4%
  */
-export function gsm8kSummaryLines(info: Gsm8kRunInfo, s: Gsm8kSummary): string[] {
+export function gsm8kSummaryLines(info: Gsm8kRunInfo, s: Gsm8kSummary, firstError?: string, output?: string): string[] {
   const width = String(s.n).length;
   const lines = [
     `GSM8K ${info.dataset}: ${s.n} problems, ${info.numShots}-shot, ${info.model} @ ${info.url} (${info.endpoint})`,
@@ -34,7 +35,10 @@ export function gsm8kSummaryLines(info: Gsm8kRunInfo, s: Gsm8kSummary): string[]
     `${s.elapsedS.toFixed(s.elapsedS < 10 ? 2 : 1)} s, ${s.promptTokens} prompt and ${s.completionTokens} completion tokens, ` +
       `${s.completionTokensPerS.toFixed(1)} completion tokens/s`,
   ];
-  if (s.errors > 0) lines.push(`${s.errors} request(s) failed (counted as wrong); see "error" in the results file`);
+  if (s.errors > 0) {
+    lines.push(`${s.errors} request(s) failed (counted as wrong)${firstError === undefined ? "" : `, the first: ${firstError}`}` +
+      (output === undefined ? "" : `; see "error" in ${output}`));
+  }
   return lines;
 }
 

@@ -183,6 +183,11 @@ describe("downloadModel", () => {
     const offline = { ...opts(), env: { HOME: home, HF_HUB_OFFLINE: "1" } };
     await expect(resolveModel(REPO, offline)).rejects.toBeInstanceOf(OfflineModeError);
     await expect(downloadModel(REPO, offline)).rejects.toBeInstanceOf(OfflineModeError);
+    await expect(downloadModel(REPO, offline)).rejects.toThrow(`Download it first (vllm-mlx download ${REPO}) or unset HF_HUB_OFFLINE.`);
+    // `vllm-mlx download` takes no datasets: a dataset's message does not send the user there.
+    const dataset = await downloadModel("openai/gsm8k", { ...offline, repoType: "dataset" }).catch((e: Error) => e);
+    expect(dataset).toBeInstanceOf(OfflineModeError);
+    expect((dataset as Error).message).toEndWith(": no refs/main or snapshot. Run once without HF_HUB_OFFLINE to download it.");
     expect(hub.requests.length).toBe(0);
     await downloadModel(REPO, opts());
     hub.requests.length = 0;

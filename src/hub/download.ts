@@ -80,7 +80,7 @@ function fromCacheOffline(
   revision: string,
   repoDir: string,
   settings: HubSettings,
-  opts: FileSelection,
+  opts: FileSelection & { repoType?: RepoType },
 ): SnapshotResult {
   const commit = readRef(repoDir, revision);
   const dir = commit === undefined ? undefined : snapshotDir(repoDir, commit);
@@ -88,7 +88,7 @@ function fromCacheOffline(
   const files = selectFiles(present, opts);
   if (commit === undefined || dir === undefined || files.length === 0) {
     const detail = commit === undefined ? `no refs/${revision} or snapshot` : "no matching files in the snapshot";
-    throw new OfflineModeError(repo, revision, settings.cacheDir, detail);
+    throw new OfflineModeError(repo, revision, settings.cacheDir, detail, opts.repoType);
   }
   return { repo, revision, commit, dir, files, downloaded: [] };
 }

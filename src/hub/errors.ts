@@ -61,11 +61,11 @@ export class OfflineModeError extends HubError {
     readonly revision: string,
     readonly cacheDir: string,
     detail: string,
+    repoType: "model" | "dataset" = "model",
   ) {
-    super(
-      `Offline mode (HF_HUB_OFFLINE) is on and '${repo}@${revision}' is not available in the cache ` +
-        `${cacheDir}: ${detail}. Download it first (vllm-mlx download ${repo}) or unset HF_HUB_OFFLINE.`,
-    );
+    // `vllm-mlx download` fetches models only; a dataset is cached by the command that reads it, run online once.
+    const hint = repoType === "dataset" ? "Run once without HF_HUB_OFFLINE to download it" : `Download it first (vllm-mlx download ${repo}) or unset HF_HUB_OFFLINE`;
+    super(`Offline mode (HF_HUB_OFFLINE) is on and '${repo}@${revision}' is not available in the cache ${cacheDir}: ${detail}. ${hint}.`);
   }
 }
 

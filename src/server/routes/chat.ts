@@ -6,7 +6,7 @@ import { ChatChoices } from "../render/chat-choices.ts";
 import { type ChatCompletionBody, ChatCompletionRequest, toChatGenerateRequest } from "../schemas/chat.ts";
 import { checkModelLimits, parseBody, readJson } from "../schemas/common.ts";
 import type { Generation } from "../generation.ts";
-import { type AppEnv, checkModel, choiceDecoderOptions, nowSeconds, type RouteDeps, responseId, startGeneration, usageOf } from "./context.ts";
+import { type AppEnv, checkGenerates, checkModel, choiceDecoderOptions, nowSeconds, type RouteDeps, responseId, startGeneration, usageOf } from "./context.ts";
 import { streamGeneration } from "./sse.ts";
 
 function decoderOptions(body: ChatCompletionBody, info: ModelInfo, first: EngineEvent | null): ChoiceDecoderOptions {
@@ -39,6 +39,7 @@ export function registerChatRoute(app: Hono<AppEnv>, deps: RouteDeps): void {
   app.post("/v1/chat/completions", async (c) => {
     const body = parseBody(ChatCompletionRequest, await readJson(c.req.raw));
     checkModel(deps, body.model);
+    checkGenerates(deps);
     const request = toChatGenerateRequest(body, c.get("requestId"));
     checkModelLimits(request.sampling, deps.engine.modelInfo());
     const { generation, first } = await startGeneration(c, deps, request);

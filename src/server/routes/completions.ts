@@ -5,7 +5,7 @@ import type { Generation } from "../generation.ts";
 import { CompletionChoices } from "../render/completion-choices.ts";
 import { checkModelLimits, parseBody, readJson } from "../schemas/common.ts";
 import { CompletionRequest, toCompletionGenerateRequest } from "../schemas/completion.ts";
-import { type AppEnv, checkModel, nowSeconds, type RouteDeps, responseId, startGeneration, usageOf } from "./context.ts";
+import { type AppEnv, checkGenerates, checkModel, nowSeconds, type RouteDeps, responseId, startGeneration, usageOf } from "./context.ts";
 import { streamGeneration } from "./sse.ts";
 
 function dispatch(choices: CompletionChoices, event: EngineEvent) {
@@ -33,6 +33,7 @@ export function registerCompletionsRoute(app: Hono<AppEnv>, deps: RouteDeps): vo
   app.post("/v1/completions", async (c) => {
     const body = parseBody(CompletionRequest, await readJson(c.req.raw));
     checkModel(deps, body.model);
+    checkGenerates(deps);
     const request = toCompletionGenerateRequest(body, c.get("requestId"));
     checkModelLimits(request.sampling, deps.engine.modelInfo());
     const { generation, first } = await startGeneration(c, deps, request);

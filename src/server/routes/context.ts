@@ -42,6 +42,17 @@ export function checkModel(deps: RouteDeps, model: string | undefined): void {
 }
 
 /**
+ * A 400 for a generation request to an embedding or rerank model, before any check of its sampling fields
+ * (a `max_tokens` over the pooling model's short context would otherwise be the error reported).
+ */
+export function checkGenerates(deps: RouteDeps): void {
+  const pooling = deps.pooling;
+  if (!pooling) return;
+  const what = pooling.task === "score" ? "a rerank model: use /v1/rerank" : "an embedding model: use /v1/embeddings";
+  throw new ApiError(400, `model '${deps.servedModelName}' is ${what}; it does not generate text`, { param: "model", code: "model_not_supported" });
+}
+
+/**
  * Submits to the engine and waits for its first event, so errors raised while admitting the request
  * (context length, capacity, invalid input) become HTTP statuses before any response starts. A prompt over the
  * context names `promptParam`, the field that holds the prompt (default: `prompt` for a completion, else `messages`).

@@ -130,6 +130,26 @@ describe("POST /v1/embeddings", () => {
     expect((await post(cross.app, "/v1/embeddings", { input: "a" })).status).toBe(400);
   });
 
+  test("a generation request to a pooling model says so on every route, whatever its max_tokens", async () => {
+    const cases: [typeof bert.app, string, object][] = [
+      [bert.app, "/v1/chat/completions", { messages: [{ role: "user", content: "hi" }], max_tokens: 100_000 }],
+      [bert.app, "/v1/completions", { prompt: "hi", max_tokens: 100_000 }],
+      [cross.app, "/v1/responses", { input: "hi", max_output_tokens: 100_000 }],
+      [cross.app, "/v1/chat/completions", { messages: [{ role: "user", content: "hi" }], max_tokens: 2048 }],
+    ];
+    for (const [app, path, body] of cases) {
+      const r = await post(app, path, body);
+      expect(r.status).toBe(400);
+      const { error } = await r.json();
+      expect(error.message).toMatch(app === bert.app ? /^model 'bert-embed' is an embedding model: use \/v1\/embeddings; it does not generate text$/
+        : /^model 'bert-rerank' is a rerank model: use \/v1\/rerank; it does not generate text$/);
+      expect(error).toMatchObject({ param: "model", code: "model_not_supported" });
+    }
+    const m = await post(bert.app, "/v1/messages", { model: "bert-embed", messages: [{ role: "user", content: "hi" }], max_tokens: 100_000 });
+    expect(m.status).toBe(400);
+    expect((await m.json()).error.message).toContain("is an embedding model");
+  });
+
   test("GET /v1/models names the capabilities", async () => {
     const caps = async (app: typeof bert.app) => (await (await request(app, "/v1/models")).json()).data[0].capabilities;
     expect(await caps(bert.app)).toMatchObject({ chat: false, embeddings: true, rerank: false });

@@ -7,7 +7,7 @@ import { anthropicError, anthropicStop, anthropicStreamEvents, anthropicUsage, c
 import { OutputBlocks } from "../render/output-blocks.ts";
 import { checkModelLimits, parseBody, readJson } from "../schemas/common.ts";
 import { CountTokensRequest, MessagesRequest, toChatMessages, toMessagesGenerateRequest, toPromptOptions } from "../schemas/messages.ts";
-import { type AppEnv, checkModel, choiceDecoderOptions, type RouteDeps, responseId, startGeneration } from "./context.ts";
+import { type AppEnv, checkGenerates, checkModel, choiceDecoderOptions, type RouteDeps, responseId, startGeneration } from "./context.ts";
 import { type SseDialect, streamGeneration } from "./sse.ts";
 
 
@@ -55,6 +55,7 @@ export function registerMessagesRoutes(app: Hono<AppEnv>, deps: RouteDeps): void
     checkModel(deps, body.model);
     const request = toMessagesGenerateRequest(body, c.get("requestId"));
     const { parallelToolCalls } = toPromptOptions(body);
+    checkGenerates(deps);
     checkModelLimits(request.sampling, deps.engine.modelInfo());
     const { generation, first } = await startGeneration(c, deps, request);
     const options = withTools(choiceDecoderOptions(deps.engine.modelInfo(), first, request.kind === "chat" && request.tools !== undefined, parallelToolCalls), request);

@@ -9,7 +9,7 @@ import { ResponseOutput, responseStatus } from "../render/responses-output.ts";
 import type { ResponsesStore } from "../responses-store.ts";
 import { checkModelLimits, parseBody, parseToolArguments, readJson } from "../schemas/common.ts";
 import { type ResponsesBody, ResponsesRequest, toResponsesGenerateRequest } from "../schemas/responses.ts";
-import { type AppEnv, checkModel, choiceDecoderOptions, nowSeconds, type RouteDeps, responseId, startGeneration } from "./context.ts";
+import { type AppEnv, checkGenerates, checkModel, choiceDecoderOptions, nowSeconds, type RouteDeps, responseId, startGeneration } from "./context.ts";
 import { type SseDialect, streamGeneration } from "./sse.ts";
 
 type Json = Record<string, unknown>;
@@ -101,6 +101,7 @@ export function registerResponsesRoutes(app: Hono<AppEnv>, deps: RouteDeps, stor
     checkModel(deps, body.model);
     const past = history(store, body);
     const request = toResponsesGenerateRequest(body, past, c.get("requestId"));
+    checkGenerates(deps);
     checkModelLimits(request.sampling, deps.engine.modelInfo());
     const { generation, first } = await startGeneration(c, deps, request, "input");
     const toolsActive = request.kind === "chat" && request.tools !== undefined;
