@@ -1,4 +1,5 @@
 /** The OpenAI-compatible API as the page uses it: models, metrics, and a streamed chat completion. */
+import { errorMessage } from "./api-errors.ts";
 import type { ContentPart } from "./attachments.ts";
 
 /** What the server says about its model (`/v1/models`); capabilities are absent on servers that do not say. */
@@ -51,7 +52,14 @@ export function requestMaxTokens(maxTokens: number, defaultMaxTokens: number, co
 }
 
 export class Api {
+  /** False once /metrics answered 404 (`vllm-mlx chat` in front of another server): it is not asked again. */
+  #metricsServed = true;
+
   constructor(private readonly key: () => string | null) {}
+
+  get metricsServed(): boolean {
+    return this.#metricsServed;
+  }
 
   private headers(json = false): HeadersInit {
     const key = this.key();
@@ -71,10 +79,12 @@ export class Api {
     });
   }
 
-  /** The gauges the status strip shows, from Prometheus text; null when /metrics is not served. */
+  /** The gauges the status strip shows, from Prometheus text; null when /metrics is not served (after a 404, never asked again). */
   async metrics(): Promise<Record<string, number> | null> {
+    if (!this.#metricsServed) return null;
     const res = await fetch("/metrics", { headers: this.headers() });
     if (res.status === 401) throw new ApiError(401, await errorMessage(res));
+    if (res.status === 404) this.#metricsServed = false;
     if (!res.ok) return null;
     const values: Record<string, number> = {};
     for (const line of (await res.text()).split("\n")) {
@@ -178,18 +188,4 @@ async function* sseData(body: ReadableStream<Uint8Array>): AsyncGenerator<string
       if (data.length > 0) yield data.join("\n");
     }
   }
-}
-
-/** A readable sentence from an error response: OpenAI's `{error: {message}}`, else the status. */
-async function errorMessage(res: Response): Promise<string> {
-  const text = await res.text().catch(() => "");
-  let message = "";
-  try {
-    const body = JSON.parse(text) as { error?: { message?: string } | string; message?: string };
-    message = typeof body.error === "string" ? body.error : (body.error?.message ?? body.message ?? "");
-  } catch {
-    message = text.slice(0, 300);
-  }
-  const status = `${res.status}${res.statusText ? ` ${res.statusText}` : ""}`;
-  return message ? `${message} (HTTP ${status})` : `The server answered HTTP ${status}.`;
 }

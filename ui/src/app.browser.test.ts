@@ -7,6 +7,9 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import type { Page } from "playwright-core";
 import { CONTEXT_LENGTH, composer, lastAnswer, type ScriptedPage, send, startScriptedPage, TIMEOUT_MS } from "./browser-testing.ts";
 
+const done = (page: Page) => page.locator('article.message.assistant[data-state="done"]').last().waitFor({ timeout: TIMEOUT_MS });
+const failed = (page: Page) => page.locator('article.message.assistant[data-state="error"]').waitFor({ timeout: TIMEOUT_MS });
+
 let scripted: ScriptedPage;
 const open = () => scripted.open();
 
@@ -123,6 +126,70 @@ describe("the chat page around a streaming answer", () => {
     expect(record.aborted).toBe(true);
     expect(record.finished).toBe(false);
     expect(await page.locator("nav .conversation").allTextContents()).not.toContain("Delete me while answering.");
+    await page.context().close();
+  }, TIMEOUT_MS);
+
+  test("while one conversation's answer streams, another says where and offers Go there and Stop it; no Stop of its own", async () => {
+    const page = await open();
+    await send(page, "Tell me something long.");
+    await streamedLines(page, 3);
+    const record = scripted.seen.at(-1)!;
+    await page.locator("nav button.primary").click();
+    const note = composer(page).locator(".elsewhere");
+    expect(await note.locator("span").textContent()).toBe('An answer is being written in "Tell me something long."; send once it is done.');
+    expect(await composer(page).getByRole("button", { name: "Stop", exact: true }).count()).toBe(0);
+    expect(await composer(page).getByRole("button", { name: "Send" }).isDisabled()).toBe(true);
+    await send(page, "Meanwhile?");
+    await page.waitForTimeout(200);
+    expect(scripted.seen.at(-1)).toBe(record);
+    expect(await page.locator("#prompt").inputValue()).toBe("Meanwhile?");
+
+    await note.getByRole("button", { name: "Go there" }).click();
+    expect(await page.locator(".topbar h1").textContent()).toBe("Tell me something long.");
+    expect(await composer(page).locator(".elsewhere").count()).toBe(0);
+    expect(await composer(page).getByRole("button", { name: "Stop", exact: true }).isVisible()).toBe(true);
+    await page.locator("nav button.primary").click();
+    await composer(page).getByRole("button", { name: "Stop it" }).click();
+    await composer(page).getByRole("button", { name: "Send" }).waitFor({ timeout: 5_000 });
+    expect(record.aborted).toBe(true);
+    expect(await composer(page).locator(".elsewhere").count()).toBe(0);
+    await page.locator("#prompt").press("Enter");
+    await streamedLines(page, 1);
+    expect(scripted.seen.at(-1)!.body.messages).toEqual([{ role: "user", content: "Meanwhile?" }]);
+    await composer(page).getByRole("button", { name: "Stop", exact: true }).click();
+    await page.context().close();
+  }, TIMEOUT_MS);
+
+  test("a proxy's HTML error page is said in words; Retry resends the question once", async () => {
+    const page = await open();
+    await send(page, "FLAKY");
+    await failed(page);
+    expect(await lastAnswer(page).locator("p.error").textContent()).toBe("The answer failed: The server answered HTTP 502 Bad Gateway.");
+    await lastAnswer(page).getByRole("button", { name: "Retry" }).click();
+    await done(page);
+    expect(scripted.seen.at(-1)!.body.messages).toEqual([{ role: "user", content: "FLAKY" }]);
+    expect(await page.locator("article.message").count()).toBe(2);
+    expect((await lastAnswer(page).locator(".markdown").textContent())?.trim()).toBe("Recovered.");
+    expect(await lastAnswer(page).getByRole("button", { name: "Regenerate" }).isVisible()).toBe(true);
+    await page.context().close();
+  }, TIMEOUT_MS);
+
+  test("a new message after a failed answer takes the failed question's place", async () => {
+    const page = await open();
+    await send(page, "FAIL");
+    await failed(page);
+    expect(await lastAnswer(page).locator(".failed-turn").textContent()).toBe("Or send a new message: it takes this question's place.");
+    await send(page, "TASKS");
+    await done(page);
+    expect(scripted.seen.at(-1)!.body.messages).toEqual([{ role: "user", content: "TASKS" }]);
+    expect(await page.locator("article.message.user .bubble").allTextContents()).toEqual(["TASKS"]);
+    expect(await page.locator(".topbar h1").textContent()).toBe("TASKS");
+    await send(page, "FAIL");
+    await failed(page);
+    await send(page, "CODE");
+    await done(page);
+    expect(scripted.seen.at(-1)!.body.messages.map((m) => m.content)).toEqual(["TASKS", expect.stringContaining("open task"), "CODE"]);
+    expect(await page.locator("article.message.user .bubble").allTextContents()).toEqual(["TASKS", "CODE"]);
     await page.context().close();
   }, TIMEOUT_MS);
 });

@@ -1,13 +1,17 @@
 /** The chat page: conversations, the streamed answer, settings, status and the API-key prompt. */
 import { useEffect, useRef, useState } from "preact/hooks";
 import { Api, ApiError, type ModelCard, requestMaxTokens, type StreamUpdate } from "./api.ts";
-import { type Attachment, attachPolicy, contentParts } from "./attachments.ts";
-import { KeyDialog, MessageView, type ServerGauges, SettingsPanel, Sidebar, StatusStrip } from "./components.tsx";
+import { type Attachment, attachPolicy } from "./attachments.ts";
+import { KeyDialog, type ServerGauges, SettingsPanel, Sidebar, StatusStrip } from "./components.tsx";
 import { Composer } from "./composer.tsx";
+import { requestMessages, withoutFailedTurn } from "./conversation.ts";
+import { MessageView } from "./message-view.tsx";
 import {
   type AnswerStats, type ChatMessage, type Conversation, exportJson, loadApiKey, loadConversations, newConversation, newId,
-  saveApiKey, saveConversations, type Settings, titleFrom, withInterrupted,
+  saveApiKey, type Settings, titleFrom,
 } from "./store.ts";
+import { useDrawer } from "./use-drawer.ts";
+import { usePersist } from "./use-persist.ts";
 
 /** `/ui/config.json`: what the server (or `vllm-mlx chat`) asks new conversations to start with. */
 export interface UiConfig {
@@ -21,12 +25,6 @@ interface Running {
   messageId: string;
   controller: AbortController;
 }
-
-const STORAGE_FULL = {
-  "attachments-reduced": "The browser's storage is full: the text is saved, images only as smaller copies and videos not at all.",
-  "attachments-dropped": "The browser's storage is full: the text is saved, but not the images and videos.",
-  failed: "The browser's storage is full: this conversation is not saved.",
-} as const;
 
 function defaultSettings(config: UiConfig): Settings {
   return { systemPrompt: "", temperature: config.temperature ?? 0.7, topP: 1, maxTokens: config.maxTokens ?? 2048 };
@@ -43,10 +41,8 @@ export function App(props: { config: UiConfig }) {
   const [needKey, setNeedKey] = useState(false);
   const [keyError, setKeyError] = useState<string | null>(null);
   const [banner, setBanner] = useState<string | null>(null);
-  /** What the last save left out; unlike the banner, it stays until a save keeps everything. */
-  const [storageNote, setStorageNote] = useState<string | null>(null);
   const [running, setRunning] = useState<Running | null>(null);
-  const [drawer, setDrawer] = useState(false);
+  const drawer = useDrawer();
   const [showSettings, setShowSettings] = useState(false);
   /** Figures of the answer streaming now (tokens counted as streamed deltas until the usage chunk says). */
   const [live, setLive] = useState<AnswerStats | null>(null);
@@ -65,29 +61,7 @@ export function App(props: { config: UiConfig }) {
     if (el && pinned.current) el.scrollTop = el.scrollHeight;
   }, [current.messages, currentId]);
 
-  // Saved on every change; while an answer streams, at most once a second (and when the page is left), so that a
-  // reload mid-answer keeps the question and what had arrived.
-  const latest = useRef({ conversations, running });
-  latest.current = { conversations, running };
-  const lastSave = useRef(0);
-  const saveTimer = useRef<ReturnType<typeof setTimeout> | null>(null);
-  const persist = () => {
-    if (saveTimer.current !== null) clearTimeout(saveTimer.current);
-    saveTimer.current = null;
-    lastSave.current = Date.now();
-    const { conversations: list, running: r } = latest.current;
-    const saved = saveConversations(r ? withInterrupted(list, r.conversationId, r.messageId) : list);
-    setStorageNote(saved === "saved" ? null : STORAGE_FULL[saved]);
-  };
-  useEffect(() => {
-    const wait = running === null ? 0 : 1000 - (Date.now() - lastSave.current);
-    if (wait <= 0) persist();
-    else saveTimer.current ??= setTimeout(persist, wait);
-  }, [conversations, running]);
-  useEffect(() => {
-    addEventListener("pagehide", persist);
-    return () => removeEventListener("pagehide", persist);
-  }, []);
+  const storageNote = usePersist(conversations, running);
 
   const refresh = async () => {
     try {
@@ -96,6 +70,7 @@ export function App(props: { config: UiConfig }) {
       setBanner(null);
       const m = await api.metrics().catch((e) => (e instanceof ApiError && e.status === 401 ? null : Promise.reject(e)));
       if (m) setGauges({ kvUsage: m.vllm_mlx_kv_cache_usage_ratio ?? null, prefixHitRate: m.vllm_mlx_prefix_cache_hit_rate ?? null });
+      else if (!api.metricsServed) setGauges(null);
     } catch (e) {
       if (e instanceof ApiError && e.status === 401) {
         if (apiKey.current) setKeyError("The server did not accept that key.");
@@ -123,10 +98,7 @@ export function App(props: { config: UiConfig }) {
     update(conversation.id, (c) => ({ ...c, title: conversation.title, updatedAt: Date.now(), messages: [...history, target] }));
     setRunning({ conversationId: conversation.id, messageId: target.id, controller });
     const s = conversation.settings;
-    const messages = [
-      ...(s.systemPrompt.trim() ? [{ role: "system", content: s.systemPrompt }] : []),
-      ...history.filter((m) => !m.error || m.content).map((m) => ({ role: m.role, content: contentParts(m.content, m.attachments ?? []) })),
-    ];
+    const messages = requestMessages(s.systemPrompt, history);
     const started = performance.now();
     let first: number | null = null;
     let deltas = 0;
@@ -164,11 +136,13 @@ export function App(props: { config: UiConfig }) {
     }
   };
 
+  /** Sends a new question; after a failed answer, in place of the question that failed (the Retry button resends it). */
   const send = (text: string, attachments: Attachment[]) => {
     const message: ChatMessage = { id: newId(), role: "user", content: text, ...(attachments.length > 0 ? { attachments } : {}) };
-    const conversation = current.messages.length === 0 ? { ...current, title: titleFrom(text || attachments[0]!.name) } : current;
+    const kept = withoutFailedTurn(current.messages);
+    const conversation = { ...current, messages: kept, ...(kept.length === 0 ? { title: titleFrom(text || attachments[0]!.name) } : {}) };
     update(current.id, () => conversation);
-    void answer(conversation, [...conversation.messages, message]);
+    void answer(conversation, [...kept, message]);
   };
 
   const regenerate = () => {
@@ -188,7 +162,7 @@ export function App(props: { config: UiConfig }) {
     const fresh = newConversation(current.messages.length === 0 ? current.settings : defaultSettings(props.config));
     setConversations((list) => [fresh, ...list.filter((c) => c.messages.length > 0)]);
     setCurrentId(fresh.id);
-    setDrawer(false);
+    drawer.setOpen(false);
   };
 
   const remove = (id: string) => {
@@ -211,16 +185,19 @@ export function App(props: { config: UiConfig }) {
   };
 
   const sorted = [...conversations].sort((a, b) => b.updatedAt - a.updatedAt);
+  const elsewhere = running && running.conversationId !== current.id ? conversations.find((c) => c.id === running.conversationId) : undefined;
   const lastAnswer = [...current.messages].reverse().find((m) => m.role === "assistant" && m.stats)?.stats ?? null;
   return (
     <div class="app">
       <header class="topbar">
-        <button type="button" class="icon menu" aria-label="Conversations" aria-expanded={drawer} onClick={() => setDrawer(!drawer)}>☰</button>
+        <button ref={drawer.menu} type="button" class="icon menu" aria-label="Conversations" aria-expanded={drawer.open}
+          onClick={() => drawer.setOpen(!drawer.open)}>☰</button>
         <h1>{current.title}</h1>
         <button type="button" aria-expanded={showSettings} onClick={() => setShowSettings(!showSettings)}>Settings</button>
       </header>
-      <Sidebar conversations={sorted} currentId={current.id} open={drawer} onNew={newChat} onDelete={remove}
-        onSelect={(id) => { setCurrentId(id); setDrawer(false); }} onExport={() => exportJson(conversations, "vllm-mlx-conversations.json")} />
+      {drawer.open ? <div class="scrim" aria-hidden="true" onClick={drawer.dismiss} /> : null}
+      <Sidebar navRef={drawer.nav} conversations={sorted} currentId={current.id} open={drawer.open} onNew={newChat} onDelete={remove}
+        onSelect={(id) => { setCurrentId(id); drawer.setOpen(false); }} onExport={() => exportJson(conversations, "vllm-mlx-conversations.json")} />
       <main class="main">
         {showSettings ? <SettingsPanel settings={current.settings} onChange={(s) => update(current.id, (c) => ({ ...c, settings: s }))} /> : null}
         {banner ? <p class="banner error" role="alert">{banner}</p> : null}
@@ -237,8 +214,9 @@ export function App(props: { config: UiConfig }) {
               onRegenerate={regenerate} onEdit={(text, attachments) => editAndResend(m.id, text, attachments)} />
           ))}
         </div>
-        <Composer busy={running !== null} policy={attachPolicy(props.config.textOnly, model)} onSend={send}
-          onStop={() => running?.controller.abort()} />
+        <Composer busy={running?.conversationId === current.id}
+          elsewhere={elsewhere ? { title: elsewhere.title, onGo: () => setCurrentId(elsewhere.id) } : null}
+          policy={attachPolicy(props.config.textOnly, model)} onSend={send} onStop={() => running?.controller.abort()} />
       </main>
       <StatusStrip model={model} gauges={gauges} last={live ?? lastAnswer} />
       {needKey ? <KeyDialog error={keyError} onSubmit={submitKey} /> : null}

@@ -10,6 +10,17 @@ import { buildUi } from "../build.ts";
 export const TIMEOUT_MS = 60_000;
 export const CONTEXT_LENGTH = 256;
 const TASKS = "Tasks:\n\n- [ ] open task\n- [x] done task\n";
+/** The code block "CODE" is answered with, and the code a copy of it holds. */
+export const CODE = 'print("<hi> & bye")\n    x = 1';
+export const NGINX_502 = "<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n<center><h1>502 Bad Gateway</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n";
+/** Keyword questions and their answers' chunks; anything else gets 400 numbered lines. */
+const ANSWERS: Record<string, string[]> = {
+  TASKS: [TASKS],
+  CODE: ["Here:\n\n```python\n", `${CODE}\n\`\`\`\n`],
+  // A server that leaves reasoning in the text; the tags arrive split across chunks.
+  THINK: ["<th", "ink>\nLet me ", "ponder.</th", "ink>\n\nThe answer is **4**."],
+  FLAKY: ["Recovered."],
+};
 
 export type ContentPart = { type: string; text?: string; image_url?: { url: string }; video_url?: { url: string } };
 
@@ -20,10 +31,20 @@ export interface Seen {
   finished: boolean;
 }
 
+export interface OpenOptions {
+  viewport?: { width: number; height: number };
+  /** /metrics answers 404 (a server without it) to this page. */
+  noMetrics?: boolean;
+  /** Run before the page is loaded (a fake clock, an init script). */
+  before?: (page: Page) => Promise<void>;
+}
+
 export interface ScriptedPage {
   seen: Seen[];
+  /** How many times /metrics was asked by pages opened with `noMetrics`. */
+  missingMetricsAsked: number;
   /** The page in a browser context of its own (its own storage); its model takes what `caps` says ("vision,video"). */
-  open(caps?: string): Promise<Page>;
+  open(caps?: string, options?: OpenOptions): Promise<Page>;
   close(): Promise<void>;
 }
 
@@ -32,12 +53,12 @@ function sse(delta: Record<string, unknown>, finish: string | null = null): stri
 }
 
 /**
- * Answers "TASKS" with a task list at once, a message with content parts with one line, anything else with 400
+ * Answers a keyword of ANSWERS with its chunks, a message with content parts with one line, anything else with 400
  * numbered lines, 25 ms apart.
  */
 function stream(request: Request, record: Seen): Response {
   const last = record.body.messages.at(-1)?.content ?? "";
-  const parts = last === "TASKS" ? [TASKS]
+  const parts = typeof last === "string" && ANSWERS[last] ? ANSWERS[last]
     : typeof last !== "string" ? [`Saw ${last.filter((p) => p.type !== "text").length} attachments.`]
     : Array.from({ length: 400 }, (_, i) => `Line ${i + 1} of a long answer.\n\n`);
   const encoder = new TextEncoder();
@@ -64,6 +85,8 @@ function stream(request: Request, record: Seen): Response {
 export async function startScriptedPage(): Promise<ScriptedPage> {
   const assets = new Map((await buildUi()).map((a) => [a.path, a]));
   const seen: Seen[] = [];
+  let missingMetricsAsked = 0;
+  let flaky = 0;
   const server = Bun.serve({
     port: 0,
     idleTimeout: 0,
@@ -76,12 +99,22 @@ export async function startScriptedPage(): Promise<ScriptedPage> {
         const capabilities = { vision: caps.includes("vision"), video: caps.includes("video") };
         return Response.json({ object: "list", data: [{ id: "scripted", object: "model", max_model_len: CONTEXT_LENGTH, capabilities }] });
       }
-      if (pathname === "/metrics") return new Response("vllm_mlx_kv_cache_usage_ratio 0\n");
+      if (pathname === "/metrics") {
+        if (!/(?:^|; )metrics=none/.test(request.headers.get("cookie") ?? "")) return new Response("vllm_mlx_kv_cache_usage_ratio 0\n");
+        missingMetricsAsked++;
+        return new Response("404 page not found", { status: 404 });
+      }
       if (pathname === "/v1/chat/completions") {
         const record: Seen = { body: (await request.json()) as Seen["body"], aborted: false, finished: false };
         seen.push(record);
         if ((record.body.max_tokens ?? 0) >= CONTEXT_LENGTH) {
           return Response.json({ error: { message: `This model's maximum context length is ${CONTEXT_LENGTH} tokens.` } }, { status: 400 });
+        }
+        const question = record.body.messages.at(-1)?.content;
+        if (question === "FAIL") return Response.json({ error: { message: "This prompt is too long." } }, { status: 400 });
+        // "FLAKY" meets a proxy's HTML error page every other time, the first included.
+        if (question === "FLAKY" && flaky++ % 2 === 0) {
+          return new Response(NGINX_502, { status: 502, statusText: "Bad Gateway", headers: { "Content-Type": "text/html" } });
         }
         return stream(request, record);
       }
@@ -99,10 +132,15 @@ export async function startScriptedPage(): Promise<ScriptedPage> {
   const base = `http://127.0.0.1:${server.port}/`;
   return {
     seen,
-    async open(caps = "") {
-      const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+    get missingMetricsAsked() {
+      return missingMetricsAsked;
+    },
+    async open(caps = "", options: OpenOptions = {}) {
+      const context = await browser.newContext({ viewport: options.viewport ?? { width: 1280, height: 800 } });
       if (caps) await context.addCookies([{ name: "caps", value: caps, url: base }]);
+      if (options.noMetrics) await context.addCookies([{ name: "metrics", value: "none", url: base }]);
       const page = await context.newPage();
+      await options.before?.(page);
       await page.goto(base);
       await page.locator("footer.status").getByText("scripted").waitFor();
       return page;

@@ -1,12 +1,11 @@
-/** The page's pieces: sidebar, message, settings, status strip and the API-key prompt (the composer: composer.tsx). */
-import { useMemo, useState } from "preact/hooks";
+/** The page's pieces: sidebar, settings, status strip and the API-key prompt (a message: message-view.tsx; the composer: composer.tsx). */
+import type { Ref } from "preact";
+import { useState } from "preact/hooks";
 import type { ModelCard } from "./api.ts";
-import { AttachmentStrip } from "./attachment-views.tsx";
-import type { Attachment } from "./attachments.ts";
-import { renderMarkdown } from "./markdown.ts";
-import type { AnswerStats, ChatMessage, Conversation, Settings } from "./store.ts";
+import type { AnswerStats, Conversation, Settings } from "./store.ts";
 
 export function Sidebar(props: {
+  navRef?: Ref<HTMLElement>;
   conversations: Conversation[];
   currentId: string;
   open: boolean;
@@ -16,7 +15,7 @@ export function Sidebar(props: {
   onExport: () => void;
 }) {
   return (
-    <nav class={`sidebar${props.open ? " open" : ""}`} aria-label="Conversations">
+    <nav ref={props.navRef} class={`sidebar${props.open ? " open" : ""}`} aria-label="Conversations">
       <button type="button" class="primary" onClick={props.onNew}>New chat</button>
       <ul class="conversations">
         {props.conversations.map((c) => (
@@ -31,91 +30,6 @@ export function Sidebar(props: {
       <button type="button" onClick={props.onExport}>Export JSON</button>
     </nav>
   );
-}
-
-function Markdown(props: { text: string }) {
-  const html = useMemo(() => renderMarkdown(props.text), [props.text]);
-  return <div class="markdown" dangerouslySetInnerHTML={{ __html: html }} />;
-}
-
-function statsLine(s: AnswerStats): string {
-  const parts = [
-    s.completionTokens !== null ? `${s.completionTokens} tokens` : null,
-    s.ttftMs !== null ? `TTFT ${Math.round(s.ttftMs)} ms` : null,
-    s.tokensPerSecond !== null ? `${s.tokensPerSecond.toFixed(1)} tok/s` : null,
-  ];
-  return parts.filter((p) => p !== null).join(" · ");
-}
-
-export function MessageView(props: {
-  message: ChatMessage;
-  streaming: boolean;
-  canRegenerate: boolean;
-  busy: boolean;
-  onRegenerate: () => void;
-  onEdit: (text: string, attachments: Attachment[]) => void;
-}) {
-  const m = props.message;
-  const [editing, setEditing] = useState<{ text: string; attachments: Attachment[] } | null>(null);
-  const state = props.streaming ? "streaming" : m.error ? "error" : m.stopped ? "stopped" : "done";
-  if (m.role === "user") {
-    const attachments = m.attachments ?? [];
-    return (
-      <article class="message user" data-state={state} aria-label="Your message">
-        {editing === null ? (
-          <>
-            <AttachmentStrip attachments={attachments} label="Attached" />
-            {m.content ? <div class="bubble">{m.content}</div> : null}
-            <div class="actions">
-              <button type="button" disabled={props.busy} onClick={() => setEditing({ text: m.content, attachments })}>Edit</button>
-            </div>
-          </>
-        ) : (
-          <form class="edit" onSubmit={(e) => { e.preventDefault(); props.onEdit(editing.text, editing.attachments); setEditing(null); }}>
-            <AttachmentStrip attachments={editing.attachments} label="Attached" onRemove={(id) =>
-              setEditing({ ...editing, attachments: editing.attachments.filter((a) => a.id !== id) })} />
-            <label class="visually-hidden" for={`edit-${m.id}`}>Edit your message</label>
-            <textarea id={`edit-${m.id}`} value={editing.text} rows={3} onInput={(e) => setEditing({ ...editing, text: e.currentTarget.value })} />
-            <div class="actions">
-              <button type="submit" class="primary" disabled={props.busy || (editing.text.trim() === "" && editing.attachments.length === 0)}>Send</button>
-              <button type="button" onClick={() => setEditing(null)}>Cancel</button>
-            </div>
-          </form>
-        )}
-      </article>
-    );
-  }
-  return (
-    <article class="message assistant" data-state={state} aria-label="Answer" aria-busy={props.streaming}>
-      {m.reasoning ? (
-        <details class="reasoning" open={props.streaming && !m.content}>
-          <summary>Reasoning</summary>
-          <div class="reasoning-text">{m.reasoning}</div>
-        </details>
-      ) : null}
-      {m.content ? <Markdown text={m.content} /> : props.streaming && !m.reasoning ? <p class="pending">…</p> : null}
-      {(m.toolCalls ?? []).map((call, i) => (
-        <div class="tool-call" key={call.id || i}>
-          <div class="tool-call-head">Tool call: <code>{call.name || "(unnamed)"}</code></div>
-          <pre>{prettyArguments(call.arguments)}</pre>
-        </div>
-      ))}
-      {m.error ? <p class="error" role="alert">{m.error}</p> : null}
-      <div class="actions">
-        {m.stopped ? <span class="note">Stopped</span> : null}
-        {m.stats ? <span class="note stats">{statsLine(m.stats)}</span> : null}
-        {props.canRegenerate ? <button type="button" disabled={props.busy} onClick={props.onRegenerate}>Regenerate</button> : null}
-      </div>
-    </article>
-  );
-}
-
-function prettyArguments(text: string): string {
-  try {
-    return JSON.stringify(JSON.parse(text), null, 2);
-  } catch {
-    return text;
-  }
 }
 
 export function SettingsPanel(props: { settings: Settings; onChange: (s: Settings) => void }) {
@@ -141,6 +55,7 @@ export interface ServerGauges {
   prefixHitRate: number | null;
 }
 
+/** The server's figures; the KV gauges only while /metrics answers (`gauges` null: not served). */
 export function StatusStrip(props: { model: ModelCard | null; gauges: ServerGauges | null; last: AnswerStats | null }) {
   const pct = (v: number | null) => (v === null ? "–" : `${(v * 100).toFixed(0)}%`);
   const last = props.last;
@@ -149,8 +64,8 @@ export function StatusStrip(props: { model: ModelCard | null; gauges: ServerGaug
       <span>Model <strong>{props.model?.id ?? "–"}</strong></span>
       <span>Context {props.model?.contextLength?.toLocaleString() ?? "–"}</span>
       <span>Last answer {last?.tokensPerSecond != null ? `${last.tokensPerSecond.toFixed(1)} tok/s` : "–"}, TTFT {last?.ttftMs != null ? `${Math.round(last.ttftMs)} ms` : "–"}</span>
-      <span>KV cache {pct(props.gauges?.kvUsage ?? null)}</span>
-      <span>Prefix hits {pct(props.gauges?.prefixHitRate ?? null)}</span>
+      {props.gauges ? <span>KV cache {pct(props.gauges.kvUsage)}</span> : null}
+      {props.gauges ? <span>Prefix hits {pct(props.gauges.prefixHitRate)}</span> : null}
     </footer>
   );
 }

@@ -88,7 +88,23 @@ function usePageDrop(onFiles: (files: File[]) => void): boolean {
   return dragging;
 }
 
-export function Composer(props: { busy: boolean; policy: AttachPolicy; onSend: (text: string, attachments: Attachment[]) => void; onStop: () => void }) {
+/** The conversation whose answer is being written while another one is shown. */
+export interface AnswerElsewhere {
+  title: string;
+  onGo: () => void;
+}
+
+/**
+ * One answer is written at a time. `busy`: this conversation's; `elsewhere`: another's, which the composer names,
+ * with a way there and a Stop of its own (the Stop beside the message box only ever stops what is shown).
+ */
+export function Composer(props: {
+  busy: boolean;
+  elsewhere: AnswerElsewhere | null;
+  policy: AttachPolicy;
+  onSend: (text: string, attachments: Attachment[]) => void;
+  onStop: () => void;
+}) {
   const policy = props.policy;
   const [text, setText] = useState("");
   const draft = useDraftAttachments(policy);
@@ -96,7 +112,7 @@ export function Composer(props: { busy: boolean; policy: AttachPolicy; onSend: (
   const picker = useRef<HTMLInputElement>(null);
   // The server changed to a model that does not take what is attached.
   const refused = draft.attachments.filter((a) => !policy[a.kind]);
-  const ready = !props.busy && draft.reading === 0 && refused.length === 0 && (text.trim() !== "" || draft.attachments.length > 0);
+  const ready = !props.busy && !props.elsewhere && draft.reading === 0 && refused.length === 0 && (text.trim() !== "" || draft.attachments.length > 0);
   const submit = () => {
     if (!ready) return;
     props.onSend(text, draft.attachments);
@@ -120,6 +136,13 @@ export function Composer(props: { busy: boolean; policy: AttachPolicy; onSend: (
       <AttachmentStrip attachments={draft.attachments} label="Attachments to send" onRemove={draft.remove} />
       {draft.reading > 0 ? <p class="note attach-status" role="status">Reading {draft.reading === 1 ? "a file" : `${draft.reading} files`}…</p> : null}
       {dragging ? <p class="note drop-hint" role="status">{policy.reason ?? "Drop to attach"}</p> : null}
+      {props.elsewhere ? (
+        <p class="note elsewhere" role="status">
+          <span>An answer is being written in "{props.elsewhere.title}"; send once it is done.</span>
+          <button type="button" onClick={props.elsewhere.onGo}>Go there</button>
+          <button type="button" onClick={props.onStop}>Stop it</button>
+        </p>
+      ) : null}
       <div class="composer-row">
         <button type="button" class="icon attach" disabled={policy.reason !== null} aria-describedby="attach-note"
           aria-label={label} title={policy.reason ?? label} onClick={() => picker.current?.click()}><PaperClip /></button>

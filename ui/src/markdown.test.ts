@@ -9,6 +9,13 @@ describe("renderMarkdown", () => {
     expect(renderMarkdown("```nosuchlang\n<b>x</b>\n```")).toContain("&lt;b&gt;x&lt;/b&gt;");
   });
 
+  test("a code block has a Copy button beside its label, outside the code", () => {
+    const html = renderMarkdown("```js\nlet a = 1;\n```");
+    expect(html).toStartWith('<div class="code-block"><span class="code-lang">js</span><button type="button" class="copy-code"');
+    expect(html).toContain('>Copy</button><pre class="code"><code class="hljs">');
+    expect(renderMarkdown("```\nplain\n```")).toContain('<div class="code-block"><button type="button" class="copy-code"');
+  });
+
   test("GFM tables", () => {
     const html = renderMarkdown("| a | b |\n|---|---|\n| 1 | 2 |");
     expect(html).toContain("<table>");

@@ -71,7 +71,9 @@ const marked = new Marked({
       const known = language !== "" && hljs.getLanguage(language) !== undefined;
       const body = known ? hljs.highlight(text, { language, ignoreIllegals: true }).value : escapeHtml(text);
       const label = language ? `<span class="code-lang">${escapeHtml(language)}</span>` : "";
-      return `<pre class="code">${label}<code class="hljs">${body}</code></pre>\n`;
+      // The copy button is wired by the page (message-view.tsx): it copies the <code>'s text, never the label.
+      const copy = '<button type="button" class="copy-code" title="Copy the code" aria-live="polite">Copy</button>';
+      return `<div class="code-block">${label}${copy}<pre class="code"><code class="hljs">${body}</code></pre></div>\n`;
     },
     html({ text }: Tokens.HTML | Tokens.Tag) {
       return escapeHtml(text);
