@@ -1,4 +1,4 @@
-/** Resumable download of one blob through `{blob}.incomplete`, with size verification. */
+/** Resumable download of one blob through `{blob}.incomplete`, with size (and, for LFS files, sha256) verification. */
 import { statSync } from "node:fs";
 import { mkdir, open, rename, truncate, unlink } from "node:fs/promises";
 import { dirname } from "node:path";
@@ -14,6 +14,8 @@ export interface BlobRequest {
   url: string;
   blob: string;
   size: number;
+  /** The content's sha256 where the Hub gives it (LFS files): a blob that does not match is not kept. */
+  sha256?: string;
   settings: HubSettings;
   progress?: FileProgress;
   /** Extra attempts after a dropped connection or a 5xx; each resumes from the bytes on disk. */
@@ -56,7 +58,22 @@ export async function downloadBlob(req: BlobRequest): Promise<void> {
     await unlink(partial);
     throw new DownloadError(req.repo, req.file, `size mismatch: expected ${req.size} bytes, got ${written}`);
   }
+  if (req.sha256 !== undefined) {
+    // Kept under its hash, a corrupt blob would be "already cached" for good: it is removed, and the next try starts over.
+    const got = await sha256Of(partial);
+    if (got !== req.sha256) {
+      await unlink(partial);
+      throw new DownloadError(req.repo, req.file, `checksum mismatch: expected sha256 ${req.sha256}, got ${got} (the partial file was removed)`);
+    }
+  }
   await rename(partial, req.blob);
+}
+
+/** The sha256 of a file, read in chunks. */
+async function sha256Of(path: string): Promise<string> {
+  const hasher = new Bun.CryptoHasher("sha256");
+  for await (const chunk of Bun.file(path).stream()) hasher.update(chunk);
+  return hasher.digest("hex");
 }
 
 async function attemptDownload(req: BlobRequest, partial: string): Promise<void> {

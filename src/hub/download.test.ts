@@ -138,6 +138,22 @@ describe("downloadModel", () => {
     expect(new Uint8Array(await Bun.file(join(snap.dir, "model.safetensors")).arrayBuffer())).toEqual(WEIGHTS);
   });
 
+  test("an LFS blob whose bytes do not match its sha256 is not kept; the next call starts over and succeeds", async () => {
+    // A partial file whose first bytes are wrong (a bad disk, another process): resumed, the whole does not match.
+    const blobs = join(repoDir(), "blobs");
+    mkdirSync(blobs, { recursive: true });
+    writeFileSync(join(blobs, `${WEIGHTS_SHA}.incomplete`), new Uint8Array(5000).fill(0xff));
+    const error = await downloadModel(REPO, opts()).catch((e) => e);
+    expect(error).toBeInstanceOf(DownloadError);
+    expect(error.file).toBe("model.safetensors");
+    expect(error.message).toContain(`checksum mismatch: expected sha256 ${WEIGHTS_SHA}, got `);
+    expect(existsSync(join(blobs, WEIGHTS_SHA))).toBe(false);
+    expect(existsSync(join(blobs, `${WEIGHTS_SHA}.incomplete`))).toBe(false);
+    const snap = await downloadModel(REPO, opts());
+    expect(hub.requests.filter((r) => r.path.startsWith("/cdn/")).map((r) => r.range)).toEqual(["bytes=5000-", null]);
+    expect(new Uint8Array(await Bun.file(join(snap.dir, "model.safetensors")).arrayBuffer())).toEqual(WEIGHTS);
+  });
+
   test("HF_TOKEN is sent as a Bearer token to the Hub", async () => {
     hub.requiredToken = "hf_secret";
     await downloadModel(REPO, { ...opts(), env: { HOME: home, HF_TOKEN: "hf_secret" } });

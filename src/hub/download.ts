@@ -64,6 +64,7 @@ async function fetchFile(job: FileJob): Promise<boolean> {
       url: meta.downloadUrl,
       blob,
       size: meta.size,
+      ...(meta.sha256 ? { sha256: meta.sha256 } : {}),
       settings,
       progress,
       retries: opts.retries ?? 3,

@@ -93,6 +93,8 @@ export interface FileMetadata {
   commit: string;
   /** `X-Linked-Etag` (LFS files: the content's sha256) else `ETag`, without quotes or `W/`. */
   etag: string;
+  /** An LFS file's sha256 (from `X-Linked-Etag`), which the downloaded bytes must match. */
+  sha256?: string;
   /** `X-Linked-Size` else `Content-Length`. */
   size: number;
   /** Where to GET the bytes: an absolute redirect target (the CDN), else the resolve URL. */
@@ -142,5 +144,8 @@ function readMetadata(res: Response, repo: string, file: string, downloadUrl: st
   if (commit === null) throw new DownloadError(repo, file, "the Hub sent no X-Repo-Commit header");
   if (etag === null) throw new DownloadError(repo, file, "the Hub sent no ETag header");
   if (!Number.isSafeInteger(size) || size < 0) throw new DownloadError(repo, file, "the Hub sent no file size");
-  return { commit, etag: normalizeEtag(etag), size, downloadUrl };
+  // An LFS file's X-Linked-Etag is its content's sha256 (its LFS object id): the download is checked against it.
+  const linked = res.headers.get("x-linked-etag");
+  const sha256 = linked === null ? null : normalizeEtag(linked).toLowerCase();
+  return { commit, etag: normalizeEtag(etag), size, downloadUrl, ...(sha256 && /^[0-9a-f]{64}$/.test(sha256) ? { sha256 } : {}) };
 }
