@@ -56,6 +56,9 @@ export function optNum(c: HfConfig, key: string): number | null {
   return c[key] === undefined || c[key] === null ? null : num(c, key);
 }
 
+/** More layers than any released model has (the largest have ~130): a larger count is a corrupt config. */
+export const MAX_LAYERS = 1024;
+
 function positiveInt(c: HfConfig, key: string, fallback?: number): number {
   const v = num(c, key, fallback);
   if (!Number.isInteger(v) || v <= 0) throw new ConfigError(`config.json: '${key}' must be a positive integer, got ${v}`);
@@ -119,9 +122,16 @@ export function baseConfig(
     throw new ConfigError(`num_attention_heads ${numAttentionHeads} is not a multiple of num_key_value_heads ${numKeyValueHeads}`);
   }
   const numHiddenLayers = positiveInt(c, "num_hidden_layers");
+  // Every layer gets its spec before any weight is read: a corrupt count must not allocate a billion of them.
+  if (numHiddenLayers > MAX_LAYERS) {
+    throw new ConfigError(`config.json: 'num_hidden_layers' ${numHiddenLayers} is not plausible (at most ${MAX_LAYERS})`);
+  }
   const slidingWindow = optNum(c, "sliding_window");
-  const rawTypes = c.layer_types as string[] | undefined;
-  const layerTypes = (rawTypes ?? Array(numHiddenLayers).fill("full_attention")).map((t) =>
+  const rawTypes = c.layer_types ?? undefined;
+  if (rawTypes !== undefined && (!Array.isArray(rawTypes) || !rawTypes.every((t) => typeof t === "string"))) {
+    throw new ConfigError(`config.json: 'layer_types' must be a list of strings, got ${JSON.stringify(rawTypes).slice(0, 80)}`);
+  }
+  const layerTypes = ((rawTypes as string[] | undefined) ?? Array(numHiddenLayers).fill("full_attention")).map((t) =>
     t === "sliding_attention" ? "sliding_attention" : "full_attention",
   ) as BaseConfig["layerTypes"];
   if (layerTypes.length !== numHiddenLayers) throw new ConfigError("config.json: layer_types length differs from num_hidden_layers");

@@ -85,7 +85,7 @@ function ropeScaling(meta: GgufMetadata, arch: string): HfConfig | null {
  */
 export function hfConfigFromGguf(meta: GgufMetadata, tensorNames: ReadonlySet<string>): HfConfig {
   const arch = meta["general.architecture"];
-  const known = typeof arch === "string" ? GGUF_ARCHITECTURES[arch] : undefined;
+  const known = typeof arch === "string" && Object.hasOwn(GGUF_ARCHITECTURES, arch) ? GGUF_ARCHITECTURES[arch] : undefined;
   if (!known || typeof arch !== "string") {
     throw new ConfigError(
       `unknown GGUF architecture '${String(arch)}' (supported: ${Object.keys(GGUF_ARCHITECTURES).join(", ")})`,

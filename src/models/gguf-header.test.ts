@@ -42,6 +42,17 @@ describe("readGgufHeader", () => {
     expect(() => readGgufHeader(path)).toThrow(`${path}: tensor 'output_norm.weight' has 5 dimensions (at most 4)`);
   });
 
+  test("a tensor name that appears twice is rejected before MLX (which prints the tensor in its error)", () => {
+    const path = join(dir, "dup.gguf");
+    const tensors = [{ name: "blk.0.attn_norm.weight", shape: [64], type: GGML.F32 }, { name: "blk.1.attn_norm.weight", shape: [64], type: GGML.F32 }];
+    writeGguf(path, { "general.architecture": "llama" }, tensors);
+    expect(readGgufHeader(path).tensors.map((t) => t.name)).toEqual(["blk.0.attn_norm.weight", "blk.1.attn_norm.weight"]);
+    const bytes = readFileSync(path);
+    bytes.write("blk.0", bytes.indexOf("blk.1.attn_norm.weight"));
+    writeFileSync(path, bytes);
+    expect(() => readGgufHeader(path)).toThrow(`${path}: tensor 'blk.0.attn_norm.weight' appears twice; the file is corrupt`);
+  });
+
   test("a file cut inside its metadata is reported as truncated", () => {
     const path = join(dir, "cut.gguf");
     writeGguf(path, { "tokenizer.ggml.tokens": Array.from({ length: 500 }, (_, i) => `t${i}`) }, []);

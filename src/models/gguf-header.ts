@@ -82,8 +82,12 @@ function parseInfos(r: ByteCursor, fail: Fail): { version: number; infos: Tensor
   }
   if (alignment === 0) throw fail("general.alignment is 0");
   const infos: TensorInfo[] = [];
+  const names = new Set<string>();
   for (let i = 0; i < tensorCount; i++) {
     const name = readString(r);
+    // MLX fails on a repeated name with a message that prints the whole tensor.
+    if (names.has(name)) throw fail(`tensor '${name}' appears twice; the file is corrupt`);
+    names.add(name);
     const ndim = r.u32();
     if (ndim > MAX_DIMS) throw fail(`tensor '${name}' has ${ndim} dimensions (at most ${MAX_DIMS})`);
     const dims = Array.from({ length: ndim }, () => r.u64());

@@ -54,7 +54,8 @@ export const MODEL_FACTORIES: Readonly<Record<string, ModelFactory>> = {
 };
 
 export function factoryFor(modelType: unknown): ModelFactory {
-  const f = typeof modelType === "string" ? MODEL_FACTORIES[modelType] : undefined;
+  // Own keys only: model_type "constructor" or "__proto__" must not find Object.prototype's members.
+  const f = typeof modelType === "string" && Object.hasOwn(MODEL_FACTORIES, modelType) ? MODEL_FACTORIES[modelType] : undefined;
   if (!f) {
     throw new ConfigError(
       `unknown model_type '${String(modelType)}' (supported: ${Object.keys(MODEL_FACTORIES).join(", ")})`,

@@ -44,4 +44,14 @@ describe("readSafetensorsHeader", () => {
     expect(() => readSafetensorsHeader(list)).toThrow(CheckpointError);
     expect(() => readSafetensorsHeader(join(dir, "absent.safetensors"))).toThrow(`${join(dir, "absent.safetensors")}: cannot be read (ENOENT)`);
   });
+
+  test("__metadata__ must be a map of strings (MLX's reader fails on anything else with a bare JSON error)", () => {
+    const w = { dtype: "F32", shape: [2], data_offsets: [0, 8] };
+    const good = rawFile("meta-ok.safetensors", { __metadata__: { format: "mlx" }, w }, 8);
+    expect(readSafetensorsHeader(good).tensors.map((t) => t.name)).toEqual(["w"]);
+    for (const [i, metadata] of [5, "mlx", ["a"], { format: 3 }, { a: { b: "c" } }].entries()) {
+      const path = rawFile(`meta-${i}.safetensors`, { __metadata__: metadata, w }, 8);
+      expect(() => readSafetensorsHeader(path)).toThrow(`${path}: header's __metadata__ is not a map of strings; the file is corrupt`);
+    }
+  });
 });

@@ -64,6 +64,12 @@ export function readSafetensorsHeader(path: string): SafetensorsHeader {
     if (json === null || typeof json !== "object" || Array.isArray(json)) {
       throw new CheckpointError(path, "header is not a JSON object; the file is corrupt or not a safetensors file");
     }
+    const metadata = (json as Record<string, unknown>).__metadata__;
+    if (metadata !== undefined && metadata !== null && (typeof metadata !== "object" || Array.isArray(metadata) ||
+      !Object.values(metadata).every((v) => typeof v === "string"))) {
+      // MLX's reader fails on anything but a string-to-string map, with a bare JSON library error.
+      throw new CheckpointError(path, "header's __metadata__ is not a map of strings; the file is corrupt");
+    }
     const dataStart = 8 + length;
     const dataBytes = head.size - dataStart;
     const tensors = Object.entries(json)

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { type ChatMessage, ChatTemplate, normalizeMessage, type ToolDefinition } from "./chat-template.ts";
+import { type ChatMessage, ChatTemplate, normalizeMessage, RANGE_BUDGET, type ToolDefinition } from "./chat-template.ts";
 import { ChatTemplateError } from "./errors.ts";
 import { ModelTokenizer } from "./model-tokenizer.ts";
 import { lenmlTokenizer, llama31Files } from "./testdata/fixtures.ts";
@@ -178,6 +178,24 @@ describe("ChatTemplate", () => {
 
   test("a template that does not parse raises ChatTemplateError", () => {
     expect(() => new ChatTemplate("{% if %}", {})).toThrow(ChatTemplateError);
+  });
+
+  test("range() works as Jinja's, but a template asking for more than RANGE_BUDGET numbers fails fast", () => {
+    const render = (source: string) => new ChatTemplate(source, {}).render(SYSTEM_USER);
+    expect(render("{% for i in range(3) %}{{ i }}{% endfor %}|{% for i in range(5, 0, -2) %}{{ i }}{% endfor %}|{{ range(2, 2) | length }}"))
+      .toBe("012|531|0");
+    expect(render("{% for i in range(messages | length - 1, -1, -1) %}{{ messages[i].role }};{% endfor %}")).toBe("user;system;");
+    // Attribute names and keyword keys called range are not the function.
+    expect(render("{% set ns = namespace(range=7) %}{{ ns.range }}")).toBe("7");
+    expect(() => render("{% for i in range(10**9) %}x{% endfor %}")).toThrow(
+      `chat template failed to render: range() asked for 1000000000 numbers; a render may use at most ${RANGE_BUDGET} in all`,
+    );
+    expect(() => render("{% set r = range %}{% for i in r(30000) %}{% for j in r(30000) %}{% endfor %}{% endfor %}")).toThrow(
+      "range() asked for 30000 numbers",
+    );
+    // The budget is per render: the same template renders again.
+    const t = new ChatTemplate("{% for i in range(60000) %}{% endfor %}ok", {});
+    expect([t.render(SYSTEM_USER), t.render(SYSTEM_USER)]).toEqual(["ok", "ok"]);
   });
 
   test("normalizeMessage parses arguments, keeps bad JSON as a string, keeps image parts", () => {

@@ -68,12 +68,54 @@ function errorText(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
 }
 
+/**
+ * Most numbers the `range()` calls of one render may produce together. The library's `range` builds its whole
+ * list before the loop starts, so a template's `range(10**9)` (or loops nested deep) would take gigabytes and
+ * hold the thread that renders; past this budget (well under a second of loop) the render fails instead.
+ */
+export const RANGE_BUDGET = 100_000;
+
+/** The context name `range` is renamed to in a compiled template (the library lets no context value replace its own). */
+const BOUNDED_RANGE = "__vllm_mlx_bounded_range";
+
+/** Points every `range` identifier of a parsed template at {@link BOUNDED_RANGE}; attribute names and keyword-argument keys stay. */
+function boundRange(node: unknown): void {
+  if (Array.isArray(node)) {
+    for (const item of node) boundRange(item);
+    return;
+  }
+  if (node === null || typeof node !== "object") return;
+  const n = node as Record<string, unknown>;
+  if (n.type === "Identifier" && n.value === "range") n.value = BOUNDED_RANGE;
+  for (const [key, child] of Object.entries(n)) {
+    if (n.type === "MemberExpression" && key === "property" && !n.computed) continue;
+    if (n.type === "KeywordArgumentExpression" && key === "key") continue;
+    boundRange(child);
+  }
+}
+
+/** Jinja's `range(stop)` / `range(start, stop[, step])`, sharing one budget of {@link RANGE_BUDGET} numbers. */
+function boundedRange(): (start: number, stop?: number, step?: number) => number[] {
+  let left = RANGE_BUDGET;
+  return (start, stop, step = 1) => {
+    if (stop === undefined) [start, stop] = [0, start];
+    if (step === 0) throw new Error("range() step must not be zero");
+    const count = Math.max(0, Math.ceil((stop - start) / step)) || 0;
+    if (count > left) throw new Error(`range() asked for ${count} numbers; a render may use at most ${RANGE_BUDGET} in all`);
+    left -= count;
+    return Array.from({ length: count }, (_, i) => start + i * step);
+  };
+}
+
 function compile(source: string, name: string): Template {
+  let template: Template;
   try {
-    return new Template(source);
+    template = new Template(source);
   } catch (e) {
     throw new ChatTemplateError(`chat template "${name}" failed to parse: ${errorText(e)}`, errorText(e));
   }
+  boundRange(template.parsed);
+  return template;
 }
 
 function normalizeContent(content: ChatMessage["content"]): string | ContentPart[] {
@@ -171,6 +213,7 @@ export class ChatTemplate {
     context.add_generation_prompt = addGenerationPrompt;
     if (tools !== undefined) context.tools = tools;
     if (options.documents !== undefined) context.documents = options.documents;
+    context[BOUNDED_RANGE] = boundedRange();
     const template = this.#select(tools !== undefined);
     try {
       return template.render(context);
