@@ -124,11 +124,13 @@ async function build(requested: Backend, target?: Target): Promise<void> {
   const poolingWorker = join(REPO_ROOT, "src", "engine", "pooling", "worker.ts");
   // The grammar thread that the engine worker starts (./src/engine/structured/grammar-thread.ts).
   const grammarThread = join(REPO_ROOT, "src", "engine", "structured", "grammar-thread.ts");
+  // The spec-check thread that the server's thread starts (./src/engine/structured/spec-check-thread.ts).
+  const specCheckThread = join(REPO_ROOT, "src", "engine", "structured", "spec-check-thread.ts");
   // sharp's addon packages stay external: src/media/sharp.ts points their require at the unpacked addon.
   const cmd = [process.execPath, "build", "--compile", "--no-compile-autoload-dotenv", "--no-compile-autoload-bunfig",
     ...(plan ? [`--target=${plan.bunTarget}`] : []), "--external", "@img/sharp-*", `--root=${REPO_ROOT}`,
     "--outfile", outfile, entry, worker,
-    promptWorker, appWorker, poolingWorker, grammarThread];
+    promptWorker, appWorker, poolingWorker, grammarThread, specCheckThread];
   const proc = Bun.spawnSync(cmd, { cwd: REPO_ROOT, stdout: "inherit", stderr: "inherit" });
   if (proc.exitCode !== 0) {
     console.error(`build: '${cmd.join(" ")}' failed with exit code ${proc.exitCode}`);
