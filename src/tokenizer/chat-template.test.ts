@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { type ChatMessage, ChatTemplate, normalizeMessage, RANGE_BUDGET, type ToolDefinition } from "./chat-template.ts";
+import { type ChatMessage, ChatTemplate, foldLateSystem, normalizeMessage, RANGE_BUDGET, type ToolDefinition } from "./chat-template.ts";
 import { ChatTemplateError } from "./errors.ts";
 import { ModelTokenizer } from "./model-tokenizer.ts";
 import { lenmlTokenizer, llama31Files } from "./testdata/fixtures.ts";
@@ -241,5 +241,29 @@ describe("continuing a final assistant message (a prefill)", () => {
     expect(() => t.render(SYSTEM_USER, { continueFinalMessage: true })).toThrow("needs an assistant message last");
     const upper = new ChatTemplate("{% for m in messages %}{{ m.content | upper }}{% endfor %}", {});
     expect(() => upper.render(PREFILL, { continueFinalMessage: true })).toThrow("cannot be continued");
+  });
+});
+
+describe("a system message past the first", () => {
+  const LATE: ChatMessage[] = [
+    { role: "system", content: "S0" }, { role: "user", content: "Hi" }, { role: "system", content: "MID" },
+    { role: "assistant", content: "Yes" }, { role: "system", content: "LATE" }, { role: "user", content: [{ type: "text", text: "Q" }, { type: "image_url", image_url: { url: "data:," } }] },
+  ];
+  // Mistral-like: a system message past the first raises.
+  const STRICT = "{% for m in messages %}{% if m.role == 'system' and not loop.first %}{{ raise_exception('System message must be first') }}" +
+    "{% endif %}[{{ m.role }}]{% if m.content is string %}{{ m.content }}{% else %}{% for p in m.content %}{{ p.text or '<img>' }}|{% endfor %}{% endif %}{% endfor %}";
+
+  test("a template that takes it renders it where it is", async () => {
+    const tok = await lenmlTokenizer("qwen3");
+    expect(tok.applyChatTemplate(LATE.slice(0, 3))).toBe(
+      "<|im_start|>system\nS0<|im_end|>\n<|im_start|>user\nHi<|im_end|>\n<|im_start|>system\nMID<|im_end|>\n<|im_start|>assistant\n");
+  });
+
+  test("a template that refuses it gets it folded into the user turn before or after it, images kept", () => {
+    const t = new ChatTemplate(STRICT, {});
+    expect(t.render(LATE)).toBe("[system]S0[user]Hi\n\nMID[assistant]Yes[user]LATE|Q|<img>|");
+    expect(foldLateSystem(LATE.slice(0, 2))).toBeNull();
+    // Another failure of the template is its own: no fold, the error stands.
+    expect(() => new ChatTemplate("{{ raise_exception('no') }}", {}).render(LATE)).toThrow(ChatTemplateError);
   });
 });

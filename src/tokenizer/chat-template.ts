@@ -205,7 +205,21 @@ export class ChatTemplate {
     return openTurn(this.#render(messages, false, options), prefill);
   }
 
+  /**
+   * The template's rendering; a template that refuses a system message past the first (Mistral's, say: OpenAI and
+   * Anthropic both allow one mid-conversation) gets them folded into the user turns beside them, once.
+   */
   #render(messages: ChatMessage[], addGenerationPrompt: boolean, options: ChatTemplateOptions): string {
+    try {
+      return this.#renderOnce(messages, addGenerationPrompt, options);
+    } catch (e) {
+      const folded = foldLateSystem(messages);
+      if (!(e instanceof ChatTemplateError) || folded === null) throw e;
+      return this.#renderOnce(folded, addGenerationPrompt, options);
+    }
+  }
+
+  #renderOnce(messages: ChatMessage[], addGenerationPrompt: boolean, options: ChatTemplateOptions): string {
     const tools = options.tools !== undefined && options.tools.length > 0 ? options.tools : undefined;
     const context: Record<string, unknown> = { ...options.chatTemplateKwargs };
     for (const [key, value] of Object.entries(this.specialTokens)) if (value !== undefined) context[key] = value;
@@ -221,6 +235,53 @@ export class ChatTemplate {
       throw new ChatTemplateError(`chat template failed to render: ${errorText(e)}`, errorText(e));
     }
   }
+}
+
+/**
+ * `messages` with each system message past the first folded into a user turn: appended to the user message before
+ * it, else put before the user message after it, else made a user message. Null when there is none to fold.
+ */
+export function foldLateSystem(messages: readonly ChatMessage[]): ChatMessage[] | null {
+  if (!messages.some((m, i) => i > 0 && m.role === "system")) return null;
+  const out: ChatMessage[] = [];
+  let carried: string[] = [];
+  for (const [i, m] of messages.entries()) {
+    if (i > 0 && m.role === "system") {
+      const prev = out.at(-1);
+      const text = finalTextAll(m.content);
+      if (prev?.role === "user" && carried.length === 0) out[out.length - 1] = withText(prev, text, "after");
+      else carried.push(text);
+      continue;
+    }
+    if (carried.length > 0 && m.role === "user") {
+      out.push(withText(m, carried.join("\n\n"), "before"));
+      carried = [];
+      continue;
+    }
+    if (carried.length > 0) {
+      out.push({ role: "user", content: carried.join("\n\n") });
+      carried = [];
+    }
+    out.push(m);
+  }
+  if (carried.length > 0) out.push({ role: "user", content: carried.join("\n\n") });
+  return out;
+}
+
+/** `m` with `text` added before or after its content (a part list keeps its images: the text goes in as a part). */
+function withText(m: ChatMessage, text: string, where: "before" | "after"): ChatMessage {
+  if (typeof m.content === "string" || m.content == null) {
+    const own = m.content ?? "";
+    return { ...m, content: where === "after" ? `${own}\n\n${text}` : `${text}\n\n${own}` };
+  }
+  const part = { type: "text" as const, text };
+  return { ...m, content: where === "after" ? [...m.content, part] : [part, ...m.content] };
+}
+
+/** A message's text: its string, or its text parts joined with newlines. */
+function finalTextAll(content: ChatMessage["content"]): string {
+  if (typeof content === "string") return content;
+  return (content ?? []).filter((p): p is { type: "text"; text: string } => p.type === "text").map((p) => p.text).join("\n");
 }
 
 /** The text a final assistant message is continued from: its string, or its last text part. */

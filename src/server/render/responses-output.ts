@@ -34,7 +34,13 @@ export function responseStatus(end: BlocksEnd | null): { status: "completed" | "
  */
 export class ResponseOutput {
   readonly #items: ItemState[] = [];
+  readonly #namespaces: ReadonlyMap<string, string>;
   #sequence = 0;
+
+  /** `namespaces`: the namespace of each namespaced function tool, by name, for its calls' `namespace`. */
+  constructor(namespaces: ReadonlyMap<string, string> = new Map()) {
+    this.#namespaces = namespaces;
+  }
 
   /** Stamps the next sequence number on an event. */
   stamp(event: Json): Json {
@@ -62,7 +68,7 @@ export class ResponseOutput {
 
   /** The output items, every one with `status`. */
   items(status: "completed" | "incomplete"): Json[] {
-    return this.#items.map((state) => itemJson(state, status));
+    return this.#items.map((state) => itemJson(state, status, this.#namespaces));
   }
 
   #newId(block: OutputBlock): string {
@@ -72,7 +78,7 @@ export class ResponseOutput {
   #open(block: OutputBlock): Json[] {
     const state: ItemState = { id: this.#newId(block), block, text: "" };
     const outputIndex = this.#items.push(state) - 1;
-    const added = { type: "response.output_item.added", output_index: outputIndex, item: itemJson(state, "in_progress", true) };
+    const added = { type: "response.output_item.added", output_index: outputIndex, item: itemJson(state, "in_progress", this.#namespaces, true) };
     if (block.kind === "tool") return [added];
     const part = block.kind === "text" ? { type: "output_text", text: "", annotations: [], logprobs: [] } : { type: "reasoning_text", text: "" };
     return [added, { type: "response.content_part.added", item_id: state.id, output_index: outputIndex, content_index: 0, part }];
@@ -80,7 +86,7 @@ export class ResponseOutput {
 
   #close(outputIndex: number, state: ItemState): Json[] {
     const at = { item_id: state.id, output_index: outputIndex };
-    const done = { type: "response.output_item.done", output_index: outputIndex, item: itemJson(state, "completed") };
+    const done = { type: "response.output_item.done", output_index: outputIndex, item: itemJson(state, "completed", this.#namespaces) };
     if (state.block.kind === "tool") {
       const call = state.block.call.function;
       return [{ type: "response.function_call_arguments.done", ...at, name: call.name, arguments: call.arguments }, done];
@@ -102,11 +108,15 @@ export class ResponseOutput {
   }
 }
 
-function itemJson(state: ItemState, status: string, empty = false): Json {
+function itemJson(state: ItemState, status: string, namespaces: ReadonlyMap<string, string>, empty = false): Json {
   const { block, id } = state;
   if (block.kind === "tool") {
     const call = block.call;
-    return { type: "function_call", id, call_id: call.id, name: call.function.name, arguments: empty ? "" : call.function.arguments, status };
+    const namespace = namespaces.get(call.function.name);
+    return {
+      type: "function_call", id, call_id: call.id, name: call.function.name, ...(namespace === undefined ? {} : { namespace }),
+      arguments: empty ? "" : call.function.arguments, status,
+    };
   }
   if (block.kind === "thinking") {
     return { type: "reasoning", id, summary: [], content: empty ? [] : [{ type: "reasoning_text", text: state.text }], status };

@@ -247,6 +247,41 @@ describe("POST /v1/messages", () => {
     }
   });
 
+  test("a mid-conversation system message (Claude Code sends one after the user's turn) is a system message where it sits", async () => {
+    const { app: a, engine } = app({ outputs: [["ok"], ["ok"]] });
+    // The shape Claude Code 2.1 sends: the user's turn, then a system message of agent descriptions.
+    const messages = [
+      { role: "user", content: [{ type: "text", text: "list the files here", cache_control: { type: "ephemeral" } }] },
+      { role: "system", content: "Available agent types: Explore" },
+    ];
+    const res = await post(a, "/v1/messages", body({ system: "Be brief.", messages, thinking: { type: "adaptive" }, output_config: { effort: "high" } }));
+    expect(res.status).toBe(200);
+    expect(engine.requests[0]).toMatchObject({
+      kind: "chat",
+      messages: [
+        { role: "system", content: "Be brief." },
+        { role: "user", content: [{ type: "text", text: "list the files here" }] },
+        { role: "system", content: "Available agent types: Explore" },
+      ],
+    });
+    expect(engine.requests[0]).not.toHaveProperty("continueFinalMessage");
+    const blocks = [{ role: "user", content: "Hi" }, { role: "system", content: [{ type: "text", text: "a" }, { type: "text", text: "b" }] }];
+    expect((await post(a, "/v1/messages", body({ messages: blocks }))).status).toBe(200);
+    expect(engine.requests[1]).toMatchObject({ messages: [{ role: "user", content: "Hi" }, { role: "system", content: "a\nb" }] });
+    expect((await post(a, "/v1/messages/count_tokens", body({ messages }))).status).toBe(200);
+    // Not the first message (that is the top-level system), and text only.
+    const first = await post(a, "/v1/messages", body({ messages: [{ role: "system", content: "x" }, { role: "user", content: "Hi" }] }));
+    expect(first.status).toBe(400);
+    expect((await first.json()).error.message).toBe(
+      "messages[0].role: a system message cannot be the first message; put the system prompt in the top-level system parameter",
+    );
+    const call = [{ role: "user", content: "Hi" }, { role: "system", content: [{ type: "tool_use", id: "t", name: "get_weather", input: {} }] }];
+    const bad = await post(a, "/v1/messages", body({ messages: call }));
+    expect(bad.status).toBe(400);
+    expect((await bad.json()).error.message).toBe("messages[1].content[0]: a system message cannot carry a tool_use block");
+    expect(engine.requests).toHaveLength(2);
+  });
+
   test("an unknown path under /v1/messages/ is a 404 in Anthropic's shape", async () => {
     const { app: a } = app({ outputs: [["ok"]] });
     const res = await a.request("/v1/messages/batches");

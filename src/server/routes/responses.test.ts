@@ -156,12 +156,46 @@ describe("POST /v1/responses", () => {
     const missing = await post(a, "/v1/responses", { input: "Hi", text: { format: { type: "json_schema", name: "x" } } });
     expect(missing.status).toBe(400);
     expect((await missing.json()).error.param).toContain("text.format");
-    const web = await post(a, "/v1/responses", { input: "Hi", tools: [{ type: "web_search" }] });
-    expect((await web.json()).error).toMatchObject({ param: "tools[0].type" });
+    const custom = await post(a, "/v1/responses", { input: "Hi", tools: [{ type: "custom", name: "apply_patch" }] });
+    expect((await custom.json()).error).toMatchObject({ param: "tools[0].type" });
     const audio = await post(a, "/v1/responses", { input: [{ role: "user", content: [{ type: "input_audio", data: "AA" }] }] });
     expect(audio.status).toBe(400);
     expect((await audio.json()).error.message).toBe("input[0].content[0]: input_audio parts are not supported");
     expect((await post(a, "/v1/responses", { input: "Hi", text: { format: { type: "text" } } })).status).toBe(200);
+  });
+
+  test("Codex's tools: a namespace's functions are offered and their calls carry `namespace`; hosted web_search is left out", async () => {
+    const { app: a, engine } = app({ outputs: [['<tool_call>\n{"name": "spawn_agent", "arguments": {"task": "x"}}\n</tool_call>']] });
+    const spawn = { type: "function", name: "spawn_agent", description: "Spawn", strict: false, parameters: { type: "object", properties: { task: { type: "string" } } } };
+    // The shape Codex 0.171 sends.
+    const codexTools = [...tools, { type: "namespace", name: "multi_agent_v1", description: "Sub-agents", tools: [spawn] }, { type: "web_search", external_web_access: false }];
+    const done = await (await post(a, "/v1/responses", { input: "Hi", tools: codexTools })).json();
+    const sent = engine.requests[0]!;
+    if (sent.kind !== "chat") throw new Error("expected a chat request");
+    expect(sent.tools!.map((t) => t.function.name)).toEqual(["get_weather", "spawn_agent"]);
+    expect(sent.tools![1]!.function).toEqual({ name: "spawn_agent", description: "Spawn", parameters: spawn.parameters });
+    expect(done.output).toHaveLength(1);
+    expect(done.output[0]).toMatchObject({ type: "function_call", name: "spawn_agent", namespace: "multi_agent_v1", status: "completed" });
+    expect(JSON.parse(done.output[0].arguments)).toEqual({ task: "x" });
+    const list = await events(await post(a, "/v1/responses", { input: "Hi", tools: codexTools, stream: true }));
+    const items = list.filter((e) => e.type === "response.output_item.added" || e.type === "response.output_item.done").map((e) => e.item);
+    expect(items.map((i) => [i.type, i.name, i.namespace])).toEqual([["function_call", "spawn_agent", "multi_agent_v1"], ["function_call", "spawn_agent", "multi_agent_v1"]]);
+    // A top-level function's call has no namespace; Codex's history items with `namespace` are taken back.
+    const { app: b } = app({ outputs: [[CALL]] });
+    const plain = await (await post(b, "/v1/responses", { input: "Hi", tools: codexTools })).json();
+    expect(plain.output[0]).toMatchObject({ type: "function_call", name: "get_weather" });
+    expect(plain.output[0]).not.toHaveProperty("namespace");
+    const history = [
+      { type: "message", role: "user", content: [{ type: "input_text", text: "Hi" }] },
+      { type: "function_call", name: "spawn_agent", namespace: "multi_agent_v1", arguments: "{}", call_id: "call_1" },
+      { type: "function_call_output", call_id: "call_1", output: "ok" },
+    ];
+    expect((await post(b, "/v1/responses", { input: history, tools: codexTools })).status).toBe(200);
+    // Refused: a namespace's non-function tool, a name two tools share.
+    const inner = await post(a, "/v1/responses", { input: "Hi", tools: [{ type: "namespace", name: "n", tools: [{ type: "custom", name: "c" }] }] });
+    expect((await inner.json()).error).toMatchObject({ param: "tools[0].tools[0].type", message: "tools[0].tools[0].type: tool type 'custom' is not supported in a namespace; only 'function'" });
+    const twice = await post(a, "/v1/responses", { input: "Hi", tools: [...tools, { type: "namespace", name: "n", tools: [tools[0]] }] });
+    expect((await twice.json()).error).toMatchObject({ param: "tools[1].tools[0].name" });
   });
 
   test("the response echoes the request's text.format (the SDK's parse helpers read it); a prompt over the context names input", async () => {

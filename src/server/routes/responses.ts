@@ -8,7 +8,7 @@ import { type OutputBlock, OutputBlocks } from "../render/output-blocks.ts";
 import { ResponseOutput, responseStatus } from "../render/responses-output.ts";
 import type { ResponsesStore } from "../responses-store.ts";
 import { checkModelLimits, parseBody, parseToolArguments, readJson } from "../schemas/common.ts";
-import { type ResponsesBody, ResponsesRequest, toResponsesGenerateRequest } from "../schemas/responses.ts";
+import { type ResponsesBody, ResponsesRequest, toolNamespaces, toResponsesGenerateRequest } from "../schemas/responses.ts";
 import { type AppEnv, checkGenerates, checkModel, choiceDecoderOptions, nowSeconds, type RouteDeps, responseId, startGeneration } from "./context.ts";
 import { type SseDialect, streamGeneration } from "./sse.ts";
 
@@ -108,7 +108,7 @@ export function registerResponsesRoutes(app: Hono<AppEnv>, deps: RouteDeps, stor
     const options = withTools(choiceDecoderOptions(deps.engine.modelInfo(), first, toolsActive, body.parallel_tool_calls !== false), request);
     const id = responseId("resp").replace("resp-", "resp_");
     const base = { id, created_at: nowSeconds(), ...echo(body, body.model ?? deps.servedModelName) };
-    const output = new ResponseOutput();
+    const output = new ResponseOutput(toolNamespaces(body));
     const blocks = new OutputBlocks(options, body.stream ? deps.streamInterval : 1);
     const conversation = request.kind === "chat" ? request.messages.slice(body.instructions ? 1 : 0) : [];
     const finalResponse = (): Json => {

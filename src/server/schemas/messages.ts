@@ -58,8 +58,12 @@ const contentBlock = z.discriminatedUnion("type", [
   redactedThinkingBlock,
 ]);
 
+/**
+ * A turn. `system` is Anthropic's mid-conversation system message (Claude Code sends one after the user's turn):
+ * text only, rendered as a system message where it sits; a leading one belongs in the top-level `system`.
+ */
 const message = z.object({
-  role: z.enum(["user", "assistant"]),
+  role: z.enum(["user", "assistant", "system"]),
   content: stringOrBlocks(contentBlock),
 });
 
@@ -126,8 +130,19 @@ function checkPrefill(body: { messages: z.infer<typeof message>[] }, ctx: z.Refi
   }
 }
 
+/** Anthropic's placement rule for a system message: never the first message (that is the top-level `system`). */
+function checkSystemMessages(body: { messages: z.infer<typeof message>[] }, ctx: z.RefinementCtx): void {
+  if (body.messages[0]?.role !== "system") return;
+  ctx.addIssue({
+    code: "custom",
+    path: ["messages", 0, "role"],
+    message: "a system message cannot be the first message; put the system prompt in the top-level system parameter",
+  });
+}
+
 function checkPrompt(body: z.infer<z.ZodObject<typeof promptFields>>, ctx: z.RefinementCtx): void {
   checkContent(body, ctx);
+  checkSystemMessages(body, ctx);
   checkPrefill(body, ctx);
   checkTools(body, ctx);
 }
@@ -232,6 +247,17 @@ function assistantMessage(blocks: Block[], param: string): ChatMessage {
   return out;
 }
 
+/** A mid-conversation system message's text blocks, joined as the top-level `system`'s are. */
+function systemText(blocks: Block[], param: string): string {
+  return blocks
+    .map((block, j) => {
+      if (block.type === "text") return block.text;
+      const at = `${param}[${j}]`;
+      throw new ApiError(400, `${at}: a system message cannot carry a ${block.type} block`, { param: at, code: "invalid_value" });
+    })
+    .join("\n");
+}
+
 /** Chat messages from `system` and `messages`. */
 export function toChatMessages(body: CountTokensBody): ChatMessage[] {
   const out: ChatMessage[] = [];
@@ -242,6 +268,7 @@ export function toChatMessages(body: CountTokensBody): ChatMessage[] {
   body.messages.forEach((m, i) => {
     if (typeof m.content === "string") out.push({ role: m.role, content: m.content });
     else if (m.role === "user") out.push(...userMessages(m.content, `messages[${i}].content`));
+    else if (m.role === "system") out.push({ role: "system", content: systemText(m.content, `messages[${i}].content`) });
     else out.push(assistantMessage(m.content, `messages[${i}].content`));
   });
   return out;

@@ -64,6 +64,58 @@ const functionTool = z.object({
   strict: z.boolean().nullish(),
 });
 
+/** A `namespace` tool: function tools grouped under a name; a call of one comes back with `namespace` (Codex's MCP and agent tools). */
+const namespaceTool = z.object({
+  type: z.literal("namespace"),
+  name: z.string().min(1),
+  description: z.string().nullish(),
+  tools: z.array(z.looseObject({ type: z.string() })),
+});
+
+/**
+ * OpenAI's hosted tools, which OpenAI runs: a local server has none to run, so they are left out of the prompt
+ * (Codex sends `web_search` with every request) rather than refused.
+ */
+const HOSTED_TOOLS = new Set([
+  "web_search", "web_search_preview", "web_search_preview_2025_03_11", "web_search_2025_08_26",
+  "file_search", "code_interpreter", "image_generation", "computer_use_preview", "mcp",
+]);
+
+type ToolEntry = { type: string } & Record<string, unknown>;
+
+/** Checks one function tool at `path`, naming its bad field. */
+function checkFunctionTool(t: ToolEntry, path: (string | number)[], ctx: z.RefinementCtx): void {
+  const parsed = functionTool.safeParse(t);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    ctx.addIssue({ code: "custom", path: [...path, ...issue.path], message: issue.message });
+    return;
+  }
+  const problem = parsed.data.parameters == null ? null : toolParametersProblem(parsed.data.parameters);
+  if (problem) ctx.addIssue({ code: "custom", path: [...path, "parameters"], message: problem });
+}
+
+/** Checks a namespace tool and its functions; a namespaced name already taken could not be told apart in a call. */
+function checkNamespaceTool(t: ToolEntry, i: number, names: Set<string>, ctx: z.RefinementCtx): void {
+  const parsed = namespaceTool.safeParse(t);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    ctx.addIssue({ code: "custom", path: ["tools", i, ...issue.path], message: issue.message });
+    return;
+  }
+  parsed.data.tools.forEach((inner, j) => {
+    const path = ["tools", i, "tools", j];
+    if (inner.type !== "function") {
+      ctx.addIssue({ code: "custom", path: [...path, "type"], message: `tool type '${inner.type}' is not supported in a namespace; only 'function'` });
+      return;
+    }
+    checkFunctionTool(inner, path, ctx);
+    if (typeof inner.name !== "string") return;
+    if (names.has(inner.name)) ctx.addIssue({ code: "custom", path: [...path, "name"], message: `function name '${inner.name}' is already used by another tool` });
+    names.add(inner.name);
+  });
+}
+
 /** The Responses request body. Unknown keys (`include`, `truncation`, `service_tier`, …) are ignored. */
 export const ResponsesRequest = z
   .object({
@@ -87,28 +139,39 @@ export const ResponsesRequest = z
     user: z.string().nullish(),
   })
   .superRefine((body, ctx) => {
-    body.tools?.forEach((t, i) => {
-      if (t.type !== "function") {
-        ctx.addIssue({ code: "custom", path: ["tools", i, "type"], message: `tool type '${t.type}' is not supported; only 'function'` });
-        return;
+    const tools = body.tools ?? [];
+    const names = new Set(tools.flatMap((t) => (t.type === "function" && typeof t.name === "string" ? [t.name] : [])));
+    tools.forEach((t, i) => {
+      if (t.type === "function") checkFunctionTool(t, ["tools", i], ctx);
+      else if (t.type === "namespace") checkNamespaceTool(t, i, names, ctx);
+      else if (!HOSTED_TOOLS.has(t.type)) {
+        ctx.addIssue({ code: "custom", path: ["tools", i, "type"], message: `tool type '${t.type}' is not supported; only 'function' and 'namespace' (hosted tools are left out)` });
       }
-      const parsed = functionTool.safeParse(t);
-      if (!parsed.success) {
-        const issue = parsed.error.issues[0]!;
-        ctx.addIssue({ code: "custom", path: ["tools", i, ...issue.path], message: issue.message });
-        return;
-      }
-      const problem = parsed.data.parameters == null ? null : toolParametersProblem(parsed.data.parameters);
-      if (problem) ctx.addIssue({ code: "custom", path: ["tools", i, "parameters"], message: problem });
     });
   });
 
 export type ResponsesBody = z.infer<typeof ResponsesRequest>;
 type InputPart = z.infer<typeof inputPart>;
 
+/** A validated body's function tools, a namespace's functions in its place (hosted tools left out). */
+function flatFunctions(body: ResponsesBody): ToolEntry[] {
+  return (body.tools ?? []).flatMap((t) => (t.type === "function" ? [t] : t.type === "namespace" ? namespaceTool.parse(t).tools : []));
+}
+
+/** The namespace of each namespaced function, by name: its calls come back with `namespace`. */
+export function toolNamespaces(body: ResponsesBody): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const t of body.tools ?? []) {
+    if (t.type !== "namespace") continue;
+    const ns = namespaceTool.parse(t);
+    for (const f of ns.tools) out.set(functionTool.parse(f).name, ns.name);
+  }
+  return out;
+}
+
 /** The function tools of a validated body, in the chat template's shape. */
 export function functionTools(body: ResponsesBody): ToolDefinition[] {
-  return (body.tools ?? []).map((t) => {
+  return flatFunctions(body).map((t) => {
     const f = functionTool.parse(t);
     return {
       type: "function",
