@@ -139,6 +139,12 @@ describe("unsupported features are refused by name", () => {
     expect((await refusal(() => checkSchema({ properties: { x: { $ref: "#/$defs/Missing" } } }, P))).message)
       .toBe(`${P}: JSON schema '$ref' '#/$defs/Missing' points at nothing in the schema (at #/properties/x)`);
     expect((await refusal(() => checkSchema({ items: { $ref: "#/%E0%A4%A" } }, P))).message).toContain("points at nothing");
+    // References that only lead back to themselves match nothing (the grammar would allow no token: a 500 before).
+    expect((await refusal(() => checkSchema({ $ref: "#" }, P))).message).toBe(`${P}: JSON schema '$ref' '#' only leads back to itself (at #)`);
+    const cycle = { $ref: "#/$defs/a", $defs: { a: { $ref: "#/$defs/b" }, b: { $ref: "#/$defs/a" } } };
+    expect((await refusal(() => checkSchema(cycle, P))).message).toContain("only leads back to itself");
+    expect((await refusal(() => checkSchema({ type: "object", properties: { x: { $ref: "#/$defs/a" } }, $defs: cycle.$defs }, P))).message)
+      .toContain("only leads back to itself (at #/properties/x)");
   });
 
   test("validateSpec: spec checks, and xgrammar's own refusals carry its message", async () => {

@@ -72,6 +72,10 @@ export function checkSchema(schema: unknown, param: string, at = "#", root: unkn
   if (typeof s.$ref === "string" && (s.$ref === "#" || s.$ref.startsWith("#/")) && pointerTarget(root, s.$ref) === undefined) {
     throw new StructuredOutputError(`${param}: JSON schema '$ref' '${s.$ref}' points at nothing in the schema (at ${at})`, param);
   }
+  if (typeof s.$ref === "string" && refLoops(root, s)) {
+    // A schema that is only a reference to itself matches nothing: the grammar would allow no token at all.
+    throw new StructuredOutputError(`${param}: JSON schema '$ref' '${s.$ref}' only leads back to itself (at ${at})`, param);
+  }
   if (typeof s.format === "string" && !FORMATS.has(s.format)) {
     throw new StructuredOutputError(`${param}: JSON schema string format '${s.format}' is not supported (at ${at})`, param);
   }
@@ -84,6 +88,22 @@ export function checkSchema(schema: unknown, param: string, at = "#", root: unkn
     if (Array.isArray(list)) list.forEach((sub, i) => checkSchema(sub, param, `${at}/${key}/${i}`, root));
   }
   for (const key of SUBSCHEMAS) if (key in s && typeof s[key] === "object") checkSchema(s[key], param, `${at}/${key}`, root);
+}
+
+/** Whether following `schema`'s chain of bare references (schemas that are a `$ref` and nothing else) comes back round. */
+function refLoops(root: unknown, schema: Record<string, unknown>): boolean {
+  const seen = new Set<unknown>();
+  let node: unknown = schema;
+  while (node !== null && typeof node === "object" && !Array.isArray(node)) {
+    const keys = Object.keys(node).filter((k) => k !== "$defs" && k !== "definitions" && k !== "$schema" && k !== "$id" &&
+      k !== "title" && k !== "description" && k !== "$comment");
+    const ref = (node as Record<string, unknown>).$ref;
+    if (keys.length !== 1 || typeof ref !== "string" || !(ref === "#" || ref.startsWith("#/"))) return false;
+    if (seen.has(node)) return true;
+    seen.add(node);
+    node = pointerTarget(root, ref);
+  }
+  return false;
 }
 
 /** What a local JSON pointer (`#`, `#/$defs/Item`, with `~0`, `~1` and %-escapes) names in `root`; undefined if nothing. */
