@@ -66,6 +66,14 @@ describe("loading MLX/HF model folders", () => {
     await expect(loadModelDir(dir)).rejects.toThrow(/gone\.safetensors/);
   });
 
+  test("an index naming a shard outside the folder is refused before any file is opened", async () => {
+    const dir = tiny();
+    for (const shard of ["../model.safetensors", "/etc/passwd", "sub/../../x.safetensors"]) {
+      writeFileSync(join(dir, "model.safetensors.index.json"), JSON.stringify({ weight_map: { "a.weight": shard } }));
+      await expect(loadModelDir(dir)).rejects.toThrow(`lists ${JSON.stringify(shard)}, which is not a file inside the model folder`);
+    }
+  });
+
   test("an unknown model_type is a ConfigError listing the supported ones", async () => {
     const dir = tiny();
     editConfig(dir, (c) => (c.model_type = "mamba9"));

@@ -3,7 +3,7 @@
  * affine-quantized).
  */
 import { existsSync, readdirSync } from "node:fs";
-import { basename, join } from "node:path";
+import { basename, isAbsolute, join } from "node:path";
 import * as mx from "../mlx/index.ts";
 import { WeightError, WeightStore } from "../nn/weights.ts";
 import { ConfigError, quantConfig, type HfConfig } from "./config.ts";
@@ -41,7 +41,13 @@ export async function weightFiles(dir: string): Promise<string[]> {
     const map = (JSON.parse(await Bun.file(index).text()) as { weight_map?: Record<string, string> }).weight_map;
     if (!map) throw new WeightError(`${index} has no weight_map`);
     const files = [...new Set(Object.values(map))].sort();
-    for (const f of files) if (!existsSync(join(dir, f))) throw new WeightError(`${index} lists ${f}, which is missing`);
+    for (const f of files) {
+      // A shard is a file of the folder: an index naming "../../elsewhere" must not make the loader open it.
+      if (typeof f !== "string" || isAbsolute(f) || f.split(/[\\/]/).includes("..")) {
+        throw new WeightError(`${index} lists ${JSON.stringify(f)}, which is not a file inside the model folder`);
+      }
+      if (!existsSync(join(dir, f))) throw new WeightError(`${index} lists ${f}, which is missing`);
+    }
     return files.map((f) => join(dir, f));
   }
   const files = readdirSync(dir).filter((f) => f.endsWith(".safetensors")).sort();
