@@ -47,11 +47,14 @@ export class ResponseOutput {
     return { ...event, sequence_number: this.#sequence++ };
   }
 
-  /** The stream events of one block event. */
-  events(event: BlockEvent): Json[] {
+  /**
+   * The stream events of one block event. `closeStatus`: the status an item closed by this event gets (`incomplete`
+   * for the items the output limit cut, as the final `response.incomplete` lists them).
+   */
+  events(event: BlockEvent, closeStatus: "completed" | "incomplete" = "completed"): Json[] {
     if (event.type === "open") return this.#open(event.block).map((e) => this.stamp(e));
     const state = this.#items[event.index]!;
-    if (event.type === "close") return this.#close(event.index, state).map((e) => this.stamp(e));
+    if (event.type === "close") return this.#close(event.index, state, closeStatus).map((e) => this.stamp(e));
     if (event.text === "") return [];
     state.text += event.text;
     const at = { item_id: state.id, output_index: event.index };
@@ -84,9 +87,9 @@ export class ResponseOutput {
     return [added, { type: "response.content_part.added", item_id: state.id, output_index: outputIndex, content_index: 0, part }];
   }
 
-  #close(outputIndex: number, state: ItemState): Json[] {
+  #close(outputIndex: number, state: ItemState, status: "completed" | "incomplete"): Json[] {
     const at = { item_id: state.id, output_index: outputIndex };
-    const done = { type: "response.output_item.done", output_index: outputIndex, item: itemJson(state, "completed", this.#namespaces) };
+    const done = { type: "response.output_item.done", output_index: outputIndex, item: itemJson(state, status, this.#namespaces) };
     if (state.block.kind === "tool") {
       const call = state.block.call.function;
       return [{ type: "response.function_call_arguments.done", ...at, name: call.name, arguments: call.arguments }, done];

@@ -86,6 +86,14 @@ describe("POST /v1/responses", () => {
     expect(list.at(-1)!.type).toBe("response.completed");
   });
 
+  test("streamed and cut by max_output_tokens: the cut item's output_item.done says incomplete, as response.incomplete does", async () => {
+    const { app: a } = app({ outputs: [["Hel", "lo"]], finishReason: "length" });
+    const list = await events(await post(a, "/v1/responses", { input: "Hi", max_output_tokens: 2, stream: true }));
+    const done = list.filter((e) => e.type === "response.output_item.done");
+    expect(done.map((e) => e.item.status)).toEqual(["incomplete"]);
+    expect(list.at(-1)).toMatchObject({ type: "response.incomplete", response: { output: [{ status: "incomplete" }] } });
+  });
+
   test("input items become chat messages; instructions, effort and sampling reach the engine", async () => {
     const { app: a, engine } = app({ outputs: [["ok"]] });
     const res = await post(a, "/v1/responses", {

@@ -135,7 +135,8 @@ export function registerResponsesRoutes(app: Hono<AppEnv>, deps: RouteDeps, stor
         await write(output.stamp({ type: "response.in_progress", response: pending }));
       },
       event: async (event, write) => {
-        for (const e of blockEvents(blocks, event)) for (const out of output.events(e)) await write(out);
+        // Items closed by the finish of a cut-off output are incomplete (blocks.end is set once the finish arrived).
+        for (const e of blockEvents(blocks, event)) for (const out of output.events(e, responseStatus(blocks.end).status)) await write(out);
       },
       end: async (write) => {
         if (!blocks.end) for (const e of blocks.finish({ finishReason: "abort" })) for (const out of output.events(e)) await write(out);
