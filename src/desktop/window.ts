@@ -14,16 +14,10 @@ import { sharpAddonPath } from "../media/sharp.ts";
 import { materializeEmbedded } from "../mlx/ffi/embedded.ts";
 import { embeddedUiSource } from "../server/ui.ts";
 import type { FromAppWorker, ToAppWorker } from "./server-worker.ts";
+import { threadEntry } from "../engine/thread-entry.ts";
 
-const COMPILED_WORKER = "./src/desktop/server-worker.ts";
 /** How long the servers get to stop after the window closes. */
 const SHUTDOWN_MS = 30_000;
-
-function workerSpecifier(): string {
-  const url = import.meta.url;
-  if (url.includes("/$bunfs/") || url.includes("~BUN")) return COMPILED_WORKER;
-  return new URL("./server-worker.ts", url).href;
-}
 
 function nextMessage(worker: Worker, timeoutMs: number): Promise<FromAppWorker> {
   return new Promise((resolve, reject) => {
@@ -55,7 +49,7 @@ export async function runDesktopApp(options: DesktopOptions = {}): Promise<void>
   const env = options.env ?? process.env;
   // The worker's own module graph loads MLX: a compiled binary unpacks its libraries here and names their folder.
   const library = materializeEmbedded();
-  const worker = new Worker(workerSpecifier());
+  const worker = new Worker(threadEntry("./src/desktop/server-worker.ts", "./server-worker.ts", import.meta.url));
   const started = nextMessage(worker, 30_000);
   const uiBundle = embeddedUiSource();
   const sharpAddon = sharpAddonPath();

@@ -9,6 +9,9 @@ import { type GenerateRequest, InvalidRequestError } from "../protocol.ts";
 import { type PreparedPrompt, type PromptLimits, preparePrompt } from "./prompt.ts";
 import { hasMediaParts } from "./media-inputs.ts";
 import { deserializePromptError, type PromptVision, type PromptWorkerReply, type PromptWorkerRequest } from "./prompt-protocol.ts";
+import { threadEntry } from "../thread-entry.ts";
+
+const PROMPT_WORKER = threadEntry("./src/engine/frontend/prompt-worker.ts", "./prompt-worker.ts", import.meta.url);
 
 /** What a prompt whose request was cancelled rejects with (no client is left to read it). */
 function cancelled(): InvalidRequestError {
@@ -17,14 +20,6 @@ function cancelled(): InvalidRequestError {
 
 /** Requests whose text is at least this many UTF-16 units are prepared on the prompt thread. */
 export const OFF_THREAD_CHARS = 16 * 1024;
-
-const COMPILED_PROMPT_WORKER = "./src/engine/frontend/prompt-worker.ts";
-
-/** The prompt worker's specifier (inside a compiled binary, its path under Bun's virtual root). */
-export function promptWorkerSpecifier(moduleUrl: string = import.meta.url): string {
-  if (moduleUrl.includes("/$bunfs/") || moduleUrl.includes("~BUN")) return COMPILED_PROMPT_WORKER;
-  return new URL("./prompt-worker.ts", moduleUrl).href;
-}
 
 /** Text units a request carries (an upper bound on what templating and tokenizing must read). */
 export function requestTextSize(request: GenerateRequest): number {
@@ -100,7 +95,7 @@ export class PromptPreparer {
 
   #spawn(): Worker {
     if (this.#worker) return this.#worker;
-    const worker = new Worker(promptWorkerSpecifier());
+    const worker = new Worker(PROMPT_WORKER);
     worker.onmessage = (event: MessageEvent<PromptWorkerReply>) => {
       const reply = event.data;
       const waiter = this.#pending.get(reply.id);

@@ -21,6 +21,7 @@ import type {
   EmbedInput, EmbedResult, FromPoolingWorker, PoolingFacts, PoolingService, PoolingStats, ScoreResult, ToPoolingWorker,
 } from "./protocol.ts";
 import type { PoolerInput } from "../../models/pooling-model.ts";
+import { threadEntry } from "../thread-entry.ts";
 
 /** Padded tokens one forward takes by default. */
 export const DEFAULT_POOLING_BATCH_TOKENS = 16384;
@@ -34,13 +35,6 @@ export interface PoolingEngineOptions {
   libraryDir?: string;
   /** Requests in flight before new ones get 429 (default 256). */
   maxWaiting?: number;
-}
-
-/** The worker module's specifier; compiled binaries find entrypoints under Bun's virtual root. */
-function workerUrl(): string {
-  const url = import.meta.url;
-  if (url.includes("/$bunfs/") || url.includes("~BUN")) return "./src/engine/pooling/worker.ts";
-  return new URL("./worker.ts", url).href;
 }
 
 interface Live {
@@ -73,7 +67,7 @@ export class PoolingEngine implements Engine, PoolingService {
       this.#settle = { resolve, reject };
     });
     this.ready.catch(() => undefined);
-    this.#worker = new Worker(workerUrl());
+    this.#worker = new Worker(threadEntry("./src/engine/pooling/worker.ts", "./worker.ts", import.meta.url));
     this.#worker.onmessage = (e: MessageEvent<FromPoolingWorker>) => this.#onMessage(e.data);
     this.#worker.onerror = (e: ErrorEvent) => {
       e.preventDefault();

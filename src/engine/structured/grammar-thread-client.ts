@@ -7,14 +7,9 @@ import { matcherBuffer, type FromGrammarThread, type ToGrammarThread } from "./g
 import { StructuredOutputError, type StructuredOutputSpec } from "./spec.ts";
 import { type GrammarThreadLink, ThreadTokenGrammar } from "./thread-token-grammar.ts";
 import type { GrammarVocab } from "./vocab.ts";
+import { threadEntry } from "../thread-entry.ts";
 
-const COMPILED_GRAMMAR_THREAD = "./src/engine/structured/grammar-thread.ts";
-
-/** The grammar thread's module. Inside a compiled binary, entrypoints live under Bun's virtual root (scripts/build.ts). */
-export function grammarThreadSpecifier(moduleUrl: string = import.meta.url): string {
-  if (moduleUrl.includes("/$bunfs/") || moduleUrl.includes("~BUN")) return COMPILED_GRAMMAR_THREAD;
-  return new URL("./grammar-thread.ts", moduleUrl).href;
-}
+const GRAMMAR_THREAD = threadEntry("./src/engine/structured/grammar-thread.ts", "./grammar-thread.ts", import.meta.url);
 
 export interface GrammarThreadOptions {
   vocab: GrammarVocab;
@@ -64,7 +59,7 @@ export class GrammarThread implements GrammarThreadLink {
   }
 
   /** Starts the thread and waits until its token table is built (about 1 s for a 150k vocabulary, off this thread). */
-  static async start(options: GrammarThreadOptions, specifier = grammarThreadSpecifier()): Promise<GrammarThread> {
+  static async start(options: GrammarThreadOptions, specifier = GRAMMAR_THREAD): Promise<GrammarThread> {
     const thread = new GrammarThread(options, specifier);
     const ready = thread.#expect(0);
     thread.#send({ type: "init", vocab: options.vocab, vocabSize: options.vocabSize, stopTokenIds: options.stopTokenIds });

@@ -9,17 +9,13 @@
 import { specParam } from "./compiler.ts";
 import type { SpecCheckAnswer, SpecCheckAsk } from "./spec-check-thread.ts";
 import { checkSpec, StructuredOutputError, type StructuredOutputSpec } from "./spec.ts";
+import { threadEntry } from "../thread-entry.ts";
 
-const COMPILED_SPEC_CHECK_THREAD = "./src/engine/structured/spec-check-thread.ts";
+const SPEC_CHECK_THREAD = threadEntry("./src/engine/structured/spec-check-thread.ts", "./spec-check-thread.ts",
+  import.meta.url);
 
 /** Most ms a spec's grammar may take to build before it is refused (honest schemas take milliseconds). */
 export const SPEC_CHECK_TIMEOUT_MS = 5_000;
-
-/** The thread's module. Inside a compiled binary, entrypoints live under Bun's virtual root (scripts/build.ts). */
-export function specCheckThreadSpecifier(moduleUrl: string = import.meta.url): string {
-  if (moduleUrl.includes("/$bunfs/") || moduleUrl.includes("~BUN")) return COMPILED_SPEC_CHECK_THREAD;
-  return new URL("./spec-check-thread.ts", moduleUrl).href;
-}
 
 /**
  * @example
@@ -32,7 +28,7 @@ export class SpecChecker {
   /** The end of the last queued check: checks run one at a time, so each one's time limit is its own. */
   #tail: Promise<unknown> = Promise.resolve();
 
-  constructor(readonly timeoutMs = SPEC_CHECK_TIMEOUT_MS, readonly specifier = specCheckThreadSpecifier()) {}
+  constructor(readonly timeoutMs = SPEC_CHECK_TIMEOUT_MS, readonly specifier = SPEC_CHECK_THREAD) {}
 
   /** Throws {@link StructuredOutputError} for a spec that does not compile or takes longer than `timeoutMs` to. */
   check(spec: StructuredOutputSpec): Promise<void> {

@@ -1,22 +1,12 @@
 /** The HTTP thread's handle on the engine worker: spawning, messages, crash detection and shutdown. */
 import type { EngineCoreRequest } from "../engine-core/core-types.ts";
 import type { FromWorker, InitMessage, ToWorker } from "./worker-protocol.ts";
+import { threadEntry } from "../thread-entry.ts";
 
 /** Callbacks for what the worker reports. `onCrash` fires once when the worker dies without being asked. */
 export interface WorkerClientHandlers {
   onMessage(message: FromWorker): void;
   onCrash(error: Error): void;
-}
-
-const COMPILED_WORKER = "./src/engine/worker/worker.ts";
-
-/**
- * The worker module's specifier. Inside a compiled binary, entrypoints live under Bun's virtual root with
- * their repository paths (scripts/build.ts passes `--root` = the repository).
- */
-export function workerSpecifier(moduleUrl: string = import.meta.url): string {
-  if (moduleUrl.includes("/$bunfs/") || moduleUrl.includes("~BUN")) return COMPILED_WORKER;
-  return new URL("./worker.ts", moduleUrl).href;
 }
 
 /**
@@ -36,7 +26,7 @@ export class WorkerClient {
 
   constructor(init: InitMessage, handlers: WorkerClientHandlers) {
     this.#handlers = handlers;
-    this.#worker = new Worker(workerSpecifier());
+    this.#worker = new Worker(threadEntry("./src/engine/worker/worker.ts", "./worker.ts", import.meta.url));
     this.#worker.onmessage = (event: MessageEvent<FromWorker>) => {
       if (event.data.type === "closed") this.#onClosed?.();
       else this.#handlers.onMessage(event.data);
