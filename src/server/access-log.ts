@@ -1,6 +1,7 @@
 /** One access-log line per request: id, route, status, tokens, TTFT, tok/s. */
 import type { MiddlewareHandler } from "hono";
 import { traceMark } from "../engine/trace.ts";
+import type { ApiError } from "./errors.ts";
 import type { GenerationMetrics } from "./generation.ts";
 import { logSafe } from "./log-safe.ts";
 import type { ServerMetrics } from "./metrics.ts";
@@ -10,6 +11,18 @@ export interface ServerLogger {
   info(message: string, ...rest: unknown[]): void;
   warn(message: string, ...rest: unknown[]): void;
   error(message: string, ...rest: unknown[]): void;
+}
+
+/**
+ * Logs a request that ended on `error` (`thrown`: what was caught): a fault (500) as an error with its stack; a 503
+ * (draining, a queue or request timeout, no memory) or another 5xx is the load's, a warning with its reason.
+ *
+ * @example
+ *   logFailure(logger, "req-1 POST /v1/chat/completions", toApiError(e), e);
+ */
+export function logFailure(logger: ServerLogger, what: string, error: ApiError, thrown: unknown): void {
+  if (error.status === 500) logger.error(`${what} failed`, thrown);
+  else if (error.status >= 500) logger.warn(`${what}: ${error.status} ${logSafe(error.message)}`);
 }
 
 /**

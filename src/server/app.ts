@@ -6,7 +6,7 @@ import { cors } from "hono/cors";
 import { requestId } from "hono/request-id";
 import type { Engine } from "../engine/protocol.ts";
 import type { PoolingService } from "../engine/pooling/protocol.ts";
-import { accessLog, type ServerLogger } from "./access-log.ts";
+import { accessLog, logFailure, type ServerLogger } from "./access-log.ts";
 import { requireApiKey } from "./auth.ts";
 import { ApiError, toApiError } from "./errors.ts";
 import { answerOtherMethods, hostGuard, requireJsonBody } from "./guards.ts";
@@ -135,10 +135,7 @@ export function createApp(options: AppOptions): ServerApp {
   });
   app.onError((err, c) => {
     const error = toApiError(err);
-    const what = logSafe(`${c.get("requestId") ?? "-"} ${c.req.method} ${c.req.path}`);
-    // A fault is an error with its stack; a 503 (draining, a queue or request timeout, no memory) is the load's.
-    if (error.status === 500) logger.error(`${what} failed`, err);
-    else if (error.status >= 500) logger.warn(`${what}: ${error.status} ${logSafe(error.message)}`);
+    logFailure(logger, logSafe(`${c.get("requestId") ?? "-"} ${c.req.method} ${c.req.path}`), error, err);
     for (const [name, value] of Object.entries(error.headers)) c.header(name, value);
     if (isAnthropicPath(c.req.path)) {
       const { status, body } = anthropicError(error, c.get("requestId"));

@@ -46,16 +46,16 @@ function defaultType(status: ErrorStatus): string {
 
 /**
  * Maps anything thrown by a route, a middleware or the engine to an {@link ApiError}. Unknown errors become
- * a 500 whose message names no internals.
+ * a 500 whose message names no internals. A prompt over the context names `promptParam`, the field holding it.
  *
  * @example
  *   const apiError = toApiError(new ContextLengthError(9000, 8192)); // status 400, code context_length_exceeded
  */
-export function toApiError(error: unknown): ApiError {
+export function toApiError(error: unknown, promptParam = "messages"): ApiError {
   if (error instanceof ApiError) return error;
   if (error instanceof ContextLengthError) {
     // 400, as OpenAI and vLLM answer (the SDKs' BadRequestError); 413 is a body over --max-request-bytes.
-    return new ApiError(400, error.message, { param: "messages", code: "context_length_exceeded", cause: error });
+    return new ApiError(400, error.message, { param: promptParam, code: "context_length_exceeded", cause: error });
   }
   if (error instanceof CapacityError) {
     const headers: Record<string, string> =

@@ -76,9 +76,7 @@ export async function startGeneration(
     return { generation, first: first === null ? null : (first as EngineEvent) };
   } catch (error) {
     generation?.close();
-    if (!(error instanceof ContextLengthError)) throw error;
-    const apiError = toApiError(error);
-    throw new ApiError(apiError.status, apiError.message, { param: promptParam, code: apiError.code, cause: error });
+    throw error instanceof ContextLengthError ? toApiError(error, promptParam) : error;
   }
 }
 

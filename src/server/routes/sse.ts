@@ -3,7 +3,7 @@ import type { Context } from "hono";
 import { streamSSE } from "hono/streaming";
 import type { EngineEvent } from "../../engine/protocol.ts";
 import { type ApiError, toApiError } from "../errors.ts";
-import { logSafe } from "../log-safe.ts";
+import { logFailure } from "../access-log.ts";
 import { type Generation, IDLE } from "../generation.ts";
 import type { AppEnv, RouteDeps } from "./context.ts";
 
@@ -73,8 +73,7 @@ export function streamGeneration(
       if (!stream.aborted) await handlers.end(write);
     } catch (error) {
       const apiError = toApiError(error);
-      if (apiError.status === 500) deps.logger.error(`${access.requestId} stream failed`, error);
-      else if (apiError.status >= 500) deps.logger.warn(`${access.requestId} stream ended: ${apiError.status} ${logSafe(apiError.message)}`);
+      logFailure(deps.logger, `${access.requestId} stream`, apiError, error);
       if (!stream.aborted) await write(dialect.errorPayload(apiError));
     } finally {
       generation.close();
