@@ -122,7 +122,7 @@ function normalizeContent(content: ChatMessage["content"]): string | ContentPart
   if (content === undefined || content === null) return "";
   if (typeof content === "string") return content;
   const allText = content.every((part) => part.type === "text");
-  if (allText) return content.map((part) => String(part.text ?? "")).join("\n");
+  if (allText) return textParts(content).join("\n");
   return content.map((part) => ({ ...part }));
 }
 
@@ -248,7 +248,7 @@ export function foldLateSystem(messages: readonly ChatMessage[]): ChatMessage[] 
   for (const [i, m] of messages.entries()) {
     if (i > 0 && m.role === "system") {
       const prev = out.at(-1);
-      const text = finalTextAll(m.content);
+      const text = typeof m.content === "string" ? m.content : textParts(m.content).join("\n");
       if (prev?.role === "user" && carried.length === 0) out[out.length - 1] = withText(prev, text, "after");
       else carried.push(text);
       continue;
@@ -278,17 +278,14 @@ function withText(m: ChatMessage, text: string, where: "before" | "after"): Chat
   return { ...m, content: where === "after" ? [...m.content, part] : [part, ...m.content] };
 }
 
-/** A message's text: its string, or its text parts joined with newlines. */
-function finalTextAll(content: ChatMessage["content"]): string {
-  if (typeof content === "string") return content;
-  return (content ?? []).filter((p): p is { type: "text"; text: string } => p.type === "text").map((p) => p.text).join("\n");
+/** The texts of a part list's text parts, in order. */
+function textParts(content: readonly ContentPart[] | null | undefined): string[] {
+  return (content ?? []).filter((part) => part.type === "text").map((part) => String(part.text ?? ""));
 }
 
 /** The text a final assistant message is continued from: its string, or its last text part. */
 function finalText(content: ChatMessage["content"]): string {
-  if (typeof content === "string") return content;
-  const texts = (content ?? []).filter((part): part is { type: "text"; text: string } => part.type === "text");
-  return texts.at(-1)?.text ?? "";
+  return typeof content === "string" ? content : (textParts(content).at(-1) ?? "");
 }
 
 /**
