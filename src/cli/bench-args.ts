@@ -1,4 +1,7 @@
-/** Flag checks and value parsers shared by `bench` and `bench serve`; every failure is a {@link BenchArgError}. */
+/**
+ * Flag checks and value parsers shared by `bench`, `bench serve` and `eval` (and the flag scan every command's
+ * check uses, {@link scanFlags}); every failure is a {@link BenchArgError}.
+ */
 import { statSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import type { Slo } from "../bench/metrics.ts";
@@ -10,6 +13,44 @@ export class BenchArgError extends Error {
 
 export type FlagKind = "string" | "boolean";
 
+/** The first thing wrong with a command line's flags: a flag the command does not take, or a value flag without a value. */
+export type FlagIssue = { type: "unknown"; flag: string; option: string } | { type: "no-value"; flag: string };
+
+/**
+ * Reads `rawArgs` as citty does (`--x v`, `--x=v`, `-x`, `--no-x` for a boolean, everything after `--` positional;
+ * a negative number is a value, not a flag) and returns its positional arguments and its first flag problem.
+ * `kindOf` gives a flag's kind ("boolean" takes no value; any other kind needs one, and an empty one is none).
+ *
+ * @example
+ *   scanFlags(["--promts", "5"], (f) => (f === "prompts" ? "string" : undefined)).issue // { type: "unknown", flag: "promts", ... }
+ */
+export function scanFlags(rawArgs: readonly string[], kindOf: (flag: string) => string | undefined):
+  { issue: FlagIssue | null; positionals: string[] } {
+  const positionals: string[] = [];
+  for (let i = 0; i < rawArgs.length; i++) {
+    const arg = rawArgs[i]!;
+    if (arg === "--") {
+      positionals.push(...rawArgs.slice(i + 1));
+      break;
+    }
+    if (!arg.startsWith("-") || /^-\d/.test(arg)) {
+      positionals.push(arg);
+      continue;
+    }
+    const [flag, inline] = arg.replace(/^--?/, "").split(/=(.*)/s, 2) as [string, string | undefined];
+    const name = flag.startsWith("no-") && kindOf(flag.slice(3)) === "boolean" ? flag.slice(3) : flag;
+    const kind = kindOf(name);
+    if (kind === undefined) return { issue: { type: "unknown", flag, option: arg.split("=")[0]! }, positionals };
+    if (kind === "boolean") continue;
+    // "--max-num-seqs=" or "--max-num-seqs ''" would otherwise leave the flag unset without a word.
+    const value = inline ?? rawArgs[++i];
+    if (value === undefined || value === "" || (inline === undefined && value.startsWith("--") && value.length > 2)) {
+      return { issue: { type: "no-value", flag }, positionals };
+    }
+  }
+  return { issue: null, positionals };
+}
+
 /**
  * Rejects unknown flags and string flags without a value (citty accepts both silently).
  *
@@ -18,24 +59,11 @@ export type FlagKind = "string" | "boolean";
  *   checkFlags(["--promts", "5"], { prompts: "string" });   // throws: unknown option --promts
  */
 export function checkFlags(rawArgs: readonly string[], known: Record<string, FlagKind>): void {
-  for (let i = 0; i < rawArgs.length; i++) {
-    const arg = rawArgs[i] as string;
-    if (arg === "--") return;
-    if (!arg.startsWith("-") || /^-\d/.test(arg)) continue;
-    const [flag, inline] = arg.replace(/^--?/, "").split(/=(.*)/s, 2) as [string, string | undefined];
-    const name = flag.startsWith("no-") && known[flag.slice(3)] === "boolean" ? flag.slice(3) : flag;
-    const kind = known[name];
-    if (kind === undefined) {
-      throw new BenchArgError(`unknown option --${flag} (options: ${Object.keys(known).map((k) => `--${k}`).join(", ")})`);
-    }
-    if (kind === "string" && inline === undefined) {
-      const value = rawArgs[i + 1];
-      if (value === undefined || (value.startsWith("--") && value.length > 2)) {
-        throw new BenchArgError(`--${flag} needs a value`);
-      }
-      i++;
-    }
+  const { issue } = scanFlags(rawArgs, (flag) => (Object.hasOwn(known, flag) ? known[flag] : undefined));
+  if (issue?.type === "unknown") {
+    throw new BenchArgError(`unknown option --${issue.flag} (options: ${Object.keys(known).map((k) => `--${k}`).join(", ")})`);
   }
+  if (issue) throw new BenchArgError(`--${issue.flag} needs a value`);
 }
 
 /**

@@ -55,6 +55,9 @@ describe("bench argument parsing", () => {
     expect(() => checkFlags(["--promts", "3"], known)).toThrow("unknown option --promts");
     expect(() => checkFlags(["--prompts"], known)).toThrow("--prompts needs a value");
     expect(() => checkFlags(["--prompts", "--markdown"], known)).toThrow("--prompts needs a value");
+    // The scan argsProblem shares: an empty value is none, and Object's own members are not flags.
+    expect(() => checkFlags(["--prompts="], known)).toThrow("--prompts needs a value");
+    expect(() => checkFlags(["--constructor", "x"], known)).toThrow("unknown option --constructor");
   });
   test("bench <model> flags", () => {
     expect(parseBenchArgs({ model: "m", prompts: "3", "max-tokens": "9", concurrency: "2", temperature: "0.7" }))

@@ -85,6 +85,8 @@ describe("unknown and extra arguments", () => {
     expect(argsProblem(["--port", "--ui"], args, "vllm-mlx serve")).toBe("--port needs a value");
     expect(argsProblem(["--port="], args, "vllm-mlx serve")).toBe("--port needs a value");
     expect(argsProblem(["--port", ""], args, "vllm-mlx serve")).toBe("--port needs a value");
+    expect(argsProblem(["-"], args, "vllm-mlx serve")).toBe("unknown option -; see vllm-mlx serve --help");
+    expect(argsProblem(["--port", "-1", "--", "m", "--x"], args, "vllm-mlx serve")).toBe("unexpected argument '--x'; see vllm-mlx serve --help");
     expect(argsProblem(["a", "b", "c"], args, "vllm-mlx serve")).toBe("unexpected arguments 'b', 'c'; see vllm-mlx serve --help");
     expect(argsProblem(["x"], {}, "vllm-mlx doctor")).toBe("vllm-mlx doctor takes no arguments (got 'x'); see vllm-mlx doctor --help");
   });

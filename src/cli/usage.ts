@@ -11,6 +11,7 @@
  *   await runMain(main, { rawArgs, showUsage: usagePrinter("vllm-mlx") });
  */
 import type { ArgsDef, CommandDef } from "citty";
+import { scanFlags } from "./bench-args.ts";
 
 type AnyCommand = CommandDef<ArgsDef>;
 type Resolvable<T> = T | (() => T) | (() => Promise<T>) | Promise<T>;
@@ -221,33 +222,14 @@ export function argsProblem(rawArgs: readonly string[], args: Record<string, { t
     for (const alias of def.alias === undefined ? [] : Array.isArray(def.alias) ? def.alias : [def.alias]) kinds.set(alias, type);
   }
   const maxPositionals = Object.values(args).filter((d) => d.type === "positional").length;
-  const positionals: string[] = [];
-  for (let i = 0; i < rawArgs.length; i++) {
-    const arg = rawArgs[i]!;
-    if (arg === "--") {
-      positionals.push(...rawArgs.slice(i + 1));
-      break;
-    }
-    if (!arg.startsWith("-") || arg === "-" || /^-\d/.test(arg)) {
-      positionals.push(arg);
-      continue;
-    }
-    const [flag, inline] = arg.replace(/^--?/, "").split(/=(.*)/s, 2) as [string, string | undefined];
-    const name = flag.startsWith("no-") && kinds.get(flag.slice(3)) === "boolean" ? flag.slice(3) : flag;
-    const kind = kinds.get(name);
-    if (kind === undefined) {
-      const closest = [...kinds.keys()].map((k) => [k, editDistance(flag, k)] as const).sort((a, b) => a[1] - b[1])[0];
-      const hint = closest && closest[1] <= Math.max(2, Math.floor(flag.length / 4)) ? ` (did you mean --${closest[0]}?)` : "";
-      return `unknown option ${arg.split("=")[0]}${hint}; see ${commandName} --help`;
-    }
-    if (kind !== "boolean" && inline === undefined) {
-      const value = rawArgs[i + 1];
-      if (value === undefined || value === "" || (value.startsWith("--") && value.length > 2)) return `--${flag} needs a value`;
-      i++;
-    } else if (kind !== "boolean" && inline === "") {
-      return `--${flag} needs a value`; // "--max-num-seqs=" would otherwise leave the flag unset without a word
-    }
+  const { issue, positionals } = scanFlags(rawArgs, (flag) => kinds.get(flag));
+  if (issue?.type === "unknown") {
+    const closest = [...kinds.keys()].map((k) => [k, editDistance(issue.flag, k)] as const).sort((a, b) => a[1] - b[1])[0];
+    const near = closest && issue.flag !== "" && closest[1] <= Math.max(2, Math.floor(issue.flag.length / 4));
+    const hint = near ? ` (did you mean --${closest[0]}?)` : "";
+    return `unknown option ${issue.option}${hint}; see ${commandName} --help`;
   }
+  if (issue) return `--${issue.flag} needs a value`;
   if (positionals.length > maxPositionals) {
     const extra = positionals.slice(maxPositionals).map((p) => `'${p}'`).join(", ");
     return maxPositionals === 0
