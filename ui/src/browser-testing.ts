@@ -31,6 +31,12 @@ export interface Seen {
   finished: boolean;
 }
 
+/** Waits up to `ms` for the server to see `record`'s request end (a client abort reaches it after the page moves on). */
+export async function serverSawAbort(record: { aborted: boolean }, ms = 5_000): Promise<boolean> {
+  for (const deadline = Date.now() + ms; !record.aborted && Date.now() < deadline;) await Bun.sleep(50);
+  return record.aborted;
+}
+
 export interface OpenOptions {
   viewport?: { width: number; height: number };
   /** /metrics answers 404 (a server without it) to this page. */
